@@ -1,0 +1,292 @@
+//! The current trace and span.
+//!
+//! Each thread has a stack of scopes; starting a trace or a span with `mark_as_current`
+//! pushes one and finishing it removes it, so a span created inside another gets the right
+//! parent without being passed around. This plays the role of the Python SDK's two
+//! `ContextVar`s.
+//!
+//! Async tasks move between threads, so a future that starts spans across `.await` points
+//! must carry its own stack: wrap it with [`FutureExt::in_current_context`] (or
+//! [`FutureExt::with_context`]). The wrapper swaps the task's stack in for the duration of
+//! each poll, which gives every task its own context, as Python's contextvars give every
+//! asyncio task a copy. A new thread starts with no context; capture one with
+//! [`Context::current`] and [`Context::attach`] it there.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use crate::ids::SpanId;
+use crate::span::Span;
+use crate::trace::Trace;
+
+/// Where a new span attaches: a trace (the span is top-level) or a span of a trace; or a
+/// disabled (no-op) scope, whose children are no-ops too.
+///
+/// Obtained from [`TraceGuard::as_parent`](crate::TraceGuard::as_parent),
+/// [`SpanGuard::as_parent`](crate::SpanGuard::as_parent), a [`Span`] or a trace record,
+/// or [`Context::parent`]; passed to a span builder's `parent` setter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Parent {
+    /// Tracing is disabled in this scope; spans created here are no-ops.
+    NoOp,
+    /// Spans created here are top-level spans of this trace.
+    Trace(Arc<Trace>),
+    /// Spans created here are children of this span.
+    Span {
+        /// The trace of the parent span.
+        trace: Arc<Trace>,
+        /// The parent span's id.
+        span_id: SpanId,
+    },
+}
+
+impl Parent {
+    /// The trace of this scope, if it is not a no-op.
+    pub fn trace(&self) -> Option<&Arc<Trace>> {
+        match self {
+            Parent::NoOp => None,
+            Parent::Trace(t) | Parent::Span { trace: t, .. } => Some(t),
+        }
+    }
+
+    /// The span id of this scope, if it is a span.
+    pub fn span_id(&self) -> Option<&SpanId> {
+        match self {
+            Parent::Span { span_id, .. } => Some(span_id),
+            _ => None,
+        }
+    }
+}
+
+impl From<&Arc<Trace>> for Parent {
+    fn from(t: &Arc<Trace>) -> Self {
+        Parent::Trace(Arc::clone(t))
+    }
+}
+
+impl From<&Span> for Parent {
+    fn from(s: &Span) -> Self {
+        Parent::Span { trace: Arc::clone(s.trace()), span_id: s.span_id().clone() }
+    }
+}
+
+impl From<&Arc<Span>> for Parent {
+    fn from(s: &Arc<Span>) -> Self {
+        Parent::from(&**s)
+    }
+}
+
+pub(crate) struct Frame {
+    id: usize,
+    scope: Parent,
+}
+
+/// A stack of scopes: a thread's, or a task's while it is not being polled.
+#[derive(Default)]
+pub(crate) struct Stack(Vec<Frame>);
+
+thread_local! {
+    static STACK: RefCell<Stack> = const { RefCell::new(Stack(Vec::new())) };
+}
+
+/// Ids for frames that do not own an allocation (no-op scopes, attached contexts). They
+/// are odd, so they never equal the (aligned, even) address of a trace or span record.
+static NEXT_ANON_FRAME: AtomicUsize = AtomicUsize::new(1);
+
+pub(crate) fn anon_frame_id() -> usize {
+    NEXT_ANON_FRAME.fetch_add(2, Ordering::Relaxed) | 1
+}
+
+/// Pushes a scope on the current context; returns whether it was pushed.
+pub(crate) fn push(id: usize, scope: Parent) -> bool {
+    STACK
+        .try_with(|s| match s.try_borrow_mut() {
+            Ok(mut s) => {
+                s.0.push(Frame { id, scope });
+                true
+            }
+            Err(_) => false,
+        })
+        .unwrap_or(false)
+}
+
+/// Removes the frame `id` from the current context. Returns false when it is not there
+/// (finished in another thread or task than the one it was started in).
+pub(crate) fn remove(id: usize) -> bool {
+    STACK
+        .try_with(|s| {
+            let Ok(mut s) = s.try_borrow_mut() else { return false };
+            match s.0.iter().rposition(|f| f.id == id) {
+                Some(pos) => {
+                    s.0.remove(pos);
+                    true
+                }
+                None => false,
+            }
+        })
+        .unwrap_or(false)
+}
+
+/// The innermost scope of the current context (a clone: a reference count or two).
+pub(crate) fn current_scope() -> Option<Parent> {
+    STACK.try_with(|s| s.try_borrow().ok().and_then(|s| s.0.last().map(|f| f.scope.clone()))).ok().flatten()
+}
+
+fn swap_stack(other: &mut Stack) {
+    let _ = STACK.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            std::mem::swap(&mut *s, other);
+        }
+    });
+}
+
+/// The current trace record, if a trace is current (Python's `get_current_trace()`).
+pub fn current_trace() -> Option<Arc<Trace>> {
+    current_scope().and_then(|p| p.trace().cloned())
+}
+
+/// The id of the current span, if a span is current (Python's `get_current_span()`).
+pub fn current_span_id() -> Option<SpanId> {
+    current_scope().and_then(|p| p.span_id().cloned())
+}
+
+/// A snapshot of the current trace and span, to carry to another thread or task.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Context {
+    scope: Option<Parent>,
+}
+
+impl Context {
+    /// The current context of this thread (or task, inside a wrapped future).
+    pub fn current() -> Self {
+        Self { scope: current_scope() }
+    }
+
+    /// An empty context: no current trace, so spans created in it are no-ops.
+    pub fn empty() -> Self {
+        Self { scope: None }
+    }
+
+    /// A context whose current scope is `parent`.
+    pub fn from_parent(parent: Parent) -> Self {
+        Self { scope: Some(parent) }
+    }
+
+    /// The innermost scope, if any.
+    pub fn parent(&self) -> Option<&Parent> {
+        self.scope.as_ref()
+    }
+
+    /// Makes this context current on this thread until the guard is dropped.
+    ///
+    /// Attaching an empty context hides the current one: spans created meanwhile are
+    /// no-ops.
+    pub fn attach(&self) -> ContextGuard {
+        match &self.scope {
+            Some(scope) => {
+                let id = anon_frame_id();
+                let id = push(id, scope.clone()).then_some(id);
+                ContextGuard { id, hidden: None, _not_send: PhantomData }
+            }
+            None => {
+                let mut hidden = Stack::default();
+                swap_stack(&mut hidden);
+                ContextGuard { id: None, hidden: Some(hidden), _not_send: PhantomData }
+            }
+        }
+    }
+
+    /// Runs `f` with this context current.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _guard = self.attach();
+        f()
+    }
+}
+
+/// Keeps a [`Context`] current on this thread; restores the previous one when dropped.
+/// Not `Send`: it belongs to the thread it was made on.
+#[must_use = "the context is current only while the guard lives"]
+#[derive(Debug)]
+pub struct ContextGuard {
+    id: Option<usize>,
+    hidden: Option<Stack>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Stack(depth {})", self.0.len())
+    }
+}
+
+impl Drop for ContextGuard {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            remove(id);
+        }
+        if let Some(mut hidden) = self.hidden.take() {
+            swap_stack(&mut hidden);
+        }
+    }
+}
+
+/// A future that runs with its own trace context (see the [module docs](self)).
+#[must_use = "futures do nothing unless polled"]
+pub struct WithContext<F> {
+    inner: Pin<Box<F>>,
+    stack: Stack,
+}
+
+impl<F> std::fmt::Debug for WithContext<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WithContext").field("stack", &self.stack).finish_non_exhaustive()
+    }
+}
+
+/// Restores the thread's stack when a poll ends, even by a panic.
+struct PollScope<'a> {
+    stack: &'a mut Stack,
+}
+
+impl Drop for PollScope<'_> {
+    fn drop(&mut self) {
+        swap_stack(self.stack);
+    }
+}
+
+impl<F: Future> Future for WithContext<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        swap_stack(&mut this.stack);
+        let _restore = PollScope { stack: &mut this.stack };
+        this.inner.as_mut().poll(cx)
+    }
+}
+
+/// Carries a trace context across `.await` points and executor threads.
+pub trait FutureExt: Future + Sized {
+    /// Runs the future in a copy of the current context: spans it starts get the current
+    /// span as parent, and spans it marks current stay current for the task across
+    /// `.await`, on whatever thread polls it.
+    fn in_current_context(self) -> WithContext<Self> {
+        self.with_context(Context::current())
+    }
+
+    /// Runs the future in `context`.
+    fn with_context(self, context: Context) -> WithContext<Self> {
+        let mut frames = Vec::with_capacity(4);
+        if let Some(scope) = context.scope {
+            frames.push(Frame { id: anon_frame_id(), scope });
+        }
+        WithContext { inner: Box::pin(self), stack: Stack(frames) }
+    }
+}
+
+impl<F: Future> FutureExt for F {}

@@ -1,0 +1,132 @@
+//! The exporter trait and the items it receives.
+
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+
+use crate::error::ExportError;
+use crate::ids::TraceId;
+use crate::secret::ApiKey;
+use crate::span::Span;
+use crate::trace::Trace;
+
+/// One thing to export: a trace (queued when it starts) or a span (queued when it ends).
+///
+/// Cloning costs a reference count. Serializes to the Python SDK's trace or span object.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExportItem {
+    /// A trace object.
+    Trace(Arc<Trace>),
+    /// A finished span.
+    Span(Arc<Span>),
+}
+
+impl ExportItem {
+    /// The id of the trace the item belongs to.
+    pub fn trace_id(&self) -> &TraceId {
+        match self {
+            ExportItem::Trace(t) => t.trace_id(),
+            ExportItem::Span(s) => s.trace_id(),
+        }
+    }
+
+    /// The per-trace tracing API key the item carries, if any.
+    pub fn tracing_api_key(&self) -> Option<&ApiKey> {
+        match self {
+            ExportItem::Trace(t) => t.tracing_api_key(),
+            ExportItem::Span(s) => s.tracing_api_key(),
+        }
+    }
+
+    /// The span, if the item is one.
+    pub fn as_span(&self) -> Option<&Arc<Span>> {
+        match self {
+            ExportItem::Span(s) => Some(s),
+            ExportItem::Trace(_) => None,
+        }
+    }
+
+    /// The trace, if the item is one.
+    pub fn as_trace(&self) -> Option<&Arc<Trace>> {
+        match self {
+            ExportItem::Trace(t) => Some(t),
+            ExportItem::Span(_) => None,
+        }
+    }
+}
+
+impl From<Arc<Span>> for ExportItem {
+    fn from(s: Arc<Span>) -> Self {
+        ExportItem::Span(s)
+    }
+}
+
+impl From<Arc<Trace>> for ExportItem {
+    fn from(t: Arc<Trace>) -> Self {
+        ExportItem::Trace(t)
+    }
+}
+
+impl Serialize for ExportItem {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ExportItem::Trace(t) => t.serialize(serializer),
+            ExportItem::Span(s) => s.serialize(serializer),
+        }
+    }
+}
+
+/// The request body the OpenAI ingest endpoint takes: `{"data":[item, ...]}`.
+#[derive(Debug)]
+pub struct ExportBatch<'a>(pub &'a [ExportItem]);
+
+impl Serialize for ExportBatch<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("ExportBatch", 1)?;
+        s.serialize_field("data", self.0)?;
+        s.end()
+    }
+}
+
+/// Sends batches of traces and spans somewhere: stdout, an HTTP endpoint, a file.
+///
+/// The Python SDK's `TracingExporter`. A batch processor calls [`export`](Self::export) on
+/// its own worker thread, one batch at a time, never concurrently with itself.
+///
+/// # Rules for implementors
+/// - `export` may block (it runs off the caller's thread), but must not block forever:
+///   bound every wait, and make retries the exporter's own job.
+/// - Never panic: return an [`ExportError`] saying how many items were lost. (Panics are
+///   caught by the processors in this workspace and the batch is counted as lost, but
+///   that is a last resort.)
+/// - Never put an API key into an error, a log line or `Debug` output.
+/// - [`shutdown`](Self::shutdown) may be called from another thread while `export` runs;
+///   it should make a running export give up promptly (interrupt a backoff sleep, stop
+///   after the request in flight).
+pub trait TracingExporter: Send + Sync + 'static {
+    /// Exports a batch. Items are in queue order: a trace before its spans, and spans in
+    /// the order they ended.
+    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError>;
+
+    /// Asks the exporter to stop: later exports fail fast, running ones end soon.
+    fn shutdown(&self) {}
+}
+
+impl<E: TracingExporter + ?Sized> TracingExporter for Arc<E> {
+    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        (**self).export(items)
+    }
+    fn shutdown(&self) {
+        (**self).shutdown()
+    }
+}
+
+impl<E: TracingExporter + ?Sized> TracingExporter for Box<E> {
+    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        (**self).export(items)
+    }
+    fn shutdown(&self) {
+        (**self).shutdown()
+    }
+}

@@ -1,0 +1,222 @@
+//! Trace and span identifiers.
+//!
+//! A generated id is a random number taken from [`fastrand`] on the caller's thread; it is
+//! formatted as text (`trace_` + 32 lowercase hex digits, `span_` + 24) only when someone
+//! asks for it, which is normally the exporter's worker thread. User-supplied ids are kept
+//! as given and never validated, as in the Python SDK.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Writes `prefix` followed by the low `digits` hex digits of `value` into `buf`.
+fn write_hex<'a>(buf: &'a mut [u8; 38], prefix: &[u8], value: u128, digits: usize) -> &'a str {
+    let len = prefix.len() + digits;
+    buf[..prefix.len()].copy_from_slice(prefix);
+    for i in 0..digits {
+        let shift = 4 * (digits - 1 - i);
+        buf[prefix.len() + i] = HEX[((value >> shift) & 0xf) as usize];
+    }
+    // Only ASCII was written, so this cannot fail.
+    std::str::from_utf8(&buf[..len]).unwrap_or_default()
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    Generated(u128),
+    Custom(Arc<str>),
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $digits:literal, $mask:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash)]
+        pub struct $name(Repr);
+
+        impl $name {
+            /// The text prefix of a generated id.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new random id. Cheap: one call into the thread-local random generator.
+            #[inline]
+            pub fn generate() -> Self {
+                Self(Repr::Generated(fastrand::u128(..) & $mask))
+            }
+
+            /// An id from its numeric value; formats as the prefix and the low hex digits.
+            pub fn from_u128(value: u128) -> Self {
+                Self(Repr::Generated(value & $mask))
+            }
+
+            /// An id exactly as the user gives it. Not validated, as in the Python SDK.
+            /// Text in the generated format is parsed back to its numeric form, so
+            /// equal text gives equal ids.
+            pub fn from_string(id: impl Into<String>) -> Self {
+                let id: String = id.into();
+                match parse_generated(&id, $prefix, $digits) {
+                    Some(value) => Self(Repr::Generated(value)),
+                    None => Self(Repr::Custom(id.into())),
+                }
+            }
+
+            /// The numeric value, when the id has the generated form.
+            pub fn as_u128(&self) -> Option<u128> {
+                match &self.0 {
+                    Repr::Generated(v) => Some(*v),
+                    Repr::Custom(_) => None,
+                }
+            }
+
+            /// Whether the id was supplied by the user in a format other than the generated one.
+            pub fn is_custom(&self) -> bool {
+                matches!(self.0, Repr::Custom(_))
+            }
+
+            /// Calls `f` with the id's text without allocating.
+            #[inline]
+            pub fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+                match &self.0 {
+                    Repr::Generated(v) => {
+                        let mut buf = [0u8; 38];
+                        f(write_hex(&mut buf, $prefix.as_bytes(), *v, $digits))
+                    }
+                    Repr::Custom(s) => f(s),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.with_str(|s| f.write_str(s))
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.with_str(|s| write!(f, "{}({s:?})", stringify!($name)))
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.with_str(|s| serializer.serialize_str(s))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self::from_string(s)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self::from_string(s)
+            }
+        }
+    };
+}
+
+fn parse_generated(id: &str, prefix: &str, digits: usize) -> Option<u128> {
+    let hex = id.strip_prefix(prefix)?;
+    if hex.len() != digits || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    u128::from_str_radix(hex, 16).ok()
+}
+
+id_type!(
+    /// A trace id: `trace_` followed by 32 lowercase hex digits when generated.
+    TraceId,
+    "trace_",
+    32,
+    u128::MAX
+);
+
+id_type!(
+    /// A span id: `span_` followed by 24 lowercase hex digits when generated.
+    SpanId,
+    "span_",
+    24,
+    (1u128 << 96) - 1
+);
+
+/// A new group id in the Python SDK's format: `group_` followed by 24 lowercase hex digits.
+///
+/// The Python runner never calls its `gen_group_id()`; group ids are whatever the user
+/// chooses. This helper exists for users who want one in the same style.
+pub fn gen_group_id() -> String {
+    let mut buf = [0u8; 38];
+    write_hex(&mut buf, b"group_", fastrand::u128(..), 24).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_lower_hex(s: &str) -> bool {
+        s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    }
+
+    #[test]
+    fn generated_trace_id_has_prefix_and_32_hex_digits() {
+        for _ in 0..1000 {
+            let id = TraceId::generate().to_string();
+            assert_eq!(id.len(), 6 + 32, "{id}");
+            assert!(id.starts_with("trace_"));
+            assert!(is_lower_hex(&id[6..]), "{id}");
+        }
+    }
+
+    #[test]
+    fn generated_span_id_has_prefix_and_24_hex_digits() {
+        for _ in 0..1000 {
+            let id = SpanId::generate().to_string();
+            assert_eq!(id.len(), 5 + 24, "{id}");
+            assert!(id.starts_with("span_"));
+            assert!(is_lower_hex(&id[5..]), "{id}");
+        }
+    }
+
+    #[test]
+    fn leading_zeros_are_kept() {
+        assert_eq!(TraceId::from_u128(1).to_string(), "trace_00000000000000000000000000000001");
+        assert_eq!(SpanId::from_u128(0xab).to_string(), "span_0000000000000000000000ab");
+        // A span id keeps only 96 bits.
+        assert_eq!(SpanId::from_u128(u128::MAX).to_string(), "span_ffffffffffffffffffffffff");
+    }
+
+    #[test]
+    fn generated_text_round_trips_to_the_same_id() {
+        let id = SpanId::generate();
+        let back = SpanId::from_string(id.to_string());
+        assert_eq!(id, back);
+        assert!(!back.is_custom());
+    }
+
+    #[test]
+    fn user_supplied_ids_are_kept_verbatim() {
+        for raw in ["my-span", "", "span_XYZ", "trace_123", "🦀 ünïcode", "span_ABCDEF0123456789abcdef01"] {
+            let id = SpanId::from_string(raw);
+            assert_eq!(id.to_string(), raw);
+            assert!(id.is_custom());
+            let json = serde_json::to_string(&id).unwrap();
+            assert_eq!(json, serde_json::to_string(raw).unwrap());
+        }
+    }
+
+    #[test]
+    fn ids_are_distinct() {
+        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| SpanId::generate().to_string()).collect();
+        assert_eq!(ids.len(), 10_000);
+    }
+
+    #[test]
+    fn group_id_format() {
+        let g = gen_group_id();
+        assert!(g.starts_with("group_") && g.len() == 30 && is_lower_hex(&g[6..]), "{g}");
+    }
+}

@@ -1,0 +1,104 @@
+//! The core of `agents-tracing`: traces, spans, their typed data, the processor and
+//! exporter traits, the current-trace context and the global processor registry, with the
+//! OpenAI Agents SDK's wire format.
+//!
+//! This crate does no I/O and spawns nothing. Implement a custom processor or exporter
+//! against it alone; pick an exporter crate (`trace-export-console`,
+//! `trace-export-openai`) and the batch processor (`trace-batch`) to send traces
+//! somewhere, or use the `agents-tracing` facade which recombines them.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use trace_core::{custom_span, function_span, set_trace_processor, trace, InMemoryProcessor};
+//!
+//! let recorder = InMemoryProcessor::new();
+//! set_trace_processor(recorder.clone());
+//!
+//! {
+//!     let _trace = trace("Order lookup").group_id("chat-42").start();
+//!     let _outer = custom_span("plan").start();
+//!     let mut call = function_span("lookup_order").input(r#"{"id": 42}"#).start();
+//!     if let Some(data) = call.data_mut() {
+//!         data.output = Some("shipped".into());
+//!     }
+//! } // guards finish the function span, the custom span, then the trace
+//!
+//! let spans = recorder.finished_spans();
+//! assert_eq!(spans.len(), 2);
+//! // The function span ended first and its parent is the custom span.
+//! assert_eq!(spans[0].parent_id(), Some(spans[1].span_id()));
+//! let json = serde_json::to_value(&*spans[0]).unwrap();
+//! assert_eq!(json["span_data"]["output"], "shipped");
+//! ```
+//!
+//! # What is where
+//! - [`trace`] and the span helpers ([`agent_span`], [`function_span`], [`custom_span`],
+//!   ...) build traces and spans; their guards ([`TraceGuard`], [`SpanGuard`]) finish them
+//!   on drop. Without a current trace a span is a no-op, as in Python.
+//! - [`Trace`], [`Span`] and [`SpanData`] are what processors see; they serialize to
+//!   exactly the JSON the Python SDK exports.
+//! - [`TracingProcessor`] and [`TracingExporter`] are the extension points.
+//! - [`context`]: the current trace and span, per thread, and per task with
+//!   [`FutureExt::in_current_context`].
+//! - The registry: [`set_trace_processor`], [`set_tracing_disabled`], [`force_flush`],
+//!   [`shutdown`].
+//! - [`InMemoryProcessor`] and [`InMemoryExporter`] for tests; [`SimpleTraceProcessor`]
+//!   to export on the caller's thread.
+//!
+//! # Crate features
+//! - `preserve-order` (off): keys of user-supplied JSON objects (metadata, custom data)
+//!   keep insertion order, as Python dicts do, instead of sorted order. Pulls `indexmap`
+//!   through `serde_json`. Either way the parsed JSON is the same.
+//!
+//! # Dependencies
+//! `serde` and `serde_json` (the wire format), `fastrand` (ids), `log` (warnings),
+//! `thiserror` (errors). Nothing else.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub)]
+
+pub mod context;
+mod create;
+mod error;
+mod exporter;
+mod ids;
+mod memory;
+mod processor;
+mod rate_limit;
+mod registry;
+mod secret;
+mod simple;
+mod span;
+pub mod span_data;
+mod time;
+mod trace;
+
+pub use context::{current_span_id, current_trace, Context, FutureExt, Parent};
+pub use create::{
+    agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span, mcp_tools_span,
+    response_span, span, speech_group_span, speech_span, task_span, trace, transcription_span, turn_span, SpanBuilder,
+    SpanGuard, TraceBuilder, TraceGuard, NO_OP_ID,
+};
+pub use error::{ExportError, ProcessorError};
+pub use exporter::{ExportBatch, ExportItem, TracingExporter};
+pub use ids::{gen_group_id, SpanId, TraceId};
+pub use memory::{InMemoryExporter, InMemoryProcessor, ProcessorEvent};
+pub use processor::TracingProcessor;
+pub use rate_limit::LogRateLimiter;
+pub use registry::{
+    clear_trace_processor, force_flush, install_default_processor, is_tracing_disabled, panic_message,
+    processor_panics, set_trace_processor, set_trace_processor_shared, set_tracing_disabled, shutdown, trace_processor,
+    trace_processor_set_by_user,
+};
+pub use secret::ApiKey;
+pub use simple::SimpleTraceProcessor;
+pub use span::{Span, SpanError, SPAN_METADATA_ROUTING_KEYS};
+pub use span_data::{
+    AgentSpanData, CustomSpanData, FunctionSpanData, GenerationSpanData, GuardrailSpanData, HandoffSpanData, JsonMap,
+    McpListToolsSpanData, ResponseSpanData, SpanData, SpanDataKind, SpeechGroupSpanData, SpeechSpanData, TaskSpanData,
+    TranscriptionSpanData, TurnSpanData,
+};
+pub use time::Timestamp;
+pub use trace::Trace;

@@ -1,0 +1,87 @@
+//! A rate limit for warnings, so that a burst of failures logs a few lines instead of one
+//! per span (the Python SDK logs one line per dropped span: tens of thousands in a burst).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn monotonic_nanos() -> u64 {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    let base = *BASE.get_or_init(Instant::now);
+    u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Lets one event through per interval and counts the ones it holds back.
+///
+/// ```
+/// use std::time::Duration;
+/// use trace_core::LogRateLimiter;
+///
+/// static DROPS: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
+/// for _ in 0..1000 {
+///     if let Some(suppressed) = DROPS.check() {
+///         log::warn!("queue full, dropping span ({suppressed} more since the last warning)");
+///     }
+/// }
+/// assert_eq!(DROPS.pending(), 999);
+/// ```
+#[derive(Debug)]
+pub struct LogRateLimiter {
+    interval_nanos: u64,
+    /// Monotonic time (ns since first use, plus one) of the last event let through; 0 = never.
+    last: AtomicU64,
+    suppressed: AtomicU64,
+}
+
+impl LogRateLimiter {
+    /// A limiter letting one event through per `interval`.
+    pub const fn new(interval: Duration) -> Self {
+        let nanos = interval.as_nanos();
+        Self {
+            interval_nanos: if nanos > u64::MAX as u128 { u64::MAX } else { nanos as u64 },
+            last: AtomicU64::new(0),
+            suppressed: AtomicU64::new(0),
+        }
+    }
+
+    /// Records an event. Returns `Some(n)` when it should be logged, `n` being how many
+    /// events were held back since the last one logged; `None` when it should not.
+    pub fn check(&self) -> Option<u64> {
+        let now = monotonic_nanos().saturating_add(1);
+        let last = self.last.load(Ordering::Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= self.interval_nanos;
+        if due && self.last.compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+            Some(self.suppressed.swap(0, Ordering::AcqRel))
+        } else {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
+
+    /// Events held back since the last one let through (for a summary at shutdown).
+    pub fn pending(&self) -> u64 {
+        self.suppressed.load(Ordering::Acquire)
+    }
+
+    /// Takes the count of events held back, resetting it.
+    pub fn take_pending(&self) -> u64 {
+        self.suppressed.swap(0, Ordering::AcqRel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_event_passes_then_holds_back_until_the_interval() {
+        let l = LogRateLimiter::new(Duration::from_millis(50));
+        assert_eq!(l.check(), Some(0));
+        for _ in 0..10 {
+            assert_eq!(l.check(), None);
+        }
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(l.check(), Some(10));
+        assert_eq!(l.pending(), 0);
+    }
+}

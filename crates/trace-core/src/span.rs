@@ -1,0 +1,205 @@
+//! The span record that processors and exporters see.
+
+use std::sync::Arc;
+
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+use crate::ids::{SpanId, TraceId};
+use crate::secret::ApiKey;
+use crate::span_data::{JsonMap, SpanData};
+use crate::time::Timestamp;
+use crate::trace::Trace;
+
+/// Keys of the trace metadata that are copied into each span's `metadata`, as in Python.
+pub const SPAN_METADATA_ROUTING_KEYS: &[&str] = &["agent_harness_id"];
+
+/// An error recorded on a span with [`SpanGuard::set_error`](crate::SpanGuard::set_error).
+///
+/// Exported as `{"message": ..., "data": ...}` exactly as given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpanError {
+    /// What went wrong.
+    pub message: String,
+    /// Details, or `null`.
+    pub data: Option<JsonMap>,
+}
+
+impl SpanError {
+    /// An error with a message and no data.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), data: None }
+    }
+
+    /// Adds data (builder style).
+    pub fn with_data(mut self, data: JsonMap) -> Self {
+        self.data = Some(data);
+        self
+    }
+}
+
+impl Serialize for SpanError {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("SpanError", 2)?;
+        s.serialize_field("message", &self.message)?;
+        s.serialize_field("data", &self.data)?;
+        s.end()
+    }
+}
+
+/// One timed operation within a trace.
+///
+/// Processors receive `&Span` in [`on_span_start`](crate::TracingProcessor::on_span_start)
+/// and `&Arc<Span>` in [`on_span_end`](crate::TracingProcessor::on_span_end): one shared
+/// allocation, whatever the number of processors; keeping it costs a reference count.
+/// It serializes to the Python SDK's span object, key for key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Span {
+    pub(crate) span_id: SpanId,
+    pub(crate) trace: Arc<Trace>,
+    pub(crate) parent_id: Option<SpanId>,
+    pub(crate) started_at: Option<Timestamp>,
+    pub(crate) ended_at: Option<Timestamp>,
+    pub(crate) data: SpanData,
+    pub(crate) error: Option<SpanError>,
+}
+
+impl Span {
+    /// A span record, not started. Most users get spans through the helpers such as
+    /// [`custom_span`](crate::custom_span) instead; this is for processors and exporters
+    /// that build spans themselves (tests, replays of finished spans).
+    pub fn new(span_id: SpanId, trace: Arc<Trace>, parent_id: Option<SpanId>, data: impl Into<SpanData>) -> Self {
+        Self { span_id, trace, parent_id, started_at: None, ended_at: None, data: data.into(), error: None }
+    }
+
+    /// Sets both timestamps (builder style), for replaying a finished span.
+    pub fn with_times(mut self, started_at: Timestamp, ended_at: Timestamp) -> Self {
+        self.started_at = Some(started_at);
+        self.ended_at = Some(ended_at);
+        self
+    }
+
+    /// Sets the error (builder style).
+    pub fn with_error(mut self, error: SpanError) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    /// The span id.
+    pub fn span_id(&self) -> &SpanId {
+        &self.span_id
+    }
+
+    /// The id of the trace the span belongs to.
+    pub fn trace_id(&self) -> &TraceId {
+        &self.trace.id
+    }
+
+    /// The trace the span belongs to.
+    pub fn trace(&self) -> &Arc<Trace> {
+        &self.trace
+    }
+
+    /// The parent span's id; `None` when the parent is the trace itself.
+    pub fn parent_id(&self) -> Option<&SpanId> {
+        self.parent_id.as_ref()
+    }
+
+    /// When the span started.
+    pub fn started_at(&self) -> Option<Timestamp> {
+        self.started_at
+    }
+
+    /// When the span ended.
+    pub fn ended_at(&self) -> Option<Timestamp> {
+        self.ended_at
+    }
+
+    /// The typed span data.
+    pub fn data(&self) -> &SpanData {
+        &self.data
+    }
+
+    /// The error, if one was set.
+    pub fn error(&self) -> Option<&SpanError> {
+        self.error.as_ref()
+    }
+
+    /// The tracing API key inherited from the trace. Never serialized.
+    pub fn tracing_api_key(&self) -> Option<&ApiKey> {
+        self.trace.tracing_api_key.as_ref()
+    }
+
+    /// The metadata of the trace the span belongs to.
+    pub fn trace_metadata(&self) -> Option<&JsonMap> {
+        self.trace.metadata.as_ref()
+    }
+
+    fn routing_entries(&self) -> impl Iterator<Item = (&str, &Value)> {
+        let trace_meta = self.trace.metadata.as_ref();
+        SPAN_METADATA_ROUTING_KEYS
+            .iter()
+            .filter_map(move |k| trace_meta.and_then(|m| m.get_key_value(*k)).map(|(k, v)| (k.as_str(), v)))
+    }
+
+    fn data_entries(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.data
+            .metadata()
+            .into_iter()
+            .flat_map(|m| m.iter())
+            .filter(|(k, _)| !SPAN_METADATA_ROUTING_KEYS.contains(&k.as_str()) || !self.has_routing_key(k))
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    fn has_routing_key(&self, key: &str) -> bool {
+        self.trace.metadata.as_ref().is_some_and(|m| m.contains_key(key))
+    }
+
+    /// The span's exported `metadata`: the trace metadata's routing keys
+    /// ([`SPAN_METADATA_ROUTING_KEYS`]), then the span data's own metadata (agent, task and
+    /// turn data have one) for keys not already present. `None` when empty, in which case
+    /// the key is left out of the JSON, as in Python.
+    pub fn export_metadata(&self) -> Option<JsonMap> {
+        let mut map = JsonMap::new();
+        for (k, v) in self.routing_entries().chain(self.data_entries()) {
+            map.insert(k.to_owned(), v.clone());
+        }
+        (!map.is_empty()).then_some(map)
+    }
+
+    fn has_export_metadata(&self) -> bool {
+        self.routing_entries().next().is_some() || self.data.metadata().is_some_and(|m| !m.is_empty())
+    }
+}
+
+struct MetadataView<'a>(&'a Span);
+
+impl Serialize for MetadataView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(None)?;
+        for (k, v) in self.0.routing_entries().chain(self.0.data_entries()) {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Span {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let with_meta = self.has_export_metadata();
+        let mut s = serializer.serialize_struct("Span", if with_meta { 9 } else { 8 })?;
+        s.serialize_field("object", "trace.span")?;
+        s.serialize_field("id", &self.span_id)?;
+        s.serialize_field("trace_id", &self.trace.id)?;
+        s.serialize_field("parent_id", &self.parent_id)?;
+        s.serialize_field("started_at", &self.started_at)?;
+        s.serialize_field("ended_at", &self.ended_at)?;
+        s.serialize_field("span_data", &self.data)?;
+        s.serialize_field("error", &self.error)?;
+        if with_meta {
+            s.serialize_field("metadata", &MetadataView(self))?;
+        }
+        s.end()
+    }
+}

@@ -1,0 +1,579 @@
+//! Typed span data, one struct per span type of the OpenAI Agents SDK.
+//!
+//! Each struct serializes to exactly the `span_data` object the Python SDK exports: the
+//! same keys in the same order, `null` for a missing value. [`TaskSpanData`] and
+//! [`TurnSpanData`] go out as `custom` spans carrying `data.sdk_span_type`, as in Python.
+//! Fields that Python keeps for processors but never exports (the raw response and input of
+//! a response span, the metadata of agent, task and turn data) are here too and are not
+//! serialized into `span_data`; the metadata goes into the span's `metadata` object.
+
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+/// A JSON object, as user-supplied dictionaries are in the Python SDK.
+///
+/// Keys are kept sorted unless the `preserve-order` feature is on, in which case they keep
+/// insertion order as Python dicts do.
+pub type JsonMap = serde_json::Map<String, Value>;
+
+/// An agent span: one agent's turn of work.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AgentSpanData {
+    /// The agent's name.
+    pub name: String,
+    /// Names of the agents this agent can hand off to.
+    pub handoffs: Option<Vec<String>>,
+    /// Names of the agent's tools.
+    pub tools: Option<Vec<String>>,
+    /// The name of the agent's output type (`"str"` by default in the Python runner).
+    pub output_type: Option<String>,
+    /// Extra metadata, exported in the span's `metadata` object, not in `span_data`.
+    pub metadata: Option<JsonMap>,
+}
+
+/// A task span: one top-level run. Exported as a `custom` span named `task`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TaskSpanData {
+    /// The task's name.
+    pub name: String,
+    /// Token usage; exported under `data.usage` only when set.
+    pub usage: Option<JsonMap>,
+    /// Extra metadata, exported in the span's `metadata` object.
+    pub metadata: Option<JsonMap>,
+}
+
+/// A turn span: one turn of the agent loop. Exported as a `custom` span named `turn`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TurnSpanData {
+    /// The turn number, from 1.
+    pub turn: i64,
+    /// The name of the agent that runs the turn.
+    pub agent_name: String,
+    /// Token usage; exported under `data.usage` only when set.
+    pub usage: Option<JsonMap>,
+    /// Extra metadata, exported in the span's `metadata` object.
+    pub metadata: Option<JsonMap>,
+}
+
+/// A function (tool call) span.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FunctionSpanData {
+    /// The function's name.
+    pub name: String,
+    /// The raw arguments, usually a JSON string.
+    pub input: Option<String>,
+    /// The result as text (Python exports `str(output)`).
+    pub output: Option<String>,
+    /// For MCP tools: `{"server": name}`.
+    pub mcp_data: Option<JsonMap>,
+}
+
+/// A generation span: one model call through the Chat Completions style API.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GenerationSpanData {
+    /// The input messages.
+    pub input: Option<Vec<Value>>,
+    /// The output messages.
+    pub output: Option<Vec<Value>>,
+    /// The model name.
+    pub model: Option<String>,
+    /// The model settings.
+    pub model_config: Option<JsonMap>,
+    /// Token usage, as the model reported it.
+    pub usage: Option<JsonMap>,
+}
+
+/// A response span: one call to the Responses API.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResponseSpanData {
+    /// The response id.
+    pub response_id: Option<String>,
+    /// Token usage (the OpenAI exporter removes it, as in Python).
+    pub usage: Option<JsonMap>,
+    /// The raw response, for processors; never exported.
+    pub response: Option<Value>,
+    /// The raw input, for processors; never exported.
+    pub input: Option<Value>,
+}
+
+/// A handoff span: control passing from one agent to another.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HandoffSpanData {
+    /// The agent handing off.
+    pub from_agent: Option<String>,
+    /// The agent receiving control.
+    pub to_agent: Option<String>,
+}
+
+/// A custom span with free-form data.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CustomSpanData {
+    /// The span's name.
+    pub name: String,
+    /// Free-form data (`{}` by default).
+    pub data: JsonMap,
+}
+
+/// A guardrail span.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GuardrailSpanData {
+    /// The guardrail's name.
+    pub name: String,
+    /// Whether the guardrail tripped.
+    pub triggered: bool,
+}
+
+/// A transcription (speech to text) span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranscriptionSpanData {
+    /// The audio input, base64 encoded; exported as `""` when absent.
+    pub input: Option<String>,
+    /// The audio format (`"pcm"` by default).
+    pub input_format: Option<String>,
+    /// The transcribed text.
+    pub output: Option<String>,
+    /// The model name.
+    pub model: Option<String>,
+    /// The model settings.
+    pub model_config: Option<JsonMap>,
+}
+
+impl Default for TranscriptionSpanData {
+    fn default() -> Self {
+        Self { input: None, input_format: Some("pcm".to_owned()), output: None, model: None, model_config: None }
+    }
+}
+
+/// A speech (text to speech) span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpeechSpanData {
+    /// The text input.
+    pub input: Option<String>,
+    /// The audio output, base64 encoded; exported as `""` when absent.
+    pub output: Option<String>,
+    /// The audio format (`"pcm"` by default).
+    pub output_format: Option<String>,
+    /// The model name.
+    pub model: Option<String>,
+    /// The model settings.
+    pub model_config: Option<JsonMap>,
+    /// When the first audio arrived, as ISO 8601 text.
+    pub first_content_at: Option<String>,
+}
+
+impl Default for SpeechSpanData {
+    fn default() -> Self {
+        Self {
+            input: None,
+            output: None,
+            output_format: Some("pcm".to_owned()),
+            model: None,
+            model_config: None,
+            first_content_at: None,
+        }
+    }
+}
+
+/// A speech group span: the parent of the speech spans of one input.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SpeechGroupSpanData {
+    /// The text input.
+    pub input: Option<String>,
+}
+
+/// An MCP list-tools span.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct McpListToolsSpanData {
+    /// The MCP server's name.
+    pub server: Option<String>,
+    /// The names of the tools listed.
+    pub result: Option<Vec<String>>,
+}
+
+/// The data of a span, one variant per span type.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum SpanData {
+    /// See [`AgentSpanData`].
+    Agent(AgentSpanData),
+    /// See [`TaskSpanData`].
+    Task(TaskSpanData),
+    /// See [`TurnSpanData`].
+    Turn(TurnSpanData),
+    /// See [`FunctionSpanData`].
+    Function(FunctionSpanData),
+    /// See [`GenerationSpanData`].
+    Generation(GenerationSpanData),
+    /// See [`ResponseSpanData`].
+    Response(ResponseSpanData),
+    /// See [`HandoffSpanData`].
+    Handoff(HandoffSpanData),
+    /// See [`CustomSpanData`].
+    Custom(CustomSpanData),
+    /// See [`GuardrailSpanData`].
+    Guardrail(GuardrailSpanData),
+    /// See [`TranscriptionSpanData`].
+    Transcription(TranscriptionSpanData),
+    /// See [`SpeechSpanData`].
+    Speech(SpeechSpanData),
+    /// See [`SpeechGroupSpanData`].
+    SpeechGroup(SpeechGroupSpanData),
+    /// See [`McpListToolsSpanData`].
+    McpTools(McpListToolsSpanData),
+}
+
+impl SpanData {
+    /// The span type as the SDK names it: `agent`, `task`, `turn`, `function`, ...
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SpanData::Agent(_) => "agent",
+            SpanData::Task(_) => "task",
+            SpanData::Turn(_) => "turn",
+            SpanData::Function(_) => "function",
+            SpanData::Generation(_) => "generation",
+            SpanData::Response(_) => "response",
+            SpanData::Handoff(_) => "handoff",
+            SpanData::Custom(_) => "custom",
+            SpanData::Guardrail(_) => "guardrail",
+            SpanData::Transcription(_) => "transcription",
+            SpanData::Speech(_) => "speech",
+            SpanData::SpeechGroup(_) => "speech_group",
+            SpanData::McpTools(_) => "mcp_tools",
+        }
+    }
+
+    /// The `type` written on the wire: as [`kind`](Self::kind), except that task and turn
+    /// spans go out as `custom`.
+    pub fn wire_type(&self) -> &'static str {
+        match self {
+            SpanData::Task(_) | SpanData::Turn(_) => "custom",
+            other => other.kind(),
+        }
+    }
+
+    /// A readable name: the agent, function, guardrail or custom span's name, the task's
+    /// name, `turn N`, `A -> B` for a handoff, or the model / server where there is one.
+    pub fn name(&self) -> Option<String> {
+        match self {
+            SpanData::Agent(d) => Some(d.name.clone()),
+            SpanData::Task(d) => Some(d.name.clone()),
+            SpanData::Turn(d) => Some(format!("turn {}", d.turn)),
+            SpanData::Function(d) => Some(d.name.clone()),
+            SpanData::Custom(d) => Some(d.name.clone()),
+            SpanData::Guardrail(d) => Some(d.name.clone()),
+            SpanData::Handoff(d) => match (&d.from_agent, &d.to_agent) {
+                (None, None) => None,
+                (f, t) => Some(format!("{} -> {}", f.as_deref().unwrap_or("?"), t.as_deref().unwrap_or("?"))),
+            },
+            SpanData::Generation(d) => d.model.clone(),
+            SpanData::Transcription(d) => d.model.clone(),
+            SpanData::Speech(d) => d.model.clone(),
+            SpanData::Response(d) => d.response_id.clone(),
+            SpanData::SpeechGroup(_) => None,
+            SpanData::McpTools(d) => d.server.clone(),
+        }
+    }
+
+    /// The metadata that agent, task and turn data carry, merged into the span's
+    /// exported `metadata` object.
+    pub fn metadata(&self) -> Option<&JsonMap> {
+        match self {
+            SpanData::Agent(d) => d.metadata.as_ref(),
+            SpanData::Task(d) => d.metadata.as_ref(),
+            SpanData::Turn(d) => d.metadata.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// `{"data": <str or "">, "format": <fmt>}` for audio fields.
+struct Audio<'a> {
+    data: &'a Option<String>,
+    format: &'a Option<String>,
+}
+
+impl Serialize for Audio<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Audio", 2)?;
+        s.serialize_field("data", self.data.as_deref().unwrap_or(""))?;
+        s.serialize_field("format", self.format)?;
+        s.end()
+    }
+}
+
+/// The `data` object of a task or turn span.
+enum SdkData<'a> {
+    Task(&'a TaskSpanData),
+    Turn(&'a TurnSpanData),
+}
+
+impl Serialize for SdkData<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SdkData::Task(d) => {
+                let mut m = serializer.serialize_map(None)?;
+                m.serialize_entry("sdk_span_type", "task")?;
+                m.serialize_entry("name", &d.name)?;
+                if let Some(usage) = &d.usage {
+                    m.serialize_entry("usage", usage)?;
+                }
+                m.end()
+            }
+            SdkData::Turn(d) => {
+                let mut m = serializer.serialize_map(None)?;
+                m.serialize_entry("sdk_span_type", "turn")?;
+                m.serialize_entry("turn", &d.turn)?;
+                m.serialize_entry("agent_name", &d.agent_name)?;
+                if let Some(usage) = &d.usage {
+                    m.serialize_entry("usage", usage)?;
+                }
+                m.end()
+            }
+        }
+    }
+}
+
+impl Serialize for SpanData {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let ty = self.wire_type();
+        match self {
+            SpanData::Agent(d) => {
+                let mut s = serializer.serialize_struct("SpanData", 5)?;
+                s.serialize_field("type", ty)?;
+                s.serialize_field("name", &d.name)?;
+                s.serialize_field("handoffs", &d.handoffs)?;
+                s.serialize_field("tools", &d.tools)?;
+                s.serialize_field("output_type", &d.output_type)?;
+                s.end()
+            }
+            SpanData::Task(d) => custom(serializer, "task", &SdkData::Task(d)),
+            SpanData::Turn(d) => custom(serializer, "turn", &SdkData::Turn(d)),
+            SpanData::Function(d) => {
+                let mut s = serializer.serialize_struct("SpanData", 5)?;
+                s.serialize_field("type", ty)?;
+                s.serialize_field("name", &d.name)?;
+                s.serialize_field("input", &d.input)?;
+                s.serialize_field("output", &d.output)?;
+                s.serialize_field("mcp_data", &d.mcp_data)?;
+                s.end()
+            }
+            SpanData::Generation(d) => {
+                let mut s = serializer.serialize_struct("SpanData", 6)?;
+                s.serialize_field("type", ty)?;
+                s.serialize_field("input", &d.input)?;
+                s.serialize_field("output", &d.output)?;
+                s.serialize_field("model", &d.model)?;
+                s.serialize_field("model_config", &d.model_config)?;
+                s.serialize_field("usage", &d.usage)?;
+                s.end()
+            }
+            SpanData::Response(d) => {
+                let mut s = serializer.serialize_struct("SpanData", 3)?;
+                s.serialize_field("type", ty)?;
+                s.serialize_field("response_id", &d.response_id)?;
+                s.serialize_field("usage", &d.usage)?;
+                s.end()
+            }
+            SpanData::Handoff(d) => {
+                let mut s = serializer.serialize_struct("SpanData", 3)?;
+                s.serialize_field("type", ty)?;
+                s.serialize_field("from_agent", &d.from_agent)?;
+                s.serialize_field("to_agent", &d.to_agent)?;
+                s.end()
+            }
+            SpanData::Custom(d) => custom(serializer, &d.name, &d.data),
+            SpanData::Guardrail(d) => {
+                let mut s = serializer.serialize_struct("SpanData", 3)?;
+                s.serialize_field("type", ty)?;
+                s.serialize_field("name", &d.name)?;
+                s.serialize_field("triggered", &d.triggered)?;
+                s.end()
+            }
+            SpanData::Transcription(d) => {
+                let mut s = serializer.serialize_struct("SpanData", 5)?;
+                s.serialize_field("type", ty)?;
+                s.serialize_field("input", &Audio { data: &d.input, format: &d.input_format })?;
+                s.serialize_field("output", &d.output)?;
+                s.serialize_field("model", &d.model)?;
+                s.serialize_field("model_config", &d.model_config)?;
+                s.end()
+            }
+            SpanData::Speech(d) => {
+                let mut s = serializer.serialize_struct("SpanData", 6)?;
+                s.serialize_field("type", ty)?;
+                s.serialize_field("input", &d.input)?;
+                s.serialize_field("output", &Audio { data: &d.output, format: &d.output_format })?;
+                s.serialize_field("model", &d.model)?;
+                s.serialize_field("model_config", &d.model_config)?;
+                s.serialize_field("first_content_at", &d.first_content_at)?;
+                s.end()
+            }
+            SpanData::SpeechGroup(d) => {
+                let mut s = serializer.serialize_struct("SpanData", 2)?;
+                s.serialize_field("type", ty)?;
+                s.serialize_field("input", &d.input)?;
+                s.end()
+            }
+            SpanData::McpTools(d) => {
+                let mut s = serializer.serialize_struct("SpanData", 3)?;
+                s.serialize_field("type", ty)?;
+                s.serialize_field("server", &d.server)?;
+                s.serialize_field("result", &d.result)?;
+                s.end()
+            }
+        }
+    }
+}
+
+fn custom<S: Serializer, D: Serialize + ?Sized>(serializer: S, name: &str, data: &D) -> Result<S::Ok, S::Error> {
+    let mut s = serializer.serialize_struct("SpanData", 3)?;
+    s.serialize_field("type", "custom")?;
+    s.serialize_field("name", name)?;
+    s.serialize_field("data", data)?;
+    s.end()
+}
+
+/// A span data struct that a typed [`SpanGuard`](crate::SpanGuard) can hand out.
+///
+/// Implemented for every `*SpanData` struct and for [`SpanData`] itself (which gives
+/// access to any type).
+pub trait SpanDataKind: Into<SpanData> + Sized {
+    /// Borrows this type out of a [`SpanData`], if the variant matches.
+    fn from_data(data: &SpanData) -> Option<&Self>;
+    /// Mutably borrows this type out of a [`SpanData`], if the variant matches.
+    fn from_data_mut(data: &mut SpanData) -> Option<&mut Self>;
+}
+
+impl SpanDataKind for SpanData {
+    fn from_data(data: &SpanData) -> Option<&Self> {
+        Some(data)
+    }
+    fn from_data_mut(data: &mut SpanData) -> Option<&mut Self> {
+        Some(data)
+    }
+}
+
+macro_rules! kinds {
+    ($($ty:ident => $variant:ident),* $(,)?) => {$(
+        impl From<$ty> for SpanData {
+            fn from(d: $ty) -> Self {
+                SpanData::$variant(d)
+            }
+        }
+
+        impl SpanDataKind for $ty {
+            fn from_data(data: &SpanData) -> Option<&Self> {
+                match data {
+                    SpanData::$variant(d) => Some(d),
+                    _ => None,
+                }
+            }
+            fn from_data_mut(data: &mut SpanData) -> Option<&mut Self> {
+                match data {
+                    SpanData::$variant(d) => Some(d),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+kinds! {
+    AgentSpanData => Agent,
+    TaskSpanData => Task,
+    TurnSpanData => Turn,
+    FunctionSpanData => Function,
+    GenerationSpanData => Generation,
+    ResponseSpanData => Response,
+    HandoffSpanData => Handoff,
+    CustomSpanData => Custom,
+    GuardrailSpanData => Guardrail,
+    TranscriptionSpanData => Transcription,
+    SpeechSpanData => Speech,
+    SpeechGroupSpanData => SpeechGroup,
+    McpListToolsSpanData => McpTools,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn to_json(d: impl Into<SpanData>) -> String {
+        serde_json::to_string(&d.into()).unwrap()
+    }
+
+    #[test]
+    fn key_order_and_nulls_match_python() {
+        assert_eq!(
+            to_json(AgentSpanData { name: "A".into(), ..Default::default() }),
+            r#"{"type":"agent","name":"A","handoffs":null,"tools":null,"output_type":null}"#
+        );
+        assert_eq!(
+            to_json(FunctionSpanData { name: "f".into(), ..Default::default() }),
+            r#"{"type":"function","name":"f","input":null,"output":null,"mcp_data":null}"#
+        );
+        assert_eq!(
+            to_json(GenerationSpanData::default()),
+            r#"{"type":"generation","input":null,"output":null,"model":null,"model_config":null,"usage":null}"#
+        );
+        assert_eq!(to_json(ResponseSpanData::default()), r#"{"type":"response","response_id":null,"usage":null}"#);
+        assert_eq!(to_json(HandoffSpanData::default()), r#"{"type":"handoff","from_agent":null,"to_agent":null}"#);
+        assert_eq!(
+            to_json(CustomSpanData { name: "c".into(), data: JsonMap::new() }),
+            r#"{"type":"custom","name":"c","data":{}}"#
+        );
+        assert_eq!(
+            to_json(GuardrailSpanData { name: "g".into(), triggered: true }),
+            r#"{"type":"guardrail","name":"g","triggered":true}"#
+        );
+        assert_eq!(
+            to_json(TranscriptionSpanData::default()),
+            r#"{"type":"transcription","input":{"data":"","format":"pcm"},"output":null,"model":null,"model_config":null}"#
+        );
+        assert_eq!(
+            to_json(SpeechSpanData::default()),
+            r#"{"type":"speech","input":null,"output":{"data":"","format":"pcm"},"model":null,"model_config":null,"first_content_at":null}"#
+        );
+        assert_eq!(to_json(SpeechGroupSpanData::default()), r#"{"type":"speech_group","input":null}"#);
+        assert_eq!(to_json(McpListToolsSpanData::default()), r#"{"type":"mcp_tools","server":null,"result":null}"#);
+    }
+
+    #[test]
+    fn task_and_turn_are_custom_spans_with_sdk_span_type() {
+        assert_eq!(
+            to_json(TaskSpanData { name: "t".into(), ..Default::default() }),
+            r#"{"type":"custom","name":"task","data":{"sdk_span_type":"task","name":"t"}}"#
+        );
+        let usage = json!({"input_tokens": 1}).as_object().cloned();
+        assert_eq!(
+            to_json(TurnSpanData { turn: 2, agent_name: "A".into(), usage, metadata: None }),
+            r#"{"type":"custom","name":"turn","data":{"sdk_span_type":"turn","turn":2,"agent_name":"A","usage":{"input_tokens":1}}}"#
+        );
+    }
+
+    #[test]
+    fn raw_response_fields_and_metadata_are_not_exported() {
+        let d = ResponseSpanData {
+            response_id: Some("r".into()),
+            usage: None,
+            response: Some(json!({"id": "r", "secret": 1})),
+            input: Some(json!("hi")),
+        };
+        assert_eq!(to_json(d), r#"{"type":"response","response_id":"r","usage":null}"#);
+        let a =
+            AgentSpanData { name: "A".into(), metadata: json!({"m": 1}).as_object().cloned(), ..Default::default() };
+        assert!(!to_json(a).contains("\"m\""));
+    }
+
+    #[test]
+    fn typed_access_through_span_data_kind() {
+        let mut d: SpanData = FunctionSpanData { name: "f".into(), ..Default::default() }.into();
+        FunctionSpanData::from_data_mut(&mut d).unwrap().output = Some("ok".into());
+        assert_eq!(FunctionSpanData::from_data(&d).unwrap().output.as_deref(), Some("ok"));
+        assert!(AgentSpanData::from_data(&d).is_none());
+        assert_eq!(d.kind(), "function");
+        assert_eq!(SpanData::from(TaskSpanData::default()).wire_type(), "custom");
+    }
+}

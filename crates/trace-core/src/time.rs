@@ -1,0 +1,231 @@
+//! Timestamps: a clock read on the caller's thread, formatted later.
+//!
+//! The text form is exactly what Python's `datetime.now(timezone.utc).isoformat()` gives:
+//! `2025-03-11T12:00:00.123456+00:00`, microsecond precision, and no fraction at all when
+//! the microsecond is zero (`2025-03-11T12:00:00+00:00`). No date crate is needed.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Serialize, Serializer};
+
+/// A point in time in UTC, with nanosecond resolution, stored as nanoseconds since the Unix
+/// epoch. Times before 1970 are clamped to the epoch.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp {
+    unix_nanos: u64,
+}
+
+/// The longest text form: `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`.
+const ISO_MAX: usize = 32;
+
+impl Timestamp {
+    /// Reads the system clock.
+    #[inline]
+    pub fn now() -> Self {
+        Self::from_system_time(SystemTime::now())
+    }
+
+    /// A timestamp from nanoseconds since the Unix epoch.
+    pub const fn from_unix_nanos(unix_nanos: u64) -> Self {
+        Self { unix_nanos }
+    }
+
+    /// A timestamp from a [`SystemTime`]; times before the epoch become the epoch.
+    pub fn from_system_time(t: SystemTime) -> Self {
+        let nanos = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_nanos();
+        Self { unix_nanos: u64::try_from(nanos).unwrap_or(u64::MAX) }
+    }
+
+    /// Nanoseconds since the Unix epoch.
+    pub const fn unix_nanos(self) -> u64 {
+        self.unix_nanos
+    }
+
+    /// Microseconds since the Unix epoch (the precision of the text form).
+    pub const fn unix_micros(self) -> u64 {
+        self.unix_nanos / 1_000
+    }
+
+    /// As a [`SystemTime`].
+    pub fn to_system_time(self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_nanos(self.unix_nanos)
+    }
+
+    /// Calls `f` with the ISO 8601 text without allocating.
+    pub fn with_iso<R>(self, f: impl FnOnce(&str) -> R) -> R {
+        let mut buf = [0u8; ISO_MAX];
+        let len = self.write_iso(&mut buf);
+        // Only ASCII digits and punctuation were written.
+        f(std::str::from_utf8(&buf[..len]).unwrap_or_default())
+    }
+
+    /// The ISO 8601 text, as Python's `isoformat()` writes it.
+    pub fn to_iso8601(self) -> String {
+        self.with_iso(str::to_owned)
+    }
+
+    fn write_iso(self, buf: &mut [u8; ISO_MAX]) -> usize {
+        let micros_total = self.unix_nanos / 1_000;
+        let secs = micros_total / 1_000_000;
+        let micros = (micros_total % 1_000_000) as u32;
+        let days = secs / 86_400;
+        let rem = (secs % 86_400) as u32;
+        let (year, month, day) = civil_from_days(days as i64);
+        let (h, m, s) = (rem / 3600, (rem / 60) % 60, rem % 60);
+
+        let mut w = Writer { buf, pos: 0 };
+        w.num(year.clamp(0, 9999) as u32, 4);
+        w.byte(b'-');
+        w.num(month, 2);
+        w.byte(b'-');
+        w.num(day, 2);
+        w.byte(b'T');
+        w.num(h, 2);
+        w.byte(b':');
+        w.num(m, 2);
+        w.byte(b':');
+        w.num(s, 2);
+        if micros != 0 {
+            w.byte(b'.');
+            w.num(micros, 6);
+        }
+        for &b in b"+00:00" {
+            w.byte(b);
+        }
+        w.pos
+    }
+}
+
+struct Writer<'a> {
+    buf: &'a mut [u8; ISO_MAX],
+    pos: usize,
+}
+
+impl Writer<'_> {
+    fn byte(&mut self, b: u8) {
+        self.buf[self.pos] = b;
+        self.pos += 1;
+    }
+
+    fn num(&mut self, mut value: u32, width: usize) {
+        for i in (0..width).rev() {
+            self.buf[self.pos + i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        self.pos += width;
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day), after Howard
+/// Hinnant's `civil_from_days`.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11]
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32; // [1, 31]
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32; // [1, 12]
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.with_iso(|s| f.write_str(s))
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.with_iso(|s| write!(f, "Timestamp({s})"))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.with_iso(|s| serializer.serialize_str(s))
+    }
+}
+
+impl From<SystemTime> for Timestamp {
+    fn from(t: SystemTime) -> Self {
+        Self::from_system_time(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(secs: u64, micros: u64) -> Timestamp {
+        Timestamp::from_unix_nanos(secs * 1_000_000_000 + micros * 1_000)
+    }
+
+    #[test]
+    fn formats_like_python_isoformat() {
+        // datetime(2025, 3, 11, 12, 0, 0, 123456, tzinfo=timezone.utc).timestamp() == 1741694400.123456
+        assert_eq!(ts(1_741_694_400, 123_456).to_iso8601(), "2025-03-11T12:00:00.123456+00:00");
+        assert_eq!(ts(1_741_694_400, 1).to_iso8601(), "2025-03-11T12:00:00.000001+00:00");
+    }
+
+    #[test]
+    fn zero_microseconds_leave_out_the_fraction() {
+        assert_eq!(ts(1_741_694_400, 0).to_iso8601(), "2025-03-11T12:00:00+00:00");
+        // Sub-microsecond nanoseconds do not make a fraction either.
+        let t = Timestamp::from_unix_nanos(1_741_694_400 * 1_000_000_000 + 999);
+        assert_eq!(t.to_iso8601(), "2025-03-11T12:00:00+00:00");
+    }
+
+    #[test]
+    fn epoch_leap_years_and_year_ends() {
+        assert_eq!(ts(0, 0).to_iso8601(), "1970-01-01T00:00:00+00:00");
+        // 2024-02-29T23:59:59.999999Z
+        assert_eq!(ts(1_709_251_199, 999_999).to_iso8601(), "2024-02-29T23:59:59.999999+00:00");
+        // 2000-03-01T00:00:00Z (2000 is a leap year, 1900 rule does not apply)
+        assert_eq!(ts(951_868_800, 0).to_iso8601(), "2000-03-01T00:00:00+00:00");
+        // 2026-12-31T23:59:59.5Z
+        assert_eq!(ts(1_798_761_599, 500_000).to_iso8601(), "2026-12-31T23:59:59.500000+00:00");
+    }
+
+    #[test]
+    fn every_day_for_a_span_of_years_matches_a_day_counter() {
+        // Walk day by day from 1970 to 2100 and compare with an independent counter.
+        let (mut y, mut m, mut d) = (1970i64, 1u32, 1u32);
+        let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let dim = |y: i64, m: u32| match m {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            _ if leap(y) => 29,
+            _ => 28,
+        };
+        for day in 0..(130 * 366) {
+            assert_eq!(civil_from_days(day), (y, m, d), "day {day}");
+            d += 1;
+            if d > dim(y, m) {
+                d = 1;
+                m += 1;
+                if m > 12 {
+                    m = 1;
+                    y += 1;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn now_is_after_2020_and_serializes_as_a_string() {
+        let t = Timestamp::now();
+        assert!(t.unix_nanos() > 1_577_836_800_000_000_000);
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.starts_with("\"20") && json.ends_with("+00:00\""), "{json}");
+    }
+
+    #[test]
+    fn before_epoch_is_clamped() {
+        let t = Timestamp::from_system_time(UNIX_EPOCH - Duration::from_secs(10));
+        assert_eq!(t.unix_nanos(), 0);
+    }
+}

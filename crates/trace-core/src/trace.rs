@@ -1,0 +1,100 @@
+//! The trace record that processors and exporters see.
+
+use std::fmt;
+
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+
+use crate::ids::TraceId;
+use crate::secret::ApiKey;
+use crate::span_data::JsonMap;
+
+/// One workflow run: the root that spans belong to.
+///
+/// Processors receive it as `&Arc<Trace>` in
+/// [`on_trace_start`](crate::TracingProcessor::on_trace_start) and
+/// [`on_trace_end`](crate::TracingProcessor::on_trace_end). It serializes to the Python
+/// SDK's trace object: `{"object":"trace","id",..,"workflow_name","group_id","metadata"}`.
+/// The per-trace API key is carried for exporters and never serialized.
+#[derive(Clone, PartialEq)]
+pub struct Trace {
+    pub(crate) id: TraceId,
+    pub(crate) workflow_name: String,
+    pub(crate) group_id: Option<String>,
+    pub(crate) metadata: Option<JsonMap>,
+    pub(crate) tracing_api_key: Option<ApiKey>,
+}
+
+impl Trace {
+    /// A trace record. Most users get one through [`trace`](crate::trace) instead.
+    pub fn new(id: TraceId, workflow_name: impl Into<String>) -> Self {
+        Self { id, workflow_name: workflow_name.into(), group_id: None, metadata: None, tracing_api_key: None }
+    }
+
+    /// Sets the group id (builder style).
+    pub fn with_group_id(mut self, group_id: impl Into<String>) -> Self {
+        self.group_id = Some(group_id.into());
+        self
+    }
+
+    /// Sets the metadata (builder style).
+    pub fn with_metadata(mut self, metadata: JsonMap) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    /// Sets the per-trace tracing API key (builder style).
+    pub fn with_tracing_api_key(mut self, key: impl Into<ApiKey>) -> Self {
+        self.tracing_api_key = Some(key.into());
+        self
+    }
+
+    /// The trace id.
+    pub fn trace_id(&self) -> &TraceId {
+        &self.id
+    }
+
+    /// The workflow name.
+    pub fn workflow_name(&self) -> &str {
+        &self.workflow_name
+    }
+
+    /// The group id, linking traces of one conversation.
+    pub fn group_id(&self) -> Option<&str> {
+        self.group_id.as_deref()
+    }
+
+    /// The metadata given to the trace.
+    pub fn metadata(&self) -> Option<&JsonMap> {
+        self.metadata.as_ref()
+    }
+
+    /// The per-trace tracing API key, if one was set. Spans of the trace inherit it.
+    pub fn tracing_api_key(&self) -> Option<&ApiKey> {
+        self.tracing_api_key.as_ref()
+    }
+}
+
+impl fmt::Debug for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trace")
+            .field("id", &self.id)
+            .field("workflow_name", &self.workflow_name)
+            .field("group_id", &self.group_id)
+            .field("metadata", &self.metadata)
+            .field("tracing_api_key", &self.tracing_api_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Serialize for Trace {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Trace", 5)?;
+        s.serialize_field("object", "trace")?;
+        s.serialize_field("id", &self.id)?;
+        s.serialize_field("workflow_name", &self.workflow_name)?;
+        s.serialize_field("group_id", &self.group_id)?;
+        s.serialize_field("metadata", &self.metadata)?;
+        s.end()
+    }
+}
