@@ -1,1 +1,7 @@
+//! Integration tests of the workspace's crates together, linked into one binary.
+//!
+//! The processor registry is global to the process, so tests that install a processor
+//! take [`support::registry_lock`] first.
 
+mod golden;
+mod support;

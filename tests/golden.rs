@@ -1,0 +1,232 @@
+//! The golden scenarios of the Python SDK capture, rebuilt through the public API.
+//!
+//! Each scenario is recorded with an in-memory processor, which yields what a batch
+//! processor queues (the trace at its start, spans at their end), and serialized as the
+//! `{"data":[...]}` body the OpenAI exporter sends. The body must equal Python's after
+//! ids and timestamps are normalised: as parsed JSON always, and byte for byte (key
+//! order included) since the test build turns on `preserve-order`.
+
+use agents_tracing::core::{
+    agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span, mcp_tools_span,
+    response_span, speech_group_span, speech_span, task_span, trace, transcription_span, turn_span, ExportBatch,
+    ExportItem, SpanError,
+};
+use serde_json::{json, Value};
+
+use crate::support::{golden, is_iso_utc, normalize, normalize_text, obj, registry_lock};
+
+/// `build_trace()` of the capture script, step for step.
+fn build_all_span_types() {
+    let _trace = trace("golden_workflow")
+        .group_id("group_golden_0001")
+        .metadata(obj(json!({"customer": "user_456", "env": "golden", "agent_harness_id": "harness-1"})))
+        .start();
+    let _task = task_span("golden task").start();
+    {
+        let _turn = turn_span(1, "Triage").start();
+        {
+            let _agent = agent_span("Triage").handoffs(["Billing"]).tools(["lookup_order"]).output_type("str").start();
+            guardrail_span("no_pii").triggered(false).start().end();
+            generation_span()
+                .input([json!({"role": "user", "content": "Where is my order 42?"})])
+                .output([json!({"role": "assistant", "content": "Let me check."})])
+                .model("gpt-4o-mini")
+                .model_config(obj(json!({"temperature": 0.2, "max_tokens": 256})))
+                .usage(obj(json!({"input_tokens": 12, "output_tokens": 5})))
+                .start()
+                .end();
+            let mut response = response_span().start();
+            if let Some(d) = response.data_mut() {
+                d.response_id = Some("resp_golden_123".into());
+                d.usage = Some(obj(json!({"input_tokens": 3, "output_tokens": 4})));
+            }
+            response.end();
+            mcp_tools_span().server("local-mcp").result(["lookup_order", "refund"]).start().end();
+            let mut function =
+                function_span("lookup_order").input(r#"{"order_id": 42}"#).output("{'status': 'shipped'}").start();
+            function.set_error(SpanError::new("Tool timed out").with_data(obj(json!({"timeout_s": 30}))));
+            function.end();
+            handoff_span().from_agent("Triage").to_agent("Billing").start().end();
+        }
+        custom_span("custom_step").data(obj(json!({"k": "v", "n": 1, "nested": {"ok": true}}))).start().end();
+        {
+            let _group = speech_group_span().input("Hello there").start();
+            speech_span()
+                .model("tts-1")
+                .input("Hello there")
+                .output("AAAA")
+                .output_format("pcm")
+                .model_config(obj(json!({"voice": "alloy"})))
+                .first_content_at("2025-01-01T00:00:00.000000+00:00")
+                .start()
+                .end();
+        }
+        transcription_span()
+            .model("whisper-1")
+            .input("UklGRg==")
+            .input_format("pcm")
+            .output("hello")
+            .model_config(obj(json!({"language": "en"})))
+            .start()
+            .end();
+    }
+}
+
+fn body_of(items: &[ExportItem]) -> (Value, String) {
+    let text = serde_json::to_string(&ExportBatch(items)).expect("serializes");
+    (serde_json::from_str(&text).expect("valid JSON"), text)
+}
+
+fn golden_body(name: &str) -> Value {
+    serde_json::from_str(&golden(name)).expect("golden JSON")
+}
+
+#[test]
+fn all_span_types_match_the_python_body() {
+    let (_lock, recorder) = registry_lock();
+    build_all_span_types();
+    let items = recorder.export_items();
+    let (body, text) = body_of(&items);
+
+    // Parsed JSON, ids and timestamps normalised.
+    let expected = golden_body("python-all-span-types.json");
+    assert_eq!(normalize(&body), normalize(&expected));
+    assert_eq!(normalize(&body), golden_body("python-all-span-types.normalized.json"));
+
+    // Byte for byte, key order included, against the body exactly as Python sent it.
+    let raw = golden("python-all-span-types.raw.json");
+    assert_eq!(normalize_text(&text), normalize_text(raw.trim_end()));
+}
+
+#[test]
+fn export_order_is_trace_first_then_spans_in_end_order() {
+    let (_lock, recorder) = registry_lock();
+    build_all_span_types();
+    let (body, _) = body_of(&recorder.export_items());
+    let kinds: Vec<String> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| match i["object"].as_str().unwrap() {
+            "trace" => "trace".to_owned(),
+            _ => {
+                let d = &i["span_data"];
+                d["data"]["sdk_span_type"].as_str().unwrap_or(d["type"].as_str().unwrap()).to_owned()
+            }
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "trace",
+            "guardrail",
+            "generation",
+            "response",
+            "mcp_tools",
+            "function",
+            "handoff",
+            "agent",
+            "custom",
+            "speech",
+            "speech_group",
+            "transcription",
+            "turn",
+            "task"
+        ]
+    );
+}
+
+#[test]
+fn each_span_type_matches_its_golden_span() {
+    let (_lock, recorder) = registry_lock();
+    build_all_span_types();
+    let (body, _) = body_of(&recorder.export_items());
+    let data = body["data"].as_array().unwrap();
+    for kind in [
+        "agent",
+        "custom",
+        "function",
+        "generation",
+        "guardrail",
+        "handoff",
+        "mcp_tools",
+        "response",
+        "speech",
+        "speech_group",
+        "task",
+        "transcription",
+        "turn",
+    ] {
+        let expected = golden_body(&format!("span-{kind}.json"));
+        let ours = data
+            .iter()
+            .find(|i| {
+                let d = &i["span_data"];
+                d["data"]["sdk_span_type"].as_str().or(d["type"].as_str()) == Some(kind)
+                    && (kind != "custom" || d["name"] == "custom_step")
+            })
+            .unwrap_or_else(|| panic!("no {kind} span"));
+        let strip = |v: &Value| {
+            let mut v = v.clone();
+            for k in ["id", "trace_id", "parent_id", "started_at", "ended_at"] {
+                v[k] = Value::Null;
+            }
+            v
+        };
+        assert_eq!(strip(ours), strip(&expected), "span type {kind}");
+        assert!(is_iso_utc(ours["started_at"].as_str().unwrap()));
+        assert!(is_iso_utc(ours["ended_at"].as_str().unwrap()));
+    }
+    let trace_obj = golden_body("trace-object.json");
+    let mut ours = data[0].clone();
+    ours["id"] = trace_obj["id"].clone();
+    assert_eq!(ours, trace_obj);
+}
+
+#[test]
+fn minimal_trace_matches_and_spans_have_no_metadata_key() {
+    let (_lock, recorder) = registry_lock();
+    {
+        let _t = trace("minimal").start();
+        let _s = custom_span("only").start();
+    }
+    let (body, text) = body_of(&recorder.export_items());
+    assert_eq!(normalize(&body), normalize(&golden_body("python-minimal.json")));
+    assert!(!text.contains("\"metadata\":{"), "{text}");
+    let raw: Value = golden_body("python-minimal.json");
+    let compact = serde_json::to_string(&raw).unwrap();
+    assert_eq!(normalize_text(&text), normalize_text(&compact));
+}
+
+#[test]
+fn per_trace_api_key_traces_carry_their_key_and_never_export_it() {
+    let (_lock, recorder) = registry_lock();
+    {
+        let _t = trace("default_key_trace").start();
+        let _s = custom_span("a").start();
+    }
+    {
+        let _t = trace("own_key_trace").tracing_api_key("sk-per-trace").start();
+        let _s = custom_span("b").start();
+    }
+    let items = recorder.export_items();
+    let expected: Value = golden_body("python-per-trace-api-key.json");
+    // Group by key as the exporter does: one body per key, in first-seen order.
+    let mut groups: Vec<(Option<String>, Vec<ExportItem>)> = Vec::new();
+    for item in items {
+        let key = item.tracing_api_key().map(|k| k.expose().to_owned());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(item),
+            None => groups.push((key, vec![item])),
+        }
+    }
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0].0, None);
+    assert_eq!(groups[1].0.as_deref(), Some("sk-per-trace"));
+    for (i, (_, g)) in groups.iter().enumerate() {
+        let (body, text) = body_of(g);
+        assert_eq!(normalize(&body), normalize(&expected[i]["body"]));
+        assert!(!text.contains("sk-per-trace"));
+        assert!(!text.contains("tracing_api_key"));
+    }
+}
