@@ -4,4 +4,5 @@
 //! take [`support::registry_lock`] first.
 
 mod golden;
+mod readme;
 mod support;

@@ -1,1 +1,37 @@
-fn main() {}
+//! The project's own automation, in Rust instead of shell scripts (the cargo-xtask pattern).
+//!
+//! ```text
+//! cargo xtask ci         fmt check, clippy -D warnings, tests, docs, cargo-deny, deps, features, bench smoke
+//! cargo xtask deps       each crate's normal dependency tree against xtask/allowed-deps.txt
+//! cargo xtask features   builds the facade for every combination of its features
+//! cargo xtask bench      the benchmarks, with figures to compare
+//! ```
+
+mod bench;
+mod ci;
+mod cmd;
+mod deps;
+mod features;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(&args[1..]),
+        Some("deps") => deps::run(),
+        Some("features") => features::run(),
+        Some("bench") => bench::run(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <ci | deps | features | bench>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
