@@ -5,6 +5,7 @@
 //! cargo xtask deps       each crate's normal dependency tree against xtask/allowed-deps.txt
 //! cargo xtask features   builds the facade for every combination of its features
 //! cargo xtask bench      the benchmarks, with figures to compare
+//! cargo xtask serve      a loopback HTTP server that answers 200 and counts spans (for benchmarks)
 //! ```
 
 mod bench;
@@ -12,6 +13,7 @@ mod ci;
 mod cmd;
 mod deps;
 mod features;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -22,8 +24,9 @@ fn main() -> ExitCode {
         Some("deps") => deps::run(),
         Some("features") => features::run(),
         Some("bench") => bench::run(&args[1..]),
+        Some("serve") => serve::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | deps | features | bench>");
+            eprintln!("usage: cargo xtask <ci | deps | features | bench | serve>");
             return ExitCode::from(2);
         }
     };

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Python SDK end to end, for `cargo xtask bench`: N small custom spans in one trace
+through BatchTraceProcessor and BackendSpanExporter to a loopback server. Prints one
+JSON line. With --rate, the producer is paced at that many spans per second.
+"""
+import argparse
+import json
+import logging
+import resource
+import time
+
+from agents import tracing as T
+from agents.tracing.processors import BackendSpanExporter, BatchTraceProcessor
+
+
+class CountDrops(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.dropped = 0
+
+    def emit(self, record):
+        if "Queue is full" in record.getMessage():
+            self.dropped += 1
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--endpoint", required=True)
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--rate", type=float, default=0.0, help="spans/s offered; 0 = flat out")
+    a = ap.parse_args()
+    drops = CountDrops()
+    logging.getLogger("openai.agents").addHandler(drops)
+    logging.getLogger("openai.agents").propagate = False
+    exporter = BackendSpanExporter(api_key="sk-bench", endpoint=a.endpoint)
+    proc = BatchTraceProcessor(exporter, max_batch_size=a.batch)
+    T.set_trace_processors([proc])
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.perf_counter()
+    with T.trace("e2e"):
+        if a.rate > 0:
+            period = 1.0 / a.rate
+            for i in range(a.n):
+                target = t0 + i * period
+                while time.perf_counter() < target:
+                    pass
+                with T.custom_span("x", data={"i": i}):
+                    pass
+        else:
+            for i in range(a.n):
+                with T.custom_span("x", data={"i": i}):
+                    pass
+    produced_s = time.perf_counter() - t0
+    proc.shutdown()
+    total_s = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({
+        "lang": "python", "n": a.n, "batch": a.batch, "rate": a.rate,
+        "produce_s": produced_s, "total_s": total_s, "dropped": drops.dropped,
+        "peak_rss_mib": cpu1.ru_maxrss / 1024.0,
+        "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+    }))
+
+
+if __name__ == "__main__":
+    main()
