@@ -79,3 +79,82 @@ macro_rules! forward {
 
 forward!(Arc<P>);
 forward!(Box<P>);
+
+/// `None` is a processor that does nothing; `Some(p)` is `p`. For a processor that is
+/// present only under some configuration:
+///
+/// ```
+/// use trace_core::{set_trace_processor, InMemoryProcessor};
+///
+/// let debug = std::env::var_os("MY_APP_DEBUG_TRACES").is_some();
+/// set_trace_processor(debug.then(InMemoryProcessor::new));
+/// ```
+///
+/// A list of processors is a fan-out: see `trace-multi`'s `MultiProcessor`, which also
+/// isolates their panics.
+impl<P: TracingProcessor> TracingProcessor for Option<P> {
+    fn on_trace_start(&self, trace: &Arc<Trace>) {
+        if let Some(p) = self {
+            p.on_trace_start(trace)
+        }
+    }
+    fn on_trace_end(&self, trace: &Arc<Trace>) {
+        if let Some(p) = self {
+            p.on_trace_end(trace)
+        }
+    }
+    fn on_span_start(&self, span: &Span) {
+        if let Some(p) = self {
+            p.on_span_start(span)
+        }
+    }
+    fn on_span_end(&self, span: &Arc<Span>) {
+        if let Some(p) = self {
+            p.on_span_end(span)
+        }
+    }
+    fn force_flush(&self, timeout: Option<Duration>) -> Result<(), ProcessorError> {
+        self.as_ref().map_or(Ok(()), |p| p.force_flush(timeout))
+    }
+    fn shutdown(&self, timeout: Option<Duration>) -> Result<(), ProcessorError> {
+        self.as_ref().map_or(Ok(()), |p| p.shutdown(timeout))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{SpanId, TraceId};
+    use crate::memory::{InMemoryProcessor, ProcessorEvent};
+    use crate::span_data::CustomSpanData;
+
+    fn drive(p: &dyn TracingProcessor) {
+        let trace = Arc::new(Trace::new(TraceId::generate(), "w"));
+        let span = Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, CustomSpanData::default()));
+        p.on_trace_start(&trace);
+        p.on_span_start(&span);
+        p.on_span_end(&span);
+        p.on_trace_end(&trace);
+        p.force_flush(None).unwrap();
+        p.shutdown(None).unwrap();
+    }
+
+    #[test]
+    fn some_forwards_every_call() {
+        let recorder = InMemoryProcessor::new();
+        drive(&Some(recorder.clone()));
+        let events = recorder.events();
+        assert_eq!(events.len(), 6);
+        assert!(matches!(events[0], ProcessorEvent::TraceStart(_)));
+        assert!(matches!(events[2], ProcessorEvent::SpanEnd(_)));
+        assert_eq!(events[5], ProcessorEvent::Shutdown);
+    }
+
+    #[test]
+    fn none_does_nothing_and_succeeds() {
+        let none: Option<InMemoryProcessor> = None;
+        drive(&none);
+        assert!(none.force_flush(Some(Duration::ZERO)).is_ok());
+        assert!(none.shutdown(Some(Duration::ZERO)).is_ok());
+    }
+}
