@@ -72,7 +72,12 @@ pub use trace_core::{
 };
 
 #[cfg(feature = "console")]
+#[cfg_attr(docsrs, doc(cfg(feature = "console")))]
 pub use trace_export_console::ConsoleSpanExporter;
+
+#[cfg(feature = "multi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multi")))]
+pub use trace_multi::{add_trace_processor, set_trace_processors, Filtered, MultiProcessor};
 
 /// Python's `flush_traces()`: exports what the installed processors hold, waiting at most
 /// `timeout` (`None`: no bound). Call it before a worker process goes idle.
