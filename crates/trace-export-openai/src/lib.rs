@@ -1,4 +1,92 @@
-//! Placeholder: filled in by its own issue.
+//! Sends traces and spans to OpenAI's traces ingest endpoint: [`BackendSpanExporter`],
+//! the Rust counterpart of the OpenAI Agents SDK's exporter, wire-compatible with it.
+//!
+//! Pair it with a processor that batches on a worker thread (`BatchTraceProcessor` from
+//! `trace-batch`, or the `agents-tracing` facade with its `openai` feature); for tests,
+//! [`trace_core::SimpleTraceProcessor`] exports on the caller's thread. To print spans
+//! instead, use `trace-export-console`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use trace_core::{ExportItem, Trace, TraceId, TracingExporter};
+//! use trace_export_openai::BackendSpanExporter;
+//!
+//! # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(); // closed below
+//! let exporter = BackendSpanExporter::builder()
+//!     .api_key("sk-example") // default: OPENAI_API_KEY, read when first needed
+//!     .endpoint(format!("http://127.0.0.1:{port}/v1/traces/ingest")) // default: OpenAI's
+//!     .max_retries(2)
+//!     .base_delay(Duration::from_millis(10))
+//!     .proxy_from_env(false)
+//!     .build()?;
+//!
+//! // Nothing listens there: both attempts are refused, and the error counts the loss.
+//! let trace = Arc::new(Trace::new(TraceId::generate(), "example"));
+//! let err = exporter.export(&[ExportItem::Trace(trace)]).unwrap_err();
+//! assert_eq!(err.lost_items(1), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What it sends
+//! `POST <endpoint>` with `Authorization: Bearer <key>`, `Content-Type: application/json`,
+//! `OpenAI-Beta: traces=v1`, `OpenAI-Organization` and `OpenAI-Project` when set, and
+//! [`USER_AGENT`]; the body is `{"data":[...]}` in compact JSON, items in queue order. Items
+//! of a trace started with its own tracing API key go out in a separate request with that
+//! key, one request per key, as in Python. The API key, organization and project default to
+//! `OPENAI_API_KEY`, `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID`, read when first needed; a
+//! missing key is looked up again on the next batch, and [`BackendSpanExporter::set_api_key`]
+//! replaces it at any time. Without any key, the batch is lost with one warning per
+//! exporter.
+//!
+//! For OpenAI's endpoint the body is sanitized as the Python SDK does it (oversized
+//! `input`/`output` cut to 100,000 bytes, generation usage reshaped, usage dropped from other
+//! spans, reasoning removed from generations): see [`Sanitize`] to force it on or off.
+//!
+//! # Retries and time limits
+//! As the Python SDK 0.24: transport errors, 5xx, 408, 409 and 429 are retried, up to
+//! [`max_retries`](BackendSpanExporterBuilder::max_retries) attempts in all (default 3),
+//! after 1 s, 2 s, ... (doubling up to 30 s, plus up to 10 % jitter). A `Retry-After` (or
+//! `retry-after-ms`) header raises the wait to at least its value, capped at the maximum
+//! delay; `x-should-retry: false` stops at once; other 4xx are not retried and are logged
+//! once with the status and the start of the body. The key is never logged.
+//!
+//! Beyond Python: each phase of a request has a timeout (connect 5 s, send 20 s, response
+//! headers 20 s, body 10 s), and one export has a total
+//! [budget](BackendSpanExporterBuilder::export_budget) (default 30 s), so a server that
+//! accepts and never answers costs at most that. [`TracingExporter::shutdown`], from any
+//! thread, interrupts a backoff sleep at once and makes a running export give up after the
+//! request in flight.
+//!
+//! # Errors
+//! [`TracingExporter::export`] returns [`trace_core::ExportError`] with the number of items
+//! not delivered; [`BackendSpanExporterBuilder::build`] returns [`BuildError`].
+//!
+//! # Crate features
+//! - `rustls` (on by default): HTTPS through rustls with the webpki root certificates
+//!   (ureq's `rustls` feature). Without it only `http://` endpoints work, for a collector
+//!   on the local network, and no TLS code is built.
+//!
+//! # Dependencies
+//! `trace-core`, `ureq` (no default features: no gzip, no cookies), `serde`, `serde_json`,
+//! `fastrand` (jitter), `log`, `thiserror`.
+//!
+//! [`TracingExporter::shutdown`]: trace_core::TracingExporter::shutdown
+//! [`TracingExporter::export`]: trace_core::TracingExporter::export
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub)]
+
+mod config;
+mod error;
+mod exporter;
+mod http;
+mod retry;
+mod sanitize;
+
+pub use config::{BackendSpanExporterBuilder, Sanitize, OPENAI_INGEST_ENDPOINT, USER_AGENT};
+pub use error::BuildError;
+pub use exporter::BackendSpanExporter;
+pub use trace_core::{ApiKey, ExportError, TracingExporter};

@@ -1,0 +1,289 @@
+//! The builder of [`BackendSpanExporter`]: endpoint, credentials, retries, timeouts.
+
+use std::time::Duration;
+
+use trace_core::ApiKey;
+
+use crate::error::{display_endpoint, BuildError};
+use crate::exporter::BackendSpanExporter;
+
+/// OpenAI's traces ingest endpoint, the default.
+pub const OPENAI_INGEST_ENDPOINT: &str = "https://api.openai.com/v1/traces/ingest";
+
+/// The `User-Agent` the exporter sends.
+pub const USER_AGENT: &str = concat!("agents-tracing/", env!("CARGO_PKG_VERSION"), " (trace-export-openai; rust)");
+
+/// Whether the exporter applies the OpenAI sanitizer (field size limit, usage reshaping,
+/// reasoning removal) before sending.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Sanitize {
+    /// Only when the endpoint is [`OPENAI_INGEST_ENDPOINT`] (a trailing `/` ignored), as
+    /// the Python SDK does. Other endpoints receive the payload unchanged.
+    #[default]
+    Auto,
+    /// Always, whatever the endpoint (for a proxy in front of OpenAI, say).
+    Always,
+    /// Never, even for OpenAI's endpoint.
+    Never,
+}
+
+/// Settings of a [`BackendSpanExporter`]; made by [`BackendSpanExporter::builder`].
+///
+/// Defaults follow the Python SDK where it has one. `Debug` never shows the API key.
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build`"]
+pub struct BackendSpanExporterBuilder {
+    pub(crate) api_key: Option<ApiKey>,
+    pub(crate) organization: Option<String>,
+    pub(crate) project: Option<String>,
+    pub(crate) endpoint: String,
+    pub(crate) max_retries: u32,
+    pub(crate) base_delay: Duration,
+    pub(crate) max_delay: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) send_timeout: Duration,
+    pub(crate) response_timeout: Duration,
+    pub(crate) body_timeout: Duration,
+    pub(crate) resolve_timeout: Option<Duration>,
+    pub(crate) export_budget: Duration,
+    pub(crate) sanitize: Sanitize,
+    pub(crate) read_env: bool,
+    pub(crate) proxy_from_env: bool,
+}
+
+impl Default for BackendSpanExporterBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            organization: None,
+            project: None,
+            endpoint: OPENAI_INGEST_ENDPOINT.to_owned(),
+            max_retries: 3,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            send_timeout: Duration::from_secs(20),
+            response_timeout: Duration::from_secs(20),
+            body_timeout: Duration::from_secs(10),
+            resolve_timeout: None,
+            export_budget: Duration::from_secs(30),
+            sanitize: Sanitize::Auto,
+            read_env: true,
+            proxy_from_env: true,
+        }
+    }
+}
+
+impl BackendSpanExporterBuilder {
+    /// The API key for `Authorization: Bearer <key>`. Default: none, in which case
+    /// `OPENAI_API_KEY` is read when a batch first needs it (and again on later batches
+    /// for as long as it is missing). Items of a trace created with its own tracing key
+    /// use that key instead.
+    pub fn api_key(mut self, key: impl Into<ApiKey>) -> Self {
+        let key = key.into();
+        self.api_key = (!key.is_empty()).then_some(key);
+        self
+    }
+
+    /// The `OpenAI-Organization` header. Default: `OPENAI_ORG_ID` if set, else none (the
+    /// header is then left out).
+    pub fn organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into()).filter(|o| !o.is_empty());
+        self
+    }
+
+    /// The `OpenAI-Project` header. Default: `OPENAI_PROJECT_ID` if set, else none (the
+    /// header is then left out).
+    pub fn project(mut self, project: impl Into<String>) -> Self {
+        self.project = Some(project.into()).filter(|p| !p.is_empty());
+        self
+    }
+
+    /// Where to `POST` batches. Default: [`OPENAI_INGEST_ENDPOINT`]. There is no
+    /// environment override, as in Python.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = endpoint.into();
+        self
+    }
+
+    /// How many requests one batch gets in total, the first included (Python's
+    /// `max_retries`, which counts attempts). Default: 3. Values below 1 become 1.
+    pub fn max_retries(mut self, attempts: u32) -> Self {
+        self.max_retries = attempts;
+        self
+    }
+
+    /// The first backoff delay; it doubles after each retry, plus up to 10 % jitter.
+    /// Default: 1 s.
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// The longest backoff delay, also the cap on a server's `Retry-After`. Default: 30 s.
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// The time allowed to connect, TLS handshake included. Default: 5 s (as in Python).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The time allowed to send the request headers, and again to send the body.
+    /// Default: 20 s each.
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.send_timeout = timeout;
+        self
+    }
+
+    /// The time allowed from the end of the request to the response headers: what a hung
+    /// server costs per attempt. Default: 20 s (Python waits 60 s).
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// The time allowed to read the response body. Default: 10 s.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// A limit on resolving the endpoint's host name. Default: none, so the system
+    /// resolver's own timeouts apply. Setting one makes ureq resolve on a new thread for
+    /// every request (even for an IP address on a pooled connection), which slows each
+    /// export down.
+    pub fn resolve_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.resolve_timeout = timeout;
+        self
+    }
+
+    /// The total time one [`export`](trace_core::TracingExporter::export) call may take,
+    /// attempts and backoff sleeps together. Default: 30 s.
+    ///
+    /// When the budget is spent the batch is given up even if attempts remain; a backoff
+    /// sleep that would end past it is not started, and the timeouts of an attempt are cut
+    /// to what is left of it. (The Python SDK has no such bound: a server that accepts and
+    /// never answers holds a batch for 183 s with its defaults.)
+    pub fn export_budget(mut self, budget: Duration) -> Self {
+        self.export_budget = budget;
+        self
+    }
+
+    /// Whether to apply the OpenAI sanitizer. Default: [`Sanitize::Auto`].
+    pub fn sanitize(mut self, sanitize: Sanitize) -> Self {
+        self.sanitize = sanitize;
+        self
+    }
+
+    /// Whether to read `OPENAI_API_KEY`, `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID` for the
+    /// settings not given. Default: `true`.
+    pub fn read_env(mut self, read_env: bool) -> Self {
+        self.read_env = read_env;
+        self
+    }
+
+    /// Whether to use a proxy named by `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` (and
+    /// honour `NO_PROXY`), as Python's HTTP client does. Default: `true`.
+    pub fn proxy_from_env(mut self, proxy_from_env: bool) -> Self {
+        self.proxy_from_env = proxy_from_env;
+        self
+    }
+
+    /// Checks the settings and builds the exporter and its connection pool. No request is
+    /// made and no environment variable is read yet.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidEndpoint`] if the endpoint is not an absolute `http(s)://` URL;
+    /// [`BuildError::TlsUnavailable`] if it is `https://` and the `rustls` feature is off.
+    pub fn build(mut self) -> Result<BackendSpanExporter, BuildError> {
+        let uri: ureq::http::Uri = self
+            .endpoint
+            .parse()
+            .map_err(|_| BuildError::InvalidEndpoint { endpoint: display_endpoint(&self.endpoint) })?;
+        let https = match uri.scheme_str() {
+            Some(s) if s.eq_ignore_ascii_case("https") => true,
+            Some(s) if s.eq_ignore_ascii_case("http") => false,
+            _ => return Err(BuildError::InvalidEndpoint { endpoint: display_endpoint(&self.endpoint) }),
+        };
+        if uri.host().map_or(true, str::is_empty) {
+            return Err(BuildError::InvalidEndpoint { endpoint: display_endpoint(&self.endpoint) });
+        }
+        if https && !cfg!(feature = "rustls") {
+            return Err(BuildError::TlsUnavailable { endpoint: display_endpoint(&self.endpoint) });
+        }
+        self.max_retries = self.max_retries.max(1);
+        Ok(BackendSpanExporter::from_builder(self))
+    }
+
+    /// Whether the sanitizer applies with these settings.
+    pub(crate) fn sanitizes(&self) -> bool {
+        match self.sanitize {
+            Sanitize::Always => true,
+            Sanitize::Never => false,
+            Sanitize::Auto => self.endpoint.trim_end_matches('/') == OPENAI_INGEST_ENDPOINT,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_pythons() {
+        let b = BackendSpanExporterBuilder::default();
+        assert_eq!(b.endpoint, "https://api.openai.com/v1/traces/ingest");
+        assert_eq!(b.max_retries, 3);
+        assert_eq!(b.base_delay, Duration::from_secs(1));
+        assert_eq!(b.max_delay, Duration::from_secs(30));
+        assert_eq!(b.connect_timeout, Duration::from_secs(5));
+        assert!(b.sanitizes());
+    }
+
+    #[test]
+    fn sanitizer_is_automatic_for_openai_only() {
+        let b = BackendSpanExporterBuilder::default();
+        assert!(b.clone().endpoint("https://api.openai.com/v1/traces/ingest/").sanitizes());
+        assert!(b.clone().endpoint("https://api.openai.com/v1/traces/ingest//").sanitizes());
+        assert!(!b.clone().endpoint("http://127.0.0.1:1/v1/traces/ingest").sanitizes());
+        assert!(b.clone().endpoint("http://127.0.0.1:1/").sanitize(Sanitize::Always).sanitizes());
+        assert!(!b.sanitize(Sanitize::Never).sanitizes());
+    }
+
+    #[test]
+    fn bad_endpoints_are_refused() {
+        for bad in ["", "api.openai.com/v1/traces/ingest", "ftp://host/x", "http://", "not a url", "/v1/traces"] {
+            let err = BackendSpanExporterBuilder::default().endpoint(bad).build().unwrap_err();
+            assert!(matches!(err, BuildError::InvalidEndpoint { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn https_needs_the_rustls_feature() {
+        let built = BackendSpanExporterBuilder::default().proxy_from_env(false).build();
+        if cfg!(feature = "rustls") {
+            assert!(built.is_ok());
+        } else {
+            let err = built.unwrap_err();
+            assert!(matches!(err, BuildError::TlsUnavailable { .. }), "{err}");
+            assert!(err.to_string().contains("`rustls` feature"), "{err}");
+        }
+        assert!(BackendSpanExporterBuilder::default().endpoint("http://127.0.0.1:1/x").build().is_ok());
+    }
+
+    #[test]
+    fn debug_redacts_the_key_and_empty_values_are_unset() {
+        let b = BackendSpanExporterBuilder::default().api_key("sk-secret-builder").organization("").project("p");
+        let dbg = format!("{b:?}");
+        assert!(!dbg.contains("sk-secret-builder"), "{dbg}");
+        assert!(dbg.contains("redacted"), "{dbg}");
+        assert_eq!(b.organization, None);
+        assert_eq!(b.project.as_deref(), Some("p"));
+        assert!(BackendSpanExporterBuilder::default().api_key("").api_key.is_none());
+    }
+}

@@ -1,0 +1,287 @@
+//! Wire compatibility with the Python SDK: the golden scenarios of
+//! `golden_capture.py`, rebuilt through trace-core's public API, exported to the local
+//! server, and compared with the bodies and headers the Python exporter sent.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::{json, Value};
+use trace_core::{
+    agent_span, clear_trace_processor, custom_span, function_span, generation_span, guardrail_span, handoff_span,
+    mcp_tools_span, response_span, set_trace_processor, set_tracing_disabled, speech_group_span, speech_span,
+    task_span, trace, transcription_span, turn_span, ExportItem, InMemoryProcessor, JsonMap, SpanError,
+    TracingExporter,
+};
+use trace_export_openai::{BackendSpanExporter, Sanitize};
+
+use crate::builder;
+use crate::server::{Recorded, Reply, TestServer};
+
+const ALL_SPAN_TYPES: &str = include_str!("../golden/python-all-span-types.normalized.json");
+const ALL_SPAN_TYPES_SANITIZED: &str = include_str!("../golden/python-all-span-types.sanitized.normalized.json");
+const HEADERS: &str = include_str!("../golden/python-headers.json");
+const MINIMAL: &str = include_str!("../golden/python-minimal.json");
+const PER_TRACE_KEY: &str = include_str!("../golden/python-per-trace-api-key.json");
+const EDGE_PLAIN: &str = include_str!("../golden/python-sanitizer-edge.plain.json");
+const EDGE_SANITIZED: &str = include_str!("../golden/python-sanitizer-edge.sanitized.json");
+
+/// The processor registry is global: one recording at a time in this binary.
+static REGISTRY: Mutex<()> = Mutex::new(());
+
+fn obj(v: Value) -> JsonMap {
+    v.as_object().cloned().expect("an object")
+}
+
+/// Runs `build` with an in-memory processor installed and returns what a batch processor
+/// would export, in queue order.
+fn record(build: impl FnOnce()) -> Vec<ExportItem> {
+    let _one_at_a_time: MutexGuard<'_, ()> = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    set_tracing_disabled(false);
+    let recorder = InMemoryProcessor::new();
+    set_trace_processor(recorder.clone());
+    build();
+    clear_trace_processor();
+    recorder.export_items()
+}
+
+/// `golden_capture.py`'s `build_trace`.
+fn golden_trace() {
+    let _t = trace("golden_workflow")
+        .group_id("group_golden_0001")
+        .metadata(obj(json!({"customer": "user_456", "env": "golden", "agent_harness_id": "harness-1"})))
+        .start();
+    let _task = task_span("golden task").start();
+    let _turn = turn_span(1, "Triage").start();
+    {
+        let _agent = agent_span("Triage").handoffs(["Billing"]).tools(["lookup_order"]).output_type("str").start();
+        guardrail_span("no_pii").triggered(false).start().end();
+        generation_span()
+            .input([json!({"role": "user", "content": "Where is my order 42?"})])
+            .output([json!({"role": "assistant", "content": "Let me check."})])
+            .model("gpt-4o-mini")
+            .model_config(obj(json!({"temperature": 0.2, "max_tokens": 256})))
+            .usage(obj(json!({"input_tokens": 12, "output_tokens": 5})))
+            .start()
+            .end();
+        response_span()
+            .response_id("resp_golden_123")
+            .usage(obj(json!({"input_tokens": 3, "output_tokens": 4})))
+            .start()
+            .end();
+        mcp_tools_span().server("local-mcp").result(["lookup_order", "refund"]).start().end();
+        // Python exports str(output): the repr of the dict.
+        let mut f = function_span("lookup_order").input(r#"{"order_id": 42}"#).output("{'status': 'shipped'}").start();
+        f.set_error(SpanError::new("Tool timed out").with_data(obj(json!({"timeout_s": 30}))));
+        f.end();
+        handoff_span().from_agent("Triage").to_agent("Billing").start().end();
+    }
+    custom_span("custom_step").data(obj(json!({"k": "v", "n": 1, "nested": {"ok": true}}))).start().end();
+    {
+        let _group = speech_group_span().input("Hello there").start();
+        speech_span()
+            .model("tts-1")
+            .input("Hello there")
+            .output("AAAA")
+            .output_format("pcm")
+            .model_config(obj(json!({"voice": "alloy"})))
+            .first_content_at("2025-01-01T00:00:00.000000+00:00")
+            .start()
+            .end();
+    }
+    transcription_span()
+        .model("whisper-1")
+        .input("UklGRg==")
+        .input_format("pcm")
+        .output("hello")
+        .model_config(obj(json!({"language": "en"})))
+        .start()
+        .end();
+}
+
+/// `golden_capture.py`'s `build_sanitizer_edge`.
+fn sanitizer_edge_trace() {
+    let _t = trace("sanitizer_edge").start();
+    function_span("big_input").input("x".repeat(120_000)).output("ok").start().end();
+    generation_span()
+        .input([json!({"role": "user", "content": "hi"})])
+        .output([
+            json!({"type": "reasoning", "summary": [{"text": "secret"}]}),
+            json!({"role": "assistant", "content": "hello", "reasoning_content": "hidden"}),
+        ])
+        .model("m")
+        .usage(obj(json!({"input_tokens": 1, "output_tokens": 2, "total_tokens": 3, "details": {"cached_tokens": 0}})))
+        .start()
+        .end();
+    response_span().response_id("resp_x").usage(obj(json!({"input_tokens": 1, "output_tokens": 2}))).start().end();
+}
+
+/// `golden_capture.py`'s `normalize`: ids become first-seen placeholders, timestamps a
+/// constant.
+fn normalize(body: &Value) -> Value {
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let mut counts: HashMap<&'static str, usize> = HashMap::new();
+    let mut nid = |v: &Value| -> Value {
+        let Some(s) = v.as_str() else { return v.clone() };
+        let placeholder = ids.entry(s.to_owned()).or_insert_with(|| {
+            let kind = if s.starts_with("trace_") { "trace" } else { "span" };
+            let n = counts.entry(kind).or_insert(0);
+            *n += 1;
+            format!("<{kind}_{}>", *n - 1)
+        });
+        Value::String(placeholder.clone())
+    };
+    let mut out = body.clone();
+    for item in out["data"].as_array_mut().expect("data") {
+        item["id"] = nid(&item["id"]);
+        if item["object"] != "trace" {
+            item["trace_id"] = nid(&item["trace_id"]);
+            item["parent_id"] = nid(&item["parent_id"]);
+            item["started_at"] = json!("<iso8601>");
+            item["ended_at"] = json!("<iso8601>");
+        }
+    }
+    out
+}
+
+/// Python's `repr` of a plain ASCII string without quotes or backslashes.
+fn py_repr(s: &str) -> String {
+    assert!(s.chars().all(|c| c.is_ascii_graphic() || c == ' ') && !s.contains(['\'', '\\']), "{s:?}");
+    format!("'{s}'")
+}
+
+/// `golden_capture.py`'s `_abbrev`: strings over 200 characters become their length, head
+/// and tail.
+fn abbreviate(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.chars().count() > 200 => {
+            let chars: Vec<char> = s.chars().collect();
+            let head: String = chars[..20].iter().collect();
+            let tail: String = chars[chars.len() - 20..].iter().collect();
+            Value::String(format!("<str len={} head={} tail={}>", chars.len(), py_repr(&head), py_repr(&tail)))
+        }
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), abbreviate(v))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(abbreviate).collect()),
+        other => other.clone(),
+    }
+}
+
+fn golden(text: &str) -> Value {
+    serde_json::from_str(text).expect("golden JSON")
+}
+
+/// Exports `items` with the golden capture's settings to a fresh server and returns the
+/// requests it received.
+fn send(items: &[ExportItem], sanitize: Sanitize) -> Vec<Recorded> {
+    let server = TestServer::always(Reply::ok());
+    let exporter: BackendSpanExporter = builder(&server.url(), "sk-test")
+        .organization("org-test")
+        .project("proj-test")
+        .sanitize(sanitize)
+        .build()
+        .unwrap();
+    exporter.export(items).unwrap();
+    server.requests()
+}
+
+fn assert_json_eq(got: &Value, want: &Value, what: &str) {
+    assert!(
+        got == want,
+        "{what} differs from Python's:\n got {}\nwant {}",
+        serde_json::to_string_pretty(got).unwrap(),
+        serde_json::to_string_pretty(want).unwrap()
+    );
+}
+
+#[test]
+fn all_span_types_match_the_python_body() {
+    let items = record(golden_trace);
+    assert_eq!(items.len(), 14, "1 trace + 13 spans");
+    let requests = send(&items, Sanitize::Auto);
+    assert_eq!(requests.len(), 1);
+    assert_json_eq(&normalize(&requests[0].json()), &golden(ALL_SPAN_TYPES), "the plain body");
+}
+
+#[test]
+fn all_span_types_sanitized_match_the_python_body() {
+    let items = record(golden_trace);
+    let requests = send(&items, Sanitize::Always);
+    assert_eq!(requests.len(), 1);
+    assert_json_eq(&normalize(&requests[0].json()), &golden(ALL_SPAN_TYPES_SANITIZED), "the sanitized body");
+}
+
+#[test]
+fn the_headers_the_sdk_sets_match_python() {
+    let items = record(golden_trace);
+    let requests = send(&items, Sanitize::Auto);
+    let r = &requests[0];
+    let want = golden(HEADERS);
+    assert_eq!(r.method, want["method"]);
+    assert_eq!(r.path, want["path"]);
+    assert_eq!(r.version, want["http_version"]);
+    let sdk_headers = ["Authorization", "Content-Type", "OpenAI-Beta", "OpenAI-Organization", "OpenAI-Project"];
+    let python: Vec<(String, String)> = want["headers_in_wire_order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned()))
+        .filter(|(k, _)| sdk_headers.contains(&k.as_str()))
+        .collect();
+    let ours: Vec<(String, String)> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| sdk_headers.iter().any(|h| h.eq_ignore_ascii_case(k)))
+        .map(|(k, v)| {
+            let name = sdk_headers.iter().find(|h| h.eq_ignore_ascii_case(k)).unwrap();
+            ((*name).to_owned(), v.clone())
+        })
+        .collect();
+    // The same values, in the same relative order.
+    assert_eq!(ours, python);
+    assert_eq!(r.header("Content-Length"), Some(r.body.len().to_string().as_str()));
+}
+
+#[test]
+fn a_minimal_trace_matches_python() {
+    let items = record(|| {
+        let _t = trace("minimal").start();
+        let _s = custom_span("only").start();
+    });
+    let requests = send(&items, Sanitize::Auto);
+    assert_json_eq(&normalize(&requests[0].json()), &normalize(&golden(MINIMAL)), "the minimal body");
+}
+
+#[test]
+fn per_trace_keys_make_one_request_per_key_as_in_python() {
+    let items = record(|| {
+        {
+            let _t = trace("default_key_trace").start();
+            custom_span("a").start().end();
+        }
+        let _t = trace("own_key_trace").tracing_api_key("sk-per-trace").start();
+        custom_span("b").start().end();
+    });
+    let requests = send(&items, Sanitize::Auto);
+    let want = golden(PER_TRACE_KEY);
+    let want = want.as_array().unwrap();
+    assert_eq!(requests.len(), want.len());
+    for (r, w) in requests.iter().zip(want) {
+        assert_eq!(r.header("Authorization"), w["authorization"].as_str());
+        assert_json_eq(&normalize(&r.json()), &normalize(&w["body"]), "a per-key body");
+    }
+}
+
+#[test]
+fn the_sanitizer_edge_cases_match_python() {
+    let items = record(sanitizer_edge_trace);
+    for (sanitize, file) in [(Sanitize::Never, EDGE_PLAIN), (Sanitize::Always, EDGE_SANITIZED)] {
+        let requests = send(&items, sanitize);
+        assert_eq!(requests.len(), 1);
+        let got = normalize(&abbreviate(&requests[0].json()));
+        assert_json_eq(&got, &golden(file)["body"], &format!("the {sanitize:?} edge body"));
+    }
+    // Spelled out: the cut input is 99,996 characters ending with the suffix.
+    let body = send(&items, Sanitize::Always)[0].json();
+    let input = body["data"][1]["span_data"]["input"].as_str().unwrap();
+    assert_eq!(input.chars().count(), 99_996);
+    assert!(input.starts_with("xxxxxxxxxxxxxxxxxxxx") && input.ends_with("xxxxx... [truncated]"));
+}
