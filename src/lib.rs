@@ -30,14 +30,13 @@
 //! | `console` | yes | `console` (`trace-export-console`): `ConsoleSpanExporter` | none beyond core |
 //! | `batch` | yes | `batch` (`trace-batch`): `BatchTraceProcessor` | crossbeam-channel |
 //! | `multi` | yes | `multi` (`trace-multi`): the fan-out, `add_trace_processor`, `set_trace_processors` | none beyond core |
-//! | `openai` | no | `openai` (`trace-export-openai`): `BackendSpanExporter` | ureq (HTTP) |
-//! | `rustls` | no | TLS for the `openai` exporter (needed for `https://` endpoints) | rustls, ring, webpki-roots |
+//! | `openai` | no | `openai` (`trace-export-openai`): `BackendSpanExporter`, with TLS | ureq, rustls, ring, webpki-roots |
+//! | `openai-http` | no | the same exporter without TLS, for a plain-HTTP collector | ureq |
 //! | `preserve-order` | no | user JSON objects keep insertion order, as Python dicts | indexmap |
 //!
 //! The defaults give everything that needs no network: record, batch, fan out, print.
 //! `openai` is opt-in because it pulls an HTTP client and a TLS stack and sends data
-//! off the machine; turn it on (with `rustls` for the real endpoint) to get the Python
-//! SDK's default pipeline.
+//! off the machine; turn it on to get the Python SDK's default pipeline.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
@@ -54,8 +53,8 @@ pub use trace_batch as batch;
 #[cfg_attr(docsrs, doc(cfg(feature = "console")))]
 pub use trace_export_console as console;
 
-#[cfg(feature = "openai")]
-#[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
+#[cfg(feature = "openai-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openai-http")))]
 pub use trace_export_openai as openai;
 
 #[cfg(feature = "multi")]

@@ -4,6 +4,9 @@ use crate::cmd::{cargo, step};
 
 const FEATURES: &[&str] = &["console", "batch", "multi", "openai"];
 
+/// Sets checked besides the combinations of `FEATURES`.
+const EXTRA: &[&str] = &["openai-http", "openai-http,batch", "preserve-order"];
+
 pub(crate) fn run() -> Result<(), String> {
     let n = FEATURES.len();
     for mask in 0..(1u32 << n) {
@@ -14,6 +17,11 @@ pub(crate) fn run() -> Result<(), String> {
         if !list.is_empty() {
             c.args(["--features", &list]);
         }
+        step(&format!("features [{list}]"), c)?;
+    }
+    for list in EXTRA {
+        let mut c = cargo();
+        c.args(["check", "--quiet", "-p", "agents-tracing", "--no-default-features", "--lib", "--features", list]);
         step(&format!("features [{list}]"), c)?;
     }
     Ok(())
