@@ -136,6 +136,40 @@ impl BackendSpanExporter {
         self.stop.is_stopped()
     }
 
+    /// The requests an export of `items` would send, without sending anything: for dry
+    /// runs and debugging. One per API key group, as [`export`](TracingExporter::export)
+    /// groups them; the body is exactly what would be sent (sanitized when this exporter
+    /// sanitizes). The `Authorization` header shows `Bearer <redacted>`, or `<no key>`
+    /// when no key is found.
+    pub fn prepare_requests(&self, items: &[ExportItem]) -> Vec<PreparedRequest> {
+        let (organization, project) = self.credentials.org_and_project();
+        let groups = group_by_key(items);
+        groups
+            .into_iter()
+            .map(|(key, group)| {
+                let has_key = key.is_some() || self.credentials.api_key().is_some();
+                let mut headers = vec![
+                    ("Authorization".to_owned(), if has_key { "Bearer <redacted>" } else { "<no key>" }.to_owned()),
+                    ("Content-Type".to_owned(), "application/json".to_owned()),
+                    ("OpenAI-Beta".to_owned(), "traces=v1".to_owned()),
+                ];
+                if let Some(org) = organization {
+                    headers.push(("OpenAI-Organization".to_owned(), org.clone()));
+                }
+                if let Some(project) = project {
+                    headers.push(("OpenAI-Project".to_owned(), project.clone()));
+                }
+                headers.push(("User-Agent".to_owned(), crate::config::USER_AGENT.to_owned()));
+                let body = if self.sanitize {
+                    serde_json::to_vec(&SanitizedBatch(&group))
+                } else {
+                    serde_json::to_vec(&ExportBatch(&group))
+                };
+                PreparedRequest { url: display_endpoint(self.http.endpoint()), headers, body: body.unwrap_or_default() }
+            })
+            .collect()
+    }
+
     fn take_buffer(&self) -> Vec<u8> {
         std::mem::take(&mut *self.buffer.lock().unwrap_or_else(PoisonError::into_inner))
     }
@@ -273,6 +307,18 @@ impl BackendSpanExporter {
         }
         key
     }
+}
+
+/// A request as [`BackendSpanExporter::prepare_requests`] shows it: `POST` to `url` with
+/// these headers (key redacted) and this body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedRequest {
+    /// The endpoint (user info redacted).
+    pub url: String,
+    /// The headers the exporter sets, in order; the key is redacted.
+    pub headers: Vec<(String, String)>,
+    /// The body, exactly as it would be sent.
+    pub body: Vec<u8>,
 }
 
 /// Splits a batch by per-trace API key, first-seen order, queue order within each group.
@@ -419,5 +465,27 @@ mod tests {
         assert_eq!(redact("bad key sk-abc, sk-abc!", &key), "bad key <redacted>, <redacted>!");
         assert_eq!(truncate_chars("héllo", 10), "héllo");
         assert_eq!(truncate_chars("héllo", 2), "hé... [6 bytes in all]");
+    }
+
+    #[test]
+    fn prepared_requests_match_what_export_would_send_and_hide_the_key() {
+        let exporter = BackendSpanExporter::builder()
+            .api_key("sk-secret")
+            .organization("org-1")
+            .endpoint("http://127.0.0.1:9/v1/traces/ingest")
+            .read_env(false)
+            .build()
+            .unwrap();
+        let items = [item(None), item(Some("sk-own")), item(None)];
+        let requests = exporter.prepare_requests(&items);
+        assert_eq!(requests.len(), 2);
+        let first = &requests[0];
+        assert_eq!(first.headers[0], ("Authorization".to_owned(), "Bearer <redacted>".to_owned()));
+        assert!(first.headers.contains(&("OpenAI-Organization".to_owned(), "org-1".to_owned())));
+        assert!(!first.headers.iter().any(|(n, _)| n == "OpenAI-Project"));
+        let expected = serde_json::to_vec(&ExportBatch(&[items[0].clone(), items[2].clone()])).unwrap();
+        assert_eq!(first.body, expected);
+        let text = format!("{requests:?}");
+        assert!(!text.contains("sk-secret") && !text.contains("sk-own"));
     }
 }

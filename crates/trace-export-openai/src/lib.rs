@@ -88,5 +88,5 @@ mod sanitize;
 
 pub use config::{BackendSpanExporterBuilder, Sanitize, OPENAI_INGEST_ENDPOINT, USER_AGENT};
 pub use error::BuildError;
-pub use exporter::BackendSpanExporter;
+pub use exporter::{BackendSpanExporter, PreparedRequest};
 pub use trace_core::{ApiKey, ExportError, TracingExporter};
