@@ -1,4 +1,82 @@
-//! Placeholder: filled in by its own issue.
+//! [`BatchTraceProcessor`]: queues traces and spans without blocking the caller and exports
+//! them in batches from one background thread, as the Python SDK's processor of the same
+//! name does.
+//!
+//! Use it in front of any exporter that does I/O (the OpenAI backend, a file, stdout):
+//! ending a span then costs a non-blocking enqueue, and the exporter runs on the worker
+//! thread. For tests and exporters that never block, `trace_core::SimpleTraceProcessor`
+//! exports on the caller's thread instead.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use trace_batch::BatchTraceProcessor;
+//! use trace_core::{custom_span, set_trace_processor, trace, InMemoryExporter};
+//!
+//! let exporter = InMemoryExporter::new();
+//! let processor = Arc::new(BatchTraceProcessor::builder(exporter.clone()).max_batch_size(64).build()?);
+//! set_trace_processor(Arc::clone(&processor));
+//!
+//! {
+//!     let _trace = trace("Checkout").start();
+//!     let _span = custom_span("charge card").start();
+//! } // the span ends (queued), then the trace ends (it was queued when it started)
+//!
+//! processor.force_flush(Some(Duration::from_secs(5)))?;
+//! let items = exporter.items();
+//! assert_eq!(items.len(), 2);
+//! assert!(items[0].as_trace().is_some() && items[1].as_span().is_some());
+//!
+//! let stats = processor.stats();
+//! assert_eq!((stats.queued, stats.exported, stats.dropped()), (2, 2, 0));
+//! processor.shutdown(Some(Duration::from_secs(5)))?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Defaults
+//! The Python SDK's, each settable on [`BatchTraceProcessorBuilder`]:
+//! - `max_queue_size`: 8192 items ([`DEFAULT_MAX_QUEUE_SIZE`]); a full queue drops new
+//!   items.
+//! - `max_batch_size`: 128 items per exporter call ([`DEFAULT_MAX_BATCH_SIZE`]).
+//! - `schedule_delay`: 5 s ([`DEFAULT_SCHEDULE_DELAY`]) at most between exports.
+//! - `export_trigger_ratio`: 0.7 ([`DEFAULT_EXPORT_TRIGGER_RATIO`]): the worker exports at
+//!   once when the queue holds `max(1, floor(8192 * 0.7))` = 5734 items.
+//! - `drop_timeout`: 5 s ([`DEFAULT_DROP_TIMEOUT`]) for the final export when the
+//!   processor is dropped without a shutdown.
+//!
+//! # Behaviour
+//! - Traces are queued when they start and spans when they end, so a batch holds a trace
+//!   before its spans, and spans in the order they ended: the Python SDK's order.
+//! - The caller's thread does a `try_send` on a bounded channel and nothing else: no lock,
+//!   no allocation, no system call (except once per trigger crossing, to wake the worker).
+//!   A full queue drops the item; drops are counted and logged at most once per 10 s.
+//! - The worker thread ([`WORKER_THREAD_NAME`]) starts on the first item and sleeps until
+//!   there is work. An exporter that fails or panics loses that batch only.
+//! - [`force_flush`](BatchTraceProcessor::force_flush) and
+//!   [`shutdown`](BatchTraceProcessor::shutdown) travel to the worker on their own channel
+//!   (a full queue cannot block them); the caller waits up to its timeout.
+//! - [`stats`](BatchTraceProcessor::stats) tells what became of every item.
+//!
+//! # Dependencies
+//! `trace-core`, `crossbeam-channel` (the queue), `log` (warnings), `thiserror` (errors).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub)]
+
+mod config;
+mod error;
+mod processor;
+mod queue;
+mod stats;
+mod worker;
+
+pub use config::{
+    BatchConfig, BatchTraceProcessorBuilder, DEFAULT_DROP_TIMEOUT, DEFAULT_EXPORT_TRIGGER_RATIO,
+    DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE, DEFAULT_SCHEDULE_DELAY,
+};
+pub use error::ConfigError;
+pub use processor::BatchTraceProcessor;
+pub use stats::BatchStats;
+pub use worker::WORKER_THREAD_NAME;

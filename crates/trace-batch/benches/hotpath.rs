@@ -1,0 +1,225 @@
+//! The hot path of the batch processor: what ending a span costs the caller's thread.
+//!
+//! Measures, with an exporter that discards:
+//! - `on_span_end`: the processor's enqueue alone, called directly with prebuilt spans;
+//! - `whole span`: `custom_span("x")` with data `{"i": i}` created, started, finished and
+//!   queued inside a trace, through the global registry (`set_trace_processor`);
+//! - `whole span, no processor`: the same with no processor installed, the baseline of
+//!   what trace-core and the allocator cost without any queue;
+//!
+//! with 1 and 2 producer threads, for a queue big enough never to drop (it holds every
+//! span of a run, so span memory piles up), a 65536 queue that the worker drains while
+//! the producers run (the steady state), and the default queue (8192). Each figure is the median of several runs (min and max too) of
+//! the nanoseconds per operation per thread (wall time of the slowest thread / operations
+//! per thread).
+//!
+//! Run: `cargo bench -p trace-batch --bench hotpath`. Smoke mode (tiny N, seconds):
+//! `HOTPATH_QUICK=1 cargo bench -p trace-batch --bench hotpath` or pass `--quick`.
+
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map};
+use trace_batch::BatchTraceProcessor;
+use trace_core::{
+    clear_trace_processor, custom_span, set_trace_processor, trace, CustomSpanData, ExportError, ExportItem, Span,
+    SpanId, Trace, TraceId, TracingExporter, TracingProcessor,
+};
+
+/// An exporter that looks at the batch and throws it away.
+struct Discard;
+
+impl TracingExporter for Discard {
+    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        black_box(items.len());
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Measure {
+    /// `processor.on_span_end(&span)` with prebuilt spans.
+    OnSpanEnd,
+    /// A whole span through the registry, the batch processor installed.
+    WholeSpan,
+    /// A whole span with no processor installed: what trace-core alone costs.
+    WholeSpanNoProcessor,
+}
+
+impl Measure {
+    fn name(self) -> &'static str {
+        match self {
+            Measure::OnSpanEnd => "on_span_end",
+            Measure::WholeSpan => "whole span (registry)",
+            Measure::WholeSpanNoProcessor => "whole span, no processor",
+        }
+    }
+}
+
+/// A queue that the worker drains while the producers run, big enough that it rarely
+/// drops: the steady state, where span memory is recycled instead of piling up.
+const STEADY_QUEUE: usize = 65_536;
+
+struct Settings {
+    per_thread: usize,
+    runs: usize,
+}
+
+struct Row {
+    measure: Measure,
+    queue: usize,
+    threads: usize,
+    ns: Vec<f64>,
+    dropped: u64,
+    offered: u64,
+}
+
+fn main() {
+    let quick = std::env::var("HOTPATH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
+        || std::env::args().any(|a| a == "--quick");
+    let settings =
+        if quick { Settings { per_thread: 2_000, runs: 2 } } else { Settings { per_thread: 100_000, runs: 7 } };
+    println!(
+        "trace-batch hot path: {} ops per thread per run, {} runs per row{}",
+        settings.per_thread,
+        settings.runs,
+        if quick { " (quick smoke mode)" } else { "" }
+    );
+
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    for measure in [Measure::OnSpanEnd, Measure::WholeSpan, Measure::WholeSpanNoProcessor] {
+        for threads in [1, 2] {
+            // Big enough never to drop, even if the worker never ran during a run.
+            let big = (settings.per_thread * threads + threads).next_power_of_two();
+            let queues: &[usize] = match measure {
+                Measure::OnSpanEnd => &[big, trace_batch::DEFAULT_MAX_QUEUE_SIZE],
+                Measure::WholeSpan => &[big, STEADY_QUEUE, trace_batch::DEFAULT_MAX_QUEUE_SIZE],
+                Measure::WholeSpanNoProcessor => &[0],
+            };
+            for &queue in queues {
+                rows.push(run_row(measure, queue, threads, &settings));
+            }
+        }
+    }
+    print_table(&rows);
+    println!("total bench time: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+fn run_row(measure: Measure, queue: usize, threads: usize, s: &Settings) -> Row {
+    let processor =
+        Arc::new(BatchTraceProcessor::builder(Discard).max_queue_size(queue.max(1)).build().expect("valid config"));
+    match measure {
+        Measure::WholeSpan => drop(set_trace_processor(Arc::clone(&processor))),
+        Measure::WholeSpanNoProcessor => drop(clear_trace_processor()),
+        Measure::OnSpanEnd => {}
+    }
+    // One warm-up run, not reported.
+    one_run(measure, &processor, threads, s.per_thread.min(20_000));
+    processor.force_flush(None).expect("flush");
+    let before = processor.stats();
+    let mut ns = Vec::with_capacity(s.runs);
+    for _ in 0..s.runs {
+        ns.push(one_run(measure, &processor, threads, s.per_thread));
+        processor.force_flush(None).expect("flush");
+    }
+    let after = processor.stats();
+    processor.shutdown(Some(Duration::from_secs(10))).expect("shutdown");
+    Row {
+        measure,
+        queue,
+        threads,
+        ns,
+        dropped: after.dropped() - before.dropped(),
+        offered: after.offered() - before.offered(),
+    }
+}
+
+/// One run; returns ns per operation per thread (slowest thread's wall time / ops).
+fn one_run(measure: Measure, processor: &Arc<BatchTraceProcessor>, threads: usize, n: usize) -> f64 {
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let barrier = Arc::clone(&barrier);
+            let processor = Arc::clone(processor);
+            thread::spawn(move || match measure {
+                Measure::OnSpanEnd => {
+                    let trace = Arc::new(Trace::new(TraceId::generate(), "bench"));
+                    let spans: Vec<Arc<Span>> = (0..n)
+                        .map(|i| {
+                            let mut data = Map::new();
+                            data.insert("i".to_owned(), json!(i));
+                            let d = CustomSpanData { name: "x".to_owned(), data };
+                            Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, d))
+                        })
+                        .collect();
+                    barrier.wait();
+                    let t0 = Instant::now();
+                    for span in &spans {
+                        processor.on_span_end(span);
+                    }
+                    let elapsed = t0.elapsed();
+                    drop(spans);
+                    elapsed
+                }
+                Measure::WholeSpan | Measure::WholeSpanNoProcessor => {
+                    let _trace = trace("bench").start();
+                    barrier.wait();
+                    let t0 = Instant::now();
+                    for i in 0..n {
+                        let mut data = Map::new();
+                        data.insert("i".to_owned(), json!(i));
+                        let _span = custom_span("x").data(data).start();
+                    }
+                    t0.elapsed()
+                }
+            })
+        })
+        .collect();
+    let slowest = handles.into_iter().map(|h| h.join().expect("bench thread")).max().unwrap_or_default();
+    slowest.as_nanos() as f64 / n as f64
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 0 {
+        (v[m - 1] + v[m]) / 2.0
+    } else {
+        v[m]
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    println!();
+    println!(
+        "{:<26} {:>8} {:>7} {:>10} {:>8} {:>8} {:>12} {:>10} {:>10}",
+        "measure", "queue", "threads", "median ns", "min ns", "max ns", "total Mop/s", "dropped", "offered"
+    );
+    println!("{}", "-".repeat(108));
+    for r in rows {
+        let med = median(&r.ns);
+        let min = r.ns.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = r.ns.iter().copied().fold(0.0, f64::max);
+        let mops = r.threads as f64 * 1_000.0 / med;
+        let baseline = r.measure == Measure::WholeSpanNoProcessor;
+        let shown = |v: String| if baseline { "-".to_owned() } else { v };
+        println!(
+            "{:<26} {:>8} {:>7} {:>10.1} {:>8.1} {:>8.1} {:>12.2} {:>10} {:>10}",
+            r.measure.name(),
+            shown(r.queue.to_string()),
+            r.threads,
+            med,
+            min,
+            max,
+            mops,
+            shown(r.dropped.to_string()),
+            shown(r.offered.to_string())
+        );
+    }
+    println!();
+    println!("targets: on_span_end <= 150 ns median; whole span <= 250 ns median (1 thread)");
+}

@@ -1,0 +1,237 @@
+//! The settings of a [`BatchTraceProcessor`](crate::BatchTraceProcessor) and the builder
+//! that validates them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use trace_core::TracingExporter;
+
+use crate::error::ConfigError;
+use crate::processor::BatchTraceProcessor;
+
+/// Default [`max_queue_size`](BatchTraceProcessorBuilder::max_queue_size): 8192 items, as in
+/// Python.
+pub const DEFAULT_MAX_QUEUE_SIZE: usize = 8192;
+/// Default [`max_batch_size`](BatchTraceProcessorBuilder::max_batch_size): 128 items, as in
+/// Python.
+pub const DEFAULT_MAX_BATCH_SIZE: usize = 128;
+/// Default [`schedule_delay`](BatchTraceProcessorBuilder::schedule_delay): 5 seconds, as in
+/// Python.
+pub const DEFAULT_SCHEDULE_DELAY: Duration = Duration::from_secs(5);
+/// Default [`export_trigger_ratio`](BatchTraceProcessorBuilder::export_trigger_ratio): 0.7,
+/// as in Python.
+pub const DEFAULT_EXPORT_TRIGGER_RATIO: f64 = 0.7;
+/// Default [`drop_timeout`](BatchTraceProcessorBuilder::drop_timeout): 5 seconds, the budget
+/// the Python SDK's exit handler gives `shutdown`.
+pub const DEFAULT_DROP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The validated settings of a batch processor. Read them back with
+/// [`BatchTraceProcessor::config`](crate::BatchTraceProcessor::config).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchConfig {
+    pub(crate) max_queue_size: usize,
+    pub(crate) max_batch_size: usize,
+    pub(crate) schedule_delay: Duration,
+    pub(crate) export_trigger_ratio: f64,
+    pub(crate) drop_timeout: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            max_queue_size: DEFAULT_MAX_QUEUE_SIZE,
+            max_batch_size: DEFAULT_MAX_BATCH_SIZE,
+            schedule_delay: DEFAULT_SCHEDULE_DELAY,
+            export_trigger_ratio: DEFAULT_EXPORT_TRIGGER_RATIO,
+            drop_timeout: DEFAULT_DROP_TIMEOUT,
+        }
+    }
+}
+
+impl BatchConfig {
+    /// How many items the queue holds; more are dropped.
+    pub fn max_queue_size(&self) -> usize {
+        self.max_queue_size
+    }
+
+    /// The most items handed to the exporter in one call (at most the queue size).
+    pub fn max_batch_size(&self) -> usize {
+        self.max_batch_size
+    }
+
+    /// The longest time between two exports while items are waiting.
+    pub fn schedule_delay(&self) -> Duration {
+        self.schedule_delay
+    }
+
+    /// The fraction of the queue that, once filled, makes the worker export at once.
+    pub fn export_trigger_ratio(&self) -> f64 {
+        self.export_trigger_ratio
+    }
+
+    /// The queue length that makes the worker export at once:
+    /// `max(1, floor(max_queue_size * export_trigger_ratio))`, as in Python (5734 with
+    /// the defaults).
+    pub fn export_trigger_size(&self) -> usize {
+        let size = (self.max_queue_size as f64 * self.export_trigger_ratio).floor();
+        // `as` saturates; the ratio is at most 1, so the size is at most the queue size.
+        (size as usize).clamp(1, self.max_queue_size)
+    }
+
+    /// How long dropping the processor without a [`shutdown`] waits for the final export.
+    ///
+    /// [`shutdown`]: crate::BatchTraceProcessor::shutdown
+    pub fn drop_timeout(&self) -> Duration {
+        self.drop_timeout
+    }
+
+    fn validate(mut self) -> Result<Self, ConfigError> {
+        if self.max_queue_size == 0 {
+            return Err(ConfigError::ZeroQueueSize);
+        }
+        if self.max_batch_size == 0 {
+            return Err(ConfigError::ZeroBatchSize);
+        }
+        if self.schedule_delay.is_zero() {
+            return Err(ConfigError::ZeroScheduleDelay);
+        }
+        let ratio = self.export_trigger_ratio;
+        if !(ratio.is_finite() && ratio > 0.0 && ratio <= 1.0) {
+            return Err(ConfigError::InvalidTriggerRatio(ratio));
+        }
+        if self.max_batch_size > self.max_queue_size {
+            log::debug!(
+                "max_batch_size {} is larger than max_queue_size {}; using {}",
+                self.max_batch_size,
+                self.max_queue_size,
+                self.max_queue_size
+            );
+            self.max_batch_size = self.max_queue_size;
+        }
+        Ok(self)
+    }
+}
+
+/// Builds a [`BatchTraceProcessor`]; made by [`BatchTraceProcessor::builder`].
+///
+/// Every setting defaults to the Python SDK's value. [`build`](Self::build) rejects zero
+/// sizes, a zero delay and a ratio outside `(0, 1]`, and clamps a batch size larger than
+/// the queue to the queue size.
+///
+/// ```
+/// use std::time::Duration;
+/// use trace_batch::BatchTraceProcessor;
+/// use trace_core::InMemoryExporter;
+///
+/// let processor = BatchTraceProcessor::builder(InMemoryExporter::new())
+///     .max_queue_size(1024)
+///     .max_batch_size(4096) // clamped to 1024
+///     .schedule_delay(Duration::from_millis(500))
+///     .build()?;
+/// assert_eq!(processor.config().max_batch_size(), 1024);
+/// assert_eq!(processor.config().export_trigger_size(), 716);
+/// # Ok::<(), trace_batch::ConfigError>(())
+/// ```
+#[must_use = "a builder does nothing until `build`"]
+pub struct BatchTraceProcessorBuilder {
+    exporter: Arc<dyn TracingExporter>,
+    config: BatchConfig,
+}
+
+impl std::fmt::Debug for BatchTraceProcessorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchTraceProcessorBuilder").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl BatchTraceProcessorBuilder {
+    pub(crate) fn new(exporter: Arc<dyn TracingExporter>) -> Self {
+        Self { exporter, config: BatchConfig::default() }
+    }
+
+    /// How many items (traces and spans) the queue holds before new ones are dropped.
+    /// Default: 8192 ([`DEFAULT_MAX_QUEUE_SIZE`]). Must not be zero. The queue is allocated
+    /// up front: about 16 bytes per slot.
+    pub fn max_queue_size(mut self, size: usize) -> Self {
+        self.config.max_queue_size = size;
+        self
+    }
+
+    /// The most items handed to the exporter in one call. Default: 128
+    /// ([`DEFAULT_MAX_BATCH_SIZE`]). Must not be zero; clamped to the queue size.
+    pub fn max_batch_size(mut self, size: usize) -> Self {
+        self.config.max_batch_size = size;
+        self
+    }
+
+    /// The longest time items wait in the queue while it stays below the trigger size:
+    /// the worker exports when this much time has passed since its last export. Default:
+    /// 5 s ([`DEFAULT_SCHEDULE_DELAY`]). Must not be zero.
+    pub fn schedule_delay(mut self, delay: Duration) -> Self {
+        self.config.schedule_delay = delay;
+        self
+    }
+
+    /// The fraction of the queue that, once filled, makes the worker export at once
+    /// instead of waiting for the schedule. Default: 0.7
+    /// ([`DEFAULT_EXPORT_TRIGGER_RATIO`]), so 5734 items with the default queue. Must be in
+    /// `(0, 1]`.
+    pub fn export_trigger_ratio(mut self, ratio: f64) -> Self {
+        self.config.export_trigger_ratio = ratio;
+        self
+    }
+
+    /// How long dropping the processor without calling
+    /// [`shutdown`](BatchTraceProcessor::shutdown) waits for what is queued to be
+    /// exported. Default: 5 s ([`DEFAULT_DROP_TIMEOUT`]).
+    pub fn drop_timeout(mut self, timeout: Duration) -> Self {
+        self.config.drop_timeout = timeout;
+        self
+    }
+
+    /// Validates the settings and makes the processor. No thread starts until the first
+    /// trace or span is queued.
+    pub fn build(self) -> Result<BatchTraceProcessor, ConfigError> {
+        let config = self.config.validate()?;
+        Ok(BatchTraceProcessor::from_parts(self.exporter, config))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_python() {
+        let c = BatchConfig::default();
+        assert_eq!(c.max_queue_size(), 8192);
+        assert_eq!(c.max_batch_size(), 128);
+        assert_eq!(c.schedule_delay(), Duration::from_secs(5));
+        assert_eq!(c.export_trigger_ratio(), 0.7);
+        assert_eq!(c.export_trigger_size(), 5734);
+    }
+
+    #[test]
+    fn trigger_size_is_at_least_one() {
+        let c = BatchConfig { max_queue_size: 1, export_trigger_ratio: 0.1, ..BatchConfig::default() };
+        assert_eq!(c.validate().unwrap().export_trigger_size(), 1);
+    }
+
+    #[test]
+    fn zero_sizes_and_bad_ratios_are_rejected() {
+        let bad = |c: BatchConfig| c.validate().unwrap_err();
+        let d = BatchConfig::default;
+        assert!(matches!(bad(BatchConfig { max_queue_size: 0, ..d() }), ConfigError::ZeroQueueSize));
+        assert!(matches!(bad(BatchConfig { max_batch_size: 0, ..d() }), ConfigError::ZeroBatchSize));
+        assert!(matches!(bad(BatchConfig { schedule_delay: Duration::ZERO, ..d() }), ConfigError::ZeroScheduleDelay));
+        for r in [0.0, -0.5, 1.5, f64::NAN, f64::INFINITY] {
+            assert!(matches!(bad(BatchConfig { export_trigger_ratio: r, ..d() }), ConfigError::InvalidTriggerRatio(_)));
+        }
+    }
+
+    #[test]
+    fn batch_larger_than_queue_is_clamped() {
+        let c = BatchConfig { max_queue_size: 10, max_batch_size: 500, ..BatchConfig::default() };
+        assert_eq!(c.validate().unwrap().max_batch_size(), 10);
+    }
+}

@@ -1,0 +1,93 @@
+//! The channels between the callers' threads and the worker: the bounded data queue, the
+//! one-slot wake-up channel and the control channel for flush and shutdown.
+//!
+//! The data queue is a crossbeam array channel filled with `try_send`. The worker never
+//! blocks on it (a blocked receiver would make every send wake it, a system call per
+//! span); it blocks on the control and wake-up channels instead. A producer whose send
+//! brings the queue to the trigger size puts a token in the one-slot wake-up channel, so
+//! the worker is woken once per trigger crossing, not once per item.
+
+use std::time::Instant;
+
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TrySendError};
+use trace_core::ExportItem;
+
+/// A request to the worker, sent on the control channel (unbounded, so a full data queue
+/// never blocks it).
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// Export everything queued so far, then answer on the sender: `true` once it is
+    /// done, `false` if the shutdown deadline abandoned some of those items.
+    Flush(Sender<bool>),
+    /// Export what is queued (until the deadline), stop, and answer on `done`.
+    Shutdown(ShutdownRequest),
+}
+
+/// The worker's final drain: bounded by `deadline` when there is one.
+#[derive(Debug)]
+pub(crate) struct ShutdownRequest {
+    pub(crate) deadline: Option<Instant>,
+    /// Told when the worker is done; `None` when nobody waits.
+    pub(crate) done: Option<Sender<()>>,
+}
+
+/// What the callers' threads hold: the sending ends.
+#[derive(Debug)]
+pub(crate) struct Producer {
+    data: Sender<ExportItem>,
+    wake: Sender<()>,
+    trigger: usize,
+    pub(crate) control: Sender<Control>,
+    /// Keeps the data queue connected after the worker is gone, so that items a producer
+    /// sends while the worker exits stay countable (as dropped after shutdown) instead of
+    /// being discarded by the channel.
+    _keep_alive: Receiver<ExportItem>,
+}
+
+/// What the worker holds: the receiving ends.
+#[derive(Debug)]
+pub(crate) struct WorkerEnds {
+    pub(crate) data: Receiver<ExportItem>,
+    pub(crate) wake: Receiver<()>,
+    pub(crate) control: Receiver<Control>,
+}
+
+/// Why an item was not queued; the item comes back so the caller decides where it is
+/// dropped and counted.
+pub(crate) enum Refused {
+    Full(ExportItem),
+    Disconnected(ExportItem),
+}
+
+/// Makes the channels for a queue of `capacity` items that wakes the worker at `trigger`.
+pub(crate) fn channels(capacity: usize, trigger: usize) -> (Producer, WorkerEnds) {
+    let (data_tx, data_rx) = bounded(capacity);
+    let (wake_tx, wake_rx) = bounded(1);
+    let (control_tx, control_rx) = unbounded();
+    let producer =
+        Producer { data: data_tx, wake: wake_tx, trigger, control: control_tx, _keep_alive: data_rx.clone() };
+    (producer, WorkerEnds { data: data_rx, wake: wake_rx, control: control_rx })
+}
+
+impl Producer {
+    /// Queues `item` without blocking. On success, wakes the worker if the queue reached
+    /// the trigger size (a failed `try_send` on the full wake-up slot costs no system call).
+    #[inline]
+    pub(crate) fn offer(&self, item: ExportItem) -> Result<(), Refused> {
+        match self.data.try_send(item) {
+            Ok(()) => {
+                if self.data.len() >= self.trigger {
+                    let _ = self.wake.try_send(());
+                }
+                Ok(())
+            }
+            Err(TrySendError::Full(item)) => Err(Refused::Full(item)),
+            Err(TrySendError::Disconnected(item)) => Err(Refused::Disconnected(item)),
+        }
+    }
+
+    /// How many items are in the queue now.
+    pub(crate) fn len(&self) -> usize {
+        self.data.len()
+    }
+}

@@ -1,0 +1,86 @@
+//! Counters of what happened to the items offered to a batch processor.
+
+use std::sync::atomic::{AtomicBool, AtomicU64};
+
+/// A snapshot of a processor's counters; see
+/// [`BatchTraceProcessor::stats`](crate::BatchTraceProcessor::stats).
+///
+/// Every item offered (a trace at its start, a span at its end) is either queued or
+/// dropped: `offered() == queued + dropped_queue_full + dropped_after_shutdown`. Every
+/// queued item is, once the worker got to it, either exported or lost:
+/// `queued == exported + lost + pending`, and `pending` is 0 once the queue is drained
+/// (after a [`force_flush`](crate::BatchTraceProcessor::force_flush) with no producer
+/// running, or after [`shutdown`](crate::BatchTraceProcessor::shutdown)).
+///
+/// The counters are read one after the other while producers and the worker run, so a
+/// snapshot taken in the middle of the action may be off by the items that moved
+/// meanwhile; taken while nothing moves, it is exact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchStats {
+    /// Items accepted into the queue.
+    pub queued: u64,
+    /// Items handed to the exporter in a call that returned `Ok`.
+    pub exported: u64,
+    /// Items refused because the queue was full (the exporter is not keeping up).
+    pub dropped_queue_full: u64,
+    /// Items refused because the processor was shut down (or its worker could not start).
+    pub dropped_after_shutdown: u64,
+    /// Queued items that were not delivered: the exporter returned an error for them
+    /// ([`ExportError::lost_items`](trace_core::ExportError::lost_items)) or panicked on
+    /// their batch, or the shutdown deadline passed before they could be exported.
+    pub lost: u64,
+    /// Calls made to the exporter, whatever their outcome.
+    pub batches: u64,
+    /// Calls to the exporter that returned an error or panicked.
+    pub failed_batches: u64,
+    /// Queued items not yet exported or lost: waiting in the queue or in the batch being
+    /// exported.
+    pub pending: u64,
+}
+
+impl BatchStats {
+    /// All items offered to the processor: queued or dropped.
+    pub fn offered(&self) -> u64 {
+        self.queued + self.dropped_queue_full + self.dropped_after_shutdown
+    }
+
+    /// All items refused: dropped because the queue was full or after shutdown.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_queue_full + self.dropped_after_shutdown
+    }
+}
+
+/// Keeps a value on its own cache lines, so that writes to it do not slow down readers
+/// of its neighbours. 128 bytes: two lines, as adjacent-line prefetchers pair them.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Counters written by producers, only when they drop an item (never on success).
+#[derive(Debug, Default)]
+pub(crate) struct DropCounters {
+    pub(crate) queue_full: AtomicU64,
+    pub(crate) after_shutdown: AtomicU64,
+}
+
+/// Counters written by the worker thread only; read by `stats()`.
+#[derive(Debug, Default)]
+pub(crate) struct WorkerCounters {
+    /// Items taken out of the queue.
+    pub(crate) taken: AtomicU64,
+    pub(crate) exported: AtomicU64,
+    pub(crate) lost: AtomicU64,
+    pub(crate) batches: AtomicU64,
+    pub(crate) failed_batches: AtomicU64,
+    /// Set when the worker has done its final drain and takes nothing more: what is still
+    /// in the queue then arrived after shutdown.
+    pub(crate) exited: AtomicBool,
+}

@@ -1,0 +1,736 @@
+//! Behaviour of `BatchTraceProcessor` with real threads and exporters that record what
+//! they get.
+//!
+//! Most tests call the processor's methods directly with spans built by hand, because the
+//! registry is global to the test binary and tests run in parallel; the one test that goes
+//! through the registry holds `REGISTRY`.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use trace_batch::{BatchStats, BatchTraceProcessor, ConfigError, WORKER_THREAD_NAME};
+use trace_core::{
+    CustomSpanData, ExportError, ExportItem, InMemoryExporter, JsonMap, ProcessorError, Span, SpanId, Trace, TraceId,
+    TracingExporter, TracingProcessor,
+};
+
+/// Serializes the tests that install a processor in the global registry.
+static REGISTRY: Mutex<()> = Mutex::new(());
+
+/// A bound for waits that only a broken processor would reach, even on a loaded machine.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn new_trace(name: &str) -> Arc<Trace> {
+    Arc::new(Trace::new(TraceId::generate(), name))
+}
+
+/// A finished custom span whose id encodes `n`.
+fn span(trace: &Arc<Trace>, n: u128) -> Arc<Span> {
+    let data = CustomSpanData { name: format!("s{n}"), data: JsonMap::new() };
+    Arc::new(Span::new(SpanId::from_u128(n), Arc::clone(trace), None, data))
+}
+
+fn span_number(item: &ExportItem) -> Option<u128> {
+    item.as_span().and_then(|s| s.span_id().as_u128())
+}
+
+/// Polls `cond` until it holds; fails the test after `PATIENCE`.
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < PATIENCE, "timed out waiting for: {what}");
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn assert_accounting(s: &BatchStats) {
+    assert_eq!(s.pending, 0, "{s:?}");
+    assert_eq!(s.queued, s.exported + s.lost, "{s:?}");
+}
+
+/// Blocks in `export` until opened; tells when an export has started.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    cv: Condvar,
+    entered: AtomicUsize,
+}
+
+impl Gate {
+    fn open(&self) {
+        *self.open.lock().unwrap() = true;
+        self.cv.notify_all();
+    }
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap();
+        while !*open {
+            open = self.cv.wait(open).unwrap();
+        }
+    }
+}
+
+/// Records every batch, in order, after an optional gate.
+#[derive(Clone, Default)]
+struct Recorder {
+    batches: Arc<Mutex<Vec<Vec<ExportItem>>>>,
+    gate: Option<Arc<Gate>>,
+    thread_names: Arc<Mutex<HashSet<String>>>,
+    shutdowns: Arc<AtomicUsize>,
+}
+
+impl Recorder {
+    fn gated() -> (Self, Arc<Gate>) {
+        let gate = Arc::new(Gate::default());
+        (Self { gate: Some(Arc::clone(&gate)), ..Self::default() }, gate)
+    }
+    fn batches(&self) -> Vec<Vec<ExportItem>> {
+        self.batches.lock().unwrap().clone()
+    }
+    fn items(&self) -> Vec<ExportItem> {
+        self.batches().into_iter().flatten().collect()
+    }
+    fn item_count(&self) -> usize {
+        self.batches.lock().unwrap().iter().map(Vec::len).sum()
+    }
+}
+
+impl TracingExporter for Recorder {
+    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        if let Some(name) = thread::current().name() {
+            self.thread_names.lock().unwrap().insert(name.to_owned());
+        }
+        if let Some(gate) = &self.gate {
+            gate.entered.fetch_add(1, Ordering::SeqCst);
+            gate.wait();
+        }
+        self.batches.lock().unwrap().push(items.to_vec());
+        Ok(())
+    }
+    fn shutdown(&self) {
+        self.shutdowns.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn processor(exporter: impl TracingExporter) -> trace_batch::BatchTraceProcessorBuilder {
+    // A long schedule, so that nothing is exported unless a test asks for it.
+    BatchTraceProcessor::builder(exporter).schedule_delay(Duration::from_secs(3600))
+}
+
+#[test]
+fn builder_validates_and_clamps() {
+    let err = BatchTraceProcessor::builder(InMemoryExporter::new()).max_queue_size(0).build().unwrap_err();
+    assert_eq!(err, ConfigError::ZeroQueueSize);
+    assert!(err.to_string().contains("max_queue_size"), "{err}");
+    let err = BatchTraceProcessor::builder(InMemoryExporter::new()).max_batch_size(0).build().unwrap_err();
+    assert_eq!(err, ConfigError::ZeroBatchSize);
+    let p =
+        BatchTraceProcessor::builder(InMemoryExporter::new()).max_queue_size(8).max_batch_size(100).build().unwrap();
+    assert_eq!(p.config().max_batch_size(), 8);
+    let d = BatchTraceProcessor::new(InMemoryExporter::new());
+    assert_eq!(
+        (d.config().max_queue_size(), d.config().max_batch_size(), d.config().export_trigger_size()),
+        (8192, 128, 5734)
+    );
+    assert_eq!(d.config().schedule_delay(), Duration::from_secs(5));
+}
+
+/// The exported order of a trace with every span type, nested as in the Python golden
+/// body `python-all-span-types.json`: the trace first, then spans in the order they ended.
+#[test]
+fn exported_order_matches_the_python_golden_body() {
+    use trace_core::*;
+    let _registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    let exporter = InMemoryExporter::new();
+    let p = Arc::new(BatchTraceProcessor::builder(exporter.clone()).build().unwrap());
+    set_trace_processor(Arc::clone(&p));
+    {
+        let _t = trace("Agent workflow").start();
+        let _task = task_span("task").start();
+        let _turn = turn_span(1, "Triage").start();
+        {
+            let _agent = agent_span("Triage").start();
+            guardrail_span("no_pii").start().end();
+            generation_span().start().end();
+            response_span().start().end();
+            mcp_tools_span().start().end();
+            function_span("lookup_order").start().end();
+            handoff_span().start().end();
+        }
+        custom_span("custom_step").start().end();
+        {
+            let _group = speech_group_span().start();
+            speech_span().start().end();
+        }
+        transcription_span().start().end();
+    }
+    p.force_flush(Some(PATIENCE)).unwrap();
+    clear_trace_processor();
+
+    // (object, span_data.type, span_data.name, index of the parent in this list), from
+    // the golden body.
+    let expected: &[(&str, &str, &str, Option<usize>)] = &[
+        ("trace", "", "", None),
+        ("trace.span", "guardrail", "no_pii", Some(7)),
+        ("trace.span", "generation", "", Some(7)),
+        ("trace.span", "response", "", Some(7)),
+        ("trace.span", "mcp_tools", "", Some(7)),
+        ("trace.span", "function", "lookup_order", Some(7)),
+        ("trace.span", "handoff", "", Some(7)),
+        ("trace.span", "agent", "Triage", Some(12)),
+        ("trace.span", "custom", "custom_step", Some(12)),
+        ("trace.span", "speech", "", Some(10)),
+        ("trace.span", "speech_group", "", Some(12)),
+        ("trace.span", "transcription", "", Some(12)),
+        ("trace.span", "custom", "turn", Some(13)),
+        ("trace.span", "custom", "task", None),
+    ];
+    let body = exporter.body();
+    let data = body["data"].as_array().unwrap();
+    let ids: Vec<&Value> = data.iter().map(|item| &item["id"]).collect();
+    let got: Vec<(String, String, String, Option<usize>)> = data
+        .iter()
+        .map(|item| {
+            let s = |v: &Value| v.as_str().unwrap_or("").to_owned();
+            let parent = ids.iter().position(|id| *id == &item["parent_id"]);
+            (s(&item["object"]), s(&item["span_data"]["type"]), s(&item["span_data"]["name"]), parent)
+        })
+        .collect();
+    let expected: Vec<(String, String, String, Option<usize>)> =
+        expected.iter().map(|(o, t, n, p)| (o.to_string(), t.to_string(), n.to_string(), *p)).collect();
+    assert_eq!(got, expected);
+    let stats = p.stats();
+    assert_eq!((stats.queued, stats.exported, stats.dropped()), (14, 14, 0));
+    p.shutdown(Some(PATIENCE)).unwrap();
+}
+
+#[test]
+fn traces_queue_at_start_and_spans_at_end() {
+    let exporter = Recorder::default();
+    let p = processor(exporter.clone()).build().unwrap();
+    let t = new_trace("t");
+    let s1 = span(&t, 1);
+    let s2 = span(&t, 2);
+    p.on_span_start(&s1);
+    p.on_trace_start(&t);
+    p.on_span_start(&s2);
+    p.on_span_end(&s2);
+    p.on_span_end(&s1);
+    p.on_trace_end(&t);
+    p.force_flush(Some(PATIENCE)).unwrap();
+    let items = exporter.items();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0].as_trace(), Some(&t));
+    assert_eq!(items.iter().skip(1).map(span_number).collect::<Vec<_>>(), [Some(2), Some(1)]);
+    assert_eq!(exporter.thread_names.lock().unwrap().iter().collect::<Vec<_>>(), [WORKER_THREAD_NAME]);
+}
+
+#[test]
+fn exports_when_the_trigger_size_is_reached_in_batches_of_max_batch_size() {
+    let exporter = Recorder::default();
+    let p =
+        processor(exporter.clone()).max_queue_size(100).export_trigger_ratio(0.5).max_batch_size(20).build().unwrap();
+    assert_eq!(p.config().export_trigger_size(), 50);
+    let t = new_trace("t");
+    for n in 0..49 {
+        p.on_span_end(&span(&t, n));
+    }
+    // Below the trigger and long before the schedule: nothing may be exported.
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(exporter.item_count(), 0);
+    assert_eq!(p.stats().batches, 0);
+
+    p.on_span_end(&span(&t, 49));
+    eventually("the 50 items to be exported", || exporter.item_count() == 50);
+    let batches = exporter.batches();
+    assert!(batches.iter().all(|b| !b.is_empty() && b.len() <= 20), "{:?}", batches.iter().map(Vec::len));
+    assert_eq!(batches.len(), 3);
+    let order: Vec<_> = exporter.items().iter().map(span_number).collect();
+    assert_eq!(order, (0..50).map(Some).collect::<Vec<_>>());
+    assert_accounting(&p.stats());
+}
+
+#[test]
+fn exports_when_the_schedule_delay_has_passed() {
+    let exporter = Recorder::default();
+    let delay = Duration::from_millis(300);
+    let p = BatchTraceProcessor::builder(exporter.clone()).schedule_delay(delay).build().unwrap();
+    let t = new_trace("t");
+    let start = Instant::now();
+    p.on_trace_start(&t);
+    p.on_span_end(&span(&t, 1));
+    p.on_span_end(&span(&t, 2));
+    eventually("the scheduled export", || exporter.item_count() == 3);
+    // The worker exports no earlier than the delay after it started on the first item.
+    assert!(start.elapsed() >= delay, "exported after {:?}", start.elapsed());
+    let first = p.stats().batches;
+    assert!(first >= 1);
+
+    // And again, after the next delay: the queue is far below the trigger size, so only
+    // the schedule can send this one.
+    p.on_span_end(&span(&t, 3));
+    eventually("the second scheduled export", || exporter.item_count() == 4);
+    let s = p.stats();
+    assert_eq!(s.exported, 4);
+    assert!(s.batches > first, "{s:?}");
+    assert!(exporter.batches().iter().all(|b| b.len() <= 3));
+}
+
+/// A flush returns once everything queued before it went out, even while two threads
+/// keep producing (it does not chase the producers).
+#[test]
+fn force_flush_is_a_barrier_while_producers_keep_producing() {
+    #[derive(Default)]
+    struct Counting {
+        markers: Mutex<HashSet<u128>>,
+        others: AtomicU64,
+    }
+    impl TracingExporter for Counting {
+        fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+            let mut markers = self.markers.lock().unwrap();
+            for item in items {
+                match span_number(item) {
+                    Some(n) if n >= 1 << 64 => {
+                        markers.insert(n);
+                    }
+                    _ => {
+                        self.others.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            drop(markers);
+            // A slow-ish exporter, so the queue is rarely empty.
+            thread::sleep(Duration::from_micros(200));
+            Ok(())
+        }
+    }
+
+    let exporter = Arc::new(Counting::default());
+    let p = Arc::new(
+        BatchTraceProcessor::builder(Arc::clone(&exporter))
+            .max_queue_size(1 << 16)
+            .schedule_delay(Duration::from_millis(50))
+            .build()
+            .unwrap(),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let produced = Arc::new(AtomicU64::new(0));
+    let producers: Vec<_> = (0..2u128)
+        .map(|id| {
+            let (p, stop, produced) = (Arc::clone(&p), Arc::clone(&stop), Arc::clone(&produced));
+            thread::spawn(move || {
+                let t = new_trace("producer");
+                let mut n = 0u128;
+                while !stop.load(Ordering::Relaxed) {
+                    p.on_span_end(&span(&t, (id << 40) | n));
+                    n += 1;
+                    produced.fetch_add(1, Ordering::Relaxed);
+                    if n % 64 == 0 {
+                        thread::sleep(Duration::from_micros(100));
+                    }
+                }
+            })
+        })
+        .collect();
+
+    let t = new_trace("main");
+    let mut marker = 1u128 << 64;
+    for round in 0..5 {
+        let mine: Vec<u128> = (0..10)
+            .map(|_| {
+                marker += 1;
+                marker
+            })
+            .collect();
+        let dropped_before = p.stats().dropped_queue_full;
+        for &m in &mine {
+            p.on_span_end(&span(&t, m));
+        }
+        let mine_accepted = p.stats().dropped_queue_full == dropped_before;
+        let before = p.stats();
+        p.force_flush(Some(PATIENCE)).unwrap_or_else(|e| panic!("flush {round}: {e}"));
+        let after = p.stats();
+        // Everything queued before the flush was handed to the exporter and it returned.
+        assert!(after.exported + after.lost >= before.queued, "round {round}: {before:?} then {after:?}");
+        if mine_accepted {
+            let seen = exporter.markers.lock().unwrap();
+            assert!(
+                mine.iter().all(|m| seen.contains(m)),
+                "round {round}: a marker queued before the flush is missing"
+            );
+        }
+        // The producers were still producing when the flush returned.
+        let now = produced.load(Ordering::Relaxed);
+        eventually("the producers to go on", || produced.load(Ordering::Relaxed) > now);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for h in producers {
+        h.join().unwrap();
+    }
+    p.force_flush(Some(PATIENCE)).unwrap();
+    let s = p.stats();
+    assert_accounting(&s);
+    assert_eq!(s.offered(), produced.load(Ordering::Relaxed) + 50);
+    assert_eq!(s.exported, exporter.others.load(Ordering::Relaxed) + exporter.markers.lock().unwrap().len() as u64);
+}
+
+#[test]
+fn force_flush_reports_its_timeout() {
+    let (exporter, gate) = Recorder::gated();
+    let p = processor(exporter.clone()).build().unwrap();
+    let t = new_trace("t");
+    p.on_trace_start(&t);
+    let start = Instant::now();
+    let err = p.force_flush(Some(Duration::from_millis(200))).unwrap_err();
+    assert!(matches!(err, ProcessorError::Timeout(d) if d == Duration::from_millis(200)), "{err}");
+    assert!(start.elapsed() < PATIENCE);
+    gate.open();
+    p.force_flush(Some(PATIENCE)).unwrap();
+    assert_eq!(exporter.item_count(), 1);
+}
+
+/// An exporter that sleeps in each export until its time is up or it is shut down.
+struct Slow {
+    per_batch: Duration,
+    interruptible: bool,
+    shut: Mutex<bool>,
+    cv: Condvar,
+    exported: AtomicUsize,
+}
+
+impl Slow {
+    fn new(per_batch: Duration, interruptible: bool) -> Self {
+        Self { per_batch, interruptible, shut: Mutex::new(false), cv: Condvar::new(), exported: AtomicUsize::new(0) }
+    }
+}
+
+impl TracingExporter for Slow {
+    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        if !self.interruptible {
+            thread::sleep(self.per_batch);
+            self.exported.fetch_add(items.len(), Ordering::SeqCst);
+            return Ok(());
+        }
+        let deadline = Instant::now() + self.per_batch;
+        let mut shut = self.shut.lock().unwrap();
+        while !*shut && Instant::now() < deadline {
+            shut = self.cv.wait_timeout(shut, deadline.saturating_duration_since(Instant::now())).unwrap().0;
+        }
+        if *shut {
+            return Err(ExportError::ShutDown { items: items.len() });
+        }
+        self.exported.fetch_add(items.len(), Ordering::SeqCst);
+        Ok(())
+    }
+    fn shutdown(&self) {
+        *self.shut.lock().unwrap() = true;
+        self.cv.notify_all();
+    }
+}
+
+#[test]
+fn shutdown_with_a_slow_exporter_returns_within_its_timeout() {
+    // Interruptible: the exporter's shutdown, called at the deadline, ends its export.
+    let exporter = Arc::new(Slow::new(Duration::from_secs(60), true));
+    let p = processor(Arc::clone(&exporter)).max_batch_size(10).build().unwrap();
+    let t = new_trace("t");
+    for n in 0..100 {
+        p.on_span_end(&span(&t, n));
+    }
+    let timeout = Duration::from_millis(300);
+    let start = Instant::now();
+    let err = p.shutdown(Some(timeout)).unwrap_err();
+    let took = start.elapsed();
+    assert!(matches!(err, ProcessorError::Timeout(d) if d == timeout), "{err}");
+    assert!(took >= timeout && took < timeout + Duration::from_secs(5), "shutdown took {took:?}");
+    // The worker stops after the interrupted export; nothing was delivered.
+    eventually("the worker to account for everything", || p.stats().pending == 0);
+    let s = p.stats();
+    assert_accounting(&s);
+    assert_eq!((s.queued, s.exported, s.lost), (100, 0, 100));
+    assert_eq!(exporter.exported.load(Ordering::SeqCst), 0);
+    assert!(matches!(p.shutdown(None), Err(ProcessorError::AlreadyShutdown)));
+}
+
+#[test]
+fn shutdown_bound_holds_even_if_the_exporter_ignores_its_shutdown() {
+    let exporter = Arc::new(Slow::new(Duration::from_secs(3), false));
+    let p = processor(Arc::clone(&exporter)).build().unwrap();
+    let t = new_trace("t");
+    p.on_trace_start(&t);
+    let timeout = Duration::from_millis(200);
+    let start = Instant::now();
+    assert!(matches!(p.shutdown(Some(timeout)), Err(ProcessorError::Timeout(_))));
+    // Well before the 3 s export returns.
+    assert!(start.elapsed() < Duration::from_millis(2500), "shutdown took {:?}", start.elapsed());
+}
+
+#[test]
+fn shutdown_exports_what_is_queued_then_shuts_the_exporter_down() {
+    let exporter = Recorder::default();
+    let p = processor(exporter.clone()).max_batch_size(7).build().unwrap();
+    let t = new_trace("t");
+    p.on_trace_start(&t);
+    for n in 0..30 {
+        p.on_span_end(&span(&t, n));
+    }
+    p.shutdown(Some(PATIENCE)).unwrap();
+    assert_eq!(exporter.item_count(), 31);
+    assert!(exporter.batches().iter().all(|b| b.len() <= 7));
+    assert_eq!(exporter.shutdowns.load(Ordering::SeqCst), 1);
+    let s = p.stats();
+    assert_accounting(&s);
+    assert_eq!((s.exported, s.batches), (31, 5));
+}
+
+#[test]
+fn drop_without_shutdown_exports_what_was_queued() {
+    let exporter = Recorder::default();
+    let p = processor(exporter.clone()).build().unwrap();
+    let t = new_trace("t");
+    p.on_trace_start(&t);
+    for n in 0..10 {
+        p.on_span_end(&span(&t, n));
+    }
+    assert_eq!(exporter.item_count(), 0);
+    drop(p);
+    assert_eq!(exporter.item_count(), 11);
+    assert_eq!(exporter.shutdowns.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn drop_is_bounded_by_the_drop_timeout() {
+    let exporter = Arc::new(Slow::new(Duration::from_secs(60), true));
+    let p = processor(Arc::clone(&exporter)).drop_timeout(Duration::from_millis(200)).build().unwrap();
+    p.on_trace_start(&new_trace("t"));
+    let start = Instant::now();
+    drop(p);
+    assert!(start.elapsed() < Duration::from_secs(10), "drop took {:?}", start.elapsed());
+    assert!(*exporter.shut.lock().unwrap(), "the exporter was not told to shut down");
+}
+
+/// Two producers overflow a queue that the worker cannot drain (its exporter is blocked):
+/// exactly the queue's capacity is accepted, the rest is counted as dropped, and exactly
+/// the accepted items are exported, in order per producer.
+#[test]
+fn queue_overflow_under_two_producers_is_counted_exactly() {
+    let (exporter, gate) = Recorder::gated();
+    let p = Arc::new(
+        processor(exporter.clone()).max_queue_size(100).max_batch_size(10).export_trigger_ratio(0.1).build().unwrap(),
+    );
+    let t = new_trace("t");
+    // Ten items reach the trigger; the worker takes them and blocks in the exporter.
+    for n in 0..10 {
+        p.on_span_end(&span(&t, n));
+    }
+    eventually("the worker to block in the exporter", || gate.entered.load(Ordering::SeqCst) == 1);
+    assert_eq!(p.stats().pending, 10);
+
+    let producers: Vec<_> = (1..=2u128)
+        .map(|id| {
+            let (p, t) = (Arc::clone(&p), Arc::clone(&t));
+            thread::spawn(move || {
+                for n in 0..500u128 {
+                    p.on_span_end(&span(&t, (id << 32) | n));
+                }
+            })
+        })
+        .collect();
+    for h in producers {
+        h.join().unwrap();
+    }
+    let s = p.stats();
+    assert_eq!(s.offered(), 1010, "{s:?}");
+    assert_eq!((s.queued, s.dropped_queue_full, s.dropped_after_shutdown), (110, 900, 0), "{s:?}");
+
+    gate.open();
+    p.force_flush(Some(PATIENCE)).unwrap();
+    let s = p.stats();
+    assert_accounting(&s);
+    assert_eq!(s.exported, 110);
+    let numbers: Vec<u128> = exporter.items().iter().filter_map(span_number).collect();
+    assert_eq!(numbers.len(), 110);
+    assert_eq!(numbers.iter().collect::<HashSet<_>>().len(), 110);
+    assert_eq!(&numbers[..10], &(0..10).collect::<Vec<_>>()[..]);
+    for id in 1..=2u128 {
+        let mine: Vec<u128> = numbers.iter().copied().filter(|n| n >> 32 == id).collect();
+        assert!(mine.windows(2).all(|w| w[0] < w[1]), "producer {id} out of order: {mine:?}");
+    }
+}
+
+#[test]
+fn a_panicking_exporter_costs_its_batch_only() {
+    struct PanicsOnce {
+        calls: AtomicUsize,
+        inner: Recorder,
+    }
+    impl TracingExporter for PanicsOnce {
+        fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+            if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("exporter bug");
+            }
+            self.inner.export(items)
+        }
+    }
+    let recorder = Recorder::default();
+    let p = processor(PanicsOnce { calls: AtomicUsize::new(0), inner: recorder.clone() })
+        .max_batch_size(5)
+        .build()
+        .unwrap();
+    let t = new_trace("t");
+    for n in 0..5 {
+        p.on_span_end(&span(&t, n));
+    }
+    p.force_flush(Some(PATIENCE)).unwrap();
+    let s = p.stats();
+    assert_eq!((s.lost, s.exported, s.failed_batches, s.batches), (5, 0, 1, 1));
+
+    // The worker survived: later batches go out.
+    for n in 5..12 {
+        p.on_span_end(&span(&t, n));
+    }
+    p.force_flush(Some(PATIENCE)).unwrap();
+    let s = p.stats();
+    assert_accounting(&s);
+    assert_eq!((s.lost, s.exported, s.failed_batches, s.batches), (5, 7, 1, 3));
+    let numbers: Vec<_> = recorder.items().iter().filter_map(span_number).collect();
+    assert_eq!(numbers, (5..12).collect::<Vec<_>>());
+    p.shutdown(Some(PATIENCE)).unwrap();
+}
+
+#[test]
+fn a_failing_exporter_costs_its_batch_only() {
+    struct FailsFirst {
+        calls: AtomicUsize,
+        inner: Recorder,
+    }
+    impl TracingExporter for FailsFirst {
+        fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+            match self.calls.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(ExportError::failed(items.len(), "HTTP 500")),
+                // Partly delivered: 2 items lost.
+                1 => Err(ExportError::failed(2, "2 rejected")),
+                _ => self.inner.export(items),
+            }
+        }
+    }
+    let recorder = Recorder::default();
+    let p = processor(FailsFirst { calls: AtomicUsize::new(0), inner: recorder.clone() })
+        .max_batch_size(4)
+        .build()
+        .unwrap();
+    let t = new_trace("t");
+    for n in 0..12 {
+        p.on_span_end(&span(&t, n));
+    }
+    p.force_flush(Some(PATIENCE)).unwrap();
+    let s = p.stats();
+    assert_accounting(&s);
+    assert_eq!((s.batches, s.failed_batches, s.lost, s.exported), (3, 2, 4 + 2, 2 + 4));
+    let numbers: Vec<_> = recorder.items().iter().filter_map(span_number).collect();
+    assert_eq!(numbers, (8..12).collect::<Vec<_>>());
+}
+
+#[test]
+fn calls_after_shutdown_are_counted_and_never_panic() {
+    let exporter = Recorder::default();
+    let p = processor(exporter.clone()).build().unwrap();
+    let t = new_trace("t");
+    p.on_trace_start(&t);
+    p.on_span_end(&span(&t, 1));
+    p.shutdown(Some(PATIENCE)).unwrap();
+    assert!(p.is_shut_down());
+    assert!(matches!(p.shutdown(Some(PATIENCE)), Err(ProcessorError::AlreadyShutdown)));
+    assert!(matches!(TracingProcessor::shutdown(&p, None), Err(ProcessorError::AlreadyShutdown)));
+
+    p.on_trace_start(&t);
+    p.on_span_start(&span(&t, 2));
+    p.on_span_end(&span(&t, 2));
+    p.on_trace_end(&t);
+    p.force_flush(Some(PATIENCE)).unwrap();
+
+    let s = p.stats();
+    assert_eq!((s.queued, s.exported, s.dropped_after_shutdown, s.dropped_queue_full), (2, 2, 2, 0));
+    assert_eq!(s.offered(), 4);
+    assert_eq!(exporter.item_count(), 2);
+    assert_eq!(exporter.shutdowns.load(Ordering::SeqCst), 1);
+    drop(p);
+    assert_eq!(exporter.shutdowns.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn shutdown_before_any_item_needs_no_worker() {
+    let exporter = Recorder::default();
+    let p = processor(exporter.clone()).build().unwrap();
+    p.force_flush(Some(PATIENCE)).unwrap();
+    p.shutdown(Some(PATIENCE)).unwrap();
+    assert_eq!(exporter.shutdowns.load(Ordering::SeqCst), 1);
+    p.on_span_end(&span(&new_trace("t"), 1));
+    let s = p.stats();
+    assert_eq!((s.queued, s.dropped_after_shutdown), (0, 1));
+}
+
+#[test]
+fn a_full_queue_does_not_block_flush_or_shutdown() {
+    let (exporter, gate) = Recorder::gated();
+    let p = Arc::new(processor(exporter.clone()).max_queue_size(4).max_batch_size(1).build().unwrap());
+    let t = new_trace("t");
+    for n in 0..20 {
+        p.on_span_end(&span(&t, n));
+    }
+    eventually("the worker to block in the exporter", || gate.entered.load(Ordering::SeqCst) == 1);
+    for n in 20..40 {
+        p.on_span_end(&span(&t, n));
+    }
+    assert_eq!(p.stats().queued, 5);
+    // The queue is full and the worker blocked: a flush still gets through once the
+    // exporter moves on.
+    let flusher = {
+        let p = Arc::clone(&p);
+        thread::spawn(move || p.force_flush(Some(PATIENCE)))
+    };
+    thread::sleep(Duration::from_millis(50));
+    gate.open();
+    flusher.join().unwrap().unwrap();
+    p.shutdown(Some(PATIENCE)).unwrap();
+    let s = p.stats();
+    assert_accounting(&s);
+    assert_eq!((s.queued, s.exported, s.dropped_queue_full), (5, 5, 35));
+}
+
+#[test]
+fn a_flush_waiting_on_items_abandoned_by_a_shutdown_deadline_reports_it() {
+    let (exporter, gate) = Recorder::gated();
+    let p = Arc::new(processor(exporter.clone()).max_batch_size(1).build().unwrap());
+    let t = new_trace("t");
+    for n in 0..5 {
+        p.on_span_end(&span(&t, n));
+    }
+    let flusher = {
+        let p = Arc::clone(&p);
+        thread::spawn(move || p.force_flush(Some(PATIENCE)))
+    };
+    eventually("the worker to block in the exporter", || gate.entered.load(Ordering::SeqCst) == 1);
+    assert!(matches!(p.shutdown(Some(Duration::from_millis(100))), Err(ProcessorError::Timeout(_))));
+    assert_eq!(exporter.shutdowns.load(Ordering::SeqCst), 1);
+    gate.open();
+    let err = flusher.join().unwrap().unwrap_err();
+    assert!(err.to_string().contains("shutdown deadline"), "{err}");
+    eventually("the worker to account for everything", || p.stats().pending == 0);
+    let s = p.stats();
+    assert_accounting(&s);
+    assert_eq!((s.exported, s.lost), (1, 4));
+}
+
+#[test]
+fn huge_delays_and_timeouts_do_not_overflow_the_clock() {
+    let exporter = Recorder::default();
+    let p = BatchTraceProcessor::builder(exporter.clone()).schedule_delay(Duration::MAX).build().unwrap();
+    p.on_trace_start(&new_trace("t"));
+    p.force_flush(Some(Duration::MAX)).unwrap();
+    p.shutdown(Some(Duration::MAX)).unwrap();
+    assert_eq!(exporter.item_count(), 1);
+}
