@@ -132,7 +132,7 @@ impl Worker {
             recv(self.ends.wake) -> msg => if msg.is_err() {
                 self.orphaned();
             },
-            default(timeout) => {}
+            default(timeout) => self.ends.release.clear(),
         }
     }
 
@@ -241,8 +241,8 @@ impl Worker {
         }
         add(&counters.exported, (n - lost) as u64);
         add(&counters.lost, lost as u64);
-        // The items are released here, on the worker thread.
-        self.batch.clear();
+        // The producers drop the items, on the threads that allocated them.
+        self.ends.release.give_back(&mut self.batch);
     }
 
     fn answer_flushes(&mut self) {
@@ -277,6 +277,7 @@ impl Worker {
         for (_, reply) in self.flushes.drain(..) {
             let _ = reply.try_send(false);
         }
+        self.ends.release.clear();
         self.shared.shut_down_exporter();
         self.log_totals();
         self.shared.counters.exited.store(true, Ordering::Release);

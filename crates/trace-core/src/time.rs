@@ -32,9 +32,15 @@ impl Timestamp {
     }
 
     /// A timestamp from a [`SystemTime`]; times before the epoch become the epoch.
+    #[inline]
     pub fn from_system_time(t: SystemTime) -> Self {
-        let nanos = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_nanos();
-        Self { unix_nanos: u64::try_from(nanos).unwrap_or(u64::MAX) }
+        match t.duration_since(UNIX_EPOCH) {
+            // u64 arithmetic (no u128): good until the year 2554.
+            Ok(d) => Self {
+                unix_nanos: d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos())),
+            },
+            Err(_) => Self { unix_nanos: 0 },
+        }
     }
 
     /// Nanoseconds since the Unix epoch.
