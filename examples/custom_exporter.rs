@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Deliver everything before exiting.
-    processor.shutdown_with_timeout(Duration::from_secs(5))?;
+    processor.shutdown(Some(Duration::from_secs(5)))?;
     let lines = std::fs::read_to_string(&path)?.lines().count();
     println!("wrote {lines} JSON lines to {}", path.display());
     Ok(())

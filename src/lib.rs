@@ -61,22 +61,86 @@ pub use trace_export_openai as openai;
 #[cfg_attr(docsrs, doc(cfg(feature = "multi")))]
 pub use trace_multi as multi;
 
+#[cfg(all(feature = "openai", feature = "batch"))]
+mod pipeline;
+#[cfg(all(feature = "openai", feature = "batch"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "openai", feature = "batch"))))]
+pub use pipeline::{default_exporter, default_processor, set_tracing_export_api_key};
+
 pub use trace_core::{
     agent_span, current_span_id, current_trace, custom_span, force_flush, function_span, generation_span,
     guardrail_span, handoff_span, is_tracing_disabled, mcp_tools_span, response_span, set_trace_processor,
-    set_tracing_disabled, shutdown, span, speech_group_span, speech_span, task_span, trace, transcription_span,
-    turn_span, Context, ExportError, ExportItem, FutureExt, InMemoryExporter, InMemoryProcessor, Parent,
-    ProcessorError, SimpleTraceProcessor, Span, SpanData, SpanError, SpanGuard, Trace, TraceGuard, TracingExporter,
-    TracingProcessor,
+    set_tracing_disabled, shutdown, span, speech_group_span, speech_span, task_span, transcription_span, turn_span,
+    Context, ExportError, ExportItem, FutureExt, InMemoryExporter, InMemoryProcessor, Parent, ProcessorError,
+    SimpleTraceProcessor, Span, SpanData, SpanError, SpanGuard, Trace, TraceGuard, TracingExporter, TracingProcessor,
 };
 
 #[cfg(feature = "console")]
 #[cfg_attr(docsrs, doc(cfg(feature = "console")))]
 pub use trace_export_console::ConsoleSpanExporter;
 
+#[cfg(feature = "batch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
+pub use trace_batch::BatchTraceProcessor;
+
 #[cfg(feature = "multi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "multi")))]
-pub use trace_multi::{add_trace_processor, set_trace_processors, Filtered, MultiProcessor};
+pub use trace_multi::{set_trace_processors, Filtered, MultiProcessor};
+
+#[cfg(feature = "openai-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openai-http")))]
+pub use trace_export_openai::BackendSpanExporter;
+
+/// Starts building a trace (Python's `trace()`).
+///
+/// With the features `openai` and `batch`, the first call also registers the default
+/// pipeline (a batch processor over the OpenAI exporter) unless a processor was set
+/// explicitly before, as the Python SDK does on first use.
+pub fn trace(workflow_name: impl Into<String>) -> trace_core::TraceBuilder {
+    #[cfg(all(feature = "openai", feature = "batch"))]
+    pipeline::ensure_default_processor();
+    trace_core::trace(workflow_name)
+}
+
+/// Adds a processor to the global fan-out (Python's `add_trace_processor`): it receives
+/// traces and spans after the processors already there. With the default pipeline
+/// (features `openai` and `batch`) the default processor stays first, as in Python; use
+/// [`set_trace_processors`] to replace it.
+#[cfg(feature = "multi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multi")))]
+pub fn add_trace_processor<P: TracingProcessor>(processor: P) {
+    #[cfg(all(feature = "openai", feature = "batch"))]
+    pipeline::ensure_default_processor();
+    trace_multi::add_trace_processor(processor);
+}
+
+/// Shuts the installed processors down when dropped, within `timeout`: hold one in `main`
+/// so that queued spans are exported before the process exits (Rust has no `atexit`; the
+/// Python SDK registers one with a 5 s budget).
+///
+/// ```
+/// // First thing in `main`:
+/// let _flush_on_exit = agents_tracing::shutdown_on_drop(std::time::Duration::from_secs(5));
+/// // ... run agents; the guard drops last ...
+/// ```
+pub fn shutdown_on_drop(timeout: std::time::Duration) -> ShutdownGuard {
+    ShutdownGuard { timeout }
+}
+
+/// Returned by [`shutdown_on_drop`].
+#[derive(Debug)]
+#[must_use = "the processors are shut down when the guard is dropped"]
+pub struct ShutdownGuard {
+    timeout: std::time::Duration,
+}
+
+impl Drop for ShutdownGuard {
+    fn drop(&mut self) {
+        if let Err(e) = trace_core::shutdown(Some(self.timeout)) {
+            log::warn!("tracing shutdown at exit did not complete: {e}");
+        }
+    }
+}
 
 /// Python's `flush_traces()`: exports what the installed processors hold, waiting at most
 /// `timeout` (`None`: no bound). Call it before a worker process goes idle.
