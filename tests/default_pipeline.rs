@@ -1,0 +1,54 @@
+//! The default pipeline is built and registered on first use, not at startup. Its own
+//! binary: the registry's "set by the user" flag lasts for the process.
+
+#![cfg(all(feature = "openai", feature = "batch"))]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agents_tracing::{custom_span, default_exporter, default_processor, trace, TracingProcessor};
+
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .map(|dir| {
+            dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+                .map(|s| s.trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn registered_on_first_use_and_nothing_runs_before() {
+    // No key: the exporter must not send anything anywhere.
+    std::env::remove_var("OPENAI_API_KEY");
+    assert!(agents_tracing::core::trace_processor().is_none(), "nothing is installed at startup");
+    assert!(!thread_names().iter().any(|n| "trace-batch-worker".starts_with(n.as_str())));
+
+    {
+        let _t = trace("first use").start();
+        let _s = custom_span("step").start();
+    }
+    let installed = agents_tracing::core::trace_processor().expect("the default pipeline is installed");
+    let default: Arc<dyn TracingProcessor> = default_processor();
+    assert!(Arc::ptr_eq(&installed, &default));
+    assert!(thread_names().iter().any(|n| "trace-batch-worker".starts_with(n.as_str())), "the worker starts with the first item");
+
+    // Without a key the batch is counted as lost (one warning), not sent.
+    default_processor().force_flush(Some(Duration::from_secs(10))).expect("flush");
+    let stats = default_processor().stats();
+    assert_eq!(stats.queued, 2);
+    assert_eq!(stats.lost, 2);
+    assert_eq!(stats.exported, 0);
+    assert!(!format!("{:?}", default_exporter()).contains("sk-"));
+
+    // add_trace_processor keeps the default processor first, as in Python.
+    let extra = agents_tracing::InMemoryProcessor::new();
+    agents_tracing::add_trace_processor(extra.clone());
+    {
+        let _t = trace("second").start();
+    }
+    assert_eq!(extra.started_traces().len(), 1);
+    assert_eq!(default_processor().stats().queued, 3);
+    default_processor().shutdown(Some(Duration::from_secs(5))).expect("shutdown");
+}
