@@ -45,8 +45,10 @@ fn now_ns() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
-fn count(hay: &[u8], needle: &[u8]) -> u64 {
-    hay.windows(needle.len()).filter(|w| *w == needle).count() as u64
+/// How many JSON strings in `body` equal `value` (one linear pass over the quotes; good
+/// enough for bodies this server's clients send, which escape no quotes in these values).
+fn count_strings(body: &[u8], value: &[u8]) -> u64 {
+    body.split(|&b| b == b'"').skip(1).step_by(2).filter(|s| *s == value).count() as u64
 }
 
 fn answer(stream: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {
@@ -98,8 +100,8 @@ fn serve_connection(stream: TcpStream, counts: &Counts) -> std::io::Result<()> {
                 let _ = counts.first_unix_ns.compare_exchange(0, t, Ordering::AcqRel, Ordering::Acquire);
                 counts.requests.fetch_add(1, Ordering::AcqRel);
                 counts.bytes.fetch_add(length as u64, Ordering::AcqRel);
-                counts.spans.fetch_add(count(&body, b"\"object\":\"trace.span\""), Ordering::AcqRel);
-                counts.traces.fetch_add(count(&body, b"\"object\":\"trace\""), Ordering::AcqRel);
+                counts.spans.fetch_add(count_strings(&body, b"trace.span"), Ordering::AcqRel);
+                counts.traces.fetch_add(count_strings(&body, b"trace"), Ordering::AcqRel);
                 answer(&mut writer, "200 OK", "{}")?;
                 counts.last_unix_ns.store(now_ns(), Ordering::Release);
             }

@@ -4,8 +4,10 @@
 //! - `on_span_end`: the processor's enqueue alone, called directly with prebuilt spans;
 //! - `whole span`: `custom_span("x")` with data `{"i": i}` created, started, finished and
 //!   queued inside a trace, through the global registry (`set_trace_processor`);
-//! - `whole span, no processor`: the same with no processor installed, the baseline of
-//!   what trace-core and the allocator cost without any queue;
+//! - `whole span, no data`: the same with `custom_span("x")` and no data, so no map is
+//!   built: what the pipeline itself costs per span;
+//! - `whole span, no processor`: the whole span with data and no processor installed, the
+//!   baseline of what trace-core and the allocator cost without any queue;
 //!
 //! with 1 and 2 producer threads, for a queue big enough never to drop (it holds every
 //! span of a run, so span memory piles up), a 65536 queue that the worker drains while
@@ -15,6 +17,7 @@
 //!
 //! Run: `cargo bench -p trace-batch --bench hotpath`. Smoke mode (tiny N, seconds):
 //! `HOTPATH_QUICK=1 cargo bench -p trace-batch --bench hotpath` or pass `--quick`.
+//! `HOTPATH_JSON=1` adds one JSON line per row (for `cargo xtask bench`).
 
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
@@ -44,6 +47,8 @@ enum Measure {
     OnSpanEnd,
     /// A whole span through the registry, the batch processor installed.
     WholeSpan,
+    /// The same without data (no map built).
+    WholeSpanNoData,
     /// A whole span with no processor installed: what trace-core alone costs.
     WholeSpanNoProcessor,
 }
@@ -53,6 +58,7 @@ impl Measure {
         match self {
             Measure::OnSpanEnd => "on_span_end",
             Measure::WholeSpan => "whole span (registry)",
+            Measure::WholeSpanNoData => "whole span, no data",
             Measure::WholeSpanNoProcessor => "whole span, no processor",
         }
     }
@@ -90,13 +96,14 @@ fn main() {
 
     let started = Instant::now();
     let mut rows = Vec::new();
-    for measure in [Measure::OnSpanEnd, Measure::WholeSpan, Measure::WholeSpanNoProcessor] {
+    for measure in [Measure::OnSpanEnd, Measure::WholeSpan, Measure::WholeSpanNoData, Measure::WholeSpanNoProcessor] {
         for threads in [1, 2] {
             // Big enough never to drop, even if the worker never ran during a run.
             let big = (settings.per_thread * threads + threads).next_power_of_two();
             let queues: &[usize] = match measure {
                 Measure::OnSpanEnd => &[big, trace_batch::DEFAULT_MAX_QUEUE_SIZE],
                 Measure::WholeSpan => &[big, STEADY_QUEUE, trace_batch::DEFAULT_MAX_QUEUE_SIZE],
+                Measure::WholeSpanNoData => &[STEADY_QUEUE, trace_batch::DEFAULT_MAX_QUEUE_SIZE],
                 Measure::WholeSpanNoProcessor => &[0],
             };
             for &queue in queues {
@@ -105,6 +112,9 @@ fn main() {
         }
     }
     print_table(&rows);
+    if std::env::var("HOTPATH_JSON").is_ok_and(|v| !v.is_empty() && v != "0") {
+        print_json(&rows);
+    }
     println!("total bench time: {:.1} s", started.elapsed().as_secs_f64());
 }
 
@@ -112,7 +122,7 @@ fn run_row(measure: Measure, queue: usize, threads: usize, s: &Settings) -> Row 
     let processor =
         Arc::new(BatchTraceProcessor::builder(Discard).max_queue_size(queue.max(1)).build().expect("valid config"));
     match measure {
-        Measure::WholeSpan => drop(set_trace_processor(Arc::clone(&processor))),
+        Measure::WholeSpan | Measure::WholeSpanNoData => drop(set_trace_processor(Arc::clone(&processor))),
         Measure::WholeSpanNoProcessor => drop(clear_trace_processor()),
         Measure::OnSpanEnd => {}
     }
@@ -164,6 +174,15 @@ fn one_run(measure: Measure, processor: &Arc<BatchTraceProcessor>, threads: usiz
                     drop(spans);
                     elapsed
                 }
+                Measure::WholeSpanNoData => {
+                    let _trace = trace("bench").start();
+                    barrier.wait();
+                    let t0 = Instant::now();
+                    for _ in 0..n {
+                        let _span = custom_span("x").start();
+                    }
+                    t0.elapsed()
+                }
                 Measure::WholeSpan | Measure::WholeSpanNoProcessor => {
                     let _trace = trace("bench").start();
                     barrier.wait();
@@ -190,6 +209,24 @@ fn median(v: &[f64]) -> f64 {
         (v[m - 1] + v[m]) / 2.0
     } else {
         v[m]
+    }
+}
+
+fn print_json(rows: &[Row]) {
+    for r in rows {
+        let min = r.ns.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = r.ns.iter().copied().fold(0.0, f64::max);
+        println!(
+            r#"{{"lang":"rust","measure":"{}","queue":{},"threads":{},"median_ns":{:.1},"min_ns":{:.1},"max_ns":{:.1},"dropped":{},"offered":{}}}"#,
+            r.measure.name(),
+            r.queue,
+            r.threads,
+            median(&r.ns),
+            min,
+            max,
+            r.dropped,
+            r.offered
+        );
     }
 }
 
