@@ -32,6 +32,8 @@
 //! | `multi` | yes | `multi` (`trace-multi`): the fan-out, `add_trace_processor`, `set_trace_processors` | none beyond core |
 //! | `openai` | no | `openai` (`trace-export-openai`): `BackendSpanExporter`, with TLS | ureq, rustls, ring, webpki-roots |
 //! | `openai-http` | no | the same exporter without TLS, for a plain-HTTP collector | ureq |
+//! | `otlp` | no | `otlp` (`trace-export-otlp`): `OtlpSpanExporter`, OTLP/HTTP JSON to any OpenTelemetry backend, with TLS | ureq, rustls, ring, webpki-roots |
+//! | `otlp-http` | no | the same exporter without TLS, for a plain-HTTP collector | ureq |
 //! | `preserve-order` | no | user JSON objects keep insertion order, as Python dicts | indexmap |
 //!
 //! The defaults give everything that needs no network: record, batch, fan out, print.
@@ -60,6 +62,10 @@ pub use trace_export_openai as openai;
 #[cfg(feature = "multi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "multi")))]
 pub use trace_multi as multi;
+
+#[cfg(feature = "otlp-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp-http")))]
+pub use trace_export_otlp as otlp;
 
 #[cfg(all(feature = "openai", feature = "batch"))]
 mod pipeline;

@@ -32,10 +32,15 @@ fn registered_on_first_use_and_nothing_runs_before() {
     let installed = agents_tracing::core::trace_processor().expect("the default pipeline is installed");
     let default: Arc<dyn TracingProcessor> = default_processor();
     assert!(Arc::ptr_eq(&installed, &default));
-    assert!(
-        thread_names().iter().any(|n| "trace-batch-worker".starts_with(n.as_str())),
-        "the worker starts with the first item"
-    );
+    // The worker names itself once it runs: give it a moment.
+    let worker_running = (0..200).any(|_| {
+        let found = thread_names().iter().any(|n| "trace-batch-worker".starts_with(n.as_str()));
+        if !found {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        found
+    });
+    assert!(worker_running, "the worker starts with the first item");
 
     // Without a key the batch is counted as lost (one warning), not sent.
     default_processor().force_flush(Some(Duration::from_secs(10))).expect("flush");

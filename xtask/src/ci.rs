@@ -19,6 +19,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     crate::deps::run()?;
     crate::features::run()?;
     crate::bench::smoke()?;
+    crate::fuzz::smoke()?;
     eprintln!("\nci: all checks passed in {:.0}s", t.elapsed().as_secs_f64());
     Ok(())
 }

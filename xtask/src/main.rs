@@ -6,6 +6,7 @@
 //! cargo xtask features   builds the facade for every combination of its features
 //! cargo xtask bench      the benchmarks, with figures to compare
 //! cargo xtask serve      a loopback HTTP server that answers 200 and counts spans (for benchmarks)
+//! cargo xtask fuzz       the property test over random span data, for a bounded time (--seconds N)
 //! ```
 
 mod bench;
@@ -13,6 +14,7 @@ mod ci;
 mod cmd;
 mod deps;
 mod features;
+mod fuzz;
 mod serve;
 
 use std::process::ExitCode;
@@ -25,8 +27,9 @@ fn main() -> ExitCode {
         Some("features") => features::run(),
         Some("bench") => bench::run(&args[1..]),
         Some("serve") => serve::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | deps | features | bench | serve>");
+            eprintln!("usage: cargo xtask <ci | deps | features | bench | serve | fuzz [--seconds N]>");
             return ExitCode::from(2);
         }
     };

@@ -119,6 +119,8 @@ impl BatchTraceProcessor {
         let exited = c.exited.load(Ordering::Acquire);
         let exported = c.exported.load(Ordering::Acquire);
         let lost = c.lost.load(Ordering::Acquire);
+        let lost_to_panics = c.lost_to_panics.load(Ordering::Acquire).min(lost);
+        let lost_at_deadline = c.lost_at_deadline.load(Ordering::Acquire).min(lost - lost_to_panics);
         let taken = c.taken.load(Ordering::Acquire);
         let in_queue = self.hot.producer.len() as u64;
         // Once the worker has exited, nothing leaves the queue: what is there arrived
@@ -130,6 +132,8 @@ impl BatchTraceProcessor {
             dropped_queue_full: self.shared.drops.queue_full.load(Ordering::Acquire),
             dropped_after_shutdown: self.shared.drops.after_shutdown.load(Ordering::Acquire) + late,
             lost,
+            lost_to_panics,
+            lost_at_deadline,
             batches: c.batches.load(Ordering::Acquire),
             failed_batches: c.failed_batches.load(Ordering::Acquire),
             pending: queued.saturating_sub(exported + lost),

@@ -29,7 +29,13 @@ pub struct BatchStats {
     /// Queued items that were not delivered: the exporter returned an error for them
     /// ([`ExportError::lost_items`](trace_core::ExportError::lost_items)) or panicked on
     /// their batch, or the shutdown deadline passed before they could be exported.
+    /// `lost == lost_to_exporter_errors() + lost_to_panics + lost_at_deadline`.
     pub lost: u64,
+    /// Of `lost`: items of batches whose exporter call panicked.
+    pub lost_to_panics: u64,
+    /// Of `lost`: items still queued when the shutdown deadline passed, never handed to
+    /// the exporter.
+    pub lost_at_deadline: u64,
     /// Calls made to the exporter, whatever their outcome.
     pub batches: u64,
     /// Calls to the exporter that returned an error or panicked.
@@ -48,6 +54,13 @@ impl BatchStats {
     /// All items refused: dropped because the queue was full or after shutdown.
     pub fn dropped(&self) -> u64 {
         self.dropped_queue_full + self.dropped_after_shutdown
+    }
+
+    /// Of [`lost`](Self::lost): items the exporter reported lost in the
+    /// [`ExportError`](trace_core::ExportError) it returned (its own statistics may say
+    /// why, by reason).
+    pub fn lost_to_exporter_errors(&self) -> u64 {
+        self.lost - self.lost_to_panics - self.lost_at_deadline
     }
 }
 
@@ -78,6 +91,8 @@ pub(crate) struct WorkerCounters {
     pub(crate) taken: AtomicU64,
     pub(crate) exported: AtomicU64,
     pub(crate) lost: AtomicU64,
+    pub(crate) lost_to_panics: AtomicU64,
+    pub(crate) lost_at_deadline: AtomicU64,
     pub(crate) batches: AtomicU64,
     pub(crate) failed_batches: AtomicU64,
     /// Set when the worker has done its final drain and takes nothing more: what is still

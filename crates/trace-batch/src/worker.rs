@@ -49,9 +49,13 @@ impl Shared {
 
     /// Calls the exporter's `shutdown` once, whoever asks first (the worker at the end of
     /// its final drain, or a caller whose shutdown deadline passed).
+    /// A panic in the exporter's `shutdown` is caught and logged: it must neither kill the
+    /// worker before it reports its final drain nor unwind into a caller of `shutdown`.
     pub(crate) fn shut_down_exporter(&self) {
         if !self.exporter_shut_down.swap(true, Ordering::AcqRel) {
-            self.exporter.shutdown();
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.exporter.shutdown())) {
+                log::error!("[non-fatal] tracing exporter panicked in shutdown: {}", panic_message(&*panic));
+            }
         }
     }
 }
@@ -213,6 +217,7 @@ impl Worker {
         let counters = &self.shared.counters;
         add(&counters.batches, 1);
         let failed = !matches!(outcome, Ok(Ok(())));
+        let panicked = outcome.is_err();
         let lost = match outcome {
             Ok(Ok(())) => 0,
             Ok(Err(e)) => {
@@ -240,6 +245,10 @@ impl Worker {
             add(&counters.failed_batches, 1);
         }
         add(&counters.exported, (n - lost) as u64);
+        // The parts first, so that a concurrent `stats()` never sees them exceed the total.
+        if panicked {
+            add(&counters.lost_to_panics, lost as u64);
+        }
         add(&counters.lost, lost as u64);
         // The producers drop the items, on the threads that allocated them.
         self.ends.release.give_back(&mut self.batch);
@@ -295,6 +304,7 @@ impl Worker {
         if abandoned > 0 {
             self.taken += abandoned;
             add(&self.shared.counters.taken, abandoned);
+            add(&self.shared.counters.lost_at_deadline, abandoned);
             add(&self.shared.counters.lost, abandoned);
             log::warn!("[non-fatal] tracing: shutdown deadline reached; {abandoned} queued items were not exported");
         }

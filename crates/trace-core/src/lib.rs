@@ -64,6 +64,7 @@ mod create;
 mod error;
 mod exporter;
 mod ids;
+pub mod limits;
 mod memory;
 mod processor;
 mod rate_limit;
@@ -84,6 +85,7 @@ pub use create::{
 pub use error::{ExportError, ProcessorError};
 pub use exporter::{ExportBatch, ExportItem, TracingExporter};
 pub use ids::{gen_group_id, SpanId, TraceId};
+pub use limits::{depth_cuts, DepthLimited, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
 pub use memory::{InMemoryExporter, InMemoryProcessor, ProcessorEvent};
 pub use processor::TracingProcessor;
 pub use rate_limit::LogRateLimiter;

@@ -7,6 +7,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::ids::{SpanId, TraceId};
+use crate::limits::SerializeUnlimited;
 use crate::secret::ApiKey;
 use crate::span_data::{JsonMap, SpanData};
 use crate::time::Timestamp;
@@ -39,8 +40,9 @@ impl SpanError {
     }
 }
 
-impl Serialize for SpanError {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+// `Serialize` (with the depth limit) is implemented in `limits.rs`.
+impl SerializeUnlimited for SpanError {
+    fn serialize_unlimited<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("SpanError", 2)?;
         s.serialize_field("message", &self.message)?;
         s.serialize_field("data", &self.data)?;
@@ -162,10 +164,16 @@ impl Span {
     /// the key is left out of the JSON, as in Python.
     pub fn export_metadata(&self) -> Option<JsonMap> {
         let mut map = JsonMap::new();
-        for (k, v) in self.routing_entries().chain(self.data_entries()) {
+        for (k, v) in self.export_metadata_entries() {
             map.insert(k.to_owned(), v.clone());
         }
         (!map.is_empty()).then_some(map)
+    }
+
+    /// The entries of [`export_metadata`](Self::export_metadata), borrowed, in the order
+    /// they are written: for exporters that write the metadata without copying it.
+    pub fn export_metadata_entries(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.routing_entries().chain(self.data_entries())
     }
 
     fn has_export_metadata(&self) -> bool {
@@ -185,8 +193,9 @@ impl Serialize for MetadataView<'_> {
     }
 }
 
-impl Serialize for Span {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+// `Serialize` (with the depth limit) is implemented in `limits.rs`.
+impl SerializeUnlimited for Span {
+    fn serialize_unlimited<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let with_meta = self.has_export_metadata();
         let mut s = serializer.serialize_struct("Span", if with_meta { 9 } else { 8 })?;
         s.serialize_field("object", "trace.span")?;

@@ -3,9 +3,10 @@
 use std::fmt;
 
 use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::Serializer;
 
 use crate::ids::TraceId;
+use crate::limits::SerializeUnlimited;
 use crate::secret::ApiKey;
 use crate::span_data::JsonMap;
 
@@ -87,8 +88,9 @@ impl fmt::Debug for Trace {
     }
 }
 
-impl Serialize for Trace {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+// `Serialize` (with the depth limit) is implemented in `limits.rs`.
+impl SerializeUnlimited for Trace {
+    fn serialize_unlimited<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("Trace", 5)?;
         s.serialize_field("object", "trace")?;
         s.serialize_field("id", &self.id)?;

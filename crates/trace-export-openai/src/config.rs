@@ -50,6 +50,8 @@ pub struct BackendSpanExporterBuilder {
     pub(crate) sanitize: Sanitize,
     pub(crate) read_env: bool,
     pub(crate) proxy_from_env: bool,
+    pub(crate) allow_insecure_http: bool,
+    pub(crate) max_item_bytes: Option<usize>,
 }
 
 impl Default for BackendSpanExporterBuilder {
@@ -71,6 +73,8 @@ impl Default for BackendSpanExporterBuilder {
             sanitize: Sanitize::Auto,
             read_env: true,
             proxy_from_env: true,
+            allow_insecure_http: false,
+            max_item_bytes: None,
         }
     }
 }
@@ -194,12 +198,44 @@ impl BackendSpanExporterBuilder {
         self
     }
 
+    /// Whether the API key may be sent in clear text: to a plain `http://` endpoint whose
+    /// host is not a loopback address. Default: `false`, and [`build`](Self::build) then
+    /// refuses such an endpoint with [`BuildError::InsecureEndpoint`] (and logs why).
+    ///
+    /// Loopback endpoints never need this: `127.0.0.0/8`, `::1` (also IPv4-mapped) and
+    /// `localhost` (any case, with or without a final dot). The host is judged as written,
+    /// never resolved: `http://my-collector.local/` needs the opt-in even if it resolves to
+    /// 127.0.0.1. `https://` endpoints are never affected.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The largest JSON, in bytes, that one item (a trace or a span, after the sanitizer
+    /// when it applies) may take in a request body. Default: `None`, no limit (as in
+    /// Python).
+    ///
+    /// A larger item is left out of its request, counted in
+    /// [`ExporterStats::too_large`](crate::ExporterStats::too_large) and reported lost by
+    /// `export`, with a rate-limited warning naming its id and size; the other items of
+    /// the batch are sent. Without a limit a single huge item (say a custom span carrying
+    /// 10 MB) goes out as it is, and a server that refuses large bodies then refuses the
+    /// whole batch. The item is measured while it is written, so an oversized one costs at
+    /// most this many bytes of buffer.
+    pub fn max_item_bytes(mut self, max: Option<usize>) -> Self {
+        self.max_item_bytes = max;
+        self
+    }
+
     /// Checks the settings and builds the exporter and its connection pool. No request is
     /// made and no environment variable is read yet.
     ///
     /// # Errors
     /// [`BuildError::InvalidEndpoint`] if the endpoint is not an absolute `http(s)://` URL;
-    /// [`BuildError::TlsUnavailable`] if it is `https://` and the `rustls` feature is off.
+    /// [`BuildError::TlsUnavailable`] if it is `https://` and the `rustls` feature is off;
+    /// [`BuildError::InsecureEndpoint`] if it is `http://` on a host that is not a loopback
+    /// address and [`allow_insecure_http`](Self::allow_insecure_http) was not given (the
+    /// refusal is also logged at `error` level, since the key would travel in clear text).
     pub fn build(mut self) -> Result<BackendSpanExporter, BuildError> {
         let uri: ureq::http::Uri = self
             .endpoint
@@ -216,6 +252,12 @@ impl BackendSpanExporterBuilder {
         if https && !cfg!(feature = "rustls") {
             return Err(BuildError::TlsUnavailable { endpoint: display_endpoint(&self.endpoint) });
         }
+        let host = uri.host().unwrap_or_default();
+        if !https && !self.allow_insecure_http && !is_loopback_host(host) {
+            let err = BuildError::InsecureEndpoint { endpoint: display_endpoint(&self.endpoint) };
+            log::error!("[non-fatal] Tracing: exporter not built: {err}");
+            return Err(err);
+        }
         self.max_retries = self.max_retries.max(1);
         Ok(BackendSpanExporter::from_builder(self))
     }
@@ -230,9 +272,67 @@ impl BackendSpanExporterBuilder {
     }
 }
 
+/// Whether `host` (as a URL writes it: IPv6 in brackets) names this machine without a
+/// lookup: `127.0.0.0/8`, `::1`, `::ffff:127.x.y.z`, or `localhost` (any case, an optional
+/// final dot).
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    if host.trim_end_matches('.').eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for host in
+            ["127.0.0.1", "127.255.0.9", "[::1]", "::1", "localhost", "LocalHost", "localhost.", "[::ffff:127.0.0.1]"]
+        {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "10.0.0.1",
+            "192.168.1.1",
+            "0.0.0.0",
+            "[::]",
+            "example.com",
+            "localhost.example.com",
+            "127.0.0.1.nip.io",
+            "[fe80::1]",
+            "128.0.0.1",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn plain_http_off_loopback_needs_the_opt_in() {
+        let b = || BackendSpanExporterBuilder::default().api_key("sk-insecure-test").proxy_from_env(false);
+        for url in [
+            "http://example.com/v1/traces/ingest",
+            "http://10.1.2.3:4318/x",
+            "HTTP://collector.local/",
+            "http://[fe80::1]:80/",
+        ] {
+            let err = b().endpoint(url).build().unwrap_err();
+            assert!(matches!(err, BuildError::InsecureEndpoint { .. }), "{url}: {err}");
+            let text = err.to_string();
+            assert!(text.contains("allow_insecure_http") && !text.contains("sk-insecure-test"), "{text}");
+            assert!(b().endpoint(url).allow_insecure_http(true).build().is_ok(), "{url}");
+        }
+        for url in ["http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::1]:9/x", "http://127.8.9.10/x"] {
+            assert!(b().endpoint(url).build().is_ok(), "{url}");
+        }
+    }
 
     #[test]
     fn defaults_are_pythons() {

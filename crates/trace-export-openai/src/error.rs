@@ -28,6 +28,18 @@ pub enum BuildError {
         /// The endpoint as given, without any user info.
         endpoint: String,
     },
+    /// The endpoint is plain `http://` on a host that is not a loopback address: the API
+    /// key would travel in clear text. Use `https://`, or opt in with
+    /// [`allow_insecure_http`](crate::BackendSpanExporterBuilder::allow_insecure_http).
+    #[error(
+        "the endpoint `{endpoint}` is plain http:// on a host that is not a loopback address, so the API key \
+         would be sent in clear text; use https://, or call allow_insecure_http(true) on the builder if the \
+         network path is trusted"
+    )]
+    InsecureEndpoint {
+        /// The endpoint as given, without any user info.
+        endpoint: String,
+    },
 }
 
 /// Why one group of items (one request's worth, one API key) was not delivered.
@@ -70,9 +82,6 @@ pub(crate) enum GroupFailure {
     /// would not help.
     #[error("the request could not be built: {0}")]
     BadRequest(String),
-    /// The body could not be serialized.
-    #[error("the batch could not be serialized to JSON: {0}")]
-    Serialize(String),
     /// [`shutdown`](trace_core::TracingExporter::shutdown) was called.
     #[error("the exporter was shut down")]
     ShutDown,

@@ -1,17 +1,19 @@
 //! [`BackendSpanExporter`]: credentials, grouping by API key, and the export loop.
 
 use std::fmt;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use trace_core::{ApiKey, ExportBatch, ExportError, ExportItem, TracingExporter};
+use trace_core::{ApiKey, ExportError, ExportItem, LogRateLimiter, TracingExporter};
 
 use crate::config::BackendSpanExporterBuilder;
 use crate::error::{display_endpoint, GroupFailure};
 use crate::http::{HttpClient, RequestHeaders};
 use crate::retry::{classify, Backoff, StatusClass, Stop};
-use crate::sanitize::SanitizedBatch;
+use crate::sanitize::SanitizedItem;
+use crate::stats::{add, Counters, ExporterStats};
 
 /// A body buffer larger than this is not kept for the next export.
 const KEEP_BUFFER_BYTES: usize = 4 * 1024 * 1024;
@@ -36,6 +38,40 @@ pub struct BackendSpanExporter {
     stop: Stop,
     buffer: Mutex<Vec<u8>>,
     warned_no_key: AtomicBool,
+    max_item_bytes: Option<usize>,
+    counters: Counters,
+    left_out_log: LogRateLimiter,
+}
+
+/// What [`BackendSpanExporter::write_body`] put in a request body.
+#[derive(Debug, Default)]
+struct Written {
+    /// Items written.
+    sent: usize,
+    /// Items left out: larger than `max_item_bytes`.
+    too_large: usize,
+    /// Items left out: serialization failed.
+    unsendable: usize,
+}
+
+/// A writer into a buffer that refuses to grow it past `limit` bytes.
+struct Capped<'a> {
+    buf: &'a mut Vec<u8>,
+    limit: usize,
+}
+
+impl io::Write for Capped<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buf.len().saturating_add(data.len()) > self.limit {
+            return Err(io::Error::other("the item is larger than max_item_bytes"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The key, organization and project, with their lazy environment fallbacks.
@@ -111,7 +147,16 @@ impl BackendSpanExporter {
             stop: Stop::default(),
             buffer: Mutex::new(Vec::new()),
             warned_no_key: AtomicBool::new(false),
+            max_item_bytes: b.max_item_bytes,
+            counters: Counters::default(),
+            left_out_log: LogRateLimiter::new(Duration::from_secs(10)),
         }
+    }
+
+    /// What became of the items exported so far: delivered, or lost by reason; see
+    /// [`ExporterStats`].
+    pub fn stats(&self) -> ExporterStats {
+        self.counters.snapshot()
     }
 
     /// Replaces the API key used for items without a per-trace key. Safe to call from any
@@ -160,12 +205,9 @@ impl BackendSpanExporter {
                     headers.push(("OpenAI-Project".to_owned(), project.clone()));
                 }
                 headers.push(("User-Agent".to_owned(), crate::config::USER_AGENT.to_owned()));
-                let body = if self.sanitize {
-                    serde_json::to_vec(&SanitizedBatch(&group))
-                } else {
-                    serde_json::to_vec(&ExportBatch(&group))
-                };
-                PreparedRequest { url: display_endpoint(self.http.endpoint()), headers, body: body.unwrap_or_default() }
+                let mut body = Vec::new();
+                self.write_body(&group, &mut body, false);
+                PreparedRequest { url: display_endpoint(self.http.endpoint()), headers, body }
             })
             .collect()
     }
@@ -181,24 +223,72 @@ impl BackendSpanExporter {
         }
     }
 
-    /// Serializes and sends one group, retrying as configured.
-    fn send_group(&self, key: &ApiKey, items: &[ExportItem], deadline: Instant) -> Result<(), GroupFailure> {
+    /// Writes `{"data":[...]}` (exactly trace-core's `ExportBatch`, or its sanitized form)
+    /// into `body`, one item at a time: an item larger than `max_item_bytes`, or one that
+    /// fails to serialize, is left out and the others are written. With `count`, the items
+    /// left out are counted and reported (rate-limited).
+    fn write_body(&self, items: &[ExportItem], body: &mut Vec<u8>, count: bool) -> Written {
+        let mut written = Written::default();
+        body.extend_from_slice(b"{\"data\":[");
+        for item in items {
+            let start = body.len();
+            if written.sent > 0 {
+                body.push(b',');
+            }
+            let limit = self.max_item_bytes.map_or(usize::MAX, |max| body.len().saturating_add(max));
+            let mut out = Capped { buf: body, limit };
+            let result = if self.sanitize {
+                serde_json::to_writer(&mut out, &SanitizedItem(item))
+            } else {
+                serde_json::to_writer(&mut out, item)
+            };
+            let Err(e) = result else {
+                written.sent += 1;
+                continue;
+            };
+            body.truncate(start);
+            let too_large = e.is_io();
+            if too_large {
+                written.too_large += 1;
+            } else {
+                written.unsendable += 1;
+            }
+            if count {
+                if let Some(suppressed) = self.left_out_log.check() {
+                    let (kind, id) = match item {
+                        ExportItem::Trace(t) => ("trace", t.trace_id().to_string()),
+                        ExportItem::Span(s) => ("span", s.span_id().to_string()),
+                    };
+                    let why = if too_large {
+                        format!("its JSON is larger than max_item_bytes ({} bytes)", self.max_item_bytes.unwrap_or(0))
+                    } else {
+                        format!("it could not be serialized: {e}")
+                    };
+                    log::warn!(
+                        "[non-fatal] Tracing: {kind} {id} left out of its request because {why}; the rest of the \
+                         batch is sent ({suppressed} more left out since the last report)"
+                    );
+                }
+            }
+        }
+        body.extend_from_slice(b"]}");
+        if count {
+            add(&self.counters.too_large, written.too_large);
+            add(&self.counters.unsendable, written.unsendable);
+        }
+        written
+    }
+
+    /// Serializes and sends one group, retrying as configured. Returns what was written
+    /// (items left out are counted already) and the fate of the request.
+    fn send_group(&self, key: &ApiKey, items: &[ExportItem], deadline: Instant) -> (Written, Result<(), GroupFailure>) {
         let mut body = self.take_buffer();
         body.clear();
-        let written = if self.sanitize {
-            serde_json::to_writer(&mut body, &SanitizedBatch(items))
-        } else {
-            serde_json::to_writer(&mut body, &ExportBatch(items))
-        };
-        let result = match written {
-            Ok(()) => self.post_with_retries(key, &body, items.len(), deadline),
-            Err(e) => {
-                log::error!("[non-fatal] Tracing: could not serialize a batch of {} items: {e}", items.len());
-                Err(GroupFailure::Serialize(e.to_string()))
-            }
-        };
+        let written = self.write_body(items, &mut body, true);
+        let result =
+            if written.sent == 0 { Ok(()) } else { self.post_with_retries(key, &body, written.sent, deadline) };
         self.return_buffer(body);
-        result
+        (written, result)
     }
 
     fn post_with_retries(
@@ -229,6 +319,7 @@ impl BackendSpanExporter {
                 return Err(self.budget_exhausted(attempts, last));
             }
             attempts += 1;
+            add(&self.counters.requests, 1);
             let mut retry_after = None;
             match self.http.post(&headers, body, deadline - now) {
                 Ok(reply) if reply.status < 300 => {
@@ -334,13 +425,37 @@ fn group_by_key(items: &[ExportItem]) -> Vec<(Option<ApiKey>, Vec<ExportItem>)> 
     groups
 }
 
-/// `text` with every occurrence of the key replaced.
+/// `text` with every occurrence of the key replaced, and every other token that looks
+/// like an OpenAI key (`sk-` followed by 8 or more of `[A-Za-z0-9_-]`) too: a server may
+/// quote a key in its error body, and the text goes into a log line.
 fn redact(text: &str, key: &ApiKey) -> String {
-    if key.expose().is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(key.expose(), "<redacted>")
+    let text = if key.expose().is_empty() { text.to_owned() } else { text.replace(key.expose(), "<redacted>") };
+    redact_key_like(&text)
+}
+
+/// `text` with each `sk-` token of at least 8 key characters replaced by `<redacted>`.
+fn redact_key_like(text: &str) -> String {
+    let is_key_char = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(found) = text[i..].find("sk-") {
+        let start = i + found;
+        let mut end = start + 3;
+        while end < bytes.len() && is_key_char(bytes[end]) {
+            end += 1;
+        }
+        let preceded_by_key_char = start > 0 && is_key_char(bytes[start - 1]);
+        if end - (start + 3) >= 8 && !preceded_by_key_char {
+            out.push_str(&text[copied..start]);
+            out.push_str("<redacted>");
+            copied = end;
+        }
+        i = end;
     }
+    out.push_str(&text[copied..]);
+    out
 }
 
 fn truncate_chars(text: &str, max: usize) -> String {
@@ -359,7 +474,9 @@ impl TracingExporter for BackendSpanExporter {
     /// delivered (no key, rejected, retries or budget exhausted);
     /// [`ExportError::ShutDown`] if the exporter was shut down before or during the export.
     fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        let counters = &self.counters;
         if self.stop.is_stopped() {
+            add(&counters.shut_down, items.len());
             return Err(ExportError::ShutDown { items: items.len() });
         }
         if items.is_empty() {
@@ -373,20 +490,32 @@ impl TracingExporter for BackendSpanExporter {
             if shut_down || self.stop.is_stopped() {
                 shut_down = true;
                 failed += group.len();
+                add(&counters.shut_down, group.len());
                 return;
             }
-            let result = match key.cloned().or_else(|| self.default_key()) {
+            let (written, result) = match key.cloned().or_else(|| self.default_key()) {
                 Some(key) => self.send_group(&key, group, deadline),
-                None => Err(GroupFailure::NoApiKey),
+                None => (Written { sent: group.len(), ..Written::default() }, Err(GroupFailure::NoApiKey)),
             };
+            let left_out = written.too_large + written.unsendable;
+            if left_out > 0 {
+                failed += left_out;
+                let reason = format!(
+                    "{left_out} item(s) left out of the request ({} larger than max_item_bytes, {} not serializable)",
+                    written.too_large, written.unsendable
+                );
+                reasons.push(reason);
+            }
             match result {
-                Ok(()) => {}
+                Ok(()) => add(&counters.delivered, written.sent),
                 Err(GroupFailure::ShutDown) => {
                     shut_down = true;
-                    failed += group.len();
+                    failed += written.sent;
+                    add(&counters.shut_down, written.sent);
                 }
                 Err(e) => {
-                    failed += group.len();
+                    failed += written.sent;
+                    add(counters.for_failure(&e), written.sent);
                     let reason = e.to_string();
                     if !reasons.contains(&reason) {
                         reasons.push(reason);
@@ -430,7 +559,9 @@ impl fmt::Debug for BackendSpanExporter {
             .field("max_delay", &self.max_delay)
             .field("export_budget", &self.export_budget)
             .field("sanitize", &self.sanitize)
+            .field("max_item_bytes", &self.max_item_bytes)
             .field("shut_down", &self.stop.is_stopped())
+            .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
 }
@@ -463,6 +594,11 @@ mod tests {
     fn redaction_and_truncation() {
         let key = ApiKey::from("sk-abc");
         assert_eq!(redact("bad key sk-abc, sk-abc!", &key), "bad key <redacted>, <redacted>!");
+        assert_eq!(
+            redact("other keys: sk-proj-AbC_123-xyz, 'sk-12345678'; short sk-1234567; task-sk-12345678", &key),
+            "other keys: <redacted>, '<redacted>'; short sk-1234567; task-sk-12345678"
+        );
+        assert_eq!(redact_key_like("é sk-ééééééééé sk-abcdefgh"), "é sk-ééééééééé <redacted>");
         assert_eq!(truncate_chars("héllo", 10), "héllo");
         assert_eq!(truncate_chars("héllo", 2), "hé... [6 bytes in all]");
     }
@@ -483,7 +619,7 @@ mod tests {
         assert_eq!(first.headers[0], ("Authorization".to_owned(), "Bearer <redacted>".to_owned()));
         assert!(first.headers.contains(&("OpenAI-Organization".to_owned(), "org-1".to_owned())));
         assert!(!first.headers.iter().any(|(n, _)| n == "OpenAI-Project"));
-        let expected = serde_json::to_vec(&ExportBatch(&[items[0].clone(), items[2].clone()])).unwrap();
+        let expected = serde_json::to_vec(&trace_core::ExportBatch(&[items[0].clone(), items[2].clone()])).unwrap();
         assert_eq!(first.body, expected);
         let text = format!("{requests:?}");
         assert!(!text.contains("sk-secret") && !text.contains("sk-own"));

@@ -58,9 +58,25 @@
 //! thread, interrupts a backoff sleep at once and makes a running export give up after the
 //! request in flight.
 //!
-//! # Errors
+//! # Errors and accounting
 //! [`TracingExporter::export`] returns [`trace_core::ExportError`] with the number of items
 //! not delivered; [`BackendSpanExporterBuilder::build`] returns [`BuildError`].
+//! [`BackendSpanExporter::stats`] counts every item it was given, once, as delivered or lost
+//! by reason ([`ExporterStats`]). Items are written into the body one at a time: an item
+//! larger than [`max_item_bytes`](BackendSpanExporterBuilder::max_item_bytes) (or one that
+//! fails to serialize) is left out and counted, and the rest of its batch is sent.
+//! JSON nested deeper than `trace_core::MAX_JSON_DEPTH` is cut while serializing (see
+//! `trace_core::limits`). Delivery is at least once: a batch whose request reached the
+//! server but whose answer was lost (the connection closed mid-response) is sent again.
+//!
+//! # Security
+//! - The key is sent only in the `Authorization` header. It never appears in `Debug`
+//!   output, errors or log lines: error bodies and transport errors are logged with the
+//!   key, and any other `sk-...` token, replaced by `<redacted>`.
+//! - A plain `http://` endpoint on a host that is not a loopback address (`127.0.0.0/8`,
+//!   `::1`, `localhost`) is refused by `build` ([`BuildError::InsecureEndpoint`], also
+//!   logged) unless [`allow_insecure_http`](BackendSpanExporterBuilder::allow_insecure_http)
+//!   opts in, so the key never travels in clear text by mistake.
 //!
 //! # Crate features
 //! - `rustls` (on by default): HTTPS through rustls with the webpki root certificates
@@ -85,8 +101,10 @@ mod exporter;
 mod http;
 mod retry;
 mod sanitize;
+mod stats;
 
 pub use config::{BackendSpanExporterBuilder, Sanitize, OPENAI_INGEST_ENDPOINT, USER_AGENT};
 pub use error::BuildError;
 pub use exporter::{BackendSpanExporter, PreparedRequest};
+pub use stats::ExporterStats;
 pub use trace_core::{ApiKey, ExportError, TracingExporter};

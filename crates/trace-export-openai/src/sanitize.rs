@@ -31,8 +31,9 @@ use std::fmt;
 use std::io;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
+use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 use serde_json::{Map, Value};
+use trace_core::limits::{span_data_depth_exceeds, DepthLimited, MAX_JSON_DEPTH};
 use trace_core::{ExportItem, GenerationSpanData, JsonMap, ResponseSpanData, Span, SpanData};
 
 /// The largest `input` / `output` the ingest endpoint accepts, in bytes of compact JSON.
@@ -44,30 +45,16 @@ const TRUNCATION_SUFFIX: &str = "... [truncated]";
 /// Keys removed from assistant messages of generation spans.
 const REASONING_KEYS: [&str; 4] = ["reasoning", "reasoning_content", "thinking_blocks", "thinking"];
 
-/// The request body, `{"data":[...]}`, with the sanitizer applied to each span.
+/// One item of the request body, with the sanitizer applied if it is a span.
 #[derive(Debug)]
-pub(crate) struct SanitizedBatch<'a>(pub(crate) &'a [ExportItem]);
+pub(crate) struct SanitizedItem<'a>(pub(crate) &'a ExportItem);
 
-impl Serialize for SanitizedBatch<'_> {
+impl Serialize for SanitizedItem<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("ExportBatch", 1)?;
-        s.serialize_field("data", &Items(self.0))?;
-        s.end()
-    }
-}
-
-struct Items<'a>(&'a [ExportItem]);
-
-impl Serialize for Items<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for item in self.0 {
-            match item {
-                ExportItem::Trace(trace) => seq.serialize_element(&**trace)?,
-                ExportItem::Span(span) => seq.serialize_element(&SanitizedSpan(span))?,
-            }
+        match self.0 {
+            ExportItem::Trace(trace) => trace.serialize(serializer),
+            ExportItem::Span(span) => SanitizedSpan(span).serialize(serializer),
         }
-        seq.end()
     }
 }
 
@@ -78,7 +65,8 @@ impl Serialize for SanitizedSpan<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match plan(self.0.data()) {
             None => self.0.serialize(serializer),
-            Some(data) => SpanOut { span: self.0, data }.serialize(serializer),
+            // With the depth limit of trace-core's own span serialization.
+            Some(data) => DepthLimited::new(&SpanOut { span: self.0, data }).serialize(serializer),
         }
     }
 }
@@ -97,6 +85,12 @@ enum DataOut<'a> {
 
 /// What to write for this span data: `None` if it needs no change.
 fn plan(data: &SpanData) -> Option<DataOut<'_>> {
+    // Deeply nested JSON (near the limit where serialization cuts it) takes the general
+    // path, which works on a depth-limited copy: the checks below clone, compare and
+    // measure values by recursion.
+    if span_data_depth_exceeds(data, MAX_JSON_DEPTH - 8) {
+        return Some(through_value(data));
+    }
     match data {
         SpanData::Agent(_)
         | SpanData::Task(_)
@@ -133,8 +127,10 @@ fn changed_if(changed: bool, data: &SpanData) -> Option<DataOut<'_>> {
     changed.then(|| through_value(data))
 }
 
-/// The general path: the span data as JSON, sanitized exactly as Python does it.
+/// The general path: the span data as JSON, sanitized exactly as Python does it. The JSON
+/// is cut where serializing the whole span would cut it (`span_data` is at depth 1).
 fn through_value(data: &SpanData) -> DataOut<'_> {
+    let data = &DepthLimited::at_depth(data, 1);
     match Object::from_serialize(data) {
         Ok(mut object) => {
             sanitize_span_data(&mut object);
@@ -564,8 +560,9 @@ struct SpanOut<'a> {
 impl Serialize for SpanOut<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let span = self.span;
-        let metadata = span.export_metadata();
-        let mut s = serializer.serialize_struct("Span", if metadata.is_some() { 9 } else { 8 })?;
+        // Borrowed, not copied: the values may be large.
+        let has_metadata = span.export_metadata_entries().next().is_some();
+        let mut s = serializer.serialize_struct("Span", if has_metadata { 9 } else { 8 })?;
         s.serialize_field("object", "trace.span")?;
         s.serialize_field("id", span.span_id())?;
         s.serialize_field("trace_id", span.trace_id())?;
@@ -574,10 +571,23 @@ impl Serialize for SpanOut<'_> {
         s.serialize_field("ended_at", &span.ended_at())?;
         s.serialize_field("span_data", &self.data)?;
         s.serialize_field("error", &span.error())?;
-        if let Some(metadata) = &metadata {
-            s.serialize_field("metadata", metadata)?;
+        if has_metadata {
+            s.serialize_field("metadata", &Metadata(span))?;
         }
         s.end()
+    }
+}
+
+/// A span's exported metadata, written from borrowed entries.
+struct Metadata<'a>(&'a Span);
+
+impl Serialize for Metadata<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(None)?;
+        for (k, v) in self.0.export_metadata_entries() {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
     }
 }
 

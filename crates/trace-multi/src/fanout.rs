@@ -70,7 +70,8 @@ const DYN_NAME: &str = "dyn TracingProcessor";
 pub struct MultiProcessor {
     id: u64,
     list: RwLock<List>,
-    panics: AtomicU64,
+    /// Shared with the helper thread of [`control`](Self::control).
+    panics: Arc<AtomicU64>,
 }
 
 impl MultiProcessor {
@@ -80,7 +81,11 @@ impl MultiProcessor {
     }
 
     fn from_slots(slots: Vec<Slot>) -> Self {
-        Self { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), list: RwLock::new(slots.into()), panics: AtomicU64::new(0) }
+        Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            list: RwLock::new(slots.into()),
+            panics: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     /// Appends `processor` (builder style).
@@ -213,46 +218,188 @@ impl MultiProcessor {
         )
     }
 
-    /// Runs `method` on each processor in order with the time left until `deadline`;
+    /// Runs `method` on each processor in order with the time left of `timeout`;
     /// `skip_when_late` leaves out (and reports) those reached after it.
+    ///
+    /// With a timeout, the calls run on a helper thread and this returns by the deadline
+    /// (plus [`GRACE`]) even if a processor ignores its timeout and never returns: that
+    /// processor, and those not reached yet, are reported as [`ProcessorError::Timeout`].
+    /// (The helper thread is then left with the stuck call; processors after it are called
+    /// only if `skip_when_late` is false, with no time left.)
     fn control(
         &self,
         method: &'static str,
         timeout: Option<Duration>,
         skip_when_late: bool,
-        call: impl Fn(&dyn TracingProcessor, Option<Duration>) -> Result<(), ProcessorError>,
+        call: fn(&dyn TracingProcessor, Option<Duration>) -> Result<(), ProcessorError>,
     ) -> Result<(), ProcessorError> {
         let list = self.snapshot();
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let mut errors = Vec::new();
-        for (position, slot) in list.iter().enumerate() {
-            let remaining = match (timeout, deadline) {
-                (Some(_), Some(deadline)) => Some(deadline.saturating_duration_since(Instant::now())),
-                // A timeout too large for the clock: no bound.
-                _ => None,
-            };
-            if skip_when_late && remaining == Some(Duration::ZERO) {
-                errors.push((position, ProcessorError::Timeout(timeout.unwrap_or_default())));
-                continue;
-            }
-            match catch_unwind(AssertUnwindSafe(|| call(&*slot.processor, remaining))) {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    slot.health.failed();
-                    errors.push((position, e));
-                }
-                Err(panic) => {
-                    self.panics.fetch_add(1, Ordering::Relaxed);
-                    let message = slot.health.panicked(position, method, &*panic);
-                    errors.push((position, ProcessorError::Panicked(message)));
-                }
-            }
-        }
+        let run = Run { list, timeout, deadline, skip_when_late, method, call, panics: Arc::clone(&self.panics) };
+        let errors = match (timeout, deadline) {
+            (Some(t), Some(deadline)) if !run.list.is_empty() => run.bounded(t, deadline),
+            // No bound (or a timeout too large for the clock): on this thread.
+            _ => run.all(|_, _| {}),
+        };
         if errors.is_empty() {
             Ok(())
         } else {
             Err(ProcessorError::Several(errors))
         }
+    }
+}
+
+/// One `force_flush` or `shutdown` of every processor of a list, in order.
+struct Run {
+    list: List,
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+    skip_when_late: bool,
+    method: &'static str,
+    call: fn(&dyn TracingProcessor, Option<Duration>) -> Result<(), ProcessorError>,
+    panics: Arc<AtomicU64>,
+}
+
+/// The name of the helper thread that runs a bounded `force_flush` or `shutdown`.
+const CONTROL_THREAD_NAME: &str = "trace-multi-control";
+
+/// How long past the deadline a bounded `force_flush` or `shutdown` still waits for the
+/// processors: one that honours its timeout returns about at the deadline, and its own
+/// answer is better than a guess.
+const GRACE: Duration = Duration::from_millis(100);
+
+impl Run {
+    /// Calls each processor in turn; `done(position, error)` is told after each. Returns
+    /// the errors by position.
+    fn all(&self, done: impl Fn(usize, Option<&ProcessorError>)) -> Vec<(usize, ProcessorError)> {
+        let mut errors = Vec::new();
+        for (position, slot) in self.list.iter().enumerate() {
+            let error = self.one(position, slot);
+            done(position, error.as_ref());
+            if let Some(e) = error {
+                errors.push((position, e));
+            }
+        }
+        errors
+    }
+
+    fn one(&self, position: usize, slot: &Slot) -> Option<ProcessorError> {
+        let remaining = match (self.timeout, self.deadline) {
+            (Some(_), Some(deadline)) => Some(deadline.saturating_duration_since(Instant::now())),
+            // A timeout too large for the clock: no bound.
+            _ => None,
+        };
+        if self.skip_when_late && remaining == Some(Duration::ZERO) {
+            return Some(ProcessorError::Timeout(self.timeout.unwrap_or_default()));
+        }
+        match catch_unwind(AssertUnwindSafe(|| (self.call)(&*slot.processor, remaining))) {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => {
+                slot.health.failed();
+                Some(e)
+            }
+            Err(panic) => {
+                self.panics.fetch_add(1, Ordering::Relaxed);
+                let message = slot.health.panicked(position, self.method, &*panic);
+                Some(ProcessorError::Panicked(message))
+            }
+        }
+    }
+
+    /// [`all`](Self::all) on a helper thread, waited for until `deadline`.
+    fn bounded(self, timeout: Duration, deadline: Instant) -> Vec<(usize, ProcessorError)> {
+        let len = self.list.len();
+        let method = self.method;
+        let progress = Arc::new(Progress::default());
+        let helper = Arc::clone(&progress);
+        let run = Arc::new(self);
+        let on_helper = Arc::clone(&run);
+        let spawned = std::thread::Builder::new().name(CONTROL_THREAD_NAME.to_owned()).spawn(move || {
+            // Errors are reported as they happen, so that those of processors that did
+            // finish are known even if a later one never returns.
+            on_helper.all(|position, error| {
+                helper.update(|p| {
+                    p.finished = position + 1;
+                    if let Some(e) = error {
+                        p.errors.push((position, describe_again(e)));
+                    }
+                })
+            });
+        });
+        if spawned.is_err() {
+            // No thread to be had: on this thread, unbounded if a processor misbehaves.
+            return run.all(|_, _| {});
+        }
+        let deadline = deadline.checked_add(GRACE).unwrap_or(deadline);
+        let mut state = progress.lock();
+        loop {
+            if state.finished == len {
+                return std::mem::take(&mut state.errors);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            state = progress.wait(state, deadline - now);
+        }
+        let stuck = state.finished;
+        let mut errors = std::mem::take(&mut state.errors);
+        drop(state);
+        log::warn!(
+            "[non-fatal] tracing: {method} of trace processor #{stuck} did not return within {timeout:?}; it and the \
+             processors after it (up to #{}) are reported as timed out",
+            len - 1
+        );
+        errors.extend((stuck..len).map(|position| (position, ProcessorError::Timeout(timeout))));
+        errors
+    }
+}
+
+/// A copy of `e` (errors are not `Clone`): same variant where it matters to callers.
+fn describe_again(e: &ProcessorError) -> ProcessorError {
+    match e {
+        ProcessorError::Timeout(t) => ProcessorError::Timeout(*t),
+        ProcessorError::AlreadyShutdown => ProcessorError::AlreadyShutdown,
+        ProcessorError::WorkerUnavailable(m) => ProcessorError::WorkerUnavailable(m.clone()),
+        ProcessorError::Panicked(m) => ProcessorError::Panicked(m.clone()),
+        ProcessorError::Several(list) => {
+            ProcessorError::Several(list.iter().map(|(i, e)| (*i, describe_again(e))).collect())
+        }
+        other => ProcessorError::Other(other.to_string()),
+    }
+}
+
+/// What the helper thread of a bounded run has done so far.
+#[derive(Default)]
+struct Progress {
+    state: std::sync::Mutex<ProgressState>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct ProgressState {
+    /// How many processors have returned (or were skipped), in order.
+    finished: usize,
+    /// Their errors, by position.
+    errors: Vec<(usize, ProcessorError)>,
+}
+
+impl Progress {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ProgressState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn update(&self, f: impl FnOnce(&mut ProgressState)) {
+        f(&mut self.lock());
+        self.changed.notify_all();
+    }
+
+    fn wait<'a>(
+        &self,
+        guard: std::sync::MutexGuard<'a, ProgressState>,
+        timeout: Duration,
+    ) -> std::sync::MutexGuard<'a, ProgressState> {
+        self.changed.wait_timeout(guard, timeout).unwrap_or_else(|e| e.into_inner()).0
     }
 }
 
@@ -279,7 +426,9 @@ impl TracingProcessor for MultiProcessor {
 
     /// Flushes every processor in order, each with the time left of one shared
     /// `timeout` (zero once it has passed: every processor is still asked, and one that
-    /// honours its timeout returns at once). Errors, returned or panics, are collected as
+    /// honours its timeout returns at once). With a timeout, returns within it (plus
+    /// 100 ms of grace) even if a processor never returns: see
+    /// [`shutdown`](TracingProcessor::shutdown). Errors, returned or panics, are collected as
     /// [`ProcessorError::Several`] with each processor's position.
     fn force_flush(&self, timeout: Option<Duration>) -> Result<(), ProcessorError> {
         self.control("force_flush", timeout, false, |p, t| p.force_flush(t))
@@ -292,6 +441,12 @@ impl TracingProcessor for MultiProcessor {
     /// [`ProcessorError::Several`]. A later `shutdown` reaches them; processors already
     /// shut down then report [`ProcessorError::AlreadyShutdown`]. A timeout of zero
     /// therefore shuts nothing down; `None` waits for each in turn without bound.
+    ///
+    /// With a timeout the processors are called on a helper thread
+    /// (`trace-multi-control`), and this returns within the timeout plus 100 ms of grace
+    /// even if a processor ignores its timeout and blocks for ever: that one and the ones
+    /// after it are then reported as [`ProcessorError::Timeout`], and the helper thread is
+    /// left behind with the stuck call.
     ///
     /// The processors stay in the list.
     fn shutdown(&self, timeout: Option<Duration>) -> Result<(), ProcessorError> {

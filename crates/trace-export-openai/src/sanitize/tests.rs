@@ -265,14 +265,63 @@ fn sanitized_span_data_keeps_the_typed_key_order() {
 }
 
 #[test]
-fn traces_pass_through_and_the_batch_is_wrapped() {
+fn traces_pass_through() {
     let trace = Arc::new(Trace::new(TraceId::from_string("trace_x"), "w"));
-    let items = [ExportItem::Trace(Arc::clone(&trace))];
-    assert_eq!(
-        serde_json::to_string(&SanitizedBatch(&items)).unwrap(),
-        serde_json::to_string(&trace_core::ExportBatch(&items)).unwrap()
-    );
-    assert_eq!(serde_json::to_string(&SanitizedBatch(&[])).unwrap(), r#"{"data":[]}"#);
+    let item = ExportItem::Trace(Arc::clone(&trace));
+    assert_eq!(serde_json::to_string(&SanitizedItem(&item)).unwrap(), serde_json::to_string(&item).unwrap());
+}
+
+/// A value nested `levels` deep, built without recursion.
+fn nested(levels: usize) -> Value {
+    let mut v = json!("leaf");
+    for _ in 0..levels {
+        v = Value::Array(vec![v]);
+    }
+    v
+}
+
+#[test]
+fn deeply_nested_data_is_cut_where_trace_core_cuts_it_without_deep_recursion() {
+    // 512 KiB: a quarter of a spawned thread's default stack.
+    let run = std::thread::Builder::new().stack_size(512 * 1024).spawn(|| {
+        let deep = || nested(10_000);
+        let mut usage = JsonMap::new();
+        usage.insert("input_tokens".into(), json!(1));
+        usage.insert("output_tokens".into(), json!(2));
+        usage.insert("weird".into(), deep());
+        let generation = span_of(GenerationSpanData {
+            input: Some(vec![deep(), json!({"role": "user", "content": "hi"})]),
+            output: Some(vec![deep()]),
+            usage: Some(usage),
+            ..Default::default()
+        });
+        let mut data = JsonMap::new();
+        data.insert("deep".into(), deep());
+        let custom = span_of(CustomSpanData { name: "c".into(), data });
+        let mut out = Vec::new();
+        for span in [&generation, &custom] {
+            let sanitized = serde_json::to_string(&SanitizedSpan(span)).unwrap();
+            let plain = serde_json::to_string(span).unwrap();
+            out.push((sanitized, plain));
+        }
+        out
+    });
+    let out = run.unwrap().join().unwrap();
+    for (sanitized, plain) in &out {
+        // Both parse with serde_json's default depth limit of 128.
+        let s: Value = serde_json::from_str(sanitized).unwrap();
+        let p: Value = serde_json::from_str(plain).unwrap();
+        assert!(sanitized.contains(trace_core::DEPTH_LIMIT_MARKER));
+        assert!(!trace_core::limits::json_depth_exceeds(&s, trace_core::MAX_JSON_DEPTH));
+        assert!(!trace_core::limits::json_depth_exceeds(&p, trace_core::MAX_JSON_DEPTH));
+    }
+    // A custom span needs no sanitizing: the same bytes either way, cut at the same place.
+    assert_eq!(out[1].0, out[1].1);
+    // The generation's usage is reshaped as usual, its odd key moved under `details`.
+    let g: Value = serde_json::from_str(&out[0].0).unwrap();
+    assert_eq!(g["span_data"]["usage"]["input_tokens"], 1);
+    assert!(g["span_data"]["usage"]["details"]["weird"].is_array());
+    assert_eq!(g["span_data"]["input"][1]["content"], "hi");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use trace_core::{ExportBatch, ExportError, Trace, TraceId, TracingExporter};
 use trace_export_openai::{BackendSpanExporter, USER_AGENT};
 
 use crate::logger;
-use crate::server::{closed_port, Recorded, Reply, TestServer};
+use crate::server::{closed_port, Json, Recorded, Reply, TestServer};
 use crate::{batch, builder, items};
 
 const WAIT: Duration = Duration::from_secs(5);

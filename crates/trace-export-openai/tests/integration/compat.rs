@@ -15,7 +15,7 @@ use trace_core::{
 use trace_export_openai::{BackendSpanExporter, Sanitize};
 
 use crate::builder;
-use crate::server::{Recorded, Reply, TestServer};
+use crate::server::{Json, Recorded, Reply, TestServer};
 
 const ALL_SPAN_TYPES: &str = include_str!("../golden/python-all-span-types.normalized.json");
 const ALL_SPAN_TYPES_SANITIZED: &str = include_str!("../golden/python-all-span-types.sanitized.normalized.json");

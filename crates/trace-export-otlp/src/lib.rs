@@ -1,0 +1,178 @@
+//! Sends agent traces to any OpenTelemetry backend: [`OtlpSpanExporter`] speaks OTLP/HTTP
+//! with JSON encoding to an OpenTelemetry Collector, or straight to a backend that takes
+//! OTLP (Jaeger, Tempo, Honeycomb, Datadog, ...).
+//!
+//! Pair it with a processor that batches on a worker thread (`BatchTraceProcessor` from
+//! `trace-batch`, or the `agents-tracing` facade with its `otlp` feature); for tests,
+//! [`trace_core::SimpleTraceProcessor`] exports on the caller's thread. To send to OpenAI's
+//! Traces dashboard instead, use `trace-export-openai`; both can run side by side through
+//! `trace-multi`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use trace_core::{ExportItem, FunctionSpanData, Span, SpanId, Timestamp, Trace, TraceId, TracingExporter};
+//! use trace_export_otlp::OtlpSpanExporter;
+//!
+//! # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(); // closed below
+//! let exporter = OtlpSpanExporter::builder()
+//!     // Default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces,
+//!     // else http://localhost:4318/v1/traces.
+//!     .endpoint(format!("http://127.0.0.1:{port}/v1/traces"))
+//!     .header("x-api-key", "secret") // added to OTEL_EXPORTER_OTLP_HEADERS
+//!     .service_name("support-bot") // default: OTEL_SERVICE_NAME
+//!     .max_attempts(2)
+//!     .base_delay(Duration::from_millis(10))
+//!     .proxy_from_env(false)
+//!     .build()?;
+//!
+//! let trace = Arc::new(Trace::new(TraceId::generate(), "Order lookup").with_group_id("chat-42"));
+//! let now = Timestamp::now();
+//! let data = FunctionSpanData { name: "lookup_order".into(), ..Default::default() };
+//! let span = Span::new(SpanId::generate(), Arc::clone(&trace), None, data).with_times(now, now);
+//! let items = [ExportItem::Trace(trace), ExportItem::Span(Arc::new(span))];
+//!
+//! // The request body, without sending anything:
+//! let body: serde_json::Value = serde_json::from_slice(&exporter.render(&items))?;
+//! let otlp_span = &body["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+//! assert_eq!(otlp_span["name"], "function: lookup_order");
+//! assert_eq!(otlp_span["attributes"][0]["key"], "openai.agents.span_data.type");
+//!
+//! // Nothing listens on that port: both attempts are refused, and the error counts the loss.
+//! let err = exporter.export(&items).unwrap_err();
+//! assert_eq!(err.lost_items(items.len()), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What it sends
+//! `POST <endpoint>` with `Content-Type: application/json`, [`USER_AGENT`] and the
+//! configured headers; the body is one `ExportTraceServiceRequest` in OTLP/JSON: one
+//! `ResourceSpans` (the resource: `service.name`, `telemetry.sdk.*`, the attributes of
+//! `OTEL_RESOURCE_ATTRIBUTES` and the builder's) holding one `ScopeSpans` (scope
+//! `agents-tracing`, this crate's version) with the batch's spans in queue order. The
+//! encoding is the one the OTLP specification fixes for JSON: lowerCamelCase field names,
+//! ids as lowercase hex, enums as integers, 64-bit integers as strings.
+//!
+//! # Traces and batches
+//! OTLP has spans only, no trace object. The trace's own data (workflow name, group id,
+//! metadata) goes onto each of its spans as attributes, and each span reaches it through
+//! [`Span::trace`](trace_core::Span::trace): every span holds the `Arc<Trace>` it was
+//! made in, so a trace whose spans arrive in several batches maps the same in each, with
+//! no map from trace ids to trace data to keep (nor to bound, nor to miss when a trace
+//! item was dropped or exported by another process). Trace items themselves send nothing;
+//! a batch of trace items only succeeds without a request.
+//!
+//! # Ids
+//! A generated trace id (`trace_` and 32 hex digits) keeps its 32 digits as the OTLP trace
+//! id; a generated span id (`span_` and 24 hex digits) keeps its last 16. A user-supplied
+//! id of another form is hashed: 128-bit FNV-1a of its text for a trace, 64-bit for a
+//! span. The same id always maps to the same OTLP id, so parent links match across
+//! batches; [`otlp_trace_id`] and [`otlp_span_id`] give the mapping, to find a trace in
+//! the backend. Our ids are also sent as attributes (`openai.agents.trace_id`, ...).
+//!
+//! # Mapping
+//! Every span gets: `traceId`, `spanId`, `parentSpanId` (left out for a top-level span),
+//! `flags` 256 (the parent is known to be local), `startTimeUnixNano` and
+//! `endTimeUnixNano` (our timestamps' nanoseconds), a readable `name`, `kind`
+//! (`SPAN_KIND_CLIENT` = 3 for calls to a model or an MCP server, `SPAN_KIND_INTERNAL` = 1
+//! otherwise), and `status` `{code: 2 (ERROR), message}` when the span has an error. Its
+//! attributes: `openai.agents.span_data.type` (our span type), `openai.agents.workflow.name`,
+//! `gen_ai.conversation.id` and `openai.agents.group_id` (the group id),
+//! `openai.agents.trace_id`, `openai.agents.span_id`, `openai.agents.parent_id`, each
+//! trace metadata entry as `openai.agents.trace.metadata.<key>`, then per type
+//! (`sd.` standing for `openai.agents.span_data.`):
+//!
+//! | span type | name | attributes |
+//! |---|---|---|
+//! | agent | `agent: Triage` | `gen_ai.operation.name` = `invoke_agent`, `gen_ai.agent.name`, `sd.handoffs`, `sd.tools` (string arrays), `sd.output_type` |
+//! | function | `function: lookup_order` | `gen_ai.operation.name` = `execute_tool`, `gen_ai.tool.name`, `gen_ai.tool.type` = `function`, `gen_ai.tool.call.arguments` (input), `gen_ai.tool.call.result` (output), `sd.mcp_data.<key>` |
+//! | generation | `generation: gpt-4o-mini` | `gen_ai.operation.name` = `chat`, `gen_ai.request.model`, `gen_ai.request.{temperature, top_p, top_k, max_tokens, frequency_penalty, presence_penalty, seed, stop_sequences}` from the model config (other keys as `sd.model_config.<key>`), `gen_ai.usage.input_tokens` / `output_tokens` (from `input_tokens` or `prompt_tokens`, `output_tokens` or `completion_tokens`; other usage keys as `sd.usage.<key>`), `sd.input` / `sd.output` (the messages as JSON text) |
+//! | response | `response: gpt-4o` (the model of the raw response, when known) | `gen_ai.operation.name` = `chat`, `gen_ai.response.id`, `gen_ai.response.model`, usage as for generation |
+//! | handoff | `handoff: Triage -> Billing` | `sd.from_agent`, `sd.to_agent` |
+//! | custom | `custom: plan` | `sd.name`, each data entry as `sd.data.<key>` |
+//! | guardrail | `guardrail: no_pii` | `sd.name`, `sd.triggered` (bool) |
+//! | transcription | `transcription: whisper-1` | `gen_ai.request.model`, model config as for generation, `sd.input.format`, `sd.output` (the text) |
+//! | speech | `speech: tts-1` | `gen_ai.request.model`, model config, `sd.input` (the text), `sd.output.format`, `sd.first_content_at` |
+//! | speech_group | `speech_group` | `sd.input` |
+//! | mcp_tools | `mcp_tools: files` | `mcp.method.name` = `tools/list`, `sd.server`, `sd.result` (string array) |
+//! | task | `task: Answer` | `sd.name`, usage entries as `sd.usage.<key>` |
+//! | turn | `turn: 2 (Triage)` | `sd.turn` (int), `gen_ai.agent.name`, usage entries as `sd.usage.<key>` |
+//!
+//! Then the metadata of agent, task and turn data as `sd.metadata.<key>`, and an error's
+//! data as `openai.agents.error.data` (JSON text). JSON values become attributes as
+//! themselves when scalar (integers as `intValue`), as arrays when all elements are
+//! scalars of one type, and as JSON text otherwise; nulls are left out. Audio bytes
+//! (transcription input, speech output) are not sent; the raw input and response of a
+//! response span are not sent either (only the model is read from the response). Token
+//! usage of task and turn spans stays under `sd.usage.*`, so that backends summing
+//! `gen_ai.usage.*` count each model call once.
+//!
+//! # Configuration
+//! Read by [`OtlpSpanExporterBuilder::build`], the builder's settings winning:
+//! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), `OTEL_EXPORTER_OTLP_ENDPOINT`
+//! (`/v1/traces` appended), `OTEL_EXPORTER_OTLP_HEADERS` and
+//! `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (`key=value,...`, percent-decoded),
+//! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_EXPORTER_OTLP_TIMEOUT` and
+//! `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` (the export budget, in milliseconds),
+//! `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` and `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`. A
+//! protocol other than `http/json` or a compression other than `none` in the variables is
+//! warned about and not applied; the certificate variables (`OTEL_EXPORTER_OTLP_CERTIFICATE`,
+//! client certificates) are not read: with the `rustls` feature the webpki roots are
+//! trusted.
+//!
+//! # Retries and time limits
+//! As the OTLP specification says: 429, 502, 503 and 504 are retried, and so are network
+//! errors and timeouts; any other status is not (it is logged with the collector's
+//! message). A `Retry-After` (seconds or an HTTP date) is honoured. Between attempts the
+//! exporter backs off exponentially with jitter (from 1 s, doubling up to 5 s, each sleep
+//! drawn between half and one and a half times the delay), up to 5 attempts in all, and
+//! one export never takes longer than its budget (10 s by default): a sleep that would end
+//! past it is not started. A 2xx answer with a partial success that rejects spans is not
+//! retried; the export reports the rejected count. [`TracingExporter::shutdown`], from any
+//! thread, interrupts a backoff sleep at once and makes a running export give up after
+//! the request in flight. Warnings are rate-limited (one line per 10 s per kind, with the
+//! number held back).
+//!
+//! # Security
+//! `Debug` output of the builder and the exporter shows header names only: any header
+//! value may be a credential (`Authorization`, `x-honeycomb-team`, `dd-api-key`, ...).
+//! The endpoint's user info and query are hidden in `Debug`, errors and logs; header
+//! values are taken out of error messages. ureq itself logs request headers redacted,
+//! except at TRACE level for its `ureq_proto` target, where it dumps the raw bytes of each
+//! request, headers included: keep that target below TRACE in production.
+//!
+//! # Errors
+//! [`TracingExporter::export`] returns [`trace_core::ExportError`] with the number of items
+//! not delivered; [`OtlpSpanExporterBuilder::build`] returns [`BuildError`].
+//!
+//! # Crate features
+//! - `rustls` (on by default): HTTPS through rustls with the webpki root certificates
+//!   (ureq's `rustls` feature). Without it only `http://` endpoints work, for a collector
+//!   on the local network, and no TLS code is built.
+//!
+//! # Dependencies
+//! `trace-core`, `ureq` (no default features: no gzip, no cookies), `serde`, `serde_json`,
+//! `fastrand` (jitter), `log`, `thiserror`.
+//!
+//! [`TracingExporter::shutdown`]: trace_core::TracingExporter::shutdown
+//! [`TracingExporter::export`]: trace_core::TracingExporter::export
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub)]
+
+mod config;
+mod error;
+mod exporter;
+mod http;
+mod ids;
+mod json;
+mod mapping;
+mod retry;
+
+pub use config::{EndpointSource, OtlpSpanExporterBuilder, DEFAULT_ENDPOINT, USER_AGENT};
+pub use error::BuildError;
+pub use exporter::{OtlpSpanExporter, PreparedRequest};
+pub use ids::{otlp_span_id, otlp_trace_id};
+pub use trace_core::{ExportError, TracingExporter};

@@ -1,0 +1,223 @@
+//! Retries, time limits, shutdown, partial success, and traces split across batches.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use log::Level;
+use trace_core::{CustomSpanData, ExportError, ExportItem, Span, SpanId, Timestamp, Trace, TraceId, TracingExporter};
+use trace_export_otlp::{otlp_span_id, otlp_trace_id};
+
+use crate::{builder, hex, logger, parse, spans, string, traces_url};
+use test_http_server::{closed_port, Reply, TestServer};
+
+/// A trace and `n` custom spans of it, as queued: the trace first.
+fn items(n: usize) -> Vec<ExportItem> {
+    let trace = Arc::new(Trace::new(TraceId::generate(), "retry test"));
+    let t = Timestamp::now();
+    let mut items = vec![ExportItem::Trace(Arc::clone(&trace))];
+    for i in 0..n {
+        let data = CustomSpanData { name: format!("step {i}"), ..Default::default() };
+        items.push(ExportItem::Span(Arc::new(
+            Span::new(SpanId::generate(), Arc::clone(&trace), None, data).with_times(t, t),
+        )));
+    }
+    items
+}
+
+#[test]
+fn a_503_is_retried_until_a_200() {
+    let server = TestServer::start([Reply::status(503), Reply::status(503)], Reply::ok());
+    let exporter = builder(&traces_url(&server)).build().unwrap();
+    let batch = items(2);
+    exporter.export(&batch).unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    // Every attempt sends the same body.
+    assert!(requests.iter().all(|r| r.body == requests[0].body && r.path == "/v1/traces"));
+    assert_eq!(spans(&parse(&requests[2].body)).len(), 2);
+}
+
+#[test]
+fn each_retryable_status_is_retried_and_no_other() {
+    for status in [429, 502, 503, 504] {
+        let server = TestServer::start([Reply::status(status)], Reply::ok());
+        builder(&traces_url(&server)).build().unwrap().export(&items(1)).unwrap();
+        assert_eq!(server.requests().len(), 2, "HTTP {status}");
+    }
+    for status in [400, 401, 403, 404, 408, 413, 500, 501, 301] {
+        let server =
+            TestServer::start([Reply::status(status).header("Location", "http://elsewhere/v1/traces")], Reply::ok());
+        let batch = items(3);
+        let err = builder(&traces_url(&server)).build().unwrap().export(&batch).unwrap_err();
+        assert!(matches!(err, ExportError::Failed { failed: 4, .. }), "HTTP {status}: {err:?}");
+        assert!(err.to_string().contains(&format!("HTTP {status}")), "{err}");
+        assert_eq!(server.requests().len(), 1, "HTTP {status} must not be retried");
+    }
+}
+
+#[test]
+fn a_400_is_not_retried_and_its_message_is_reported() {
+    let server = TestServer::start(
+        [Reply::status(400)
+            .header("Content-Type", "application/json")
+            .body(r#"{"code":3,"message":"invalid span id"}"#)],
+        Reply::ok(),
+    );
+    let exporter = builder(&traces_url(&server)).build().unwrap();
+    let err = exporter.export(&items(1)).unwrap_err();
+    assert_eq!(server.requests().len(), 1);
+    assert!(matches!(err, ExportError::Failed { failed: 2, .. }), "{err:?}");
+    assert!(err.to_string().contains("HTTP 400") && err.to_string().contains("invalid span id"), "{err}");
+    let errors = logger::mine(Level::Error);
+    assert!(errors.iter().any(|l| l.contains("invalid span id")), "{errors:?}");
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let server = TestServer::start([Reply::status(429).header("Retry-After", "1")], Reply::ok());
+    // The backoff alone would wait 20 ms.
+    let exporter = builder(&traces_url(&server)).build().unwrap();
+    exporter.export(&items(1)).unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let gap = requests[1].at - requests[0].at;
+    assert!(gap >= Duration::from_millis(950), "{gap:?}");
+}
+
+#[test]
+fn a_retry_after_past_the_budget_gives_up_at_once() {
+    let server = TestServer::always(Reply::status(503).header("Retry-After", "30"));
+    let exporter = builder(&traces_url(&server)).export_budget(Duration::from_secs(2)).build().unwrap();
+    let started = Instant::now();
+    let err = exporter.export(&items(1)).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert_eq!(server.requests().len(), 1);
+    assert!(err.to_string().contains("budget") && err.to_string().contains("Retry-After"), "{err}");
+}
+
+#[test]
+fn attempts_are_limited() {
+    let server = TestServer::always(Reply::status(502));
+    let exporter = builder(&traces_url(&server)).max_attempts(3).build().unwrap();
+    let err = exporter.export(&items(1)).unwrap_err();
+    assert_eq!(server.requests().len(), 3);
+    assert!(err.to_string().contains("3 attempt(s)") && err.to_string().contains("HTTP 502"), "{err}");
+}
+
+#[test]
+fn a_refused_connection_is_retried_then_reported() {
+    let url = format!("http://127.0.0.1:{}/v1/traces", closed_port());
+    let exporter = builder(&url).max_attempts(2).build().unwrap();
+    let err = exporter.export(&items(2)).unwrap_err();
+    assert!(matches!(err, ExportError::Failed { failed: 3, .. }), "{err:?}");
+    assert!(err.to_string().contains("2 attempt(s)"), "{err}");
+}
+
+#[test]
+fn shutdown_interrupts_a_backoff_sleep() {
+    let server = TestServer::always(Reply::status(503));
+    let exporter = Arc::new(
+        builder(&traces_url(&server))
+            .base_delay(Duration::from_secs(30))
+            .max_delay(Duration::from_secs(30))
+            .export_budget(Duration::from_secs(120))
+            .build()
+            .unwrap(),
+    );
+    let e = Arc::clone(&exporter);
+    let running = std::thread::spawn(move || {
+        let started = Instant::now();
+        (e.export(&items(1)), started.elapsed())
+    });
+    assert_eq!(server.wait_for(1, Duration::from_secs(5)).len(), 1);
+    std::thread::sleep(Duration::from_millis(50));
+    exporter.shutdown();
+    let (result, took) = running.join().unwrap();
+    assert!(matches!(result, Err(ExportError::ShutDown { items: 2 })), "{result:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(exporter.is_shut_down());
+    // Later exports fail at once, without a request.
+    assert!(matches!(exporter.export(&items(1)), Err(ExportError::ShutDown { .. })));
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn a_partial_success_is_not_retried_and_counts_the_rejected_spans() {
+    let body = r#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"spans too old"}}"#;
+    let server = TestServer::always(Reply::ok().header("Content-Type", "application/json").body(body));
+    let exporter = builder(&traces_url(&server)).build().unwrap();
+    let err = exporter.export(&items(5)).unwrap_err();
+    assert_eq!(server.requests().len(), 1);
+    assert!(matches!(err, ExportError::Failed { failed: 2, .. }), "{err:?}");
+    assert!(err.to_string().contains("spans too old"), "{err}");
+
+    // An empty partial success is a success.
+    let server = TestServer::always(Reply::ok().body(r#"{"partialSuccess":{}}"#));
+    builder(&traces_url(&server)).build().unwrap().export(&items(1)).unwrap();
+}
+
+#[test]
+fn a_trace_split_across_two_batches_maps_the_same() {
+    let server = TestServer::always(Reply::ok());
+    let exporter = builder(&traces_url(&server)).build().unwrap();
+    let trace = Arc::new(Trace::new(TraceId::from_string("conversation-7"), "Split workflow").with_group_id("g-1"));
+    let t = Timestamp::now();
+    let root_id = SpanId::generate();
+    let root = Span::new(
+        root_id.clone(),
+        Arc::clone(&trace),
+        None,
+        CustomSpanData { name: "root".into(), ..Default::default() },
+    )
+    .with_times(t, t);
+    let child = Span::new(
+        SpanId::generate(),
+        Arc::clone(&trace),
+        Some(root_id.clone()),
+        CustomSpanData { name: "child".into(), ..Default::default() },
+    )
+    .with_times(t, t);
+    // The trace item and the root in the first batch; the child alone in the second.
+    exporter.export(&[ExportItem::Trace(Arc::clone(&trace)), ExportItem::Span(Arc::new(root))]).unwrap();
+    exporter.export(&[ExportItem::Span(Arc::new(child))]).unwrap();
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let first = spans(&parse(&requests[0].body));
+    let second = spans(&parse(&requests[1].body));
+    assert_eq!((first.len(), second.len()), (1, 1));
+    let (root, child) = (&first[0], &second[0]);
+    assert_eq!(root.trace_id, child.trace_id);
+    assert_eq!(hex(&child.trace_id), otlp_trace_id(trace.trace_id()));
+    assert_eq!(child.parent_span_id, root.span_id);
+    assert_eq!(hex(&child.parent_span_id), otlp_span_id(&root_id));
+    for s in [root, child] {
+        assert_eq!(string(&s.attributes, "openai.agents.workflow.name"), "Split workflow");
+        assert_eq!(string(&s.attributes, "gen_ai.conversation.id"), "g-1");
+        assert_eq!(string(&s.attributes, "openai.agents.trace_id"), "conversation-7");
+    }
+}
+
+#[test]
+fn a_batch_of_trace_items_only_sends_nothing() {
+    let server = TestServer::always(Reply::status(500));
+    let exporter = builder(&traces_url(&server)).build().unwrap();
+    exporter.export(&items(0)).unwrap();
+    exporter.export(&[]).unwrap();
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn long_attribute_values_are_cut_to_the_limit() {
+    let server = TestServer::always(Reply::ok());
+    let exporter = builder(&traces_url(&server)).attribute_value_length_limit(Some(4)).build().unwrap();
+    let trace = Arc::new(Trace::new(TraceId::generate(), "a long workflow name"));
+    let span =
+        Span::new(SpanId::generate(), trace, None, CustomSpanData { name: "héllo world".into(), ..Default::default() });
+    exporter.export(&[ExportItem::Span(Arc::new(span))]).unwrap();
+    let got = spans(&parse(&server.requests()[0].body));
+    assert_eq!(string(&got[0].attributes, "openai.agents.workflow.name"), "a lo");
+    assert_eq!(string(&got[0].attributes, "openai.agents.span_data.name"), "héll");
+    // The span name is not an attribute: kept whole.
+    assert_eq!(got[0].name, "custom: héllo world");
+}

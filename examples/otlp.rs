@@ -1,0 +1,73 @@
+//! Sends an agent run to an OpenTelemetry backend over OTLP/HTTP with JSON encoding.
+//!
+//! ```text
+//! # Through a Collector (or Jaeger, Tempo, ...) listening on port 4318:
+//! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 cargo run --example otlp --features otlp
+//! # Straight to a backend, with its key:
+//! OTEL_EXPORTER_OTLP_ENDPOINT=https://api.honeycomb.io OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=KEY \
+//!     cargo run --example otlp --features otlp
+//! # No endpoint set: a dry run that prints the request instead of sending it.
+//! cargo run --example otlp --features otlp
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agents_tracing::otlp::{EndpointSource, OtlpSpanExporter};
+use agents_tracing::{
+    agent_span, function_span, generation_span, handoff_span, set_trace_processor, trace, BatchTraceProcessor,
+    InMemoryProcessor, SpanError,
+};
+use serde_json::json;
+
+/// A small agent run: an agent calls the model, then a tool, then hands off.
+fn run_workflow() {
+    let _trace = trace("Customer support").group_id("chat-42").start();
+    let _agent = agent_span("Triage").tools(["lookup_order"]).handoffs(["Billing"]).output_type("str").start();
+    generation_span()
+        .model("gpt-4o-mini")
+        .input([json!({"role": "user", "content": "Where is order 42?"})])
+        .usage(json!({"input_tokens": 12, "output_tokens": 34}).as_object().cloned().unwrap_or_default())
+        .start()
+        .end();
+    let mut call = function_span("lookup_order").input(r#"{"order_id": 42}"#).start();
+    if let Some(data) = call.data_mut() {
+        data.output = Some("shipped".into());
+    }
+    call.end();
+    let mut refund = function_span("refund").input(r#"{"order_id": 42}"#).start();
+    refund.set_error(SpanError::new("Refunds need a human"));
+    refund.end();
+    handoff_span().from_agent("Triage").to_agent("Billing").start().end();
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let exporter = OtlpSpanExporter::builder().service_name("otlp-example").build()?;
+
+    if exporter.endpoint_source() == EndpointSource::Default {
+        // Nothing configured: record the run in memory and print what would be sent.
+        let recorder = InMemoryProcessor::new();
+        set_trace_processor(recorder.clone());
+        run_workflow();
+        let request = exporter.prepare_request(&recorder.export_items());
+        println!("# No OTLP endpoint set (OTEL_EXPORTER_OTLP_ENDPOINT): dry run, nothing sent.");
+        println!("POST {}", request.url);
+        for (name, value) in &request.headers {
+            println!("{name}: {value}");
+        }
+        println!();
+        let body: serde_json::Value = serde_json::from_slice(&request.body)?;
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        return Ok(());
+    }
+
+    println!("Sending to {exporter:?}");
+    let processor = Arc::new(BatchTraceProcessor::new(exporter));
+    set_trace_processor(processor.clone());
+    run_workflow();
+    // Deliver everything before exiting.
+    processor.shutdown(Some(Duration::from_secs(15)))?;
+    let stats = processor.stats();
+    println!("exported {} item(s), lost {}", stats.exported, stats.lost);
+    Ok(())
+}

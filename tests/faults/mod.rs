@@ -1,0 +1,297 @@
+//! The fault suite: the full pipeline (registry, fan-out, batch processor, OpenAI
+//! exporter) against a real HTTP server on 127.0.0.1 with real threads, under server
+//! faults, overload, misbehaving extensions and bad input.
+//!
+//! Every case checks, besides its own point:
+//! - the producing threads never block longer than [`MAX_CALLER_BLOCK`] in a tracing call;
+//! - shutdown returns within its timeout (plus [`SHUTDOWN_SLACK`]);
+//! - the accounting is exact: every item offered (a trace at its start, a span at its end)
+//!   is delivered or counted lost with a reason ([`Accounting::check`]).
+//!
+//! Each case prints one `FAULT` line with its figures (`cargo test -- --nocapture`).
+
+mod backend;
+mod bad_input;
+mod capacity;
+mod concurrency;
+mod extensions;
+mod logcap;
+mod security;
+
+use std::collections::HashSet;
+use std::sync::{Arc, MutexGuard};
+use std::time::{Duration, Instant};
+
+use agents_tracing::batch::{BatchStats, BatchTraceProcessor, BatchTraceProcessorBuilder};
+use agents_tracing::core::{custom_span, trace, InMemoryProcessor, TracingProcessor};
+use agents_tracing::multi::set_trace_processors;
+use agents_tracing::openai::{BackendSpanExporter, BackendSpanExporterBuilder, ExporterStats};
+use serde_json::Value;
+use test_http_server::{Recorded, TestServer};
+
+use crate::support::registry_lock;
+
+/// The API key of the suite; the security checks look for it everywhere.
+pub(crate) const KEY: &str = "sk-faultsuite-DO-NOT-LOG-4b1d9e";
+
+/// The longest a tracing call on a producing thread may take. Calls normally take
+/// microseconds; the bound is generous for a loaded 2-core machine, and far below what a
+/// call waiting on the network would take (the faulty servers cost 300 ms and more).
+pub(crate) const MAX_CALLER_BLOCK: Duration = Duration::from_millis(250);
+
+/// How far past its timeout a shutdown may return (scheduling on a loaded machine, and the
+/// fan-out's 100 ms of grace).
+pub(crate) const SHUTDOWN_SLACK: Duration = Duration::from_millis(600);
+
+/// An exporter builder for the suite: the server's URL, the key, nothing from the
+/// environment, short delays and timeouts.
+pub(crate) fn exporter(url: &str) -> BackendSpanExporterBuilder {
+    logcap::install();
+    BackendSpanExporter::builder()
+        .endpoint(url)
+        .api_key(KEY)
+        .read_env(false)
+        .proxy_from_env(false)
+        .max_retries(3)
+        .base_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_millis(200))
+        .connect_timeout(Duration::from_millis(500))
+        .response_timeout(Duration::from_secs(2))
+        .export_budget(Duration::from_secs(5))
+}
+
+/// A batch processor builder for the suite: exports every 20 ms.
+pub(crate) fn batch(exporter: &Arc<BackendSpanExporter>) -> BatchTraceProcessorBuilder {
+    BatchTraceProcessor::builder_shared(Arc::clone(exporter) as _).schedule_delay(Duration::from_millis(20))
+}
+
+/// The full pipeline, installed in the registry through the global fan-out: the batch
+/// processor over the OpenAI exporter first, then `extra`. Holds the registry lock.
+pub(crate) struct Pipeline {
+    pub(crate) exporter: Arc<BackendSpanExporter>,
+    pub(crate) batch: Arc<BatchTraceProcessor>,
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl Pipeline {
+    pub(crate) fn install(
+        exporter: BackendSpanExporterBuilder,
+        batch_settings: impl FnOnce(BatchTraceProcessorBuilder) -> BatchTraceProcessorBuilder,
+        extra: Vec<Arc<dyn TracingProcessor>>,
+    ) -> Self {
+        let (lock, _recorder) = registry_lock();
+        let exporter = Arc::new(exporter.build().expect("the exporter builds"));
+        let batch = Arc::new(batch_settings(batch(&exporter)).build().expect("the batch processor builds"));
+        let mut list: Vec<Arc<dyn TracingProcessor>> = vec![Arc::clone(&batch) as _];
+        list.extend(extra);
+        set_trace_processors(list);
+        Self { exporter, batch, _lock: lock }
+    }
+
+    /// Shuts the registry's processors down with `timeout`; returns how long it took,
+    /// checked against the timeout.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> (Duration, Result<(), agents_tracing::ProcessorError>) {
+        let started = Instant::now();
+        let result = agents_tracing::core::shutdown(Some(timeout));
+        let took = started.elapsed();
+        assert!(took <= timeout + SHUTDOWN_SLACK, "shutdown took {took:?} with a timeout of {timeout:?}");
+        (took, result)
+    }
+
+    /// Waits (up to 10 s) until the batch processor's worker has settled every item.
+    pub(crate) fn settled(&self) -> BatchStats {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let stats = self.batch.stats();
+            if stats.pending == 0 || Instant::now() >= deadline {
+                return stats;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        // Leave the registry as the next test expects it: a recorder, no fan-out.
+        agents_tracing::core::set_trace_processor(InMemoryProcessor::new());
+    }
+}
+
+/// Times a tracing call made on a producing thread.
+pub(crate) fn timed<R>(max: &mut Duration, f: impl FnOnce() -> R) -> R {
+    let started = Instant::now();
+    let r = f();
+    let took = started.elapsed();
+    if took > *max {
+        *max = took;
+    }
+    r
+}
+
+/// What [`produce`] did.
+#[derive(Debug, Default)]
+pub(crate) struct Produced {
+    /// Items offered to the processors: one per trace, one per span.
+    pub(crate) items: u64,
+    /// The longest single tracing call.
+    pub(crate) max_block: Duration,
+}
+
+impl Produced {
+    pub(crate) fn add(&mut self, other: Produced) {
+        self.items += other.items;
+        self.max_block = self.max_block.max(other.max_block);
+    }
+}
+
+/// `threads` threads, each running `traces` traces of `spans` custom spans, flat out.
+pub(crate) fn produce(label: &str, threads: usize, traces: usize, spans: usize) -> Produced {
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let label = format!("{label}-{t}");
+            std::thread::spawn(move || {
+                let mut max = Duration::ZERO;
+                let mut items = 0;
+                for r in 0..traces {
+                    let guard = timed(&mut max, || trace(format!("{label}-trace-{r}")).start());
+                    items += 1;
+                    for s in 0..spans {
+                        let span = timed(&mut max, || custom_span(format!("{label}-{r}-{s}")).start());
+                        timed(&mut max, || span.end());
+                        items += 1;
+                    }
+                    timed(&mut max, || guard.end());
+                }
+                Produced { items, max_block: max }
+            })
+        })
+        .collect();
+    let mut total = Produced::default();
+    for h in handles {
+        total.add(h.join().expect("a producer panicked"));
+    }
+    record_block(total.max_block);
+    total
+}
+
+/// Checks a producer's longest call against [`MAX_CALLER_BLOCK`].
+pub(crate) fn record_block(block: Duration) {
+    assert!(block <= MAX_CALLER_BLOCK, "a tracing call blocked the caller for {block:?}");
+}
+
+/// The ids of the items in the requests the server answered with a success status, and
+/// how many of those ids arrived more than once.
+pub(crate) fn acknowledged(requests: &[Recorded]) -> (HashSet<String>, usize) {
+    let mut ids = HashSet::new();
+    let mut duplicates = 0;
+    for r in requests.iter().filter(|r| r.reply_status.is_some_and(|s| s < 300)) {
+        for id in item_ids(r) {
+            if !ids.insert(id) {
+                duplicates += 1;
+            }
+        }
+    }
+    (ids, duplicates)
+}
+
+/// The ids of the items of one request body (`trace_...` for traces, `span_...` for spans).
+pub(crate) fn item_ids(r: &Recorded) -> Vec<String> {
+    body(r)["data"]
+        .as_array()
+        .expect("a data array")
+        .iter()
+        .map(|i| i["id"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+/// A request body as JSON.
+pub(crate) fn body(r: &Recorded) -> Value {
+    serde_json::from_slice(&r.body).expect("the body is JSON")
+}
+
+/// The figures of one case, checked and printed.
+#[derive(Debug)]
+pub(crate) struct Accounting {
+    pub(crate) offered: u64,
+    pub(crate) batch: BatchStats,
+    pub(crate) exporter: ExporterStats,
+}
+
+impl Accounting {
+    /// Reads the counters once the worker has settled, and checks that every item offered
+    /// is delivered or lost with a reason, exactly.
+    pub(crate) fn check(pipeline: &Pipeline, offered: u64) -> Self {
+        let batch = pipeline.settled();
+        let exporter = pipeline.exporter.stats();
+        let a = Self { offered, batch, exporter };
+        assert_eq!(batch.pending, 0, "{a:?}");
+        assert_eq!(batch.offered(), offered, "the batch processor saw every item: {a:?}");
+        assert_eq!(batch.exported, exporter.delivered, "{a:?}");
+        assert_eq!(batch.lost_to_exporter_errors(), exporter.lost(), "{a:?}");
+        assert_eq!(offered, a.delivered() + a.lost(), "offered = delivered + lost, exactly: {a:?}");
+        a
+    }
+
+    pub(crate) fn delivered(&self) -> u64 {
+        self.exporter.delivered
+    }
+
+    pub(crate) fn lost(&self) -> u64 {
+        self.reasons().iter().map(|(_, n)| n).sum()
+    }
+
+    /// Every loss, by reason (zeros left out).
+    pub(crate) fn reasons(&self) -> Vec<(&'static str, u64)> {
+        let (b, e) = (&self.batch, &self.exporter);
+        [
+            ("queue_full", b.dropped_queue_full),
+            ("after_shutdown", b.dropped_after_shutdown),
+            ("shutdown_deadline", b.lost_at_deadline),
+            ("exporter_panicked", b.lost_to_panics),
+            ("rejected_by_server", e.rejected_by_server),
+            ("retries_exhausted", e.retries_exhausted),
+            ("budget_exhausted", e.budget_exhausted),
+            ("no_api_key", e.no_api_key),
+            ("exporter_shut_down", e.shut_down),
+            ("too_large", e.too_large),
+            ("unsendable", e.unsendable),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
+
+    /// Prints the case's figures on one line.
+    pub(crate) fn print(&self, case: &str, max_block: Duration, shutdown: Option<(Duration, Duration)>) {
+        let lost: Vec<String> = self.reasons().iter().map(|(r, n)| format!("{r}={n}")).collect();
+        let shutdown = shutdown.map_or("-".to_owned(), |(took, timeout)| format!("{took:.0?} of {timeout:?}"));
+        println!(
+            "FAULT {case}: offered={} delivered={} lost={} [{}] requests={} max_block={max_block:.1?} shutdown={shutdown}",
+            self.offered,
+            self.delivered(),
+            self.lost(),
+            lost.join(" "),
+            self.exporter.requests,
+        );
+    }
+}
+
+/// Waits until `f` holds, up to `timeout`.
+pub(crate) fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Starts a server answering `reply` for ever.
+pub(crate) fn server(reply: test_http_server::Reply) -> TestServer {
+    TestServer::always(reply)
+}
