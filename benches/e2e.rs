@@ -4,10 +4,17 @@
 //!
 //! ```text
 //! cargo bench --bench e2e --features openai-http -- --endpoint http://127.0.0.1:PORT/v1/traces/ingest \
-//!     [--n 100000] [--batch 128] [--queue 8192] [--rate SPANS_PER_S] [--serialize]
+//!     [--n 100000] [--batch 128] [--queue 8192] [--trigger RATIO] [--rate SPANS_PER_S] [--serialize] [--export-only]
 //! ```
 //!
 //! `--serialize` measures the JSON serialisation of 128-span batches alone (no HTTP).
+//! `--export-only` calls the exporter's `export` directly with one 128-span batch, over and
+//! over (serialisation and the HTTP round trip, no batch processor, no producer).
+//!
+//! With `--rate`, the producer is paced: it makes every span that is due by now, then
+//! sleeps until the next one is due, so it offers `rate` spans per second on average without
+//! burning a core the worker and the server need (at high rates it produces in short bursts
+//! of the spans due during one sleep, ~60 µs at least on Linux).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use agents_tracing::batch::BatchTraceProcessor;
 use agents_tracing::core::{
     custom_span, set_trace_processor, trace, CustomSpanData, ExportBatch, ExportItem, JsonMap, Span, SpanId, Timestamp,
-    Trace, TraceId,
+    Trace, TraceId, TracingExporter,
 };
 use agents_tracing::openai::BackendSpanExporter;
 
@@ -25,11 +32,23 @@ struct Args {
     batch: usize,
     queue: usize,
     rate: f64,
+    /// The export trigger ratio; the library's default (0.7) when absent.
+    trigger: Option<f64>,
     serialize: bool,
+    export_only: bool,
 }
 
 fn parse() -> Args {
-    let mut a = Args { endpoint: String::new(), n: 100_000, batch: 128, queue: 8192, rate: 0.0, serialize: false };
+    let mut a = Args {
+        endpoint: String::new(),
+        n: 100_000,
+        batch: 128,
+        queue: 8192,
+        rate: 0.0,
+        trigger: None,
+        serialize: false,
+        export_only: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_default();
@@ -39,7 +58,9 @@ fn parse() -> Args {
             "--batch" => a.batch = value().parse().unwrap_or(a.batch),
             "--queue" => a.queue = value().parse().unwrap_or(a.queue),
             "--rate" => a.rate = value().parse().unwrap_or(0.0),
+            "--trigger" => a.trigger = value().parse().ok(),
             "--serialize" => a.serialize = true,
+            "--export-only" => a.export_only = true,
             _ => {} // `cargo bench` adds `--bench`
         }
     }
@@ -75,15 +96,20 @@ fn data(i: u64) -> JsonMap {
     m
 }
 
-fn serialize_only(n: u64) {
+/// 128 finished custom spans of one trace, as the worker hands them to the exporter.
+fn batch_of_128() -> Vec<ExportItem> {
     let trace = Arc::new(Trace::new(TraceId::generate(), "e2e"));
     let now = Timestamp::now();
-    let batch: Vec<ExportItem> = (0..128)
+    (0..128)
         .map(|i| {
             let d = CustomSpanData { name: "x".into(), data: data(i) };
             ExportItem::Span(Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, d).with_times(now, now)))
         })
-        .collect();
+        .collect()
+}
+
+fn serialize_only(n: u64) {
+    let batch = batch_of_128();
     let mut buf = Vec::with_capacity(64 * 1024);
     let rounds = (n / 128).max(1);
     let t0 = Instant::now();
@@ -103,21 +129,67 @@ fn serialize_only(n: u64) {
     );
 }
 
+fn exporter(endpoint: &str) -> BackendSpanExporter {
+    assert!(!endpoint.is_empty(), "--endpoint is required");
+    BackendSpanExporter::builder().endpoint(endpoint).api_key("sk-bench").read_env(false).build().expect("exporter")
+}
+
+/// The exporter alone: `export` of one 128-span batch, again and again, on this thread.
+fn export_only(endpoint: &str, n: u64) {
+    let exporter = exporter(endpoint);
+    let batch = batch_of_128();
+    // One warm-up request opens the connection.
+    exporter.export(&batch).expect("export");
+    let rounds = (n / 128).max(1);
+    let cpu0 = cpu_seconds();
+    let t0 = Instant::now();
+    for _ in 0..rounds {
+        exporter.export(&batch).expect("export");
+    }
+    let s = t0.elapsed().as_secs_f64();
+    let spans = rounds * 128;
+    println!(
+        r#"{{"lang":"rust","what":"export_only","spans":{spans},"requests":{rounds},"spans_per_s":{:.0},"ns_per_span":{:.1},"cpu_s":{:.2}}}"#,
+        spans as f64 / s,
+        s * 1e9 / spans as f64,
+        cpu_seconds() - cpu0
+    );
+}
+
+/// `n` spans at `rate` spans/s on average: every span due by now, then a sleep until the
+/// next one is due.
+fn produce_paced(n: u64, rate: f64, t0: Instant) {
+    let mut i = 0u64;
+    while i < n {
+        let due = ((t0.elapsed().as_secs_f64() * rate) as u64 + 1).min(n);
+        while i < due {
+            let _s = custom_span("x").data(data(i)).start();
+            i += 1;
+        }
+        if i < n {
+            let next = t0 + Duration::from_secs_f64(i as f64 / rate);
+            let now = Instant::now();
+            if next > now {
+                std::thread::sleep(next - now);
+            }
+        }
+    }
+}
+
 fn main() {
     let a = parse();
     if a.serialize {
         return serialize_only(a.n);
     }
-    assert!(!a.endpoint.is_empty(), "--endpoint is required");
-    let exporter = BackendSpanExporter::builder()
-        .endpoint(a.endpoint.clone())
-        .api_key("sk-bench")
-        .read_env(false)
-        .build()
-        .expect("exporter");
-    let processor = Arc::new(
-        BatchTraceProcessor::builder(exporter).max_batch_size(a.batch).max_queue_size(a.queue).build().expect("config"),
-    );
+    if a.export_only {
+        return export_only(&a.endpoint, a.n);
+    }
+    let exporter = exporter(&a.endpoint);
+    let mut builder = BatchTraceProcessor::builder(exporter).max_batch_size(a.batch).max_queue_size(a.queue);
+    if let Some(ratio) = a.trigger {
+        builder = builder.export_trigger_ratio(ratio);
+    }
+    let processor = Arc::new(builder.build().expect("config"));
     set_trace_processor(Arc::clone(&processor));
 
     let cpu0 = cpu_seconds();
@@ -126,15 +198,7 @@ fn main() {
     {
         let _t = trace("e2e").start();
         if a.rate > 0.0 {
-            let period = Duration::from_secs_f64(1.0 / a.rate);
-            let mut next = t0;
-            for i in 0..a.n {
-                while Instant::now() < next {
-                    std::hint::spin_loop();
-                }
-                next += period;
-                let _s = custom_span("x").data(data(i)).start();
-            }
+            produce_paced(a.n, a.rate, t0);
         } else {
             for i in 0..a.n {
                 let _s = custom_span("x").data(data(i)).start();

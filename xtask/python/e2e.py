@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
 """Python SDK end to end, for `cargo xtask bench`: N small custom spans in one trace
 through BatchTraceProcessor and BackendSpanExporter to a loopback server. Prints one
-JSON line. With --rate, the producer is paced at that many spans per second.
+JSON line.
+
+With --rate, the producer is paced the way benches/e2e.rs paces the Rust one: it makes
+every span that is due by now, then sleeps until the next one is due (time.sleep releases
+the GIL, so the SDK's worker thread can run meanwhile; a busy-wait would starve it).
+
+start_unix_ns is time.time_ns() just before the first span, so that "first span to last
+span received" can be computed with the server's last_unix_ns.
 """
 import argparse
 import json
@@ -14,6 +21,8 @@ from agents.tracing.processors import BackendSpanExporter, BatchTraceProcessor
 
 
 class CountDrops(logging.Handler):
+    """Counts the SDK's "Queue is full, dropping span." warnings (one per dropped span)."""
+
     def __init__(self):
         super().__init__()
         self.dropped = 0
@@ -36,31 +45,38 @@ def main():
     exporter = BackendSpanExporter(api_key="sk-bench", endpoint=a.endpoint)
     proc = BatchTraceProcessor(exporter, max_batch_size=a.batch)
     T.set_trace_processors([proc])
+    cs = T.custom_span
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    start_unix_ns = time.time_ns()
     t0 = time.perf_counter()
     with T.trace("e2e"):
         if a.rate > 0:
-            period = 1.0 / a.rate
-            for i in range(a.n):
-                target = t0 + i * period
-                while time.perf_counter() < target:
-                    pass
-                with T.custom_span("x", data={"i": i}):
-                    pass
+            rate, n, i = a.rate, a.n, 0
+            while i < n:
+                due = min(n, int((time.perf_counter() - t0) * rate) + 1)
+                while i < due:
+                    with cs("x", data={"i": i}):
+                        pass
+                    i += 1
+                if i < n:
+                    wait = t0 + i / rate - time.perf_counter()
+                    if wait > 0:
+                        time.sleep(wait)
         else:
             for i in range(a.n):
-                with T.custom_span("x", data={"i": i}):
+                with cs("x", data={"i": i}):
                     pass
     produced_s = time.perf_counter() - t0
     proc.shutdown()
     total_s = time.perf_counter() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({
-        "lang": "python", "n": a.n, "batch": a.batch, "rate": a.rate,
-        "produce_s": produced_s, "total_s": total_s, "dropped": drops.dropped,
+        "lang": "python", "n": a.n, "batch": a.batch, "queue": proc._max_queue_size, "rate": a.rate,
+        "produce_s": produced_s, "total_s": total_s, "start_unix_ns": start_unix_ns,
+        "dropped": drops.dropped,
         "peak_rss_mib": cpu1.ru_maxrss / 1024.0,
         "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
-    }))
+    }), flush=True)
 
 
 if __name__ == "__main__":

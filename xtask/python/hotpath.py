@@ -5,6 +5,10 @@
 --what whole_span  : `with custom_span("x", data={"i": i}): pass` inside `with trace()`
 N spans in total, split across --threads threads started together; queue large enough
 that nothing is dropped; the exporter discards.
+
+ns_per_span is wall time / N (aggregate); ns_per_op_per_thread is wall time / (N / threads),
+the figure the Rust hot-path bench reports (the wall time runs from the start barrier until
+the last thread is done, i.e. the slowest thread).
 """
 import argparse
 import json
@@ -68,7 +72,7 @@ def main():
         t.join()
     proc.shutdown()
     print(json.dumps({"lang": "python", "what": a.what, "threads": a.threads, "n": per * a.threads,
-                      "ns_per_span": wall / (per * a.threads)}))
+                      "ns_per_span": wall / (per * a.threads), "ns_per_op_per_thread": wall / per}))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 //! cargo xtask ci         fmt check, clippy -D warnings, tests, docs, cargo-deny, deps, features, bench smoke
 //! cargo xtask deps       each crate's normal dependency tree against xtask/allowed-deps.txt
 //! cargo xtask features   builds the facade for every combination of its features
-//! cargo xtask bench      the benchmarks, with figures to compare
+//! cargo xtask bench      the benchmarks, side by side with the Python SDK; writes BENCHMARKS.md (--quick: smoke run)
 //! cargo xtask serve      a loopback HTTP server that answers 200 and counts spans (for benchmarks)
 //! cargo xtask fuzz       the property test over random span data, for a bounded time (--seconds N)
 //! ```

@@ -45,10 +45,22 @@ fn now_ns() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
-/// How many JSON strings in `body` equal `value` (one linear pass over the quotes; good
-/// enough for bodies this server's clients send, which escape no quotes in these values).
-fn count_strings(body: &[u8], value: &[u8]) -> u64 {
-    body.split(|&b| b == b'"').skip(1).step_by(2).filter(|s| *s == value).count() as u64
+/// How many JSON strings `"trace.span"` and `"trace"` `body` holds: one search for `"trace`
+/// (std's substring search, much faster than splitting on every quote), then a look at what
+/// follows. Good enough for the bodies this server's clients send: a user string that holds
+/// exactly `"trace.span"` would be counted too, and the benchmarks' spans hold none.
+fn count_spans_and_traces(body: &[u8]) -> (u64, u64) {
+    let Ok(text) = std::str::from_utf8(body) else { return (0, 0) };
+    let (mut spans, mut traces) = (0, 0);
+    for (i, _) in text.match_indices("\"trace") {
+        let rest = &body[i + "\"trace".len()..];
+        if rest.first() == Some(&b'"') {
+            traces += 1;
+        } else if rest.starts_with(b".span\"") {
+            spans += 1;
+        }
+    }
+    (spans, traces)
 }
 
 fn answer(stream: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {
@@ -100,8 +112,9 @@ fn serve_connection(stream: TcpStream, counts: &Counts) -> std::io::Result<()> {
                 let _ = counts.first_unix_ns.compare_exchange(0, t, Ordering::AcqRel, Ordering::Acquire);
                 counts.requests.fetch_add(1, Ordering::AcqRel);
                 counts.bytes.fetch_add(length as u64, Ordering::AcqRel);
-                counts.spans.fetch_add(count_strings(&body, b"trace.span"), Ordering::AcqRel);
-                counts.traces.fetch_add(count_strings(&body, b"trace"), Ordering::AcqRel);
+                let (spans, traces) = count_spans_and_traces(&body);
+                counts.spans.fetch_add(spans, Ordering::AcqRel);
+                counts.traces.fetch_add(traces, Ordering::AcqRel);
                 answer(&mut writer, "200 OK", "{}")?;
                 counts.last_unix_ns.store(now_ns(), Ordering::Release);
             }
@@ -130,4 +143,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_spans_and_traces;
+
+    #[test]
+    fn counts_spans_and_traces() {
+        let body = br#"{"data":[{"object":"trace","id":"t"},{"object":"trace.span","span_data":{"type":"custom","name":"traceparent","data":{"k":"trace.spans"}}},{"object":"trace.span"}]}"#;
+        assert_eq!(count_spans_and_traces(body), (2, 1));
+        assert_eq!(count_spans_and_traces(b"\"trace"), (0, 0));
+        assert_eq!(count_spans_and_traces(b""), (0, 0));
+    }
 }
