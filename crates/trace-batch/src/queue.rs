@@ -13,6 +13,7 @@
 //! miss its thread cache and fight the worker for the arena lock (a futex system call
 //! per contended span; the whole span cost 430-470 ns instead of about 200 ns here).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TrySendError};
@@ -70,11 +71,16 @@ pub(crate) struct Release {
 }
 
 impl Release {
-    /// Hands exported items back to the producers, dropping here what does not fit.
+    /// Hands exported spans that would be freed here back to the producers; drops the
+    /// rest here: spans someone else still holds (dropping them is a decrement), traces
+    /// (few), and what does not fit.
     pub(crate) fn give_back(&self, items: &mut Vec<ExportItem>) {
         for item in items.drain(..) {
-            if let Err(e) = self.tx.try_send(item) {
-                drop(e.into_inner());
+            let last_reference = matches!(&item, ExportItem::Span(s) if Arc::strong_count(s) == 1);
+            if last_reference {
+                if let Err(e) = self.tx.try_send(item) {
+                    drop(e.into_inner());
+                }
             }
         }
     }

@@ -113,9 +113,11 @@ impl Worker {
             }
             let now = Instant::now();
             if now >= self.next_export || self.ends.data.len() >= self.trigger {
-                // Only what is there now: the drain ends even if producers keep producing.
-                let target = self.taken + self.ends.data.len() as u64;
-                self.drain(target);
+                // As Python's `_export_batches`: once started, export until the queue is
+                // empty, items that arrive meanwhile included, so a steady flow close to
+                // the exporter's speed never piles up to the queue's size. (A flush, by
+                // contrast, waits only for what was queued before it.)
+                self.drain(u64::MAX);
                 self.next_export = later(self.delay);
                 continue;
             }

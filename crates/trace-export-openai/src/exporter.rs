@@ -235,12 +235,19 @@ impl BackendSpanExporter {
             if written.sent > 0 {
                 body.push(b',');
             }
-            let limit = self.max_item_bytes.map_or(usize::MAX, |max| body.len().saturating_add(max));
-            let mut out = Capped { buf: body, limit };
-            let result = if self.sanitize {
-                serde_json::to_writer(&mut out, &SanitizedItem(item))
-            } else {
-                serde_json::to_writer(&mut out, item)
+            let result = match self.max_item_bytes {
+                // No limit (the default): straight into the body, no per-fragment check.
+                None if self.sanitize => serde_json::to_writer(&mut *body, &SanitizedItem(item)),
+                None => serde_json::to_writer(&mut *body, item),
+                Some(max) => {
+                    let limit = body.len().saturating_add(max);
+                    let mut out = Capped { buf: body, limit };
+                    if self.sanitize {
+                        serde_json::to_writer(&mut out, &SanitizedItem(item))
+                    } else {
+                        serde_json::to_writer(&mut out, item)
+                    }
+                }
             };
             let Err(e) = result else {
                 written.sent += 1;
