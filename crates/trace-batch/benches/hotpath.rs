@@ -161,7 +161,7 @@ fn one_run(measure: Measure, processor: &Arc<BatchTraceProcessor>, threads: usiz
                         .map(|i| {
                             let mut data = Map::new();
                             data.insert("i".to_owned(), json!(i));
-                            let d = CustomSpanData { name: "x".to_owned(), data };
+                            let d = CustomSpanData { name: "x".into(), data };
                             Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, d))
                         })
                         .collect();

@@ -30,7 +30,7 @@ fn new_trace(name: &str) -> Arc<Trace> {
 
 /// A finished custom span whose id encodes `n`.
 fn span(trace: &Arc<Trace>, n: u128) -> Arc<Span> {
-    let data = CustomSpanData { name: format!("s{n}"), data: JsonMap::new() };
+    let data = CustomSpanData { name: format!("s{n}").into(), data: JsonMap::new() };
     Arc::new(Span::new(SpanId::from_u128(n), Arc::clone(trace), None, data))
 }
 

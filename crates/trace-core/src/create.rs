@@ -488,22 +488,22 @@ impl<D> Drop for SpanGuard<D> {
 }
 
 /// An agent span (Python's `agent_span`).
-pub fn agent_span(name: impl Into<String>) -> SpanBuilder<AgentSpanData> {
+pub fn agent_span(name: impl Into<Name>) -> SpanBuilder<AgentSpanData> {
     span(AgentSpanData { name: name.into(), ..Default::default() })
 }
 
 /// A task span: one top-level run (Python's `task_span`).
-pub fn task_span(name: impl Into<String>) -> SpanBuilder<TaskSpanData> {
+pub fn task_span(name: impl Into<Name>) -> SpanBuilder<TaskSpanData> {
     span(TaskSpanData { name: name.into(), ..Default::default() })
 }
 
 /// A turn span: one turn of the agent loop (Python's `turn_span`).
-pub fn turn_span(turn: i64, agent_name: impl Into<String>) -> SpanBuilder<TurnSpanData> {
+pub fn turn_span(turn: i64, agent_name: impl Into<Name>) -> SpanBuilder<TurnSpanData> {
     span(TurnSpanData { turn, agent_name: agent_name.into(), ..Default::default() })
 }
 
 /// A function (tool call) span (Python's `function_span`).
-pub fn function_span(name: impl Into<String>) -> SpanBuilder<FunctionSpanData> {
+pub fn function_span(name: impl Into<Name>) -> SpanBuilder<FunctionSpanData> {
     span(FunctionSpanData { name: name.into(), ..Default::default() })
 }
 
@@ -523,12 +523,12 @@ pub fn handoff_span() -> SpanBuilder<HandoffSpanData> {
 }
 
 /// A custom span with free-form data (Python's `custom_span`).
-pub fn custom_span(name: impl Into<String>) -> SpanBuilder<CustomSpanData> {
+pub fn custom_span(name: impl Into<Name>) -> SpanBuilder<CustomSpanData> {
     span(CustomSpanData { name: name.into(), data: JsonMap::new() })
 }
 
 /// A guardrail span (Python's `guardrail_span`).
-pub fn guardrail_span(name: impl Into<String>) -> SpanBuilder<GuardrailSpanData> {
+pub fn guardrail_span(name: impl Into<Name>) -> SpanBuilder<GuardrailSpanData> {
     span(GuardrailSpanData { name: name.into(), triggered: false })
 }
 

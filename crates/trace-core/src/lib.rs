@@ -99,8 +99,8 @@ pub use simple::SimpleTraceProcessor;
 pub use span::{Span, SpanError, SPAN_METADATA_ROUTING_KEYS};
 pub use span_data::{
     AgentSpanData, CustomSpanData, FunctionSpanData, GenerationSpanData, GuardrailSpanData, HandoffSpanData, JsonMap,
-    McpListToolsSpanData, ResponseSpanData, SpanData, SpanDataKind, SpeechGroupSpanData, SpeechSpanData, TaskSpanData,
-    TranscriptionSpanData, TurnSpanData,
+    McpListToolsSpanData, Name, ResponseSpanData, SpanData, SpanDataKind, SpeechGroupSpanData, SpeechSpanData,
+    TaskSpanData, TranscriptionSpanData, TurnSpanData,
 };
 pub use time::Timestamp;
 pub use trace::Trace;

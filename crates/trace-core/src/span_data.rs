@@ -7,6 +7,8 @@
 //! a response span, the metadata of agent, task and turn data) are here too and are not
 //! serialized into `span_data`; the metadata goes into the span's `metadata` object.
 
+use std::borrow::Cow;
+
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -17,11 +19,16 @@ use serde_json::Value;
 /// insertion order as Python dicts do.
 pub type JsonMap = serde_json::Map<String, Value>;
 
+/// A span's name: borrowed for the `&'static str` names most code uses (no allocation),
+/// owned otherwise. The helpers take `impl Into<Name>`: a `&'static str`, a `String` or a
+/// `Cow`.
+pub type Name = Cow<'static, str>;
+
 /// An agent span: one agent's turn of work.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentSpanData {
     /// The agent's name.
-    pub name: String,
+    pub name: Name,
     /// Names of the agents this agent can hand off to.
     pub handoffs: Option<Vec<String>>,
     /// Names of the agent's tools.
@@ -36,7 +43,7 @@ pub struct AgentSpanData {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskSpanData {
     /// The task's name.
-    pub name: String,
+    pub name: Name,
     /// Token usage; exported under `data.usage` only when set.
     pub usage: Option<JsonMap>,
     /// Extra metadata, exported in the span's `metadata` object.
@@ -49,7 +56,7 @@ pub struct TurnSpanData {
     /// The turn number, from 1.
     pub turn: i64,
     /// The name of the agent that runs the turn.
-    pub agent_name: String,
+    pub agent_name: Name,
     /// Token usage; exported under `data.usage` only when set.
     pub usage: Option<JsonMap>,
     /// Extra metadata, exported in the span's `metadata` object.
@@ -60,7 +67,7 @@ pub struct TurnSpanData {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionSpanData {
     /// The function's name.
-    pub name: String,
+    pub name: Name,
     /// The raw arguments, usually a JSON string.
     pub input: Option<String>,
     /// The result as text (Python exports `str(output)`).
@@ -110,7 +117,7 @@ pub struct HandoffSpanData {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomSpanData {
     /// The span's name.
-    pub name: String,
+    pub name: Name,
     /// Free-form data (`{}` by default).
     pub data: JsonMap,
 }
@@ -119,7 +126,7 @@ pub struct CustomSpanData {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailSpanData {
     /// The guardrail's name.
-    pub name: String,
+    pub name: Name,
     /// Whether the guardrail tripped.
     pub triggered: bool,
 }
@@ -256,12 +263,12 @@ impl SpanData {
     /// name, `turn N`, `A -> B` for a handoff, or the model / server where there is one.
     pub fn name(&self) -> Option<String> {
         match self {
-            SpanData::Agent(d) => Some(d.name.clone()),
-            SpanData::Task(d) => Some(d.name.clone()),
+            SpanData::Agent(d) => Some(d.name.to_string()),
+            SpanData::Task(d) => Some(d.name.to_string()),
             SpanData::Turn(d) => Some(format!("turn {}", d.turn)),
-            SpanData::Function(d) => Some(d.name.clone()),
-            SpanData::Custom(d) => Some(d.name.clone()),
-            SpanData::Guardrail(d) => Some(d.name.clone()),
+            SpanData::Function(d) => Some(d.name.to_string()),
+            SpanData::Custom(d) => Some(d.name.to_string()),
+            SpanData::Guardrail(d) => Some(d.name.to_string()),
             SpanData::Handoff(d) => match (&d.from_agent, &d.to_agent) {
                 (None, None) => None,
                 (f, t) => Some(format!("{} -> {}", f.as_deref().unwrap_or("?"), t.as_deref().unwrap_or("?"))),

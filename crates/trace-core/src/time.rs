@@ -9,11 +9,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Serialize, Serializer};
 
-/// A point in time in UTC, with nanosecond resolution, stored as nanoseconds since the Unix
-/// epoch. Times before 1970 are clamped to the epoch.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// A point in time in UTC, with nanosecond resolution. Times before 1970 count as the
+/// epoch.
+///
+/// Kept as the [`SystemTime`] the clock gave: taking one is a clock read, nothing more;
+/// the conversion to Unix time happens when it is read or formatted.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
-    unix_nanos: u64,
+    at: SystemTime,
+}
+
+impl Default for Timestamp {
+    fn default() -> Self {
+        Self { at: UNIX_EPOCH }
+    }
 }
 
 /// The longest text form: `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`.
@@ -23,39 +32,36 @@ impl Timestamp {
     /// Reads the system clock.
     #[inline]
     pub fn now() -> Self {
-        Self::from_system_time(SystemTime::now())
+        Self { at: SystemTime::now() }
     }
 
     /// A timestamp from nanoseconds since the Unix epoch.
-    pub const fn from_unix_nanos(unix_nanos: u64) -> Self {
-        Self { unix_nanos }
+    pub fn from_unix_nanos(unix_nanos: u64) -> Self {
+        Self { at: UNIX_EPOCH + Duration::from_nanos(unix_nanos) }
     }
 
     /// A timestamp from a [`SystemTime`]; times before the epoch become the epoch.
     #[inline]
     pub fn from_system_time(t: SystemTime) -> Self {
-        match t.duration_since(UNIX_EPOCH) {
-            // u64 arithmetic (no u128): good until the year 2554.
-            Ok(d) => Self {
-                unix_nanos: d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos())),
-            },
-            Err(_) => Self { unix_nanos: 0 },
+        Self { at: t.max(UNIX_EPOCH) }
+    }
+
+    /// Nanoseconds since the Unix epoch (saturating in the year 2554).
+    pub fn unix_nanos(self) -> u64 {
+        match self.at.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos())),
+            Err(_) => 0,
         }
     }
 
-    /// Nanoseconds since the Unix epoch.
-    pub const fn unix_nanos(self) -> u64 {
-        self.unix_nanos
-    }
-
     /// Microseconds since the Unix epoch (the precision of the text form).
-    pub const fn unix_micros(self) -> u64 {
-        self.unix_nanos / 1_000
+    pub fn unix_micros(self) -> u64 {
+        self.unix_nanos() / 1_000
     }
 
     /// As a [`SystemTime`].
     pub fn to_system_time(self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_nanos(self.unix_nanos)
+        self.at
     }
 
     /// Calls `f` with the ISO 8601 text without allocating.
@@ -72,7 +78,7 @@ impl Timestamp {
     }
 
     fn write_iso(self, buf: &mut [u8; ISO_MAX]) -> usize {
-        let micros_total = self.unix_nanos / 1_000;
+        let micros_total = self.unix_micros();
         let secs = micros_total / 1_000_000;
         let micros = (micros_total % 1_000_000) as u32;
         let days = secs / 86_400;

@@ -130,7 +130,7 @@ impl Gen {
 
     fn data(&mut self) -> SpanData {
         match self.0.u8(..8) {
-            0 => CustomSpanData { name: self.string(), data: self.json_map() }.into(),
+            0 => CustomSpanData { name: self.string().into(), data: self.json_map() }.into(),
             1 => GenerationSpanData {
                 input: self.0.bool().then(|| (0..self.0.usize(..3)).map(|_| self.message()).collect()),
                 output: self.0.bool().then(|| (0..self.0.usize(..3)).map(|_| self.message()).collect()),
@@ -140,7 +140,7 @@ impl Gen {
             }
             .into(),
             2 => FunctionSpanData {
-                name: self.string(),
+                name: self.string().into(),
                 input: self.opt_string(),
                 output: self.opt_string(),
                 mcp_data: self.opt_map(),
@@ -154,7 +154,7 @@ impl Gen {
             }
             .into(),
             4 => AgentSpanData {
-                name: self.string(),
+                name: self.string().into(),
                 handoffs: self.0.bool().then(|| vec![self.string()]),
                 tools: None,
                 output_type: self.opt_string(),
@@ -163,7 +163,7 @@ impl Gen {
             .into(),
             5 => TurnSpanData {
                 turn: self.0.i64(..),
-                agent_name: self.string(),
+                agent_name: self.string().into(),
                 usage: self.usage(),
                 metadata: self.opt_map(),
             }

@@ -69,7 +69,7 @@ fn map(v: &Value) -> Option<JsonMap> {
 fn typed(v: &Value) -> SpanData {
     match v["type"].as_str().unwrap() {
         "function" => FunctionSpanData {
-            name: string(&v["name"]).unwrap(),
+            name: string(&v["name"]).unwrap().into(),
             input: string(&v["input"]),
             output: string(&v["output"]),
             mcp_data: map(&v["mcp_data"]),
@@ -105,11 +105,13 @@ fn typed(v: &Value) -> SpanData {
             ResponseSpanData { response_id: string(&v["response_id"]), usage: map(&v["usage"]), ..Default::default() }
                 .into()
         }
-        "custom" if v["data"]["sdk_span_type"] == "task" => {
-            TaskSpanData { name: string(&v["data"]["name"]).unwrap(), usage: map(&v["data"]["usage"]), metadata: None }
-                .into()
+        "custom" if v["data"]["sdk_span_type"] == "task" => TaskSpanData {
+            name: string(&v["data"]["name"]).unwrap().into(),
+            usage: map(&v["data"]["usage"]),
+            metadata: None,
         }
-        "custom" => CustomSpanData { name: string(&v["name"]).unwrap(), data: map(&v["data"]).unwrap() }.into(),
+        .into(),
+        "custom" => CustomSpanData { name: string(&v["name"]).unwrap().into(), data: map(&v["data"]).unwrap() }.into(),
         "mcp_tools" => McpListToolsSpanData { server: string(&v["server"]), result: strings(&v["result"]) }.into(),
         other => panic!("no typed form for {other}"),
     }

@@ -16,7 +16,7 @@ fn items(n: usize) -> Vec<ExportItem> {
     let t = Timestamp::now();
     let mut items = vec![ExportItem::Trace(Arc::clone(&trace))];
     for i in 0..n {
-        let data = CustomSpanData { name: format!("step {i}"), ..Default::default() };
+        let data = CustomSpanData { name: format!("step {i}").into(), ..Default::default() };
         items.push(ExportItem::Span(Arc::new(
             Span::new(SpanId::generate(), Arc::clone(&trace), None, data).with_times(t, t),
         )));
