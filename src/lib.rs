@@ -30,10 +30,10 @@
 //! | `console` | yes | `console` (`trace-export-console`): `ConsoleSpanExporter` | none beyond core |
 //! | `batch` | yes | `batch` (`trace-batch`): `BatchTraceProcessor` | crossbeam-channel |
 //! | `multi` | yes | `multi` (`trace-multi`): the fan-out, `add_trace_processor`, `set_trace_processors` | none beyond core |
-//! | `openai` | no | `openai` (`trace-export-openai`): `BackendSpanExporter`, with TLS | ureq, rustls, ring, webpki-roots |
-//! | `openai-http` | no | the same exporter without TLS, for a plain-HTTP collector | ureq |
-//! | `otlp` | no | `otlp` (`trace-export-otlp`): `OtlpSpanExporter`, OTLP/HTTP JSON to any OpenTelemetry backend, with TLS | ureq, rustls, ring, webpki-roots |
-//! | `otlp-http` | no | the same exporter without TLS, for a plain-HTTP collector | ureq |
+//! | `openai` | no | `openai` (`trace-export-openai`): `BackendSpanExporter`, with TLS | trace-http, ureq, rustls, ring, webpki-roots |
+//! | `openai-http` | no | the same exporter without TLS, for a plain-HTTP collector | trace-http, ureq |
+//! | `otlp` | no | `otlp` (`trace-export-otlp`): `OtlpSpanExporter`, OTLP/HTTP JSON to any OpenTelemetry backend, with TLS | trace-http, ureq, rustls, ring, webpki-roots |
+//! | `otlp-http` | no | the same exporter without TLS, for a plain-HTTP collector | trace-http, ureq |
 //! | `preserve-order` | no | user JSON objects keep insertion order, as Python dicts | indexmap |
 //!
 //! The defaults give everything that needs no network: record, batch, fan out, print.

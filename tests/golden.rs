@@ -12,8 +12,9 @@ use agents_tracing::core::{
     ExportItem, SpanError,
 };
 use serde_json::{json, Value};
+use test_support::golden::{is_iso_utc, normalize, normalize_text, obj};
 
-use crate::support::{golden, is_iso_utc, normalize, normalize_text, obj, registry_lock};
+use crate::support::{golden, registry_lock};
 
 /// `build_trace()` of the capture script, step for step.
 fn build_all_span_types() {

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use test_http_server::{closed_port, Reply, TestServer};
+use test_support::server::{closed_port, Reply, TestServer};
 
 use super::{acknowledged, eventually, exporter, produce, server, Accounting, Pipeline};
 

@@ -21,7 +21,7 @@ use agents_tracing::core::{
 };
 use agents_tracing::openai::Sanitize;
 use serde_json::{json, Value};
-use test_http_server::{Recorded, Reply};
+use test_support::server::{Recorded, Reply};
 
 use super::{exporter, produce, server, timed, Accounting, Pipeline};
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use agents_tracing::core::{custom_span, trace, ProcessorError};
-use test_http_server::Reply;
+use test_support::server::Reply;
 
 use super::{acknowledged, exporter, logcap, produce, server, Accounting, Pipeline};
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use agents_tracing::core::{custom_span, trace, FutureExt};
 use serde_json::Value;
-use test_http_server::Reply;
+use test_support::server::Reply;
 
 use super::{acknowledged, body, exporter, record_block, server, timed, Accounting, Pipeline, Produced};
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use agents_tracing::batch::BatchTraceProcessor;
 use agents_tracing::core::{ExportError, ExportItem, ProcessorError, Span, Trace, TracingExporter, TracingProcessor};
 use agents_tracing::multi::global_multi_processor;
-use test_http_server::Reply;
+use test_support::server::Reply;
 
 use super::{acknowledged, eventually, exporter, logcap, produce, server, Accounting, Pipeline};
 

@@ -15,7 +15,6 @@ mod bad_input;
 mod capacity;
 mod concurrency;
 mod extensions;
-mod logcap;
 mod security;
 
 use std::collections::HashSet;
@@ -27,7 +26,8 @@ use agents_tracing::core::{custom_span, trace, InMemoryProcessor, TracingProcess
 use agents_tracing::multi::set_trace_processors;
 use agents_tracing::openai::{BackendSpanExporter, BackendSpanExporterBuilder, ExporterStats};
 use serde_json::Value;
-use test_http_server::{Recorded, TestServer};
+use test_support::logcap;
+use test_support::server::{Recorded, TestServer};
 
 use crate::support::registry_lock;
 
@@ -292,6 +292,6 @@ pub(crate) fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool
 }
 
 /// Starts a server answering `reply` for ever.
-pub(crate) fn server(reply: test_http_server::Reply) -> TestServer {
+pub(crate) fn server(reply: test_support::server::Reply) -> TestServer {
     TestServer::always(reply)
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use agents_tracing::core::{custom_span, trace, ExportItem, Trace, TraceId, TracingExporter};
 use agents_tracing::multi::global_multi_processor;
 use agents_tracing::openai::{BackendSpanExporter, BuildError};
-use test_http_server::{Reply, TestServer};
+use test_support::server::{Reply, TestServer};
 
 use super::{exporter, logcap, Accounting, Pipeline, KEY};
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use trace_core::ApiKey;
+use trace_http::{check_endpoint, EndpointError};
 
 use crate::error::{display_endpoint, BuildError};
 use crate::exporter::BackendSpanExporter;
@@ -237,23 +238,14 @@ impl BackendSpanExporterBuilder {
     /// address and [`allow_insecure_http`](Self::allow_insecure_http) was not given (the
     /// refusal is also logged at `error` level, since the key would travel in clear text).
     pub fn build(mut self) -> Result<BackendSpanExporter, BuildError> {
-        let uri: ureq::http::Uri = self
-            .endpoint
-            .parse()
-            .map_err(|_| BuildError::InvalidEndpoint { endpoint: display_endpoint(&self.endpoint) })?;
-        let https = match uri.scheme_str() {
-            Some(s) if s.eq_ignore_ascii_case("https") => true,
-            Some(s) if s.eq_ignore_ascii_case("http") => false,
-            _ => return Err(BuildError::InvalidEndpoint { endpoint: display_endpoint(&self.endpoint) }),
-        };
-        if uri.host().map_or(true, str::is_empty) {
-            return Err(BuildError::InvalidEndpoint { endpoint: display_endpoint(&self.endpoint) });
-        }
-        if https && !cfg!(feature = "rustls") {
-            return Err(BuildError::TlsUnavailable { endpoint: display_endpoint(&self.endpoint) });
-        }
-        let host = uri.host().unwrap_or_default();
-        if !https && !self.allow_insecure_http && !is_loopback_host(host) {
+        let endpoint = check_endpoint(&self.endpoint, cfg!(feature = "rustls")).map_err(|e| {
+            let endpoint = display_endpoint(&self.endpoint);
+            match e {
+                EndpointError::Invalid => BuildError::InvalidEndpoint { endpoint },
+                EndpointError::TlsUnavailable => BuildError::TlsUnavailable { endpoint },
+            }
+        })?;
+        if endpoint.is_insecure() && !self.allow_insecure_http {
             let err = BuildError::InsecureEndpoint { endpoint: display_endpoint(&self.endpoint) };
             log::error!("[non-fatal] Tracing: exporter not built: {err}");
             return Err(err);
@@ -272,47 +264,9 @@ impl BackendSpanExporterBuilder {
     }
 }
 
-/// Whether `host` (as a URL writes it: IPv6 in brackets) names this machine without a
-/// lookup: `127.0.0.0/8`, `::1`, `::ffff:127.x.y.z`, or `localhost` (any case, an optional
-/// final dot).
-pub(crate) fn is_loopback_host(host: &str) -> bool {
-    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    if host.trim_end_matches('.').eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    match host.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
-        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
-        Err(_) => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_hosts() {
-        for host in
-            ["127.0.0.1", "127.255.0.9", "[::1]", "::1", "localhost", "LocalHost", "localhost.", "[::ffff:127.0.0.1]"]
-        {
-            assert!(is_loopback_host(host), "{host}");
-        }
-        for host in [
-            "",
-            "10.0.0.1",
-            "192.168.1.1",
-            "0.0.0.0",
-            "[::]",
-            "example.com",
-            "localhost.example.com",
-            "127.0.0.1.nip.io",
-            "[fe80::1]",
-            "128.0.0.1",
-        ] {
-            assert!(!is_loopback_host(host), "{host}");
-        }
-    }
 
     #[test]
     fn plain_http_off_loopback_needs_the_opt_in() {

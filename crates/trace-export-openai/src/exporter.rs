@@ -3,20 +3,18 @@
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use trace_core::{ApiKey, ExportError, ExportItem, LogRateLimiter, TracingExporter};
+use trace_http::{truncate_chars, BodyBuffer, Stop};
 
 use crate::config::BackendSpanExporterBuilder;
 use crate::error::{display_endpoint, GroupFailure};
 use crate::http::{HttpClient, RequestHeaders};
-use crate::retry::{classify, Backoff, StatusClass, Stop};
+use crate::retry::{backoff, classify, server_allows_retry, StatusClass};
 use crate::sanitize::SanitizedItem;
 use crate::stats::{add, Counters, ExporterStats};
-
-/// A body buffer larger than this is not kept for the next export.
-const KEEP_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 
 /// How much of an error response body goes into the log line, in characters.
 const LOGGED_BODY_CHARS: usize = 512;
@@ -36,7 +34,7 @@ pub struct BackendSpanExporter {
     sanitize: bool,
     credentials: Credentials,
     stop: Stop,
-    buffer: Mutex<Vec<u8>>,
+    buffer: BodyBuffer,
     warned_no_key: AtomicBool,
     max_item_bytes: Option<usize>,
     counters: Counters,
@@ -145,7 +143,7 @@ impl BackendSpanExporter {
                 read_env: b.read_env,
             },
             stop: Stop::default(),
-            buffer: Mutex::new(Vec::new()),
+            buffer: BodyBuffer::default(),
             warned_no_key: AtomicBool::new(false),
             max_item_bytes: b.max_item_bytes,
             counters: Counters::default(),
@@ -210,17 +208,6 @@ impl BackendSpanExporter {
                 PreparedRequest { url: display_endpoint(self.http.endpoint()), headers, body }
             })
             .collect()
-    }
-
-    fn take_buffer(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.buffer.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    fn return_buffer(&self, mut buf: Vec<u8>) {
-        if buf.capacity() <= KEEP_BUFFER_BYTES {
-            buf.clear();
-            *self.buffer.lock().unwrap_or_else(PoisonError::into_inner) = buf;
-        }
     }
 
     /// Writes `{"data":[...]}` (exactly trace-core's `ExportBatch`, or its sanitized form)
@@ -289,12 +276,12 @@ impl BackendSpanExporter {
     /// Serializes and sends one group, retrying as configured. Returns what was written
     /// (items left out are counted already) and the fate of the request.
     fn send_group(&self, key: &ApiKey, items: &[ExportItem], deadline: Instant) -> (Written, Result<(), GroupFailure>) {
-        let mut body = self.take_buffer();
+        let mut body = self.buffer.take();
         body.clear();
         let written = self.write_body(items, &mut body, true);
         let result =
             if written.sent == 0 { Ok(()) } else { self.post_with_retries(key, &body, written.sent, deadline) };
-        self.return_buffer(body);
+        self.buffer.give_back(body);
         (written, result)
     }
 
@@ -313,7 +300,7 @@ impl BackendSpanExporter {
             project: project.as_deref(),
         };
         let scrub = |text: &str| redact(text, key);
-        let mut backoff = Backoff::new(self.base_delay, self.max_delay);
+        let mut backoff = backoff(self.base_delay, self.max_delay);
         let mut attempts = 0u32;
         let mut last = String::new();
         loop {
@@ -335,18 +322,19 @@ impl BackendSpanExporter {
                 }
                 Ok(reply) => {
                     let status = reply.status;
+                    let allows_retry = server_allows_retry(reply.header("x-should-retry"));
                     match classify(status) {
                         StatusClass::Rejected => {
-                            let text = scrub(&truncate_chars(reply.body.as_deref().unwrap_or(""), LOGGED_BODY_CHARS));
+                            let text = scrub(&truncate_chars(&reply.body_text(), LOGGED_BODY_CHARS));
                             log::error!("[non-fatal] Tracing client error {status}: {text}");
                             return Err(GroupFailure::Rejected { status });
                         }
-                        StatusClass::RetryableClient if !reply.allows_retry => {
-                            let text = scrub(&truncate_chars(reply.body.as_deref().unwrap_or(""), LOGGED_BODY_CHARS));
+                        StatusClass::RetryableClient if !allows_retry => {
+                            let text = scrub(&truncate_chars(&reply.body_text(), LOGGED_BODY_CHARS));
                             log::error!("[non-fatal] Tracing client error {status} (x-should-retry: false): {text}");
                             return Err(GroupFailure::RetryForbidden { status });
                         }
-                        StatusClass::Server if !reply.allows_retry => {
+                        StatusClass::Server if !allows_retry => {
                             log::error!("[non-fatal] Tracing: server forbade retry for {status}.");
                             return Err(GroupFailure::RetryForbidden { status });
                         }
@@ -357,7 +345,8 @@ impl BackendSpanExporter {
                             log::warn!("[non-fatal] Tracing: server error {status}, retrying.");
                         }
                     }
-                    retry_after = reply.retry_after;
+                    // OpenAI's `retry-after-ms` first, else the standard `Retry-After`.
+                    retry_after = reply.retry_after_ms().or_else(|| reply.retry_after());
                     last = format!("HTTP {status}");
                 }
                 Err(e) if !e.is_transient() => {
@@ -463,13 +452,6 @@ fn redact_key_like(text: &str) -> String {
     }
     out.push_str(&text[copied..]);
     out
-}
-
-fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text.to_owned(),
-        Some((cut, _)) => format!("{}... [{} bytes in all]", &text[..cut], text.len()),
-    }
 }
 
 impl TracingExporter for BackendSpanExporter {

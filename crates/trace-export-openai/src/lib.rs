@@ -80,12 +80,14 @@
 //!
 //! # Crate features
 //! - `rustls` (on by default): HTTPS through rustls with the webpki root certificates
-//!   (ureq's `rustls` feature). Without it only `http://` endpoints work, for a collector
-//!   on the local network, and no TLS code is built.
+//!   (ureq's `rustls` feature, through `trace-http`'s). Without it only `http://`
+//!   endpoints work, for a collector on the local network, and no TLS code is built.
 //!
 //! # Dependencies
-//! `trace-core`, `ureq` (no default features: no gzip, no cookies), `serde`, `serde_json`,
-//! `fastrand` (jitter), `log`, `thiserror`.
+//! `trace-core`, `trace-http` (the HTTP plumbing shared with the other HTTP exporter:
+//! pooled agent, per-phase timeouts, `Retry-After`, backoff, endpoint checks; it brings
+//! `ureq` with no default features, so no gzip and no cookies, and `fastrand` for the
+//! jitter), `serde`, `serde_json`, `log`, `thiserror`.
 //!
 //! [`TracingExporter::shutdown`]: trace_core::TracingExporter::shutdown
 //! [`TracingExporter::export`]: trace_core::TracingExporter::export

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use trace_http::ureq::http::{HeaderName, HeaderValue};
+use trace_http::EndpointError;
+
 use crate::error::{display_endpoint, BuildError};
 use crate::exporter::OtlpSpanExporter;
 
@@ -357,8 +360,7 @@ impl Settings {
                 );
                 continue;
             }
-            let valid = ureq::http::HeaderName::from_bytes(name.as_bytes()).is_ok()
-                && ureq::http::HeaderValue::from_str(&value).is_ok();
+            let valid = HeaderName::from_bytes(name.as_bytes()).is_ok() && HeaderValue::from_str(&value).is_ok();
             if !valid {
                 return Err(BuildError::InvalidHeader { name, source_name });
             }
@@ -454,20 +456,13 @@ pub(crate) fn traces_url(base: &str) -> String {
 }
 
 fn check_endpoint(endpoint: &str, source: EndpointSource) -> Result<(), BuildError> {
-    let invalid = || BuildError::InvalidEndpoint { endpoint: display_endpoint(endpoint), source_name: source.name() };
-    let uri: ureq::http::Uri = endpoint.parse().map_err(|_| invalid())?;
-    let https = match uri.scheme_str() {
-        Some(s) if s.eq_ignore_ascii_case("https") => true,
-        Some(s) if s.eq_ignore_ascii_case("http") => false,
-        _ => return Err(invalid()),
-    };
-    if uri.host().map_or(true, str::is_empty) {
-        return Err(invalid());
-    }
-    if https && !cfg!(feature = "rustls") {
-        return Err(BuildError::TlsUnavailable { endpoint: display_endpoint(endpoint) });
-    }
-    Ok(())
+    trace_http::check_endpoint(endpoint, cfg!(feature = "rustls")).map(drop).map_err(|e| {
+        let endpoint = display_endpoint(endpoint);
+        match e {
+            EndpointError::Invalid => BuildError::InvalidEndpoint { endpoint, source_name: source.name() },
+            EndpointError::TlsUnavailable => BuildError::TlsUnavailable { endpoint },
+        }
+    })
 }
 
 fn parse_number(text: &str, name: &str) -> Option<u64> {

@@ -91,29 +91,9 @@ pub(crate) enum SendFailure {
     ShutDown,
 }
 
-/// `endpoint` without any `user:password@` part and with the query hidden, for messages
-/// and `Debug`: either may carry a credential.
-pub(crate) fn display_endpoint(endpoint: &str) -> String {
-    let (base, query) = match endpoint.find('?') {
-        Some(q) => (&endpoint[..q], true),
-        None => (endpoint, false),
-    };
-    let mut out = match base.find("://") {
-        Some(scheme_end) => {
-            let rest = &base[scheme_end + 3..];
-            let authority_end = rest.find(['/', '#']).unwrap_or(rest.len());
-            match rest[..authority_end].rfind('@') {
-                Some(at) => format!("{}<redacted>@{}", &base[..scheme_end + 3], &rest[at + 1..]),
-                None => base.to_owned(),
-            }
-        }
-        None => base.to_owned(),
-    };
-    if query {
-        out.push_str("?<redacted>");
-    }
-    out
-}
+// `endpoint` without any `user:password@` part and with the query hidden, for messages
+// and `Debug`: either may carry a credential.
+pub(crate) use trace_http::redact_user_info_and_query as display_endpoint;
 
 #[cfg(test)]
 mod tests {
@@ -121,10 +101,6 @@ mod tests {
 
     #[test]
     fn credentials_in_urls_are_hidden() {
-        assert_eq!(display_endpoint("https://u:p@host/v1/traces"), "https://<redacted>@host/v1/traces");
-        assert_eq!(display_endpoint("http://host:1/a@b"), "http://host:1/a@b");
-        assert_eq!(display_endpoint("http://host/v1/traces?token=abc"), "http://host/v1/traces?<redacted>");
-        assert_eq!(display_endpoint("nonsense"), "nonsense");
         let e = BuildError::InvalidEndpoint { endpoint: display_endpoint("ftp://k@h/"), source_name: "the builder" };
         assert!(e.to_string().contains("ftp://<redacted>@h/"), "{e}");
     }

@@ -1,20 +1,17 @@
 //! [`OtlpSpanExporter`]: rendering a batch and the export loop.
 
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use trace_core::{ExportError, ExportItem, LogRateLimiter, TracingExporter};
+use trace_http::{truncate_chars, BodyBuffer, Reply, Stop};
 
 use crate::config::{EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, Settings, USER_AGENT};
 use crate::error::{display_endpoint, SendFailure};
-use crate::http::{HttpClient, Reply};
+use crate::http::HttpClient;
 use crate::json::TracesRequest;
-use crate::retry::{is_retryable, Backoff, Stop};
-
-/// A body buffer larger than this is not kept for the next export.
-const KEEP_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+use crate::retry::{backoff, is_retryable};
 
 /// How much of a response message goes into a log line, in characters.
 const LOGGED_BODY_CHARS: usize = 512;
@@ -37,7 +34,7 @@ pub struct OtlpSpanExporter {
     export_budget: Duration,
     attribute_value_length_limit: Option<usize>,
     stop: Stop,
-    buffer: Mutex<Vec<u8>>,
+    buffer: BodyBuffer,
     retry_log: LogRateLimiter,
     failure_log: LogRateLimiter,
 }
@@ -60,7 +57,7 @@ impl OtlpSpanExporter {
             export_budget: s.export_budget,
             attribute_value_length_limit: s.attribute_value_length_limit,
             stop: Stop::default(),
-            buffer: Mutex::new(Vec::new()),
+            buffer: BodyBuffer::default(),
             retry_log: LogRateLimiter::new(LOG_INTERVAL),
             failure_log: LogRateLimiter::new(LOG_INTERVAL),
         }
@@ -115,17 +112,6 @@ impl OtlpSpanExporter {
         TracesRequest { resource: &self.resource, items, limit: self.attribute_value_length_limit }
     }
 
-    fn take_buffer(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.buffer.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    fn return_buffer(&self, mut buf: Vec<u8>) {
-        if buf.capacity() <= KEEP_BUFFER_BYTES {
-            buf.clear();
-            *self.buffer.lock().unwrap_or_else(PoisonError::into_inner) = buf;
-        }
-    }
-
     /// Text of a transport error with anything secret taken out.
     fn scrub(&self, text: &str) -> String {
         let mut text = text.replace(self.http.endpoint(), &display_endpoint(self.http.endpoint()));
@@ -138,7 +124,7 @@ impl OtlpSpanExporter {
     }
 
     fn post_with_retries(&self, body: &[u8], spans: usize, deadline: Instant) -> Result<(), SendFailure> {
-        let mut backoff = Backoff::new(self.base_delay, self.max_delay);
+        let mut backoff = backoff(self.base_delay, self.max_delay);
         let mut attempts = 0u32;
         let mut last = String::new();
         loop {
@@ -161,11 +147,11 @@ impl OtlpSpanExporter {
                              ({held_back} similar warnings held back)"
                         );
                     }
-                    retry_after = reply.retry_after;
+                    retry_after = reply.retry_after();
                     last = format!("HTTP {status}");
                 }
                 Ok(reply) => {
-                    let detail = match &reply.location {
+                    let detail = match reply.header("location") {
                         Some(to) if (300..400).contains(&reply.status) => {
                             format!(": redirect to {} not followed; configure that URL", display_endpoint(to))
                         }
@@ -251,13 +237,6 @@ fn status_message(body: &[u8]) -> Option<String> {
     Some(truncate_chars(text.trim(), LOGGED_BODY_CHARS))
 }
 
-fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text.to_owned(),
-        Some((cut, _)) => format!("{}... [{} bytes in all]", &text[..cut], text.len()),
-    }
-}
-
 /// A request as [`OtlpSpanExporter::prepare_request`] shows it: `POST` to `url` with these
 /// headers and this body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -288,13 +267,13 @@ impl TracingExporter for OtlpSpanExporter {
             return Ok(());
         }
         let deadline = Instant::now() + self.export_budget;
-        let mut body = self.take_buffer();
+        let mut body = self.buffer.take();
         body.clear();
         let result = match serde_json::to_writer(&mut body, &self.request(items)) {
             Ok(()) => self.post_with_retries(&body, spans, deadline),
             Err(e) => Err(SendFailure::Serialize(e.to_string())),
         };
-        self.return_buffer(body);
+        self.buffer.give_back(body);
         match result {
             Ok(()) => Ok(()),
             Err(SendFailure::ShutDown) => {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
-use test_http_server::{Reply, TestServer};
+use test_support::server::{Reply, TestServer};
 use trace_core::{CustomSpanData, ExportItem, Span, SpanId, Trace, TraceId, TracingExporter};
 use trace_export_otlp::{EndpointSource, OtlpSpanExporter, DEFAULT_ENDPOINT};
 

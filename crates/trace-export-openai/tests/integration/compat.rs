@@ -2,15 +2,14 @@
 //! `golden_capture.py`, rebuilt through trace-core's public API, exported to the local
 //! server, and compared with the bodies and headers the Python exporter sent.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{json, Value};
+use test_support::golden::{normalize, obj};
 use trace_core::{
     agent_span, clear_trace_processor, custom_span, function_span, generation_span, guardrail_span, handoff_span,
     mcp_tools_span, response_span, set_trace_processor, set_tracing_disabled, speech_group_span, speech_span,
-    task_span, trace, transcription_span, turn_span, ExportItem, InMemoryProcessor, JsonMap, SpanError,
-    TracingExporter,
+    task_span, trace, transcription_span, turn_span, ExportItem, InMemoryProcessor, SpanError, TracingExporter,
 };
 use trace_export_openai::{BackendSpanExporter, Sanitize};
 
@@ -27,10 +26,6 @@ const EDGE_SANITIZED: &str = include_str!("../golden/python-sanitizer-edge.sanit
 
 /// The processor registry is global: one recording at a time in this binary.
 static REGISTRY: Mutex<()> = Mutex::new(());
-
-fn obj(v: Value) -> JsonMap {
-    v.as_object().cloned().expect("an object")
-}
 
 /// Runs `build` with an in-memory processor installed and returns what a batch processor
 /// would export, in queue order.
@@ -113,34 +108,6 @@ fn sanitizer_edge_trace() {
         .start()
         .end();
     response_span().response_id("resp_x").usage(obj(json!({"input_tokens": 1, "output_tokens": 2}))).start().end();
-}
-
-/// `golden_capture.py`'s `normalize`: ids become first-seen placeholders, timestamps a
-/// constant.
-fn normalize(body: &Value) -> Value {
-    let mut ids: HashMap<String, String> = HashMap::new();
-    let mut counts: HashMap<&'static str, usize> = HashMap::new();
-    let mut nid = |v: &Value| -> Value {
-        let Some(s) = v.as_str() else { return v.clone() };
-        let placeholder = ids.entry(s.to_owned()).or_insert_with(|| {
-            let kind = if s.starts_with("trace_") { "trace" } else { "span" };
-            let n = counts.entry(kind).or_insert(0);
-            *n += 1;
-            format!("<{kind}_{}>", *n - 1)
-        });
-        Value::String(placeholder.clone())
-    };
-    let mut out = body.clone();
-    for item in out["data"].as_array_mut().expect("data") {
-        item["id"] = nid(&item["id"]);
-        if item["object"] != "trace" {
-            item["trace_id"] = nid(&item["trace_id"]);
-            item["parent_id"] = nid(&item["parent_id"]);
-            item["started_at"] = json!("<iso8601>");
-            item["ended_at"] = json!("<iso8601>");
-        }
-    }
-    out
 }
 
 /// Python's `repr` of a plain ASCII string without quotes or backslashes.

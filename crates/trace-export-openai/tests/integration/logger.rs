@@ -1,72 +1,25 @@
-//! A `log::Log` that records every line, with the thread that logged it. One logger per
-//! test binary: installed once, shared by all tests, filtered by thread.
+//! The workspace's capturing logger (`test_support::logcap`), as this crate's tests use
+//! it: one logger per test binary, installed once, shared by all tests, filtered by thread.
 
-use std::sync::{Mutex, OnceLock};
-use std::thread::ThreadId;
+use log::Level;
+use test_support::logcap;
 
-use log::{Level, Log, Metadata, Record};
-
-/// One captured line.
-#[derive(Clone, Debug)]
-pub(crate) struct Line {
-    pub(crate) thread: ThreadId,
-    pub(crate) level: Level,
-    pub(crate) target: String,
-    pub(crate) text: String,
-}
-
-struct Capture;
-
-static LINES: Mutex<Vec<Line>> = Mutex::new(Vec::new());
-static INSTALLED: OnceLock<()> = OnceLock::new();
-
-impl Log for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-
-    fn log(&self, record: &Record<'_>) {
-        let line = Line {
-            thread: std::thread::current().id(),
-            level: record.level(),
-            target: record.target().to_owned(),
-            text: record.args().to_string(),
-        };
-        LINES.lock().unwrap_or_else(|e| e.into_inner()).push(line);
-    }
-
-    fn flush(&self) {}
-}
+// Not every test binary that includes this file uses every name.
+#[allow(unused_imports)]
+pub(crate) use logcap::all;
 
 /// Installs the capturing logger (once per binary), at the most verbose level so that
 /// ureq's own debug lines are checked too.
 pub(crate) fn install() {
-    INSTALLED.get_or_init(|| {
-        log::set_logger(&Capture).expect("no other logger in this test binary");
-        log::set_max_level(log::LevelFilter::Trace);
-    });
-}
-
-/// Every line logged so far, by any thread.
-pub(crate) fn all() -> Vec<Line> {
-    LINES.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    assert!(logcap::install(), "no other logger in this test binary");
 }
 
 /// The lines this thread logged from this crate at `level`.
 pub(crate) fn mine(level: Level) -> Vec<String> {
-    let me = std::thread::current().id();
-    all()
-        .into_iter()
-        .filter(|l| l.thread == me && l.level == level && l.target.starts_with("trace_export_openai"))
-        .map(|l| l.text)
-        .collect()
+    logcap::mine("trace_export_openai", level)
 }
 
 /// Panics if any line, of any thread, holds `secret`.
 pub(crate) fn assert_never_logged(secret: &str) {
-    let lines = all();
-    assert!(!lines.is_empty(), "the logger captured nothing");
-    for l in lines {
-        assert!(!l.text.contains(secret), "a log line holds the key: {l:?}");
-    }
+    logcap::assert_never_logged(secret, "the key", |_| false);
 }

@@ -1,10 +1,10 @@
-//! The scripted HTTP/1.1 server on 127.0.0.1 (the workspace's `test-http-server` crate),
-//! and a way to read a recorded body as JSON.
+//! The scripted HTTP/1.1 server on 127.0.0.1 (`test_support::server`, from the
+//! workspace's `test-support` crate), and a way to read a recorded body as JSON.
 
 use serde_json::Value;
 // Not every test binary that includes this file uses every name.
 #[allow(unused_imports)]
-pub(crate) use test_http_server::{closed_port, Recorded, Reply, TestServer};
+pub(crate) use test_support::server::{closed_port, Recorded, Reply, TestServer};
 
 /// Reads a recorded request's body as JSON.
 pub(crate) trait Json {

@@ -8,7 +8,7 @@ use trace_core::{CustomSpanData, ExportError, ExportItem, Span, SpanId, Timestam
 use trace_export_otlp::{otlp_span_id, otlp_trace_id};
 
 use crate::{builder, hex, logger, parse, spans, string, traces_url};
-use test_http_server::{closed_port, Reply, TestServer};
+use test_support::server::{closed_port, Reply, TestServer};
 
 /// A trace and `n` custom spans of it, as queued: the trace first.
 fn items(n: usize) -> Vec<ExportItem> {

@@ -13,7 +13,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::trace::v1::Span as ProtoSpan;
-use test_http_server::TestServer;
+use test_support::server::TestServer;
 use trace_export_otlp::{OtlpSpanExporter, OtlpSpanExporterBuilder};
 
 /// The OTLP traces URL on `server`: `http://127.0.0.1:<port>/v1/traces`.

@@ -17,7 +17,7 @@ use trace_core::{
 use trace_export_otlp::{otlp_span_id, otlp_trace_id};
 
 use crate::{boolean, builder, double, has, hex, int, parse, spans, string, strings, traces_url};
-use test_http_server::{Reply, TestServer};
+use test_support::server::{Reply, TestServer};
 
 fn map(v: serde_json::Value) -> JsonMap {
     v.as_object().cloned().expect("an object")

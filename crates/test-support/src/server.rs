@@ -1,15 +1,15 @@
-//! A scripted HTTP/1.1 server on 127.0.0.1 for the workspace's tests: keep-alive aware,
-//! records every request (method, path, headers in wire order, body, arrival time,
-//! connection number) and answers from a script, including the faulty answers a tracing
-//! exporter must survive: a server that hangs, one that closes the connection, one that
-//! cuts its answer short, one that answers one byte at a time.
+//! A scripted HTTP/1.1 server on 127.0.0.1: keep-alive aware, records every request
+//! (method, path, headers in wire order, body, arrival time, connection number) and answers
+//! from a script, including the faulty answers a tracing exporter must survive: a server
+//! that hangs, one that closes the connection, one that cuts its answer short, one that
+//! answers one byte at a time.
 //!
 //! Standard library only; it listens on the loopback interface and nowhere else, and every
 //! connection is served by its own thread, which ends when the server is dropped.
 //!
 //! ```
 //! use std::time::Duration;
-//! use test_http_server::{Reply, TestServer};
+//! use test_support::server::{Reply, TestServer};
 //!
 //! let server = TestServer::start([Reply::status(503)], Reply::ok());
 //! assert!(server.url().starts_with("http://127.0.0.1:"));

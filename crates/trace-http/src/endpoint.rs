@@ -1,0 +1,185 @@
+//! Endpoint checks made when an exporter is built, and endpoints shown without the
+//! secrets a URL can carry.
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// An endpoint that passed [`check_endpoint`]: its scheme and host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedEndpoint {
+    https: bool,
+    host: String,
+}
+
+impl CheckedEndpoint {
+    /// Whether the scheme is `https` (any case).
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
+
+    /// The host as the URL writes it (an IPv6 address in brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Whether the host names this machine without a lookup (see [`is_loopback_host`]).
+    pub fn is_loopback(&self) -> bool {
+        is_loopback_host(&self.host)
+    }
+
+    /// Whether what is sent there travels in clear text off this machine: plain `http://`
+    /// on a host that is not a loopback address. The host is judged as written, never
+    /// resolved: `http://my-collector.local/` is insecure even if it resolves to 127.0.0.1.
+    pub fn is_insecure(&self) -> bool {
+        !self.https && !self.is_loopback()
+    }
+}
+
+/// Why [`check_endpoint`] refused an endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointError {
+    /// Not an absolute `http://` or `https://` URL with a host.
+    Invalid,
+    /// An `https://` URL, and the caller was built without TLS.
+    TlsUnavailable,
+}
+
+impl fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EndpointError::Invalid => "not an absolute http:// or https:// URL with a host",
+            EndpointError::TlsUnavailable => "an https:// URL, but TLS is not available",
+        })
+    }
+}
+
+impl std::error::Error for EndpointError {}
+
+/// Checks that `endpoint` is an absolute `http://` or `https://` URL (scheme in any case)
+/// with a non-empty host, and that TLS is available if it is `https://`.
+///
+/// `tls_available` is the caller's own `cfg!(feature = "rustls")`: an exporter built
+/// without TLS refuses `https://` even when another crate of the build turned TLS on in
+/// this one.
+///
+/// # Errors
+/// [`EndpointError::Invalid`], or [`EndpointError::TlsUnavailable`] for an `https://`
+/// URL without TLS.
+pub fn check_endpoint(endpoint: &str, tls_available: bool) -> Result<CheckedEndpoint, EndpointError> {
+    let uri: ureq::http::Uri = endpoint.parse().map_err(|_| EndpointError::Invalid)?;
+    let https = match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("https") => true,
+        Some(s) if s.eq_ignore_ascii_case("http") => false,
+        _ => return Err(EndpointError::Invalid),
+    };
+    let host = match uri.host() {
+        Some(host) if !host.is_empty() => host.to_owned(),
+        _ => return Err(EndpointError::Invalid),
+    };
+    if https && !tls_available {
+        return Err(EndpointError::TlsUnavailable);
+    }
+    Ok(CheckedEndpoint { https, host })
+}
+
+/// Whether `host` (as a URL writes it: IPv6 in brackets) names this machine without a
+/// lookup: `127.0.0.0/8`, `::1`, `::ffff:127.x.y.z`, or `localhost` (any case, an optional
+/// final dot).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    if host.trim_end_matches('.').eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(IpAddr::V6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        Err(_) => false,
+    }
+}
+
+/// `endpoint` without any `user:password@` part, for messages: `https://<redacted>@host/x`.
+pub fn redact_user_info(endpoint: &str) -> String {
+    let Some(scheme_end) = endpoint.find("://") else {
+        return endpoint.to_owned();
+    };
+    let rest = &endpoint[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}<redacted>@{}", &endpoint[..scheme_end + 3], &rest[at + 1..]),
+        None => endpoint.to_owned(),
+    }
+}
+
+/// `endpoint` without any `user:password@` part and with the query hidden, for messages
+/// and `Debug`, where either may carry a credential: `http://host/v1/traces?<redacted>`.
+pub fn redact_user_info_and_query(endpoint: &str) -> String {
+    match endpoint.find('?') {
+        Some(q) => format!("{}?<redacted>", redact_user_info(&endpoint[..q])),
+        None => redact_user_info(endpoint),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for host in
+            ["127.0.0.1", "127.255.0.9", "[::1]", "::1", "localhost", "LocalHost", "localhost.", "[::ffff:127.0.0.1]"]
+        {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "10.0.0.1",
+            "192.168.1.1",
+            "0.0.0.0",
+            "[::]",
+            "example.com",
+            "localhost.example.com",
+            "127.0.0.1.nip.io",
+            "[fe80::1]",
+            "128.0.0.1",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn endpoints_are_checked() {
+        for bad in ["", "api.openai.com/v1/traces/ingest", "ftp://host/x", "http://", "not a url", "/v1/traces"] {
+            assert_eq!(check_endpoint(bad, true), Err(EndpointError::Invalid), "{bad}");
+        }
+        let e = check_endpoint("HTTPS://api.openai.com/v1/traces/ingest", true).unwrap();
+        assert!(e.is_https() && !e.is_insecure());
+        assert_eq!(e.host(), "api.openai.com");
+        assert_eq!(check_endpoint("https://api.openai.com/x", false), Err(EndpointError::TlsUnavailable));
+        assert_eq!(check_endpoint("ftp://host/x", false), Err(EndpointError::Invalid));
+        for url in ["http://example.com/x", "http://10.1.2.3:4318/x", "HTTP://collector.local/", "http://[fe80::1]:80/"]
+        {
+            assert!(check_endpoint(url, false).unwrap().is_insecure(), "{url}");
+        }
+        for url in ["http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::1]:9/x", "http://127.8.9.10/x"] {
+            let e = check_endpoint(url, false).unwrap();
+            assert!(e.is_loopback() && !e.is_insecure(), "{url}");
+        }
+    }
+
+    #[test]
+    fn user_info_is_hidden() {
+        assert_eq!(redact_user_info("https://u:p@host/x"), "https://<redacted>@host/x");
+        assert_eq!(redact_user_info("http://host:1/a@b"), "http://host:1/a@b");
+        assert_eq!(redact_user_info("http://host/x?token=abc"), "http://host/x?token=abc");
+        assert_eq!(redact_user_info("nonsense"), "nonsense");
+    }
+
+    #[test]
+    fn user_info_and_query_are_hidden() {
+        assert_eq!(redact_user_info_and_query("https://u:p@host/v1/traces"), "https://<redacted>@host/v1/traces");
+        assert_eq!(redact_user_info_and_query("http://host:1/a@b"), "http://host:1/a@b");
+        assert_eq!(redact_user_info_and_query("http://host/v1/traces?token=abc"), "http://host/v1/traces?<redacted>");
+        assert_eq!(redact_user_info_and_query("http://u@host?a=http://v@w"), "http://<redacted>@host?<redacted>");
+        assert_eq!(redact_user_info_and_query("nonsense"), "nonsense");
+    }
+}

@@ -1,0 +1,68 @@
+//! The stop signal of an exporter: a one-way flag that also cuts a backoff sleep short.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// A one-way stop flag that also wakes sleepers at once.
+#[derive(Debug, Default)]
+pub struct Stop {
+    flag: AtomicBool,
+    lock: Mutex<()>,
+    wake: Condvar,
+}
+
+impl Stop {
+    /// Sets the flag and wakes every sleeper.
+    pub fn stop(&self) {
+        let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.flag.store(true, Ordering::SeqCst);
+        self.wake.notify_all();
+    }
+
+    /// Whether [`stop`](Self::stop) was called.
+    pub fn is_stopped(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps for `duration` unless stopped first. Returns `true` if it was stopped.
+    pub fn sleep(&self, duration: Duration) -> bool {
+        let deadline = Instant::now() + duration;
+        let mut guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if self.flag.load(Ordering::SeqCst) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            guard = self.wake.wait_timeout(guard, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn stop_wakes_a_sleeper_at_once() {
+        let stop = Arc::new(Stop::default());
+        assert!(!stop.sleep(Duration::from_millis(1)));
+        let s2 = Arc::clone(&stop);
+        let t = std::thread::spawn(move || {
+            let started = Instant::now();
+            let stopped = s2.sleep(Duration::from_secs(30));
+            (stopped, started.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        stop.stop();
+        let (stopped, took) = t.join().unwrap();
+        assert!(stopped);
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        assert!(stop.is_stopped());
+        assert!(stop.sleep(Duration::from_secs(30)));
+    }
+}

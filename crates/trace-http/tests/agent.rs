@@ -1,0 +1,101 @@
+//! `HttpAgent` against the workspace's scripted HTTP server on 127.0.0.1: what a reply
+//! holds, redirects not followed, the body read bounded, the connection reused, transport
+//! errors classified and timeouts cut to the remaining budget.
+
+use std::time::{Duration, Instant};
+
+use test_support::server::{closed_port, Reply, TestServer};
+use trace_http::{AgentSettings, HttpAgent, Timeouts, MAX_REPLY_BODY};
+
+fn agent(response: Duration) -> HttpAgent {
+    HttpAgent::new(&AgentSettings {
+        user_agent: "trace-http-test/1",
+        timeouts: Timeouts {
+            connect: Duration::from_secs(2),
+            send: Duration::from_secs(2),
+            response,
+            body: Duration::from_secs(2),
+        },
+        proxy_from_env: false,
+        resolve_timeout: None,
+    })
+}
+
+fn post(agent: &HttpAgent, url: &str, remaining: Duration) -> Result<trace_http::Reply, trace_http::TransportError> {
+    let request = agent.post(url).header("Content-Type", "application/json");
+    agent.send(request, b"{\"data\":[]}", remaining)
+}
+
+#[test]
+fn a_status_comes_back_as_a_reply_with_its_headers_and_body() {
+    let server = TestServer::start(
+        [Reply::status(429).header("Retry-After", "2").header("retry-after-ms", "1500").body("slow down")],
+        Reply::ok(),
+    );
+    let agent = agent(Duration::from_secs(5));
+    let reply = post(&agent, &server.url(), Duration::from_secs(10)).unwrap();
+    assert_eq!(reply.status, 429);
+    assert!(!reply.is_success());
+    assert_eq!(reply.header("retry-after"), Some("2"));
+    assert_eq!(reply.retry_after(), Some(Duration::from_secs(2)));
+    assert_eq!(reply.retry_after_ms(), Some(Duration::from_millis(1500)));
+    assert_eq!(reply.body_text(), "slow down");
+    let ok = post(&agent, &server.url(), Duration::from_secs(10)).unwrap();
+    assert!(ok.is_success());
+    assert_eq!(ok.retry_after(), None);
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].method, "POST");
+    assert_eq!(requests[0].header("User-Agent"), Some("trace-http-test/1"));
+    assert_eq!(requests[0].header("Content-Type"), Some("application/json"));
+    assert_eq!(requests[0].body_text(), "{\"data\":[]}");
+    // The body was read: the second request went over the same connection.
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
+fn a_redirect_is_an_answer_not_followed() {
+    let server = TestServer::always(Reply::status(307).header("Location", "http://127.0.0.1:9/elsewhere"));
+    let reply = post(&agent(Duration::from_secs(5)), &server.url(), Duration::from_secs(10)).unwrap();
+    assert_eq!(reply.status, 307);
+    assert_eq!(reply.header("location"), Some("http://127.0.0.1:9/elsewhere"));
+    assert_eq!(server.request_count(), 1);
+}
+
+#[test]
+fn the_body_read_is_bounded() {
+    let big = "x".repeat(MAX_REPLY_BODY as usize + 1000);
+    let server = TestServer::always(Reply::status(500).body(big));
+    let reply = post(&agent(Duration::from_secs(5)), &server.url(), Duration::from_secs(10)).unwrap();
+    assert_eq!(reply.body.len() as u64, MAX_REPLY_BODY);
+}
+
+#[test]
+fn no_listener_is_a_transient_transport_error() {
+    let url = format!("http://127.0.0.1:{}/x", closed_port());
+    let err = post(&agent(Duration::from_secs(5)), &url, Duration::from_secs(10)).unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+#[test]
+fn a_refused_request_is_not_transient() {
+    let server = TestServer::always(Reply::ok());
+    let agent = agent(Duration::from_secs(5));
+    let request = agent.post(&server.url()).header("x-bad", "line\nbreak");
+    let err = agent.send(request, b"", Duration::from_secs(10)).unwrap_err();
+    assert!(!err.is_transient(), "{err}");
+    assert_eq!(server.request_count(), 0);
+}
+
+#[test]
+fn the_timeouts_are_cut_to_the_remaining_budget() {
+    let server = TestServer::always(Reply::Hang);
+    let agent = agent(Duration::from_secs(30));
+    let started = Instant::now();
+    let err = post(&agent, &server.url(), Duration::from_millis(300)).unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_transient(), "{err}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
