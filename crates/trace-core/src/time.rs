@@ -78,9 +78,9 @@ impl Timestamp {
     }
 
     fn write_iso(self, buf: &mut [u8; ISO_MAX]) -> usize {
-        let micros_total = self.unix_micros();
-        let secs = micros_total / 1_000_000;
-        let micros = (micros_total % 1_000_000) as u32;
+        let since_epoch = self.at.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+        let secs = since_epoch.as_secs();
+        let micros = since_epoch.subsec_micros();
         let days = secs / 86_400;
         let rem = (secs % 86_400) as u32;
         let (year, month, day) = civil_from_days(days as i64);
