@@ -22,17 +22,17 @@ const FNV64_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV64_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// 128-bit FNV-1a of `bytes`.
-pub(crate) fn fnv1a_128(bytes: &[u8]) -> u128 {
+fn fnv1a_128(bytes: &[u8]) -> u128 {
     bytes.iter().fold(FNV128_OFFSET, |h, &b| (h ^ u128::from(b)).wrapping_mul(FNV128_PRIME))
 }
 
 /// 64-bit FNV-1a of `bytes`.
-pub(crate) fn fnv1a_64(bytes: &[u8]) -> u64 {
+fn fnv1a_64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(FNV64_OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(FNV64_PRIME))
 }
 
 /// The OTLP trace id of `id`, as a number (never 0).
-pub(crate) fn trace_id_value(id: &TraceId) -> u128 {
+fn trace_id_value(id: &TraceId) -> u128 {
     match id.as_u128() {
         Some(v) if v != 0 => v,
         _ => nonzero_128(id.with_str(|s| fnv1a_128(s.as_bytes()))),
@@ -40,7 +40,7 @@ pub(crate) fn trace_id_value(id: &TraceId) -> u128 {
 }
 
 /// The OTLP span id of `id`, as a number (never 0).
-pub(crate) fn span_id_value(id: &SpanId) -> u64 {
+fn span_id_value(id: &SpanId) -> u64 {
     // The low 64 bits: truncation is the mapping.
     match id.as_u128().map(|v| v as u64) {
         Some(v) if v != 0 => v,
@@ -68,7 +68,7 @@ fn nonzero_64(v: u64) -> u64 {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The low `N` hex digits of `value`, most significant first, without allocating.
-pub(crate) fn hex<const N: usize>(value: u128) -> [u8; N] {
+fn hex<const N: usize>(value: u128) -> [u8; N] {
     let mut out = [b'0'; N];
     for (i, b) in out.iter_mut().enumerate() {
         *b = HEX[((value >> (4 * (N - 1 - i))) & 0xf) as usize];

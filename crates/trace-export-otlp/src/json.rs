@@ -11,7 +11,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use trace_core::{ExportItem, Span};
 
-use crate::ids::{hex, span_id_value, trace_id_value};
+use crate::ids::{otlp_span_id, otlp_trace_id};
 use crate::mapping::{map_span, Attr, AttrValue};
 
 /// The instrumentation scope every span is reported under.
@@ -103,19 +103,15 @@ struct OtlpSpan<'a> {
     limit: Option<usize>,
 }
 
-fn hex_str<const N: usize>(value: u128) -> String {
-    String::from_utf8_lossy(&hex::<N>(value)).into_owned()
-}
-
 impl Serialize for OtlpSpan<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let span = &**self.span;
         let mapped = map_span(span);
         let mut m = serializer.serialize_map(None)?;
-        m.serialize_entry("traceId", &hex_str::<32>(trace_id_value(span.trace_id())))?;
-        m.serialize_entry("spanId", &hex_str::<16>(u128::from(span_id_value(span.span_id()))))?;
+        m.serialize_entry("traceId", &otlp_trace_id(span.trace_id()))?;
+        m.serialize_entry("spanId", &otlp_span_id(span.span_id()))?;
         if let Some(parent) = span.parent_id() {
-            m.serialize_entry("parentSpanId", &hex_str::<16>(u128::from(span_id_value(parent))))?;
+            m.serialize_entry("parentSpanId", &otlp_span_id(parent))?;
         }
         m.serialize_entry("flags", &FLAGS_HAS_IS_REMOTE)?;
         m.serialize_entry("name", &mapped.name)?;
