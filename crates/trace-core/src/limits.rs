@@ -435,7 +435,7 @@ compound_struct!(SerializeStructVariant);
 /// `[]` and `{}` depth 1, `[[1]]` depth 2). Recurses at most `max + 1` levels.
 pub fn json_depth_exceeds(value: &Value, max: usize) -> bool {
     match value {
-        Value::Array(items) => max == 0 || items.iter().any(|v| json_depth_exceeds(v, max - 1)),
+        Value::Array(items) => list_depth_exceeds(items, max),
         Value::Object(map) => map_depth_exceeds(map, max),
         _ => false,
     }
