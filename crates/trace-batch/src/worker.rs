@@ -5,13 +5,13 @@
 //! export, so it runs only when there is something to do: the queue reached the trigger
 //! size, the schedule delay passed, or a flush or shutdown arrived.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{select, Sender};
-use trace_core::{panic_message, ExportItem, LogRateLimiter, TracingExporter};
+use trace_core::panic::isolate;
+use trace_core::{ExportItem, LogRateLimiter, TracingExporter};
 
 use crate::config::{BatchConfig, DEFAULT_DROP_TIMEOUT};
 use crate::queue::{Control, ShutdownRequest, WorkerEnds};
@@ -53,8 +53,8 @@ impl Shared {
     /// worker before it reports its final drain nor unwind into a caller of `shutdown`.
     pub(crate) fn shut_down_exporter(&self) {
         if !self.exporter_shut_down.swap(true, Ordering::AcqRel) {
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.exporter.shutdown())) {
-                log::error!("[non-fatal] tracing exporter panicked in shutdown: {}", panic_message(&*panic));
+            if let Err(panic) = isolate(|| self.exporter.shutdown()) {
+                log::error!("[non-fatal] tracing exporter panicked in shutdown: {panic}");
             }
         }
     }
@@ -215,7 +215,7 @@ impl Worker {
         let n = self.batch.len();
         let exporter = &self.shared.exporter;
         let batch = &self.batch;
-        let outcome = catch_unwind(AssertUnwindSafe(|| exporter.export(batch)));
+        let outcome = isolate(|| exporter.export(batch));
         let counters = &self.shared.counters;
         add(&counters.batches, 1);
         let failed = !matches!(outcome, Ok(Ok(())));
@@ -235,9 +235,8 @@ impl Worker {
             Err(panic) => {
                 if let Some(suppressed) = self.export_log.check() {
                     log::error!(
-                        "[non-fatal] tracing exporter panicked; dropping batch of {n} items: {} \
-                         ({suppressed} more failures since the last report)",
-                        panic_message(&*panic)
+                        "[non-fatal] tracing exporter panicked; dropping batch of {n} items: {panic} \
+                         ({suppressed} more failures since the last report)"
                     );
                 }
                 n

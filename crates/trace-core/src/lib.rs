@@ -66,6 +66,7 @@ mod exporter;
 mod ids;
 pub mod limits;
 mod memory;
+pub mod panic;
 mod processor;
 mod rate_limit;
 mod registry;
@@ -87,11 +88,12 @@ pub use exporter::{ExportBatch, ExportItem, TracingExporter};
 pub use ids::{gen_group_id, SpanId, TraceId};
 pub use limits::{depth_cuts, DepthLimited, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
 pub use memory::{InMemoryExporter, InMemoryProcessor, ProcessorEvent};
+pub use panic::panic_message;
 pub use processor::TracingProcessor;
 pub use rate_limit::LogRateLimiter;
 pub use registry::{
-    clear_trace_processor, force_flush, install_default_processor, is_tracing_disabled, panic_message,
-    processor_panics, set_trace_processor, set_trace_processor_shared, set_tracing_disabled, shutdown, trace_processor,
+    clear_trace_processor, force_flush, install_default_processor, is_tracing_disabled, processor_panics,
+    set_trace_processor, set_trace_processor_shared, set_tracing_disabled, shutdown, trace_processor,
     trace_processor_set_by_user,
 };
 pub use secret::ApiKey;

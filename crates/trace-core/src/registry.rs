@@ -10,12 +10,12 @@
 //! thread-local access, no lock and no shared reference count.
 
 use std::cell::RefCell;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::error::ProcessorError;
+use crate::panic::isolate;
 use crate::processor::TracingProcessor;
 use crate::rate_limit::LogRateLimiter;
 
@@ -117,25 +117,13 @@ pub(crate) fn dispatch(f: impl FnOnce(&dyn TracingProcessor)) {
 
 #[inline]
 fn guarded(p: &dyn TracingProcessor, f: impl FnOnce(&dyn TracingProcessor)) {
-    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(p))) {
+    if let Err(panic) = isolate(|| f(p)) {
         PANICS.fetch_add(1, Ordering::Relaxed);
         if let Some(suppressed) = PANIC_LOG.check() {
             log::error!(
-                "trace processor panicked: {} ({suppressed} more panics since the last report); the event was skipped",
-                panic_message(&*panic)
+                "trace processor panicked: {panic} ({suppressed} more panics since the last report); the event was skipped"
             );
         }
-    }
-}
-
-/// The text of a caught panic.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_owned()
     }
 }
 
@@ -165,9 +153,9 @@ pub fn shutdown(timeout: Option<Duration>) -> Result<(), ProcessorError> {
 }
 
 fn call_guarded(f: impl FnOnce() -> Result<(), ProcessorError>) -> Result<(), ProcessorError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+    isolate(f).unwrap_or_else(|panic| {
         PANICS.fetch_add(1, Ordering::Relaxed);
-        Err(ProcessorError::Panicked(panic_message(&*panic)))
+        Err(ProcessorError::Panicked(panic.into_message()))
     })
 }
 

@@ -1,11 +1,11 @@
 //! [`MultiProcessor`]: several processors behind one, called in order, each isolated.
 
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
+use trace_core::panic::isolate;
 use trace_core::{ProcessorError, Span, Trace, TracingProcessor};
 
 use crate::cache;
@@ -209,9 +209,9 @@ impl MultiProcessor {
             || self.snapshot(),
             |list| {
                 for (position, slot) in list.iter().enumerate() {
-                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| call(&*slot.processor))) {
+                    if let Err(panic) = isolate(|| call(&*slot.processor)) {
                         self.panics.fetch_add(1, Ordering::Relaxed);
-                        slot.health.panicked(position, method, &*panic);
+                        slot.health.panicked(position, method, panic);
                     }
                 }
             },
@@ -292,7 +292,7 @@ impl Run {
         if self.skip_when_late && remaining == Some(Duration::ZERO) {
             return Some(ProcessorError::Timeout(self.timeout.unwrap_or_default()));
         }
-        match catch_unwind(AssertUnwindSafe(|| (self.call)(&*slot.processor, remaining))) {
+        match isolate(|| (self.call)(&*slot.processor, remaining)) {
             Ok(Ok(())) => None,
             Ok(Err(e)) => {
                 slot.health.failed();
@@ -300,7 +300,7 @@ impl Run {
             }
             Err(panic) => {
                 self.panics.fetch_add(1, Ordering::Relaxed);
-                let message = slot.health.panicked(position, self.method, &*panic);
+                let message = slot.health.panicked(position, self.method, panic);
                 Some(ProcessorError::Panicked(message))
             }
         }

@@ -1,11 +1,11 @@
 //! Per-processor health: panics caught, failures returned, and the rate limit of the
 //! log lines about them.
 
-use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use trace_core::{panic_message, LogRateLimiter};
+use trace_core::panic::Panicked;
+use trace_core::LogRateLimiter;
 
 /// How often a panicking processor is reported in the log, at most.
 const PANIC_LOG_INTERVAL: Duration = Duration::from_secs(10);
@@ -54,9 +54,9 @@ impl Health {
     /// Returns the panic's message.
     #[cold]
     #[inline(never)]
-    pub(crate) fn panicked(&self, position: usize, method: &str, panic: &(dyn Any + Send)) -> String {
+    pub(crate) fn panicked(&self, position: usize, method: &str, panic: Panicked) -> String {
         self.panics.fetch_add(1, Ordering::Relaxed);
-        let message = panic_message(panic);
+        let message = panic.into_message();
         if let Some(suppressed) = self.log.check() {
             log::error!(
                 "trace processor #{position} ({}) panicked in {method}: {message} ({suppressed} more panics of this \
