@@ -3,9 +3,8 @@
 use std::time::Duration;
 
 use trace_core::ApiKey;
-use trace_http::{check_endpoint, EndpointError};
+use trace_http::{BuildError, Engine, EngineConfig, HasHttpOptions, HttpOptions, Secrets, Timeouts, WithHttpOptions};
 
-use crate::error::{display_endpoint, BuildError};
 use crate::exporter::BackendSpanExporter;
 
 /// OpenAI's traces ingest endpoint, the default.
@@ -31,7 +30,26 @@ pub enum Sanitize {
 
 /// Settings of a [`BackendSpanExporter`]; made by [`BackendSpanExporter::builder`].
 ///
-/// Defaults follow the Python SDK where it has one. `Debug` never shows the API key.
+/// Defaults follow the Python SDK where it has one. The HTTP knobs (timeouts, attempts,
+/// backoff, budget, proxy, plain-http policy) come from [`WithHttpOptions`], shared with
+/// the OTLP exporter; bring it into scope (`use trace_export_openai::WithHttpOptions;`).
+/// Their defaults here:
+///
+/// | setter | default |
+/// |---|---|
+/// | [`max_attempts`](WithHttpOptions::max_attempts) (also [`max_retries`](Self::max_retries), Python's name) | 3 |
+/// | [`base_delay`](WithHttpOptions::base_delay) | 1 s (doubling, plus up to 10 % jitter) |
+/// | [`max_delay`](WithHttpOptions::max_delay) | 30 s, also the cap on `Retry-After` |
+/// | [`connect_timeout`](WithHttpOptions::connect_timeout) | 5 s (as in Python) |
+/// | [`send_timeout`](WithHttpOptions::send_timeout) | 20 s |
+/// | [`response_timeout`](WithHttpOptions::response_timeout) | 20 s (Python waits 60 s) |
+/// | [`body_timeout`](WithHttpOptions::body_timeout) | 10 s |
+/// | [`resolve_timeout`](WithHttpOptions::resolve_timeout) | none |
+/// | [`export_budget`](WithHttpOptions::export_budget) | 30 s (Python has none: a hung server holds a batch 183 s) |
+/// | [`proxy_from_env`](WithHttpOptions::proxy_from_env) | `true` |
+/// | [`allow_insecure_http`](WithHttpOptions::allow_insecure_http) | `false`: the key never goes in clear text off this machine |
+///
+/// `Debug` never shows the API key.
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build`"]
 pub struct BackendSpanExporterBuilder {
@@ -39,19 +57,9 @@ pub struct BackendSpanExporterBuilder {
     pub(crate) organization: Option<String>,
     pub(crate) project: Option<String>,
     pub(crate) endpoint: String,
-    pub(crate) max_retries: u32,
-    pub(crate) base_delay: Duration,
-    pub(crate) max_delay: Duration,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) send_timeout: Duration,
-    pub(crate) response_timeout: Duration,
-    pub(crate) body_timeout: Duration,
-    pub(crate) resolve_timeout: Option<Duration>,
-    pub(crate) export_budget: Duration,
+    pub(crate) http: HttpOptions,
     pub(crate) sanitize: Sanitize,
     pub(crate) read_env: bool,
-    pub(crate) proxy_from_env: bool,
-    pub(crate) allow_insecure_http: bool,
     pub(crate) max_item_bytes: Option<usize>,
 }
 
@@ -62,21 +70,32 @@ impl Default for BackendSpanExporterBuilder {
             organization: None,
             project: None,
             endpoint: OPENAI_INGEST_ENDPOINT.to_owned(),
-            max_retries: 3,
-            base_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(5),
-            send_timeout: Duration::from_secs(20),
-            response_timeout: Duration::from_secs(20),
-            body_timeout: Duration::from_secs(10),
-            resolve_timeout: None,
-            export_budget: Duration::from_secs(30),
+            http: HttpOptions {
+                timeouts: Timeouts {
+                    connect: Duration::from_secs(5),
+                    send: Duration::from_secs(20),
+                    response: Duration::from_secs(20),
+                    body: Duration::from_secs(10),
+                },
+                resolve_timeout: None,
+                max_attempts: 3,
+                base_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(30),
+                export_budget: Duration::from_secs(30),
+                export_budget_set: false,
+                proxy_from_env: true,
+                allow_insecure_http: false,
+            },
             sanitize: Sanitize::Auto,
             read_env: true,
-            proxy_from_env: true,
-            allow_insecure_http: false,
             max_item_bytes: None,
         }
+    }
+}
+
+impl HasHttpOptions for BackendSpanExporterBuilder {
+    fn http_options(&mut self) -> &mut HttpOptions {
+        &mut self.http
     }
 }
 
@@ -112,71 +131,10 @@ impl BackendSpanExporterBuilder {
         self
     }
 
-    /// How many requests one batch gets in total, the first included (Python's
-    /// `max_retries`, which counts attempts). Default: 3. Values below 1 become 1.
-    pub fn max_retries(mut self, attempts: u32) -> Self {
-        self.max_retries = attempts;
-        self
-    }
-
-    /// The first backoff delay; it doubles after each retry, plus up to 10 % jitter.
-    /// Default: 1 s.
-    pub fn base_delay(mut self, delay: Duration) -> Self {
-        self.base_delay = delay;
-        self
-    }
-
-    /// The longest backoff delay, also the cap on a server's `Retry-After`. Default: 30 s.
-    pub fn max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
-        self
-    }
-
-    /// The time allowed to connect, TLS handshake included. Default: 5 s (as in Python).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The time allowed to send the request headers, and again to send the body.
-    /// Default: 20 s each.
-    pub fn send_timeout(mut self, timeout: Duration) -> Self {
-        self.send_timeout = timeout;
-        self
-    }
-
-    /// The time allowed from the end of the request to the response headers: what a hung
-    /// server costs per attempt. Default: 20 s (Python waits 60 s).
-    pub fn response_timeout(mut self, timeout: Duration) -> Self {
-        self.response_timeout = timeout;
-        self
-    }
-
-    /// The time allowed to read the response body. Default: 10 s.
-    pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.body_timeout = timeout;
-        self
-    }
-
-    /// A limit on resolving the endpoint's host name. Default: none, so the system
-    /// resolver's own timeouts apply. Setting one makes ureq resolve on a new thread for
-    /// every request (even for an IP address on a pooled connection), which slows each
-    /// export down.
-    pub fn resolve_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.resolve_timeout = timeout;
-        self
-    }
-
-    /// The total time one [`export`](trace_core::TracingExporter::export) call may take,
-    /// attempts and backoff sleeps together. Default: 30 s.
-    ///
-    /// When the budget is spent the batch is given up even if attempts remain; a backoff
-    /// sleep that would end past it is not started, and the timeouts of an attempt are cut
-    /// to what is left of it. (The Python SDK has no such bound: a server that accepts and
-    /// never answers holds a batch for 183 s with its defaults.)
-    pub fn export_budget(mut self, budget: Duration) -> Self {
-        self.export_budget = budget;
-        self
+    /// The Python SDK's name for [`max_attempts`](WithHttpOptions::max_attempts): how many
+    /// requests one batch gets in total, the first included. Default: 3.
+    pub fn max_retries(self, attempts: u32) -> Self {
+        self.max_attempts(attempts)
     }
 
     /// Whether to apply the OpenAI sanitizer. Default: [`Sanitize::Auto`].
@@ -189,26 +147,6 @@ impl BackendSpanExporterBuilder {
     /// settings not given. Default: `true`.
     pub fn read_env(mut self, read_env: bool) -> Self {
         self.read_env = read_env;
-        self
-    }
-
-    /// Whether to use a proxy named by `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` (and
-    /// honour `NO_PROXY`), as Python's HTTP client does. Default: `true`.
-    pub fn proxy_from_env(mut self, proxy_from_env: bool) -> Self {
-        self.proxy_from_env = proxy_from_env;
-        self
-    }
-
-    /// Whether the API key may be sent in clear text: to a plain `http://` endpoint whose
-    /// host is not a loopback address. Default: `false`, and [`build`](Self::build) then
-    /// refuses such an endpoint with [`BuildError::InsecureEndpoint`] (and logs why).
-    ///
-    /// Loopback endpoints never need this: `127.0.0.0/8`, `::1` (also IPv4-mapped) and
-    /// `localhost` (any case, with or without a final dot). The host is judged as written,
-    /// never resolved: `http://my-collector.local/` needs the opt-in even if it resolves to
-    /// 127.0.0.1. `https://` endpoints are never affected.
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
         self
     }
 
@@ -228,30 +166,38 @@ impl BackendSpanExporterBuilder {
         self
     }
 
-    /// Checks the settings and builds the exporter and its connection pool. No request is
-    /// made and no environment variable is read yet.
+    /// Checks the settings and builds the exporter and its connection pool, reading the
+    /// proxy variables (see [`trace_http::proxy_for`]). No request is made and no
+    /// credential is read from the environment yet.
     ///
     /// # Errors
     /// [`BuildError::InvalidEndpoint`] if the endpoint is not an absolute `http(s)://` URL;
     /// [`BuildError::TlsUnavailable`] if it is `https://` and the `rustls` feature is off;
+    /// [`BuildError::InvalidProxy`] if a proxy variable that applies holds no valid URL;
     /// [`BuildError::InsecureEndpoint`] if it is `http://` on a host that is not a loopback
-    /// address and [`allow_insecure_http`](Self::allow_insecure_http) was not given (the
+    /// address, and [`BuildError::InsecureProxy`] if it is `http://` and a proxy that is
+    /// not on this machine would carry the requests, unless
+    /// [`allow_insecure_http`](WithHttpOptions::allow_insecure_http) was given (the
     /// refusal is also logged at `error` level, since the key would travel in clear text).
-    pub fn build(mut self) -> Result<BackendSpanExporter, BuildError> {
-        let endpoint = check_endpoint(&self.endpoint, cfg!(feature = "rustls")).map_err(|e| {
-            let endpoint = display_endpoint(&self.endpoint);
-            match e {
-                EndpointError::Invalid => BuildError::InvalidEndpoint { endpoint },
-                EndpointError::TlsUnavailable => BuildError::TlsUnavailable { endpoint },
-            }
-        })?;
-        if endpoint.is_insecure() && !self.allow_insecure_http {
-            let err = BuildError::InsecureEndpoint { endpoint: display_endpoint(&self.endpoint) };
-            log::error!("[non-fatal] Tracing: exporter not built: {err}");
-            return Err(err);
+    pub fn build(self) -> Result<BackendSpanExporter, BuildError> {
+        let mut secrets = Secrets::new();
+        if let Some(key) = &self.api_key {
+            secrets.add(key.expose());
         }
-        self.max_retries = self.max_retries.max(1);
-        Ok(BackendSpanExporter::from_builder(self))
+        let engine = Engine::build(
+            EngineConfig {
+                exporter: "trace-export-openai",
+                log_target: "trace_export_openai",
+                user_agent: USER_AGENT,
+                endpoint: self.endpoint.clone(),
+                endpoint_source: "the builder",
+                tls_available: cfg!(feature = "rustls"),
+                sends_credentials: true,
+                secrets,
+            },
+            &self.http,
+        )?;
+        Ok(BackendSpanExporter::from_builder(self, engine))
     }
 
     /// Whether the sanitizer applies with these settings.
@@ -292,10 +238,12 @@ mod tests {
     fn defaults_are_pythons() {
         let b = BackendSpanExporterBuilder::default();
         assert_eq!(b.endpoint, "https://api.openai.com/v1/traces/ingest");
-        assert_eq!(b.max_retries, 3);
-        assert_eq!(b.base_delay, Duration::from_secs(1));
-        assert_eq!(b.max_delay, Duration::from_secs(30));
-        assert_eq!(b.connect_timeout, Duration::from_secs(5));
+        assert_eq!(b.http.max_attempts, 3);
+        assert_eq!(b.http.base_delay, Duration::from_secs(1));
+        assert_eq!(b.http.max_delay, Duration::from_secs(30));
+        assert_eq!(b.http.timeouts.connect, Duration::from_secs(5));
+        assert_eq!(b.http.export_budget, Duration::from_secs(30));
+        assert!(b.http.proxy_from_env && !b.http.allow_insecure_http);
         assert!(b.sanitizes());
     }
 

@@ -7,17 +7,11 @@ use std::sync::{OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use trace_core::{ApiKey, ExportError, ExportItem, LogRateLimiter, TracingExporter};
-use trace_http::{truncate_chars, BodyBuffer, Stop};
+use trace_http::{Engine, ExporterStats, SendFailure};
 
 use crate::config::BackendSpanExporterBuilder;
-use crate::error::{display_endpoint, GroupFailure};
-use crate::http::{HttpClient, RequestHeaders};
-use crate::retry::{backoff, classify, server_allows_retry, StatusClass};
+use crate::policy::OpenAiPolicy;
 use crate::sanitize::SanitizedItem;
-use crate::stats::{add, Counters, ExporterStats};
-
-/// How much of an error response body goes into the log line, in characters.
-const LOGGED_BODY_CHARS: usize = 512;
 
 /// Sends traces and spans to OpenAI's traces ingest endpoint (or another collector that
 /// speaks the same protocol): the Python SDK's `BackendSpanExporter`.
@@ -26,18 +20,11 @@ const LOGGED_BODY_CHARS: usize = 512;
 /// retries, backoff and a time budget per export; see the [crate docs](crate) for the
 /// full behaviour. `Debug` never shows the API key.
 pub struct BackendSpanExporter {
-    http: HttpClient,
-    max_retries: u32,
-    base_delay: Duration,
-    max_delay: Duration,
-    export_budget: Duration,
+    engine: Engine,
     sanitize: bool,
     credentials: Credentials,
-    stop: Stop,
-    buffer: BodyBuffer,
     warned_no_key: AtomicBool,
     max_item_bytes: Option<usize>,
-    counters: Counters,
     left_out_log: LogRateLimiter,
 }
 
@@ -127,13 +114,9 @@ impl BackendSpanExporter {
         BackendSpanExporterBuilder::default()
     }
 
-    pub(crate) fn from_builder(b: BackendSpanExporterBuilder) -> Self {
+    pub(crate) fn from_builder(b: BackendSpanExporterBuilder, engine: Engine) -> Self {
         Self {
-            http: HttpClient::new(&b),
-            max_retries: b.max_retries,
-            base_delay: b.base_delay,
-            max_delay: b.max_delay,
-            export_budget: b.export_budget,
+            engine,
             sanitize: b.sanitizes(),
             credentials: Credentials {
                 api_key: RwLock::new(b.api_key),
@@ -142,11 +125,8 @@ impl BackendSpanExporter {
                 resolved: OnceLock::new(),
                 read_env: b.read_env,
             },
-            stop: Stop::default(),
-            buffer: BodyBuffer::default(),
             warned_no_key: AtomicBool::new(false),
             max_item_bytes: b.max_item_bytes,
-            counters: Counters::default(),
             left_out_log: LogRateLimiter::new(Duration::from_secs(10)),
         }
     }
@@ -154,7 +134,7 @@ impl BackendSpanExporter {
     /// What became of the items exported so far: delivered, or lost by reason; see
     /// [`ExporterStats`].
     pub fn stats(&self) -> ExporterStats {
-        self.counters.snapshot()
+        self.engine.stats()
     }
 
     /// Replaces the API key used for items without a per-trace key. Safe to call from any
@@ -166,7 +146,7 @@ impl BackendSpanExporter {
 
     /// Where batches go.
     pub fn endpoint(&self) -> &str {
-        self.http.endpoint()
+        self.engine.endpoint()
     }
 
     /// Whether the OpenAI sanitizer is applied (see [`Sanitize`](crate::Sanitize)).
@@ -176,7 +156,7 @@ impl BackendSpanExporter {
 
     /// Whether [`shutdown`](TracingExporter::shutdown) was called.
     pub fn is_shut_down(&self) -> bool {
-        self.stop.is_stopped()
+        self.engine.is_shut_down()
     }
 
     /// The requests an export of `items` would send, without sending anything: for dry
@@ -205,7 +185,7 @@ impl BackendSpanExporter {
                 headers.push(("User-Agent".to_owned(), crate::config::USER_AGENT.to_owned()));
                 let mut body = Vec::new();
                 self.write_body(&group, &mut body, false);
-                PreparedRequest { url: display_endpoint(self.http.endpoint()), headers, body }
+                PreparedRequest { url: self.engine.shown_endpoint().to_owned(), headers, body }
             })
             .collect()
     }
@@ -267,120 +247,36 @@ impl BackendSpanExporter {
         }
         body.extend_from_slice(b"]}");
         if count {
-            add(&self.counters.too_large, written.too_large);
-            add(&self.counters.unsendable, written.unsendable);
+            self.engine.record_left_out(written.too_large, written.unsendable);
         }
         written
     }
 
     /// Serializes and sends one group, retrying as configured. Returns what was written
     /// (items left out are counted already) and the fate of the request.
-    fn send_group(&self, key: &ApiKey, items: &[ExportItem], deadline: Instant) -> (Written, Result<(), GroupFailure>) {
-        let mut body = self.buffer.take();
-        body.clear();
+    fn send_group(&self, key: &ApiKey, items: &[ExportItem], deadline: Instant) -> (Written, Result<(), SendFailure>) {
+        let mut body = self.engine.take_buffer();
         let written = self.write_body(items, &mut body, true);
-        let result =
-            if written.sent == 0 { Ok(()) } else { self.post_with_retries(key, &body, written.sent, deadline) };
-        self.buffer.give_back(body);
-        (written, result)
-    }
-
-    fn post_with_retries(
-        &self,
-        key: &ApiKey,
-        body: &[u8],
-        count: usize,
-        deadline: Instant,
-    ) -> Result<(), GroupFailure> {
-        let authorization = format!("Bearer {}", key.expose());
-        let (organization, project) = self.credentials.org_and_project();
-        let headers = RequestHeaders {
-            authorization: &authorization,
-            organization: organization.as_deref(),
-            project: project.as_deref(),
+        let result = if written.sent == 0 {
+            Ok(())
+        } else {
+            let authorization = format!("Bearer {}", key.expose());
+            let (organization, project) = self.credentials.org_and_project();
+            let mut headers = vec![
+                ("Authorization", authorization.as_str()),
+                ("Content-Type", "application/json"),
+                ("OpenAI-Beta", "traces=v1"),
+            ];
+            if let Some(org) = organization {
+                headers.push(("OpenAI-Organization", org));
+            }
+            if let Some(project) = project {
+                headers.push(("OpenAI-Project", project));
+            }
+            self.engine.send(&OpenAiPolicy, &headers, Some(key.expose()), &body, written.sent, deadline).map(drop)
         };
-        let scrub = |text: &str| redact(text, key);
-        let mut backoff = backoff(self.base_delay, self.max_delay);
-        let mut attempts = 0u32;
-        let mut last = String::new();
-        loop {
-            if self.stop.is_stopped() {
-                return Err(GroupFailure::ShutDown);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                log::warn!("[non-fatal] Tracing: export time budget reached, giving up on {count} items.");
-                return Err(self.budget_exhausted(attempts, last));
-            }
-            attempts += 1;
-            add(&self.counters.requests, 1);
-            let mut retry_after = None;
-            match self.http.post(&headers, body, deadline - now) {
-                Ok(reply) if reply.status < 300 => {
-                    log::debug!("Exported {count} items");
-                    return Ok(());
-                }
-                Ok(reply) => {
-                    let status = reply.status;
-                    let allows_retry = server_allows_retry(reply.header("x-should-retry"));
-                    match classify(status) {
-                        StatusClass::Rejected => {
-                            let text = scrub(&truncate_chars(&reply.body_text(), LOGGED_BODY_CHARS));
-                            log::error!("[non-fatal] Tracing client error {status}: {text}");
-                            return Err(GroupFailure::Rejected { status });
-                        }
-                        StatusClass::RetryableClient if !allows_retry => {
-                            let text = scrub(&truncate_chars(&reply.body_text(), LOGGED_BODY_CHARS));
-                            log::error!("[non-fatal] Tracing client error {status} (x-should-retry: false): {text}");
-                            return Err(GroupFailure::RetryForbidden { status });
-                        }
-                        StatusClass::Server if !allows_retry => {
-                            log::error!("[non-fatal] Tracing: server forbade retry for {status}.");
-                            return Err(GroupFailure::RetryForbidden { status });
-                        }
-                        StatusClass::RetryableClient => {
-                            log::warn!("[non-fatal] Tracing: client error {status}, retrying.");
-                        }
-                        StatusClass::Server => {
-                            log::warn!("[non-fatal] Tracing: server error {status}, retrying.");
-                        }
-                    }
-                    // OpenAI's `retry-after-ms` first, else the standard `Retry-After`.
-                    retry_after = reply.retry_after_ms().or_else(|| reply.retry_after());
-                    last = format!("HTTP {status}");
-                }
-                Err(e) if !e.is_transient() => {
-                    let text = scrub(&e.error.to_string());
-                    log::error!("[non-fatal] Tracing request could not be made: {text}");
-                    return Err(GroupFailure::BadRequest(text));
-                }
-                Err(e) => {
-                    last = scrub(&e.error.to_string());
-                    log::warn!("[non-fatal] Tracing request failed: {last}");
-                }
-            }
-            if attempts >= self.max_retries {
-                log::error!("[non-fatal] Tracing: max retries reached, giving up on this batch ({count} items).");
-                return Err(GroupFailure::RetriesExhausted { attempts, last });
-            }
-            let sleep = backoff.next_sleep(retry_after);
-            if Instant::now() + sleep >= deadline {
-                log::warn!(
-                    "[non-fatal] Tracing: export time budget would run out during the {sleep:?} backoff, \
-                     giving up on {count} items."
-                );
-                return Err(self.budget_exhausted(attempts, last));
-            }
-            if self.stop.sleep(sleep) {
-                log::warn!("[non-fatal] Tracing: shutdown requested during retry backoff, giving up.");
-                return Err(GroupFailure::ShutDown);
-            }
-        }
-    }
-
-    fn budget_exhausted(&self, attempts: u32, last: String) -> GroupFailure {
-        let last = if last.is_empty() { "none".to_owned() } else { last };
-        GroupFailure::BudgetExhausted { budget: self.export_budget, attempts, last }
+        self.engine.give_back(body);
+        (written, result)
     }
 
     /// The key for items without their own: `None` (with one warning per exporter) if
@@ -421,39 +317,6 @@ fn group_by_key(items: &[ExportItem]) -> Vec<(Option<ApiKey>, Vec<ExportItem>)> 
     groups
 }
 
-/// `text` with every occurrence of the key replaced, and every other token that looks
-/// like an OpenAI key (`sk-` followed by 8 or more of `[A-Za-z0-9_-]`) too: a server may
-/// quote a key in its error body, and the text goes into a log line.
-fn redact(text: &str, key: &ApiKey) -> String {
-    let text = if key.expose().is_empty() { text.to_owned() } else { text.replace(key.expose(), "<redacted>") };
-    redact_key_like(&text)
-}
-
-/// `text` with each `sk-` token of at least 8 key characters replaced by `<redacted>`.
-fn redact_key_like(text: &str) -> String {
-    let is_key_char = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while let Some(found) = text[i..].find("sk-") {
-        let start = i + found;
-        let mut end = start + 3;
-        while end < bytes.len() && is_key_char(bytes[end]) {
-            end += 1;
-        }
-        let preceded_by_key_char = start > 0 && is_key_char(bytes[start - 1]);
-        if end - (start + 3) >= 8 && !preceded_by_key_char {
-            out.push_str(&text[copied..start]);
-            out.push_str("<redacted>");
-            copied = end;
-        }
-        i = end;
-    }
-    out.push_str(&text[copied..]);
-    out
-}
-
 impl TracingExporter for BackendSpanExporter {
     /// Sends the batch: one `POST` per API key (items of traces with their own key go in
     /// their own request), each retried as configured, all within the export budget.
@@ -463,48 +326,45 @@ impl TracingExporter for BackendSpanExporter {
     /// delivered (no key, rejected, retries or budget exhausted);
     /// [`ExportError::ShutDown`] if the exporter was shut down before or during the export.
     fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
-        let counters = &self.counters;
-        if self.stop.is_stopped() {
-            add(&counters.shut_down, items.len());
+        if self.engine.is_shut_down() {
+            self.engine.record(items.len(), &Err(SendFailure::ShutDown));
             return Err(ExportError::ShutDown { items: items.len() });
         }
         if items.is_empty() {
             return Ok(());
         }
-        let deadline = Instant::now() + self.export_budget;
+        let deadline = self.engine.deadline();
         let mut failed = 0;
         let mut reasons: Vec<String> = Vec::new();
         let mut shut_down = false;
         let mut send = |key: Option<&ApiKey>, group: &[ExportItem]| {
-            if shut_down || self.stop.is_stopped() {
+            if shut_down || self.engine.is_shut_down() {
                 shut_down = true;
                 failed += group.len();
-                add(&counters.shut_down, group.len());
+                self.engine.record(group.len(), &Err(SendFailure::ShutDown));
                 return;
             }
             let (written, result) = match key.cloned().or_else(|| self.default_key()) {
                 Some(key) => self.send_group(&key, group, deadline),
-                None => (Written { sent: group.len(), ..Written::default() }, Err(GroupFailure::NoApiKey)),
+                None => (Written { sent: group.len(), ..Written::default() }, Err(SendFailure::NoApiKey)),
             };
             let left_out = written.too_large + written.unsendable;
             if left_out > 0 {
                 failed += left_out;
-                let reason = format!(
+                reasons.push(format!(
                     "{left_out} item(s) left out of the request ({} larger than max_item_bytes, {} not serializable)",
                     written.too_large, written.unsendable
-                );
-                reasons.push(reason);
+                ));
             }
+            self.engine.record(written.sent, &result);
             match result {
-                Ok(()) => add(&counters.delivered, written.sent),
-                Err(GroupFailure::ShutDown) => {
+                Ok(()) => {}
+                Err(SendFailure::ShutDown) => {
                     shut_down = true;
                     failed += written.sent;
-                    add(&counters.shut_down, written.sent);
                 }
                 Err(e) => {
-                    failed += written.sent;
-                    add(counters.for_failure(&e), written.sent);
+                    failed += e.lost_items(written.sent);
                     let reason = e.to_string();
                     if !reasons.contains(&reason) {
                         reasons.push(reason);
@@ -532,24 +392,22 @@ impl TracingExporter for BackendSpanExporter {
     /// Stops the exporter: a backoff sleep ends at once, a running export gives up after
     /// the request in flight (bounded by the timeouts), later exports fail at once.
     fn shutdown(&self) {
-        self.stop.stop();
+        self.engine.shutdown();
     }
 }
 
 impl fmt::Debug for BackendSpanExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BackendSpanExporter")
-            .field("endpoint", &display_endpoint(self.http.endpoint()))
+            .field("endpoint", &self.engine.shown_endpoint())
             .field("api_key", &if self.credentials.has_api_key() { "<redacted>" } else { "<unset>" })
             .field("organization", &self.credentials.organization)
             .field("project", &self.credentials.project)
-            .field("max_retries", &self.max_retries)
-            .field("base_delay", &self.base_delay)
-            .field("max_delay", &self.max_delay)
-            .field("export_budget", &self.export_budget)
+            .field("http", self.engine.options())
+            .field("proxy", &self.engine.proxy())
             .field("sanitize", &self.sanitize)
             .field("max_item_bytes", &self.max_item_bytes)
-            .field("shut_down", &self.stop.is_stopped())
+            .field("shut_down", &self.engine.is_shut_down())
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -577,19 +435,6 @@ mod tests {
         assert_eq!(keys, [(None, 2), (Some("a".to_owned()), 2), (Some("b".to_owned()), 1)]);
         assert_eq!(groups[0].1[1], items[2]);
         assert_eq!(groups[1].1[1], items[4]);
-    }
-
-    #[test]
-    fn redaction_and_truncation() {
-        let key = ApiKey::from("sk-abc");
-        assert_eq!(redact("bad key sk-abc, sk-abc!", &key), "bad key <redacted>, <redacted>!");
-        assert_eq!(
-            redact("other keys: sk-proj-AbC_123-xyz, 'sk-12345678'; short sk-1234567; task-sk-12345678", &key),
-            "other keys: <redacted>, '<redacted>'; short sk-1234567; task-sk-12345678"
-        );
-        assert_eq!(redact_key_like("é sk-ééééééééé sk-abcdefgh"), "é sk-ééééééééé <redacted>");
-        assert_eq!(truncate_chars("héllo", 10), "héllo");
-        assert_eq!(truncate_chars("héllo", 2), "hé... [6 bytes in all]");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! use std::sync::Arc;
 //! use std::time::Duration;
 //! use trace_core::{ExportItem, Trace, TraceId, TracingExporter};
-//! use trace_export_openai::BackendSpanExporter;
+//! use trace_export_openai::{BackendSpanExporter, WithHttpOptions};
 //!
 //! # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(); // closed below
 //! let exporter = BackendSpanExporter::builder()
@@ -98,15 +98,11 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 mod config;
-mod error;
 mod exporter;
-mod http;
-mod retry;
+mod policy;
 mod sanitize;
-mod stats;
 
 pub use config::{BackendSpanExporterBuilder, Sanitize, OPENAI_INGEST_ENDPOINT, USER_AGENT};
-pub use error::BuildError;
 pub use exporter::{BackendSpanExporter, PreparedRequest};
-pub use stats::ExporterStats;
 pub use trace_core::{ApiKey, ExportError, TracingExporter};
+pub use trace_http::{BuildError, ExporterStats, WithHttpOptions};

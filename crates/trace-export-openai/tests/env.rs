@@ -11,6 +11,7 @@ mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
+use trace_export_openai::WithHttpOptions;
 
 use log::Level;
 use server::{Reply, TestServer};

@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use trace_export_openai::WithHttpOptions;
 
 use serde_json::{Map, Value};
 use trace_core::span_data::*;

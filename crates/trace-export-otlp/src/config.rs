@@ -4,10 +4,9 @@
 use std::time::Duration;
 
 use trace_http::ureq::http::{HeaderName, HeaderValue};
-use trace_http::EndpointError;
+use trace_http::{BuildError, Engine, EngineConfig, HasHttpOptions, HttpOptions, Secrets, Timeouts};
 
-use crate::error::{display_endpoint, BuildError};
-use crate::exporter::OtlpSpanExporter;
+use crate::exporter::{display_endpoint, OtlpSpanExporter};
 
 /// The endpoint used when neither the builder nor the environment names one: an
 /// OpenTelemetry Collector on this machine, OTLP/HTTP port.
@@ -54,17 +53,9 @@ pub struct OtlpSpanExporterBuilder {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) service_name: Option<String>,
     pub(crate) resource: Vec<(String, String)>,
-    pub(crate) max_attempts: u32,
-    pub(crate) base_delay: Duration,
-    pub(crate) max_delay: Duration,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) send_timeout: Duration,
-    pub(crate) response_timeout: Duration,
-    pub(crate) body_timeout: Duration,
-    pub(crate) export_budget: Option<Duration>,
+    pub(crate) http: HttpOptions,
     pub(crate) attribute_value_length_limit: Option<Option<usize>>,
     pub(crate) read_env: bool,
-    pub(crate) proxy_from_env: bool,
 }
 
 impl Default for OtlpSpanExporterBuilder {
@@ -74,17 +65,24 @@ impl Default for OtlpSpanExporterBuilder {
             headers: Vec::new(),
             service_name: None,
             resource: Vec::new(),
-            max_attempts: 5,
-            base_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(5),
-            connect_timeout: Duration::from_secs(5),
-            send_timeout: Duration::from_secs(10),
-            response_timeout: Duration::from_secs(10),
-            body_timeout: Duration::from_secs(10),
-            export_budget: None,
+            http: HttpOptions {
+                timeouts: Timeouts {
+                    connect: Duration::from_secs(5),
+                    send: Duration::from_secs(10),
+                    response: Duration::from_secs(10),
+                    body: Duration::from_secs(10),
+                },
+                resolve_timeout: None,
+                max_attempts: 5,
+                base_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(5),
+                export_budget: Duration::from_secs(10),
+                export_budget_set: false,
+                proxy_from_env: true,
+                allow_insecure_http: false,
+            },
             attribute_value_length_limit: None,
             read_env: true,
-            proxy_from_env: true,
         }
     }
 }
@@ -96,13 +94,9 @@ impl std::fmt::Debug for OtlpSpanExporterBuilder {
             .field("headers", &RedactedHeaders(&self.headers))
             .field("service_name", &self.service_name)
             .field("resource", &self.resource)
-            .field("max_attempts", &self.max_attempts)
-            .field("base_delay", &self.base_delay)
-            .field("max_delay", &self.max_delay)
-            .field("export_budget", &self.export_budget)
+            .field("http", &self.http)
             .field("attribute_value_length_limit", &self.attribute_value_length_limit)
             .field("read_env", &self.read_env)
-            .field("proxy_from_env", &self.proxy_from_env)
             .finish_non_exhaustive()
     }
 }
@@ -154,65 +148,6 @@ impl OtlpSpanExporterBuilder {
         self
     }
 
-    /// How many requests one batch gets in total, the first included. Default: 5. Values
-    /// below 1 become 1.
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts;
-        self
-    }
-
-    /// The first backoff delay; it doubles after each retry up to
-    /// [`max_delay`](Self::max_delay), and each sleep is drawn between half and one and a
-    /// half times it (jitter). Default: 1 s.
-    pub fn base_delay(mut self, delay: Duration) -> Self {
-        self.base_delay = delay;
-        self
-    }
-
-    /// The longest backoff delay before jitter. Default: 5 s. A server's `Retry-After` may
-    /// ask for longer: it is honoured as long as the export budget allows.
-    pub fn max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
-        self
-    }
-
-    /// The time allowed to connect, TLS handshake included. Default: 5 s.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The time allowed to send the request headers, and again to send the body.
-    /// Default: 10 s each.
-    pub fn send_timeout(mut self, timeout: Duration) -> Self {
-        self.send_timeout = timeout;
-        self
-    }
-
-    /// The time allowed from the end of the request to the response headers. Default: 10 s.
-    pub fn response_timeout(mut self, timeout: Duration) -> Self {
-        self.response_timeout = timeout;
-        self
-    }
-
-    /// The time allowed to read the response body. Default: 10 s.
-    pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.body_timeout = timeout;
-        self
-    }
-
-    /// The total time one [`export`](trace_core::TracingExporter::export) may take,
-    /// attempts and backoff sleeps together: the OTLP exporter timeout. Default:
-    /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT` (both in
-    /// milliseconds), else 10 s as the specification says.
-    ///
-    /// A backoff sleep (or a `Retry-After` wait) that would end past the budget is not
-    /// started, and the timeouts of an attempt are cut to what is left of it.
-    pub fn export_budget(mut self, budget: Duration) -> Self {
-        self.export_budget = Some(budget);
-        self
-    }
-
     /// Cuts every string attribute value (and each string of an array) to at most this
     /// many characters. Default: `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else no limit.
@@ -228,13 +163,6 @@ impl OtlpSpanExporterBuilder {
         self
     }
 
-    /// Whether to use a proxy named by `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` (and
-    /// honour `NO_PROXY`). Default: `true`.
-    pub fn proxy_from_env(mut self, proxy_from_env: bool) -> Self {
-        self.proxy_from_env = proxy_from_env;
-        self
-    }
-
     /// Reads the environment for the settings not given, checks everything and builds the
     /// exporter and its connection pool. No request is made.
     ///
@@ -244,9 +172,39 @@ impl OtlpSpanExporterBuilder {
     /// [`BuildError::InvalidHeader`] if a header name or value is not valid HTTP.
     pub fn build(self) -> Result<OtlpSpanExporter, BuildError> {
         let env = if self.read_env { Env::from_process() } else { Env::default() };
-        let settings = Settings::resolve(self, &env)?;
-        Ok(OtlpSpanExporter::from_settings(settings))
+        build_with(self, &env)
     }
+}
+
+impl HasHttpOptions for OtlpSpanExporterBuilder {
+    fn http_options(&mut self) -> &mut HttpOptions {
+        &mut self.http
+    }
+}
+
+/// [`OtlpSpanExporterBuilder::build`] with the `OTEL_*` variables given.
+pub(crate) fn build_with(b: OtlpSpanExporterBuilder, env: &Env) -> Result<OtlpSpanExporter, BuildError> {
+    let settings = Settings::resolve(b, env)?;
+    // Every configured header is treated as a credential: scrubbed from every text, and
+    // never sent in clear text off this machine without the opt-in.
+    let mut secrets = Secrets::new();
+    for (_, value) in &settings.headers {
+        secrets.add(value.clone());
+    }
+    let engine = Engine::build(
+        EngineConfig {
+            exporter: "trace-export-otlp",
+            log_target: "trace_export_otlp",
+            user_agent: USER_AGENT,
+            endpoint: settings.endpoint.clone(),
+            endpoint_source: settings.endpoint_source.name(),
+            tls_available: cfg!(feature = "rustls"),
+            sends_credentials: !settings.headers.is_empty(),
+            secrets,
+        },
+        &settings.http,
+    )?;
+    Ok(OtlpSpanExporter::from_settings(settings, engine))
 }
 
 fn set_pair(pairs: &mut Vec<(String, String)>, key: String, value: String) {
@@ -304,16 +262,8 @@ pub(crate) struct Settings {
     pub(crate) endpoint_source: EndpointSource,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) resource: Vec<(String, String)>,
-    pub(crate) max_attempts: u32,
-    pub(crate) base_delay: Duration,
-    pub(crate) max_delay: Duration,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) send_timeout: Duration,
-    pub(crate) response_timeout: Duration,
-    pub(crate) body_timeout: Duration,
-    pub(crate) export_budget: Duration,
+    pub(crate) http: HttpOptions,
     pub(crate) attribute_value_length_limit: Option<usize>,
-    pub(crate) proxy_from_env: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -323,7 +273,7 @@ impl std::fmt::Debug for Settings {
             .field("endpoint_source", &self.endpoint_source)
             .field("headers", &RedactedHeaders(&self.headers))
             .field("resource", &self.resource)
-            .field("export_budget", &self.export_budget)
+            .field("http", &self.http)
             .finish_non_exhaustive()
     }
 }
@@ -336,7 +286,6 @@ impl Settings {
             (None, None, Some(base)) => (traces_url(base), EndpointSource::BaseEnv),
             (None, None, None) => (DEFAULT_ENDPOINT.to_owned(), EndpointSource::Default),
         };
-        check_endpoint(&endpoint, endpoint_source)?;
 
         let mut headers: Vec<(String, String)> = Vec::new();
         let env_headers = [
@@ -391,12 +340,19 @@ impl Settings {
             }
         }
 
-        let export_budget = b.export_budget.unwrap_or_else(|| {
-            [(&env.traces_timeout, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"), (&env.timeout, "OTEL_EXPORTER_OTLP_TIMEOUT")]
-                .into_iter()
-                .find_map(|(v, name)| parse_number(v.as_deref()?, name))
-                .map_or(Duration::from_secs(10), Duration::from_millis)
-        });
+        let mut http = b.http;
+        if !http.export_budget_set {
+            let from_env = [
+                (&env.traces_timeout, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"),
+                (&env.timeout, "OTEL_EXPORTER_OTLP_TIMEOUT"),
+            ]
+            .into_iter()
+            .find_map(|(v, name)| parse_number(v.as_deref()?, name));
+            if let Some(ms) = from_env {
+                http.export_budget = Duration::from_millis(ms);
+            }
+        }
+        http.max_delay = http.max_delay.max(http.base_delay);
         let attribute_value_length_limit = b.attribute_value_length_limit.unwrap_or_else(|| {
             [
                 (&env.span_attribute_value_length_limit, "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
@@ -408,22 +364,7 @@ impl Settings {
         });
         warn_unsupported(env);
 
-        Ok(Self {
-            endpoint,
-            endpoint_source,
-            headers: kept,
-            resource,
-            max_attempts: b.max_attempts.max(1),
-            base_delay: b.base_delay,
-            max_delay: b.max_delay.max(b.base_delay),
-            connect_timeout: b.connect_timeout,
-            send_timeout: b.send_timeout,
-            response_timeout: b.response_timeout,
-            body_timeout: b.body_timeout,
-            export_budget,
-            attribute_value_length_limit,
-            proxy_from_env: b.proxy_from_env,
-        })
+        Ok(Self { endpoint, endpoint_source, headers: kept, resource, http, attribute_value_length_limit })
     }
 }
 
@@ -453,16 +394,6 @@ pub(crate) fn traces_url(base: &str) -> String {
     } else {
         format!("{base}/v1/traces")
     }
-}
-
-fn check_endpoint(endpoint: &str, source: EndpointSource) -> Result<(), BuildError> {
-    trace_http::check_endpoint(endpoint, cfg!(feature = "rustls")).map(drop).map_err(|e| {
-        let endpoint = display_endpoint(endpoint);
-        match e {
-            EndpointError::Invalid => BuildError::InvalidEndpoint { endpoint, source_name: source.name() },
-            EndpointError::TlsUnavailable => BuildError::TlsUnavailable { endpoint },
-        }
-    })
 }
 
 fn parse_number(text: &str, name: &str) -> Option<u64> {
@@ -541,6 +472,7 @@ pub(crate) fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use trace_http::WithHttpOptions;
 
     fn resolve(b: OtlpSpanExporterBuilder, env: &Env) -> Settings {
         Settings::resolve(b, env).unwrap()
@@ -583,24 +515,38 @@ mod tests {
 
     #[test]
     fn bad_endpoints_are_refused_with_their_source() {
+        let b = || OtlpSpanExporterBuilder::default().proxy_from_env(false);
         for bad in ["", "localhost:4318/v1/traces", "ftp://host/x", "http://", "not a url", "/v1/traces"] {
-            let err = Settings::resolve(OtlpSpanExporterBuilder::default().endpoint(bad), &Env::default()).unwrap_err();
+            let err = build_with(b().endpoint(bad), &Env::default()).unwrap_err();
             assert!(matches!(err, BuildError::InvalidEndpoint { .. }), "{bad}: {err:?}");
         }
         let env = Env { endpoint: Some("collector:4318".into()), ..Env::default() };
-        let err = Settings::resolve(OtlpSpanExporterBuilder::default(), &env).unwrap_err();
+        let err = build_with(b(), &env).unwrap_err();
         assert!(err.to_string().contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "{err}");
     }
 
     #[test]
     fn https_needs_the_rustls_feature() {
-        let b = OtlpSpanExporterBuilder::default().endpoint("https://collector.example/v1/traces");
-        let result = Settings::resolve(b, &Env::default());
+        let b =
+            OtlpSpanExporterBuilder::default().proxy_from_env(false).endpoint("https://collector.example/v1/traces");
+        let result = build_with(b, &Env::default());
         if cfg!(feature = "rustls") {
             assert!(result.is_ok());
         } else {
             assert!(matches!(result, Err(BuildError::TlsUnavailable { .. })), "{result:?}");
         }
+    }
+
+    #[test]
+    fn headers_make_plain_http_off_this_machine_need_the_opt_in() {
+        let b = || {
+            OtlpSpanExporterBuilder::default().proxy_from_env(false).endpoint("http://collector.example:4318/v1/traces")
+        };
+        assert!(build_with(b(), &Env::default()).is_ok(), "no credentials: plain http is fine");
+        let err = build_with(b().header("authorization", "Bearer t0ken-secret"), &Env::default()).unwrap_err();
+        assert!(matches!(err, BuildError::InsecureEndpoint { .. }), "{err:?}");
+        assert!(!err.to_string().contains("t0ken-secret"));
+        assert!(build_with(b().header("authorization", "Bearer t").allow_insecure_http(true), &Env::default()).is_ok());
     }
 
     #[test]
@@ -647,16 +593,19 @@ mod tests {
             ..Env::default()
         };
         let s = resolve(OtlpSpanExporterBuilder::default(), &env);
-        assert_eq!(s.export_budget, Duration::from_millis(2500));
+        assert_eq!(s.http.export_budget, Duration::from_millis(2500));
         assert_eq!(s.attribute_value_length_limit, Some(64));
         let env = Env { traces_timeout: Some("100".into()), ..env };
-        assert_eq!(resolve(OtlpSpanExporterBuilder::default(), &env).export_budget, Duration::from_millis(100));
+        assert_eq!(resolve(OtlpSpanExporterBuilder::default(), &env).http.export_budget, Duration::from_millis(100));
         let s = resolve(
             OtlpSpanExporterBuilder::default().export_budget(Duration::from_secs(1)).attribute_value_length_limit(None),
             &env,
         );
-        assert_eq!(s.export_budget, Duration::from_secs(1));
-        assert_eq!(resolve(OtlpSpanExporterBuilder::default(), &Env::default()).export_budget, Duration::from_secs(10));
+        assert_eq!(s.http.export_budget, Duration::from_secs(1));
+        assert_eq!(
+            resolve(OtlpSpanExporterBuilder::default(), &Env::default()).http.export_budget,
+            Duration::from_secs(10)
+        );
     }
 
     #[test]

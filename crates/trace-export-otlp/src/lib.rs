@@ -12,7 +12,7 @@
 //! use std::sync::Arc;
 //! use std::time::Duration;
 //! use trace_core::{ExportItem, FunctionSpanData, Span, SpanId, Timestamp, Trace, TraceId, TracingExporter};
-//! use trace_export_otlp::OtlpSpanExporter;
+//! use trace_export_otlp::{OtlpSpanExporter, WithHttpOptions};
 //!
 //! # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(); // closed below
 //! let exporter = OtlpSpanExporter::builder()
@@ -165,16 +165,14 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 mod config;
-mod error;
 mod exporter;
-mod http;
 mod ids;
 mod json;
 mod mapping;
-mod retry;
+mod policy;
 
 pub use config::{EndpointSource, OtlpSpanExporterBuilder, DEFAULT_ENDPOINT, USER_AGENT};
-pub use error::BuildError;
 pub use exporter::{OtlpSpanExporter, PreparedRequest};
 pub use ids::{otlp_span_id, otlp_trace_id};
 pub use trace_core::{ExportError, TracingExporter};
+pub use trace_http::{BuildError, ExporterStats, WithHttpOptions};

@@ -32,15 +32,15 @@ impl Timeouts {
 }
 
 /// How [`HttpAgent::new`] sets up its agent.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct AgentSettings<'a> {
     /// The `User-Agent` of every request.
     pub user_agent: &'a str,
     /// The timeout of each phase of a request.
     pub timeouts: Timeouts,
-    /// Whether to use a proxy named by `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` (and
-    /// honour `NO_PROXY`).
-    pub proxy_from_env: bool,
+    /// The proxy to go through, or `None` for direct connections. ureq never reads the
+    /// environment itself: see [`proxy_for`](crate::proxy_for) for how the engine picks one.
+    pub proxy: Option<ureq::Proxy>,
     /// A limit on resolving a host name; `None` leaves it to the system resolver. Setting
     /// one makes ureq resolve on a new thread for every request (even for an IP address
     /// on a pooled connection).
@@ -70,9 +70,7 @@ impl HttpAgent {
             .timeout_recv_response(Some(t.response))
             .timeout_recv_body(Some(t.body))
             .timeout_resolve(settings.resolve_timeout);
-        if !settings.proxy_from_env {
-            config = config.proxy(None);
-        }
+        config = config.proxy(settings.proxy.clone());
         Self { agent: config.build().new_agent(), timeouts: t }
     }
 

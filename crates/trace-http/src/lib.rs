@@ -48,7 +48,7 @@
 //! let agent = HttpAgent::new(&AgentSettings {
 //!     user_agent: "example/1.0",
 //!     timeouts,
-//!     proxy_from_env: false,
+//!     proxy: None,
 //!     resolve_timeout: None,
 //! });
 //! let request = agent.post(&url).header("Content-Type", "application/json");
@@ -81,8 +81,15 @@ mod agent;
 mod backoff;
 mod buffer;
 mod endpoint;
+mod engine;
+mod failure;
+mod options;
+mod policy;
+mod proxy;
 mod reply;
 mod retry_after;
+mod secrets;
+mod stats;
 mod stop;
 
 pub use agent::{AgentSettings, HttpAgent, Timeouts};
@@ -91,8 +98,15 @@ pub use buffer::{BodyBuffer, KEEP_BUFFER_BYTES};
 pub use endpoint::{
     check_endpoint, is_loopback_host, redact_user_info, redact_user_info_and_query, CheckedEndpoint, EndpointError,
 };
+pub use engine::{Engine, EngineConfig, LOGGED_BODY_CHARS};
+pub use failure::{BuildError, SendFailure};
+pub use options::{HasHttpOptions, HttpOptions, WithHttpOptions};
+pub use policy::{ExportPolicy, LogEvent, Verdict};
+pub use proxy::{proxy_for, ProxyRoute};
 pub use reply::{truncate_chars, Reply, TransportError, MAX_REPLY_BODY};
 pub use retry_after::{parse_http_date, retry_after, retry_after_ms};
+pub use secrets::{Secrets, REDACTED};
+pub use stats::ExporterStats;
 pub use stop::Stop;
 /// The HTTP client this crate builds on, for naming the types its API uses
 /// ([`ureq::Error`], [`ureq::RequestBuilder`], [`ureq::http`]).

@@ -16,7 +16,7 @@ fn agent(response: Duration) -> HttpAgent {
             response,
             body: Duration::from_secs(2),
         },
-        proxy_from_env: false,
+        proxy: None,
         resolve_timeout: None,
     })
 }

@@ -1,7 +1,8 @@
 //! Delivery, retries, time limits, shutdown and logging, against scripted answers.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use trace_export_openai::WithHttpOptions;
 
 use log::Level;
 use trace_core::{ExportBatch, ExportError, Trace, TraceId, TracingExporter};
@@ -183,18 +184,18 @@ fn a_refused_connection_is_retried_then_counted() {
     let key = "sk-test-refused";
     let url = format!("http://127.0.0.1:{}/v1/traces/ingest", closed_port());
     let exporter = builder(&url, key).max_retries(3).build().unwrap();
-    let started = Instant::now();
 
     let err = exporter.export(&items("refused", 2)).unwrap_err();
 
     assert_eq!(failed(&err), 3);
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(err.to_string().contains("3 attempt(s)"), "{err}");
+    assert_eq!(exporter.stats().requests, 3);
+    // Retry warnings are rate-limited (one per 10 s per exporter); the giving up is an error.
     let warnings = logger::mine(Level::Warn);
-    assert_eq!(
-        warnings.iter().filter(|l| l.starts_with("[non-fatal] Tracing request failed")).count(),
-        3,
-        "{warnings:?}"
-    );
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with("[non-fatal] Tracing request failed"), "{warnings:?}");
+    let errors = logger::mine(Level::Error);
+    assert!(errors.iter().any(|l| l.contains("max retries reached")), "{errors:?}");
     logger::assert_never_logged(key);
 }
 
@@ -215,12 +216,11 @@ fn a_server_that_never_answers_costs_at_most_the_export_budget() {
         .export_budget(Duration::from_millis(1000))
         .build()
         .unwrap();
-    let started = Instant::now();
 
     let err = exporter.export(&items("hung", 1)).unwrap_err();
 
-    let took = started.elapsed();
-    assert!(took >= Duration::from_millis(600) && took < Duration::from_millis(1600), "{took:?}");
+    // Given up by the budget, not by the 100 attempts allowed.
+    assert_eq!(exporter.stats().budget_exhausted, 2);
     assert_eq!(failed(&err), 2);
     assert!(err.to_string().contains("time budget"), "{err}");
     assert!(server.requests().len() >= 2, "it retried within the budget");
@@ -238,19 +238,13 @@ fn shutdown_from_another_thread_ends_an_export_stuck_on_a_silent_server() {
             .unwrap(),
     );
     let e2 = Arc::clone(&exporter);
-    let stopper = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        e2.shutdown();
-    });
-    let started = Instant::now();
+    let exporting = std::thread::spawn(move || e2.export(&items("stuck", 2)));
+    // Once the request is in flight, shut down: the request times out (400 ms) and the
+    // export then gives up instead of sleeping 10 s and retrying.
+    assert_eq!(server.wait_for(1, WAIT).len(), 1);
+    exporter.shutdown();
+    let err = exporting.join().unwrap().unwrap_err();
 
-    // The request in flight times out (400 ms); the export then gives up instead of
-    // sleeping 10 s and retrying.
-    let err = exporter.export(&items("stuck", 2)).unwrap_err();
-
-    let took = started.elapsed();
-    stopper.join().unwrap();
-    assert!(took < Duration::from_millis(1500), "{took:?}");
     assert!(matches!(err, ExportError::ShutDown { items: 3 }), "{err:?}");
     assert_eq!(server.requests().len(), 1);
     assert!(exporter.is_shut_down());
@@ -273,21 +267,19 @@ fn shutdown_interrupts_a_backoff_sleep_at_once() {
             .unwrap(),
     );
     let e2 = Arc::clone(&exporter);
-    let stopper = std::thread::spawn(move || {
-        // Wait until the first attempt has been answered and the export sleeps.
-        std::thread::sleep(Duration::from_millis(300));
-        e2.shutdown();
-    });
-    let started = Instant::now();
+    let exporting = std::thread::spawn(move || e2.export(&items("sleeping", 1)));
+    // Once the first attempt was answered, shut down: the 10 s backoff sleep (or the
+    // check before it) sees the stop at once, so no second request is made.
+    assert_eq!(server.wait_for(1, WAIT).len(), 1);
+    exporter.shutdown();
+    let err = exporting.join().unwrap().unwrap_err();
 
-    let err = exporter.export(&items("sleeping", 1)).unwrap_err();
-
-    let took = started.elapsed();
-    stopper.join().unwrap();
-    assert!(took < Duration::from_millis(1500), "{took:?}");
     assert!(matches!(err, ExportError::ShutDown { items: 2 }), "{err:?}");
     assert_eq!(server.requests().len(), 1);
-    assert!(logger::mine(Level::Warn).iter().any(|l| l.contains("shutdown requested during retry backoff")));
+    // Logged on the exporting thread.
+    let said = test_support::logcap::containing("sk-test-backoff-shutdown");
+    assert!(said.is_empty(), "{said:?}");
+    assert!(!test_support::logcap::containing("shutdown requested during retry backoff").is_empty());
 }
 
 #[test]
@@ -298,10 +290,10 @@ fn a_backoff_longer_than_the_budget_is_not_slept() {
         .export_budget(Duration::from_secs(1))
         .build()
         .unwrap();
-    let started = Instant::now();
     let err = exporter.export(&items("budget", 1)).unwrap_err();
-    assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
+    // Given up before the sleep, not after it.
     assert!(err.to_string().contains("time budget"), "{err}");
+    assert!(err.to_string().contains("would end past the budget"), "{err}");
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -407,12 +399,10 @@ fn many_exports_finish_quickly_on_a_healthy_server() {
     let server = TestServer::always(Reply::ok());
     let exporter = builder(&server.url(), "sk-test-many").build().unwrap();
     let batch = items("bulk", 127);
-    let started = Instant::now();
     for _ in 0..20 {
         exporter.export(&batch).unwrap();
     }
     let requests = server.wait_for(20, WAIT);
     assert_eq!(requests.len(), 20);
     assert!(requests.iter().all(|r| r.connection == requests[0].connection), "one pooled connection");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }

@@ -9,6 +9,7 @@ mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
+use trace_export_openai::WithHttpOptions;
 
 use trace_core::{CustomSpanData, ExportItem, Span, SpanId, Timestamp, Trace, TraceId};
 use trace_export_openai::{BackendSpanExporter, BackendSpanExporterBuilder};

@@ -8,6 +8,7 @@ mod logger;
 mod mapping;
 
 use std::time::Duration;
+use trace_export_otlp::WithHttpOptions;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;

@@ -1,0 +1,139 @@
+//! The retry policy of the Python SDK 0.24, for trace-http's engine: which answers are
+//! retried, which headers are honoured, and the backoff's shape.
+
+use std::time::Duration;
+
+use trace_http::{ExportPolicy, Jitter, LogEvent, Reply, RetryAfterCap, SendFailure, Verdict};
+
+/// OpenAI's ingest endpoint, as the Python SDK treats it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct OpenAiPolicy;
+
+/// What a status means, before `x-should-retry` is taken into account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StatusClass {
+    Success,
+    /// 408, 409, 429, 5xx and anything else unexpected (3xx: redirects are not followed).
+    Retryable,
+    /// Any other 4xx: the request is wrong.
+    Rejected,
+}
+
+fn classify(status: u16) -> StatusClass {
+    match status {
+        0..=299 => StatusClass::Success,
+        408 | 409 | 429 => StatusClass::Retryable,
+        400..=499 => StatusClass::Rejected,
+        _ => StatusClass::Retryable,
+    }
+}
+
+/// Whether an `x-should-retry` header value allows a retry: only `false` (any case,
+/// surrounding blanks ignored) forbids it.
+fn server_allows_retry(x_should_retry: Option<&str>) -> bool {
+    x_should_retry.map_or(true, |v| !v.trim().eq_ignore_ascii_case("false"))
+}
+
+impl ExportPolicy for OpenAiPolicy {
+    fn label(&self) -> &'static str {
+        "Tracing"
+    }
+
+    fn verdict(&self, reply: &Reply) -> Verdict {
+        match classify(reply.status) {
+            StatusClass::Success => Verdict::Success,
+            StatusClass::Rejected => Verdict::Reject,
+            StatusClass::Retryable if server_allows_retry(reply.header("x-should-retry")) => Verdict::Retry,
+            StatusClass::Retryable => Verdict::RetryForbidden,
+        }
+    }
+
+    /// The Python SDK's wording.
+    fn describe(&self, event: &LogEvent<'_>) -> String {
+        match event {
+            LogEvent::Sent { items } => format!("Exported {items} items"),
+            LogEvent::Retrying { status: Some(status @ 400..=499), .. } => {
+                format!("[non-fatal] Tracing: client error {status}, retrying.")
+            }
+            LogEvent::Retrying { status: Some(status), .. } => {
+                format!("[non-fatal] Tracing: server error {status}, retrying.")
+            }
+            LogEvent::Retrying { status: None, detail } => format!("[non-fatal] Tracing request failed: {detail}"),
+            LogEvent::Failed { failure, items } => match failure {
+                SendFailure::Rejected { status, detail } => {
+                    format!("[non-fatal] Tracing client error {status}{detail}")
+                }
+                SendFailure::RetryForbidden { status, detail } if *status < 500 => {
+                    format!("[non-fatal] Tracing client error {status} (x-should-retry: false){detail}")
+                }
+                SendFailure::RetryForbidden { status, .. } => {
+                    format!("[non-fatal] Tracing: server forbade retry for {status}.")
+                }
+                SendFailure::RetriesExhausted { .. } => {
+                    format!("[non-fatal] Tracing: max retries reached, giving up on this batch ({items} items).")
+                }
+                SendFailure::BudgetExhausted { .. } => {
+                    format!("[non-fatal] Tracing: export time budget reached, giving up on {items} items: {failure}")
+                }
+                SendFailure::BadRequest(text) => format!("[non-fatal] Tracing request could not be made: {text}"),
+                other => format!("[non-fatal] Tracing: {other}; {items} items not exported"),
+            },
+            LogEvent::Interrupted => {
+                "[non-fatal] Tracing: shutdown requested during retry backoff, giving up.".to_owned()
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// OpenAI's `retry-after-ms` first, else the standard `Retry-After`.
+    fn retry_after(&self, reply: &Reply) -> Option<Duration> {
+        reply.retry_after_ms().or_else(|| reply.retry_after())
+    }
+
+    /// The Python SDK's: `delay + uniform(0, delay / 10)`.
+    fn jitter(&self) -> Jitter {
+        Jitter::Added { fraction: 0.1 }
+    }
+
+    /// A `Retry-After` is capped at the maximum delay, so a large value cannot stall the
+    /// exporter.
+    fn retry_after_cap(&self) -> RetryAfterCap {
+        RetryAfterCap::MaxDelay
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trace_http::Backoff;
+
+    #[test]
+    fn statuses_are_classified_as_in_python() {
+        for s in [408, 409, 429, 300, 302, 500, 502, 503, 599] {
+            assert_eq!(classify(s), StatusClass::Retryable, "{s}");
+        }
+        for s in [400, 401, 403, 404, 413, 422, 499] {
+            assert_eq!(classify(s), StatusClass::Rejected, "{s}");
+        }
+        for s in [200, 201, 204] {
+            assert_eq!(classify(s), StatusClass::Success, "{s}");
+        }
+    }
+
+    #[test]
+    fn only_false_forbids_a_retry() {
+        assert!(server_allows_retry(None));
+        assert!(server_allows_retry(Some("true")));
+        assert!(server_allows_retry(Some("no")));
+        assert!(!server_allows_retry(Some("false")));
+        assert!(!server_allows_retry(Some(" FALSE ")));
+    }
+
+    #[test]
+    fn the_backoff_is_pythons_with_retry_after_capped_at_the_maximum() {
+        let p = OpenAiPolicy;
+        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(30), p.jitter(), p.retry_after_cap());
+        assert_eq!(b.next_sleep_with(0.5, None), Duration::from_millis(1050));
+        assert_eq!(b.next_sleep_with(0.0, Some(Duration::from_secs(3600))), Duration::from_secs(30));
+    }
+}

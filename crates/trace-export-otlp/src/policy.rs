@@ -1,0 +1,124 @@
+//! The OTLP/HTTP retry policy, for trace-http's engine: which answers are retried, and
+//! the backoff's shape.
+
+use serde_json::Value;
+use trace_http::{redact_user_info_and_query, ExportPolicy, Jitter, Reply, RetryAfterCap, Verdict};
+
+/// The OTLP specification's rules.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct OtlpPolicy;
+
+/// Whether a status that is not a success (outside 200..=299) may succeed on a retry.
+///
+/// The OTLP specification lists 429, 502, 503 and 504 as retryable; every other status
+/// (400, 401, 403, 404, 413, 500, a redirect, ...) means the same request would fail again.
+fn is_retryable(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
+}
+
+impl ExportPolicy for OtlpPolicy {
+    fn label(&self) -> &'static str {
+        "OTLP export"
+    }
+
+    fn verdict(&self, reply: &Reply) -> Verdict {
+        match reply.status {
+            200..=299 => Verdict::Success,
+            s if is_retryable(s) => Verdict::Retry,
+            _ => Verdict::Reject,
+        }
+    }
+
+    /// Each sleep is drawn uniformly between half and one and a half times the delay.
+    fn jitter(&self) -> Jitter {
+        Jitter::Scaled { low: 0.5, high: 1.5 }
+    }
+
+    /// A `Retry-After` is honoured in full; the export budget bounds it.
+    fn retry_after_cap(&self) -> RetryAfterCap {
+        RetryAfterCap::Budget
+    }
+
+    /// The `message` of an OTLP `Status`, the start of the body as text, or where a
+    /// redirect pointed.
+    fn detail(&self, reply: &Reply) -> String {
+        match reply.header("location") {
+            Some(to) if (300..400).contains(&reply.status) => {
+                format!("redirect to {} not followed; configure that URL", redact_user_info_and_query(to))
+            }
+            _ => status_message(&reply.body).unwrap_or_default(),
+        }
+    }
+}
+
+/// The message of an error answer: the `message` of an OTLP `Status` in JSON, else the
+/// body as text; `None` for an empty body.
+fn status_message(body: &[u8]) -> Option<String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let from_json = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned));
+    Some(from_json.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned()))
+}
+
+/// `rejectedSpans` and `errorMessage` of an `ExportTraceServiceResponse`, when the body is
+/// one with `partialSuccess` set. `rejectedSpans` is an int64: a string in OTLP/JSON, a
+/// number from some servers; both are read.
+pub(crate) fn partial_success(body: &[u8]) -> Option<(usize, String)> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let partial = value.get("partialSuccess")?;
+    let rejected = match partial.get("rejectedSpans") {
+        Some(Value::String(s)) => s.trim().parse::<u64>().ok()?,
+        Some(Value::Number(n)) => n.as_u64()?,
+        _ => 0,
+    };
+    let message = partial.get("errorMessage").and_then(Value::as_str).unwrap_or("").to_owned();
+    Some((usize::try_from(rejected).unwrap_or(usize::MAX), message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use trace_http::{truncate_chars, Backoff};
+
+    #[test]
+    fn only_the_statuses_otlp_names_are_retried() {
+        for s in [429, 502, 503, 504] {
+            assert!(is_retryable(s), "{s}");
+        }
+        for s in [300, 307, 400, 401, 403, 404, 408, 413, 500, 501, 505] {
+            assert!(!is_retryable(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn the_backoff_spreads_half_to_one_and_a_half_and_leaves_retry_after_uncapped() {
+        let p = OtlpPolicy;
+        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(5), p.jitter(), p.retry_after_cap());
+        assert_eq!(b.next_sleep_with(0.0, None), Duration::from_millis(500));
+        assert_eq!(b.next_sleep_with(0.5, Some(Duration::from_secs(60))), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn partial_success_bodies() {
+        assert_eq!(partial_success(b""), None);
+        assert_eq!(partial_success(b"{}"), None);
+        assert_eq!(
+            partial_success(br#"{"partialSuccess":{"rejectedSpans":"3","errorMessage":"too old"}}"#),
+            Some((3, "too old".to_owned()))
+        );
+        assert_eq!(partial_success(br#"{"partialSuccess":{"rejectedSpans":2}}"#), Some((2, String::new())));
+        assert_eq!(partial_success(br#"{"partialSuccess":{"errorMessage":"w"}}"#), Some((0, "w".to_owned())));
+    }
+
+    #[test]
+    fn status_messages() {
+        assert_eq!(status_message(b"  "), None);
+        assert_eq!(status_message(br#"{"code":3,"message":"bad span"}"#).as_deref(), Some("bad span"));
+        assert_eq!(status_message(b"plain text\n").as_deref(), Some("plain text\n"));
+        assert!(truncate_chars(&status_message(&[b'x'; 2000]).unwrap(), 512).ends_with("[2000 bytes in all]"));
+    }
+}

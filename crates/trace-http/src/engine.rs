@@ -1,0 +1,382 @@
+//! [`Engine`]: the one export engine of the workspace's HTTP exporters. It owns the
+//! connection pool, the route (proxy or direct) and its safety check, the secrets to
+//! scrub, the stop signal, the body buffer, the counters, and the one send-with-retries
+//! loop; an exporter brings its body encoding and its [`ExportPolicy`].
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use trace_core::LogRateLimiter;
+
+use crate::agent::{AgentSettings, HttpAgent};
+use crate::backoff::Backoff;
+use crate::buffer::BodyBuffer;
+use crate::endpoint::{check_endpoint, redact_user_info, redact_user_info_and_query, EndpointError};
+use crate::failure::{BuildError, SendFailure};
+use crate::options::HttpOptions;
+use crate::policy::{ExportPolicy, LogEvent, Verdict};
+use crate::proxy::{proxy_for, ProxyRoute};
+use crate::reply::{truncate_chars, Reply};
+use crate::secrets::Secrets;
+use crate::stats::{add, Counters, ExporterStats};
+use crate::stop::Stop;
+
+/// How much of a server's message goes into an error or a log line, in characters (cut
+/// after scrubbing).
+pub const LOGGED_BODY_CHARS: usize = 512;
+
+/// How often the engine's warnings (retries, failures) may be logged, per engine.
+const LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// What an exporter tells the engine about itself.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The exporter crate, for messages (`trace-export-openai`).
+    pub exporter: &'static str,
+    /// The target of the engine's log lines: the exporter crate's (`module_path!()` in
+    /// its root), so that filters written for the exporter apply.
+    pub log_target: &'static str,
+    /// The `User-Agent` header.
+    pub user_agent: &'static str,
+    /// Where to `POST`.
+    pub endpoint: String,
+    /// Where the endpoint came from, for messages (`the builder`, a variable's name).
+    pub endpoint_source: &'static str,
+    /// Whether the exporter was built with TLS.
+    pub tls_available: bool,
+    /// Whether requests carry credentials (an API key, credential headers): then plain
+    /// http is refused off this machine unless allowed.
+    pub sends_credentials: bool,
+    /// The secrets to scrub from every text that reaches a log or an error; the
+    /// endpoint's user info and query are added by the engine.
+    pub secrets: Secrets,
+}
+
+/// The export engine: build one with [`Engine::build`], send with [`Engine::send`].
+pub struct Engine {
+    agent: HttpAgent,
+    endpoint: String,
+    shown_endpoint: String,
+    route: Option<ProxyRoute>,
+    options: HttpOptions,
+    secrets: Secrets,
+    stop: Stop,
+    buffer: BodyBuffer,
+    counters: Counters,
+    retry_log: LogRateLimiter,
+    failure_log: LogRateLimiter,
+    log_target: &'static str,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("endpoint", &self.shown_endpoint)
+            .field("proxy", &self.route)
+            .field("options", &self.options)
+            .field("secrets", &self.secrets)
+            .field("shut_down", &self.stop.is_stopped())
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Checks the endpoint and the route to it, reading the proxy variables from the
+    /// process environment when `options.proxy_from_env`, and builds the connection pool.
+    /// No request is made.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidEndpoint`], [`BuildError::TlsUnavailable`],
+    /// [`BuildError::InvalidProxy`], and, when the exporter sends credentials over plain
+    /// http and `allow_insecure_http` is off, [`BuildError::InsecureEndpoint`] (the
+    /// endpoint is not on this machine) or [`BuildError::InsecureProxy`] (a proxy that is
+    /// not on this machine would carry them). Refusals are also logged at `error` level.
+    pub fn build(config: EngineConfig, options: &HttpOptions) -> Result<Self, BuildError> {
+        Self::build_with_env(config, options, |name| std::env::var(name).ok())
+    }
+
+    /// [`build`](Self::build) with the environment given as a function (for tests).
+    pub fn build_with_env(
+        mut config: EngineConfig,
+        options: &HttpOptions,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, BuildError> {
+        let shown_endpoint = redact_user_info_and_query(&config.endpoint);
+        let checked = check_endpoint(&config.endpoint, config.tls_available).map_err(|e| match e {
+            EndpointError::Invalid => {
+                BuildError::InvalidEndpoint { endpoint: shown_endpoint.clone(), source_name: config.endpoint_source }
+            }
+            EndpointError::TlsUnavailable => {
+                BuildError::TlsUnavailable { endpoint: shown_endpoint.clone(), exporter: config.exporter }
+            }
+        })?;
+        let route = if options.proxy_from_env { proxy_for(checked.is_https(), checked.host(), env) } else { None };
+        let proxy = match &route {
+            Some(r) => Some(
+                ureq::Proxy::new(&r.url)
+                    .map_err(|_| BuildError::InvalidProxy { proxy: redact_user_info(&r.url), variable: r.variable })?,
+            ),
+            None => None,
+        };
+        if config.sends_credentials && !checked.is_https() && !options.allow_insecure_http {
+            let refusal = match &route {
+                Some(r) if !r.is_loopback() => Some(BuildError::InsecureProxy {
+                    endpoint: shown_endpoint.clone(),
+                    proxy: redact_user_info(&r.url),
+                    variable: r.variable,
+                }),
+                None if !checked.is_loopback() => {
+                    Some(BuildError::InsecureEndpoint { endpoint: shown_endpoint.clone() })
+                }
+                _ => None,
+            };
+            if let Some(err) = refusal {
+                log::error!(target: config.log_target, "[non-fatal] {}: exporter not built: {err}", config.exporter);
+                return Err(err);
+            }
+        }
+        // Whatever of the URL may be a credential is scrubbed like one.
+        for part in url_secrets(&config.endpoint).into_iter().chain(route.iter().flat_map(|r| url_secrets(&r.url))) {
+            config.secrets.add(part);
+        }
+        let mut options = options.clone();
+        options.max_attempts = options.max_attempts.max(1);
+        let agent = HttpAgent::new(&AgentSettings {
+            user_agent: config.user_agent,
+            timeouts: options.timeouts,
+            proxy,
+            resolve_timeout: options.resolve_timeout,
+        });
+        Ok(Self {
+            agent,
+            endpoint: config.endpoint,
+            shown_endpoint,
+            route,
+            options,
+            secrets: config.secrets,
+            stop: Stop::default(),
+            buffer: BodyBuffer::default(),
+            counters: Counters::default(),
+            retry_log: LogRateLimiter::new(LOG_INTERVAL),
+            failure_log: LogRateLimiter::new(LOG_INTERVAL),
+            log_target: config.log_target,
+        })
+    }
+
+    /// Where requests go, exactly as configured (it may hold credentials).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The endpoint with user info and query hidden, for messages.
+    pub fn shown_endpoint(&self) -> &str {
+        &self.shown_endpoint
+    }
+
+    /// The proxy requests go through, if any.
+    pub fn proxy(&self) -> Option<&ProxyRoute> {
+        self.route.as_ref()
+    }
+
+    /// The options in force (attempts at least 1).
+    pub fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
+    /// The counters; see [`ExporterStats`].
+    pub fn stats(&self) -> ExporterStats {
+        self.counters.snapshot()
+    }
+
+    /// Counts `items` as delivered or lost, as `outcome` says.
+    pub fn record(&self, items: usize, outcome: &Result<(), SendFailure>) {
+        self.counters.record(items, outcome);
+    }
+
+    /// Counts items left out of a request: too large, or not serializable.
+    pub fn record_left_out(&self, too_large: usize, unsendable: usize) {
+        self.counters.left_out(too_large, unsendable);
+    }
+
+    /// Stops the engine: a backoff sleep ends at once, a running send gives up after the
+    /// request in flight, later sends fail with [`SendFailure::ShutDown`].
+    pub fn shutdown(&self) {
+        self.stop.stop();
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.stop.is_stopped()
+    }
+
+    /// When an export starting now must be done: now plus the export budget.
+    pub fn deadline(&self) -> Instant {
+        let now = Instant::now();
+        now.checked_add(self.options.export_budget).unwrap_or(now + Duration::from_secs(365 * 86_400))
+    }
+
+    /// A request body buffer, reused from one export to the next; hand it back with
+    /// [`give_back`](Self::give_back).
+    pub fn take_buffer(&self) -> Vec<u8> {
+        let mut body = self.buffer.take();
+        body.clear();
+        body
+    }
+
+    /// Returns a buffer taken with [`take_buffer`](Self::take_buffer).
+    pub fn give_back(&self, body: Vec<u8>) {
+        self.buffer.give_back(body);
+    }
+
+    /// `text` with every secret of this engine, `extra` and key-like tokens taken out,
+    /// then cut to [`LOGGED_BODY_CHARS`]: the one way text reaches a log or an error.
+    pub fn scrub(&self, text: &str, extra: Option<&str>) -> String {
+        truncate_chars(&self.secrets.scrub(text, extra), LOGGED_BODY_CHARS)
+    }
+
+    /// Sends `body` with `headers`, retrying as `policy` says within `deadline` and the
+    /// attempts allowed; `secret` is a per-request credential to scrub too (a per-trace
+    /// key). `items` is for log lines only. Returns the successful reply.
+    ///
+    /// # Errors
+    /// The [`SendFailure`] that ended the loop; its texts are scrubbed.
+    pub fn send(
+        &self,
+        policy: &dyn ExportPolicy,
+        headers: &[(&str, &str)],
+        secret: Option<&str>,
+        body: &[u8],
+        items: usize,
+        deadline: Instant,
+    ) -> Result<Reply, SendFailure> {
+        let result = self.send_with_retries(policy, headers, secret, body, deadline);
+        match &result {
+            Ok(_) => log::debug!(target: self.log_target, "{}", policy.describe(&LogEvent::Sent { items })),
+            // Said when it happened.
+            Err(SendFailure::ShutDown) => {}
+            Err(failure) => {
+                if let Some(held_back) = self.failure_log.check() {
+                    let line = policy.describe(&LogEvent::Failed { failure, items });
+                    log::error!(target: self.log_target, "{line}{}", held(held_back));
+                }
+            }
+        }
+        result
+    }
+
+    fn send_with_retries(
+        &self,
+        policy: &dyn ExportPolicy,
+        headers: &[(&str, &str)],
+        secret: Option<&str>,
+        body: &[u8],
+        deadline: Instant,
+    ) -> Result<Reply, SendFailure> {
+        let o = &self.options;
+        let mut backoff = Backoff::new(o.base_delay, o.max_delay, policy.jitter(), policy.retry_after_cap());
+        let mut attempts = 0u32;
+        let mut last = String::new();
+        loop {
+            if self.stop.is_stopped() {
+                return Err(SendFailure::ShutDown);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(self.budget_exhausted(attempts, last));
+            }
+            attempts += 1;
+            add(&self.counters.requests, 1);
+            let mut request = self.agent.post(&self.endpoint);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let mut retry_after = None;
+            let status = match self.agent.send(request, body, deadline - now) {
+                Ok(reply) => {
+                    let status = reply.status;
+                    match policy.verdict(&reply) {
+                        Verdict::Success => return Ok(reply),
+                        Verdict::Reject => {
+                            return Err(SendFailure::Rejected { status, detail: self.detail(policy, &reply, secret) })
+                        }
+                        Verdict::RetryForbidden => {
+                            let detail = self.detail(policy, &reply, secret);
+                            return Err(SendFailure::RetryForbidden { status, detail });
+                        }
+                        _ => {}
+                    }
+                    retry_after = policy.retry_after(&reply);
+                    last = format!("HTTP {status}");
+                    Some(status)
+                }
+                Err(e) if !e.is_transient() => return Err(SendFailure::BadRequest(self.scrub(&e.to_string(), secret))),
+                Err(e) => {
+                    last = self.scrub(&e.to_string(), secret);
+                    None
+                }
+            };
+            if attempts >= o.max_attempts {
+                return Err(SendFailure::RetriesExhausted { attempts, last });
+            }
+            if let Some(held_back) = self.retry_log.check() {
+                let event = LogEvent::Retrying { status, detail: &last };
+                log::warn!(target: self.log_target, "{}{}", policy.describe(&event), held(held_back));
+            }
+            let sleep = backoff.next_sleep(retry_after);
+            if Instant::now() + sleep >= deadline {
+                // Given up before sleeping, not after: said, so that it can be told apart.
+                last = if retry_after.is_some_and(|wait| wait >= sleep) {
+                    format!("{last}, and the server asked to wait {sleep:?} (Retry-After), past the budget")
+                } else {
+                    format!("{last}, and the next backoff sleep ({sleep:?}) would end past the budget")
+                };
+                return Err(self.budget_exhausted(attempts, last));
+            }
+            if self.stop.sleep(sleep) {
+                log::warn!(target: self.log_target, "{}", policy.describe(&LogEvent::Interrupted));
+                return Err(SendFailure::ShutDown);
+            }
+        }
+    }
+
+    /// `: <what the server said>`, scrubbed whole, then cut; empty when it said nothing.
+    fn detail(&self, policy: &dyn ExportPolicy, reply: &Reply, secret: Option<&str>) -> String {
+        let text = policy.detail(reply);
+        if text.trim().is_empty() {
+            String::new()
+        } else {
+            format!(": {}", self.scrub(&text, secret))
+        }
+    }
+
+    fn budget_exhausted(&self, attempts: u32, last: String) -> SendFailure {
+        let last = if last.is_empty() { "none".to_owned() } else { last };
+        SendFailure::BudgetExhausted { budget: self.options.export_budget, attempts, last }
+    }
+}
+
+/// ` (N similar lines held back)` when there were any.
+fn held(held_back: u64) -> String {
+    if held_back == 0 {
+        String::new()
+    } else {
+        format!(" ({held_back} similar lines held back)")
+    }
+}
+
+/// The parts of a URL that may be credentials: user info and query.
+fn url_secrets(url: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some((_, rest)) = url.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if let Some((user_info, _)) = authority.rsplit_once('@') {
+            out.push(user_info.to_owned());
+            out.extend(user_info.split(':').map(str::to_owned));
+        }
+    }
+    if let Some((_, query)) = url.split_once('?') {
+        out.push(query.split('#').next().unwrap_or("").to_owned());
+    }
+    out
+}

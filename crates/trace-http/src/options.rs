@@ -1,0 +1,158 @@
+//! [`HttpOptions`]: the knobs every HTTP exporter has, written once and mixed into each
+//! exporter's builder through [`WithHttpOptions`] (as opentelemetry-otlp shares
+//! `WithHttpConfig`), so that the same knob has the same name and meaning everywhere.
+
+use std::time::Duration;
+
+use crate::agent::Timeouts;
+
+/// Timeouts, attempts, backoff, budget, proxy and plain-http policy of one exporter.
+///
+/// Each exporter starts from its own defaults (the OpenAI exporter from the Python SDK's,
+/// the OTLP exporter from the OpenTelemetry specification's) and documents them; the
+/// setters of [`WithHttpOptions`] change them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// Per-phase timeouts of one attempt.
+    pub timeouts: Timeouts,
+    /// A limit on resolving the host name; `None` leaves it to the system resolver.
+    pub resolve_timeout: Option<Duration>,
+    /// Requests per batch in all, the first included (at least 1).
+    pub max_attempts: u32,
+    /// The first backoff delay.
+    pub base_delay: Duration,
+    /// The longest backoff delay.
+    pub max_delay: Duration,
+    /// The total time one export may take, attempts and sleeps together.
+    pub export_budget: Duration,
+    /// Whether [`export_budget`](WithHttpOptions::export_budget) was called: an exporter
+    /// whose budget also has an environment variable (OTLP's timeout) lets the builder win
+    /// only then.
+    pub export_budget_set: bool,
+    /// Whether the proxy variables are read (see [`proxy_for`](crate::proxy_for)).
+    pub proxy_from_env: bool,
+    /// Whether credentials may travel in clear text to a host that is not a loopback
+    /// address (a plain `http://` endpoint, or a proxy on the way to one).
+    pub allow_insecure_http: bool,
+}
+
+/// Gives [`WithHttpOptions`] access to a builder's [`HttpOptions`]. Implemented by each
+/// exporter's builder.
+pub trait HasHttpOptions {
+    /// The builder's options.
+    fn http_options(&mut self) -> &mut HttpOptions;
+}
+
+/// The HTTP setters shared by every HTTP exporter's builder: bring the trait into scope
+/// (`use trace_export_openai::WithHttpOptions;`, or the OTLP crate's re-export) to call
+/// them. Each exporter documents its defaults.
+///
+/// ```
+/// use std::time::Duration;
+/// use trace_http::{HasHttpOptions, HttpOptions, Timeouts, WithHttpOptions};
+///
+/// struct MyBuilder(HttpOptions);
+/// impl HasHttpOptions for MyBuilder {
+///     fn http_options(&mut self) -> &mut HttpOptions {
+///         &mut self.0
+///     }
+/// }
+/// let second = Duration::from_secs(1);
+/// let defaults = HttpOptions {
+///     timeouts: Timeouts { connect: second, send: second, response: second, body: second },
+///     resolve_timeout: None,
+///     max_attempts: 3,
+///     base_delay: second,
+///     max_delay: second * 30,
+///     export_budget: second * 30,
+///     export_budget_set: false,
+///     proxy_from_env: true,
+///     allow_insecure_http: false,
+/// };
+/// let mut b = MyBuilder(defaults).max_attempts(0).export_budget(second * 5);
+/// assert_eq!(b.http_options().max_attempts, 0, "clamped to 1 when the exporter is built");
+/// assert_eq!(b.http_options().export_budget, second * 5);
+/// ```
+pub trait WithHttpOptions: HasHttpOptions + Sized {
+    /// How many requests one batch gets in total, the first included. Values below 1
+    /// become 1.
+    fn max_attempts(mut self, attempts: u32) -> Self {
+        self.http_options().max_attempts = attempts;
+        self
+    }
+
+    /// The first backoff delay; it doubles after each retry up to
+    /// [`max_delay`](Self::max_delay), with the exporter's jitter.
+    fn base_delay(mut self, delay: Duration) -> Self {
+        self.http_options().base_delay = delay;
+        self
+    }
+
+    /// The longest backoff delay.
+    fn max_delay(mut self, delay: Duration) -> Self {
+        self.http_options().max_delay = delay;
+        self
+    }
+
+    /// The time allowed to connect, TLS handshake included.
+    fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.http_options().timeouts.connect = timeout;
+        self
+    }
+
+    /// The time allowed to send the request headers, and again to send the body.
+    fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.http_options().timeouts.send = timeout;
+        self
+    }
+
+    /// The time allowed from the end of the request to the response headers: what a hung
+    /// server costs per attempt.
+    fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.http_options().timeouts.response = timeout;
+        self
+    }
+
+    /// The time allowed to read the response body.
+    fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.http_options().timeouts.body = timeout;
+        self
+    }
+
+    /// A limit on resolving the endpoint's host name; `None` (the default) leaves it to
+    /// the system resolver. Setting one makes ureq resolve on a new thread for every
+    /// request, which slows each export down.
+    fn resolve_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.http_options().resolve_timeout = timeout;
+        self
+    }
+
+    /// The total time one export may take, attempts and backoff sleeps together. When it
+    /// is spent the batch is given up even if attempts remain; a sleep that would end past
+    /// it is not started, and an attempt's timeouts are cut to what is left of it.
+    fn export_budget(mut self, budget: Duration) -> Self {
+        self.http_options().export_budget = budget;
+        self.http_options().export_budget_set = true;
+        self
+    }
+
+    /// Whether to route requests through the proxy named by the environment (see
+    /// [`proxy_for`](crate::proxy_for) for the variables per scheme and `NO_PROXY`).
+    /// Default: `true`.
+    fn proxy_from_env(mut self, proxy_from_env: bool) -> Self {
+        self.http_options().proxy_from_env = proxy_from_env;
+        self
+    }
+
+    /// Whether credentials may be sent in clear text to a host that is not a loopback
+    /// address: a plain `http://` endpoint elsewhere, or a proxy elsewhere on the way to a
+    /// plain `http://` endpoint. Default: `false`, and `build()` refuses such a route with
+    /// an error that names the endpoint or the proxy variable. `https://` endpoints are
+    /// never affected (a proxy only sees an encrypted tunnel).
+    fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.http_options().allow_insecure_http = allow;
+        self
+    }
+}
+
+impl<B: HasHttpOptions> WithHttpOptions for B {}

@@ -1,0 +1,175 @@
+//! Which proxy, if any, a request goes through: decided once, when an exporter is built,
+//! from the environment and the endpoint's scheme.
+//!
+//! | endpoint | variables read, first set wins |
+//! |---|---|
+//! | `http://`  | `http_proxy`, `HTTP_PROXY`, then `all_proxy`, `ALL_PROXY` |
+//! | `https://` | `https_proxy`, `HTTPS_PROXY`, then `all_proxy`, `ALL_PROXY` |
+//!
+//! `no_proxy` (or `NO_PROXY`) lists hosts reached directly: comma-separated, `*` for all,
+//! an entry matches the host itself and its subdomains (`example.com` and `.example.com`
+//! both match `api.example.com`), a `:port` on an entry is ignored. Empty variables count
+//! as unset. This is what Python's `urllib.request.getproxies()` (and so the Python SDK's
+//! HTTP client) does, lower case first; ureq's own lookup differs (it applies `HTTPS_PROXY`
+//! to `http://` URLs too), so the exporters never let ureq read the environment.
+//!
+//! What the route means for safety: an `https://` endpoint goes through any proxy in a
+//! `CONNECT` tunnel, its bytes encrypted end to end. A plain `http://` endpoint does not:
+//! whoever runs the proxy reads the request, headers included. The engine therefore
+//! judges a plain-http request by its first hop, the proxy when there is one (see
+//! [`crate::Engine`]).
+
+use crate::endpoint::is_loopback_host;
+
+/// The proxy a request goes through, and the variable that named it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyRoute {
+    /// The proxy URL as written in the variable (`http://` added when it has no scheme).
+    pub url: String,
+    /// The variable it came from, such as `HTTPS_PROXY`.
+    pub variable: &'static str,
+}
+
+impl std::fmt::Debug for ProxyRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyRoute")
+            .field("url", &crate::redact_user_info(&self.url))
+            .field("variable", &self.variable)
+            .finish()
+    }
+}
+
+impl ProxyRoute {
+    /// The proxy's host, as written (brackets of an IPv6 address removed).
+    pub fn host(&self) -> &str {
+        let rest = self.url.split_once("://").map_or(self.url.as_str(), |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        if let Some(v6) = host_port.strip_prefix('[') {
+            return v6.split(']').next().unwrap_or("");
+        }
+        host_port.split(':').next().unwrap_or("")
+    }
+
+    /// Whether the proxy runs on this machine (its host is a loopback address or
+    /// `localhost`), so that what it reads never leaves it.
+    pub fn is_loopback(&self) -> bool {
+        is_loopback_host(self.host())
+    }
+}
+
+/// The proxy for a request to `host` over `https` or plain http, from the variables that
+/// `env` returns (`std::env::var` in production); `None` for a direct connection.
+///
+/// ```
+/// use trace_http::proxy_for;
+///
+/// let env = |name: &str| match name {
+///     "HTTPS_PROXY" => Some("http://proxy.internal:3128".to_owned()),
+///     "no_proxy" => Some("localhost,.svc.cluster.local".to_owned()),
+///     _ => None,
+/// };
+/// assert_eq!(proxy_for(true, "api.openai.com", env).unwrap().variable, "HTTPS_PROXY");
+/// assert!(proxy_for(false, "api.openai.com", env).is_none(), "HTTPS_PROXY is not for http://");
+/// assert!(proxy_for(true, "otel.svc.cluster.local", env).is_none(), "no_proxy");
+/// ```
+pub fn proxy_for(https: bool, host: &str, env: impl Fn(&str) -> Option<String>) -> Option<ProxyRoute> {
+    let get = |name: &str| env(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let candidates: [&'static str; 4] = if https {
+        ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+    } else {
+        ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+    };
+    let (variable, url) = candidates.into_iter().find_map(|name| get(name).map(|v| (name, v)))?;
+    let no_proxy = get("no_proxy").or_else(|| get("NO_PROXY")).unwrap_or_default();
+    if bypasses(&no_proxy, host) {
+        return None;
+    }
+    let url = if url.contains("://") { url } else { format!("http://{url}") };
+    Some(ProxyRoute { url, variable })
+}
+
+/// Whether a `no_proxy` list names `host`.
+fn bypasses(no_proxy: &str, host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.').to_ascii_lowercase();
+    no_proxy.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
+        if entry == "*" {
+            return true;
+        }
+        // `[::1]:8080`, `host:8080`: the port does not matter here.
+        let entry = match entry.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None if entry.matches(':').count() == 1 => entry.split(':').next().unwrap_or(""),
+            None => entry,
+        };
+        let entry = entry.trim_start_matches('*').trim_start_matches('.').trim_end_matches('.').to_ascii_lowercase();
+        !entry.is_empty() && (host == entry || host.ends_with(&format!(".{entry}")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Vars = &'static [(&'static str, &'static str)];
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn each_variable_applies_to_its_scheme_only() {
+        let cases: &[(Vars, bool, Option<&str>)] = &[
+            (&[("HTTP_PROXY", "http://p:1")], false, Some("HTTP_PROXY")),
+            (&[("HTTP_PROXY", "http://p:1")], true, None),
+            (&[("http_proxy", "http://p:1")], false, Some("http_proxy")),
+            (&[("HTTPS_PROXY", "http://p:1")], true, Some("HTTPS_PROXY")),
+            (&[("HTTPS_PROXY", "http://p:1")], false, None),
+            (&[("https_proxy", "http://p:1")], true, Some("https_proxy")),
+            (&[("ALL_PROXY", "socks5://p:1")], false, Some("ALL_PROXY")),
+            (&[("ALL_PROXY", "socks5://p:1")], true, Some("ALL_PROXY")),
+            (&[("all_proxy", "http://p:1")], true, Some("all_proxy")),
+            // The scheme's own variable wins over ALL_PROXY; lower case over upper case.
+            (&[("ALL_PROXY", "http://a:1"), ("HTTP_PROXY", "http://h:1")], false, Some("HTTP_PROXY")),
+            (&[("HTTP_PROXY", "http://u:1"), ("http_proxy", "http://l:1")], false, Some("http_proxy")),
+            // Empty counts as unset.
+            (&[("http_proxy", " "), ("HTTP_PROXY", "http://u:1")], false, Some("HTTP_PROXY")),
+            (&[], false, None),
+        ];
+        for (env, https, want) in cases {
+            let got = proxy_for(*https, "collector.example", env_of(env)).map(|r| r.variable);
+            assert_eq!(got, *want, "{env:?} https={https}");
+        }
+    }
+
+    #[test]
+    fn no_proxy_entries() {
+        let matches = |list: &str, host: &str| bypasses(list, host);
+        assert!(matches("*", "anything"));
+        assert!(matches("example.com", "example.com"));
+        assert!(matches("example.com", "api.EXAMPLE.com"));
+        assert!(matches(".example.com", "api.example.com"));
+        assert!(matches("*.example.com", "api.example.com"));
+        assert!(matches("a, b.example.com:443", "b.example.com"));
+        assert!(matches("127.0.0.1", "127.0.0.1"));
+        assert!(matches("[::1]:8080", "[::1]"));
+        assert!(!matches("example.com", "badexample.com"));
+        assert!(!matches("", "example.com"));
+        let env = env_of(&[("HTTP_PROXY", "10.255.255.1:3128"), ("NO_PROXY", "localhost")]);
+        assert!(proxy_for(false, "localhost", &env).is_none());
+        let route = proxy_for(false, "collector", &env).unwrap();
+        assert_eq!(route.url, "http://10.255.255.1:3128", "a scheme-less proxy is http");
+        assert_eq!(route.host(), "10.255.255.1");
+        assert!(!route.is_loopback());
+    }
+
+    #[test]
+    fn hosts_of_proxy_urls() {
+        let host = |url: &str| ProxyRoute { url: url.to_owned(), variable: "HTTP_PROXY" }.host().to_owned();
+        assert_eq!(host("http://user:pw@127.0.0.1:3128/"), "127.0.0.1");
+        assert_eq!(host("socks5h://[::1]:1080"), "::1");
+        assert_eq!(host("http://localhost"), "localhost");
+        let route = ProxyRoute { url: "http://user:pw@p:1".to_owned(), variable: "HTTP_PROXY" };
+        assert!(!format!("{route:?}").contains("pw"));
+    }
+}

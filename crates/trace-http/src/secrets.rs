@@ -1,0 +1,189 @@
+//! Taking secrets out of text before it is logged or put in an error.
+//!
+//! Text from a server (an error body that quotes the key), from ureq (an error that quotes
+//! the URL) or built from either goes through [`Secrets::scrub`] **whole**, before any cut:
+//! a key that straddles a cut point would otherwise survive as a fragment that no exact
+//! match finds. The rules, in order:
+//!
+//! 1. every secret the exporter holds (its API key, the per-trace key of the request,
+//!    credential header values, the endpoint's user info and query) is replaced wherever
+//!    it occurs, and a prefix of one (4 characters or more) that ends the text, as a body
+//!    cut at its read limit does, is replaced too;
+//! 2. tokens that look like keys are replaced wherever they start, glued to other text
+//!    or not: `sk-` followed by 8 or more of `[A-Za-z0-9_-]` (or by any such run at the
+//!    very end of the text), and the credential after `Bearer ` or `Basic `.
+//!
+//! Each replacement is the text `<redacted>`.
+
+use std::fmt;
+
+/// What replaces a secret.
+pub const REDACTED: &str = "<redacted>";
+
+/// Secrets shorter than this are not searched for: too likely to match ordinary text, and
+/// too short to be a real credential.
+const MIN_SECRET_LEN: usize = 4;
+
+/// Key characters after `sk-` needed for a token in the middle of a text to count as a key.
+const MIN_KEY_CHARS: usize = 8;
+
+/// The secrets of one exporter. `Debug` shows how many, never which.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    values: Vec<String>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secrets({} held)", self.values.len())
+    }
+}
+
+impl Secrets {
+    /// No secret yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a secret (ignored when shorter than 4 characters).
+    pub fn add(&mut self, secret: impl Into<String>) {
+        let secret = secret.into();
+        if secret.len() >= MIN_SECRET_LEN && !self.values.contains(&secret) {
+            self.values.push(secret);
+        }
+    }
+
+    /// `text` with every secret held, `extra` (a per-request key), and every key-like
+    /// token replaced by `<redacted>`; see the [module docs](self).
+    ///
+    /// ```
+    /// use trace_http::Secrets;
+    ///
+    /// let mut secrets = Secrets::new();
+    /// secrets.add("0123456789abcdef0123456789abcdef");
+    /// // A key glued to text, and one cut off at the end of the text.
+    /// let text = "Incorrect API key provided:sk-proj-AAAABBBBCCCC. Key 0123456789abcdef0123";
+    /// assert_eq!(secrets.scrub(text, None), "Incorrect API key provided:<redacted>. Key <redacted>");
+    /// ```
+    pub fn scrub(&self, text: &str, extra: Option<&str>) -> String {
+        let mut out = text.to_owned();
+        for secret in self.values.iter().map(String::as_str).chain(extra.filter(|e| e.len() >= MIN_SECRET_LEN)) {
+            out = replace_secret(&out, secret);
+        }
+        redact_key_like(&out)
+    }
+}
+
+/// `text` with `secret` replaced, and a prefix of it ending the text.
+fn replace_secret(text: &str, secret: &str) -> String {
+    let mut out = text.replace(secret, REDACTED);
+    // The longest prefix of `secret` (at least MIN_SECRET_LEN) that ends the text.
+    let longest = secret.len().min(out.len());
+    for len in (MIN_SECRET_LEN..=longest).rev() {
+        if !secret.is_char_boundary(len) {
+            continue;
+        }
+        if out.ends_with(&secret[..len]) {
+            let cut = out.len() - len;
+            out.truncate(cut);
+            out.push_str(REDACTED);
+            break;
+        }
+    }
+    out
+}
+
+fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// `text` with key-like tokens replaced: `sk-` keys wherever they start, and the
+/// credential of `Bearer`/`Basic`.
+pub(crate) fn redact_key_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let next = [find_ascii_ci(rest, "sk-"), find_ascii_ci(rest, "bearer "), find_ascii_ci(rest, "basic ")]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(at, _)| *at);
+        let Some((at, marker_len)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        let is_sk = rest[at..].len() >= 3 && rest[at..at + 3].eq_ignore_ascii_case("sk-");
+        let body_start = at + marker_len;
+        let body = &rest[body_start..];
+        let body_len = if is_sk {
+            body.find(|c: char| !is_key_char(c)).unwrap_or(body.len())
+        } else {
+            body.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';')).unwrap_or(body.len())
+        };
+        let at_end = body_start + body_len == rest.len();
+        let long_enough = if is_sk { body_len >= MIN_KEY_CHARS || (at_end && body_len > 0) } else { body_len > 0 };
+        if long_enough {
+            // `Bearer <redacted>` keeps its scheme word; an `sk-` key goes whole.
+            let keep = if is_sk { at } else { body_start };
+            out.push_str(&rest[..keep]);
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(&rest[..body_start + body_len]);
+        }
+        rest = &rest[body_start + body_len..];
+    }
+}
+
+/// The first occurrence of `needle` (ASCII, any case) in `haystack`: its byte offset and
+/// length.
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<(usize, usize)> {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    (0..h.len().saturating_sub(n.len() - 1)).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n)).map(|i| (i, n.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(values: &[&str]) -> Secrets {
+        let mut s = Secrets::new();
+        for v in values {
+            s.add(*v);
+        }
+        s
+    }
+
+    #[test]
+    fn held_secrets_are_replaced_everywhere_and_at_a_cut_end() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let s = held(&[key]);
+        assert_eq!(s.scrub(&format!("a {key} b {key}"), None), "a <redacted> b <redacted>");
+        // Cut anywhere inside the key, 4 characters or more of it left: nothing of it stays.
+        for kept in 4..key.len() {
+            let text = format!("Incorrect API key provided: {}", &key[..kept]);
+            let out = s.scrub(&text, None);
+            assert_eq!(out, "Incorrect API key provided: <redacted>", "{kept}");
+        }
+        assert_eq!(s.scrub("x", Some("per-trace-key")), "x");
+        assert_eq!(s.scrub("the per-trace-key!", Some("per-trace-key")), "the <redacted>!");
+        assert_eq!(s.scrub("short abc", Some("abc")), "short abc", "too short to be a secret");
+    }
+
+    #[test]
+    fn key_like_tokens_are_found_wherever_they_start() {
+        let s = Secrets::new();
+        assert_eq!(s.scrub("provided:sk-proj-AbC_123-xyz.", None), "provided:<redacted>.");
+        assert_eq!(s.scrub("task-sk-12345678 and sk-1234567 short", None), "ta<redacted> and sk-1234567 short");
+        assert_eq!(s.scrub("é sk-ééééééééé SK-abcdefgh", None), "é sk-ééééééééé <redacted>");
+        assert_eq!(s.scrub("ends with sk-abc", None), "ends with <redacted>", "a key cut at the end");
+        assert_eq!(s.scrub("Authorization: Bearer abc.def-ghi, next", None), "Authorization: Bearer <redacted>, next");
+        assert_eq!(s.scrub("basic dXNlcjpwYXNz", None), "basic <redacted>");
+        assert_eq!(s.scrub("nothing secret here", None), "nothing secret here");
+        assert_eq!(s.scrub("", None), "");
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let s = held(&["hunter2-secret"]);
+        assert_eq!(format!("{s:?}"), "Secrets(1 held)");
+    }
+}
