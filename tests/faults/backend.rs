@@ -2,6 +2,7 @@
 //! hangs, one that closes the connection mid-response, one that answers one byte per
 //! 100 ms.
 
+use agents_tracing::openai::WithHttpOptions;
 use std::time::{Duration, Instant};
 
 use test_support::server::{closed_port, Reply, TestServer};

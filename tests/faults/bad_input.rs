@@ -13,6 +13,7 @@
 //! | emoji, RTL, combining marks, NUL, control characters | sent as is, JSON-escaped |
 //! | lone surrogates | cannot exist in a Rust `String`; bytes decoded lossily arrive as U+FFFD |
 
+use agents_tracing::openai::WithHttpOptions;
 use std::time::Duration;
 
 use agents_tracing::core::limits::{depth_cuts, json_depth_exceeds, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};

@@ -17,6 +17,7 @@ mod concurrency;
 mod extensions;
 mod security;
 
+use agents_tracing::openai::WithHttpOptions;
 use std::collections::HashSet;
 use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};

@@ -1,6 +1,7 @@
 //! The API key: in no log line (ureq's own included, at trace level), no `Debug`, no error
 //! message; and never sent in clear text to a host off this machine without an opt-in.
 
+use agents_tracing::openai::WithHttpOptions;
 use std::sync::Arc;
 use std::time::Duration;
 
