@@ -21,3 +21,11 @@ pub(crate) fn golden(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
+
+static ENV: Mutex<()> = Mutex::new(());
+
+/// Serializes tests that change the process environment (proxy variables, say). Every
+/// other test of this binary builds its exporters with `proxy_from_env(false)`.
+pub(crate) fn env_lock() -> MutexGuard<'static, ()> {
+    ENV.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -121,3 +121,158 @@ fn the_key_is_never_sent_in_clear_text_off_this_machine_without_an_opt_in() {
         assert_secret_free("a log line", &line.text);
     }
 }
+
+/// A key with nothing in common with the texts around it, so that any 4 characters of it
+/// found in a text are a leak.
+const STRADDLING_KEY: &str = "sk-proj-7Q3Z9X1V5K8M2W4R6T0Y7U3J9G5P1L8N";
+
+/// The longest run of `key`'s secret characters (after an `sk-proj-` prefix, which
+/// ordinary words such as "project" share) found in `text`.
+fn longest_fragment(text: &str, key: &str) -> usize {
+    let (t, k) = (text.as_bytes(), key.trim_start_matches("sk-proj-").as_bytes());
+    let mut best = 0;
+    let mut prev = vec![0usize; k.len() + 1];
+    for &tc in t {
+        let mut row = vec![0usize; k.len() + 1];
+        for (j, &kc) in k.iter().enumerate() {
+            if tc == kc {
+                row[j + 1] = prev[j] + 1;
+                best = best.max(row[j + 1]);
+            }
+        }
+        prev = row;
+    }
+    best
+}
+
+/// Error bodies that quote `key` at every position around the exporters' 512-character
+/// cut of a logged body, glued to the text before it or not, and cut by the 64 KiB limit
+/// on a response body read.
+fn echoing_bodies(key: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    for before in (440..=515).step_by(3) {
+        let filler = "x".repeat(before - "Incorrect API key provided: ".len());
+        bodies.push(format!("{filler}Incorrect API key provided: {key}. Try again."));
+        bodies.push(format!("{filler}Incorrect API key provided:{key}"));
+    }
+    // The read limit (64 KiB) falls inside the key.
+    let limit = 64 * 1024;
+    for inside in [4, 12, 30] {
+        bodies.push(format!("{}{key}", "y".repeat(limit - inside)));
+    }
+    bodies
+}
+
+/// Exports one trace per body against a server answering `status` with it; returns the
+/// longest fragment of `key` found in any error or log line (ureq-proto's TRACE hex dump of
+/// the request aside: it holds the outgoing `Authorization` header, see the README).
+fn longest_leak(status: u16, key: &str, export: impl Fn(&str) -> String) -> usize {
+    let mut worst = 0;
+    for body in echoing_bodies(key) {
+        let server = TestServer::always(Reply::status(status).body(body));
+        let error = export(&server.url());
+        worst = worst.max(longest_fragment(&error, key));
+    }
+    for line in logcap::all().iter().filter(|l| !l.is_raw_http_dump()) {
+        worst = worst.max(longest_fragment(&line.text, key));
+    }
+    worst
+}
+
+#[test]
+fn no_fragment_of_a_key_survives_a_cut_in_errors_or_logs() {
+    logcap::install();
+    let one_trace = || vec![ExportItem::Trace(Arc::new(Trace::new(TraceId::generate(), "echo")))];
+
+    // OpenAI: the exporter's own key, echoed by a 401.
+    let openai = longest_leak(401, STRADDLING_KEY, |url| {
+        let e = exporter(url).api_key(STRADDLING_KEY).max_retries(1).build().unwrap();
+        let err = e.export(&one_trace()).unwrap_err();
+        format!("{err} {err:?} {e:?}")
+    });
+    // OpenAI: a per-trace key, and a key the exporter does not hold (found by its shape).
+    let per_trace = longest_leak(401, STRADDLING_KEY, |url| {
+        let e = exporter(url).max_retries(1).build().unwrap();
+        let item = ExportItem::Trace(Arc::new(Trace::new(TraceId::generate(), "w").with_tracing_api_key(STRADDLING_KEY)));
+        let err = e.export(&[item]).unwrap_err();
+        format!("{err} {err:?}")
+    });
+    let unknown = longest_leak(401, STRADDLING_KEY, |url| {
+        let e = exporter(url).max_retries(1).build().unwrap();
+        let err = e.export(&one_trace()).unwrap_err();
+        format!("{err} {err:?}")
+    });
+    println!("SECRETS longest key fragment: openai key {openai}, per-trace key {per_trace}, unknown key {unknown}");
+    assert!(openai < 4 && per_trace < 4 && unknown < 4, "{openai} {per_trace} {unknown}");
+
+    #[cfg(feature = "otlp-http")]
+    {
+        use agents_tracing::otlp::OtlpSpanExporter;
+        // OTLP: a credential header, echoed by a 400.
+        let credential = "Zq7W3x9K1m5V8c2B6n4J0h7G3f9D5s1A";
+        let otlp = longest_leak(400, credential, |url| {
+            let e = OtlpSpanExporter::builder()
+                .endpoint(url)
+                .header("x-api-key", credential)
+                .read_env(false)
+                .proxy_from_env(false)
+                .max_attempts(1)
+                .build()
+                .unwrap();
+            let trace = Arc::new(Trace::new(TraceId::generate(), "w"));
+            let span = agents_tracing::core::Span::new(
+                agents_tracing::core::SpanId::generate(),
+                trace,
+                None,
+                agents_tracing::core::CustomSpanData::default(),
+            );
+            let err = e.export(&[ExportItem::Span(Arc::new(span))]).unwrap_err();
+            format!("{err} {err:?} {e:?}")
+        });
+        println!("SECRETS longest credential fragment: otlp header {otlp}");
+        assert!(otlp < 4, "{otlp}");
+    }
+}
+
+/// The proxy variables, as the exporters read them: a plain-http hop to a proxy off this
+/// machine is refused (the error names the variable), https through any proxy is fine.
+#[test]
+fn a_proxy_off_this_machine_never_sees_a_key_in_clear_text() {
+    let _env = crate::support::env_lock();
+    let vars = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"];
+    let clear = || {
+        for v in vars {
+            std::env::remove_var(v);
+        }
+    };
+    let build = |url: &str| BackendSpanExporter::builder().endpoint(url).api_key(KEY).read_env(false).build();
+    let loopback = "http://127.0.0.1:9/v1/traces/ingest";
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        clear();
+        std::env::set_var(var, "http://10.255.255.1:3128");
+        let err = build(loopback).unwrap_err();
+        assert!(matches!(err, BuildError::InsecureProxy { variable, .. } if variable == var), "{var}: {err:?}");
+        assert!(err.to_string().contains(var), "{err}");
+        assert_secret_free("a BuildError", &format!("{err} {err:?}"));
+        // The opt-in, NO_PROXY, or a proxy on this machine.
+        assert!(BackendSpanExporter::builder().endpoint(loopback).api_key(KEY).allow_insecure_http(true).build().is_ok());
+        std::env::set_var("NO_PROXY", "127.0.0.1");
+        assert!(build(loopback).is_ok(), "{var} with NO_PROXY");
+        std::env::remove_var("NO_PROXY");
+        std::env::set_var(var, "http://127.0.0.1:3128");
+        assert!(build(loopback).is_ok(), "{var} on loopback");
+    }
+    for var in ["HTTPS_PROXY", "https_proxy"] {
+        clear();
+        std::env::set_var(var, "http://10.255.255.1:3128");
+        // Not for http:// endpoints (ureq alone would apply it, unlike curl and Python).
+        assert!(build(loopback).is_ok(), "{var} does not apply to http://");
+        // https through any proxy: a CONNECT tunnel, encrypted end to end.
+        assert!(build("https://api.openai.com/v1/traces/ingest").is_ok(), "{var}");
+    }
+    clear();
+    std::env::set_var("HTTP_PROXY", "not a proxy url at all");
+    let err = build(loopback).unwrap_err();
+    assert!(matches!(err, BuildError::InvalidProxy { variable: "HTTP_PROXY", .. }), "{err:?}");
+    clear();
+}
