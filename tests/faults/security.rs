@@ -193,7 +193,8 @@ fn no_fragment_of_a_key_survives_a_cut_in_errors_or_logs() {
     // OpenAI: a per-trace key, and a key the exporter does not hold (found by its shape).
     let per_trace = longest_leak(401, STRADDLING_KEY, |url| {
         let e = exporter(url).max_retries(1).build().unwrap();
-        let item = ExportItem::Trace(Arc::new(Trace::new(TraceId::generate(), "w").with_tracing_api_key(STRADDLING_KEY)));
+        let item =
+            ExportItem::Trace(Arc::new(Trace::new(TraceId::generate(), "w").with_tracing_api_key(STRADDLING_KEY)));
         let err = e.export(&[item]).unwrap_err();
         format!("{err} {err:?}")
     });
@@ -239,7 +240,8 @@ fn no_fragment_of_a_key_survives_a_cut_in_errors_or_logs() {
 #[test]
 fn a_proxy_off_this_machine_never_sees_a_key_in_clear_text() {
     let _env = crate::support::env_lock();
-    let vars = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"];
+    let vars =
+        ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"];
     let clear = || {
         for v in vars {
             std::env::remove_var(v);
@@ -255,7 +257,12 @@ fn a_proxy_off_this_machine_never_sees_a_key_in_clear_text() {
         assert!(err.to_string().contains(var), "{err}");
         assert_secret_free("a BuildError", &format!("{err} {err:?}"));
         // The opt-in, NO_PROXY, or a proxy on this machine.
-        assert!(BackendSpanExporter::builder().endpoint(loopback).api_key(KEY).allow_insecure_http(true).build().is_ok());
+        assert!(BackendSpanExporter::builder()
+            .endpoint(loopback)
+            .api_key(KEY)
+            .allow_insecure_http(true)
+            .build()
+            .is_ok());
         std::env::set_var("NO_PROXY", "127.0.0.1");
         assert!(build(loopback).is_ok(), "{var} with NO_PROXY");
         std::env::remove_var("NO_PROXY");

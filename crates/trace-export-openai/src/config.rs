@@ -3,9 +3,7 @@
 use std::time::Duration;
 
 use trace_core::ApiKey;
-use trace_http::{BuildError, Engine, EngineConfig, HasHttpOptions, HttpOptions, Secrets, Timeouts, WithHttpOptions};
-
-use crate::exporter::BackendSpanExporter;
+use trace_http::{HasHttpOptions, HttpOptions, Timeouts, WithHttpOptions};
 
 /// OpenAI's traces ingest endpoint, the default.
 pub const OPENAI_INGEST_ENDPOINT: &str = "https://api.openai.com/v1/traces/ingest";
@@ -28,7 +26,9 @@ pub enum Sanitize {
     Never,
 }
 
-/// Settings of a [`BackendSpanExporter`]; made by [`BackendSpanExporter::builder`].
+/// Settings of a [`BackendSpanExporter`](crate::BackendSpanExporter); made by
+/// [`BackendSpanExporter::builder`](crate::BackendSpanExporter::builder), turned into the
+/// exporter by [`build`](Self::build).
 ///
 /// Defaults follow the Python SDK where it has one. The HTTP knobs (timeouts, attempts,
 /// backoff, budget, proxy, plain-http policy) come from [`WithHttpOptions`], shared with
@@ -166,40 +166,6 @@ impl BackendSpanExporterBuilder {
         self
     }
 
-    /// Checks the settings and builds the exporter and its connection pool, reading the
-    /// proxy variables (see [`trace_http::proxy_for`]). No request is made and no
-    /// credential is read from the environment yet.
-    ///
-    /// # Errors
-    /// [`BuildError::InvalidEndpoint`] if the endpoint is not an absolute `http(s)://` URL;
-    /// [`BuildError::TlsUnavailable`] if it is `https://` and the `rustls` feature is off;
-    /// [`BuildError::InvalidProxy`] if a proxy variable that applies holds no valid URL;
-    /// [`BuildError::InsecureEndpoint`] if it is `http://` on a host that is not a loopback
-    /// address, and [`BuildError::InsecureProxy`] if it is `http://` and a proxy that is
-    /// not on this machine would carry the requests, unless
-    /// [`allow_insecure_http`](WithHttpOptions::allow_insecure_http) was given (the
-    /// refusal is also logged at `error` level, since the key would travel in clear text).
-    pub fn build(self) -> Result<BackendSpanExporter, BuildError> {
-        let mut secrets = Secrets::new();
-        if let Some(key) = &self.api_key {
-            secrets.add(key.expose());
-        }
-        let engine = Engine::build(
-            EngineConfig {
-                exporter: "trace-export-openai",
-                log_target: "trace_export_openai",
-                user_agent: USER_AGENT,
-                endpoint: self.endpoint.clone(),
-                endpoint_source: "the builder",
-                tls_available: cfg!(feature = "rustls"),
-                sends_credentials: true,
-                secrets,
-            },
-            &self.http,
-        )?;
-        Ok(BackendSpanExporter::from_builder(self, engine))
-    }
-
     /// Whether the sanitizer applies with these settings.
     pub(crate) fn sanitizes(&self) -> bool {
         match self.sanitize {
@@ -213,6 +179,7 @@ impl BackendSpanExporterBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use trace_http::BuildError;
 
     #[test]
     fn plain_http_off_loopback_needs_the_opt_in() {

@@ -7,9 +7,9 @@ use std::sync::{OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use trace_core::{ApiKey, ExportError, ExportItem, LogRateLimiter, TracingExporter};
-use trace_http::{Engine, ExporterStats, SendFailure};
+use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, Secrets, SendFailure};
 
-use crate::config::BackendSpanExporterBuilder;
+use crate::config::{BackendSpanExporterBuilder, USER_AGENT};
 use crate::policy::OpenAiPolicy;
 use crate::sanitize::SanitizedItem;
 
@@ -182,7 +182,7 @@ impl BackendSpanExporter {
                 if let Some(project) = project {
                     headers.push(("OpenAI-Project".to_owned(), project.clone()));
                 }
-                headers.push(("User-Agent".to_owned(), crate::config::USER_AGENT.to_owned()));
+                headers.push(("User-Agent".to_owned(), USER_AGENT.to_owned()));
                 let mut body = Vec::new();
                 self.write_body(&group, &mut body, false);
                 PreparedRequest { url: self.engine.shown_endpoint().to_owned(), headers, body }
@@ -289,6 +289,42 @@ impl BackendSpanExporter {
             );
         }
         key
+    }
+}
+
+impl BackendSpanExporterBuilder {
+    /// Checks the settings and builds the exporter and its connection pool, reading the
+    /// proxy variables (see [`trace_http::proxy_for`]). No request is made and no
+    /// credential is read from the environment yet.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidEndpoint`] if the endpoint is not an absolute `http(s)://` URL;
+    /// [`BuildError::TlsUnavailable`] if it is `https://` and the `rustls` feature is off;
+    /// [`BuildError::InvalidProxy`] if a proxy variable that applies holds no valid URL;
+    /// [`BuildError::InsecureEndpoint`] if it is `http://` on a host that is not a loopback
+    /// address, and [`BuildError::InsecureProxy`] if it is `http://` and a proxy that is
+    /// not on this machine would carry the requests, unless
+    /// [`allow_insecure_http`](trace_http::WithHttpOptions::allow_insecure_http) was given (the
+    /// refusal is also logged at `error` level, since the key would travel in clear text).
+    pub fn build(self) -> Result<BackendSpanExporter, BuildError> {
+        let mut secrets = Secrets::new();
+        if let Some(key) = &self.api_key {
+            secrets.add(key.expose());
+        }
+        let engine = Engine::build(
+            EngineConfig {
+                exporter: "trace-export-openai",
+                log_target: "trace_export_openai",
+                user_agent: USER_AGENT,
+                endpoint: self.endpoint.clone(),
+                endpoint_source: "the builder",
+                tls_available: cfg!(feature = "rustls"),
+                sends_credentials: true,
+                secrets,
+            },
+            &self.http,
+        )?;
+        Ok(BackendSpanExporter::from_builder(self, engine))
     }
 }
 

@@ -45,7 +45,8 @@
 //!
 //! # Retries and time limits
 //! As the Python SDK 0.24: transport errors, 5xx, 408, 409 and 429 are retried, up to
-//! [`max_retries`](BackendSpanExporterBuilder::max_retries) attempts in all (default 3),
+//! [`max_attempts`](WithHttpOptions::max_attempts) attempts in all (default 3; Python's
+//! name [`max_retries`](BackendSpanExporterBuilder::max_retries) works too),
 //! after 1 s, 2 s, ... (doubling up to 30 s, plus up to 10 % jitter). A `Retry-After` (or
 //! `retry-after-ms`) header raises the wait to at least its value, capped at the maximum
 //! delay; `x-should-retry: false` stops at once; other 4xx are not retried and are logged
@@ -53,7 +54,7 @@
 //!
 //! Beyond Python: each phase of a request has a timeout (connect 5 s, send 20 s, response
 //! headers 20 s, body 10 s), and one export has a total
-//! [budget](BackendSpanExporterBuilder::export_budget) (default 30 s), so a server that
+//! [budget](WithHttpOptions::export_budget) (default 30 s), so a server that
 //! accepts and never answers costs at most that. [`TracingExporter::shutdown`], from any
 //! thread, interrupts a backoff sleep at once and makes a running export give up after the
 //! request in flight.
@@ -71,23 +72,37 @@
 //!
 //! # Security
 //! - The key is sent only in the `Authorization` header. It never appears in `Debug`
-//!   output, errors or log lines: error bodies and transport errors are logged with the
-//!   key, and any other `sk-...` token, replaced by `<redacted>`.
-//! - A plain `http://` endpoint on a host that is not a loopback address (`127.0.0.0/8`,
-//!   `::1`, `localhost`) is refused by `build` ([`BuildError::InsecureEndpoint`], also
-//!   logged) unless [`allow_insecure_http`](BackendSpanExporterBuilder::allow_insecure_http)
-//!   opts in, so the key never travels in clear text by mistake.
+//!   output, errors or log lines: text from the server or from ureq is scrubbed **whole,
+//!   before any cut** of the exporter's key, the request's per-trace key, a prefix of one
+//!   that a cut left at the end, any other `sk-...` token wherever it starts, and the
+//!   credential after `Bearer`/`Basic` (see [`trace_http::Secrets`]).
+//! - The key never travels in clear text off this machine by mistake: `build` refuses a
+//!   plain `http://` endpoint on a host that is not a loopback address (`127.0.0.0/8`,
+//!   `::1`, `localhost`: [`BuildError::InsecureEndpoint`]) and a plain `http://` endpoint
+//!   reached through a proxy that is not on this machine ([`BuildError::InsecureProxy`],
+//!   naming the variable), both also logged, unless
+//!   [`allow_insecure_http`](WithHttpOptions::allow_insecure_http) opts in. `https://`
+//!   goes through any proxy in an encrypted `CONNECT` tunnel.
+//! - Proxies come from `http_proxy`/`HTTP_PROXY` for `http://` endpoints,
+//!   `https_proxy`/`HTTPS_PROXY` for `https://`, then `all_proxy`/`ALL_PROXY`, minus the
+//!   hosts of `no_proxy`/`NO_PROXY`, as Python's HTTP clients read them (see
+//!   [`trace_http::proxy_for`]); [`proxy_from_env(false)`](WithHttpOptions::proxy_from_env)
+//!   ignores them.
 //!
 //! # Crate features
 //! - `rustls` (on by default): HTTPS through rustls with the webpki root certificates
 //!   (ureq's `rustls` feature, through `trace-http`'s). Without it only `http://`
 //!   endpoints work, for a collector on the local network, and no TLS code is built.
 //!
+//! The HTTP side (options, retries, budget, scrubbing, proxy and plain-http checks,
+//! counters) is `trace-http`'s export engine, shared with the OTLP exporter; this crate
+//! keeps its policy (which statuses retry, `x-should-retry`, `retry-after-ms`, the Python
+//! SDK's log lines) and its body encoding.
+//!
 //! # Dependencies
-//! `trace-core`, `trace-http` (the HTTP plumbing shared with the other HTTP exporter:
-//! pooled agent, per-phase timeouts, `Retry-After`, backoff, endpoint checks; it brings
-//! `ureq` with no default features, so no gzip and no cookies, and `fastrand` for the
-//! jitter), `serde`, `serde_json`, `log`, `thiserror`.
+//! `trace-core`, `trace-http` (the export engine; it brings `ureq` with no default
+//! features, so no gzip and no cookies, and `fastrand` for the jitter), `serde`,
+//! `serde_json`, `log`.
 //!
 //! [`TracingExporter::shutdown`]: trace_core::TracingExporter::shutdown
 //! [`TracingExporter::export`]: trace_core::TracingExporter::export

@@ -1,12 +1,12 @@
-//! The builder of [`OtlpSpanExporter`]: endpoint, headers, resource, retries, timeouts,
+//! The builder of [`OtlpSpanExporter`](crate::OtlpSpanExporter): endpoint, headers, resource, retries, timeouts,
 //! and the standard `OTEL_*` environment variables behind their defaults.
 
 use std::time::Duration;
 
 use trace_http::ureq::http::{HeaderName, HeaderValue};
-use trace_http::{BuildError, Engine, EngineConfig, HasHttpOptions, HttpOptions, Secrets, Timeouts};
-
-use crate::exporter::{display_endpoint, OtlpSpanExporter};
+// The endpoint without user info and with the query hidden, for `Debug`: either may
+// carry a credential.
+use trace_http::{redact_user_info_and_query as display_endpoint, BuildError, HasHttpOptions, HttpOptions, Timeouts};
 
 /// The endpoint used when neither the builder nor the environment names one: an
 /// OpenTelemetry Collector on this machine, OTLP/HTTP port.
@@ -41,7 +41,8 @@ impl EndpointSource {
     }
 }
 
-/// Settings of an [`OtlpSpanExporter`]; made by [`OtlpSpanExporter::builder`].
+/// Settings of an [`OtlpSpanExporter`](crate::OtlpSpanExporter); made by
+/// [`OtlpSpanExporter::builder`](crate::OtlpSpanExporter::builder).
 ///
 /// Each setting left alone falls back to its standard environment variable (read by
 /// [`build`](Self::build), unless [`read_env(false)`](Self::read_env)), then to the
@@ -162,49 +163,12 @@ impl OtlpSpanExporterBuilder {
         self.read_env = read_env;
         self
     }
-
-    /// Reads the environment for the settings not given, checks everything and builds the
-    /// exporter and its connection pool. No request is made.
-    ///
-    /// # Errors
-    /// [`BuildError::InvalidEndpoint`] if the endpoint is not an absolute `http(s)://` URL;
-    /// [`BuildError::TlsUnavailable`] if it is `https://` and the `rustls` feature is off;
-    /// [`BuildError::InvalidHeader`] if a header name or value is not valid HTTP.
-    pub fn build(self) -> Result<OtlpSpanExporter, BuildError> {
-        let env = if self.read_env { Env::from_process() } else { Env::default() };
-        build_with(self, &env)
-    }
 }
 
 impl HasHttpOptions for OtlpSpanExporterBuilder {
     fn http_options(&mut self) -> &mut HttpOptions {
         &mut self.http
     }
-}
-
-/// [`OtlpSpanExporterBuilder::build`] with the `OTEL_*` variables given.
-pub(crate) fn build_with(b: OtlpSpanExporterBuilder, env: &Env) -> Result<OtlpSpanExporter, BuildError> {
-    let settings = Settings::resolve(b, env)?;
-    // Every configured header is treated as a credential: scrubbed from every text, and
-    // never sent in clear text off this machine without the opt-in.
-    let mut secrets = Secrets::new();
-    for (_, value) in &settings.headers {
-        secrets.add(value.clone());
-    }
-    let engine = Engine::build(
-        EngineConfig {
-            exporter: "trace-export-otlp",
-            log_target: "trace_export_otlp",
-            user_agent: USER_AGENT,
-            endpoint: settings.endpoint.clone(),
-            endpoint_source: settings.endpoint_source.name(),
-            tls_available: cfg!(feature = "rustls"),
-            sends_credentials: !settings.headers.is_empty(),
-            secrets,
-        },
-        &settings.http,
-    )?;
-    Ok(OtlpSpanExporter::from_settings(settings, engine))
 }
 
 fn set_pair(pairs: &mut Vec<(String, String)>, key: String, value: String) {
@@ -235,7 +199,7 @@ pub(crate) struct Env {
 }
 
 impl Env {
-    fn from_process() -> Self {
+    pub(crate) fn from_process() -> Self {
         let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         Self {
             traces_endpoint: var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
@@ -472,6 +436,7 @@ pub(crate) fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exporter::build_with;
     use trace_http::WithHttpOptions;
 
     fn resolve(b: OtlpSpanExporterBuilder, env: &Env) -> Settings {

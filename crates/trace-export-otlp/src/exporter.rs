@@ -3,15 +3,11 @@
 use std::fmt;
 
 use trace_core::{ExportError, ExportItem, TracingExporter};
-use trace_http::{Engine, ExporterStats, SendFailure};
+use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, Secrets, SendFailure};
 
-use crate::config::{EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, Settings, USER_AGENT};
+use crate::config::{EndpointSource, Env, OtlpSpanExporterBuilder, RedactedHeaders, Settings, USER_AGENT};
 use crate::json::TracesRequest;
 use crate::policy::{partial_success, OtlpPolicy};
-
-// `endpoint` without any `user:password@` part and with the query hidden, for messages
-// and `Debug`: either may carry a credential.
-pub(crate) use trace_http::redact_user_info_and_query as display_endpoint;
 
 /// Sends spans to an OpenTelemetry backend over OTLP/HTTP with JSON encoding: one `POST`
 /// of an `ExportTraceServiceRequest` per batch, with retries, backoff and a time budget.
@@ -121,6 +117,45 @@ impl OtlpSpanExporter {
         }
         Err(SendFailure::PartiallyRejected { rejected, message })
     }
+}
+
+impl OtlpSpanExporterBuilder {
+    /// Reads the environment for the settings not given, checks everything and builds the
+    /// exporter and its connection pool. No request is made.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidEndpoint`] if the endpoint is not an absolute `http(s)://` URL;
+    /// [`BuildError::TlsUnavailable`] if it is `https://` and the `rustls` feature is off;
+    /// [`BuildError::InvalidHeader`] if a header name or value is not valid HTTP.
+    pub fn build(self) -> Result<OtlpSpanExporter, BuildError> {
+        let env = if self.read_env { Env::from_process() } else { Env::default() };
+        build_with(self, &env)
+    }
+}
+
+/// [`OtlpSpanExporterBuilder::build`] with the `OTEL_*` variables given.
+pub(crate) fn build_with(b: OtlpSpanExporterBuilder, env: &Env) -> Result<OtlpSpanExporter, BuildError> {
+    let settings = Settings::resolve(b, env)?;
+    // Every configured header is treated as a credential: scrubbed from every text, and
+    // never sent in clear text off this machine without the opt-in.
+    let mut secrets = Secrets::new();
+    for (_, value) in &settings.headers {
+        secrets.add(value.clone());
+    }
+    let engine = Engine::build(
+        EngineConfig {
+            exporter: "trace-export-otlp",
+            log_target: "trace_export_otlp",
+            user_agent: USER_AGENT,
+            endpoint: settings.endpoint.clone(),
+            endpoint_source: settings.endpoint_source.name(),
+            tls_available: cfg!(feature = "rustls"),
+            sends_credentials: !settings.headers.is_empty(),
+            secrets,
+        },
+        &settings.http,
+    )?;
+    Ok(OtlpSpanExporter::from_settings(settings, engine))
 }
 
 /// A request as [`OtlpSpanExporter::prepare_request`] shows it: `POST` to `url` with these

@@ -126,7 +126,10 @@
 //! message). A `Retry-After` (seconds or an HTTP date) is honoured. Between attempts the
 //! exporter backs off exponentially with jitter (from 1 s, doubling up to 5 s, each sleep
 //! drawn between half and one and a half times the delay), up to 5 attempts in all, and
-//! one export never takes longer than its budget (10 s by default): a sleep that would end
+//! one export never takes longer than its budget (10 s by default). The same setters as
+//! the OpenAI exporter's ([`WithHttpOptions`]) change them: [`max_attempts`](WithHttpOptions::max_attempts),
+//! [`base_delay`](WithHttpOptions::base_delay), [`export_budget`](WithHttpOptions::export_budget), ...
+//! the defaults here are connect 5 s, send, response and body 10 s each. A sleep that would end
 //! past it is not started. A 2xx answer with a partial success that rejects spans is not
 //! retried; the export reports the rejected count. [`TracingExporter::shutdown`], from any
 //! thread, interrupts a backoff sleep at once and makes a running export give up after
@@ -134,12 +137,19 @@
 //! number held back).
 //!
 //! # Security
-//! `Debug` output of the builder and the exporter shows header names only: any header
-//! value may be a credential (`Authorization`, `x-honeycomb-team`, `dd-api-key`, ...).
-//! The endpoint's user info and query are hidden in `Debug`, errors and logs; header
-//! values are taken out of error messages. ureq itself logs request headers redacted,
-//! except at TRACE level for its `ureq_proto` target, where it dumps the raw bytes of each
-//! request, headers included: keep that target below TRACE in production.
+//! Every configured header counts as a credential (`Authorization`, `x-honeycomb-team`,
+//! `dd-api-key`, ...): `Debug` output of the builder and the exporter shows header names
+//! only; text from the collector or from ureq is scrubbed of header values, the
+//! endpoint's user info and query, and key-like tokens **whole, before any cut** (see
+//! [`trace_http::Secrets`]). With headers configured, `build` refuses a plain `http://`
+//! endpoint off this machine ([`BuildError::InsecureEndpoint`]) or a plain `http://`
+//! endpoint reached through a proxy off this machine ([`BuildError::InsecureProxy`])
+//! unless [`allow_insecure_http`](WithHttpOptions::allow_insecure_http) opts in; without
+//! headers, plain http anywhere is fine (a collector in the same cluster). Proxies come
+//! from the variables of the endpoint's scheme only (see [`trace_http::proxy_for`]). ureq
+//! itself logs request headers redacted, except at TRACE level for its `ureq_proto`
+//! target, where it dumps the raw bytes of each request in 16-byte rows, headers
+//! included: keep that target below TRACE in production.
 //!
 //! # Errors
 //! [`TracingExporter::export`] returns [`trace_core::ExportError`] with the number of items
@@ -150,11 +160,14 @@
 //!   (ureq's `rustls` feature, through `trace-http`'s). Without it only `http://`
 //!   endpoints work, for a collector on the local network, and no TLS code is built.
 //!
+//! The HTTP side (options shared through [`WithHttpOptions`], retries, budget, scrubbing,
+//! proxy and plain-http checks, [`ExporterStats`]) is `trace-http`'s export engine, shared
+//! with the OpenAI exporter; this crate keeps its policy and its body encoding.
+//!
 //! # Dependencies
-//! `trace-core`, `trace-http` (the HTTP plumbing shared with the other HTTP exporter:
-//! pooled agent, per-phase timeouts, `Retry-After`, backoff, endpoint checks; it brings
-//! `ureq` with no default features, so no gzip and no cookies, and `fastrand` for the
-//! jitter), `serde`, `serde_json`, `log`, `thiserror`.
+//! `trace-core`, `trace-http` (the export engine; it brings `ureq` with no default
+//! features, so no gzip and no cookies, and `fastrand` for the jitter), `serde`,
+//! `serde_json`, `log`.
 //!
 //! [`TracingExporter::shutdown`]: trace_core::TracingExporter::shutdown
 //! [`TracingExporter::export`]: trace_core::TracingExporter::export

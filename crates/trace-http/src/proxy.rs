@@ -1,23 +1,4 @@
 //! Which proxy, if any, a request goes through: decided once, when an exporter is built,
-//! from the environment and the endpoint's scheme.
-//!
-//! | endpoint | variables read, first set wins |
-//! |---|---|
-//! | `http://`  | `http_proxy`, `HTTP_PROXY`, then `all_proxy`, `ALL_PROXY` |
-//! | `https://` | `https_proxy`, `HTTPS_PROXY`, then `all_proxy`, `ALL_PROXY` |
-//!
-//! `no_proxy` (or `NO_PROXY`) lists hosts reached directly: comma-separated, `*` for all,
-//! an entry matches the host itself and its subdomains (`example.com` and `.example.com`
-//! both match `api.example.com`), a `:port` on an entry is ignored. Empty variables count
-//! as unset. This is what Python's `urllib.request.getproxies()` (and so the Python SDK's
-//! HTTP client) does, lower case first; ureq's own lookup differs (it applies `HTTPS_PROXY`
-//! to `http://` URLs too), so the exporters never let ureq read the environment.
-//!
-//! What the route means for safety: an `https://` endpoint goes through any proxy in a
-//! `CONNECT` tunnel, its bytes encrypted end to end. A plain `http://` endpoint does not:
-//! whoever runs the proxy reads the request, headers included. The engine therefore
-//! judges a plain-http request by its first hop, the proxy when there is one (see
-//! [`crate::Engine`]).
 
 use crate::endpoint::is_loopback_host;
 
@@ -60,6 +41,27 @@ impl ProxyRoute {
 
 /// The proxy for a request to `host` over `https` or plain http, from the variables that
 /// `env` returns (`std::env::var` in production); `None` for a direct connection.
+///
+/// The engine decides once, when an exporter is built, from the environment and the
+/// endpoint's scheme:
+///
+/// | endpoint | variables read, first set wins |
+/// |---|---|
+/// | `http://`  | `http_proxy`, `HTTP_PROXY`, then `all_proxy`, `ALL_PROXY` |
+/// | `https://` | `https_proxy`, `HTTPS_PROXY`, then `all_proxy`, `ALL_PROXY` |
+///
+/// `no_proxy` (or `NO_PROXY`) lists hosts reached directly: comma-separated, `*` for all,
+/// an entry matches the host itself and its subdomains (`example.com` and `.example.com`
+/// both match `api.example.com`), a `:port` on an entry is ignored. Empty variables count
+/// as unset. This is what Python's `urllib.request.getproxies()` (and so the Python SDK's
+/// HTTP client) does, lower case first; ureq's own lookup differs (it applies `HTTPS_PROXY`
+/// to `http://` URLs too), so the exporters never let ureq read the environment.
+///
+/// What the route means for safety: an `https://` endpoint goes through any proxy in a
+/// `CONNECT` tunnel, its bytes encrypted end to end. A plain `http://` endpoint does not:
+/// whoever runs the proxy reads the request, headers included. The engine therefore
+/// judges a plain-http request by its first hop, the proxy when there is one (see
+/// [`crate::Engine`]).
 ///
 /// ```
 /// use trace_http::proxy_for;

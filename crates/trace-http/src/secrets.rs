@@ -1,19 +1,4 @@
 //! Taking secrets out of text before it is logged or put in an error.
-//!
-//! Text from a server (an error body that quotes the key), from ureq (an error that quotes
-//! the URL) or built from either goes through [`Secrets::scrub`] **whole**, before any cut:
-//! a key that straddles a cut point would otherwise survive as a fragment that no exact
-//! match finds. The rules, in order:
-//!
-//! 1. every secret the exporter holds (its API key, the per-trace key of the request,
-//!    credential header values, the endpoint's user info and query) is replaced wherever
-//!    it occurs, and a prefix of one (4 characters or more) that ends the text, as a body
-//!    cut at its read limit does, is replaced too;
-//! 2. tokens that look like keys are replaced wherever they start, glued to other text
-//!    or not: `sk-` followed by 8 or more of `[A-Za-z0-9_-]` (or by any such run at the
-//!    very end of the text), and the credential after `Bearer ` or `Basic `.
-//!
-//! Each replacement is the text `<redacted>`.
 
 use std::fmt;
 
@@ -27,7 +12,23 @@ const MIN_SECRET_LEN: usize = 4;
 /// Key characters after `sk-` needed for a token in the middle of a text to count as a key.
 const MIN_KEY_CHARS: usize = 8;
 
-/// The secrets of one exporter. `Debug` shows how many, never which.
+/// The secrets of one exporter, and the one way text is taken clean of them before it is
+/// logged or put in an error. `Debug` shows how many, never which.
+///
+/// Text from a server (an error body that quotes the key), from ureq (an error that quotes
+/// the URL) or built from either goes through [`Secrets::scrub`] **whole**, before any cut:
+/// a key that straddles a cut point would otherwise survive as a fragment that no exact
+/// match finds. The rules, in order:
+///
+/// 1. every secret the exporter holds (its API key, the per-trace key of the request,
+///    credential header values, the endpoint's user info and query) is replaced wherever
+///    it occurs, and a prefix of one (4 characters or more) that ends the text, as a body
+///    cut at its read limit does, is replaced too;
+/// 2. tokens that look like keys are replaced wherever they start, glued to other text
+///    or not: `sk-` followed by 8 or more of `[A-Za-z0-9_-]` (or by any such run at the
+///    very end of the text), and the credential after `Bearer ` or `Basic `.
+///
+/// Each replacement is the text `<redacted>`.
 #[derive(Clone, Default)]
 pub struct Secrets {
     values: Vec<String>,
@@ -54,7 +55,7 @@ impl Secrets {
     }
 
     /// `text` with every secret held, `extra` (a per-request key), and every key-like
-    /// token replaced by `<redacted>`; see the [module docs](self).
+    /// token replaced by `<redacted>`; see [`Secrets`].
     ///
     /// ```
     /// use trace_http::Secrets;
