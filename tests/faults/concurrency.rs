@@ -8,7 +8,7 @@ use agents_tracing::core::{custom_span, trace, FutureExt};
 use serde_json::Value;
 use test_support::server::Reply;
 
-use super::{acknowledged, body, exporter, record_block, server, timed, Accounting, Pipeline, Produced};
+use super::{acknowledged, body, exporter, hold_exports, server, timed, Accounting, Pipeline, Produced};
 
 /// One trace named `who`: a span `A` with three children `B0..B2`, each with a child `C`.
 /// 1 trace + 7 spans.
@@ -34,6 +34,7 @@ fn many_threads_and_tasks_each_with_its_own_trace_keep_their_parents() {
     const TRACES: usize = 5;
     const TASKS: usize = 16;
 
+    let held = hold_exports();
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
             std::thread::spawn(move || {
@@ -75,12 +76,12 @@ fn many_threads_and_tasks_each_with_its_own_trace_keep_their_parents() {
 
     let mut produced = Produced::default();
     for t in threads {
-        produced.add(Produced { items: (TRACES * 8) as u64, max_block: t.join().unwrap() });
+        produced.add(Produced { items: (TRACES * 8) as u64, max_block: t.join().unwrap(), exports_held: 0 });
     }
     for t in tasks {
-        produced.add(Produced { items: 8, max_block: runtime.block_on(t).unwrap() });
+        produced.add(Produced { items: 8, max_block: runtime.block_on(t).unwrap(), exports_held: 0 });
     }
-    record_block(produced.max_block);
+    held.release();
     p.batch.force_flush(Some(Duration::from_secs(10))).expect("flushed");
     let timeout = Duration::from_secs(5);
     let (took, result) = p.shutdown(timeout);

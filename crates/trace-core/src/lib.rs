@@ -2,7 +2,9 @@
 //! exporter traits, the current-trace context and the global processor registry, with the
 //! OpenAI Agents SDK's wire format.
 //!
-//! This crate does no I/O and spawns nothing. Implement a custom processor or exporter
+//! This crate does no I/O and spawns nothing, but one thread, `trace-retire`, the first
+//! time a processor that threads have used is replaced (it drops replaced processors off
+//! the span path: see [`registry`]). Implement a custom processor or exporter
 //! against it alone; pick an exporter crate (`trace-export-console`,
 //! `trace-export-openai`) and the batch processor (`trace-batch`) to send traces
 //! somewhere, or use the `agents-tracing` facade which recombines them.
@@ -41,7 +43,9 @@
 //! - [`context`]: the current trace and span, per thread, and per task with
 //!   [`FutureExt::in_current_context`].
 //! - The registry: [`set_trace_processor`], [`set_tracing_disabled`], [`force_flush`],
-//!   [`shutdown`].
+//!   [`shutdown`]; for crate authors, [`registry`] also holds the per-thread
+//!   [`cache`](registry::cache) the hot path reads processors through, and
+//!   [`retire`](registry::retire).
 //! - [`InMemoryProcessor`] and [`InMemoryExporter`] for tests; [`SimpleTraceProcessor`]
 //!   to export on the caller's thread.
 //!
@@ -69,7 +73,7 @@ mod memory;
 pub mod panic;
 mod processor;
 mod rate_limit;
-mod registry;
+pub mod registry;
 mod secret;
 mod simple;
 mod span;

@@ -6,9 +6,9 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use trace_core::panic::isolate;
+use trace_core::registry::cache::{self, Generation, LocalCache};
 use trace_core::{ProcessorError, Span, Trace, TracingProcessor};
 
-use crate::cache;
 use crate::stats::{Health, ProcessorStats};
 
 /// One processor of a list, with its counters.
@@ -23,6 +23,16 @@ pub(crate) type List = Arc<[Slot]>;
 
 /// Ids of fan-outs, for the per-thread cache.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Changes after any change of any fan-out's list (and when a fan-out is dropped, so
+/// threads let go of its list); per-thread caches compare against it.
+static LISTS_GENERATION: Generation = Generation::new();
+
+thread_local! {
+    /// The lists this thread last read, for up to `cache::CAPACITY` fan-outs. What it lets
+    /// go of is retired on `trace-retire`, never dropped on the span path.
+    static LISTS: LocalCache<List> = const { LocalCache::new() };
+}
 
 /// The name recorded for a processor added as `Arc<dyn TracingProcessor>`.
 const DYN_NAME: &str = "dyn TracingProcessor";
@@ -42,7 +52,8 @@ const DYN_NAME: &str = "dyn TracingProcessor";
 /// - **Cheap hot path.** Each thread reads the list through its own cache, checked
 ///   against a global change counter: no lock and no shared reference count per call
 ///   (see the crate docs for the numbers). A list replaced by `set` is therefore released
-///   by each thread on its next call of a fan-out, not at once.
+///   by each thread on its next call of a fan-out, not at once, and handed to the
+///   `trace-retire` thread: a replaced processor's `Drop` never runs on the span path.
 /// - [`force_flush`](TracingProcessor::force_flush) reaches every processor;
 ///   [`shutdown`](TracingProcessor::shutdown) shares one deadline among them, in order,
 ///   as Python does. Both report failures by position in
@@ -113,12 +124,19 @@ impl MultiProcessor {
         let mut list = self.write();
         let slot = Slot { processor, health: Arc::new(Health::new(name)) };
         *list = list.iter().cloned().chain(std::iter::once(slot)).collect();
-        cache::invalidate();
+        drop(list);
+        LISTS_GENERATION.bump();
     }
 
     /// Replaces all processors with `processors`, in that order, and returns the ones it
     /// replaced (neither shut down nor flushed, as in Python: call their `shutdown` if
     /// they are done). A processor passed again (the same `Arc`) keeps its counters.
+    ///
+    /// Threads that were calling the replaced processors let go of them on their next
+    /// call by handing them to the `trace-retire` thread: a replaced processor's shutdown
+    /// or `Drop` never runs inside a span start or end. If you drop the returned
+    /// processors and yours are the last references, their `Drop` runs on your thread;
+    /// hand them to [`trace_core::registry::retire`] to avoid even that.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -153,8 +171,8 @@ impl MultiProcessor {
             })
             .collect();
         let old = std::mem::replace(&mut *list, slots);
-        cache::invalidate();
         drop(list);
+        LISTS_GENERATION.bump();
         old.iter().map(|s| Arc::clone(&s.processor)).collect()
     }
 
@@ -204,7 +222,9 @@ impl MultiProcessor {
     /// Calls `call` on each processor in order, catching panics one by one.
     #[inline]
     fn each(&self, method: &'static str, call: impl Fn(&dyn TracingProcessor)) {
-        cache::with_list(
+        cache::with(
+            &LISTS,
+            &LISTS_GENERATION,
             self.id,
             || self.snapshot(),
             |list| {
@@ -463,7 +483,7 @@ impl Default for MultiProcessor {
 impl Drop for MultiProcessor {
     fn drop(&mut self) {
         // Let threads release the lists they cached for this fan-out.
-        cache::invalidate();
+        LISTS_GENERATION.bump();
     }
 }
 

@@ -117,7 +117,10 @@ pub fn add_trace_processor_shared(processor: Arc<dyn TracingProcessor>) {
 /// (traces and spans are still created and current).
 ///
 /// Returns the processors replaced, neither flushed nor shut down (as in Python): call
-/// their `shutdown` when they are done. To keep what is there and add to it, use
+/// their `shutdown` when they are done. Threads that were calling them never run their
+/// shutdown or `Drop` in a span start or end (their cached references go to the
+/// `trace-retire` thread); if you drop the returned ones and hold the last references,
+/// their `Drop` runs on your thread, or pass them to [`trace_core::registry::retire`]. To keep what is there and add to it, use
 /// [`add_trace_processor`].
 ///
 /// ```

@@ -42,7 +42,9 @@
 //!
 //! Both return once the change is visible: events that start afterwards reach the new
 //! list. Neither flushes nor shuts down what it replaces ([`set_trace_processors`]
-//! returns it). Calling [`trace_core::set_trace_processor`] afterwards replaces the
+//! returns it), and no span start or end ever runs a replaced processor's shutdown or
+//! `Drop`: threads hand their cached references to `trace-core`'s `trace-retire` thread
+//! (see `trace_core::registry`). Calling [`trace_core::set_trace_processor`] afterwards replaces the
 //! global fan-out itself; the next `add_trace_processor` then starts over from that
 //! processor. Nothing is spawned and nothing read from the environment by this crate;
 //! the global fan-out is created and installed by the first of these calls.
@@ -58,7 +60,8 @@
 //!   global fan-out in `trace-core`'s registry.
 //!
 //! # Cost
-//! A call through the fan-out reads its list through a per-thread cache (one atomic load
+//! A call through the fan-out reads its list through `trace-core`'s per-thread cache,
+//! [`trace_core::registry::cache`], the one the registry uses too (one atomic load
 //! of a rarely written counter, a thread-local access, a non-atomic reference count),
 //! then calls each processor inside `catch_unwind`, which costs nothing unless it
 //! panics. No lock, no shared reference count, no copy of the span.
@@ -81,7 +84,6 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
-mod cache;
 mod fanout;
 mod filter;
 mod global;

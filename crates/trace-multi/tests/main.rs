@@ -5,3 +5,4 @@ mod support;
 mod fanout;
 mod filter;
 mod global;
+mod retire;

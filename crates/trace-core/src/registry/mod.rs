@@ -6,31 +6,49 @@
 //! created or a flush is asked for.
 //!
 //! The hot path (every span start and end) reads the installed processor through a
-//! per-thread cache checked against a global generation number: one atomic load and a
+//! per-thread [`cache`] checked against a global generation number: one atomic load and a
 //! thread-local access, no lock and no shared reference count.
+//!
+//! # Replacing a processor
+//! [`set_trace_processor`] (and [`clear_trace_processor`]) return the processor they
+//! replaced, neither flushed nor shut down, as Python's `set_trace_processors` leaves it:
+//! the caller may install it again, flush it, or shut it down. What they guarantee is
+//! that **no span start or end ever runs the old processor's shutdown or `Drop`**:
+//! threads that cached it let go of it on their next event by handing their reference to
+//! the `trace-retire` thread ([`retire`]). So if the caller drops the returned processor,
+//! its `Drop` (a batch processor's final export, bounded by its drop timeout) runs either
+//! on the caller's thread, if the caller held the last reference, or on `trace-retire`;
+//! never inside a producer's tracing call. To keep even the caller's thread from waiting,
+//! pass the returned processor to [`retire`] (or call its `shutdown` with a timeout
+//! first).
 
-use std::cell::RefCell;
+pub mod cache;
+mod retire;
+
+pub use retire::{retire, RETIRE_THREAD_NAME};
+
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::error::ProcessorError;
-use crate::panic::isolate;
+use crate::panic::{isolate, Panicked};
 use crate::processor::TracingProcessor;
 use crate::rate_limit::LogRateLimiter;
+use cache::{Generation, LocalCache};
 
 type Shared = Arc<dyn TracingProcessor>;
 
 static SLOT: RwLock<Option<Shared>> = RwLock::new(None);
 /// Bumped after every change of `SLOT`; per-thread caches compare against it.
-static GENERATION: AtomicU64 = AtomicU64::new(1);
+static GENERATION: Generation = Generation::new();
 /// Whether a user ever installed (or cleared) the processor explicitly.
 static USER_SET: AtomicBool = AtomicBool::new(false);
 static PANICS: AtomicU64 = AtomicU64::new(0);
 static PANIC_LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
 
 thread_local! {
-    static CACHE: RefCell<(u64, Option<Shared>)> = const { RefCell::new((0, None)) };
+    static CACHE: LocalCache<Option<Shared>> = const { LocalCache::new() };
 }
 
 fn read_slot() -> Option<Shared> {
@@ -39,13 +57,17 @@ fn read_slot() -> Option<Shared> {
 
 fn write_slot(p: Option<Shared>) -> Option<Shared> {
     let old = std::mem::replace(&mut *SLOT.write().unwrap_or_else(|e| e.into_inner()), p);
-    GENERATION.fetch_add(1, Ordering::AcqRel);
+    GENERATION.bump();
     old
 }
 
-/// Installs `processor` as the global processor, replacing any other (which is returned
-/// as it was, not shut down, as in Python). Threads pick up the change on their next
-/// trace or span event.
+/// Installs `processor` as the global processor, replacing any other. Threads pick up
+/// the change on their next trace or span event.
+///
+/// Returns the processor replaced, not flushed nor shut down (as in Python): keep it,
+/// install it again, or shut it down. The threads that were using it never run its
+/// shutdown or `Drop` in a span start or end (see [Replacing a
+/// processor](crate::registry#replacing-a-processor)).
 pub fn set_trace_processor<P: TracingProcessor>(processor: P) -> Option<Arc<dyn TracingProcessor>> {
     set_trace_processor_shared(Arc::new(processor))
 }
@@ -57,7 +79,8 @@ pub fn set_trace_processor_shared(processor: Arc<dyn TracingProcessor>) -> Optio
 }
 
 /// Removes the global processor: traces and spans are still created (and still
-/// current), but nobody receives them. Returns the processor that was installed.
+/// current), but nobody receives them. Returns the processor that was installed, as
+/// [`set_trace_processor`] does.
 pub fn clear_trace_processor() -> Option<Arc<dyn TracingProcessor>> {
     USER_SET.store(true, Ordering::Release);
     write_slot(None)
@@ -80,7 +103,8 @@ pub fn install_default_processor(make: impl FnOnce() -> Arc<dyn TracingProcessor
         return false;
     }
     *slot = Some(make());
-    GENERATION.fetch_add(1, Ordering::AcqRel);
+    drop(slot);
+    GENERATION.bump();
     true
 }
 
@@ -93,37 +117,29 @@ pub fn trace_processor_set_by_user() -> bool {
 /// logged (rate-limited): a processor can never unwind into the user's code.
 #[inline]
 pub(crate) fn dispatch(f: impl FnOnce(&dyn TracingProcessor)) {
-    let generation = GENERATION.load(Ordering::Acquire);
-    let mut f = Some(f);
-    let _ = CACHE.try_with(|cache| {
-        // A processor that creates spans re-enters here; it then takes the slow path.
-        let Ok(mut cache) = cache.try_borrow_mut() else { return };
-        if cache.0 != generation {
-            cache.1 = read_slot();
-            cache.0 = generation;
-        }
-        if let (Some(p), Some(f)) = (cache.1.as_deref(), f.take()) {
-            guarded(p, f);
-        } else {
-            f = None;
+    cache::with(&CACHE, &GENERATION, 0, read_slot, |p| {
+        if let Some(p) = p {
+            guarded(&**p, f);
         }
     });
-    if let Some(f) = f {
-        if let Some(p) = read_slot() {
-            guarded(&*p, f);
-        }
-    }
 }
 
 #[inline]
 fn guarded(p: &dyn TracingProcessor, f: impl FnOnce(&dyn TracingProcessor)) {
     if let Err(panic) = isolate(|| f(p)) {
-        PANICS.fetch_add(1, Ordering::Relaxed);
-        if let Some(suppressed) = PANIC_LOG.check() {
-            log::error!(
-                "trace processor panicked: {panic} ({suppressed} more panics since the last report); the event was skipped"
-            );
-        }
+        count_panic(&panic);
+    }
+}
+
+/// Counts a processor panic caught on the span path or on `trace-retire`, and logs it
+/// (rate-limited).
+#[cold]
+fn count_panic(panic: &Panicked) {
+    PANICS.fetch_add(1, Ordering::Relaxed);
+    if let Some(suppressed) = PANIC_LOG.check() {
+        log::error!(
+            "trace processor panicked: {panic} ({suppressed} more panics since the last report); the event was skipped"
+        );
     }
 }
 

@@ -1,0 +1,82 @@
+//! The retirement thread: where values released by a hot path are dropped.
+//!
+//! A per-thread cache ([`cache`](super::cache)) may hold the last reference to a processor
+//! that was replaced. Dropping it there would run the processor's `Drop` (a batch
+//! processor's final, bounded export; any processor's I/O or wait) inside the span start or
+//! end that noticed the replacement. Instead, the cache hands what it releases to
+//! [`retire`], which sends it to one thread, `trace-retire`, that drops it. A `Drop` that
+//! blocks then blocks that thread only (later retirements wait behind it); a `Drop` that
+//! panics is caught and counted in [`processor_panics`](super::processor_panics).
+//!
+//! The thread is spawned the first time something is retired, or earlier by the writer
+//! that makes a cached value stale ([`Generation::bump`](super::cache::Generation::bump)),
+//! so that a producer thread normally never spawns it. If it cannot be spawned, values are
+//! dropped where they are released, with a warning.
+
+use std::sync::mpsc::{channel, Sender};
+use std::sync::OnceLock;
+
+use crate::panic::isolate;
+
+/// The name of the thread that drops retired values.
+pub const RETIRE_THREAD_NAME: &str = "trace-retire";
+
+type Retired = Box<dyn Send>;
+
+static SENDER: OnceLock<Option<Sender<Retired>>> = OnceLock::new();
+
+/// Starts the retirement thread if it is not running yet. Writers call this (through
+/// [`Generation::bump`](super::cache::Generation::bump)) before readers can see a value as
+/// stale, so that [`retire`] on a producer thread finds it running.
+pub(crate) fn start() {
+    sender();
+}
+
+fn sender() -> Option<&'static Sender<Retired>> {
+    SENDER
+        .get_or_init(|| {
+            let (tx, rx) = channel::<Retired>();
+            let spawned = std::thread::Builder::new().name(RETIRE_THREAD_NAME.to_owned()).spawn(move || {
+                for value in rx {
+                    if let Err(panic) = isolate(move || drop(value)) {
+                        super::count_panic(&panic);
+                    }
+                }
+            });
+            match spawned {
+                Ok(_) => Some(tx),
+                Err(e) => {
+                    log::warn!(
+                        "tracing: could not start the `{RETIRE_THREAD_NAME}` thread ({e}); replaced processors will \
+                         be dropped on the thread that releases them last"
+                    );
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Drops `value` on the `trace-retire` thread instead of this one: a non-blocking send on
+/// an unbounded channel (one allocation). Use it for anything released on a hot path that
+/// may hold the last reference to a processor or exporter, so that its `Drop` (a final
+/// export, a join, any wait) never runs inside a span start or end.
+///
+/// ```
+/// use std::sync::Arc;
+/// use trace_core::registry::retire;
+/// use trace_core::{InMemoryProcessor, TracingProcessor};
+///
+/// let replaced: Arc<dyn TracingProcessor> = Arc::new(InMemoryProcessor::new());
+/// retire(replaced); // dropped on `trace-retire`, not here
+/// ```
+pub fn retire<T: Send + 'static>(value: T) {
+    let value: Retired = Box::new(value);
+    if let Some(tx) = sender() {
+        // The receiver lives as long as the process: a send cannot fail unless the
+        // thread died, and then the value comes back and is dropped here.
+        if let Err(returned) = tx.send(value) {
+            drop(returned);
+        }
+    }
+}
