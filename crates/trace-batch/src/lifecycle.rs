@@ -144,13 +144,19 @@ impl Lifecycle {
         self.state.store(EXITED, Ordering::Release);
     }
 
-    /// The worker's loop ended without a final drain: `Died`, for `reason`.
-    pub(crate) fn died(&self, reason: String) {
-        *lock(&self.death) = Some(reason);
+    /// The worker's loop ended without a final drain: `Died`, for `reason`. Producers
+    /// stop queueing at once; `settle` (which counts what the worker leaves behind) runs
+    /// before anyone can read the reason, so that [`death_reason`](Self::death_reason)
+    /// returns once the counts are final.
+    pub(crate) fn died(&self, reason: String, settle: impl FnOnce()) {
+        let mut death = lock(&self.death);
         self.state.store(DIED, Ordering::Release);
+        settle();
+        *death = Some(reason);
     }
 
-    /// Why the worker died (empty if it did not).
+    /// Why the worker died (empty if it did not); once it has died, returns after what it
+    /// left behind is counted.
     pub(crate) fn death_reason(&self) -> String {
         lock(&self.death).clone().unwrap_or_default()
     }
@@ -226,7 +232,7 @@ mod tests {
 
         let l = Lifecycle::default();
         l.started();
-        l.died("boom".into());
+        l.died("boom".into(), || {});
         assert_eq!((l.state(), l.death_reason()), (State::Died, "boom".to_owned()));
         assert_eq!(l.begin_shutdown(), Begin::Died);
         assert_eq!(l.begin_shutdown(), Begin::Again);

@@ -425,27 +425,31 @@ impl Worker {
              This is a bug, please report it"
         );
         let shared = Arc::clone(&self.shared);
-        let c = &shared.counters;
-        // Producers stop queueing: what they offer from now on is dropped and counted.
-        shared.lifecycle.died(reason);
-        // What is queued, taken under the abandonment lock so that a caller of `shutdown`
-        // abandoning at the same time does not count the same items.
-        let queued = shared.lifecycle.with_abandon_lock(|| {
-            let mut n = 0u64;
-            while self.ends.data.try_recv().is_ok() {
-                n += 1;
-            }
-            n
+        let (data, batch) = (&self.ends.data, &mut self.batch);
+        // Producers stop queueing (what they offer from now on is dropped and counted),
+        // then what is left is counted, before anyone hears of the death.
+        shared.lifecycle.died(reason, || {
+            let c = &shared.counters;
+            // What is queued, taken under the abandonment lock so that a caller of
+            // `shutdown` abandoning at the same time does not count the same items.
+            let queued = shared.lifecycle.with_abandon_lock(|| {
+                let mut n = 0u64;
+                while data.try_recv().is_ok() {
+                    n += 1;
+                }
+                n
+            });
+            add(&c.taken, queued);
+            // What was taken and never settled: the batch in hand (exported and lost are
+            // added up before the batch is emptied, so nothing is counted twice).
+            let taken = c.taken.load(Ordering::Acquire);
+            let settled = c.exported.load(Ordering::Acquire) + c.lost.load(Ordering::Acquire);
+            let lost = taken.saturating_sub(settled);
+            batch.clear();
+            // The part first, so that a concurrent `stats()` never sees it exceed the total.
+            add(&c.lost_worker_died, lost);
+            add(&c.lost, lost);
         });
-        add(&c.taken, queued);
-        // What was taken and never settled: the batch in hand (exported and lost are
-        // added up before the batch is emptied, so nothing is counted twice).
-        let taken = c.taken.load(Ordering::Acquire);
-        let settled = c.exported.load(Ordering::Acquire) + c.lost.load(Ordering::Acquire);
-        let lost = taken.saturating_sub(settled);
-        self.batch.clear();
-        add(&c.lost_worker_died, lost);
-        add(&c.lost, lost);
         shared.shut_down_exporter();
         let error = shared.death_error();
         self.poll_control();
