@@ -153,3 +153,26 @@ impl Producer {
         &self.queued
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use trace_core::{Trace, TraceId};
+
+    /// Below the trigger size no producer wakes the worker; the item that reaches it does.
+    #[test]
+    fn the_worker_is_woken_at_the_trigger_size_only() {
+        let (producer, worker) = channels(100, 50);
+        let trace = Arc::new(Trace::new(TraceId::generate(), "t"));
+        for _ in 0..49 {
+            assert!(producer.offer(ExportItem::Trace(Arc::clone(&trace))).is_ok());
+        }
+        assert!(worker.wake.is_empty(), "woken below the trigger size");
+        assert!(producer.offer(ExportItem::Trace(Arc::clone(&trace))).is_ok());
+        assert_eq!(worker.wake.len(), 1);
+        // One token however many items follow: one wake-up per trigger crossing.
+        assert!(producer.offer(ExportItem::Trace(trace)).is_ok());
+        assert_eq!(worker.wake.len(), 1);
+    }
+}

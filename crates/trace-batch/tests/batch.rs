@@ -250,7 +250,9 @@ fn traces_queue_at_start_and_spans_at_end() {
 
 /// The trigger, not the schedule (an hour away), sends the export: the first export starts
 /// only once the 50th item was offered. (That nothing below the trigger wakes the worker
-/// is checked without waiting by the unit tests `export_due` and `queue`.)
+/// is checked without waiting by the unit tests
+/// `an_export_is_due_on_schedule_or_at_the_trigger_size_only` and
+/// `the_worker_is_woken_at_the_trigger_size_only`.)
 #[test]
 fn exports_when_the_trigger_size_is_reached_in_batches_of_max_batch_size() {
     /// Notes how many items the test had started to offer when each export began.
