@@ -55,6 +55,12 @@
 //! - [`force_flush`](BatchTraceProcessor::force_flush) and
 //!   [`shutdown`](BatchTraceProcessor::shutdown) travel to the worker on their own channel
 //!   (a full queue cannot block them); the caller waits up to its timeout.
+//! - [`shutdown`](BatchTraceProcessor::shutdown) returns `Ok` only when every queued item
+//!   was handed to the exporter; items still queued at its deadline are abandoned, counted
+//!   and reported (`ProcessorError::Abandoned { items }`).
+//! - Should the worker thread itself die (a bug), flush and shutdown say so
+//!   (`ProcessorError::WorkerDied`), what it held is counted as lost and later items are
+//!   dropped: nothing waits for it for ever.
 //! - [`stats`](BatchTraceProcessor::stats) tells what became of every item.
 //!
 //! # Dependencies
@@ -67,6 +73,7 @@
 
 mod config;
 mod error;
+mod lifecycle;
 mod processor;
 mod queue;
 mod stats;

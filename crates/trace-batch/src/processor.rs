@@ -1,7 +1,7 @@
 //! [`BatchTraceProcessor`]: the callers' side (the non-blocking enqueue), flush, shutdown
 //! and the counters.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -10,26 +10,22 @@ use crossbeam_channel::{bounded, RecvTimeoutError};
 use trace_core::{ExportItem, LogRateLimiter, ProcessorError, Span, Trace, TracingExporter, TracingProcessor};
 
 use crate::config::{BatchConfig, BatchTraceProcessorBuilder};
+use crate::lifecycle::{Begin, State};
 use crate::queue::{channels, Control, Producer, Refused, ShutdownRequest, WorkerEnds};
 use crate::stats::{BatchStats, Padded};
 use crate::worker::{Shared, Worker, WORKER_THREAD_NAME};
 
-/// No item was queued yet: no worker thread.
-const IDLE: u8 = 0;
-/// The worker thread runs and items are queued.
-const RUNNING: u8 = 1;
-/// Shut down (or the worker could not start): items are dropped.
-const CLOSED: u8 = 2;
-
 /// How often "queue full" and "dropped after shutdown" warnings are logged, at most.
 const DROP_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
-/// The worker's lifecycle, changed under a lock (never on the hot path).
+/// The worker thread, changed under a lock (never on the hot path).
 #[derive(Debug)]
-struct Lifecycle {
+struct WorkerThread {
     /// The worker's channel ends until the worker starts.
     ends: Option<WorkerEnds>,
     handle: Option<JoinHandle<()>>,
+    /// Why the worker thread could not be spawned, if it could not.
+    spawn_error: Option<String>,
 }
 
 /// Queues traces (when they start) and spans (when they end) and exports them in batches
@@ -51,11 +47,11 @@ struct Lifecycle {
 /// `let p = Arc::new(BatchTraceProcessor::new(exporter)); set_trace_processor(Arc::clone(&p));`.
 pub struct BatchTraceProcessor {
     /// What every producer reads, on cache lines of its own: nothing else in the
-    /// processor is written near it. `state` is written once or twice in its life.
+    /// processor is written near it. The lifecycle state it reads (in `shared`) is written
+    /// a few times in the processor's life.
     hot: Padded<Hot>,
     // Cold.
-    shared: Arc<Shared>,
-    lifecycle: Mutex<Lifecycle>,
+    thread: Mutex<WorkerThread>,
     config: BatchConfig,
     full_log: LogRateLimiter,
     closed_log: LogRateLimiter,
@@ -63,7 +59,7 @@ pub struct BatchTraceProcessor {
 
 #[derive(Debug)]
 struct Hot {
-    state: AtomicU8,
+    shared: Arc<Shared>,
     producer: Producer,
 }
 
@@ -99,9 +95,8 @@ impl BatchTraceProcessor {
     pub(crate) fn from_parts(exporter: Arc<dyn TracingExporter>, config: BatchConfig) -> Self {
         let (producer, ends) = channels(config.max_queue_size(), config.export_trigger_size());
         Self {
-            hot: Padded(Hot { state: AtomicU8::new(IDLE), producer }),
-            shared: Arc::new(Shared::new(exporter)),
-            lifecycle: Mutex::new(Lifecycle { ends: Some(ends), handle: None }),
+            hot: Padded(Hot { shared: Arc::new(Shared::new(exporter)), producer }),
+            thread: Mutex::new(WorkerThread { ends: Some(ends), handle: None, spawn_error: None }),
             config,
             full_log: LogRateLimiter::new(DROP_LOG_INTERVAL),
             closed_log: LogRateLimiter::new(DROP_LOG_INTERVAL),
@@ -113,49 +108,57 @@ impl BatchTraceProcessor {
         &self.config
     }
 
+    fn shared(&self) -> &Shared {
+        &self.hot.shared
+    }
+
     /// What happened to the items offered so far; see [`BatchStats`].
     pub fn stats(&self) -> BatchStats {
-        let c = &self.shared.counters;
-        let exited = c.exited.load(Ordering::Acquire);
+        let shared = self.shared();
+        let c = &shared.counters;
+        let gone = shared.lifecycle.worker_gone();
         let exported = c.exported.load(Ordering::Acquire);
         let lost = c.lost.load(Ordering::Acquire);
         let lost_to_panics = c.lost_to_panics.load(Ordering::Acquire).min(lost);
         let lost_at_deadline = c.lost_at_deadline.load(Ordering::Acquire).min(lost - lost_to_panics);
+        let lost_worker_died = c.lost_worker_died.load(Ordering::Acquire).min(lost - lost_to_panics - lost_at_deadline);
         let taken = c.taken.load(Ordering::Acquire);
         let in_queue = self.hot.producer.len() as u64;
-        // Once the worker has exited, nothing leaves the queue: what is there arrived
-        // after its final drain, while the processor was shutting down.
-        let (queued, late) = if exited { (taken, in_queue) } else { (taken + in_queue, 0) };
+        // Once the worker is gone (final drain served, or dead), nothing leaves the queue:
+        // what is there arrived after that, from producers racing the shutdown.
+        let (queued, late) = if gone { (taken, in_queue) } else { (taken + in_queue, 0) };
         BatchStats {
             queued,
             exported,
-            dropped_queue_full: self.shared.drops.queue_full.load(Ordering::Acquire),
-            dropped_after_shutdown: self.shared.drops.after_shutdown.load(Ordering::Acquire) + late,
+            dropped_queue_full: shared.drops.queue_full.load(Ordering::Acquire),
+            dropped_after_shutdown: shared.drops.after_shutdown.load(Ordering::Acquire) + late,
             lost,
             lost_to_panics,
             lost_at_deadline,
+            lost_worker_died,
             batches: c.batches.load(Ordering::Acquire),
             failed_batches: c.failed_batches.load(Ordering::Acquire),
             pending: queued.saturating_sub(exported + lost),
         }
     }
 
-    /// Whether [`shutdown`](Self::shutdown) was called (or the worker could not start).
+    /// Whether [`shutdown`](Self::shutdown) was called, the worker could not start, or it
+    /// died: items offered now are dropped.
     pub fn is_shut_down(&self) -> bool {
-        self.hot.state.load(Ordering::Acquire) == CLOSED
+        !matches!(self.shared().lifecycle.state(), State::Idle | State::Running)
     }
 
     /// Queues an item without blocking; the hot path.
     #[inline]
     fn enqueue(&self, item: ExportItem) {
-        match self.hot.state.load(Ordering::Acquire) {
-            RUNNING => {}
-            CLOSED => return self.dropped_after_shutdown(&item),
-            _ => {
+        match self.hot.shared.lifecycle.state() {
+            State::Running => {}
+            State::Idle => {
                 if !self.start_worker() {
                     return self.dropped_after_shutdown(&item);
                 }
             }
+            _ => return self.dropped_after_shutdown(&item),
         }
         match self.hot.producer.offer(item) {
             Ok(()) => {}
@@ -168,18 +171,19 @@ impl BatchTraceProcessor {
     #[cold]
     #[inline(never)]
     fn start_worker(&self) -> bool {
-        let mut life = lock(&self.lifecycle);
-        match self.hot.state.load(Ordering::Acquire) {
-            RUNNING => return true,
-            CLOSED => return false,
-            _ => {}
+        let mut thread = lock(&self.thread);
+        let lifecycle = &self.shared().lifecycle;
+        match lifecycle.state() {
+            State::Running => return true,
+            State::Idle => {}
+            _ => return false,
         }
-        let Some(ends) = life.ends.take() else { return false };
-        let worker = Worker::new(ends, Arc::clone(&self.shared), &self.config);
+        let Some(ends) = thread.ends.take() else { return false };
+        let worker = Worker::new(ends, Arc::clone(&self.hot.shared), &self.config);
         match thread::Builder::new().name(WORKER_THREAD_NAME.to_owned()).spawn(move || worker.run()) {
             Ok(handle) => {
-                life.handle = Some(handle);
-                self.hot.state.store(RUNNING, Ordering::Release);
+                thread.handle = Some(handle);
+                lifecycle.started();
                 true
             }
             Err(e) => {
@@ -187,8 +191,8 @@ impl BatchTraceProcessor {
                     "tracing: could not start the batch processor's worker thread ({e}); \
                      traces and spans will be dropped"
                 );
-                self.shared.counters.exited.store(true, Ordering::Release);
-                self.hot.state.store(CLOSED, Ordering::Release);
+                thread.spawn_error = Some(format!("its thread could not be started: {e}"));
+                lifecycle.spawn_failed();
                 false
             }
         }
@@ -197,7 +201,7 @@ impl BatchTraceProcessor {
     #[cold]
     #[inline(never)]
     fn dropped_queue_full(&self, item: &ExportItem) {
-        let total = self.shared.drops.queue_full.fetch_add(1, Ordering::Relaxed) + 1;
+        let total = self.shared().drops.queue_full.fetch_add(1, Ordering::Relaxed) + 1;
         // The rate limiter is consulted on the first drop, then on sampled ones, so a burst
         // of drops does not make producers contend on it for every item.
         if worth_a_log_check(total) && self.full_log.check().is_some() {
@@ -213,7 +217,7 @@ impl BatchTraceProcessor {
     #[cold]
     #[inline(never)]
     fn dropped_after_shutdown(&self, item: &ExportItem) {
-        let total = self.shared.drops.after_shutdown.fetch_add(1, Ordering::Relaxed) + 1;
+        let total = self.shared().drops.after_shutdown.fetch_add(1, Ordering::Relaxed) + 1;
         if worth_a_log_check(total) && self.closed_log.check().is_some() {
             log::warn!(
                 "tracing batch processor is shut down, dropping {}; {total} items dropped after shutdown so far. \
@@ -230,102 +234,131 @@ impl BatchTraceProcessor {
     ///
     /// The worker does the exporting, not the caller's thread. Items queued while the
     /// flush runs are not waited for, so a flush ends even while producers keep producing.
-    /// After [`shutdown`](Self::shutdown) there is nothing left to flush: `Ok`.
+    /// After [`shutdown`](Self::shutdown) there is nothing left to flush: `Ok`, or the
+    /// error that tells what the shutdown could not export: [`ProcessorError::Abandoned`]
+    /// when its deadline abandoned queued items (this flush's among them),
+    /// [`ProcessorError::WorkerDied`] when the worker died. Called on the worker thread
+    /// (from the exporter), it returns [`ProcessorError::OnWorkerThread`] at once.
     pub fn force_flush(&self, timeout: Option<Duration>) -> Result<(), ProcessorError> {
         // A timeout too large for the clock means no bound.
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        if self.hot.state.load(Ordering::Acquire) == IDLE {
+        let shared = self.shared();
+        match shared.lifecycle.state() {
             // Nothing was ever queued: items are queued only once the worker runs.
-            return Ok(());
+            State::Idle => return Ok(()),
+            State::Exited | State::Died => return shared.outcome_of_gone_worker(),
+            State::Running | State::Closing => {}
         }
         if self.on_worker_thread() {
-            return Err(ProcessorError::Other(
-                "force_flush called on the batch processor's own worker thread (from the exporter?); \
-                 call it from another thread"
-                    .to_owned(),
-            ));
+            return Err(ProcessorError::OnWorkerThread);
         }
         let (reply_tx, reply_rx) = bounded(1);
         if self.hot.producer.control.send(Control::Flush(reply_tx)).is_err() {
-            // The worker is gone after its final drain: nothing is left to flush.
-            return Ok(());
+            // The worker is gone (after its final drain, or dead).
+            return shared.outcome_of_gone_worker();
         }
         match wait(&reply_rx, deadline) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(ProcessorError::Other(
-                "the shutdown deadline passed before the flush completed; the items left were counted as lost"
-                    .to_owned(),
-            )),
+            Ok(outcome) => outcome,
             Err(RecvTimeoutError::Timeout) => Err(ProcessorError::Timeout(timeout.unwrap_or_default())),
-            // The request reached the worker after its final drain.
-            Err(RecvTimeoutError::Disconnected) if self.shared.counters.exited.load(Ordering::Acquire) => Ok(()),
-            Err(RecvTimeoutError::Disconnected) => {
-                Err(ProcessorError::WorkerUnavailable("the worker thread stopped unexpectedly".to_owned()))
-            }
+            // The request reached the worker after its final drain, or the worker died.
+            Err(RecvTimeoutError::Disconnected) => shared.outcome_of_gone_worker(),
         }
     }
 
     /// Exports what is queued, stops the worker and calls the exporter's `shutdown`, all
     /// within `timeout` (`None`: no bound).
     ///
-    /// When the timeout passes first, the exporter's `shutdown` is called at once (to
-    /// interrupt its retries) and [`ProcessorError::Timeout`] is returned; the worker
-    /// stops after the export in flight and counts what it could not export as lost.
-    /// A second call returns [`ProcessorError::AlreadyShutdown`]. Items offered afterwards
-    /// are dropped and counted ([`BatchStats::dropped_after_shutdown`]).
+    /// `Ok` only when everything queued was handed to the exporter. When the timeout
+    /// passes first, the exporter's `shutdown` is called at once (to interrupt its
+    /// retries) and what is still queued is abandoned, counted as lost
+    /// ([`BatchStats::lost_at_deadline`]) and reported:
+    /// [`ProcessorError::Abandoned`] with that number, the same whether the worker or the
+    /// caller got to the deadline first; [`ProcessorError::Timeout`] when nothing was
+    /// queued any more but the export in flight had not returned (the worker then stops
+    /// after it). [`ProcessorError::WorkerDied`] if the worker died (what it held is
+    /// counted in [`BatchStats::lost_worker_died`]). A second call returns
+    /// [`ProcessorError::AlreadyShutdown`]. Items offered afterwards are dropped and
+    /// counted ([`BatchStats::dropped_after_shutdown`]).
     pub fn shutdown(&self, timeout: Option<Duration>) -> Result<(), ProcessorError> {
         // A timeout too large for the clock means no bound.
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let shared = self.shared();
         let handle = {
-            let mut life = lock(&self.lifecycle);
-            if self.hot.state.swap(CLOSED, Ordering::AcqRel) == CLOSED {
-                drop(life);
-                // Once only: a no-op unless the worker could never start.
-                self.shared.shut_down_exporter();
-                return Err(ProcessorError::AlreadyShutdown);
+            let mut thread = lock(&self.thread);
+            match shared.lifecycle.begin_shutdown() {
+                Begin::Worker => thread.handle.take(),
+                Begin::Again => return Err(ProcessorError::AlreadyShutdown),
+                // Its death shut the exporter down already.
+                Begin::Died => return Err(shared.death_error()),
+                Begin::NoWorker => {
+                    let spawn_error = thread.spawn_error.clone();
+                    drop(thread);
+                    shared.shut_down_exporter();
+                    // Nothing was queued (items offered were counted as dropped).
+                    return spawn_error.map_or(Ok(()), |e| Err(ProcessorError::WorkerUnavailable(e)));
+                }
             }
-            life.handle.take()
         };
         let Some(handle) = handle else {
-            // The worker never started: nothing was queued.
-            self.shared.counters.exited.store(true, Ordering::Release);
-            self.shared.shut_down_exporter();
-            return Ok(());
+            // `Running` is set only once the handle is stored: not reached.
+            shared.shut_down_exporter();
+            return Err(ProcessorError::WorkerUnavailable("the worker thread has no handle".to_owned()));
         };
         let on_worker = handle.thread().id() == thread::current().id();
         let (done_tx, done_rx) = bounded(1);
         let request = ShutdownRequest { deadline, done: (!on_worker).then_some(done_tx) };
         if self.hot.producer.control.send(Control::Shutdown(request)).is_err() {
-            self.shared.shut_down_exporter();
-            return Err(ProcessorError::WorkerUnavailable("the worker thread stopped unexpectedly".to_owned()));
+            shared.shut_down_exporter();
+            return shared.outcome_of_gone_worker();
         }
         if on_worker {
             // Called from the exporter: the worker serves the request once it returns.
             return Ok(());
         }
         match wait(&done_rx, deadline) {
-            Ok(()) => {
+            Ok(outcome) => {
                 // The worker has answered and is returning.
                 let _ = handle.join();
-                Ok(())
+                outcome
             }
             Err(RecvTimeoutError::Timeout) => {
-                self.shared.shut_down_exporter();
+                shared.shut_down_exporter();
+                // The worker is busy (an export in flight, or not yet scheduled): what is
+                // still queued is abandoned here, exactly once (the worker reports the
+                // same number if it gets there).
+                let abandoned = shared.abandon(self.hot.producer.queued());
+                if let Ok(outcome) = done_rx.try_recv() {
+                    // It answered meanwhile.
+                    let _ = handle.join();
+                    return outcome;
+                }
+                if shared.lifecycle.state() == State::Died {
+                    return Err(shared.death_error());
+                }
                 log::warn!(
-                    "[non-fatal] tracing: shutdown timeout reached; the export in flight is abandoned and queued \
-                     items are dropped"
+                    "[non-fatal] tracing: shutdown timeout reached; the export in flight is abandoned and \
+                     {abandoned} queued items are dropped"
                 );
-                Err(ProcessorError::Timeout(timeout.unwrap_or_default()))
+                match abandoned {
+                    0 => Err(ProcessorError::Timeout(timeout.unwrap_or_default())),
+                    items => Err(ProcessorError::Abandoned { items }),
+                }
             }
             Err(RecvTimeoutError::Disconnected) => {
-                self.shared.shut_down_exporter();
-                Err(ProcessorError::WorkerUnavailable("the worker thread stopped unexpectedly".to_owned()))
+                shared.shut_down_exporter();
+                shared.outcome_of_gone_worker()
             }
         }
     }
 
     fn on_worker_thread(&self) -> bool {
-        lock(&self.lifecycle).handle.as_ref().is_some_and(|h| h.thread().id() == thread::current().id())
+        lock(&self.thread).handle.as_ref().is_some_and(|h| h.thread().id() == thread::current().id())
+    }
+
+    /// Test-only: makes the worker's loop panic at `point` (see `worker::fault`).
+    #[cfg(test)]
+    pub(crate) fn inject_worker_fault(&self, point: u8) {
+        self.shared().fault.store(point, Ordering::Release);
     }
 }
 
@@ -382,10 +415,189 @@ impl TracingProcessor for BatchTraceProcessor {
 impl Drop for BatchTraceProcessor {
     /// Shuts down (if no one did), waiting at most the drop timeout for the final export.
     fn drop(&mut self) {
-        if self.hot.state.load(Ordering::Acquire) != CLOSED {
+        if !self.shared().lifecycle.shutdown_called() && self.shared().lifecycle.state() != State::Died {
             if let Err(e) = self.shutdown(Some(self.config.drop_timeout())) {
                 log::warn!("tracing batch processor dropped without shutdown; the final export failed: {e}");
             }
         }
+    }
+}
+
+/// A worker whose own loop panics (a fault injected at a chosen point; no exporter or
+/// processor code can do this, as their panics are isolated) must not leave flushes and
+/// shutdowns waiting, items pending or producers queueing for ever.
+#[cfg(test)]
+mod worker_death_tests {
+    use super::*;
+    use crate::worker::fault;
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+    use trace_core::{CustomSpanData, ExportError, JsonMap, SpanId, TraceId};
+
+    /// A bound for waits that only a hung processor would reach.
+    const PATIENCE: Duration = Duration::from_secs(30);
+
+    #[derive(Default)]
+    struct Counting {
+        exported: AtomicUsize,
+        shutdowns: AtomicUsize,
+    }
+
+    impl TracingExporter for Counting {
+        fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+            self.exported.fetch_add(items.len(), Ordering::SeqCst);
+            Ok(())
+        }
+        fn shutdown(&self) {
+            self.shutdowns.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn processor(exporter: &Arc<Counting>, max_batch: usize) -> BatchTraceProcessor {
+        BatchTraceProcessor::builder_shared(Arc::clone(exporter) as _)
+            .max_batch_size(max_batch)
+            .schedule_delay(Duration::from_secs(3600))
+            .build()
+            .unwrap()
+    }
+
+    fn span(trace: &Arc<Trace>, n: u128) -> Arc<Span> {
+        let data = CustomSpanData { name: "s".into(), data: JsonMap::new() };
+        Arc::new(Span::new(SpanId::from_u128(n), Arc::clone(trace), None, data))
+    }
+
+    fn assert_settled(s: &BatchStats) {
+        assert_eq!(s.pending, 0, "{s:?}");
+        assert_eq!(s.queued, s.exported + s.lost, "{s:?}");
+        assert_eq!(s.lost, s.lost_to_exporter_errors() + s.lost_to_panics + s.lost_at_deadline + s.lost_worker_died);
+    }
+
+    fn died_with(result: Result<(), ProcessorError>, items: u64) {
+        match result {
+            Err(ProcessorError::WorkerDied { items: n, reason }) => {
+                assert_eq!(n, items, "{reason}");
+                assert!(reason.contains("injected worker fault"), "{reason}");
+            }
+            other => panic!("expected WorkerDied with {items} items, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_worker_dying_on_wake_up_fails_the_flush_and_counts_what_was_queued() {
+        let exporter = Arc::new(Counting::default());
+        let p = processor(&exporter, 128);
+        let t = Arc::new(Trace::new(TraceId::generate(), "t"));
+        p.on_trace_start(&t);
+        for n in 0..4 {
+            p.on_span_end(&span(&t, n));
+        }
+        p.inject_worker_fault(fault::AFTER_WAKE);
+        died_with(p.force_flush(Some(PATIENCE)), 5);
+        let s = p.stats();
+        assert_settled(&s);
+        assert_eq!((s.queued, s.exported, s.lost_worker_died, s.batches), (5, 0, 5, 0), "{s:?}");
+        assert_eq!(exporter.shutdowns.load(Ordering::SeqCst), 1, "the death shuts the exporter down");
+        assert!(p.is_shut_down());
+
+        // Producers after the death: dropped and counted, never queued.
+        p.on_span_end(&span(&t, 9));
+        let s = p.stats();
+        assert_eq!((s.queued, s.dropped_after_shutdown, s.pending), (5, 1, 0), "{s:?}");
+        // Every later call says so, nothing hangs; one exporter shutdown in all.
+        died_with(p.force_flush(Some(PATIENCE)), 5);
+        died_with(p.shutdown(Some(PATIENCE)), 5);
+        assert_eq!(p.shutdown(Some(PATIENCE)), Err(ProcessorError::AlreadyShutdown));
+        drop(p);
+        assert_eq!(exporter.shutdowns.load(Ordering::SeqCst), 1);
+        assert_eq!(exporter.exported.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn a_worker_dying_with_a_batch_in_hand_counts_the_batch_and_fails_the_shutdown() {
+        let exporter = Arc::new(Counting::default());
+        let p = processor(&exporter, 2);
+        let t = Arc::new(Trace::new(TraceId::generate(), "t"));
+        for n in 0..7 {
+            p.on_span_end(&span(&t, n));
+        }
+        // First a clean flush: 7 exported. Then the fault, hit with 2 items taken.
+        p.force_flush(Some(PATIENCE)).unwrap();
+        for n in 7..12 {
+            p.on_span_end(&span(&t, n));
+        }
+        p.inject_worker_fault(fault::BEFORE_EXPORT);
+        // The shutdown's final drain goes through `finish`, not `drain`: a flush first.
+        died_with(p.force_flush(Some(PATIENCE)), 5);
+        let s = p.stats();
+        assert_settled(&s);
+        assert_eq!((s.queued, s.exported, s.lost, s.lost_worker_died), (12, 7, 5, 5), "{s:?}");
+        died_with(p.shutdown(None), 5);
+    }
+
+    #[test]
+    fn a_shutdown_waiting_on_a_worker_that_dies_is_told() {
+        let exporter = Arc::new(Counting::default());
+        let p = processor(&exporter, 128);
+        let t = Arc::new(Trace::new(TraceId::generate(), "t"));
+        for n in 0..3 {
+            p.on_span_end(&span(&t, n));
+        }
+        p.inject_worker_fault(fault::AFTER_WAKE);
+        died_with(p.shutdown(Some(PATIENCE)), 3);
+        let s = p.stats();
+        assert_settled(&s);
+        assert_eq!((s.queued, s.lost_worker_died), (3, 3), "{s:?}");
+        assert_eq!(p.force_flush(None), Err(p.shared().death_error()));
+    }
+
+    /// Producers keep producing while the worker dies: every item is accounted for, as
+    /// queued (then lost) or dropped, and nothing stays pending.
+    #[test]
+    fn producers_racing_the_death_are_counted_exactly() {
+        let exporter = Arc::new(Counting::default());
+        let p = Arc::new(processor(&exporter, 16));
+        let stop = Arc::new(AtomicBool::new(false));
+        let produced = Arc::new(AtomicU64::new(0));
+        let started = Arc::new(std::sync::Barrier::new(3));
+        let producers: Vec<_> = (0..2u128)
+            .map(|id| {
+                let (p, stop, produced, started) =
+                    (Arc::clone(&p), Arc::clone(&stop), Arc::clone(&produced), Arc::clone(&started));
+                thread::spawn(move || {
+                    let t = Arc::new(Trace::new(TraceId::generate(), "t"));
+                    for n in 0..100u128 {
+                        p.on_span_end(&span(&t, (id << 32) | n));
+                        produced.fetch_add(1, Ordering::SeqCst);
+                    }
+                    started.wait();
+                    let mut n = 100u128;
+                    while !stop.load(Ordering::SeqCst) {
+                        p.on_span_end(&span(&t, (id << 32) | n));
+                        produced.fetch_add(1, Ordering::SeqCst);
+                        n += 1;
+                    }
+                })
+            })
+            .collect();
+        started.wait();
+        p.inject_worker_fault(fault::ANY);
+        // A flush the worker answers before it reaches a fault point (its items were
+        // already exported) is `Ok`; the worker dies at the next point it reaches.
+        let result = loop {
+            match p.force_flush(Some(PATIENCE)) {
+                Ok(()) => continue,
+                other => break other,
+            }
+        };
+        stop.store(true, Ordering::SeqCst);
+        for h in producers {
+            h.join().unwrap();
+        }
+        assert!(matches!(result, Err(ProcessorError::WorkerDied { .. })), "{result:?}");
+        let s = p.stats();
+        assert_settled(&s);
+        assert_eq!(s.offered(), produced.load(Ordering::SeqCst), "{s:?}");
+        assert_eq!(s.lost_worker_died, s.lost, "{s:?}");
+        assert!(s.dropped_after_shutdown + s.dropped_queue_full + s.queued >= 200, "{s:?}");
+        died_with(p.shutdown(Some(PATIENCE)), s.lost_worker_died);
     }
 }

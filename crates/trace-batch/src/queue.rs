@@ -17,15 +17,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TrySendError};
-use trace_core::ExportItem;
+use trace_core::{ExportItem, ProcessorError};
+
+/// Where the worker answers a flush or a shutdown: `Ok`, or what went wrong
+/// ([`ProcessorError::Abandoned`] when the shutdown deadline abandoned queued items,
+/// [`ProcessorError::WorkerDied`]).
+pub(crate) type Reply = Sender<Result<(), ProcessorError>>;
 
 /// A request to the worker, sent on the control channel (unbounded, so a full data queue
 /// never blocks it).
 #[derive(Debug)]
 pub(crate) enum Control {
-    /// Export everything queued so far, then answer on the sender: `true` once it is
-    /// done, `false` if the shutdown deadline abandoned some of those items.
-    Flush(Sender<bool>),
+    /// Export everything queued so far, then answer.
+    Flush(Reply),
     /// Export what is queued (until the deadline), stop, and answer on `done`.
     Shutdown(ShutdownRequest),
 }
@@ -34,8 +38,9 @@ pub(crate) enum Control {
 #[derive(Debug)]
 pub(crate) struct ShutdownRequest {
     pub(crate) deadline: Option<Instant>,
-    /// Told when the worker is done; `None` when nobody waits.
-    pub(crate) done: Option<Sender<()>>,
+    /// Told the outcome of the final drain when the worker is done; `None` when nobody
+    /// waits.
+    pub(crate) done: Option<Reply>,
 }
 
 /// What the callers' threads hold: the sending ends.
@@ -47,10 +52,11 @@ pub(crate) struct Producer {
     pub(crate) control: Sender<Control>,
     /// Exported items, to drop on the producer's thread (see the module docs).
     release: Receiver<ExportItem>,
-    /// Keeps the data queue connected after the worker is gone, so that items a producer
-    /// sends while the worker exits stay countable (as dropped after shutdown) instead of
-    /// being discarded by the channel.
-    _keep_alive: Receiver<ExportItem>,
+    /// The data queue's receiving end, on this side too: it keeps the queue connected after
+    /// the worker is gone, so that items a producer sends while the worker exits stay
+    /// countable (as dropped after shutdown) instead of being discarded by the channel, and
+    /// it lets the caller of a `shutdown` whose deadline passed abandon what is queued.
+    queued: Receiver<ExportItem>,
 }
 
 /// What the worker holds: the receiving ends.
@@ -112,7 +118,7 @@ pub(crate) fn channels(capacity: usize, trigger: usize) -> (Producer, WorkerEnds
         trigger,
         control: control_tx,
         release: release_rx.clone(),
-        _keep_alive: data_rx.clone(),
+        queued: data_rx.clone(),
     };
     let release = Release { tx: release_tx, rx: release_rx };
     (producer, WorkerEnds { data: data_rx, wake: wake_rx, control: control_rx, release })
@@ -140,5 +146,33 @@ impl Producer {
     /// How many items are in the queue now.
     pub(crate) fn len(&self) -> usize {
         self.data.len()
+    }
+
+    /// The queue's receiving end, to abandon what it holds at a shutdown deadline.
+    pub(crate) fn queued(&self) -> &Receiver<ExportItem> {
+        &self.queued
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use trace_core::{Trace, TraceId};
+
+    /// Below the trigger size no producer wakes the worker; the item that reaches it does.
+    #[test]
+    fn the_worker_is_woken_at_the_trigger_size_only() {
+        let (producer, worker) = channels(100, 50);
+        let trace = Arc::new(Trace::new(TraceId::generate(), "t"));
+        for _ in 0..49 {
+            assert!(producer.offer(ExportItem::Trace(Arc::clone(&trace))).is_ok());
+        }
+        assert!(worker.wake.is_empty(), "woken below the trigger size");
+        assert!(producer.offer(ExportItem::Trace(Arc::clone(&trace))).is_ok());
+        assert_eq!(worker.wake.len(), 1);
+        // One token however many items follow: one wake-up per trigger crossing.
+        assert!(producer.offer(ExportItem::Trace(trace)).is_ok());
+        assert_eq!(worker.wake.len(), 1);
     }
 }

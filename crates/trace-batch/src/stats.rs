@@ -1,6 +1,6 @@
 //! Counters of what happened to the items offered to a batch processor.
 
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::AtomicU64;
 
 /// A snapshot of a processor's counters; see
 /// [`BatchTraceProcessor::stats`](crate::BatchTraceProcessor::stats).
@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 /// queued item is, once the worker got to it, either exported or lost:
 /// `queued == exported + lost + pending`, and `pending` is 0 once the queue is drained
 /// (after a [`force_flush`](crate::BatchTraceProcessor::force_flush) with no producer
-/// running, or after [`shutdown`](crate::BatchTraceProcessor::shutdown)).
+/// running, after [`shutdown`](crate::BatchTraceProcessor::shutdown) has returned `Ok`, or
+/// once the worker is gone: after the final drain, or after its death).
 ///
 /// The counters are read one after the other while producers and the worker run, so a
 /// snapshot taken in the middle of the action may be off by the items that moved
@@ -24,18 +25,26 @@ pub struct BatchStats {
     pub exported: u64,
     /// Items refused because the queue was full (the exporter is not keeping up).
     pub dropped_queue_full: u64,
-    /// Items refused because the processor was shut down (or its worker could not start).
+    /// Items refused because the processor was shut down, its worker could not start or
+    /// its worker died; also items that reached the queue after the worker's final drain
+    /// (a producer racing the shutdown).
     pub dropped_after_shutdown: u64,
     /// Queued items that were not delivered: the exporter returned an error for them
     /// ([`ExportError::lost_items`](trace_core::ExportError::lost_items)) or panicked on
-    /// their batch, or the shutdown deadline passed before they could be exported.
-    /// `lost == lost_to_exporter_errors() + lost_to_panics + lost_at_deadline`.
+    /// their batch, the shutdown deadline passed before they could be exported, or the
+    /// worker died holding them.
+    /// `lost == lost_to_exporter_errors() + lost_to_panics + lost_at_deadline + lost_worker_died`.
     pub lost: u64,
     /// Of `lost`: items of batches whose exporter call panicked.
     pub lost_to_panics: u64,
     /// Of `lost`: items still queued when the shutdown deadline passed, never handed to
-    /// the exporter.
+    /// the exporter. The same number that `shutdown` (or a `force_flush` waiting on those
+    /// items) reported in [`ProcessorError::Abandoned`](trace_core::ProcessorError::Abandoned).
     pub lost_at_deadline: u64,
+    /// Of `lost`: items the worker held or that were still queued when the worker thread
+    /// died (a panic escaped its loop: a bug, reported by
+    /// [`ProcessorError::WorkerDied`](trace_core::ProcessorError::WorkerDied)).
+    pub lost_worker_died: u64,
     /// Calls made to the exporter, whatever their outcome.
     pub batches: u64,
     /// Calls to the exporter that returned an error or panicked.
@@ -60,7 +69,7 @@ impl BatchStats {
     /// [`ExportError`](trace_core::ExportError) it returned (its own statistics may say
     /// why, by reason).
     pub fn lost_to_exporter_errors(&self) -> u64 {
-        self.lost - self.lost_to_panics - self.lost_at_deadline
+        self.lost - self.lost_to_panics - self.lost_at_deadline - self.lost_worker_died
     }
 }
 
@@ -84,7 +93,8 @@ pub(crate) struct DropCounters {
     pub(crate) after_shutdown: AtomicU64,
 }
 
-/// Counters written by the worker thread only; read by `stats()`.
+/// Counters written by the worker thread (and, for an abandonment at the shutdown
+/// deadline, by the caller of `shutdown`); read by `stats()`.
 #[derive(Debug, Default)]
 pub(crate) struct WorkerCounters {
     /// Items taken out of the queue.
@@ -93,9 +103,7 @@ pub(crate) struct WorkerCounters {
     pub(crate) lost: AtomicU64,
     pub(crate) lost_to_panics: AtomicU64,
     pub(crate) lost_at_deadline: AtomicU64,
+    pub(crate) lost_worker_died: AtomicU64,
     pub(crate) batches: AtomicU64,
     pub(crate) failed_batches: AtomicU64,
-    /// Set when the worker has done its final drain and takes nothing more: what is still
-    /// in the queue then arrived after shutdown.
-    pub(crate) exited: AtomicBool,
 }

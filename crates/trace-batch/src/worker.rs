@@ -5,16 +5,19 @@
 //! export, so it runs only when there is something to do: the queue reached the trigger
 //! size, the schedule delay passed, or a flush or shutdown arrived.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+#[cfg(test)]
+use std::sync::atomic::AtomicU8;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{select, Sender};
+use crossbeam_channel::{select, Receiver};
 use trace_core::panic::isolate;
-use trace_core::{ExportItem, LogRateLimiter, TracingExporter};
+use trace_core::{ExportItem, LogRateLimiter, ProcessorError, TracingExporter};
 
 use crate::config::{BatchConfig, DEFAULT_DROP_TIMEOUT};
-use crate::queue::{Control, ShutdownRequest, WorkerEnds};
+use crate::lifecycle::{Lifecycle, State};
+use crate::queue::{Control, Reply, ShutdownRequest, WorkerEnds};
 use crate::stats::{DropCounters, Padded, WorkerCounters};
 
 /// The name of the worker thread, as seen in debuggers and `top -H`.
@@ -26,14 +29,35 @@ const EXPORT_LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// What the processor and its worker share.
 pub(crate) struct Shared {
     pub(crate) exporter: Arc<dyn TracingExporter>,
+    /// Read by every producer; on cache lines of its own.
+    pub(crate) lifecycle: Padded<Lifecycle>,
     pub(crate) drops: Padded<DropCounters>,
     pub(crate) counters: Padded<WorkerCounters>,
-    exporter_shut_down: AtomicBool,
+    /// Test-only fault injection: makes the worker's loop panic at a chosen point.
+    #[cfg(test)]
+    pub(crate) fault: AtomicU8,
+}
+
+/// Where the test-only fault injection makes the worker's loop panic.
+#[cfg(test)]
+pub(crate) mod fault {
+    /// No fault.
+    pub(crate) const NONE: u8 = 0;
+    /// After the worker woke up (on a control message, a wake-up token or its schedule).
+    pub(crate) const AFTER_WAKE: u8 = 1;
+    /// With a batch taken out of the queue, before handing it to the exporter.
+    pub(crate) const BEFORE_EXPORT: u8 = 2;
+    /// At whichever of those points comes next.
+    pub(crate) const ANY: u8 = u8::MAX;
 }
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared").field("drops", &self.drops).field("counters", &self.counters).finish_non_exhaustive()
+        f.debug_struct("Shared")
+            .field("lifecycle", &self.lifecycle)
+            .field("drops", &self.drops)
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
     }
 }
 
@@ -41,21 +65,69 @@ impl Shared {
     pub(crate) fn new(exporter: Arc<dyn TracingExporter>) -> Self {
         Self {
             exporter,
+            lifecycle: Padded::default(),
             drops: Padded::default(),
             counters: Padded::default(),
-            exporter_shut_down: AtomicBool::new(false),
+            #[cfg(test)]
+            fault: AtomicU8::new(fault::NONE),
         }
     }
 
     /// Calls the exporter's `shutdown` once, whoever asks first (the worker at the end of
-    /// its final drain, or a caller whose shutdown deadline passed).
+    /// its final drain or at its death, or a caller whose shutdown deadline passed).
     /// A panic in the exporter's `shutdown` is caught and logged: it must neither kill the
     /// worker before it reports its final drain nor unwind into a caller of `shutdown`.
     pub(crate) fn shut_down_exporter(&self) {
-        if !self.exporter_shut_down.swap(true, Ordering::AcqRel) {
+        if self.lifecycle.claim_exporter_shutdown() {
             if let Err(panic) = isolate(|| self.exporter.shutdown()) {
                 log::error!("[non-fatal] tracing exporter panicked in shutdown: {panic}");
             }
+        }
+    }
+
+    /// The shutdown deadline passed: takes what is left in `queue` without exporting it
+    /// and counts it as lost at the deadline. Done once, by the worker or by the caller of
+    /// `shutdown`, whoever comes first; returns how many items that was.
+    pub(crate) fn abandon(&self, queue: &Receiver<ExportItem>) -> u64 {
+        self.lifecycle.abandon_once(|| {
+            let mut abandoned = 0u64;
+            while queue.try_recv().is_ok() {
+                abandoned += 1;
+            }
+            if abandoned > 0 {
+                let c = &self.counters;
+                add(&c.taken, abandoned);
+                // The part first, so that a concurrent `stats()` never sees it exceed the total.
+                add(&c.lost_at_deadline, abandoned);
+                add(&c.lost, abandoned);
+                log::warn!(
+                    "[non-fatal] tracing: shutdown deadline reached; {abandoned} queued items were not exported"
+                );
+            }
+            abandoned
+        })
+    }
+
+    /// The outcome of a flush or shutdown asked of a worker that is gone: `Ok` after a
+    /// complete final drain, [`ProcessorError::Abandoned`] if its deadline abandoned items,
+    /// [`ProcessorError::WorkerDied`] if it died.
+    pub(crate) fn outcome_of_gone_worker(&self) -> Result<(), ProcessorError> {
+        match self.lifecycle.state() {
+            State::Died => Err(self.death_error()),
+            State::Exited => match self.lifecycle.abandoned() {
+                0 => Ok(()),
+                items => Err(ProcessorError::Abandoned { items }),
+            },
+            // The channel closed although the worker did not say it was gone.
+            _ => Err(ProcessorError::WorkerUnavailable("the worker thread stopped unexpectedly".to_owned())),
+        }
+    }
+
+    /// The error that tells of the worker's death.
+    pub(crate) fn death_error(&self) -> ProcessorError {
+        ProcessorError::WorkerDied {
+            items: self.counters.lost_worker_died.load(Ordering::Acquire),
+            reason: self.lifecycle.death_reason(),
         }
     }
 }
@@ -68,11 +140,16 @@ pub(crate) struct Worker {
     trigger: usize,
     delay: Duration,
     batch: Vec<ExportItem>,
-    /// Items taken out of the queue so far (the same as `counters.taken`).
+    /// Items the worker took out of the queue so far (`counters.taken` also counts those
+    /// the caller of `shutdown` abandoned: they must not satisfy a flush).
     taken: u64,
     /// Pending flushes: answered once `taken` reaches the target and that batch returned.
-    flushes: Vec<(u64, Sender<bool>)>,
+    flushes: Vec<(u64, Reply)>,
     shutdown: Option<ShutdownRequest>,
+    /// A shutdown request was accepted: flushes that arrive after it are answered at the
+    /// end of the final drain, with its outcome (what they wait for is the final drain's
+    /// to export or abandon).
+    final_drain: bool,
     next_export: Instant,
     export_log: LogRateLimiter,
 }
@@ -87,6 +164,12 @@ fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::AcqRel);
 }
 
+/// Whether the worker exports now: the schedule is due or the queue reached the trigger
+/// size. Nothing else starts an export, besides a flush or the shutdown.
+fn export_due(now: Instant, next_export: Instant, queued: usize, trigger: usize) -> bool {
+    now >= next_export || queued >= trigger
+}
+
 impl Worker {
     pub(crate) fn new(ends: WorkerEnds, shared: Arc<Shared>, config: &BatchConfig) -> Self {
         Self {
@@ -99,20 +182,37 @@ impl Worker {
             taken: 0,
             flushes: Vec::new(),
             shutdown: None,
+            final_drain: false,
             next_export: later(config.schedule_delay()),
             export_log: LogRateLimiter::new(EXPORT_LOG_INTERVAL),
         }
     }
 
-    /// The worker's loop; returns after a shutdown request has been served.
+    /// The worker thread's body: serves until a shutdown request has been served. If its
+    /// loop ends any other way (a panic escaped it: a bug), the worker accounts for
+    /// everything it held or that is still queued as lost, answers whoever waits, and
+    /// marks itself dead, so that nothing waits for it for ever and producers drop (and
+    /// count) what they offer afterwards.
     pub(crate) fn run(mut self) {
+        let outcome = isolate(|| self.serve());
+        if self.shared.lifecycle.state() != State::Exited {
+            let reason = match outcome {
+                Err(panic) => format!("it panicked: {panic}"),
+                Ok(()) => "its loop ended without a final export".to_owned(),
+            };
+            self.die(reason);
+        }
+    }
+
+    /// The worker's loop; returns after a shutdown request has been served.
+    fn serve(&mut self) {
         loop {
             if let Some(request) = self.shutdown.take() {
                 self.finish(request);
                 return;
             }
             let now = Instant::now();
-            if now >= self.next_export || self.ends.data.len() >= self.trigger {
+            if export_due(now, self.next_export, self.ends.data.len(), self.trigger) {
                 // As Python's `_export_batches`: once started, export until the queue is
                 // empty, items that arrive meanwhile included, so a steady flow close to
                 // the exporter's speed never piles up to the queue's size. (A flush, by
@@ -122,10 +222,21 @@ impl Worker {
                 continue;
             }
             self.wait(self.next_export - now);
+            self.fault_point(1);
             if !self.flushes.is_empty() {
                 self.drain(self.taken);
             }
         }
+    }
+
+    /// Test-only: panics here if the test asked for a fault at `point`.
+    #[inline]
+    fn fault_point(&self, point: u8) {
+        #[cfg(test)]
+        if matches!(self.shared.fault.load(Ordering::Acquire), f if f == point || f == fault::ANY) {
+            panic!("injected worker fault at point {point}");
+        }
+        let _ = point;
     }
 
     /// Sleeps until a control message, a wake-up token or the timeout.
@@ -157,10 +268,11 @@ impl Worker {
             Control::Flush(reply) => {
                 // Everything queued before the flush was asked for is either taken (in
                 // `taken`) or still in the queue (in `len`).
-                let target = self.taken + self.ends.data.len() as u64;
+                let target = if self.final_drain { u64::MAX } else { self.taken + self.ends.data.len() as u64 };
                 self.flushes.push((target, reply));
             }
             Control::Shutdown(request) => {
+                self.final_drain = true;
                 if self.shutdown.is_none() {
                     self.shutdown = Some(request);
                 }
@@ -190,6 +302,7 @@ impl Worker {
             if self.take(want) == 0 {
                 break;
             }
+            self.fault_point(2);
             self.export();
             self.answer_flushes();
         }
@@ -259,7 +372,7 @@ impl Worker {
         let taken = self.taken;
         self.flushes.retain(|(target, reply)| {
             if *target <= taken {
-                let _ = reply.try_send(true);
+                let _ = reply.try_send(Ok(()));
                 false
             } else {
                 true
@@ -268,46 +381,83 @@ impl Worker {
     }
 
     /// The final drain: exports everything queued until the queue is empty or the deadline
-    /// passes, then shuts the exporter down and says so.
+    /// passes (what is left then is abandoned), then shuts the exporter down and reports
+    /// the outcome to whoever waits.
     fn finish(&mut self, request: ShutdownRequest) {
-        loop {
+        self.final_drain = true;
+        let abandoned = loop {
             self.poll_control();
-            // Flushes whose items have all been exported (none are abandoned below).
+            // Flushes whose items have all been exported.
             self.answer_flushes();
             if request.deadline.is_some_and(|d| Instant::now() >= d) {
-                self.abandon();
-                break;
+                break self.shared.abandon(&self.ends.data);
             }
             if self.take(self.max_batch) == 0 {
-                break;
+                // Nothing left: nothing abandoned, unless the caller of `shutdown` did it
+                // at its deadline while an export was in flight.
+                break self.shared.lifecycle.seal_abandoned();
             }
             self.export();
-        }
-        // Flushes still waiting are for items abandoned at the deadline.
-        for (_, reply) in self.flushes.drain(..) {
-            let _ = reply.try_send(false);
-        }
+        };
         self.ends.release.clear();
         self.shared.shut_down_exporter();
         self.log_totals();
-        self.shared.counters.exited.store(true, Ordering::Release);
+        let outcome = if abandoned == 0 { Ok(()) } else { Err(ProcessorError::Abandoned { items: abandoned }) };
+        // Gone before anyone hears of it, so that what reaches the queue from now on is
+        // counted as dropped after shutdown.
+        self.shared.lifecycle.exited();
+        // Flushes still waiting: their items were abandoned at the deadline, or they came
+        // during the final drain.
+        for (_, reply) in self.flushes.drain(..) {
+            let _ = reply.try_send(outcome.clone());
+        }
         if let Some(done) = request.done {
-            let _ = done.try_send(());
+            let _ = done.try_send(outcome);
         }
     }
 
-    /// Takes what is left in the queue without exporting it; counts it as lost.
-    fn abandon(&mut self) {
-        let mut abandoned = 0u64;
-        while self.ends.data.try_recv().is_ok() {
-            abandoned += 1;
+    /// The loop ended without a final drain (see [`run`](Self::run)). Counts what the
+    /// worker held and what is queued as lost, shuts the exporter down, answers every
+    /// request, then marks the worker dead.
+    fn die(&mut self, reason: String) {
+        log::error!(
+            "tracing batch processor's worker thread died ({reason}); queued items are lost and later ones dropped. \
+             This is a bug, please report it"
+        );
+        let shared = Arc::clone(&self.shared);
+        let (data, batch) = (&self.ends.data, &mut self.batch);
+        // Producers stop queueing (what they offer from now on is dropped and counted),
+        // then what is left is counted, before anyone hears of the death.
+        shared.lifecycle.died(reason, || {
+            let c = &shared.counters;
+            // What is queued, taken under the abandonment lock so that a caller of
+            // `shutdown` abandoning at the same time does not count the same items.
+            let queued = shared.lifecycle.with_abandon_lock(|| {
+                let mut n = 0u64;
+                while data.try_recv().is_ok() {
+                    n += 1;
+                }
+                n
+            });
+            add(&c.taken, queued);
+            // What was taken and never settled: the batch in hand (exported and lost are
+            // added up before the batch is emptied, so nothing is counted twice).
+            let taken = c.taken.load(Ordering::Acquire);
+            let settled = c.exported.load(Ordering::Acquire) + c.lost.load(Ordering::Acquire);
+            let lost = taken.saturating_sub(settled);
+            batch.clear();
+            // The part first, so that a concurrent `stats()` never sees it exceed the total.
+            add(&c.lost_worker_died, lost);
+            add(&c.lost, lost);
+        });
+        shared.shut_down_exporter();
+        let error = shared.death_error();
+        self.poll_control();
+        for (_, reply) in self.flushes.drain(..) {
+            let _ = reply.try_send(Err(error.clone()));
         }
-        if abandoned > 0 {
-            self.taken += abandoned;
-            add(&self.shared.counters.taken, abandoned);
-            add(&self.shared.counters.lost_at_deadline, abandoned);
-            add(&self.shared.counters.lost, abandoned);
-            log::warn!("[non-fatal] tracing: shutdown deadline reached; {abandoned} queued items were not exported");
+        if let Some(done) = self.shutdown.take().and_then(|r| r.done) {
+            let _ = done.try_send(Err(error));
         }
     }
 
@@ -324,5 +474,20 @@ impl Worker {
         } else {
             log::debug!("tracing batch processor shut down: {exported} items exported");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_export_is_due_on_schedule_or_at_the_trigger_size_only() {
+        let now = Instant::now();
+        let later = now + Duration::from_secs(5);
+        assert!(!export_due(now, later, 49, 50), "below the trigger, before the schedule");
+        assert!(export_due(now, later, 50, 50), "at the trigger");
+        assert!(export_due(later, later, 0, 50), "on schedule, even with an empty queue");
+        assert!(export_due(later + Duration::from_millis(1), later, 3, 50), "past the schedule");
     }
 }

@@ -4,7 +4,10 @@ use std::time::Duration;
 
 /// What went wrong in [`force_flush`](crate::TracingProcessor::force_flush) or
 /// [`shutdown`](crate::TracingProcessor::shutdown).
-#[derive(Debug, thiserror::Error)]
+///
+/// `Clone`, so that a fan-out can keep and hand on the errors of its processors as they
+/// are.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProcessorError {
     /// The operation did not finish within its timeout. Items may still be delivered
@@ -17,6 +20,37 @@ pub enum ProcessorError {
     /// The background worker is gone (it could not be started or it stopped).
     #[error("the background worker is not running: {0}")]
     WorkerUnavailable(String),
+    /// A shutdown's deadline passed while items were still queued: those items were never
+    /// handed to the exporter and are counted as lost. Returned by that `shutdown`, and by
+    /// a `force_flush` whose items were among them.
+    #[error(
+        "the shutdown deadline passed with {items} item(s) still queued: they were not exported and are counted \
+         as lost; give shutdown a longer timeout, or flush before shutting down, to export them"
+    )]
+    Abandoned {
+        /// How many queued items were abandoned at the deadline.
+        items: u64,
+    },
+    /// The background worker thread ended without its final export (a bug: a panic
+    /// escaped it). The items it held or that were still queued are counted as lost, and
+    /// items offered afterwards are dropped.
+    #[error(
+        "the background worker thread died ({reason}); {items} queued item(s) were lost with it and later items \
+         are dropped. This is a bug, please report it; install a new processor to keep tracing"
+    )]
+    WorkerDied {
+        /// How many queued items were lost when it died.
+        items: u64,
+        /// What killed it (the panic's message).
+        reason: String,
+    },
+    /// `force_flush` was called on the processor's own worker thread (from its exporter),
+    /// where it would wait for itself.
+    #[error(
+        "force_flush was called on the processor's own worker thread (from its exporter?), where it would wait \
+         for itself; call it from another thread"
+    )]
+    OnWorkerThread,
     /// Several processors of a fan-out failed; each entry is the processor's position
     /// (in registration order) and its error.
     #[error("{} processor(s) failed: {}", .0.len(), describe(.0))]
@@ -36,7 +70,7 @@ fn describe(errors: &[(usize, ProcessorError)]) -> String {
 /// What went wrong in [`export`](crate::TracingExporter::export).
 ///
 /// Messages must never contain an API key.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExportError {
     /// The exporter was shut down; nothing more is sent.

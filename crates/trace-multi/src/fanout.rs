@@ -341,7 +341,7 @@ impl Run {
                 helper.update(|p| {
                     p.finished = position + 1;
                     if let Some(e) = error {
-                        p.errors.push((position, describe_again(e)));
+                        p.errors.push((position, e.clone()));
                     }
                 })
             });
@@ -372,20 +372,6 @@ impl Run {
         );
         errors.extend((stuck..len).map(|position| (position, ProcessorError::Timeout(timeout))));
         errors
-    }
-}
-
-/// A copy of `e` (errors are not `Clone`): same variant where it matters to callers.
-fn describe_again(e: &ProcessorError) -> ProcessorError {
-    match e {
-        ProcessorError::Timeout(t) => ProcessorError::Timeout(*t),
-        ProcessorError::AlreadyShutdown => ProcessorError::AlreadyShutdown,
-        ProcessorError::WorkerUnavailable(m) => ProcessorError::WorkerUnavailable(m.clone()),
-        ProcessorError::Panicked(m) => ProcessorError::Panicked(m.clone()),
-        ProcessorError::Several(list) => {
-            ProcessorError::Several(list.iter().map(|(i, e)| (*i, describe_again(e))).collect())
-        }
-        other => ProcessorError::Other(other.to_string()),
     }
 }
 
