@@ -438,6 +438,20 @@ impl TracingProcessor for DropCounter {
     fn on_span_end(&self, _: &Arc<Span>) {}
 }
 
+/// Returns once everything handed to the retirement thread so far has been dropped: it
+/// drops in order, so a signal retired now is dropped after them.
+fn retired_so_far() {
+    struct Signal(std::sync::mpsc::Sender<()>);
+    impl Drop for Signal {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    trace_core::registry::retire(Signal(tx));
+    rx.recv_timeout(std::time::Duration::from_secs(30)).expect("the retirement thread drops what it is given");
+}
+
 #[test]
 fn processors_are_released_after_their_fanout_is_dropped_or_they_are_replaced() {
     init();
@@ -449,6 +463,7 @@ fn processors_are_released_after_their_fanout_is_dropped_or_they_are_replaced() 
     multi.on_span_end(&span); // cached by this thread
     drop(multi);
     other.on_span_end(&span); // any fan-out call lets this thread release stale lists
+    retired_so_far();
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 
     let multi = MultiProcessor::new().with(DropCounter(Arc::clone(&drops)));
@@ -456,6 +471,7 @@ fn processors_are_released_after_their_fanout_is_dropped_or_they_are_replaced() 
     let replaced = multi.set(Vec::new());
     drop(replaced);
     multi.on_span_end(&span);
+    retired_so_far();
     assert_eq!(drops.load(Ordering::SeqCst), 2);
 }
 
