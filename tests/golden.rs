@@ -74,7 +74,7 @@ fn build_all_span_types() {
 }
 
 fn body_of(items: &[ExportItem]) -> (Value, String) {
-    let text = serde_json::to_string(&ExportBatch(items)).expect("serializes");
+    let text = agents_tracing::core::wire::to_json_string(&ExportBatch(items)).expect("serializes");
     (serde_json::from_str(&text).expect("valid JSON"), text)
 }
 
@@ -195,7 +195,7 @@ fn minimal_trace_matches_and_spans_have_no_metadata_key() {
     assert_eq!(normalize(&body), normalize(&golden_body("python-minimal.json")));
     assert!(!text.contains("\"metadata\":{"), "{text}");
     let raw: Value = golden_body("python-minimal.json");
-    let compact = serde_json::to_string(&raw).unwrap();
+    let compact = agents_tracing::core::wire::to_json_string(&raw).unwrap();
     assert_eq!(normalize_text(&text), normalize_text(&compact));
 }
 

@@ -76,6 +76,7 @@ mod span;
 pub mod span_data;
 mod time;
 mod trace;
+pub mod wire;
 
 pub use context::{current_span_id, current_trace, Context, FutureExt, Parent};
 pub use create::{
@@ -106,3 +107,4 @@ pub use span_data::{
 };
 pub use time::Timestamp;
 pub use trace::Trace;
+pub use wire::{to_json_string, to_json_vec, write_json};

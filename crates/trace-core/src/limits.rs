@@ -130,7 +130,9 @@ pub(crate) trait SerializeUnlimited {
     fn serialize_unlimited<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
 }
 
-struct Unlimited<'a, T>(&'a T);
+/// A record's fields without a limit of their own: for a record inside another (a span's
+/// error), which the outer record's limit covers.
+pub(crate) struct Unlimited<'a, T>(pub(crate) &'a T);
 
 impl<T: SerializeUnlimited> Serialize for Unlimited<'_, T> {
     #[inline]
@@ -139,13 +141,31 @@ impl<T: SerializeUnlimited> Serialize for Unlimited<'_, T> {
     }
 }
 
+/// The newtype-struct name a record (span, trace, error) serializes under. Serializers
+/// write a newtype struct as its content; [`DepthLimited`] recognises the name and lets
+/// the record's own limit, counted from the record, take over from its own count. So a
+/// record cuts at the same place whether it is written alone, in an `ExportBatch` or in
+/// any structure wrapped in `DepthLimited` (the functions of [`wire`](crate::wire)).
+pub(crate) const RECORD: &str = "$trace_core::limits::Record";
+
+/// A record's content under [`RECORD`]: its fields with the limit counted from itself.
+pub(crate) struct Record<'a, T>(pub(crate) &'a T);
+
+impl<T: SerializeUnlimited> Serialize for Record<'_, T> {
+    #[inline]
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(RECORD, &DepthLimited::new(&Unlimited(self.0)))
+    }
+}
+
 macro_rules! limited_records {
     ($($ty:ty),*) => {$(
         impl Serialize for $ty {
-            /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited).
+            /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited),
+            /// counted from this record.
             #[inline]
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                DepthLimited::new(&Unlimited(self)).serialize(serializer)
+                Record(self).serialize(serializer)
             }
         }
     )*};
@@ -281,6 +301,10 @@ impl<S: Serializer> Serializer for Proxy<S> {
 
     #[inline]
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, name: &'static str, value: &T) -> Result<S::Ok, S::Error> {
+        if name == RECORD {
+            // A record limits itself, counting from itself (see `RECORD`).
+            return self.inner.serialize_newtype_struct(name, value);
+        }
         self.inner.serialize_newtype_struct(name, &DepthLimited::at_depth(value, self.depth))
     }
 
@@ -592,6 +616,8 @@ impl Drop for Trace {
 }
 
 #[cfg(test)]
+// Tests of `DepthLimited` itself, compared with serde_json's own output.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
     use serde_json::json;

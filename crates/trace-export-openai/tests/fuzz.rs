@@ -236,13 +236,17 @@ fn check(seed: u64) {
         }
         match sanitize {
             Sanitize::Never => {
-                assert_eq!(requests[0].body, serde_json::to_vec(&ExportBatch(&items)).unwrap(), "ExportBatch's bytes");
+                assert_eq!(
+                    requests[0].body,
+                    trace_core::wire::to_json_vec(&ExportBatch(&items)).unwrap(),
+                    "ExportBatch's bytes"
+                );
             }
             _ => {
                 for span in data.iter().filter(|i| i["object"] == "trace.span") {
                     for field in ["input", "output"] {
                         if let Some(v) = span["span_data"].get(field) {
-                            let size = serde_json::to_vec(v).unwrap().len();
+                            let size = trace_core::wire::to_json_vec(v).unwrap().len();
                             assert!(size <= 100_000, "{field} takes {size} bytes");
                         }
                     }

@@ -1,0 +1,221 @@
+//! The one way user JSON becomes bytes or text in this workspace.
+//!
+//! Span data, trace metadata and error data carry arbitrary [`serde_json::Value`]s, and
+//! serializing a `Value` recurses once per level of nesting: a value nested 100,000 levels
+//! deep overflows the stack of whichever thread writes it (the batch processor's worker,
+//! say), and a stack overflow aborts the process. Every function here writes through
+//! [`DepthLimited`], which cuts containers nested deeper than
+//! [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) and counts each cut
+//! ([`depth_cuts`](crate::limits::depth_cuts)); see [`limits`](crate::limits).
+//!
+//! Every exporter of the workspace turns records and user values into JSON through these
+//! functions, and so should a custom exporter. The workspace's `clippy.toml` bans
+//! `serde_json::to_string`, `to_vec`, `to_writer` and their `_pretty` forms
+//! everywhere else, so that a new exporter cannot forget the limit.
+//!
+//! ```
+//! use serde_json::Value;
+//! use trace_core::limits::{release, DEPTH_LIMIT_MARKER};
+//! use trace_core::wire;
+//!
+//! let mut deep = Value::Null;
+//! for _ in 0..100_000 {
+//!     deep = Value::Array(vec![deep]);
+//! }
+//! let text = wire::to_json_string(&deep).unwrap();
+//! assert!(text.contains(DEPTH_LIMIT_MARKER));
+//! release(deep); // dropping it the ordinary way would recurse 100,000 levels
+//! ```
+
+// The one module allowed to call serde_json's serializers: each call below goes through
+// `DepthLimited`.
+#![allow(clippy::disallowed_methods)]
+
+use std::fmt;
+use std::io;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::limits::{DepthLimited, Record, SerializeUnlimited};
+use crate::span::Span;
+
+/// `value` as compact JSON text, nesting cut at the depth limit.
+///
+/// Fails only when `value`'s own `Serialize` fails or writes a map key that is not a
+/// string; records and `serde_json::Value`s never do.
+pub fn to_json_string<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    serde_json::to_string(&DepthLimited::new(value))
+}
+
+/// `value` as indented JSON text (for people: examples, debugging), nesting cut at the
+/// depth limit.
+pub fn to_json_string_pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(&DepthLimited::new(value))
+}
+
+/// `value` as compact JSON bytes, nesting cut at the depth limit.
+pub fn to_json_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&DepthLimited::new(value))
+}
+
+/// Writes `value` as compact JSON to `writer`, nesting cut at the depth limit. Also fails
+/// when `writer` does.
+pub fn write_json<W: io::Write, T: Serialize + ?Sized>(writer: W, value: &T) -> serde_json::Result<()> {
+    serde_json::to_writer(writer, &DepthLimited::new(value))
+}
+
+/// `value` as a [`Value`] tree, nesting cut at the depth limit (so the tree can be cloned,
+/// compared, printed and dropped without deep recursion).
+pub fn to_json_value<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Value> {
+    serde_json::to_value(DepthLimited::new(value))
+}
+
+/// A span serialized with other `span_data` than its own: an exporter that rewrites the
+/// span data (the OpenAI sanitizer) substitutes it here, and the rest of the span object
+/// is written as [`Span`]'s `Serialize` writes it, key for key, depth limit included
+/// (counted from the span object, as for the span itself).
+///
+/// ```
+/// use std::sync::Arc;
+/// use serde_json::json;
+/// use trace_core::{wire, CustomSpanData, Span, SpanId, Trace, TraceId};
+///
+/// let trace = Arc::new(Trace::new(TraceId::from_u128(1), "w"));
+/// let span = Span::new(SpanId::from_u128(2), trace, None, CustomSpanData::default());
+/// let other = json!({"type": "custom", "name": "rewritten", "data": {}});
+/// let text = wire::to_json_string(&wire::SpanWithData::new(&span, &other)).unwrap();
+/// assert!(text.contains(r#""span_data":{"type":"custom","name":"rewritten","data":{}},"error":null"#));
+/// ```
+pub struct SpanWithData<'a, D: ?Sized> {
+    span: &'a Span,
+    span_data: &'a D,
+}
+
+impl<'a, D: ?Sized> SpanWithData<'a, D> {
+    /// `span`, with `span_data` written in place of its own data.
+    pub fn new(span: &'a Span, span_data: &'a D) -> Self {
+        Self { span, span_data }
+    }
+}
+
+impl<D: ?Sized> fmt::Debug for SpanWithData<'_, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpanWithData").field("span_id", self.span.span_id()).finish_non_exhaustive()
+    }
+}
+
+impl<D: Serialize + ?Sized> SerializeUnlimited for SpanWithData<'_, D> {
+    fn serialize_unlimited<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.span.serialize_with_data(self.span_data, serializer)
+    }
+}
+
+impl<D: Serialize + ?Sized> Serialize for SpanWithData<'_, D> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Record(self).serialize(serializer)
+    }
+}
+
+/// `Debug` output of user JSON: compact JSON text with the depth limit, so that printing a
+/// span whose data nests 100,000 levels cannot overflow the stack.
+pub(crate) struct JsonDebug<'a, T: ?Sized>(pub(crate) &'a T);
+
+impl<T: Serialize + ?Sized> fmt::Debug for JsonDebug<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match to_json_vec(self.0) {
+            Ok(bytes) => f.write_str(&String::from_utf8_lossy(&bytes)),
+            Err(_) => f.write_str("<not JSON>"),
+        }
+    }
+}
+
+/// `Debug` of an optional JSON value: `None` or `Some(<json>)`.
+pub(crate) struct OptJsonDebug<'a, T>(pub(crate) &'a Option<T>);
+
+impl<T: Serialize> fmt::Debug for OptJsonDebug<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("None"),
+            Some(v) => f.debug_tuple("Some").field(&JsonDebug(v)).finish(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{depth_cuts, release, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
+
+    fn deep(levels: usize) -> Value {
+        let mut v = Value::Null;
+        for _ in 0..levels {
+            v = Value::Array(vec![v]);
+        }
+        v
+    }
+
+    #[test]
+    fn every_function_cuts_and_counts() {
+        let v = deep(100_000);
+        let marker = format!("{DEPTH_LIMIT_MARKER:?}");
+        let expected = format!("{}{marker}{}", "[".repeat(MAX_JSON_DEPTH), "]".repeat(MAX_JSON_DEPTH));
+        let before = depth_cuts();
+        assert_eq!(to_json_string(&v).unwrap(), expected);
+        assert_eq!(to_json_vec(&v).unwrap(), expected.as_bytes());
+        let mut out = Vec::new();
+        write_json(&mut out, &v).unwrap();
+        assert_eq!(out, expected.as_bytes());
+        assert!(to_json_string_pretty(&v).unwrap().contains(&marker));
+        let tree = to_json_value(&v).unwrap();
+        assert_eq!(to_json_string(&tree).unwrap(), expected);
+        assert_eq!(depth_cuts() - before, 5);
+        release(v);
+    }
+
+    #[test]
+    fn debug_of_json_is_compact_and_limited() {
+        let v = deep(100_000);
+        let text = format!("{:?}", JsonDebug(&v));
+        assert!(text.starts_with("[[[") && text.contains(DEPTH_LIMIT_MARKER), "{}", &text[..200]);
+        release(v);
+        assert_eq!(format!("{:?}", OptJsonDebug(&Some(serde_json::json!({"a": 1})))), r#"Some({"a":1})"#);
+        assert_eq!(format!("{:?}", OptJsonDebug::<Value>(&None)), "None");
+    }
+
+    #[test]
+    fn debug_and_no_op_drops_of_deep_json_are_bounded_on_a_small_stack() {
+        use std::sync::Arc;
+
+        use crate::{CustomSpanData, JsonMap, Span, SpanError, SpanId, Trace, TraceId};
+
+        let map = |v: Value| JsonMap::from_iter([("deep".to_owned(), v)]);
+        // 256 KiB: an eighth of a spawned thread's default stack.
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let trace = Arc::new(Trace::new(TraceId::generate(), "w").with_metadata(map(deep(100_000))));
+                let span = Span::new(
+                    SpanId::generate(),
+                    Arc::clone(&trace),
+                    None,
+                    CustomSpanData { name: "c".into(), data: map(deep(100_000)) },
+                )
+                .with_error(SpanError::new("e").with_data(map(deep(100_000))));
+                let text = format!("{span:?}");
+                let builder = crate::trace("w").metadata(map(deep(100_000)));
+                let builder_text = format!("{builder:?}");
+                // A no-op trace, and a no-op span (no current trace): their unused JSON
+                // is released without deep recursion too.
+                drop(builder.disabled(true).start());
+                drop(crate::custom_span("c").data(map(deep(100_000))).start());
+                (text, builder_text)
+            })
+            .unwrap();
+        let (text, builder_text) = handle.join().expect("Debug of deep records does not overflow");
+        // Custom data, error data and the trace's metadata: each cut once.
+        assert_eq!(text.matches(DEPTH_LIMIT_MARKER).count(), 3, "{}", &text[..300]);
+        assert!(text.contains(r#"data: {"deep":[[["#), "{}", &text[..300]);
+        assert_eq!(builder_text.matches(DEPTH_LIMIT_MARKER).count(), 1);
+    }
+}
