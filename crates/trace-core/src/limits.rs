@@ -19,12 +19,21 @@
 //!   instead, and its contents are never visited. Each cut is counted ([`depth_cuts`]) and
 //!   logged (at most once per 10 s). A body of `{"data":[...]}` is then at most
 //!   `MAX_JSON_DEPTH + 2` levels deep, which parsers with a depth limit of 128 (serde_json's
-//!   default) accept. Exporters that serialize the records (every exporter of this
-//!   workspace) get the limit for free; one that serializes a part on its own (say
-//!   `span.data()`) can wrap it: `DepthLimited::new(span.data())`.
+//!   default) accept. A record cuts at the same place wherever it is written (alone, in
+//!   a `{"data":[...]}` body, inside another `DepthLimited`). Every exporter of this
+//!   workspace turns records and user values (metadata, custom data, error data, usage,
+//!   model settings) into JSON through [`wire`](crate::wire), whose functions apply
+//!   `DepthLimited`; the workspace's `clippy.toml` bans calling serde_json's serializers
+//!   anywhere else. A custom exporter should use `wire` too.
 //! - Dropping a span or a trace releases its JSON with a recursion bounded to a fixed
 //!   depth, continuing iteratively below it, so that dropping a deep value cannot overflow
 //!   the stack of whichever thread drops the last reference.
+//! - `Debug` of span data, span errors, traces and trace builders prints user JSON as
+//!   depth-limited JSON text (the derived `Debug` of a `Value` recurses once per level).
+//!   `Clone` and `PartialEq` of these types still recurse: the pipeline never clones or
+//!   compares span data (processors share one `Arc<Span>`), but a user's or test
+//!   processor that clones a span with deeply nested data ([`InMemoryProcessor`](crate::InMemoryProcessor)
+//!   does, at span start) does so on its own stack.
 //! - Non-finite floats are written as `null` by [`DepthLimited`], whatever the serializer
 //!   (serde_json does the same). A `Value` cannot even hold one: `Value::from(f64::NAN)`
 //!   is `Value::Null` and `serde_json::Number::from_f64(f64::NAN)` is `None`, so `NaN`
