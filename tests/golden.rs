@@ -4,7 +4,7 @@
 //! processor queues (the trace at its start, spans at their end), and serialized as the
 //! `{"data":[...]}` body the OpenAI exporter sends. The body must equal Python's after
 //! ids and timestamps are normalised: as parsed JSON always, and byte for byte (key
-//! order included) since the test build turns on `preserve-order`.
+//! order included: user JSON keeps insertion order, as Python dicts do).
 
 use agents_tracing::core::{
     agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span, mcp_tools_span,

@@ -46,12 +46,13 @@
 //!   to export on the caller's thread.
 //!
 //! # Crate features
-//! - `preserve-order` (off): keys of user-supplied JSON objects (metadata, custom data)
-//!   keep insertion order, as Python dicts do, instead of sorted order. Pulls `indexmap`
-//!   through `serde_json`. Either way the parsed JSON is the same.
+//! - `preserve-order`: no effect, kept for compatibility. Keys of user-supplied JSON
+//!   objects (metadata, custom data) always keep insertion order, as Python dicts do
+//!   (serde_json's `preserve_order`, which pulls `indexmap`).
 //!
 //! # Dependencies
-//! `serde` and `serde_json` (the wire format), `fastrand` (ids), `log` (warnings),
+//! `serde` and `serde_json` (the wire format; its `preserve_order` brings `indexmap`),
+//! `fastrand` (ids), `log` (warnings),
 //! `thiserror` (errors). Nothing else.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -18,8 +18,7 @@ use crate::wire::{JsonDebug, OptJsonDebug};
 
 /// A JSON object, as user-supplied dictionaries are in the Python SDK.
 ///
-/// Keys are kept sorted unless the `preserve-order` feature is on, in which case they keep
-/// insertion order as Python dicts do.
+/// Keys keep insertion order, as Python dicts do (serde_json's `preserve_order` is on).
 pub type JsonMap = serde_json::Map<String, Value>;
 
 /// A span's name: borrowed for the `&'static str` names most code uses (no allocation),
@@ -585,6 +584,15 @@ mod tests {
         );
         assert_eq!(to_json(SpeechGroupSpanData::default()), r#"{"type":"speech_group","input":null}"#);
         assert_eq!(to_json(McpListToolsSpanData::default()), r#"{"type":"mcp_tools","server":null,"result":null}"#);
+    }
+
+    #[test]
+    fn user_json_keeps_insertion_order_as_python_dicts_do() {
+        let data = JsonMap::from_iter([("zeta".to_owned(), json!(1)), ("alpha".to_owned(), json!({"y": 2, "b": 3}))]);
+        assert_eq!(
+            to_json(CustomSpanData { name: "c".into(), data }),
+            r#"{"type":"custom","name":"c","data":{"zeta":1,"alpha":{"y":2,"b":3}}}"#
+        );
     }
 
     #[test]

@@ -20,10 +20,9 @@
 //! written by a small serializer over the typed data. Only spans with an oversized field
 //! or reasoning to remove go through `serde_json::Value`.
 //!
-//! One difference is possible without trace-core's `preserve-order` feature: JSON objects
-//! then iterate in sorted key order instead of insertion order, so when two children of an
-//! oversized object have exactly the same size, the one cut first may differ from Python's
-//! choice.
+//! JSON objects iterate in insertion order (trace-core turns serde_json's `preserve_order`
+//! on), so when two children of an oversized object have exactly the same size, the one
+//! cut first is the one Python cuts.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

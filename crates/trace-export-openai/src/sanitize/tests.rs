@@ -267,6 +267,23 @@ fn sanitized_span_data_keeps_the_typed_key_order() {
 }
 
 #[test]
+fn rebuilt_generation_usage_has_pythons_key_order() {
+    // Python builds {input_tokens, output_tokens, details} in that order, details in the
+    // order the keys were met; sorted keys would put `details` first.
+    let usage = json!({"output_tokens": 5, "zeta": 1, "input_tokens": 3, "alpha": 2}).as_object().cloned();
+    for reasoning in [false, true] {
+        // Fast path (usage only), and the general path (reasoning to remove).
+        let input = reasoning.then(|| vec![json!({"type": "reasoning"}), json!({"role": "user"})]);
+        let span = span_of(GenerationSpanData { usage: usage.clone(), input, ..Default::default() });
+        let text = trace_core::wire::to_json_string(&SanitizedSpan(&span)).unwrap();
+        assert!(
+            text.contains(r#""usage":{"input_tokens":3,"output_tokens":5,"details":{"zeta":1,"alpha":2}}"#),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn traces_pass_through() {
     let trace = Arc::new(Trace::new(TraceId::from_string("trace_x"), "w"));
     let item = ExportItem::Trace(Arc::clone(&trace));
