@@ -40,29 +40,105 @@ use serde_json::Value;
 use crate::limits::{DepthLimited, Record, SerializeUnlimited};
 use crate::span::Span;
 
-/// `value` as compact JSON text, nesting cut at the depth limit.
+/// `value` as compact JSON text, nesting cut at the depth limit, floats written as Python
+/// writes them (see [`write_json`]).
 ///
 /// Fails only when `value`'s own `Serialize` fails or writes a map key that is not a
 /// string; records and `serde_json::Value`s never do.
 pub fn to_json_string<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
-    serde_json::to_string(&DepthLimited::new(value))
+    let bytes = to_json_vec(value)?;
+    // The serializer writes UTF-8 only.
+    Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// `value` as indented JSON text (for people: examples, debugging), nesting cut at the
-/// depth limit.
+/// depth limit. Floats as serde_json writes them.
 pub fn to_json_string_pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
     serde_json::to_string_pretty(&DepthLimited::new(value))
 }
 
-/// `value` as compact JSON bytes, nesting cut at the depth limit.
+/// `value` as compact JSON bytes, nesting cut at the depth limit, floats written as Python
+/// writes them (see [`write_json`]).
 pub fn to_json_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
-    serde_json::to_vec(&DepthLimited::new(value))
+    let mut out = Vec::with_capacity(128);
+    write_json(&mut out, value)?;
+    Ok(out)
 }
 
 /// Writes `value` as compact JSON to `writer`, nesting cut at the depth limit. Also fails
 /// when `writer` does.
+///
+/// Floats are written as Python's `json.dumps` writes them (`repr`): the shortest digits
+/// that read back to the same float, in exponent form when the exponent is below -4 or
+/// at least 16, the exponent signed and at least two digits (`1.5e-07`, `1e+16`, `1.0`,
+/// where serde_json writes `1.5e-7`, `1e16`, `1.0`). Integers are written as they are.
+///
+/// ```
+/// use serde_json::json;
+/// let text = trace_core::wire::to_json_string(&json!([1.5e-7, 1e16, 0.25, 3])).unwrap();
+/// assert_eq!(text, "[1.5e-07,1e+16,0.25,3]");
+/// ```
 pub fn write_json<W: io::Write, T: Serialize + ?Sized>(writer: W, value: &T) -> serde_json::Result<()> {
-    serde_json::to_writer(writer, &DepthLimited::new(value))
+    let mut serializer = serde_json::Serializer::with_formatter(writer, PythonFloats);
+    DepthLimited::new(value).serialize(&mut serializer)
+}
+
+/// serde_json's compact formatter, with floats written as Python's `repr` writes them.
+#[derive(Clone, Copy, Debug)]
+struct PythonFloats;
+
+impl serde_json::ser::Formatter for PythonFloats {
+    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        writer.write_all(python_float(value).as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+        // As Python would after reading the f32 as a float (a double).
+        writer.write_all(python_float(f64::from(value)).as_bytes())
+    }
+}
+
+/// Python's `repr` of a finite float: the shortest round-trip digits, positional when the
+/// decimal exponent is in -4..16, else `d.ddde±XX`.
+fn python_float(value: f64) -> String {
+    // Rust's `{:e}` gives the shortest round-trip digits: `-1.5e-7`, `1e16`, `0e0`.
+    let sci = format!("{value:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut out = String::with_capacity(digits.len() + 8);
+    out.push_str(sign);
+    if (-4..16).contains(&exp) {
+        if exp >= 0 {
+            let int_len = exp as usize + 1;
+            if digits.len() <= int_len {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat('0').take(int_len - digits.len()));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..int_len]);
+                out.push('.');
+                out.push_str(&digits[int_len..]);
+            }
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat('0').take((-exp - 1) as usize));
+            out.push_str(&digits);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push_str(if exp < 0 { "e-" } else { "e+" });
+        out.push_str(&format!("{:02}", exp.unsigned_abs()));
+    }
+    out
 }
 
 /// `value` as a [`Value`] tree, nesting cut at the depth limit (so the tree can be cloned,
@@ -171,6 +247,38 @@ mod tests {
         assert_eq!(to_json_string(&tree).unwrap(), expected);
         assert_eq!(depth_cuts() - before, 5);
         release(v);
+    }
+
+    #[test]
+    fn floats_are_written_as_python_writes_them() {
+        // Python 3.11: json.dumps([...]) of the same floats.
+        let cases: [(f64, &str); 17] = [
+            (1.5e-7, "1.5e-07"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (123.456, "123.456"),
+            (1.0, "1.0"),
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1e22, "1e+22"),
+            (-2.5e-5, "-2.5e-05"),
+            (12345678901234567.0, "1.2345678901234568e+16"),
+            (0.2, "0.2"),
+            (1e100, "1e+100"),
+        ];
+        for (f, python) in cases {
+            assert_eq!(to_json_string(&f).unwrap(), python, "{f:e}");
+            assert_eq!(python.parse::<f64>().unwrap().to_bits(), f.to_bits(), "{python} reads back");
+        }
+        // Integers as they are; floats inside values and records too.
+        let v = serde_json::json!({"i": 10000000000000000u64, "n": -3, "f": [1e16, 2.5]});
+        assert_eq!(to_json_string(&v).unwrap(), r#"{"i":10000000000000000,"n":-3,"f":[1e+16,2.5]}"#);
+        assert_eq!(to_json_string(&1.5f32).unwrap(), "1.5");
     }
 
     #[test]
