@@ -16,7 +16,8 @@ use agents_tracing::{
     TracingExporter,
 };
 
-/// Writes one JSON object per line, exactly as the OpenAI endpoint would receive each item.
+/// Writes one JSON object per line, exactly as the OpenAI endpoint would receive each item,
+/// through `wire::write_json` (nesting cut at the depth limit, as every exporter must).
 struct JsonLinesExporter {
     file: Mutex<BufWriter<File>>,
 }
@@ -26,7 +27,7 @@ impl TracingExporter for JsonLinesExporter {
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         let mut write = || -> std::io::Result<()> {
             for item in items {
-                serde_json::to_writer(&mut *file, item)?;
+                agents_tracing::core::wire::write_json(&mut *file, item)?;
                 file.write_all(b"\n")?;
             }
             file.flush()

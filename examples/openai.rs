@@ -53,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 println!("{name}: {value}");
             }
             let body: serde_json::Value = serde_json::from_slice(&request.body)?;
-            println!("\n{}", serde_json::to_string_pretty(&body)?);
+            println!("\n{}", agents_tracing::core::wire::to_json_string_pretty(&body)?);
         }
         return Ok(());
     }

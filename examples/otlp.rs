@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!();
         let body: serde_json::Value = serde_json::from_slice(&request.body)?;
-        println!("{}", serde_json::to_string_pretty(&body)?);
+        println!("{}", agents_tracing::core::wire::to_json_string_pretty(&body)?);
         return Ok(());
     }
 

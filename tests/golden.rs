@@ -4,7 +4,7 @@
 //! processor queues (the trace at its start, spans at their end), and serialized as the
 //! `{"data":[...]}` body the OpenAI exporter sends. The body must equal Python's after
 //! ids and timestamps are normalised: as parsed JSON always, and byte for byte (key
-//! order included) since the test build turns on `preserve-order`.
+//! order included: user JSON keeps insertion order, as Python dicts do).
 
 use agents_tracing::core::{
     agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span, mcp_tools_span,
@@ -74,7 +74,7 @@ fn build_all_span_types() {
 }
 
 fn body_of(items: &[ExportItem]) -> (Value, String) {
-    let text = serde_json::to_string(&ExportBatch(items)).expect("serializes");
+    let text = agents_tracing::core::wire::to_json_string(&ExportBatch(items)).expect("serializes");
     (serde_json::from_str(&text).expect("valid JSON"), text)
 }
 
@@ -195,7 +195,7 @@ fn minimal_trace_matches_and_spans_have_no_metadata_key() {
     assert_eq!(normalize(&body), normalize(&golden_body("python-minimal.json")));
     assert!(!text.contains("\"metadata\":{"), "{text}");
     let raw: Value = golden_body("python-minimal.json");
-    let compact = serde_json::to_string(&raw).unwrap();
+    let compact = agents_tracing::core::wire::to_json_string(&raw).unwrap();
     assert_eq!(normalize_text(&text), normalize_text(&compact));
 }
 

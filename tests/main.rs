@@ -3,6 +3,8 @@
 //! The processor registry is global to the process, so tests that install a processor
 //! take [`support::registry_lock`] first.
 
+#[cfg(all(feature = "openai-http", feature = "otlp-http", feature = "console", feature = "batch"))]
+mod exporter_bad_input;
 #[cfg(all(feature = "openai-http", feature = "batch", feature = "multi"))]
 mod faults;
 mod golden;

@@ -228,7 +228,7 @@ fn lone_surrogates_cannot_reach_tracing() {
         None,
         agents_tracing::core::CustomSpanData { name: lossy.clone().into(), data: JsonMap::new() },
     );
-    let text = serde_json::to_string(&span).unwrap();
+    let text = agents_tracing::core::wire::to_json_string(&span).unwrap();
     let back: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(back["span_data"]["name"], lossy);
 }

@@ -38,7 +38,6 @@ pub fn trace(workflow_name: impl Into<String>) -> TraceBuilder {
 }
 
 /// Settings of a trace to create; see [`trace`].
-#[derive(Debug)]
 #[must_use = "a trace builder does nothing until `start` or `create`"]
 pub struct TraceBuilder {
     workflow_name: String,
@@ -47,6 +46,20 @@ pub struct TraceBuilder {
     metadata: Option<JsonMap>,
     tracing_api_key: Option<ApiKey>,
     disabled: bool,
+}
+
+impl fmt::Debug for TraceBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceBuilder")
+            .field("workflow_name", &self.workflow_name)
+            .field("trace_id", &self.trace_id)
+            .field("group_id", &self.group_id)
+            // Depth-limited JSON text: the derived `Debug` of a `Value` recurses per level.
+            .field("metadata", &crate::wire::OptJsonDebug(&self.metadata))
+            .field("tracing_api_key", &self.tracing_api_key)
+            .field("disabled", &self.disabled)
+            .finish()
+    }
 }
 
 impl TraceBuilder {
@@ -90,15 +103,20 @@ impl TraceBuilder {
         let noop = self.disabled
             || registry::is_tracing_disabled()
             || self.trace_id.as_ref().is_some_and(|id| id.with_str(|s| s == NO_OP_ID));
-        let record = (!noop).then(|| {
-            Arc::new(Trace {
-                id: self.trace_id.unwrap_or_else(TraceId::generate),
-                workflow_name: self.workflow_name,
-                group_id: self.group_id,
-                metadata: self.metadata,
-                tracing_api_key: self.tracing_api_key,
-            })
-        });
+        if noop {
+            // Released without deep recursion: the metadata may nest any number of levels.
+            if let Some(metadata) = self.metadata {
+                crate::limits::release(serde_json::Value::Object(metadata));
+            }
+            return TraceGuard { record: None, state: State::Created, frame: None };
+        }
+        let record = Some(Arc::new(Trace {
+            id: self.trace_id.unwrap_or_else(TraceId::generate),
+            workflow_name: self.workflow_name,
+            group_id: self.group_id,
+            metadata: self.metadata,
+            tracing_api_key: self.tracing_api_key,
+        }));
         TraceGuard { record, state: State::Created, frame: None }
     }
 
@@ -245,6 +263,14 @@ impl<D: fmt::Debug> fmt::Debug for SpanBuilder<D> {
     }
 }
 
+/// The guard of a no-op span, with the data it will not use released without deep
+/// recursion (user JSON may nest any number of levels).
+#[cold]
+fn discard<D: SpanDataKind>(data: D, noop: SpanGuard<D>) -> SpanGuard<D> {
+    crate::limits::release_span_data(&mut data.into());
+    noop
+}
+
 /// Starts building a span with the given data (any `*SpanData` or [`SpanData`]).
 pub fn span<D: SpanDataKind>(data: D) -> SpanBuilder<D> {
     SpanBuilder { data, parent: None, span_id: None, disabled: false }
@@ -286,10 +312,10 @@ impl<D: SpanDataKind> SpanBuilder<D> {
     pub fn create(self) -> SpanGuard<D> {
         let noop = SpanGuard { record: None, state: State::Created, frame: None, _data: PhantomData };
         if self.disabled || registry::is_tracing_disabled() {
-            return noop;
+            return discard(self.data, noop);
         }
         if self.span_id.as_ref().is_some_and(|id| id.is_custom() && id.with_str(|s| s == NO_OP_ID)) {
-            return noop;
+            return discard(self.data, noop);
         }
         let scope = match self.parent {
             Some(p) => p,
@@ -297,12 +323,12 @@ impl<D: SpanDataKind> SpanBuilder<D> {
                 Some(p) => p,
                 None => {
                     log::debug!("no active trace: start a trace with `trace()` first; the span is a no-op");
-                    return noop;
+                    return discard(self.data, noop);
                 }
             },
         };
         let (trace, parent_id) = match scope {
-            Parent::NoOp => return noop,
+            Parent::NoOp => return discard(self.data, noop),
             Parent::Trace(t) => (t, None),
             Parent::Span { trace, span_id } => (trace, Some(span_id)),
         };

@@ -203,8 +203,8 @@ mod tests {
             let id = SpanId::from_string(raw);
             assert_eq!(id.to_string(), raw);
             assert!(id.is_custom());
-            let json = serde_json::to_string(&id).unwrap();
-            assert_eq!(json, serde_json::to_string(raw).unwrap());
+            let json = crate::wire::to_json_string(&id).unwrap();
+            assert_eq!(json, crate::wire::to_json_string(raw).unwrap());
         }
     }
 

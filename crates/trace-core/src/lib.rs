@@ -50,12 +50,13 @@
 //!   to export on the caller's thread.
 //!
 //! # Crate features
-//! - `preserve-order` (off): keys of user-supplied JSON objects (metadata, custom data)
-//!   keep insertion order, as Python dicts do, instead of sorted order. Pulls `indexmap`
-//!   through `serde_json`. Either way the parsed JSON is the same.
+//! - `preserve-order`: no effect, kept for compatibility. Keys of user-supplied JSON
+//!   objects (metadata, custom data) always keep insertion order, as Python dicts do
+//!   (serde_json's `preserve_order`, which pulls `indexmap`).
 //!
 //! # Dependencies
-//! `serde` and `serde_json` (the wire format), `fastrand` (ids), `log` (warnings),
+//! `serde` and `serde_json` (the wire format; its `preserve_order` brings `indexmap`),
+//! `fastrand` (ids), `log` (warnings),
 //! `thiserror` (errors). Nothing else.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -80,6 +81,7 @@ mod span;
 pub mod span_data;
 mod time;
 mod trace;
+pub mod wire;
 
 pub use context::{current_span_id, current_trace, Context, FutureExt, Parent};
 pub use create::{
@@ -110,3 +112,4 @@ pub use span_data::{
 };
 pub use time::Timestamp;
 pub use trace::Trace;
+pub use wire::{to_json_string, to_json_vec, write_json};

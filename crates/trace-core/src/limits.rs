@@ -19,12 +19,21 @@
 //!   instead, and its contents are never visited. Each cut is counted ([`depth_cuts`]) and
 //!   logged (at most once per 10 s). A body of `{"data":[...]}` is then at most
 //!   `MAX_JSON_DEPTH + 2` levels deep, which parsers with a depth limit of 128 (serde_json's
-//!   default) accept. Exporters that serialize the records (every exporter of this
-//!   workspace) get the limit for free; one that serializes a part on its own (say
-//!   `span.data()`) can wrap it: `DepthLimited::new(span.data())`.
+//!   default) accept. A record cuts at the same place wherever it is written (alone, in
+//!   a `{"data":[...]}` body, inside another `DepthLimited`). Every exporter of this
+//!   workspace turns records and user values (metadata, custom data, error data, usage,
+//!   model settings) into JSON through [`wire`](crate::wire), whose functions apply
+//!   `DepthLimited`; the workspace's `clippy.toml` bans calling serde_json's serializers
+//!   anywhere else. A custom exporter should use `wire` too.
 //! - Dropping a span or a trace releases its JSON with a recursion bounded to a fixed
 //!   depth, continuing iteratively below it, so that dropping a deep value cannot overflow
 //!   the stack of whichever thread drops the last reference.
+//! - `Debug` of span data, span errors, traces and trace builders prints user JSON as
+//!   depth-limited JSON text (the derived `Debug` of a `Value` recurses once per level).
+//!   `Clone` and `PartialEq` of these types still recurse: the pipeline never clones or
+//!   compares span data (processors share one `Arc<Span>`), but a user's or test
+//!   processor that clones a span with deeply nested data ([`InMemoryProcessor`](crate::InMemoryProcessor)
+//!   does, at span start) does so on its own stack.
 //! - Non-finite floats are written as `null` by [`DepthLimited`], whatever the serializer
 //!   (serde_json does the same). A `Value` cannot even hold one: `Value::from(f64::NAN)`
 //!   is `Value::Null` and `serde_json::Number::from_f64(f64::NAN)` is `None`, so `NaN`
@@ -130,7 +139,9 @@ pub(crate) trait SerializeUnlimited {
     fn serialize_unlimited<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
 }
 
-struct Unlimited<'a, T>(&'a T);
+/// A record's fields without a limit of their own: for a record inside another (a span's
+/// error), which the outer record's limit covers.
+pub(crate) struct Unlimited<'a, T>(pub(crate) &'a T);
 
 impl<T: SerializeUnlimited> Serialize for Unlimited<'_, T> {
     #[inline]
@@ -139,13 +150,31 @@ impl<T: SerializeUnlimited> Serialize for Unlimited<'_, T> {
     }
 }
 
+/// The newtype-struct name a record (span, trace, error) serializes under. Serializers
+/// write a newtype struct as its content; [`DepthLimited`] recognises the name and lets
+/// the record's own limit, counted from the record, take over from its own count. So a
+/// record cuts at the same place whether it is written alone, in an `ExportBatch` or in
+/// any structure wrapped in `DepthLimited` (the functions of [`wire`](crate::wire)).
+pub(crate) const RECORD: &str = "$trace_core::limits::Record";
+
+/// A record's content under [`RECORD`]: its fields with the limit counted from itself.
+pub(crate) struct Record<'a, T>(pub(crate) &'a T);
+
+impl<T: SerializeUnlimited> Serialize for Record<'_, T> {
+    #[inline]
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(RECORD, &DepthLimited::new(&Unlimited(self.0)))
+    }
+}
+
 macro_rules! limited_records {
     ($($ty:ty),*) => {$(
         impl Serialize for $ty {
-            /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited).
+            /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited),
+            /// counted from this record.
             #[inline]
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                DepthLimited::new(&Unlimited(self)).serialize(serializer)
+                Record(self).serialize(serializer)
             }
         }
     )*};
@@ -281,6 +310,10 @@ impl<S: Serializer> Serializer for Proxy<S> {
 
     #[inline]
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, name: &'static str, value: &T) -> Result<S::Ok, S::Error> {
+        if name == RECORD {
+            // A record limits itself, counting from itself (see `RECORD`).
+            return self.inner.serialize_newtype_struct(name, value);
+        }
         self.inner.serialize_newtype_struct(name, &DepthLimited::at_depth(value, self.depth))
     }
 
@@ -592,6 +625,8 @@ impl Drop for Trace {
 }
 
 #[cfg(test)]
+// Tests of `DepthLimited` itself, compared with serde_json's own output.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -159,7 +159,7 @@ impl InMemoryExporter {
     /// All items received, as the `{"data":[...]}` body the OpenAI exporter would send.
     pub fn body(&self) -> Value {
         let items = self.items();
-        serde_json::to_value(ExportBatch(&items)).unwrap_or(Value::Null)
+        crate::wire::to_json_value(&ExportBatch(&items)).unwrap_or(Value::Null)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The span record that processors and exporters see.
 
+use std::fmt;
 use std::sync::Arc;
 
 use serde::ser::{SerializeMap, SerializeStruct};
@@ -7,11 +8,12 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::ids::{SpanId, TraceId};
-use crate::limits::SerializeUnlimited;
+use crate::limits::{SerializeUnlimited, Unlimited};
 use crate::secret::ApiKey;
 use crate::span_data::{JsonMap, SpanData};
 use crate::time::Timestamp;
 use crate::trace::Trace;
+use crate::wire::OptJsonDebug;
 
 /// Keys of the trace metadata that are copied into each span's `metadata`, as in Python.
 pub const SPAN_METADATA_ROUTING_KEYS: &[&str] = &["agent_harness_id"];
@@ -19,7 +21,7 @@ pub const SPAN_METADATA_ROUTING_KEYS: &[&str] = &["agent_harness_id"];
 /// An error recorded on a span with [`SpanGuard::set_error`](crate::SpanGuard::set_error).
 ///
 /// Exported as `{"message": ..., "data": ...}` exactly as given.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SpanError {
     /// What went wrong.
     pub message: String,
@@ -37,6 +39,13 @@ impl SpanError {
     pub fn with_data(mut self, data: JsonMap) -> Self {
         self.data = Some(data);
         self
+    }
+}
+
+impl fmt::Debug for SpanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The data as depth-limited JSON text: its derived `Debug` would recurse once per level.
+        f.debug_struct("SpanError").field("message", &self.message).field("data", &OptJsonDebug(&self.data)).finish()
     }
 }
 
@@ -196,6 +205,19 @@ impl Serialize for MetadataView<'_> {
 // `Serialize` (with the depth limit) is implemented in `limits.rs`.
 impl SerializeUnlimited for Span {
     fn serialize_unlimited<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize_with_data(&self.data, serializer)
+    }
+}
+
+impl Span {
+    /// The span object of the Python SDK, key for key, with `span_data` written from
+    /// `data` (the span's own data, or a rewrite of it: see
+    /// [`SpanWithData`](crate::wire::SpanWithData)). No depth limit of its own.
+    pub(crate) fn serialize_with_data<S: Serializer, D: Serialize + ?Sized>(
+        &self,
+        data: &D,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let with_meta = self.has_export_metadata();
         let mut s = serializer.serialize_struct("Span", if with_meta { 9 } else { 8 })?;
         s.serialize_field("object", "trace.span")?;
@@ -204,8 +226,9 @@ impl SerializeUnlimited for Span {
         s.serialize_field("parent_id", &self.parent_id)?;
         s.serialize_field("started_at", &self.started_at)?;
         s.serialize_field("ended_at", &self.ended_at)?;
-        s.serialize_field("span_data", &self.data)?;
-        s.serialize_field("error", &self.error)?;
+        s.serialize_field("span_data", data)?;
+        // Within the span's own limit (a standalone error would count from itself).
+        s.serialize_field("error", &self.error.as_ref().map(Unlimited))?;
         if with_meta {
             s.serialize_field("metadata", &MetadataView(self))?;
         }

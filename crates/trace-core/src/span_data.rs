@@ -8,15 +8,17 @@
 //! serialized into `span_data`; the metadata goes into the span's `metadata` object.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::wire::{JsonDebug, OptJsonDebug};
+
 /// A JSON object, as user-supplied dictionaries are in the Python SDK.
 ///
-/// Keys are kept sorted unless the `preserve-order` feature is on, in which case they keep
-/// insertion order as Python dicts do.
+/// Keys keep insertion order, as Python dicts do (serde_json's `preserve_order` is on).
 pub type JsonMap = serde_json::Map<String, Value>;
 
 /// A span's name: borrowed for the `&'static str` names most code uses (no allocation),
@@ -25,7 +27,7 @@ pub type JsonMap = serde_json::Map<String, Value>;
 pub type Name = Cow<'static, str>;
 
 /// An agent span: one agent's turn of work.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct AgentSpanData {
     /// The agent's name.
     pub name: Name,
@@ -40,7 +42,7 @@ pub struct AgentSpanData {
 }
 
 /// A task span: one top-level run. Exported as a `custom` span named `task`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TaskSpanData {
     /// The task's name.
     pub name: Name,
@@ -51,7 +53,7 @@ pub struct TaskSpanData {
 }
 
 /// A turn span: one turn of the agent loop. Exported as a `custom` span named `turn`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TurnSpanData {
     /// The turn number, from 1.
     pub turn: i64,
@@ -64,7 +66,7 @@ pub struct TurnSpanData {
 }
 
 /// A function (tool call) span.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct FunctionSpanData {
     /// The function's name.
     pub name: Name,
@@ -77,7 +79,7 @@ pub struct FunctionSpanData {
 }
 
 /// A generation span: one model call through the Chat Completions style API.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct GenerationSpanData {
     /// The input messages.
     pub input: Option<Vec<Value>>,
@@ -92,7 +94,7 @@ pub struct GenerationSpanData {
 }
 
 /// A response span: one call to the Responses API.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ResponseSpanData {
     /// The response id.
     pub response_id: Option<String>,
@@ -114,7 +116,7 @@ pub struct HandoffSpanData {
 }
 
 /// A custom span with free-form data.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CustomSpanData {
     /// The span's name.
     pub name: Name,
@@ -132,7 +134,7 @@ pub struct GuardrailSpanData {
 }
 
 /// A transcription (speech to text) span.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct TranscriptionSpanData {
     /// The audio input, base64 encoded; exported as `""` when absent.
     pub input: Option<String>,
@@ -153,7 +155,7 @@ impl Default for TranscriptionSpanData {
 }
 
 /// A speech (text to speech) span.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SpeechSpanData {
     /// The text input.
     pub input: Option<String>,
@@ -196,6 +198,43 @@ pub struct McpListToolsSpanData {
     pub server: Option<String>,
     /// The names of the tools listed.
     pub result: Option<Vec<String>>,
+}
+
+/// `Debug` for span data structs: user JSON fields printed as depth-limited JSON text
+/// (the derived `Debug` of a `Value` recurses once per level, and would overflow the
+/// stack on data nested thousands of levels deep).
+macro_rules! debug_with_json {
+    (@field plain, $v:expr) => { $v };
+    (@field json, $v:expr) => { &JsonDebug($v) };
+    (@field opt_json, $v:expr) => { &OptJsonDebug($v) };
+    ($($ty:ident { $($field:ident: $how:ident),* $(,)? })*) => {$(
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), debug_with_json!(@field $how, &self.$field)))*
+                    .finish()
+            }
+        }
+    )*};
+}
+
+debug_with_json! {
+    AgentSpanData { name: plain, handoffs: plain, tools: plain, output_type: plain, metadata: opt_json }
+    TaskSpanData { name: plain, usage: opt_json, metadata: opt_json }
+    TurnSpanData { turn: plain, agent_name: plain, usage: opt_json, metadata: opt_json }
+    FunctionSpanData { name: plain, input: plain, output: plain, mcp_data: opt_json }
+    GenerationSpanData { input: opt_json, output: opt_json, model: plain, model_config: opt_json, usage: opt_json }
+    ResponseSpanData { response_id: plain, usage: opt_json, response: opt_json, input: opt_json }
+    CustomSpanData { name: plain, data: json }
+    TranscriptionSpanData { input: plain, input_format: plain, output: plain, model: plain, model_config: opt_json }
+    SpeechSpanData {
+        input: plain,
+        output: plain,
+        output_format: plain,
+        model: plain,
+        model_config: opt_json,
+        first_content_at: plain,
+    }
 }
 
 /// The data of a span, one variant per span type.
@@ -508,7 +547,7 @@ mod tests {
     use serde_json::json;
 
     fn to_json(d: impl Into<SpanData>) -> String {
-        serde_json::to_string(&d.into()).unwrap()
+        crate::wire::to_json_string(&d.into()).unwrap()
     }
 
     #[test]
@@ -545,6 +584,15 @@ mod tests {
         );
         assert_eq!(to_json(SpeechGroupSpanData::default()), r#"{"type":"speech_group","input":null}"#);
         assert_eq!(to_json(McpListToolsSpanData::default()), r#"{"type":"mcp_tools","server":null,"result":null}"#);
+    }
+
+    #[test]
+    fn user_json_keeps_insertion_order_as_python_dicts_do() {
+        let data = JsonMap::from_iter([("zeta".to_owned(), json!(1)), ("alpha".to_owned(), json!({"y": 2, "b": 3}))]);
+        assert_eq!(
+            to_json(CustomSpanData { name: "c".into(), data }),
+            r#"{"type":"custom","name":"c","data":{"zeta":1,"alpha":{"y":2,"b":3}}}"#
+        );
     }
 
     #[test]

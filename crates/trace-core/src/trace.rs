@@ -9,6 +9,7 @@ use crate::ids::TraceId;
 use crate::limits::SerializeUnlimited;
 use crate::secret::ApiKey;
 use crate::span_data::JsonMap;
+use crate::wire::OptJsonDebug;
 
 /// One workflow run: the root that spans belong to.
 ///
@@ -82,7 +83,7 @@ impl fmt::Debug for Trace {
             .field("id", &self.id)
             .field("workflow_name", &self.workflow_name)
             .field("group_id", &self.group_id)
-            .field("metadata", &self.metadata)
+            .field("metadata", &OptJsonDebug(&self.metadata))
             .field("tracing_api_key", &self.tracing_api_key.as_ref().map(|_| "<redacted>"))
             .finish()
     }

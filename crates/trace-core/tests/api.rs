@@ -149,7 +149,7 @@ fn spans_inherit_the_trace_key_and_routing_metadata() {
     let v = serde_json::to_value(&**span).unwrap();
     // Routing keys of the trace win; span data metadata fills the rest; other trace keys stay out.
     assert_eq!(v["metadata"], json!({"agent_harness_id": "h1", "team": "x"}));
-    let text = serde_json::to_string(&**span).unwrap();
+    let text = trace_core::wire::to_json_string(&**span).unwrap();
     assert!(!text.contains("sk-trace"));
     assert!(!format!("{span:?}").contains("sk-trace"));
 }

@@ -94,7 +94,7 @@ impl ConsoleSpanExporter {
                 }
                 ExportItem::Span(s) => {
                     out.write_all(b"[Exporter] Export span: ")?;
-                    serde_json::to_writer(&mut *out, &**s).map_err(io::Error::other)?;
+                    trace_core::wire::write_json(&mut *out, &**s).map_err(io::Error::other)?;
                     out.write_all(b"\n")?;
                 }
             }

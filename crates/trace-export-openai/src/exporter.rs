@@ -204,15 +204,15 @@ impl BackendSpanExporter {
             }
             let result = match self.max_item_bytes {
                 // No limit (the default): straight into the body, no per-fragment check.
-                None if self.sanitize => serde_json::to_writer(&mut *body, &SanitizedItem(item)),
-                None => serde_json::to_writer(&mut *body, item),
+                None if self.sanitize => trace_core::wire::write_json(&mut *body, &SanitizedItem(item)),
+                None => trace_core::wire::write_json(&mut *body, item),
                 Some(max) => {
                     let limit = body.len().saturating_add(max);
                     let mut out = Capped { buf: body, limit };
                     if self.sanitize {
-                        serde_json::to_writer(&mut out, &SanitizedItem(item))
+                        trace_core::wire::write_json(&mut out, &SanitizedItem(item))
                     } else {
-                        serde_json::to_writer(&mut out, item)
+                        trace_core::wire::write_json(&mut out, item)
                     }
                 }
             };
@@ -489,7 +489,7 @@ mod tests {
         assert_eq!(first.headers[0], ("Authorization".to_owned(), "Bearer <redacted>".to_owned()));
         assert!(first.headers.contains(&("OpenAI-Organization".to_owned(), "org-1".to_owned())));
         assert!(!first.headers.iter().any(|(n, _)| n == "OpenAI-Project"));
-        let expected = serde_json::to_vec(&trace_core::ExportBatch(&[items[0].clone(), items[2].clone()])).unwrap();
+        let expected = trace_core::wire::to_json_vec(&trace_core::ExportBatch(&[items[0].clone(), items[2].clone()])).unwrap();
         assert_eq!(first.body, expected);
         let text = format!("{requests:?}");
         assert!(!text.contains("sk-secret") && !text.contains("sk-own"));

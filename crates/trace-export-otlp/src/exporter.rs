@@ -96,7 +96,7 @@ impl OtlpSpanExporter {
     }
 
     fn write_body(&self, items: &[ExportItem], body: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(body, &self.request(items))
+        trace_core::wire::write_json(body, &self.request(items))
     }
 
     /// Sends one rendered batch; a 2xx answer may still reject spans (OTLP partial

@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn values_follow_the_otlp_json_encoding() {
-        let render = |v: AttrValue<'_>, limit| serde_json::to_string(&AnyValue(&v, limit)).unwrap();
+        let render = |v: AttrValue<'_>, limit| trace_core::wire::to_json_string(&AnyValue(&v, limit)).unwrap();
         assert_eq!(render(AttrValue::Int(i64::MAX), None), r#"{"intValue":"9223372036854775807"}"#);
         assert_eq!(render(AttrValue::Double(0.5), None), r#"{"doubleValue":0.5}"#);
         assert_eq!(render(AttrValue::Bool(false), None), r#"{"boolValue":false}"#);

@@ -91,10 +91,10 @@ impl<'a> Attrs<'a> {
         }
     }
 
-    /// A JSON value as text under `<SD><field>`.
+    /// A JSON value as text under `<SD><field>` (nesting cut at trace-core's depth limit).
     fn sd_json<T: serde::Serialize + ?Sized>(&mut self, field: &str, value: Option<&T>) {
         if let Some(v) = value {
-            let text = serde_json::to_string(v).unwrap_or_default();
+            let text = trace_core::wire::to_json_string(v).unwrap_or_default();
             self.push(format!("{SD}{field}"), AttrValue::Str(Cow::Owned(text)));
         }
     }
@@ -152,7 +152,8 @@ impl<'a> Attrs<'a> {
 }
 
 /// A JSON value as an attribute value: scalars as themselves, an array of scalars of one
-/// type as an array, anything else (objects, mixed arrays) as JSON text; `None` for null.
+/// type as an array, anything else (objects, mixed arrays) as JSON text, nesting cut at
+/// trace-core's depth limit (`trace_core::wire`); `None` for null.
 pub(crate) fn json_value(v: &Value) -> Option<AttrValue<'_>> {
     Some(match v {
         Value::Null => return None,
@@ -171,7 +172,7 @@ pub(crate) fn json_value(v: &Value) -> Option<AttrValue<'_>> {
 }
 
 fn json_text(v: &Value) -> AttrValue<'_> {
-    AttrValue::Str(Cow::Owned(serde_json::to_string(v).unwrap_or_default()))
+    AttrValue::Str(Cow::Owned(trace_core::wire::to_json_string(v).unwrap_or_default()))
 }
 
 /// An array attribute when every element is a scalar of one type (integers and floats
@@ -319,7 +320,8 @@ pub(crate) fn map_span(span: &Span) -> Mapped<'_> {
     };
     a.flatten(&format!("{SD}metadata."), data.metadata());
     if let Some(data) = span.error().and_then(|e| e.data.as_ref()) {
-        a.push("openai.agents.error.data", AttrValue::Str(Cow::Owned(serde_json::to_string(data).unwrap_or_default())));
+        let text = trace_core::wire::to_json_string(data).unwrap_or_default();
+        a.push("openai.agents.error.data", AttrValue::Str(Cow::Owned(text)));
     }
     Mapped { name, kind, attributes: a.0 }
 }

@@ -239,38 +239,58 @@ fn unchanged_spans_are_written_byte_for_byte_as_trace_core_writes_them() {
         Span::new(SpanId::generate(), trace, None, FunctionSpanData { name: "f".into(), ..Default::default() }),
     ];
     for span in &spans {
-        let plain = serde_json::to_vec(span).unwrap();
-        assert_eq!(serde_json::to_vec(&SanitizedSpan(span)).unwrap(), plain);
+        let plain = trace_core::wire::to_json_vec(span).unwrap();
+        assert_eq!(trace_core::wire::to_json_vec(&SanitizedSpan(span)).unwrap(), plain);
         // The span writer of the changed path gives the same object as trace-core.
         let object = Object::from_serialize(span.data()).unwrap();
-        let mirrored = serde_json::to_value(SpanOut { span, data: DataOut::Object(object) }).unwrap();
+        let mirrored = trace_core::wire::to_json_value(&SpanWithData::new(span, &DataOut::Object(object))).unwrap();
         assert_eq!(mirrored, serde_json::from_slice::<Value>(&plain).unwrap());
     }
     // Without metadata, even the bytes agree (key order included).
     let span = &spans[2];
     let object = Object::from_serialize(span.data()).unwrap();
     assert_eq!(
-        serde_json::to_vec(&SpanOut { span, data: DataOut::Object(object) }).unwrap(),
-        serde_json::to_vec(span).unwrap()
+        trace_core::wire::to_json_vec(&SpanWithData::new(span, &DataOut::Object(object))).unwrap(),
+        trace_core::wire::to_json_vec(span).unwrap()
     );
 }
 
 #[test]
 fn sanitized_span_data_keeps_the_typed_key_order() {
     let span = span_of(ResponseSpanData { response_id: Some("r".into()), ..Default::default() });
-    let text = serde_json::to_string(&SanitizedSpan(&span)).unwrap();
+    let text = trace_core::wire::to_json_string(&SanitizedSpan(&span)).unwrap();
     assert!(text.contains(r#""span_data":{"type":"response","response_id":"r"}"#), "{text}");
     let span = span_of(FunctionSpanData { name: "f".into(), input: Some("x".repeat(100_001)), ..Default::default() });
-    let text = serde_json::to_string(&SanitizedSpan(&span)).unwrap();
+    let text = trace_core::wire::to_json_string(&SanitizedSpan(&span)).unwrap();
     assert!(text.contains(r#""span_data":{"type":"function","name":"f","input":"xxx"#), "{}", &text[..300]);
     assert!(text.contains(r#"... [truncated]","output":null,"mcp_data":null}"#));
+}
+
+#[test]
+fn rebuilt_generation_usage_has_pythons_key_order() {
+    // Python builds {input_tokens, output_tokens, details} in that order, details in the
+    // order the keys were met; sorted keys would put `details` first.
+    let usage = json!({"output_tokens": 5, "zeta": 1, "input_tokens": 3, "alpha": 2}).as_object().cloned();
+    for reasoning in [false, true] {
+        // Fast path (usage only), and the general path (reasoning to remove).
+        let input = reasoning.then(|| vec![json!({"type": "reasoning"}), json!({"role": "user"})]);
+        let span = span_of(GenerationSpanData { usage: usage.clone(), input, ..Default::default() });
+        let text = trace_core::wire::to_json_string(&SanitizedSpan(&span)).unwrap();
+        assert!(
+            text.contains(r#""usage":{"input_tokens":3,"output_tokens":5,"details":{"zeta":1,"alpha":2}}"#),
+            "{text}"
+        );
+    }
 }
 
 #[test]
 fn traces_pass_through() {
     let trace = Arc::new(Trace::new(TraceId::from_string("trace_x"), "w"));
     let item = ExportItem::Trace(Arc::clone(&trace));
-    assert_eq!(serde_json::to_string(&SanitizedItem(&item)).unwrap(), serde_json::to_string(&item).unwrap());
+    assert_eq!(
+        trace_core::wire::to_json_string(&SanitizedItem(&item)).unwrap(),
+        trace_core::wire::to_json_string(&item).unwrap()
+    );
 }
 
 /// A value nested `levels` deep, built without recursion.
@@ -302,8 +322,8 @@ fn deeply_nested_data_is_cut_where_trace_core_cuts_it_without_deep_recursion() {
         let custom = span_of(CustomSpanData { name: "c".into(), data });
         let mut out = Vec::new();
         for span in [&generation, &custom] {
-            let sanitized = serde_json::to_string(&SanitizedSpan(span)).unwrap();
-            let plain = serde_json::to_string(span).unwrap();
+            let sanitized = trace_core::wire::to_json_string(&SanitizedSpan(span)).unwrap();
+            let plain = trace_core::wire::to_json_string(span).unwrap();
             out.push((sanitized, plain));
         }
         out
@@ -329,7 +349,7 @@ fn deeply_nested_data_is_cut_where_trace_core_cuts_it_without_deep_recursion() {
 #[test]
 fn string_sizes_match_serde_json() {
     for s in ["", "a", "é", "\"", "\\", "\n\r\t\u{8}\u{c}", "\u{0}\u{1f}\u{7f}", "😀 \u{2028}", "<>&'/"] {
-        assert_eq!(str_json_size(s), serde_json::to_string(s).unwrap().len(), "{s:?}");
+        assert_eq!(str_json_size(s), trace_core::wire::to_json_string(s).unwrap().len(), "{s:?}");
         assert_eq!(json_size(s), str_json_size(s));
     }
 }

@@ -48,7 +48,7 @@ fn a_200_delivers_the_batch_in_one_request_with_the_sdk_headers() {
     assert_eq!(r.header("Content-Length"), Some(r.body.len().to_string().as_str()));
     assert_eq!(r.header("Content-Encoding"), None);
     // Compact JSON, exactly trace-core's `{"data":[...]}` (no sanitizer for this endpoint).
-    assert_eq!(r.body, serde_json::to_vec(&ExportBatch(&batch)).unwrap());
+    assert_eq!(r.body, trace_core::wire::to_json_vec(&ExportBatch(&batch)).unwrap());
     assert_eq!(r.json()["data"].as_array().unwrap().len(), 4);
 
     // A second export reuses the pooled connection.
@@ -315,8 +315,8 @@ fn items_with_their_own_key_go_in_their_own_request() {
     assert_eq!(requests[0].header("Authorization"), Some("Bearer sk-test-default-key"));
     assert_eq!(requests[1].header("Authorization"), Some("Bearer sk-test-per-trace-key"));
     // Each request holds its group, in queue order.
-    assert_eq!(requests[0].body, serde_json::to_vec(&ExportBatch(&a)).unwrap());
-    assert_eq!(requests[1].body, serde_json::to_vec(&ExportBatch(&b)).unwrap());
+    assert_eq!(requests[0].body, trace_core::wire::to_json_vec(&ExportBatch(&a)).unwrap());
+    assert_eq!(requests[1].body, trace_core::wire::to_json_vec(&ExportBatch(&b)).unwrap());
     logger::assert_never_logged(own_key);
     logger::assert_never_logged(default_key);
 }

@@ -154,8 +154,8 @@ fn assert_json_eq(got: &Value, want: &Value, what: &str) {
     assert!(
         got == want,
         "{what} differs from Python's:\n got {}\nwant {}",
-        serde_json::to_string_pretty(got).unwrap(),
-        serde_json::to_string_pretty(want).unwrap()
+        trace_core::wire::to_json_string_pretty(got).unwrap(),
+        trace_core::wire::to_json_string_pretty(want).unwrap()
     );
 }
 

@@ -1,0 +1,329 @@
+//! The one way user JSON becomes bytes or text in this workspace.
+//!
+//! Span data, trace metadata and error data carry arbitrary [`serde_json::Value`]s, and
+//! serializing a `Value` recurses once per level of nesting: a value nested 100,000 levels
+//! deep overflows the stack of whichever thread writes it (the batch processor's worker,
+//! say), and a stack overflow aborts the process. Every function here writes through
+//! [`DepthLimited`], which cuts containers nested deeper than
+//! [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) and counts each cut
+//! ([`depth_cuts`](crate::limits::depth_cuts)); see [`limits`](crate::limits).
+//!
+//! Every exporter of the workspace turns records and user values into JSON through these
+//! functions, and so should a custom exporter. The workspace's `clippy.toml` bans
+//! `serde_json::to_string`, `to_vec`, `to_writer` and their `_pretty` forms
+//! everywhere else, so that a new exporter cannot forget the limit.
+//!
+//! ```
+//! use serde_json::Value;
+//! use trace_core::limits::{release, DEPTH_LIMIT_MARKER};
+//! use trace_core::wire;
+//!
+//! let mut deep = Value::Null;
+//! for _ in 0..100_000 {
+//!     deep = Value::Array(vec![deep]);
+//! }
+//! let text = wire::to_json_string(&deep).unwrap();
+//! assert!(text.contains(DEPTH_LIMIT_MARKER));
+//! release(deep); // dropping it the ordinary way would recurse 100,000 levels
+//! ```
+
+// The one module allowed to call serde_json's serializers: each call below goes through
+// `DepthLimited`.
+#![allow(clippy::disallowed_methods)]
+
+use std::fmt;
+use std::io;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::limits::{DepthLimited, Record, SerializeUnlimited};
+use crate::span::Span;
+
+/// `value` as compact JSON text, nesting cut at the depth limit, floats written as Python
+/// writes them (see [`write_json`]).
+///
+/// Fails only when `value`'s own `Serialize` fails or writes a map key that is not a
+/// string; records and `serde_json::Value`s never do.
+pub fn to_json_string<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    let bytes = to_json_vec(value)?;
+    // The serializer writes UTF-8 only.
+    Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+/// `value` as indented JSON text (for people: examples, debugging), nesting cut at the
+/// depth limit. Floats as serde_json writes them.
+pub fn to_json_string_pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(&DepthLimited::new(value))
+}
+
+/// `value` as compact JSON bytes, nesting cut at the depth limit, floats written as Python
+/// writes them (see [`write_json`]).
+pub fn to_json_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(128);
+    write_json(&mut out, value)?;
+    Ok(out)
+}
+
+/// Writes `value` as compact JSON to `writer`, nesting cut at the depth limit. Also fails
+/// when `writer` does.
+///
+/// Floats are written as Python's `json.dumps` writes them (`repr`): the shortest digits
+/// that read back to the same float, in exponent form when the exponent is below -4 or
+/// at least 16, the exponent signed and at least two digits (`1.5e-07`, `1e+16`, `1.0`,
+/// where serde_json writes `1.5e-7`, `1e16`, `1.0`). Integers are written as they are.
+///
+/// ```
+/// use serde_json::json;
+/// let text = trace_core::wire::to_json_string(&json!([1.5e-7, 1e16, 0.25, 3])).unwrap();
+/// assert_eq!(text, "[1.5e-07,1e+16,0.25,3]");
+/// ```
+pub fn write_json<W: io::Write, T: Serialize + ?Sized>(writer: W, value: &T) -> serde_json::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(writer, PythonFloats);
+    DepthLimited::new(value).serialize(&mut serializer)
+}
+
+/// serde_json's compact formatter, with floats written as Python's `repr` writes them.
+#[derive(Clone, Copy, Debug)]
+struct PythonFloats;
+
+impl serde_json::ser::Formatter for PythonFloats {
+    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        writer.write_all(python_float(value).as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+        // As Python would after reading the f32 as a float (a double).
+        writer.write_all(python_float(f64::from(value)).as_bytes())
+    }
+}
+
+/// Python's `repr` of a finite float: the shortest round-trip digits, positional when the
+/// decimal exponent is in -4..16, else `d.ddde±XX`.
+fn python_float(value: f64) -> String {
+    // Rust's `{:e}` gives the shortest round-trip digits: `-1.5e-7`, `1e16`, `0e0`.
+    let sci = format!("{value:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut out = String::with_capacity(digits.len() + 8);
+    out.push_str(sign);
+    if (-4..16).contains(&exp) {
+        if exp >= 0 {
+            let int_len = exp as usize + 1;
+            if digits.len() <= int_len {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat('0').take(int_len - digits.len()));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..int_len]);
+                out.push('.');
+                out.push_str(&digits[int_len..]);
+            }
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat('0').take((-exp - 1) as usize));
+            out.push_str(&digits);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push_str(if exp < 0 { "e-" } else { "e+" });
+        out.push_str(&format!("{:02}", exp.unsigned_abs()));
+    }
+    out
+}
+
+/// `value` as a [`Value`] tree, nesting cut at the depth limit (so the tree can be cloned,
+/// compared, printed and dropped without deep recursion).
+pub fn to_json_value<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Value> {
+    serde_json::to_value(DepthLimited::new(value))
+}
+
+/// A span serialized with other `span_data` than its own: an exporter that rewrites the
+/// span data (the OpenAI sanitizer) substitutes it here, and the rest of the span object
+/// is written as [`Span`]'s `Serialize` writes it, key for key, depth limit included
+/// (counted from the span object, as for the span itself).
+///
+/// ```
+/// use std::sync::Arc;
+/// use serde_json::json;
+/// use trace_core::{wire, CustomSpanData, Span, SpanId, Trace, TraceId};
+///
+/// let trace = Arc::new(Trace::new(TraceId::from_u128(1), "w"));
+/// let span = Span::new(SpanId::from_u128(2), trace, None, CustomSpanData::default());
+/// let other = json!({"type": "custom", "name": "rewritten", "data": {}});
+/// let text = wire::to_json_string(&wire::SpanWithData::new(&span, &other)).unwrap();
+/// assert!(text.contains(r#""span_data":{"type":"custom","name":"rewritten","data":{}},"error":null"#));
+/// ```
+pub struct SpanWithData<'a, D: ?Sized> {
+    span: &'a Span,
+    span_data: &'a D,
+}
+
+impl<'a, D: ?Sized> SpanWithData<'a, D> {
+    /// `span`, with `span_data` written in place of its own data.
+    pub fn new(span: &'a Span, span_data: &'a D) -> Self {
+        Self { span, span_data }
+    }
+}
+
+impl<D: ?Sized> fmt::Debug for SpanWithData<'_, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpanWithData").field("span_id", self.span.span_id()).finish_non_exhaustive()
+    }
+}
+
+impl<D: Serialize + ?Sized> SerializeUnlimited for SpanWithData<'_, D> {
+    fn serialize_unlimited<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.span.serialize_with_data(self.span_data, serializer)
+    }
+}
+
+impl<D: Serialize + ?Sized> Serialize for SpanWithData<'_, D> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Record(self).serialize(serializer)
+    }
+}
+
+/// `Debug` output of user JSON: compact JSON text with the depth limit, so that printing a
+/// span whose data nests 100,000 levels cannot overflow the stack.
+pub(crate) struct JsonDebug<'a, T: ?Sized>(pub(crate) &'a T);
+
+impl<T: Serialize + ?Sized> fmt::Debug for JsonDebug<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match to_json_vec(self.0) {
+            Ok(bytes) => f.write_str(&String::from_utf8_lossy(&bytes)),
+            Err(_) => f.write_str("<not JSON>"),
+        }
+    }
+}
+
+/// `Debug` of an optional JSON value: `None` or `Some(<json>)`.
+pub(crate) struct OptJsonDebug<'a, T>(pub(crate) &'a Option<T>);
+
+impl<T: Serialize> fmt::Debug for OptJsonDebug<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("None"),
+            Some(v) => f.debug_tuple("Some").field(&JsonDebug(v)).finish(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{depth_cuts, release, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
+
+    fn deep(levels: usize) -> Value {
+        let mut v = Value::Null;
+        for _ in 0..levels {
+            v = Value::Array(vec![v]);
+        }
+        v
+    }
+
+    #[test]
+    fn every_function_cuts_and_counts() {
+        let v = deep(100_000);
+        let marker = format!("{DEPTH_LIMIT_MARKER:?}");
+        let expected = format!("{}{marker}{}", "[".repeat(MAX_JSON_DEPTH), "]".repeat(MAX_JSON_DEPTH));
+        let before = depth_cuts();
+        assert_eq!(to_json_string(&v).unwrap(), expected);
+        assert_eq!(to_json_vec(&v).unwrap(), expected.as_bytes());
+        let mut out = Vec::new();
+        write_json(&mut out, &v).unwrap();
+        assert_eq!(out, expected.as_bytes());
+        assert!(to_json_string_pretty(&v).unwrap().contains(&marker));
+        let tree = to_json_value(&v).unwrap();
+        assert_eq!(to_json_string(&tree).unwrap(), expected);
+        assert_eq!(depth_cuts() - before, 5);
+        release(v);
+    }
+
+    #[test]
+    fn floats_are_written_as_python_writes_them() {
+        // Python 3.11: json.dumps([...]) of the same floats.
+        let cases: [(f64, &str); 17] = [
+            (1.5e-7, "1.5e-07"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (123.456, "123.456"),
+            (1.0, "1.0"),
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1e22, "1e+22"),
+            (-2.5e-5, "-2.5e-05"),
+            (12345678901234567.0, "1.2345678901234568e+16"),
+            (0.2, "0.2"),
+            (1e100, "1e+100"),
+        ];
+        for (f, python) in cases {
+            assert_eq!(to_json_string(&f).unwrap(), python, "{f:e}");
+            assert_eq!(python.parse::<f64>().unwrap().to_bits(), f.to_bits(), "{python} reads back");
+        }
+        // Integers as they are; floats inside values and records too.
+        let v = serde_json::json!({"i": 10000000000000000u64, "n": -3, "f": [1e16, 2.5]});
+        assert_eq!(to_json_string(&v).unwrap(), r#"{"i":10000000000000000,"n":-3,"f":[1e+16,2.5]}"#);
+        assert_eq!(to_json_string(&1.5f32).unwrap(), "1.5");
+    }
+
+    #[test]
+    fn debug_of_json_is_compact_and_limited() {
+        let v = deep(100_000);
+        let text = format!("{:?}", JsonDebug(&v));
+        assert!(text.starts_with("[[[") && text.contains(DEPTH_LIMIT_MARKER), "{}", &text[..200]);
+        release(v);
+        assert_eq!(format!("{:?}", OptJsonDebug(&Some(serde_json::json!({"a": 1})))), r#"Some({"a":1})"#);
+        assert_eq!(format!("{:?}", OptJsonDebug::<Value>(&None)), "None");
+    }
+
+    #[test]
+    fn debug_and_no_op_drops_of_deep_json_are_bounded_on_a_small_stack() {
+        use std::sync::Arc;
+
+        use crate::{CustomSpanData, JsonMap, Span, SpanError, SpanId, Trace, TraceId};
+
+        let map = |v: Value| JsonMap::from_iter([("deep".to_owned(), v)]);
+        // 256 KiB: an eighth of a spawned thread's default stack.
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let trace = Arc::new(Trace::new(TraceId::generate(), "w").with_metadata(map(deep(100_000))));
+                let span = Span::new(
+                    SpanId::generate(),
+                    Arc::clone(&trace),
+                    None,
+                    CustomSpanData { name: "c".into(), data: map(deep(100_000)) },
+                )
+                .with_error(SpanError::new("e").with_data(map(deep(100_000))));
+                let text = format!("{span:?}");
+                let builder = crate::trace("w").metadata(map(deep(100_000)));
+                let builder_text = format!("{builder:?}");
+                // A no-op trace, and a no-op span (no current trace): their unused JSON
+                // is released without deep recursion too.
+                drop(builder.disabled(true).start());
+                drop(crate::custom_span("c").data(map(deep(100_000))).start());
+                (text, builder_text)
+            })
+            .unwrap();
+        let (text, builder_text) = handle.join().expect("Debug of deep records does not overflow");
+        // Custom data, error data and the trace's metadata: each cut once.
+        assert_eq!(text.matches(DEPTH_LIMIT_MARKER).count(), 3, "{}", &text[..300]);
+        assert!(text.contains(r#"data: {"deep":[[["#), "{}", &text[..300]);
+        assert_eq!(builder_text.matches(DEPTH_LIMIT_MARKER).count(), 1);
+    }
+}

@@ -1,0 +1,305 @@
+//! Bad input against every exporter of the workspace, one table: each case (a 10 MB
+//! string, JSON nested 100,000 levels in custom data, in trace metadata, in error data)
+//! goes through a batch processor, whose worker thread has the default 2 MiB stack, into
+//! each exporter (OpenAI plain and sanitized and OTLP against a loopback server, console,
+//! and a user exporter that writes with `trace_core::wire`). In this debug build,
+//! serializing such a value the ordinary way overflows the worker's stack and aborts the
+//! process. Expected, for every pair: no abort, the bad span delivered with the depth
+//! marker where its JSON was cut, the cut counted (`depth_cuts`), and the span after it
+//! in the same batch delivered.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agents_tracing::batch::BatchTraceProcessor;
+use agents_tracing::console::ConsoleSpanExporter;
+use agents_tracing::core::limits::{depth_cuts, DEPTH_LIMIT_MARKER};
+use agents_tracing::core::{
+    wire, CustomSpanData, ExportError, ExportItem, FunctionSpanData, JsonMap, Span, SpanError, SpanId, Trace, TraceId,
+    TracingExporter, TracingProcessor,
+};
+use agents_tracing::openai::{BackendSpanExporter, Sanitize, WithHttpOptions};
+use agents_tracing::otlp::OtlpSpanExporter;
+use serde_json::Value;
+use test_support::server::{Reply, TestServer};
+
+const TEN_MB: usize = 10 * 1024 * 1024;
+const DEEP: usize = 100_000;
+/// What the sanitizer cuts `input`/`output` to, in bytes of JSON.
+const SANITIZED_MAX: usize = 100_000;
+
+/// An array/object chain `levels` deep, built without recursion.
+fn nested(levels: usize) -> Value {
+    let mut v = Value::String("bottom".into());
+    for i in 0..levels {
+        v = if i % 2 == 0 { Value::Array(vec![v]) } else { Value::Object(JsonMap::from_iter([("k".to_owned(), v)])) };
+    }
+    v
+}
+
+fn deep_map() -> JsonMap {
+    JsonMap::from_iter([("deep".to_owned(), nested(DEEP)), ("shallow".to_owned(), Value::from(1))])
+}
+
+/// What the case checks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    /// JSON in the bad span cut with the marker.
+    Cut,
+    /// JSON in the trace's metadata cut with the marker: in the trace object (OpenAI
+    /// format), in each span's attributes (OTLP), or not written at all (the console
+    /// prints a trace's id and name only).
+    CutInTrace,
+    /// The 10 MB function input: as is, or cut by the OpenAI sanitizer.
+    BigInput,
+}
+
+struct Case {
+    name: &'static str,
+    /// The trace and its one bad span; the name the bad span goes out under.
+    build: fn() -> (Arc<Trace>, Arc<Span>),
+    expect: Expect,
+}
+
+fn custom(trace: &Arc<Trace>, name: &'static str, data: JsonMap) -> Span {
+    Span::new(SpanId::generate(), Arc::clone(trace), None, CustomSpanData { name: name.into(), data })
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "big",
+        build: || {
+            let trace = Arc::new(Trace::new(TraceId::generate(), "big-string"));
+            let data = FunctionSpanData { name: "big".into(), input: Some("i".repeat(TEN_MB)), ..Default::default() };
+            let span = Span::new(SpanId::generate(), Arc::clone(&trace), None, data);
+            (trace, Arc::new(span))
+        },
+        expect: Expect::BigInput,
+    },
+    Case {
+        name: "deep_data",
+        build: || {
+            let trace = Arc::new(Trace::new(TraceId::generate(), "deep-custom-data"));
+            let span = custom(&trace, "deep_data", deep_map());
+            (trace, Arc::new(span))
+        },
+        expect: Expect::Cut,
+    },
+    Case {
+        name: "deep_metadata",
+        build: || {
+            let trace = Arc::new(Trace::new(TraceId::generate(), "deep-trace-metadata").with_metadata(deep_map()));
+            let span = custom(&trace, "deep_metadata", JsonMap::new());
+            (trace, Arc::new(span))
+        },
+        expect: Expect::CutInTrace,
+    },
+    Case {
+        name: "deep_error",
+        build: || {
+            let trace = Arc::new(Trace::new(TraceId::generate(), "deep-error-data"));
+            let span = custom(&trace, "deep_error", JsonMap::new())
+                .with_error(SpanError::new("deep error data").with_data(deep_map()));
+            (trace, Arc::new(span))
+        },
+        expect: Expect::Cut,
+    },
+];
+
+/// A user's exporter: one JSON text per item, written with the public serializer.
+#[derive(Default)]
+struct UserExporter {
+    lines: Mutex<Vec<String>>,
+}
+
+impl TracingExporter for UserExporter {
+    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        let mut lines = self.lines.lock().unwrap();
+        for item in items {
+            let text = wire::to_json_string(item).map_err(|e| ExportError::failed(items.len(), e.to_string()))?;
+            lines.push(text);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Exporter {
+    OpenAi,
+    OpenAiSanitized,
+    Otlp,
+    Console,
+    User,
+}
+
+const EXPORTERS: [Exporter; 5] =
+    [Exporter::OpenAi, Exporter::OpenAiSanitized, Exporter::Otlp, Exporter::Console, Exporter::User];
+
+/// What an exporter produced: the raw text, and each exported span as a name and the JSON
+/// object it was written as (the OpenAI span object; for OTLP the OTLP span).
+struct Output {
+    text: String,
+    spans: Vec<(String, Value)>,
+    /// Trace objects (OpenAI format only).
+    traces: Vec<Value>,
+}
+
+fn parse(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).expect("valid JSON, within serde_json's depth limit")
+}
+
+/// OpenAI-format items (from `{"data":[...]}` bodies or one object per line) as an output.
+fn openai_output(text: String, items: Vec<Value>) -> Output {
+    let (spans, traces): (Vec<Value>, Vec<Value>) = items.into_iter().partition(|i| i["object"] == "trace.span");
+    let spans =
+        spans.into_iter().map(|i| (i["span_data"]["name"].as_str().unwrap_or_default().to_owned(), i)).collect();
+    Output { text, spans, traces }
+}
+
+impl Exporter {
+    /// Exports `items` through a batch processor over this exporter, in one batch.
+    fn run(self, items: &[ExportItem]) -> Output {
+        let server = TestServer::always(Reply::ok());
+        let user = Arc::new(UserExporter::default());
+        let console = ConsoleSpanExporter::with_writer(Vec::new());
+        let exporter: Arc<dyn TracingExporter> = match self {
+            Exporter::OpenAi | Exporter::OpenAiSanitized => {
+                let builder = BackendSpanExporter::builder()
+                    .endpoint(server.url())
+                    .api_key("sk-bad-input-matrix")
+                    .read_env(false)
+                    .proxy_from_env(false)
+                    .response_timeout(Duration::from_secs(20))
+                    .export_budget(Duration::from_secs(60));
+                let sanitize = if self == Exporter::OpenAi { Sanitize::Never } else { Sanitize::Always };
+                Arc::new(builder.sanitize(sanitize).build().expect("the exporter builds"))
+            }
+            Exporter::Otlp => Arc::new(
+                OtlpSpanExporter::builder()
+                    .endpoint(format!("http://{}/v1/traces", server.addr()))
+                    .read_env(false)
+                    .proxy_from_env(false)
+                    .response_timeout(Duration::from_secs(20))
+                    .export_budget(Duration::from_secs(60))
+                    .build()
+                    .expect("the exporter builds"),
+            ),
+            Exporter::Console => Arc::new(console.clone()),
+            Exporter::User => Arc::clone(&user) as _,
+        };
+        let batch = BatchTraceProcessor::builder_shared(exporter)
+            .schedule_delay(Duration::from_secs(600))
+            .build()
+            .expect("the batch processor builds");
+        for item in items {
+            match item {
+                ExportItem::Trace(t) => batch.on_trace_start(t),
+                ExportItem::Span(s) => batch.on_span_end(s),
+            }
+        }
+        batch.force_flush(Some(Duration::from_secs(120))).expect("flushed");
+        batch.shutdown(Some(Duration::from_secs(10))).expect("shut down");
+        let stats = batch.stats();
+        assert_eq!(stats.exported, items.len() as u64, "{self:?}: the whole batch exported: {stats:?}");
+
+        match self {
+            Exporter::OpenAi | Exporter::OpenAiSanitized => {
+                let requests = server.requests();
+                assert_eq!(requests.len(), 1, "{self:?}: one batch, one request");
+                let body = parse(&requests[0].body);
+                openai_output(requests[0].body_text(), body["data"].as_array().cloned().unwrap_or_default())
+            }
+            Exporter::Otlp => {
+                let requests = server.requests();
+                assert_eq!(requests.len(), 1, "{self:?}: one batch, one request");
+                let body = parse(&requests[0].body);
+                let spans = body["resourceSpans"][0]["scopeSpans"][0]["spans"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| (s["name"].as_str().unwrap_or_default().to_owned(), s))
+                    .collect();
+                Output { text: requests[0].body_text(), spans, traces: Vec::new() }
+            }
+            Exporter::Console => {
+                let text = String::from_utf8(console.take_output()).expect("UTF-8");
+                let spans: Vec<Value> = text
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("[Exporter] Export span: "))
+                    .map(|l| parse(l.as_bytes()))
+                    .collect();
+                openai_output(text, spans)
+            }
+            Exporter::User => {
+                let lines = user.lines.lock().unwrap().clone();
+                let items = lines.iter().map(|l| parse(l.as_bytes())).collect();
+                openai_output(lines.join("\n"), items)
+            }
+        }
+    }
+
+    /// The span named `name` (OTLP spans are named `<type>: <name>`).
+    fn find<'o>(self, out: &'o Output, name: &str) -> Option<&'o Value> {
+        out.spans.iter().find(|(n, _)| n == name || n.split_once(": ").is_some_and(|(_, n)| n == name)).map(|(_, s)| s)
+    }
+
+    /// The function input of a span as delivered.
+    fn input(self, span: &Value) -> String {
+        let found = match self {
+            Exporter::Otlp => span["attributes"]
+                .as_array()
+                .and_then(|a| a.iter().find(|kv| kv["key"] == "gen_ai.tool.call.arguments"))
+                .and_then(|kv| kv["value"]["stringValue"].as_str()),
+            _ => span["span_data"]["input"].as_str(),
+        };
+        found.expect("the input is there").to_owned()
+    }
+}
+
+#[test]
+fn every_exporter_survives_every_bad_input_and_delivers_the_rest_of_the_batch() {
+    for case in CASES {
+        for exporter in EXPORTERS {
+            let (trace, bad) = (case.build)();
+            let after = Arc::new(custom(&trace, "after", JsonMap::from_iter([("ok".to_owned(), Value::from(true))])));
+            let items = [ExportItem::Trace(Arc::clone(&trace)), ExportItem::Span(bad), ExportItem::Span(after)];
+            let cuts_before = depth_cuts();
+            let out = exporter.run(&items);
+            let what = format!("{exporter:?} x {}", case.name);
+
+            let bad = exporter.find(&out, case.name).unwrap_or_else(|| panic!("{what}: the bad span is delivered"));
+            let after =
+                exporter.find(&out, "after").unwrap_or_else(|| panic!("{what}: the span after it is delivered"));
+            assert!(after.to_string().contains("true"), "{what}: {after}");
+            let carrier = match (case.expect, exporter) {
+                (Expect::Cut, _) | (Expect::CutInTrace, Exporter::Otlp) => Some(bad),
+                (Expect::CutInTrace, Exporter::Console) => None,
+                (Expect::CutInTrace, _) => Some(out.traces.first().unwrap_or_else(|| panic!("{what}: no trace"))),
+                (Expect::BigInput, _) => None,
+            };
+            if let Some(carrier) = carrier {
+                let carrier = carrier.to_string();
+                assert!(out.text.contains(DEPTH_LIMIT_MARKER), "{what}: the depth marker is in the output");
+                assert!(carrier.contains(DEPTH_LIMIT_MARKER), "{what}: where the value was");
+                assert!(carrier.contains("shallow"), "{what}: the rest of the value is kept");
+                assert!(depth_cuts() > cuts_before, "{what}: the cut is counted");
+            }
+            match case.expect {
+                Expect::Cut | Expect::CutInTrace => {}
+                Expect::BigInput => {
+                    let input = exporter.input(bad);
+                    if exporter == Exporter::OpenAiSanitized {
+                        assert!(input.len() + 2 <= SANITIZED_MAX, "{what}: {} bytes", input.len());
+                        assert!(input.ends_with("... [truncated]"), "{what}");
+                    } else {
+                        assert_eq!(input.len(), TEN_MB, "{what}: sent as is");
+                    }
+                }
+            }
+            // `items` and the spans hold the deep values; records release them without
+            // deep recursion when dropped.
+            drop(items);
+        }
+    }
+}
