@@ -3,6 +3,10 @@
 //! Traces dashboard, or to your own backend. The JSON is byte-compatible with the Python
 //! SDK's.
 //!
+//! **Should I use this crate?** Yes, for an application: one dependency, features to pick
+//! the processors and exporters, and a default pipeline like the Python SDK's. A library
+//! that only records spans depends on `trace-core` alone, and so does a custom exporter.
+//!
 //! This crate only recombines the workspace's crates behind features; depend on the
 //! sub-crates directly for the smallest build (a custom exporter needs `trace-core`
 //! alone).

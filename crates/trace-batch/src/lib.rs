@@ -2,6 +2,11 @@
 //! them in batches from one background thread, as the Python SDK's processor of the same
 //! name does.
 //!
+//! **Should I use this crate?** Yes, in front of every exporter that does I/O; it is what
+//! keeps span calls cheap on your threads. For tests, `trace_core::InMemoryProcessor`
+//! records without a worker. Through the facade it is `agents_tracing::batch` (default
+//! feature `batch`).
+//!
 //! Use it in front of any exporter that does I/O (the OpenAI backend, a file, stdout):
 //! ending a span then costs a non-blocking enqueue, and the exporter runs on the worker
 //! thread. For tests and exporters that never block, `trace_core::SimpleTraceProcessor`

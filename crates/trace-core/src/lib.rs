@@ -2,6 +2,12 @@
 //! exporter traits, the current-trace context and the global processor registry, with the
 //! OpenAI Agents SDK's wire format.
 //!
+//! **Should I use this crate?** Depend on it alone to write a custom processor or
+//! exporter, or to record spans from a library without choosing a pipeline for its users.
+//! An application that wants batching and export is better served by the facade `agents-
+//! tracing`, which re-exports this crate as `agents_tracing::core` next to the processors
+//! and exporters.
+//!
 //! This crate does no I/O and spawns nothing, but one thread, `trace-retire`, the first
 //! time a processor that threads have used is replaced (it drops replaced processors off
 //! the span path: see [`registry`]). Implement a custom processor or exporter

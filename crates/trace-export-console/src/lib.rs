@@ -1,6 +1,11 @@
 //! `ConsoleSpanExporter`: prints each trace and span it exports, one line each, to stdout
 //! or to any [`io::Write`].
 //!
+//! **Should I use this crate?** For local development and debugging: to read what a run
+//! recorded, without a key or a backend. Not for production volumes (a line per span,
+//! written by the worker thread). Through the facade it is `agents_tracing::console`
+//! (default feature `console`).
+//!
 //! A line per trace names its id and workflow; a line per span holds the span's exported
 //! JSON, exactly as it would be sent to the OpenAI ingest endpoint.
 //!

@@ -1,6 +1,11 @@
 //! Sends traces and spans to OpenAI's traces ingest endpoint: [`BackendSpanExporter`],
 //! the Rust counterpart of the OpenAI Agents SDK's exporter, wire-compatible with it.
 //!
+//! **Should I use this crate?** When traces should appear in OpenAI's Traces dashboard
+//! (or in a collector that speaks its ingest protocol). For any OpenTelemetry backend use
+//! `trace-export-otlp`; to look at traces locally, `trace-export-console`. Through the
+//! facade it is `agents_tracing::openai` (feature `openai`).
+//!
 //! Pair it with a processor that batches on a worker thread (`BatchTraceProcessor` from
 //! `trace-batch`, or the `agents-tracing` facade with its `openai` feature); for tests,
 //! [`trace_core::SimpleTraceProcessor`] exports on the caller's thread. To print spans

@@ -2,6 +2,11 @@
 //! with JSON encoding to an OpenTelemetry Collector, or straight to a backend that takes
 //! OTLP (Jaeger, Tempo, Honeycomb, Datadog, ...).
 //!
+//! **Should I use this crate?** When traces should go to an OpenTelemetry backend you
+//! already run (a Collector, Jaeger, Tempo, Honeycomb, Datadog, Langfuse, ...). For
+//! OpenAI's Traces dashboard use `trace-export-openai`. Through the facade it is
+//! `agents_tracing::otlp` (feature `otlp`).
+//!
 //! Pair it with a processor that batches on a worker thread (`BatchTraceProcessor` from
 //! `trace-batch`, or the `agents-tracing` facade with its `otlp` feature); for tests,
 //! [`trace_core::SimpleTraceProcessor`] exports on the caller's thread. To send to OpenAI's

@@ -1,64 +1,95 @@
-//! HTTP plumbing shared by the workspace's HTTP exporters (`trace-export-openai`,
-//! `trace-export-otlp`): one implementation of what both need around a `POST`, so that
-//! each exporter keeps only its policy (which statuses to retry, how long to back off,
-//! what to log, its configuration surface).
+//! The export engine of the workspace's HTTP exporters (`trace-export-openai`,
+//! `trace-export-otlp`): one implementation of everything around a `POST`, so that each
+//! exporter keeps only its policy (which statuses retry, which headers it honours, how it
+//! words its log lines) and its body encoding.
 //!
-//! - [`HttpAgent`]: a pooled ureq agent with per-phase [`Timeouts`] (never a global
-//!   timeout), cut to what is left of an export's budget, whose [`send`](HttpAgent::send)
-//!   reads a bounded [`Reply`] or says why no answer came ([`TransportError`]).
-//! - [`retry_after`], [`retry_after_ms`], [`parse_http_date`]: the wait a server asks for.
-//! - [`Backoff`]: exponential backoff, parametrised by its [`Jitter`] and by what bounds a
-//!   `Retry-After` ([`RetryAfterCap`]).
-//! - [`Stop`]: a one-way stop flag whose [`sleep`](Stop::sleep) a shutdown cuts short.
-//! - [`check_endpoint`]: an absolute `http(s)://` URL with a host, `https` only with TLS;
-//!   [`is_loopback_host`] and [`CheckedEndpoint::is_insecure`] for the plain-HTTP policy;
-//!   [`redact_user_info`] and [`redact_user_info_and_query`] to show an endpoint safely.
-//! - [`BodyBuffer`]: a request body buffer reused from one export to the next.
+//! **Should I use this crate?** Only to write another HTTP exporter for this workspace:
+//! it is the export engine the OpenAI and OTLP exporters share. An application never
+//! needs it directly; it configures the exporters through their builders and
+//! [`WithHttpOptions`].
+//!
+//! - [`Engine`]: built from an [`EngineConfig`] and [`HttpOptions`]; checks the endpoint
+//!   and the route to it (proxy from the environment, [`proxy_for`]; plain http refused
+//!   off this machine when credentials travel), then runs the one send-with-retries loop
+//!   ([`Engine::send`]) that an exporter's [`ExportPolicy`] steers, within a time budget,
+//!   interruptible by a shutdown, counting every item ([`ExporterStats`]) and failing
+//!   with one error type ([`SendFailure`]; [`BuildError`] at build time).
+//! - [`HttpOptions`] and [`WithHttpOptions`]: the knobs every HTTP exporter has, mixed
+//!   into each builder, with the same names everywhere.
+//! - [`Secrets`]: the one way text from a server or from ureq is cleaned of credentials,
+//!   whole, before any cut.
+//! - The pieces the engine is made of, public for tests and other exporters:
+//!   [`HttpAgent`] (a pooled ureq agent with per-phase [`Timeouts`], never a global
+//!   timeout, reading a bounded [`Reply`]), [`retry_after`], [`retry_after_ms`] and
+//!   [`parse_http_date`], [`Backoff`] with its [`Jitter`] and [`RetryAfterCap`], [`Stop`]
+//!   (a stop flag whose sleep a shutdown cuts short), [`check_endpoint`] and
+//!   [`is_loopback_host`], [`redact_user_info`] and [`redact_user_info_and_query`],
+//!   [`BodyBuffer`].
 //!
 //! ```
-//! use std::time::{Duration, UNIX_EPOCH};
+//! use std::time::Duration;
 //! use trace_http::{
-//!     check_endpoint, retry_after, AgentSettings, Backoff, HttpAgent, Jitter, RetryAfterCap, Stop, Timeouts,
+//!     Engine, EngineConfig, ExportPolicy, HttpOptions, Jitter, Reply, RetryAfterCap, Secrets, SendFailure, Timeouts,
+//!     Verdict,
 //! };
 //!
-//! // What a server asks for: seconds, or an HTTP date.
-//! let now = UNIX_EPOCH + Duration::from_secs(784_111_770);
-//! assert_eq!(retry_after(Some("Sun, 06 Nov 1994 08:49:37 GMT"), now), Some(Duration::from_secs(7)));
+//! /// An exporter's policy: 2xx delivers, 503 is worth another attempt, the rest is final.
+//! struct MyPolicy;
+//! impl ExportPolicy for MyPolicy {
+//!     fn label(&self) -> &'static str {
+//!         "my-exporter"
+//!     }
+//!     fn verdict(&self, reply: &Reply) -> Verdict {
+//!         match reply.status {
+//!             200..=299 => Verdict::Success,
+//!             503 => Verdict::Retry,
+//!             _ => Verdict::Reject,
+//!         }
+//!     }
+//!     fn jitter(&self) -> Jitter {
+//!         Jitter::Added { fraction: 0.1 }
+//!     }
+//!     fn retry_after_cap(&self) -> RetryAfterCap {
+//!         RetryAfterCap::MaxDelay
+//!     }
+//! }
 //!
-//! // Backoff: 1 s, 2 s, ... up to 30 s, plus up to 10 % jitter; a Retry-After raises a
-//! // sleep, up to the maximum delay.
-//! let (base, max) = (Duration::from_secs(1), Duration::from_secs(30));
-//! let mut backoff = Backoff::new(base, max, Jitter::Added { fraction: 0.1 }, RetryAfterCap::MaxDelay);
-//! assert!(backoff.next_sleep(None) < Duration::from_millis(1100));
-//! assert_eq!(backoff.next_sleep(Some(Duration::from_secs(3600))), Duration::from_secs(30));
-//!
-//! // Plain http to a loopback host is fine; TLS is needed for https.
+//! let mut secrets = Secrets::new();
+//! secrets.add("my-api-key-1234");
 //! # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(); // closed below
-//! let url = format!("http://127.0.0.1:{port}/v1/traces");
-//! let endpoint = check_endpoint(&url, false)?;
-//! assert!(!endpoint.is_https() && !endpoint.is_insecure());
-//!
-//! // One POST: nothing listens there, which another attempt may cure.
-//! let timeouts = Timeouts {
-//!     connect: Duration::from_secs(1),
-//!     send: Duration::from_secs(1),
-//!     response: Duration::from_secs(1),
-//!     body: Duration::from_secs(1),
+//! let config = EngineConfig {
+//!     exporter: "my-exporter",
+//!     log_target: "my_exporter",
+//!     user_agent: "my-exporter/1.0",
+//!     endpoint: format!("http://127.0.0.1:{port}/ingest"),
+//!     endpoint_source: "the builder",
+//!     tls_available: false,
+//!     sends_credentials: true,
+//!     secrets,
 //! };
-//! let agent = HttpAgent::new(&AgentSettings {
-//!     user_agent: "example/1.0",
-//!     timeouts,
-//!     proxy: None,
+//! let ms = Duration::from_millis;
+//! let options = HttpOptions {
+//!     timeouts: Timeouts { connect: ms(500), send: ms(500), response: ms(500), body: ms(500) },
 //!     resolve_timeout: None,
-//! });
-//! let request = agent.post(&url).header("Content-Type", "application/json");
-//! let err = agent.send(request, b"{}", Duration::from_secs(5)).unwrap_err();
-//! assert!(err.is_transient());
+//!     max_attempts: 2,
+//!     base_delay: ms(10),
+//!     max_delay: ms(50),
+//!     export_budget: Duration::from_secs(5),
+//!     export_budget_set: false,
+//!     proxy_from_env: false,
+//!     allow_insecure_http: false,
+//! };
+//! let engine = Engine::build(config, &options)?;
 //!
-//! // A shutdown cuts a backoff sleep short.
-//! let stop = Stop::default();
-//! stop.stop();
-//! assert!(stop.sleep(Duration::from_secs(30)));
+//! // Nothing listens there: two attempts, then the failure, every item counted.
+//! let headers = [("Authorization", "Bearer my-api-key-1234"), ("Content-Type", "application/json")];
+//! let failure = engine.send(&MyPolicy, &headers, None, b"{}", 3, engine.deadline()).unwrap_err();
+//! assert!(matches!(failure, SendFailure::RetriesExhausted { attempts: 2, .. }));
+//! engine.record(3, &Err(failure));
+//! assert_eq!(engine.stats().retries_exhausted, 3);
+//!
+//! // Text for logs and errors is scrubbed whole, then cut.
+//! assert_eq!(engine.scrub("bad key my-api-key-1234", None), "bad key <redacted>");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -70,7 +101,8 @@
 //!
 //! # Dependencies
 //! `ureq` (no default features: no gzip, no cookies; re-exported as [`ureq`] for the
-//! types this crate's API names) and `fastrand` (jitter).
+//! types this crate's API names), `fastrand` (jitter), `trace-core` (the rate-limited
+//! log, the exporter types), `log`, `thiserror`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]

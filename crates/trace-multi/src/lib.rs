@@ -3,6 +3,11 @@
 //! the others and from the caller. The Python SDK's `SynchronousMultiTracingProcessor`,
 //! `add_trace_processor` and `set_trace_processors`.
 //!
+//! **Should I use this crate?** When more than one processor should receive traces and
+//! spans (export to OpenAI and keep a local copy, say), or to port Python code that calls
+//! `add_trace_processor`. With a single processor, `trace_core::set_trace_processor` is
+//! enough. Through the facade it is `agents_tracing::multi` (default feature `multi`).
+//!
 //! `trace-core`'s registry holds a single processor. Use this crate when more than one
 //! should receive traces and spans: either install a [`MultiProcessor`] there yourself,
 //! or use the global functions, which manage one global fan-out in that slot.
