@@ -8,12 +8,12 @@
 //!
 //! Workloads (each figure the median of `--runs` runs, 5 by default):
 //! 1. hot path: ns per `on_span_end` and per whole span, 1 and 2 producer threads
-//!    (`crates/trace-batch/benches/hotpath.rs`, `xtask/python/hotpath.py`);
+//!    (`crates/trace-batch/benches/hotpath.rs`, `benches/python/hotpath.py`);
 //! 2. end to end: 100,000 and 1,000,000 custom spans in one trace through the batch
 //!    processor and the OpenAI exporter to the loopback server (`cargo xtask serve`), batch
-//!    128 (the default) and 1000 (`benches/e2e.rs`, `xtask/python/e2e.py`);
+//!    128 (the default) and 1000 (`benches/e2e.rs`, `benches/python/e2e.py`);
 //! 3. export cost alone: JSON serialisation of a 128-span batch, and `export` of it to the
-//!    server (`benches/e2e.rs --serialize / --export-only`, `xtask/python/serialize.py`);
+//!    server (`benches/e2e.rs --serialize / --export-only`, `benches/python/serialize.py`);
 //! 4. the sustainable rate: the highest paced rate the default pipeline delivers with zero
 //!    drops, found by stepping the offered rate.
 //!

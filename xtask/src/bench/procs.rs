@@ -232,5 +232,5 @@ pub(crate) fn setup_python() -> Result<(), String> {
 
 /// The directory of the Python scripts.
 pub(crate) fn scripts() -> PathBuf {
-    root().join("xtask").join("python")
+    root().join("benches").join("python")
 }

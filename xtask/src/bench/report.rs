@@ -413,14 +413,14 @@ const METHOD: &str = "\
   of the last request. It is reset before every run. The producer, its worker thread and the server share \
   the machine's cores.
 - **Every run is a fresh process**: the Rust bench executables are built once (bench profile: optimised, \
-  thin LTO) and run directly; Python runs a fresh interpreter (`xtask/python/*.py`).
-- **Hot path** (`crates/trace-batch/benches/hotpath.rs`, `xtask/python/hotpath.py`): the exporter discards; \
+  thin LTO) and run directly; Python runs a fresh interpreter (`benches/python/*.py`).
+- **Hot path** (`crates/trace-batch/benches/hotpath.rs`, `benches/python/hotpath.py`): the exporter discards; \
   the queue holds the whole run (Rust: the next power of two above it; Python: `max_queue_size = N + 16`), \
   so nothing is dropped. `on_span_end` is the processor's call on prebuilt finished spans; the whole span \
   is `custom_span(\"x\")` with data `{\"i\": i}` created, started and finished inside a trace, through the \
   registered processor. The figure is the wall time of the slowest thread ÷ operations per thread. \
   Python: 100,000 spans per run in total (50,000 per thread with 2 threads).
-- **End to end** (`benches/e2e.rs`, `xtask/python/e2e.py`): one trace holding N custom spans \
+- **End to end** (`benches/e2e.rs`, `benches/python/e2e.py`): one trace holding N custom spans \
   `(\"x\", {\"i\": i})`, produced as fast as possible, through the batch processor and the OpenAI \
   exporter, then `shutdown()`, which returns after the final drain's last answer. \
   *Delivered spans/s* = spans the server received ÷ (the server's last arrival − the instant before the \
