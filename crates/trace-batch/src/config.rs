@@ -1,4 +1,4 @@
-//! The settings of a [`BatchTraceProcessor`](crate::BatchTraceProcessor) and the builder
+//! The settings of a [`BatchTraceProcessor`](crate::BatchTraceProcessor)(crate::BatchTraceProcessor) and the builder
 //! that validates them.
 
 use std::sync::Arc;
@@ -7,7 +7,6 @@ use std::time::Duration;
 use trace_core::TracingExporter;
 
 use crate::error::ConfigError;
-use crate::processor::BatchTraceProcessor;
 
 /// Default [`max_queue_size`](BatchTraceProcessorBuilder::max_queue_size): 8192 items, as in
 /// Python.
@@ -112,7 +111,7 @@ impl BatchConfig {
     }
 }
 
-/// Builds a [`BatchTraceProcessor`]; made by [`BatchTraceProcessor::builder`].
+/// Builds a [`BatchTraceProcessor`](crate::BatchTraceProcessor); made by [`BatchTraceProcessor::builder`](crate::BatchTraceProcessor::builder).
 ///
 /// Every setting defaults to the Python SDK's value. [`build`](Self::build) rejects zero
 /// sizes, a zero delay and a ratio outside `(0, 1]`, and clamps a batch size larger than
@@ -182,18 +181,16 @@ impl BatchTraceProcessorBuilder {
     }
 
     /// How long dropping the processor without calling
-    /// [`shutdown`](BatchTraceProcessor::shutdown) waits for what is queued to be
+    /// [`shutdown`](crate::BatchTraceProcessor::shutdown) waits for what is queued to be
     /// exported. Default: 5 s ([`DEFAULT_DROP_TIMEOUT`]).
     pub fn drop_timeout(mut self, timeout: Duration) -> Self {
         self.config.drop_timeout = timeout;
         self
     }
 
-    /// Validates the settings and makes the processor. No thread starts until the first
-    /// trace or span is queued.
-    pub fn build(self) -> Result<BatchTraceProcessor, ConfigError> {
-        let config = self.config.validate()?;
-        Ok(BatchTraceProcessor::from_parts(self.exporter, config))
+    /// The exporter and the validated settings, for [`build`](Self::build).
+    pub(crate) fn into_parts(self) -> Result<(Arc<dyn TracingExporter>, BatchConfig), ConfigError> {
+        Ok((self.exporter, self.config.validate()?))
     }
 }
 

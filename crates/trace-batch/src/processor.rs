@@ -10,6 +10,7 @@ use crossbeam_channel::{bounded, RecvTimeoutError};
 use trace_core::{ExportItem, LogRateLimiter, ProcessorError, Span, Trace, TracingExporter, TracingProcessor};
 
 use crate::config::{BatchConfig, BatchTraceProcessorBuilder};
+use crate::error::ConfigError;
 use crate::lifecycle::{Begin, State};
 use crate::queue::{channels, Control, Producer, Refused, ShutdownRequest, WorkerEnds};
 use crate::stats::{BatchStats, Padded};
@@ -359,6 +360,15 @@ impl BatchTraceProcessor {
     #[cfg(test)]
     pub(crate) fn inject_worker_fault(&self, point: u8) {
         self.shared().fault.store(point, Ordering::Release);
+    }
+}
+
+impl BatchTraceProcessorBuilder {
+    /// Validates the settings and makes the processor. No thread starts until the first
+    /// trace or span is queued.
+    pub fn build(self) -> Result<BatchTraceProcessor, ConfigError> {
+        let (exporter, config) = self.into_parts()?;
+        Ok(BatchTraceProcessor::from_parts(exporter, config))
     }
 }
 
