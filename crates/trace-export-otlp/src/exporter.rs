@@ -5,9 +5,11 @@ use std::fmt;
 use trace_core::{ExportError, ExportItem, TracingExporter};
 use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, Secrets, SendFailure};
 
-use crate::config::{EndpointSource, Env, OtlpSpanExporterBuilder, RedactedHeaders, Settings, USER_AGENT};
+use crate::config::{EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, USER_AGENT};
+use crate::env::Env;
 use crate::json::TracesRequest;
 use crate::policy::{partial_success, OtlpPolicy};
+use crate::settings::Settings;
 
 /// Sends spans to an OpenTelemetry backend over OTLP/HTTP with JSON encoding: one `POST`
 /// of an `ExportTraceServiceRequest` per batch, with retries, backoff and a time budget.

@@ -183,11 +183,13 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 mod config;
+mod env;
 mod exporter;
 mod ids;
 mod json;
 mod mapping;
 mod policy;
+mod settings;
 
 pub use config::{EndpointSource, OtlpSpanExporterBuilder, DEFAULT_ENDPOINT, USER_AGENT};
 pub use exporter::{OtlpSpanExporter, PreparedRequest};

@@ -1,0 +1,126 @@
+//! The standard `OTEL_*` environment variables this exporter reads, and how their
+//! values are parsed.
+
+/// The `OTEL_*` variables this exporter reads, captured once. No `Debug`: the header
+/// variables hold credentials.
+#[derive(Default)]
+pub(crate) struct Env {
+    pub(crate) traces_endpoint: Option<String>,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) headers: Option<String>,
+    pub(crate) traces_headers: Option<String>,
+    pub(crate) service_name: Option<String>,
+    pub(crate) resource_attributes: Option<String>,
+    pub(crate) timeout: Option<String>,
+    pub(crate) traces_timeout: Option<String>,
+    pub(crate) span_attribute_value_length_limit: Option<String>,
+    pub(crate) attribute_value_length_limit: Option<String>,
+    pub(crate) protocol: Option<String>,
+    pub(crate) traces_protocol: Option<String>,
+    pub(crate) compression: Option<String>,
+    pub(crate) traces_compression: Option<String>,
+}
+
+impl Env {
+    pub(crate) fn from_process() -> Self {
+        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        Self {
+            traces_endpoint: var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+            endpoint: var("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            headers: var("OTEL_EXPORTER_OTLP_HEADERS"),
+            traces_headers: var("OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
+            service_name: var("OTEL_SERVICE_NAME"),
+            resource_attributes: var("OTEL_RESOURCE_ATTRIBUTES"),
+            timeout: var("OTEL_EXPORTER_OTLP_TIMEOUT"),
+            traces_timeout: var("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"),
+            span_attribute_value_length_limit: var("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
+            attribute_value_length_limit: var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
+            protocol: var("OTEL_EXPORTER_OTLP_PROTOCOL"),
+            traces_protocol: var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"),
+            compression: var("OTEL_EXPORTER_OTLP_COMPRESSION"),
+            traces_compression: var("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"),
+        }
+    }
+}
+
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is a base URL: the traces path is appended to its path.
+pub(crate) fn traces_url(base: &str) -> String {
+    if base.ends_with('/') {
+        format!("{base}v1/traces")
+    } else {
+        format!("{base}/v1/traces")
+    }
+}
+
+pub(crate) fn parse_number(text: &str, name: &str) -> Option<u64> {
+    match text.trim().parse::<u64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            log::warn!("OTLP exporter: {name}={text:?} is not a whole number, ignored");
+            None
+        }
+    }
+}
+
+/// Warns about settings of the standard variables this exporter cannot honour.
+pub(crate) fn warn_unsupported(env: &Env) {
+    let protocol = env.traces_protocol.as_deref().or(env.protocol.as_deref());
+    if let Some(p) = protocol.filter(|p| !p.eq_ignore_ascii_case("http/json")) {
+        log::warn!(
+            "OTLP exporter: protocol {p:?} requested, but this exporter speaks http/json only; sending http/json"
+        );
+    }
+    let compression = env.traces_compression.as_deref().or(env.compression.as_deref());
+    if let Some(c) = compression.filter(|c| !c.eq_ignore_ascii_case("none")) {
+        log::warn!("OTLP exporter: compression {c:?} requested, but this exporter sends uncompressed bodies");
+    }
+}
+
+/// The default `service.name`: `unknown_service:<executable name>`, or `unknown_service`.
+pub(crate) fn default_service_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .map_or_else(|| "unknown_service".to_owned(), |exe| format!("unknown_service:{exe}"))
+}
+
+/// Parses `key1=value1,key2=value2` as the OTLP exporter variables (`OTEL_EXPORTER_OTLP_HEADERS`,
+/// `OTEL_RESOURCE_ATTRIBUTES`) write it: blanks around keys and values trimmed, both
+/// percent-decoded. An entry without `=` or with an empty key is skipped with a warning
+/// that names the variable but never shows a value.
+pub(crate) fn parse_key_values(text: &str, variable: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, entry) in text.split(',').enumerate() {
+        if entry.trim().is_empty() {
+            continue;
+        }
+        match entry.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                out.push((percent_decode(k.trim()).trim().to_owned(), percent_decode(v.trim()).trim().to_owned()));
+            }
+            _ => log::warn!("OTLP exporter: entry #{} of {variable} is not key=value, skipped", i + 1),
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes; a `%` not followed by two hex digits is kept as is. Bytes that
+/// do not form UTF-8 become U+FFFD.
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

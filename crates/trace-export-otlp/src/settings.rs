@@ -1,0 +1,297 @@
+//! [`Settings`]: the builder's settings merged with the environment's and checked, what
+//! the exporter is made from.
+
+use std::time::Duration;
+
+use trace_http::ureq::http::{HeaderName, HeaderValue};
+use trace_http::{redact_user_info_and_query as display_endpoint, BuildError, HttpOptions};
+
+use crate::config::{set_pair, EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, DEFAULT_ENDPOINT};
+use crate::env::{default_service_name, parse_key_values, parse_number, traces_url, warn_unsupported, Env};
+
+/// Everything the exporter needs, resolved and checked. `Debug` hides header values.
+pub(crate) struct Settings {
+    pub(crate) endpoint: String,
+    pub(crate) endpoint_source: EndpointSource,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) resource: Vec<(String, String)>,
+    pub(crate) http: HttpOptions,
+    pub(crate) attribute_value_length_limit: Option<usize>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("endpoint", &display_endpoint(&self.endpoint))
+            .field("endpoint_source", &self.endpoint_source)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("resource", &self.resource)
+            .field("http", &self.http)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    pub(crate) fn resolve(b: OtlpSpanExporterBuilder, env: &Env) -> Result<Self, BuildError> {
+        let (endpoint, endpoint_source) = match (&b.endpoint, &env.traces_endpoint, &env.endpoint) {
+            (Some(e), _, _) => (e.clone(), EndpointSource::Builder),
+            (None, Some(e), _) => (e.clone(), EndpointSource::TracesEnv),
+            (None, None, Some(base)) => (traces_url(base), EndpointSource::BaseEnv),
+            (None, None, None) => (DEFAULT_ENDPOINT.to_owned(), EndpointSource::Default),
+        };
+
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let env_headers = [
+            (env.headers.as_deref(), "OTEL_EXPORTER_OTLP_HEADERS"),
+            (env.traces_headers.as_deref(), "OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
+        ];
+        let mut header_sources: Vec<&'static str> = Vec::new();
+        for (text, name) in env_headers {
+            for (k, v) in parse_key_values(text.unwrap_or(""), name) {
+                set_source(&mut headers, &mut header_sources, k, v, name);
+            }
+        }
+        for (k, v) in b.headers {
+            set_source(&mut headers, &mut header_sources, k, v, "the builder");
+        }
+        let mut kept = Vec::with_capacity(headers.len());
+        for ((name, value), source_name) in headers.into_iter().zip(header_sources) {
+            if name.eq_ignore_ascii_case("content-type") {
+                log::warn!(
+                    "OTLP exporter: the `{name}` header from {source_name} is ignored (always application/json)"
+                );
+                continue;
+            }
+            let valid = HeaderName::from_bytes(name.as_bytes()).is_ok() && HeaderValue::from_str(&value).is_ok();
+            if !valid {
+                return Err(BuildError::InvalidHeader { name, source_name });
+            }
+            kept.push((name, value));
+        }
+
+        let mut resource: Vec<(String, String)> = Vec::new();
+        for (k, v) in parse_key_values(env.resource_attributes.as_deref().unwrap_or(""), "OTEL_RESOURCE_ATTRIBUTES") {
+            set_pair(&mut resource, k, v);
+        }
+        for (k, v) in b.resource {
+            set_pair(&mut resource, k, v);
+        }
+        let service_name = b
+            .service_name
+            .or_else(|| env.service_name.clone())
+            .or_else(|| resource.iter().find(|(k, _)| k == "service.name").map(|(_, v)| v.clone()))
+            .unwrap_or_else(default_service_name);
+        resource.retain(|(k, _)| k != "service.name");
+        resource.insert(0, ("service.name".to_owned(), service_name));
+        for (k, v) in [
+            ("telemetry.sdk.name", "agents-tracing"),
+            ("telemetry.sdk.language", "rust"),
+            ("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
+        ] {
+            if !resource.iter().any(|(key, _)| key == k) {
+                resource.push((k.to_owned(), v.to_owned()));
+            }
+        }
+
+        let mut http = b.http;
+        if !http.export_budget_set {
+            let from_env = [
+                (&env.traces_timeout, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"),
+                (&env.timeout, "OTEL_EXPORTER_OTLP_TIMEOUT"),
+            ]
+            .into_iter()
+            .find_map(|(v, name)| parse_number(v.as_deref()?, name));
+            if let Some(ms) = from_env {
+                http.export_budget = Duration::from_millis(ms);
+            }
+        }
+        http.max_delay = http.max_delay.max(http.base_delay);
+        let attribute_value_length_limit = b.attribute_value_length_limit.unwrap_or_else(|| {
+            [
+                (&env.span_attribute_value_length_limit, "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
+                (&env.attribute_value_length_limit, "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
+            ]
+            .into_iter()
+            .find_map(|(v, name)| parse_number(v.as_deref()?, name))
+            .and_then(|n| usize::try_from(n).ok())
+        });
+        warn_unsupported(env);
+
+        Ok(Self { endpoint, endpoint_source, headers: kept, resource, http, attribute_value_length_limit })
+    }
+}
+
+fn set_source(
+    headers: &mut Vec<(String, String)>,
+    sources: &mut Vec<&'static str>,
+    key: String,
+    value: String,
+    source: &'static str,
+) {
+    match headers.iter().position(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+        Some(i) => {
+            headers[i] = (key, value);
+            sources[i] = source;
+        }
+        None => {
+            headers.push((key, value));
+            sources.push(source);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::env::percent_decode;
+    use crate::exporter::build_with;
+    use trace_http::WithHttpOptions;
+
+    fn resolve(b: OtlpSpanExporterBuilder, env: &Env) -> Settings {
+        Settings::resolve(b, env).unwrap()
+    }
+
+    #[test]
+    fn key_values_are_trimmed_and_percent_decoded() {
+        let parsed = parse_key_values(" api-key = s%3Dcr%2Ct ,x=1%202,,bad, =v,empty=", "V");
+        assert_eq!(
+            parsed,
+            [
+                ("api-key".to_owned(), "s=cr,t".to_owned()),
+                ("x".to_owned(), "1 2".to_owned()),
+                ("empty".to_owned(), String::new())
+            ]
+        );
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("caf%C3%A9"), "café");
+    }
+
+    #[test]
+    fn endpoint_precedence() {
+        let b = OtlpSpanExporterBuilder::default;
+        let s = resolve(b(), &Env::default());
+        assert_eq!((s.endpoint.as_str(), s.endpoint_source), (DEFAULT_ENDPOINT, EndpointSource::Default));
+        let env = Env { endpoint: Some("http://collector:4318".into()), ..Env::default() };
+        let s = resolve(b(), &env);
+        assert_eq!(
+            (s.endpoint.as_str(), s.endpoint_source),
+            ("http://collector:4318/v1/traces", EndpointSource::BaseEnv)
+        );
+        assert_eq!(traces_url("http://c:4318/base/"), "http://c:4318/base/v1/traces");
+        let env = Env { traces_endpoint: Some("http://t:1/custom".into()), ..env };
+        let s = resolve(b(), &env);
+        assert_eq!((s.endpoint.as_str(), s.endpoint_source), ("http://t:1/custom", EndpointSource::TracesEnv));
+        let s = resolve(b().endpoint("http://b:2/x"), &env);
+        assert_eq!((s.endpoint.as_str(), s.endpoint_source), ("http://b:2/x", EndpointSource::Builder));
+    }
+
+    #[test]
+    fn bad_endpoints_are_refused_with_their_source() {
+        let b = || OtlpSpanExporterBuilder::default().proxy_from_env(false);
+        for bad in ["", "localhost:4318/v1/traces", "ftp://host/x", "http://", "not a url", "/v1/traces"] {
+            let err = build_with(b().endpoint(bad), &Env::default()).unwrap_err();
+            assert!(matches!(err, BuildError::InvalidEndpoint { .. }), "{bad}: {err:?}");
+        }
+        let env = Env { endpoint: Some("collector:4318".into()), ..Env::default() };
+        let err = build_with(b(), &env).unwrap_err();
+        assert!(err.to_string().contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "{err}");
+    }
+
+    #[test]
+    fn https_needs_the_rustls_feature() {
+        let b =
+            OtlpSpanExporterBuilder::default().proxy_from_env(false).endpoint("https://collector.example/v1/traces");
+        let result = build_with(b, &Env::default());
+        if cfg!(feature = "rustls") {
+            assert!(result.is_ok());
+        } else {
+            assert!(matches!(result, Err(BuildError::TlsUnavailable { .. })), "{result:?}");
+        }
+    }
+
+    #[test]
+    fn headers_make_plain_http_off_this_machine_need_the_opt_in() {
+        let b = || {
+            OtlpSpanExporterBuilder::default().proxy_from_env(false).endpoint("http://collector.example:4318/v1/traces")
+        };
+        assert!(build_with(b(), &Env::default()).is_ok(), "no credentials: plain http is fine");
+        let err = build_with(b().header("authorization", "Bearer t0ken-secret"), &Env::default()).unwrap_err();
+        assert!(matches!(err, BuildError::InsecureEndpoint { .. }), "{err:?}");
+        assert!(!err.to_string().contains("t0ken-secret"));
+        assert!(build_with(b().header("authorization", "Bearer t").allow_insecure_http(true), &Env::default()).is_ok());
+    }
+
+    #[test]
+    fn headers_merge_generic_then_traces_then_builder() {
+        let env = Env {
+            headers: Some("a=1,B=2,content-type=text/plain".into()),
+            traces_headers: Some("b=3,c=4".into()),
+            ..Env::default()
+        };
+        let s = resolve(OtlpSpanExporterBuilder::default().header("C", "5").header("d", "6"), &env);
+        let pairs: Vec<(&str, &str)> = s.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(pairs, [("a", "1"), ("b", "3"), ("C", "5"), ("d", "6")]);
+        let err = Settings::resolve(OtlpSpanExporterBuilder::default().header("x", "line\nbreak"), &Env::default())
+            .unwrap_err();
+        assert!(matches!(err, BuildError::InvalidHeader { ref name, .. } if name == "x"), "{err:?}");
+        assert!(!err.to_string().contains("line"));
+    }
+
+    #[test]
+    fn resource_has_the_service_name_and_sdk_attributes() {
+        let env = Env {
+            resource_attributes: Some("service.name=from-attrs,deployment.environment.name=prod".into()),
+            ..Env::default()
+        };
+        let s = resolve(OtlpSpanExporterBuilder::default(), &env);
+        assert_eq!(s.resource[0], ("service.name".to_owned(), "from-attrs".to_owned()));
+        assert!(s.resource.contains(&("deployment.environment.name".to_owned(), "prod".to_owned())));
+        assert!(s.resource.contains(&("telemetry.sdk.language".to_owned(), "rust".to_owned())));
+        let env = Env { service_name: Some("from-var".into()), ..env };
+        assert_eq!(resolve(OtlpSpanExporterBuilder::default(), &env).resource[0].1, "from-var");
+        let s = resolve(OtlpSpanExporterBuilder::default().service_name("from-builder"), &env);
+        assert_eq!(s.resource[0].1, "from-builder");
+        assert_eq!(s.resource.iter().filter(|(k, _)| k == "service.name").count(), 1);
+        let s = resolve(OtlpSpanExporterBuilder::default(), &Env::default());
+        assert!(s.resource[0].1.starts_with("unknown_service"), "{:?}", s.resource[0]);
+    }
+
+    #[test]
+    fn budget_and_limits_from_the_environment() {
+        let env = Env {
+            timeout: Some("2500".into()),
+            span_attribute_value_length_limit: Some("junk".into()),
+            attribute_value_length_limit: Some("64".into()),
+            ..Env::default()
+        };
+        let s = resolve(OtlpSpanExporterBuilder::default(), &env);
+        assert_eq!(s.http.export_budget, Duration::from_millis(2500));
+        assert_eq!(s.attribute_value_length_limit, Some(64));
+        let env = Env { traces_timeout: Some("100".into()), ..env };
+        assert_eq!(resolve(OtlpSpanExporterBuilder::default(), &env).http.export_budget, Duration::from_millis(100));
+        let s = resolve(
+            OtlpSpanExporterBuilder::default().export_budget(Duration::from_secs(1)).attribute_value_length_limit(None),
+            &env,
+        );
+        assert_eq!(s.http.export_budget, Duration::from_secs(1));
+        assert_eq!(
+            resolve(OtlpSpanExporterBuilder::default(), &Env::default()).http.export_budget,
+            Duration::from_secs(10)
+        );
+    }
+
+    #[test]
+    fn debug_hides_header_values() {
+        let b = OtlpSpanExporterBuilder::default()
+            .header("Authorization", "Bearer sk-secret")
+            .header("x-honeycomb-team", "hc-secret")
+            .endpoint("https://user:pw@host/v1/traces");
+        let text = format!("{b:?}");
+        assert!(text.contains("x-honeycomb-team") && text.contains("<redacted>"), "{text}");
+        for secret in ["sk-secret", "hc-secret", "pw"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+}
