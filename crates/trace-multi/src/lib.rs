@@ -89,9 +89,11 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod control;
 mod fanout;
 mod filter;
 mod global;
+mod slot;
 mod stats;
 
 pub use fanout::MultiProcessor;
