@@ -122,9 +122,12 @@ fn the_key_is_never_sent_in_clear_text_off_this_machine_without_an_opt_in() {
     }
 }
 
-/// A key with nothing in common with the texts around it, so that any 4 characters of it
-/// found in a text are a leak.
-const STRADDLING_KEY: &str = "sk-proj-7Q3Z9X1V5K8M2W4R6T0Y7U3J9G5P1L8N";
+/// A 32-digit hex key (no `sk-` shape to recognise it by) with nothing in common with the
+/// texts around it, so that any 4 characters of it found in a text are a leak.
+const HEX_KEY: &str = "7b3f91f0b2847f6b95f03b1f8274b6f9";
+
+/// An OpenAI-shaped key the exporter does not hold: found by its shape only.
+const UNKNOWN_KEY: &str = "sk-proj-7Q3Z9X1V5K8M2W4R6T0Y7U3J9G5P1L8N";
 
 /// The longest run of `key`'s secret characters (after an `sk-proj-` prefix, which
 /// ordinary words such as "project" share) found in `text`.
@@ -154,6 +157,7 @@ fn echoing_bodies(key: &str) -> Vec<String> {
         let filler = "x".repeat(before - "Incorrect API key provided: ".len());
         bodies.push(format!("{filler}Incorrect API key provided: {key}. Try again."));
         bodies.push(format!("{filler}Incorrect API key provided:{key}"));
+        bodies.push(format!("{filler}Incorrect API key provided{key}"));
     }
     // The read limit (64 KiB) falls inside the key.
     let limit = 64 * 1024;
@@ -185,20 +189,19 @@ fn no_fragment_of_a_key_survives_a_cut_in_errors_or_logs() {
     let one_trace = || vec![ExportItem::Trace(Arc::new(Trace::new(TraceId::generate(), "echo")))];
 
     // OpenAI: the exporter's own key, echoed by a 401.
-    let openai = longest_leak(401, STRADDLING_KEY, |url| {
-        let e = exporter(url).api_key(STRADDLING_KEY).max_retries(1).build().unwrap();
+    let openai = longest_leak(401, HEX_KEY, |url| {
+        let e = exporter(url).api_key(HEX_KEY).max_retries(1).build().unwrap();
         let err = e.export(&one_trace()).unwrap_err();
         format!("{err} {err:?} {e:?}")
     });
     // OpenAI: a per-trace key, and a key the exporter does not hold (found by its shape).
-    let per_trace = longest_leak(401, STRADDLING_KEY, |url| {
+    let per_trace = longest_leak(401, HEX_KEY, |url| {
         let e = exporter(url).max_retries(1).build().unwrap();
-        let item =
-            ExportItem::Trace(Arc::new(Trace::new(TraceId::generate(), "w").with_tracing_api_key(STRADDLING_KEY)));
+        let item = ExportItem::Trace(Arc::new(Trace::new(TraceId::generate(), "w").with_tracing_api_key(HEX_KEY)));
         let err = e.export(&[item]).unwrap_err();
         format!("{err} {err:?}")
     });
-    let unknown = longest_leak(401, STRADDLING_KEY, |url| {
+    let unknown = longest_leak(401, UNKNOWN_KEY, |url| {
         let e = exporter(url).max_retries(1).build().unwrap();
         let err = e.export(&one_trace()).unwrap_err();
         format!("{err} {err:?}")
