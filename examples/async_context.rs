@@ -8,8 +8,9 @@
 use std::time::Duration;
 
 use agents_tracing::{
-    agent_span, custom_span, function_span, set_trace_processor, trace, FutureExt, InMemoryProcessor,
+    agent_span, custom_span, function_span, set_trace_processor, trace, FutureExt, InMemoryProcessor, SpanKind,
 };
+use SpanKind::{Agent, Custom, Function};
 
 async fn run_agent(name: String) {
     let _agent = agent_span(name.clone()).start();
@@ -40,12 +41,11 @@ async fn main() {
     let by_id: std::collections::HashMap<_, _> = spans.iter().map(|s| (s.span_id().clone(), s)).collect();
     let mut wrong = 0;
     for s in &spans {
-        let kind = s.data().kind();
-        let parent_kind = s.parent_id().map(|p| by_id[p].data().kind());
-        let ok =
-            matches!((kind, parent_kind), ("agent", None) | ("function", Some("agent")) | ("custom", Some("function")));
+        let (kind, parent_kind) = (s.kind(), s.parent_id().map(|p| by_id[p].kind()));
+        let ok = matches!((kind, parent_kind), (Agent, None) | (Function, Some(Agent)) | (Custom, Some(Function)));
         wrong += usize::from(!ok);
-        println!("{kind:>9} {:<14} parent: {}", s.data().name().unwrap_or_default(), parent_kind.unwrap_or("(trace)"));
+        let parent = parent_kind.map_or("(trace)", SpanKind::as_str);
+        println!("{kind:>9} {:<14} parent: {parent}", s.data().name().unwrap_or_default());
     }
     println!("{} spans, {} with a wrong parent", spans.len(), wrong);
     assert_eq!(wrong, 0);

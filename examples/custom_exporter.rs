@@ -47,9 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         let _t = trace("nightly report").start();
         for day in 1..=3 {
-            let _step = custom_span("summarize day")
-                .data(serde_json::json!({"day": day}).as_object().cloned().unwrap_or_default())
-                .start();
+            let _step = custom_span("summarize day").data(serde_json::json!({"day": day})).start();
             function_span("fetch_sales").input(format!(r#"{{"day": {day}}}"#)).output("1234").start().end();
         }
     }

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use agents_tracing::core::{SpanData, Trace};
+use agents_tracing::core::{SpanKind, Trace};
 use agents_tracing::{
     add_trace_processor, agent_span, custom_span, function_span, trace, ConsoleSpanExporter, Filtered,
     SimpleTraceProcessor, Span, TracingProcessor,
@@ -27,7 +27,7 @@ impl TracingProcessor for ToolTimer {
     fn on_span_start(&self, _: &Span) {}
     fn on_span_end(&self, span: &Arc<Span>) {
         self.spans.fetch_add(1, Ordering::Relaxed);
-        if let (SpanData::Function(_), Some(a), Some(b)) = (span.data(), span.started_at(), span.ended_at()) {
+        if let (SpanKind::Function, Some(a), Some(b)) = (span.kind(), span.started_at(), span.ended_at()) {
             self.tool_micros.fetch_add(b.unix_micros() - a.unix_micros(), Ordering::Relaxed);
         }
     }
@@ -36,7 +36,7 @@ impl TracingProcessor for ToolTimer {
 fn main() {
     // Only agent and function spans reach the console.
     add_trace_processor(Filtered::new(SimpleTraceProcessor::new(ConsoleSpanExporter::new()), |s: &Span| {
-        matches!(s.data(), SpanData::Agent(_) | SpanData::Function(_))
+        matches!(s.kind(), SpanKind::Agent | SpanKind::Function)
     }));
     let timer = Arc::new(ToolTimer::default());
     add_trace_processor(Arc::clone(&timer));
@@ -48,9 +48,7 @@ fn main() {
             let _plan = custom_span("plan query").start();
             let mut call = function_span("search").input(format!(r#"{{"q": "{query}"}}"#)).start();
             std::thread::sleep(std::time::Duration::from_millis(3));
-            if let Some(d) = call.data_mut() {
-                d.output = Some("3 results".into());
-            }
+            call.set_output("3 results");
         }
     }
 

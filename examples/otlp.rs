@@ -27,13 +27,11 @@ fn run_workflow() {
     generation_span()
         .model("gpt-4o-mini")
         .input([json!({"role": "user", "content": "Where is order 42?"})])
-        .usage(json!({"input_tokens": 12, "output_tokens": 34}).as_object().cloned().unwrap_or_default())
+        .usage(json!({"input_tokens": 12, "output_tokens": 34}))
         .start()
         .end();
     let mut call = function_span("lookup_order").input(r#"{"order_id": 42}"#).start();
-    if let Some(data) = call.data_mut() {
-        data.output = Some("shipped".into());
-    }
+    call.set_output("shipped");
     call.end();
     let mut refund = function_span("refund").input(r#"{"order_id": 42}"#).start();
     refund.set_error(SpanError::new("Refunds need a human"));

@@ -25,22 +25,17 @@ fn main() {
             .input([json!({"role": "user", "content": "Where is my order 42?"})])
             .start();
         // ... call the model ...
-        if let Some(data) = generation.data_mut() {
-            data.output = Some(vec![json!({"role": "assistant", "content": "Let me check."})]);
-            data.usage = json!({"input_tokens": 12, "output_tokens": 5}).as_object().cloned();
-        }
+        generation
+            .set_output([json!({"role": "assistant", "content": "Let me check."})])
+            .set_usage(json!({"input_tokens": 12, "output_tokens": 5}));
         generation.end();
 
         let mut tool = function_span("lookup_order").input(r#"{"order_id": 42}"#).start();
         // ... run the tool ...
         match lookup_order(42) {
-            Ok(status) => {
-                if let Some(data) = tool.data_mut() {
-                    data.output = Some(status);
-                }
-            }
+            Ok(status) => tool.set_output(status),
             Err(e) => tool.set_error(SpanError::new(e)),
-        }
+        };
         tool.end();
     } // the agent span ends here
     workflow.end();

@@ -20,9 +20,7 @@
 //! let _trace = trace("Customer service").group_id("chat_123").start();
 //! let _step = custom_span("plan").start();
 //! let mut call = function_span("lookup_order").input(r#"{"order_id": 42}"#).start();
-//! if let Some(data) = call.data_mut() {
-//!     data.output = Some("shipped".into());
-//! }
+//! call.set_output("shipped"); // a no-op on a no-op span: no `if let` needed
 //! // Guards finish the spans and the trace as they drop, innermost first.
 //! ```
 //!
@@ -82,7 +80,8 @@ pub use trace_core::{
     guardrail_span, handoff_span, is_tracing_disabled, mcp_tools_span, response_span, set_trace_processor,
     set_tracing_disabled, shutdown, span, speech_group_span, speech_span, task_span, transcription_span, turn_span,
     Context, ExportError, ExportItem, FutureExt, InMemoryExporter, InMemoryProcessor, Parent, ProcessorError,
-    SimpleTraceProcessor, Span, SpanData, SpanError, SpanGuard, Trace, TraceGuard, TracingExporter, TracingProcessor,
+    SimpleTraceProcessor, Span, SpanData, SpanError, SpanGuard, SpanKind, Trace, TraceGuard, TracingExporter,
+    TracingProcessor,
 };
 
 #[cfg(feature = "console")]

@@ -37,10 +37,7 @@ fn build_all_span_types() {
                 .start()
                 .end();
             let mut response = response_span().start();
-            if let Some(d) = response.data_mut() {
-                d.response_id = Some("resp_golden_123".into());
-                d.usage = Some(obj(json!({"input_tokens": 3, "output_tokens": 4})));
-            }
+            response.set_response_id("resp_golden_123").set_usage(json!({"input_tokens": 3, "output_tokens": 4}));
             response.end();
             mcp_tools_span().server("local-mcp").result(["lookup_order", "refund"]).start().end();
             let mut function =

@@ -15,9 +15,7 @@ fn readme_example_runs() {
         let _run = trace("Customer service").group_id("chat_123").start();
         let _agent = agent_span("Triage").tools(["lookup_order"]).start();
         let mut call = function_span("lookup_order").input(r#"{"order_id": 42}"#).start();
-        if let Some(data) = call.data_mut() {
-            data.output = Some("shipped".into());
-        }
+        call.set_output("shipped");
     }
     agents_tracing::TracingProcessor::force_flush(&*processor, Some(std::time::Duration::from_secs(10)))
         .expect("flush");

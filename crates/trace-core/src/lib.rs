@@ -26,9 +26,7 @@
 //!     let _trace = trace("Order lookup").group_id("chat-42").start();
 //!     let _outer = custom_span("plan").start();
 //!     let mut call = function_span("lookup_order").input(r#"{"id": 42}"#).start();
-//!     if let Some(data) = call.data_mut() {
-//!         data.output = Some("shipped".into());
-//!     }
+//!     call.set_output("shipped"); // does nothing on a no-op span: no `if let` needed
 //! } // guards finish the function span, the custom span, then the trace
 //!
 //! let spans = recorder.finished_spans();
@@ -42,7 +40,11 @@
 //! # What is where
 //! - [`trace`] and the span helpers ([`agent_span`], [`function_span`], [`custom_span`],
 //!   ...) build traces and spans; their guards ([`TraceGuard`], [`SpanGuard`]) finish them
-//!   on drop. Without a current trace a span is a no-op, as in Python.
+//!   on drop. Without a current trace a span is a no-op, as in Python. The guards' typed
+//!   setters (`set_output`, `set_usage`, ...) and [`SpanGuard::update`] change a span's
+//!   data until it ends and do nothing on a no-op span. JSON fields take a
+//!   `serde_json::Value`, a [`JsonMap`] or a reference to anything `Serialize`
+//!   ([`json_input`] says what a non-object becomes). [`SpanKind`] names a span's type.
 //! - [`Trace`], [`Span`] and [`SpanData`] are what processors see; they serialize to
 //!   exactly the JSON the Python SDK exports.
 //! - [`TracingProcessor`] and [`TracingExporter`] are the extension points.
@@ -71,10 +73,11 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 pub mod context;
-mod create;
 mod error;
 mod exporter;
 mod ids;
+pub mod json_input;
+mod lifecycle;
 pub mod limits;
 mod memory;
 pub mod panic;
@@ -84,20 +87,23 @@ pub mod registry;
 mod secret;
 mod simple;
 mod span;
+mod span_builder;
 pub mod span_data;
+mod span_guard;
+mod span_helpers;
+mod span_kind;
+mod span_setters;
 mod time;
 mod trace;
+mod trace_builder;
+mod trace_guard;
 pub mod wire;
 
 pub use context::{current_span_id, current_trace, Context, FutureExt, Parent};
-pub use create::{
-    agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span, mcp_tools_span,
-    response_span, span, speech_group_span, speech_span, task_span, trace, transcription_span, turn_span, SpanBuilder,
-    SpanGuard, TraceBuilder, TraceGuard, NO_OP_ID,
-};
 pub use error::{ExportError, ProcessorError};
 pub use exporter::{ExportBatch, ExportItem, TracingExporter};
 pub use ids::{gen_group_id, SpanId, TraceId};
+pub use json_input::{json_input_fallbacks, IntoJson};
 pub use limits::{depth_cuts, DepthLimited, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
 pub use memory::{InMemoryExporter, InMemoryProcessor, ProcessorEvent};
 pub use panic::panic_message;
@@ -111,11 +117,20 @@ pub use registry::{
 pub use secret::ApiKey;
 pub use simple::SimpleTraceProcessor;
 pub use span::{Span, SpanError, SPAN_METADATA_ROUTING_KEYS};
+pub use span_builder::{span, SpanBuilder};
 pub use span_data::{
     AgentSpanData, CustomSpanData, FunctionSpanData, GenerationSpanData, GuardrailSpanData, HandoffSpanData, JsonMap,
     McpListToolsSpanData, Name, ResponseSpanData, SpanData, SpanDataKind, SpeechGroupSpanData, SpeechSpanData,
     TaskSpanData, TranscriptionSpanData, TurnSpanData,
 };
+pub use span_guard::SpanGuard;
+pub use span_helpers::{
+    agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span, mcp_tools_span,
+    response_span, speech_group_span, speech_span, task_span, transcription_span, turn_span,
+};
+pub use span_kind::SpanKind;
 pub use time::Timestamp;
 pub use trace::Trace;
+pub use trace_builder::{trace, TraceBuilder, NO_OP_ID};
+pub use trace_guard::TraceGuard;
 pub use wire::{to_json_string, to_json_vec, write_json};

@@ -8,9 +8,11 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::ids::{SpanId, TraceId};
+use crate::json_input::{self, IntoJson};
 use crate::limits::{SerializeUnlimited, Unlimited};
 use crate::secret::ApiKey;
 use crate::span_data::{JsonMap, SpanData};
+use crate::span_kind::SpanKind;
 use crate::time::Timestamp;
 use crate::trace::Trace;
 use crate::wire::OptJsonDebug;
@@ -35,9 +37,11 @@ impl SpanError {
         Self { message: message.into(), data: None }
     }
 
-    /// Adds data (builder style).
-    pub fn with_data(mut self, data: JsonMap) -> Self {
-        self.data = Some(data);
+    /// Adds data (builder style): a `serde_json::Value` or [`JsonMap`], or a reference to
+    /// any `Serialize` value. `null` leaves the data `null`; a value that is not an object
+    /// is stored as `{"value": ..}` (see [`json_input`](crate::json_input)).
+    pub fn with_data(mut self, data: impl IntoJson) -> Self {
+        self.data = json_input::to_object(data, "error data");
         self
     }
 }
@@ -130,6 +134,11 @@ impl Span {
     /// The typed span data.
     pub fn data(&self) -> &SpanData {
         &self.data
+    }
+
+    /// The span's type (the variant of its [`data`](Self::data)).
+    pub fn kind(&self) -> SpanKind {
+        self.data.kind()
     }
 
     /// The error, if one was set.

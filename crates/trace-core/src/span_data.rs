@@ -14,6 +14,7 @@ use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::span_kind::SpanKind;
 use crate::wire::{JsonDebug, OptJsonDebug};
 
 /// A JSON object, as user-supplied dictionaries are in the Python SDK.
@@ -270,22 +271,23 @@ pub enum SpanData {
 }
 
 impl SpanData {
-    /// The span type as the SDK names it: `agent`, `task`, `turn`, `function`, ...
-    pub fn kind(&self) -> &'static str {
+    /// The span type: [`SpanKind::as_str`] gives the SDK's name (`agent`, `task`, `turn`,
+    /// `function`, ...).
+    pub fn kind(&self) -> SpanKind {
         match self {
-            SpanData::Agent(_) => "agent",
-            SpanData::Task(_) => "task",
-            SpanData::Turn(_) => "turn",
-            SpanData::Function(_) => "function",
-            SpanData::Generation(_) => "generation",
-            SpanData::Response(_) => "response",
-            SpanData::Handoff(_) => "handoff",
-            SpanData::Custom(_) => "custom",
-            SpanData::Guardrail(_) => "guardrail",
-            SpanData::Transcription(_) => "transcription",
-            SpanData::Speech(_) => "speech",
-            SpanData::SpeechGroup(_) => "speech_group",
-            SpanData::McpTools(_) => "mcp_tools",
+            SpanData::Agent(_) => SpanKind::Agent,
+            SpanData::Task(_) => SpanKind::Task,
+            SpanData::Turn(_) => SpanKind::Turn,
+            SpanData::Function(_) => SpanKind::Function,
+            SpanData::Generation(_) => SpanKind::Generation,
+            SpanData::Response(_) => SpanKind::Response,
+            SpanData::Handoff(_) => SpanKind::Handoff,
+            SpanData::Custom(_) => SpanKind::Custom,
+            SpanData::Guardrail(_) => SpanKind::Guardrail,
+            SpanData::Transcription(_) => SpanKind::Transcription,
+            SpanData::Speech(_) => SpanKind::Speech,
+            SpanData::SpeechGroup(_) => SpanKind::SpeechGroup,
+            SpanData::McpTools(_) => SpanKind::McpTools,
         }
     }
 
@@ -294,7 +296,7 @@ impl SpanData {
     pub fn wire_type(&self) -> &'static str {
         match self {
             SpanData::Task(_) | SpanData::Turn(_) => "custom",
-            other => other.kind(),
+            other => other.kind().as_str(),
         }
     }
 
@@ -628,7 +630,7 @@ mod tests {
         FunctionSpanData::from_data_mut(&mut d).unwrap().output = Some("ok".into());
         assert_eq!(FunctionSpanData::from_data(&d).unwrap().output.as_deref(), Some("ok"));
         assert!(AgentSpanData::from_data(&d).is_none());
-        assert_eq!(d.kind(), "function");
+        assert_eq!(d.kind(), SpanKind::Function);
         assert_eq!(SpanData::from(TaskSpanData::default()).wire_type(), "custom");
     }
 }

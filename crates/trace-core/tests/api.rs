@@ -26,15 +26,15 @@ fn count(events: &[ProcessorEvent], pred: impl Fn(&ProcessorEvent) -> bool) -> u
 fn second_start_and_finish_are_no_ops() {
     let (_l, rec) = lock();
     let mut t = trace("wf").create();
-    t.start(true);
-    t.start(true);
+    t.start();
+    t.start();
     let mut s = custom_span("x").create();
-    s.start(true);
-    s.start(true);
-    s.finish(true);
-    s.finish(true);
-    t.finish(true);
-    t.finish(true);
+    s.start();
+    s.start();
+    s.finish();
+    s.finish();
+    t.finish();
+    t.finish();
     drop(s);
     drop(t);
     let ev = rec.events();
@@ -161,7 +161,7 @@ fn data_is_mutable_until_the_span_ends() {
     let mut s = function_span("f").start();
     s.data_mut().unwrap().output = Some("42".into());
     s.set_error(SpanError::new("boom"));
-    s.finish(true);
+    s.finish();
     assert!(s.data_mut().is_none(), "data is final after finish");
     s.set_error(SpanError::new("ignored"));
     let v = serde_json::to_value(&*rec.finished_spans()[0]).unwrap();
@@ -342,4 +342,262 @@ fn default_processor_is_installed_only_when_the_user_set_none() {
     clear_trace_processor();
     assert!(!install_default_processor(|| Arc::new(InMemoryProcessor::new())));
     assert!(trace_processor().is_none());
+}
+
+fn span_json(span: &Span) -> serde_json::Value {
+    serde_json::to_value(span).unwrap()
+}
+
+#[test]
+fn guard_setters_fill_the_typed_data_until_the_span_ends() {
+    let (_l, rec) = lock();
+    let usage = std::collections::BTreeMap::from([("input_tokens", 12), ("output_tokens", 5)]);
+    {
+        let _t = trace("wf").start();
+        let mut generation = generation_span().start();
+        generation
+            .set_model("gpt-4o-mini")
+            .set_input([json!({"role": "user", "content": "hi"})])
+            .set_output([json!({"role": "assistant", "content": "hello"})])
+            .set_model_config(json!({"temperature": 0.2}))
+            .set_usage(&usage);
+        generation.finish();
+        // Final once ended: nothing changes any more.
+        generation.set_model("changed").set_usage(json!({"input_tokens": 99}));
+        generation.set_error(SpanError::new("too late"));
+
+        let mut call = function_span("lookup").start();
+        call.set_input(r#"{"id": 42}"#).set_output(String::from("shipped")).set_mcp_data(json!({"server": "s"}));
+        drop(call);
+        let mut step = custom_span("step").start();
+        step.set_data(json!({"k": "v"}));
+        drop(step);
+        let mut guard = guardrail_span("pii").start();
+        guard.set_triggered(true);
+        drop(guard);
+        let mut response = response_span().start();
+        response
+            .set_response_id("resp_1")
+            .set_usage(json!({"input_tokens": 3}))
+            .set_response(&std::collections::BTreeMap::from([("raw", 1)]));
+        assert_eq!(response.data().unwrap().response, Some(json!({"raw": 1})));
+        drop(response);
+        let mut agent = agent_span("A").start();
+        agent.set_tools(["search"]).set_handoffs(vec![String::from("B")]).set_output_type("str");
+        drop(agent);
+    }
+    let spans = rec.finished_spans();
+    assert_eq!(spans.len(), 6);
+    let generation = span_json(&spans[0]);
+    assert_eq!(
+        generation["span_data"],
+        json!({
+            "type": "generation",
+            "input": [{"role": "user", "content": "hi"}],
+            "output": [{"role": "assistant", "content": "hello"}],
+            "model": "gpt-4o-mini",
+            "model_config": {"temperature": 0.2},
+            "usage": {"input_tokens": 12, "output_tokens": 5},
+        })
+    );
+    assert_eq!(generation["error"], serde_json::Value::Null);
+    assert_eq!(
+        span_json(&spans[1])["span_data"],
+        json!({"type": "function", "name": "lookup", "input": r#"{"id": 42}"#, "output": "shipped", "mcp_data": {"server": "s"}})
+    );
+    assert_eq!(span_json(&spans[2])["span_data"]["data"], json!({"k": "v"}));
+    assert_eq!(span_json(&spans[3])["span_data"]["triggered"], true);
+    assert_eq!(
+        span_json(&spans[4])["span_data"],
+        json!({"type": "response", "response_id": "resp_1", "usage": {"input_tokens": 3}})
+    );
+    assert_eq!(
+        span_json(&spans[5])["span_data"],
+        json!({"type": "agent", "name": "A", "handoffs": ["B"], "tools": ["search"], "output_type": "str"})
+    );
+}
+
+#[test]
+fn setters_and_update_do_nothing_on_a_no_op_span() {
+    let (_l, rec) = lock();
+    let runs = std::cell::Cell::new(0);
+    // No current trace: a no-op span.
+    let mut orphan = function_span("orphan").start();
+    assert!(orphan.is_noop());
+    orphan.set_output("x").set_mcp_data(json!({"a": 1})).update(|_| runs.set(runs.get() + 1));
+    orphan.set_error(SpanError::new("e").with_data(json!({"k": 1})));
+    drop(orphan);
+    // Disabled tracing and a disabled span: no-ops too.
+    {
+        let _t = trace("wf").start();
+        let mut off = custom_span("off").disabled(true).start();
+        off.set_data(json!({"k": 1})).update(|_| runs.set(runs.get() + 1));
+        drop(off); // the children of a no-op span are no-ops too
+        let mut live = custom_span("live").start();
+        live.update(|d| {
+            runs.set(runs.get() + 1);
+            d.data.insert("n".into(), json!(1));
+        });
+        live.finish();
+        live.update(|_| runs.set(runs.get() + 1));
+    }
+    assert_eq!(runs.get(), 1, "update runs only on a live, unfinished span");
+    let spans = rec.finished_spans();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(span_json(&spans[0])["span_data"]["data"], json!({"n": 1}));
+}
+
+/// JSON nested `levels` deep (arrays).
+fn deep(levels: usize) -> serde_json::Value {
+    let mut v = json!("bottom");
+    for _ in 0..levels {
+        v = serde_json::Value::Array(vec![v]);
+    }
+    v
+}
+
+/// `{"deep": <deep(levels)>}`, built without `json!` (which would copy it recursively).
+fn deep_map(levels: usize) -> JsonMap {
+    JsonMap::from_iter([("deep".to_owned(), deep(levels))])
+}
+
+#[test]
+fn deep_json_given_to_setters_is_released_without_recursion() {
+    let (_l, rec) = lock();
+    // 100,000 levels: dropping such a value the ordinary way overflows a test thread's stack.
+    const LEVELS: usize = 100_000;
+    let mut orphan = generation_span().start();
+    orphan
+        .set_usage(deep_map(LEVELS))
+        .set_model_config(serde_json::Value::Object(deep_map(LEVELS)))
+        .set_input([deep(LEVELS)]);
+    orphan.set_error(SpanError::new("e").with_data(deep_map(LEVELS)));
+    drop(orphan);
+    {
+        let _t = trace("wf").start();
+        let mut live = custom_span("live").start();
+        // Replaced values are released too.
+        live.set_data(deep_map(LEVELS)).set_data(deep_map(LEVELS)).set_data(json!({}));
+        let mut done = response_span().start();
+        done.finish();
+        done.set_response(deep(LEVELS)).set_usage(deep_map(LEVELS));
+    }
+    assert_eq!(rec.finished_spans().len(), 2);
+}
+
+#[test]
+fn json_setters_take_serialize_values_and_wrap_what_is_not_an_object() {
+    use trace_core::json_input::{NON_OBJECT_KEY, SERIALIZE_ERROR_KEY};
+    let (_l, rec) = lock();
+    let before = json_input_fallbacks();
+    let typed = std::collections::BTreeMap::from([("b", 2), ("a", 1)]);
+    let not_serializable = std::collections::BTreeMap::from([((1, 2), "tuple keys are not JSON")]);
+    {
+        let _t = trace("wf").metadata(json!("not an object")).start();
+        custom_span("typed").data(&typed).start().end();
+        custom_span("map").data(JsonMap::from_iter([("k".to_owned(), json!(1))])).start().end();
+        custom_span("number").data(json!(5)).start().end();
+        custom_span("list").data(&[1, 2]).start().end();
+        custom_span("null").data(serde_json::Value::Null).start().end();
+        custom_span("broken").data(&not_serializable).start().end();
+        let mut cleared = agent_span("A").metadata(json!({"team": "x"})).start();
+        cleared.set_metadata(serde_json::Value::Null);
+    }
+    let spans = rec.finished_spans();
+    let data = |i: usize| span_json(&spans[i])["span_data"]["data"].clone();
+    assert_eq!(data(0), json!({"a": 1, "b": 2}));
+    assert_eq!(data(1), json!({"k": 1}));
+    assert_eq!(data(2), json!({NON_OBJECT_KEY: 5}));
+    assert_eq!(data(3), json!({NON_OBJECT_KEY: [1, 2]}));
+    assert_eq!(data(4), json!({}), "null gives the empty object");
+    let broken = data(5);
+    assert!(broken[SERIALIZE_ERROR_KEY].as_str().is_some_and(|m| m.contains("key must be a string")), "{broken}");
+    assert!(span_json(&spans[6]).get("metadata").is_none(), "null cleared the agent's metadata");
+    assert_eq!(
+        rec.started_traces()[0].metadata(),
+        Some(&JsonMap::from_iter([(NON_OBJECT_KEY.to_owned(), json!("not an object"))]))
+    );
+    // The trace metadata, the number, the list and the broken map took a fallback; null did not.
+    assert_eq!(json_input_fallbacks() - before, 4);
+}
+
+#[test]
+fn start_detached_and_finish_keeping_current_name_the_lifecycle_choices() {
+    let (_l, rec) = lock();
+    // A detached trace starts (and is reported) but does not become current.
+    let detached = trace("detached").start_detached();
+    assert!(current_trace().is_none());
+    assert!(custom_span("no parent").start().is_noop());
+    let mut t = trace("wf").create();
+    t.start();
+    assert_eq!(current_trace().as_ref().map(|t| t.trace_id()), t.trace_id());
+    // A detached span does not become the parent of the next one.
+    let side = custom_span("side").start_detached();
+    let next = custom_span("next").start();
+    assert_eq!(current_span_id().as_ref(), next.span_id());
+    drop(next);
+    assert!(current_span_id().is_none());
+    // A span finished keeping current stays the parent until its guard drops.
+    let mut kept = custom_span("kept").start();
+    kept.finish_keeping_current();
+    let child = custom_span("child").start();
+    assert_eq!(child.span().and_then(|s| s.parent_id()), kept.span_id());
+    drop(child);
+    drop(kept);
+    assert!(current_span_id().is_none());
+    drop(side);
+    t.finish_keeping_current();
+    assert!(current_trace().is_some(), "still current until the guard drops");
+    drop(t);
+    assert!(current_trace().is_none());
+    drop(detached);
+    let ev = rec.events();
+    assert_eq!(count(&ev, |e| matches!(e, ProcessorEvent::TraceStart(_))), 2);
+    assert_eq!(count(&ev, |e| matches!(e, ProcessorEvent::TraceEnd(_))), 2);
+    let names: Vec<String> = rec.finished_spans().iter().filter_map(|s| s.data().name()).collect();
+    assert_eq!(names, ["next", "kept", "child", "side"], "kept ended before its child started");
+}
+
+#[test]
+fn dropping_a_started_guard_ends_it_as_finish_does() {
+    let (_l, rec) = lock();
+    {
+        let _t = trace("wf").start();
+        let mut finished = custom_span("finished").start();
+        finished.finish();
+        drop(finished);
+        drop(custom_span("dropped").start());
+        // Never started: dropping reports nothing.
+        drop(custom_span("created only").create());
+    }
+    let ev = rec.events();
+    let shape: Vec<String> = ev
+        .iter()
+        .map(|e| match e {
+            ProcessorEvent::TraceStart(_) => "trace start".to_owned(),
+            ProcessorEvent::TraceEnd(_) => "trace end".to_owned(),
+            ProcessorEvent::SpanStart(s) => format!("start {}", s.data().name().unwrap_or_default()),
+            ProcessorEvent::SpanEnd(s) => {
+                assert!(s.ended_at().is_some());
+                format!("end {}", s.data().name().unwrap_or_default())
+            }
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(shape, ["trace start", "start finished", "end finished", "start dropped", "end dropped", "trace end"]);
+    assert!(current_trace().is_none());
+}
+
+#[test]
+fn span_kind_names_the_type_of_each_span() {
+    let (_l, rec) = lock();
+    {
+        let _t = trace("wf").start();
+        agent_span("a").start().end();
+        turn_span(1, "a").start().end();
+        mcp_tools_span().start().end();
+    }
+    let kinds: Vec<SpanKind> = rec.finished_spans().iter().map(|s| s.kind()).collect();
+    assert_eq!(kinds, [SpanKind::Agent, SpanKind::Turn, SpanKind::McpTools]);
+    assert_eq!(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(), ["agent", "turn", "mcp_tools"]);
 }

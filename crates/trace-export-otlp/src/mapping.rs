@@ -210,7 +210,7 @@ fn response_model(response: Option<&Value>) -> Option<&str> {
 pub(crate) fn map_span(span: &Span) -> Mapped<'_> {
     let mut a = Attrs(Vec::with_capacity(16));
     let data = span.data();
-    a.str("openai.agents.span_data.type", data.kind());
+    a.str("openai.agents.span_data.type", data.kind().as_str());
 
     let trace = span.trace();
     a.str("openai.agents.workflow.name", trace.workflow_name());
@@ -316,7 +316,7 @@ pub(crate) fn map_span(span: &Span) -> Mapped<'_> {
             (titled("mcp_tools", d.server.as_deref()), KIND_CLIENT)
         }
         // A span type added to trace-core later: its type and readable name.
-        other => (titled(other.kind(), other.name().as_deref()), KIND_INTERNAL),
+        other => (titled(other.kind().as_str(), other.name().as_deref()), KIND_INTERNAL),
     };
     a.flatten(&format!("{SD}metadata."), data.metadata());
     if let Some(data) = span.error().and_then(|e| e.data.as_ref()) {

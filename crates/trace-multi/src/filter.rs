@@ -33,11 +33,11 @@ fn all_traces(_: &Trace) -> bool {
 /// ```
 /// use std::sync::Arc;
 /// use trace_core::span_data::{CustomSpanData, FunctionSpanData};
-/// use trace_core::{InMemoryProcessor, Span, SpanId, Trace, TraceId, TracingProcessor};
+/// use trace_core::{InMemoryProcessor, Span, SpanId, SpanKind, Trace, TraceId, TracingProcessor};
 /// use trace_multi::Filtered;
 ///
 /// let functions_only = InMemoryProcessor::new();
-/// let filtered = Filtered::new(functions_only.clone(), |span: &Span| span.data().kind() == "function")
+/// let filtered = Filtered::new(functions_only.clone(), |span: &Span| span.kind() == SpanKind::Function)
 ///     .traces(|trace: &Trace| trace.workflow_name() != "health check");
 ///
 /// let trace = Arc::new(Trace::new(TraceId::generate(), "Order lookup"));

@@ -14,13 +14,13 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use trace_core::{custom_span, function_span, trace, InMemoryProcessor, Span};
+//! use trace_core::{custom_span, function_span, trace, InMemoryProcessor, Span, SpanKind};
 //! use trace_multi::{add_trace_processor, set_trace_processors, Filtered};
 //!
 //! let everything = InMemoryProcessor::new();
 //! let functions = InMemoryProcessor::new();
 //! add_trace_processor(everything.clone());
-//! add_trace_processor(Filtered::new(functions.clone(), |s: &Span| s.data().kind() == "function"));
+//! add_trace_processor(Filtered::new(functions.clone(), |s: &Span| s.kind() == SpanKind::Function));
 //!
 //! {
 //!     let _trace = trace("Order lookup").start();

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use trace_core::{InMemoryProcessor, ProcessorEvent, Span, Trace, TracingProcessor};
+use trace_core::{InMemoryProcessor, ProcessorEvent, Span, SpanKind, Trace, TracingProcessor};
 use trace_multi::{Filtered, MultiProcessor};
 
 use crate::support::*;
@@ -27,7 +27,7 @@ fn kinds(events: &[ProcessorEvent]) -> Vec<String> {
 fn only_matching_spans_pass_and_start_and_end_agree() {
     init();
     let recorder = InMemoryProcessor::new();
-    let filtered = Filtered::new(recorder.clone(), |s: &Span| s.data().kind() == "function");
+    let filtered = Filtered::new(recorder.clone(), |s: &Span| s.kind() == SpanKind::Function);
     let trace = new_trace("filter");
     let (step, call) = (custom(&trace), function(&trace));
 
@@ -94,7 +94,7 @@ fn a_filtered_processor_in_a_fanout_costs_the_others_nothing() {
     let seen = Arc::clone(&evaluated);
     let multi = MultiProcessor::new().with(all.clone()).with(Filtered::new(functions.clone(), move |s: &Span| {
         seen.fetch_add(1, Ordering::SeqCst);
-        s.data().kind() == "function"
+        s.kind() == SpanKind::Function
     }));
     let trace = new_trace("mixed");
     for i in 0..10 {

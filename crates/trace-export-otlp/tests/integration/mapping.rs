@@ -205,7 +205,7 @@ fn check_common(otlp: &ProtoSpan, ours: &Span, i: u64, trace: &Trace) {
     assert_eq!(otlp.end_time_unix_nano, T0 + i * 1_000 + 1_000_000);
     assert_eq!(otlp.flags, 0x100);
     assert!(otlp.trace_state.is_empty() && otlp.events.is_empty() && otlp.links.is_empty());
-    assert_eq!(string(a, "openai.agents.span_data.type"), ours.data().kind());
+    assert_eq!(string(a, "openai.agents.span_data.type"), ours.kind().as_str());
     assert_eq!(string(a, "openai.agents.workflow.name"), "Customer support");
     assert_eq!(string(a, "gen_ai.conversation.id"), "chat-42");
     assert_eq!(string(a, "openai.agents.group_id"), "chat-42");
@@ -281,7 +281,7 @@ fn every_span_type_maps_field_by_field() {
         check_common(otlp, ours, i as u64, &f.trace);
     }
     let by_type = |kind: &str| {
-        let i = f.ours.iter().position(|s| s.data().kind() == kind).unwrap();
+        let i = f.ours.iter().position(|s| s.kind().as_str() == kind).unwrap();
         (&got[i], &got[i].attributes)
     };
 

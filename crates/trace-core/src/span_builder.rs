@@ -1,0 +1,136 @@
+//! The builder of a span: its data, parent and id until it is created.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::context::{self, Parent};
+use crate::ids::SpanId;
+use crate::registry;
+use crate::span::Span;
+use crate::span_data::SpanDataKind;
+use crate::span_guard::SpanGuard;
+use crate::trace_builder::NO_OP_ID;
+
+/// Settings of a span to create. Made by the helpers ([`custom_span`](crate::custom_span),
+/// [`agent_span`](crate::agent_span), ...) or [`span`]; the setters of each span type
+/// (`.input(..)`, `.model(..)`, `.usage(..)`) fill in its typed data.
+#[must_use = "a span builder does nothing until `start` or `create`"]
+pub struct SpanBuilder<D> {
+    pub(crate) data: D,
+    parent: Option<Parent>,
+    span_id: Option<SpanId>,
+    disabled: bool,
+}
+
+impl<D: fmt::Debug> fmt::Debug for SpanBuilder<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpanBuilder")
+            .field("data", &self.data)
+            .field("parent", &self.parent)
+            .field("span_id", &self.span_id)
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
+/// The guard of a no-op span, with the data it will not use released without deep
+/// recursion (user JSON may nest any number of levels).
+#[cold]
+fn discard<D: SpanDataKind>(data: D) -> SpanGuard<D> {
+    crate::limits::release_span_data(&mut data.into());
+    SpanGuard::new(None)
+}
+
+/// Starts building a span with the given data (any `*SpanData` or
+/// [`SpanData`](crate::SpanData)).
+pub fn span<D: SpanDataKind>(data: D) -> SpanBuilder<D> {
+    SpanBuilder { data, parent: None, span_id: None, disabled: false }
+}
+
+impl<D: SpanDataKind> SpanBuilder<D> {
+    /// Attaches the span to this parent instead of the current span or trace.
+    pub fn parent(mut self, parent: impl Into<Parent>) -> Self {
+        self.parent = Some(parent.into());
+        self
+    }
+
+    /// Uses this id instead of a generated one. Not validated; `"no-op"` makes a no-op span.
+    pub fn span_id(mut self, id: impl Into<SpanId>) -> Self {
+        self.span_id = Some(id.into());
+        self
+    }
+
+    /// Makes this span a no-op when `true`.
+    pub fn disabled(mut self, disabled: bool) -> Self {
+        self.disabled = disabled;
+        self
+    }
+
+    /// Changes the data in place (for what the typed setters do not cover).
+    pub fn with_data(mut self, f: impl FnOnce(&mut D)) -> Self {
+        f(&mut self.data);
+        self
+    }
+
+    /// The data so far.
+    pub fn data_ref(&self) -> &D {
+        &self.data
+    }
+
+    /// Creates the span without starting it; start it with [`SpanGuard::start`]. With no
+    /// parent given, the parent is the current span or trace; with no current trace the
+    /// span is a no-op (as in Python).
+    #[inline]
+    pub fn create(self) -> SpanGuard<D> {
+        if self.disabled || registry::is_tracing_disabled() {
+            return discard(self.data);
+        }
+        if self.span_id.as_ref().is_some_and(|id| id.is_custom() && id.with_str(|s| s == NO_OP_ID)) {
+            return discard(self.data);
+        }
+        let scope = match self.parent {
+            Some(p) => p,
+            None => match context::current_scope() {
+                Some(p) => p,
+                None => {
+                    log::debug!("no active trace: start a trace with `trace()` first; the span is a no-op");
+                    return discard(self.data);
+                }
+            },
+        };
+        let (trace, parent_id) = match scope {
+            Parent::NoOp => return discard(self.data),
+            Parent::Trace(t) => (t, None),
+            Parent::Span { trace, span_id } => (trace, Some(span_id)),
+        };
+        let record = Span {
+            span_id: self.span_id.unwrap_or_else(SpanId::generate),
+            trace,
+            parent_id,
+            started_at: None,
+            ended_at: None,
+            data: self.data.into(),
+            error: None,
+        };
+        SpanGuard::new(Some(Arc::new(record)))
+    }
+
+    /// Creates the span, starts it and makes it current (Python's `with xxx_span(...)`).
+    /// The guard finishes it when dropped.
+    #[inline]
+    pub fn start(self) -> SpanGuard<D> {
+        let mut guard = self.create();
+        guard.start();
+        guard
+    }
+
+    /// Creates and starts the span without making it current (Python's
+    /// `start(mark_as_current=False)`): spans created meanwhile do not become its
+    /// children unless given [`SpanGuard::as_parent`] as their parent.
+    #[inline]
+    pub fn start_detached(self) -> SpanGuard<D> {
+        let mut guard = self.create();
+        guard.start_detached();
+        guard
+    }
+}

@@ -1,0 +1,138 @@
+//! Python's `trace()`: the builder of a trace.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::context;
+use crate::ids::TraceId;
+use crate::json_input::{self, IntoJson};
+use crate::registry;
+use crate::secret::ApiKey;
+use crate::span_data::JsonMap;
+use crate::trace::Trace;
+use crate::trace_guard::TraceGuard;
+
+/// The literal id that makes a no-op trace or span, as in Python.
+pub const NO_OP_ID: &str = "no-op";
+
+/// Starts building a trace (Python's `trace()`).
+///
+/// ```
+/// let t = trace_core::trace("Customer service").group_id("chat_123").start();
+/// // ... spans created here belong to the trace ...
+/// t.end(); // or let it drop
+/// ```
+pub fn trace(workflow_name: impl Into<String>) -> TraceBuilder {
+    TraceBuilder {
+        workflow_name: workflow_name.into(),
+        trace_id: None,
+        group_id: None,
+        metadata: None,
+        tracing_api_key: None,
+        disabled: false,
+    }
+}
+
+/// Settings of a trace to create; see [`trace`].
+#[must_use = "a trace builder does nothing until `start` or `create`"]
+pub struct TraceBuilder {
+    workflow_name: String,
+    trace_id: Option<TraceId>,
+    group_id: Option<String>,
+    metadata: Option<JsonMap>,
+    tracing_api_key: Option<ApiKey>,
+    disabled: bool,
+}
+
+impl fmt::Debug for TraceBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceBuilder")
+            .field("workflow_name", &self.workflow_name)
+            .field("trace_id", &self.trace_id)
+            .field("group_id", &self.group_id)
+            // Depth-limited JSON text: the derived `Debug` of a `Value` recurses per level.
+            .field("metadata", &crate::wire::OptJsonDebug(&self.metadata))
+            .field("tracing_api_key", &self.tracing_api_key)
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
+impl TraceBuilder {
+    /// Uses this id instead of a generated one. Not validated; `"no-op"` makes a no-op
+    /// trace.
+    pub fn trace_id(mut self, id: impl Into<TraceId>) -> Self {
+        self.trace_id = Some(id.into());
+        self
+    }
+
+    /// Links traces of one conversation (a chat thread id, say).
+    pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
+        self.group_id = Some(group_id.into());
+        self
+    }
+
+    /// Metadata for the trace: a `serde_json::Value` or [`JsonMap`], or a reference to any
+    /// `Serialize` value; `null` clears it, a value that is not an object is stored as
+    /// `{"value": ..}` (see [`json_input`](crate::json_input)). The key `agent_harness_id`
+    /// is also copied to every span.
+    pub fn metadata(mut self, metadata: impl IntoJson) -> Self {
+        self.metadata = json_input::to_object(metadata, "metadata");
+        self
+    }
+
+    /// A tracing API key for this trace only: its items are exported with this key, in
+    /// their own request. Never exported, never logged.
+    pub fn tracing_api_key(mut self, key: impl Into<ApiKey>) -> Self {
+        self.tracing_api_key = Some(key.into());
+        self
+    }
+
+    /// Makes this trace a no-op when `true` (Python's `disabled=True`).
+    pub fn disabled(mut self, disabled: bool) -> Self {
+        self.disabled = disabled;
+        self
+    }
+
+    /// Creates the trace without starting it; start it with [`TraceGuard::start`].
+    pub fn create(self) -> TraceGuard {
+        if context::current_trace().is_some() {
+            log::warn!("a trace is already current; creating a new trace, but this is probably a mistake");
+        }
+        let noop = self.disabled
+            || registry::is_tracing_disabled()
+            || self.trace_id.as_ref().is_some_and(|id| id.with_str(|s| s == NO_OP_ID));
+        if noop {
+            // Released without deep recursion: the metadata may nest any number of levels.
+            if let Some(metadata) = self.metadata {
+                crate::limits::release(serde_json::Value::Object(metadata));
+            }
+            return TraceGuard::new(None);
+        }
+        TraceGuard::new(Some(Arc::new(Trace {
+            id: self.trace_id.unwrap_or_else(TraceId::generate),
+            workflow_name: self.workflow_name,
+            group_id: self.group_id,
+            metadata: self.metadata,
+            tracing_api_key: self.tracing_api_key,
+        })))
+    }
+
+    /// Creates the trace, starts it and makes it current (Python's `with trace(...)`).
+    /// The guard finishes it when dropped.
+    pub fn start(self) -> TraceGuard {
+        let mut guard = self.create();
+        guard.start();
+        guard
+    }
+
+    /// Creates and starts the trace without making it current (Python's
+    /// `start(mark_as_current=False)`): spans join it only through
+    /// [`SpanBuilder::parent`](crate::SpanBuilder::parent) with
+    /// [`TraceGuard::as_parent`].
+    pub fn start_detached(self) -> TraceGuard {
+        let mut guard = self.create();
+        guard.start_detached();
+        guard
+    }
+}
