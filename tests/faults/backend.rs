@@ -3,7 +3,7 @@
 //! 100 ms.
 
 use agents_tracing::openai::WithHttpOptions;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use test_support::server::{closed_port, Reply, TestServer};
 
@@ -22,8 +22,7 @@ fn backend_down_then_up_delivers_everything_queued_within_the_retry_window_once(
 
     let produced = produce("down", 2, 3, 5);
     // Down for a while: the first batch is being retried, the rest waits in the queue.
-    assert!(eventually(Duration::from_secs(5), || p.exporter.stats().requests >= 3));
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(eventually(Duration::from_secs(5), || p.exporter.stats().requests >= 5));
     let requests_while_down = p.exporter.stats().requests;
     let server = TestServer::start_on(port, [], Reply::ok());
 
@@ -37,7 +36,7 @@ fn backend_down_then_up_delivers_everything_queued_within_the_retry_window_once(
     let (ids, duplicates) = acknowledged(&server.requests());
     assert_eq!(duplicates, 0, "nothing delivered twice");
     assert_eq!(ids.len() as u64, produced.items);
-    assert!(requests_while_down >= 3, "{requests_while_down}");
+    assert!(requests_while_down >= 5, "{requests_while_down}");
     a.print("backend_down_then_up", produced.max_block, Some((took, timeout)));
 }
 
@@ -174,11 +173,10 @@ fn a_slow_server_one_byte_per_100ms_is_bounded_by_the_timeouts() {
     );
 
     let produced = produce("slow", 2, 1, 3);
-    let started = Instant::now();
-    let flushed = p.batch.force_flush(Some(Duration::from_secs(10)));
-    let flush_took = started.elapsed();
+    // The export gives up by its attempts or its budget (checked below by reason), so the
+    // flush ends although the server never finishes an answer.
+    let flushed = p.batch.force_flush(None);
     assert!(flushed.is_ok(), "{flushed:?}");
-    assert!(flush_took < Duration::from_secs(4), "the export gave up within its budget: {flush_took:?}");
     let timeout = Duration::from_secs(2);
     let (took, result) = p.shutdown(timeout);
     result.expect("a clean shutdown");

