@@ -32,18 +32,11 @@ fn registered_on_first_use_and_nothing_runs_before() {
     let installed = agents_tracing::core::trace_processor().expect("the default pipeline is installed");
     let default: Arc<dyn TracingProcessor> = default_processor();
     assert!(Arc::ptr_eq(&installed, &default));
-    // The worker names itself once it runs: give it a moment.
-    let worker_running = (0..200).any(|_| {
-        let found = thread_names().iter().any(|n| "trace-batch-worker".starts_with(n.as_str()));
-        if !found {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        found
-    });
-    assert!(worker_running, "the worker starts with the first item");
-
-    // Without a key the batch is counted as lost (one warning), not sent.
+    // Without a key the batch is counted as lost (one warning), not sent. The flush is
+    // served by the worker, so once it returns the worker runs (and has named itself).
     default_processor().force_flush(Some(Duration::from_secs(10))).expect("flush");
+    let worker_running = thread_names().iter().any(|n| "trace-batch-worker".starts_with(n.as_str()));
+    assert!(worker_running, "the worker starts with the first item");
     let stats = default_processor().stats();
     assert_eq!(stats.queued, 2);
     assert_eq!(stats.lost, 2);
