@@ -8,9 +8,10 @@
 
 use agents_tracing::core::{
     agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span, mcp_tools_span,
-    response_span, speech_group_span, speech_span, task_span, trace, transcription_span, turn_span, ExportBatch,
-    ExportItem, SpanError,
+    response_span, speech_group_span, speech_span, task_span, trace, transcription_span, turn_span, ExportItem,
+    SpanError,
 };
+use agents_tracing::openai::ExportBatch;
 use serde_json::{json, Value};
 use test_support::golden::{is_iso_utc, normalize, normalize_text, obj};
 

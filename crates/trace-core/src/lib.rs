@@ -90,7 +90,7 @@ pub use create::{
     SpanGuard, TraceBuilder, TraceGuard, NO_OP_ID,
 };
 pub use error::{ExportError, ProcessorError};
-pub use exporter::{ExportBatch, ExportItem, TracingExporter};
+pub use exporter::{ExportItem, TracingExporter};
 pub use ids::{gen_group_id, SpanId, TraceId};
 pub use limits::{depth_cuts, DepthLimited, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
 pub use memory::{InMemoryExporter, InMemoryProcessor, ProcessorEvent};

@@ -153,7 +153,7 @@ impl<T: SerializeUnlimited> Serialize for Unlimited<'_, T> {
 /// The newtype-struct name a record (span, trace, error) serializes under. Serializers
 /// write a newtype struct as its content; [`DepthLimited`] recognises the name and lets
 /// the record's own limit, counted from the record, take over from its own count. So a
-/// record cuts at the same place whether it is written alone, in an `ExportBatch` or in
+/// record cuts at the same place whether it is written alone, in a `{"data":[...]}` body or in
 /// any structure wrapped in `DepthLimited` (the functions of [`wire`](crate::wire)).
 pub(crate) const RECORD: &str = "$trace_core::limits::Record";
 

@@ -6,7 +6,7 @@
 //! - nothing panics, and nothing overflows the stack of a thread with the default 2 MiB;
 //! - the body is JSON that serde_json parses with its default depth limit (128);
 //! - every item is there, in order, with its id;
-//! - without the sanitizer, the body is trace-core's `ExportBatch` serialization (as JSON);
+//! - without the sanitizer, the body is `ExportBatch`'s serialization (as JSON);
 //! - with it, every `span_data.input` / `output` takes at most 100,000 bytes of compact JSON.
 //!
 //! `cargo test` runs a fixed number of cases (fast). `cargo xtask fuzz --seconds N` runs
@@ -20,8 +20,8 @@ use trace_export_openai::WithHttpOptions;
 
 use serde_json::{Map, Value};
 use trace_core::span_data::*;
-use trace_core::{ExportBatch, ExportItem, Span, SpanError, SpanId, Timestamp, Trace, TraceId};
-use trace_export_openai::{BackendSpanExporter, Sanitize};
+use trace_core::{ExportItem, Span, SpanError, SpanId, Timestamp, Trace, TraceId};
+use trace_export_openai::{BackendSpanExporter, ExportBatch, Sanitize};
 
 /// Cases run by a plain `cargo test`.
 const DEFAULT_CASES: u64 = 40;
