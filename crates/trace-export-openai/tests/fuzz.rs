@@ -200,7 +200,15 @@ impl Gen {
             let id = self.id().map_or_else(SpanId::generate, SpanId::from_string);
             let mut span = Span::new(id, Arc::clone(&trace), None, self.data()).with_times(t, t);
             if self.0.u8(..4) == 0 {
-                span = span.with_error(SpanError { message: self.string(), data: self.opt_map() });
+                // As Python's `set_error` takes it: data of any JSON type, more keys.
+                let mut error = SpanError::new(self.string());
+                if self.0.bool() {
+                    error = error.with_data(self.json());
+                }
+                for _ in 0..self.0.usize(..3) {
+                    error = error.with_extra(self.string(), self.json());
+                }
+                span = span.with_error(error);
             }
             items.push(ExportItem::Span(Arc::new(span)));
         }
