@@ -155,8 +155,8 @@ fn the_cases_cover_every_path() {
         let data = typed(&input);
         paths.insert(match plan(&data) {
             None => "unchanged",
-            Some(DataOut::Response(_)) => "response",
-            Some(DataOut::Generation(..)) => "generation usage",
+            Some(DataOut::Usage(_, None)) => "usage left out",
+            Some(DataOut::Usage(_, Some(_))) => "usage rebuilt",
             Some(DataOut::Object(_)) => "value",
         });
     }
