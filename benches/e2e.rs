@@ -21,10 +21,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agents_tracing::batch::BatchTraceProcessor;
 use agents_tracing::core::{
-    custom_span, set_trace_processor, trace, CustomSpanData, ExportBatch, ExportItem, JsonMap, Span, SpanId, Timestamp,
-    Trace, TraceId, TracingExporter,
+    custom_span, set_trace_processor, trace, CustomSpanData, ExportItem, JsonMap, Span, SpanId, Timestamp, Trace,
+    TraceId, TracingExporter,
 };
-use agents_tracing::openai::BackendSpanExporter;
+use agents_tracing::openai::{BackendSpanExporter, ExportBatch};
 
 struct Args {
     endpoint: String,

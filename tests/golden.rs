@@ -2,14 +2,22 @@
 //!
 //! Each scenario is recorded with an in-memory processor, which yields what a batch
 //! processor queues (the trace at its start, spans at their end), and serialized as the
-//! `{"data":[...]}` body the OpenAI exporter sends. The body must equal Python's after
-//! ids and timestamps are normalised: as parsed JSON always, and byte for byte (key
-//! order included: user JSON keeps insertion order, as Python dicts do).
+//! `{"data":[...]}` body the OpenAI exporter sends. Every body is compared byte for byte,
+//! key order and numbers included, after the ids and timestamps (which differ between
+//! runs) become placeholders (`normalize_text`). Golden files stored pretty-printed are
+//! written compact first, as Python writes a request body, by `trace_core::wire`; that
+//! this gives Python's exact bytes is checked on the raw bodies
+//! (`pretty_golden_files_written_compact_are_the_bytes_python_sent`).
+//!
+//! Which golden file is compared where: [`every_golden_file_is_compared`] lists them all.
+//! The sanitizer edge bodies are compared after their long strings are abbreviated as the
+//! files abbreviate them (the OpenAI crate's `compat` tests); `python-headers.json` holds
+//! headers, not a body.
 
 use agents_tracing::core::{
     agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span, mcp_tools_span,
-    response_span, speech_group_span, speech_span, task_span, trace, transcription_span, turn_span, ExportBatch,
-    ExportItem, SpanError,
+    response_span, speech_group_span, speech_span, task_span, trace, transcription_span, turn_span, ExportItem,
+    SpanError,
 };
 use serde_json::{json, Value};
 use test_support::golden::{is_iso_utc, normalize, normalize_text, obj};
@@ -70,9 +78,94 @@ fn build_all_span_types() {
     }
 }
 
+/// The `{"data":[...]}` body of `items`, as the OpenAI exporter writes it without the
+/// sanitizer (the OpenAI crate's tests check its body is exactly this).
 fn body_of(items: &[ExportItem]) -> (Value, String) {
-    let text = agents_tracing::core::wire::to_json_string(&ExportBatch(items)).expect("serializes");
+    let text = format!(r#"{{"data":{}}}"#, agents_tracing::core::wire::to_json_string(items).expect("serializes"));
     (serde_json::from_str(&text).expect("valid JSON"), text)
+}
+
+/// Byte for byte: `got` against the golden `want` written compact, ids and timestamps
+/// normalised in both.
+fn assert_bytes_eq(got: &str, want: &Value, what: &str) {
+    let want = agents_tracing::core::wire::to_json_string(want).expect("serializes");
+    let (got, want) = (normalize_text(got), normalize_text(&want));
+    assert!(got == want, "{what} differs from Python's:\n got {got}\nwant {want}");
+}
+
+/// Every golden file, and where it is compared.
+const GOLDEN_FILES: &[(&str, &str)] = &[
+    ("python-all-span-types.json", "all_span_types_match_the_python_body"),
+    ("python-all-span-types.raw.json", "all_span_types_match_the_python_body"),
+    ("python-all-span-types.normalized.json", "all_span_types_match_the_python_body"),
+    ("python-all-span-types.sanitized.json", "all_span_types_sanitized_match_the_python_body"),
+    ("python-all-span-types.sanitized.normalized.json", "all_span_types_sanitized_match_the_python_body"),
+    ("python-minimal.json", "minimal_trace_matches_and_spans_have_no_metadata_key"),
+    ("python-per-trace-api-key.json", "per_trace_api_key_traces_carry_their_key_and_never_export_it"),
+    ("python-headers.json", "trace-export-openai compat: the_headers_the_sdk_sets_match_python (headers, not a body)"),
+    (
+        "python-sanitizer-edge.plain.json",
+        "trace-export-openai compat: the_sanitizer_edge_cases_match_python (after abbreviation)",
+    ),
+    (
+        "python-sanitizer-edge.sanitized.json",
+        "trace-export-openai compat: the_sanitizer_edge_cases_match_python (after abbreviation)",
+    ),
+    (
+        "python-numbers-and-errors.plain.raw.json",
+        "trace-export-openai compat: the_numbers_and_errors_bodies_match_python_byte_for_byte",
+    ),
+    (
+        "python-numbers-and-errors.sanitized.raw.json",
+        "trace-export-openai compat: the_numbers_and_errors_bodies_match_python_byte_for_byte",
+    ),
+    (
+        "python-sanitizer-cases.json",
+        "trace-export-openai sanitize::tests: span_data in and out of the sanitizer, byte for byte",
+    ),
+    ("span-agent.json", "each_span_type_matches_its_golden_span"),
+    ("span-custom.json", "each_span_type_matches_its_golden_span"),
+    ("span-function.json", "each_span_type_matches_its_golden_span"),
+    ("span-generation.json", "each_span_type_matches_its_golden_span"),
+    ("span-guardrail.json", "each_span_type_matches_its_golden_span"),
+    ("span-handoff.json", "each_span_type_matches_its_golden_span"),
+    ("span-mcp_tools.json", "each_span_type_matches_its_golden_span"),
+    ("span-response.json", "each_span_type_matches_its_golden_span"),
+    ("span-speech.json", "each_span_type_matches_its_golden_span"),
+    ("span-speech_group.json", "each_span_type_matches_its_golden_span"),
+    ("span-task.json", "each_span_type_matches_its_golden_span"),
+    ("span-transcription.json", "each_span_type_matches_its_golden_span"),
+    ("span-turn.json", "each_span_type_matches_its_golden_span"),
+    ("trace-object.json", "each_span_type_matches_its_golden_span"),
+];
+
+#[test]
+fn every_golden_file_is_compared() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .expect("tests/golden")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = GOLDEN_FILES.iter().map(|(f, _)| (*f).to_owned()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed, "a golden file without a comparison, or a listed file missing");
+    // The files of the other crates' tests are read from here: none is copied elsewhere.
+    for other in ["crates/trace-export-openai/tests/golden", "crates/trace-core/tests/golden"] {
+        assert!(!std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(other).exists(), "{other}");
+    }
+}
+
+#[test]
+fn pretty_golden_files_written_compact_are_the_bytes_python_sent() {
+    let raw = golden("python-all-span-types.raw.json");
+    let pretty = golden_body("python-all-span-types.json");
+    assert_eq!(agents_tracing::core::wire::to_json_string(&pretty).unwrap(), raw.trim_end());
+    for name in ["python-numbers-and-errors.plain.raw.json", "python-numbers-and-errors.sanitized.raw.json"] {
+        let raw = golden(name);
+        assert_eq!(agents_tracing::core::wire::to_json_string(&golden_body(name)).unwrap(), raw.trim_end(), "{name}");
+    }
 }
 
 fn golden_body(name: &str) -> Value {
@@ -91,9 +184,35 @@ fn all_span_types_match_the_python_body() {
     assert_eq!(normalize(&body), normalize(&expected));
     assert_eq!(normalize(&body), golden_body("python-all-span-types.normalized.json"));
 
-    // Byte for byte, key order included, against the body exactly as Python sent it.
+    // Byte for byte, key order and numbers included, against the body exactly as Python
+    // sent it, and against the pretty-printed and normalised copies.
     let raw = golden("python-all-span-types.raw.json");
     assert_eq!(normalize_text(&text), normalize_text(raw.trim_end()));
+    assert_bytes_eq(&text, &expected, "the plain body");
+    assert_bytes_eq(&text, &golden_body("python-all-span-types.normalized.json"), "the plain body");
+}
+
+/// The bodies the OpenAI exporter builds with the sanitizer on.
+#[cfg(feature = "openai-http")]
+#[test]
+fn all_span_types_sanitized_match_the_python_body() {
+    use agents_tracing::openai::{BackendSpanExporter, Sanitize};
+
+    let (_lock, recorder) = registry_lock();
+    build_all_span_types();
+    let exporter = BackendSpanExporter::builder()
+        .endpoint("http://127.0.0.1:9/v1/traces/ingest") // never contacted
+        .api_key("sk-test")
+        .read_env(false)
+        .sanitize(Sanitize::Always)
+        .build()
+        .expect("builds");
+    let requests = exporter.prepare_requests(&recorder.export_items());
+    assert_eq!(requests.len(), 1);
+    let text = String::from_utf8(requests[0].body.clone()).expect("UTF-8");
+    for name in ["python-all-span-types.sanitized.json", "python-all-span-types.sanitized.normalized.json"] {
+        assert_bytes_eq(&text, &golden_body(name), name);
+    }
 }
 
 #[test]
@@ -172,6 +291,10 @@ fn each_span_type_matches_its_golden_span() {
             v
         };
         assert_eq!(strip(ours), strip(&expected), "span type {kind}");
+        // Byte for byte: our item as written (parsing and writing again through `wire`
+        // keeps its bytes: objects keep insertion order, floats their spelling).
+        let ours_text = agents_tracing::core::wire::to_json_string(ours).unwrap();
+        assert_bytes_eq(&ours_text, &expected, &format!("span type {kind}"));
         assert!(is_iso_utc(ours["started_at"].as_str().unwrap()));
         assert!(is_iso_utc(ours["ended_at"].as_str().unwrap()));
     }
@@ -179,6 +302,7 @@ fn each_span_type_matches_its_golden_span() {
     let mut ours = data[0].clone();
     ours["id"] = trace_obj["id"].clone();
     assert_eq!(ours, trace_obj);
+    assert_bytes_eq(&agents_tracing::core::wire::to_json_string(&ours).unwrap(), &trace_obj, "the trace object");
 }
 
 #[test]
@@ -224,6 +348,7 @@ fn per_trace_api_key_traces_carry_their_key_and_never_export_it() {
     for (i, (_, g)) in groups.iter().enumerate() {
         let (body, text) = body_of(g);
         assert_eq!(normalize(&body), normalize(&expected[i]["body"]));
+        assert_bytes_eq(&text, &expected[i]["body"], "a per-key body");
         assert!(!text.contains("sk-per-trace"));
         assert!(!text.contains("tracing_api_key"));
     }

@@ -81,7 +81,17 @@ pub fn normalize_text(text: &str) -> String {
     while let Some(start) = rest.find('"') {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
-        let end = after.find('"').expect("closing quote");
+        // The closing quote: the first one not escaped by a backslash.
+        let mut escaped = false;
+        let end = after
+            .char_indices()
+            .find(|&(_, c)| {
+                let close = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                close
+            })
+            .map(|(i, _)| i)
+            .expect("closing quote");
         let s = &after[..end];
         let hex = |p: &str, n: usize| {
             s.strip_prefix(p).is_some_and(|h| h.len() == n && h.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -155,6 +165,9 @@ mod tests {
         );
         let want = r#"{"data":[{"id":"<trace_0>"},{"id":"<span_0>","trace_id":"<trace_0>","#;
         assert_eq!(normalize_text(&text), format!(r#"{want}"started_at":"<iso8601>","name":"trace_x"}}]}}"#));
+        // Escaped quotes and backslashes stay inside their string.
+        let text = format!(r#"{{"a":"q\"\\","id":"{trace}","b":"\\\"{span}"}}"#);
+        assert_eq!(normalize_text(&text), r#"{"a":"q\"\\","id":"<trace_0>","b":"\\\"span_000000000000000000000000"}"#);
     }
 
     #[test]

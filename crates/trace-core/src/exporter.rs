@@ -76,19 +76,6 @@ impl Serialize for ExportItem {
     }
 }
 
-/// The request body the OpenAI ingest endpoint takes: `{"data":[item, ...]}`.
-#[derive(Debug)]
-pub struct ExportBatch<'a>(pub &'a [ExportItem]);
-
-impl Serialize for ExportBatch<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("ExportBatch", 1)?;
-        s.serialize_field("data", self.0)?;
-        s.end()
-    }
-}
-
 /// Sends batches of traces and spans somewhere: stdout, an HTTP endpoint, a file.
 ///
 /// The Python SDK's `TracingExporter`. A batch processor calls [`export`](Self::export) on

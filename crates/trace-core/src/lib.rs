@@ -101,7 +101,7 @@ pub mod wire;
 
 pub use context::{current_span_id, current_trace, Context, FutureExt, Parent};
 pub use error::{ExportError, ProcessorError};
-pub use exporter::{ExportBatch, ExportItem, TracingExporter};
+pub use exporter::{ExportItem, TracingExporter};
 pub use ids::{gen_group_id, SpanId, TraceId};
 pub use json_input::{json_input_fallbacks, IntoJson};
 pub use limits::{depth_cuts, DepthLimited, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::error::{ExportError, ProcessorError};
-use crate::exporter::{ExportBatch, ExportItem, TracingExporter};
+use crate::exporter::{ExportItem, TracingExporter};
 use crate::processor::TracingProcessor;
 use crate::span::Span;
 use crate::trace::Trace;
@@ -159,7 +159,9 @@ impl InMemoryExporter {
     /// All items received, as the `{"data":[...]}` body the OpenAI exporter would send.
     pub fn body(&self) -> Value {
         let items = self.items();
-        crate::wire::to_json_value(&ExportBatch(&items)).unwrap_or(Value::Null)
+        let mut body = serde_json::Map::new();
+        body.insert("data".to_owned(), crate::wire::to_json_value(&items).unwrap_or(Value::Null));
+        Value::Object(body)
     }
 }
 

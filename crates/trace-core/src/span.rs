@@ -9,57 +9,124 @@ use serde_json::Value;
 
 use crate::ids::{SpanId, TraceId};
 use crate::json_input::{self, IntoJson};
-use crate::limits::{SerializeUnlimited, Unlimited};
+use crate::limits::{release_json, release_span_data, Record, SerializeUnlimited, Unlimited};
 use crate::secret::ApiKey;
-use crate::span_data::{JsonMap, SpanData};
+use crate::span_data::{JsonMap, JsonMut, SpanData};
 use crate::span_kind::SpanKind;
 use crate::time::Timestamp;
 use crate::trace::Trace;
-use crate::wire::OptJsonDebug;
+use crate::wire::{JsonDebug, OptJsonDebug};
 
 /// Keys of the trace metadata that are copied into each span's `metadata`, as in Python.
 pub const SPAN_METADATA_ROUTING_KEYS: &[&str] = &["agent_harness_id"];
 
 /// An error recorded on a span with [`SpanGuard::set_error`](crate::SpanGuard::set_error).
 ///
-/// Exported as `{"message": ..., "data": ...}` exactly as given.
+/// Exported as `{"message": ..., "data": ..., <more keys>}`. Python's `set_error` takes a
+/// dict and exports it as given: `data` of any JSON type and keys beyond `message` and
+/// `data` included. So does this type: [`data`](Self::data) holds any JSON value, and
+/// [`with_extra`](Self::with_extra) adds keys, written after `data` in the order added.
+/// (`message` and `data` are always written, first; `data` as `null` when unset.)
+///
+/// ```
+/// use serde_json::json;
+/// use trace_core::SpanError;
+///
+/// let error = SpanError::new("Tool timed out").with_data(json!(["a", 1])).with_extra("code", json!(504));
+/// let text = trace_core::wire::to_json_string(&error).unwrap();
+/// assert_eq!(text, r#"{"message":"Tool timed out","data":["a",1],"code":504}"#);
+/// ```
 #[derive(Clone, PartialEq)]
 pub struct SpanError {
     /// What went wrong.
     pub message: String,
-    /// Details, or `null`.
-    pub data: Option<JsonMap>,
+    /// Details, any JSON value; `null` when `None`.
+    pub data: Option<Value>,
+    /// Keys beyond `message` and `data`, in the order added; never `message` or `data`.
+    extra: JsonMap,
 }
 
 impl SpanError {
     /// An error with a message and no data.
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), data: None }
+        Self { message: message.into(), data: None, extra: JsonMap::new() }
     }
 
-    /// Adds data (builder style): a `serde_json::Value` or [`JsonMap`], or a reference to
-    /// any `Serialize` value. `null` leaves the data `null`; a value that is not an object
-    /// is stored as `{"value": ..}` (see [`json_input`](crate::json_input)).
+    /// Sets the data (builder style): a `serde_json::Value` or [`JsonMap`], or a reference
+    /// to any `Serialize` value. Any JSON is kept as it is (not only objects), as Python
+    /// exports whatever `set_error` is given; `null` leaves the data `null` (see
+    /// [`json_input`](crate::json_input) for a value that cannot be serialized).
     pub fn with_data(mut self, data: impl IntoJson) -> Self {
-        self.data = json_input::to_object(data, "error data");
+        self.data = json_input::to_value(data, "error data");
         self
+    }
+
+    /// Adds a key to the error object (builder style), as a key of the dict given to
+    /// Python's `set_error` beyond `message` and `data`. Written after `data`, in the order
+    /// added; setting a key again replaces its value in place. The key `data` sets
+    /// [`data`](Self::data); the key `message` sets [`message`](Self::message), to the
+    /// string, or to the JSON text of any other value.
+    pub fn with_extra(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        let key = key.into();
+        let value = value.into();
+        match key.as_str() {
+            "data" => self.data = Some(value),
+            "message" => {
+                self.message = match value {
+                    Value::String(s) => s,
+                    other => crate::wire::to_json_string(&other).unwrap_or_default(),
+                }
+            }
+            _ => {
+                self.extra.insert(key, value);
+            }
+        }
+        self
+    }
+
+    /// The keys added with [`with_extra`](Self::with_extra), in order.
+    pub fn extra(&self) -> &JsonMap {
+        &self.extra
+    }
+
+    /// Empties the error's JSON without deep recursion.
+    fn release_json(&mut self) {
+        if let Some(data) = &mut self.data {
+            release_json(JsonMut::Value(data));
+        }
+        release_json(JsonMut::Object(&mut self.extra));
     }
 }
 
 impl fmt::Debug for SpanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The data as depth-limited JSON text: its derived `Debug` would recurse once per level.
-        f.debug_struct("SpanError").field("message", &self.message).field("data", &OptJsonDebug(&self.data)).finish()
+        // User JSON as depth-limited JSON text: its derived `Debug` would recurse once per level.
+        let mut d = f.debug_struct("SpanError");
+        d.field("message", &self.message).field("data", &OptJsonDebug(&self.data));
+        if !self.extra.is_empty() {
+            d.field("extra", &JsonDebug(&self.extra));
+        }
+        d.finish()
     }
 }
 
-// `Serialize` (with the depth limit) is implemented in `limits.rs`.
 impl SerializeUnlimited for SpanError {
     fn serialize_unlimited<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("SpanError", 2)?;
-        s.serialize_field("message", &self.message)?;
-        s.serialize_field("data", &self.data)?;
-        s.end()
+        let mut m = serializer.serialize_map(Some(2 + self.extra.len()))?;
+        m.serialize_entry("message", &self.message)?;
+        m.serialize_entry("data", &self.data)?;
+        for (k, v) in &self.extra {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for SpanError {
+    /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited), counted
+    /// from the error object. Inside a span, the span's limit applies instead.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Record(self).serialize(serializer)
     }
 }
 
@@ -211,7 +278,6 @@ impl Serialize for MetadataView<'_> {
     }
 }
 
-// `Serialize` (with the depth limit) is implemented in `limits.rs`.
 impl SerializeUnlimited for Span {
     fn serialize_unlimited<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.serialize_with_data(&self.data, serializer)
@@ -242,5 +308,24 @@ impl Span {
             s.serialize_field("metadata", &MetadataView(self))?;
         }
         s.end()
+    }
+}
+
+impl Serialize for Span {
+    /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited), counted
+    /// from the span object.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Record(self).serialize(serializer)
+    }
+}
+
+impl Drop for Span {
+    /// Releases the span's JSON without deep recursion, so that dropping a span whose data
+    /// nests thousands of levels cannot overflow the stack.
+    fn drop(&mut self) {
+        release_span_data(&mut self.data);
+        if let Some(error) = &mut self.error {
+            error.release_json();
+        }
     }
 }

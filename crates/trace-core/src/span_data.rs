@@ -17,6 +17,12 @@ use serde_json::Value;
 use crate::span_kind::SpanKind;
 use crate::wire::{JsonDebug, OptJsonDebug};
 
+mod json_fields;
+
+#[cfg(test)]
+pub(crate) use json_fields::every_type_with_json;
+pub use json_fields::{JsonField, JsonMut, JsonPlace, JsonRef};
+
 /// A JSON object, as user-supplied dictionaries are in the Python SDK.
 ///
 /// Keys keep insertion order, as Python dicts do (serde_json's `preserve_order` is on).

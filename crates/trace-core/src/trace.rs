@@ -3,12 +3,12 @@
 use std::fmt;
 
 use serde::ser::SerializeStruct;
-use serde::Serializer;
+use serde::{Serialize, Serializer};
 
 use crate::ids::TraceId;
-use crate::limits::SerializeUnlimited;
+use crate::limits::{release_json, Record, SerializeUnlimited};
 use crate::secret::ApiKey;
-use crate::span_data::JsonMap;
+use crate::span_data::{JsonMap, JsonMut};
 use crate::wire::OptJsonDebug;
 
 /// One workflow run: the root that spans belong to.
@@ -89,7 +89,6 @@ impl fmt::Debug for Trace {
     }
 }
 
-// `Serialize` (with the depth limit) is implemented in `limits.rs`.
 impl SerializeUnlimited for Trace {
     fn serialize_unlimited<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("Trace", 5)?;
@@ -99,5 +98,22 @@ impl SerializeUnlimited for Trace {
         s.serialize_field("group_id", &self.group_id)?;
         s.serialize_field("metadata", &self.metadata)?;
         s.end()
+    }
+}
+
+impl Serialize for Trace {
+    /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited), counted
+    /// from the trace object.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Record(self).serialize(serializer)
+    }
+}
+
+impl Drop for Trace {
+    /// Releases the trace's metadata without deep recursion.
+    fn drop(&mut self) {
+        if let Some(metadata) = &mut self.metadata {
+            release_json(JsonMut::Object(metadata));
+        }
     }
 }

@@ -40,6 +40,10 @@ use serde_json::Value;
 use crate::limits::{DepthLimited, Record, SerializeUnlimited};
 use crate::span::Span;
 
+mod edit;
+
+pub use edit::{EditFields, FieldEdit};
+
 /// `value` as compact JSON text, nesting cut at the depth limit, floats written as Python
 /// writes them (see [`write_json`]).
 ///
@@ -148,7 +152,8 @@ pub fn to_json_value<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Val
 }
 
 /// A span serialized with other `span_data` than its own: an exporter that rewrites the
-/// span data (the OpenAI sanitizer) substitutes it here, and the rest of the span object
+/// span data (the OpenAI sanitizer) substitutes it here (the span's own data with a field
+/// edited is [`EditFields`] over [`Span::data`]), and the rest of the span object
 /// is written as [`Span`]'s `Serialize` writes it, key for key, depth limit included
 /// (counted from the span object, as for the span itself).
 ///

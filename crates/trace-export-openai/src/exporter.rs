@@ -28,6 +28,31 @@ pub struct BackendSpanExporter {
     left_out_log: LogRateLimiter,
 }
 
+/// The request body the OpenAI ingest endpoint takes, `{"data":[item, ...]}`, as the
+/// exporter writes it with the sanitizer off and no `max_item_bytes`: write it with
+/// [`trace_core::wire::write_json`] (or `to_json_vec`) to get the exact bytes.
+///
+/// ```
+/// use std::sync::Arc;
+/// use trace_core::{ExportItem, Trace, TraceId};
+/// use trace_export_openai::ExportBatch;
+///
+/// let trace = Arc::new(Trace::new(TraceId::from_u128(1), "w"));
+/// let text = trace_core::wire::to_json_string(&ExportBatch(&[ExportItem::Trace(trace)])).unwrap();
+/// assert!(text.starts_with(r#"{"data":[{"object":"trace","#));
+/// ```
+#[derive(Debug)]
+pub struct ExportBatch<'a>(pub &'a [ExportItem]);
+
+impl serde::Serialize for ExportBatch<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("ExportBatch", 1)?;
+        s.serialize_field("data", self.0)?;
+        s.end()
+    }
+}
+
 /// What [`BackendSpanExporter::write_body`] put in a request body.
 #[derive(Debug, Default)]
 struct Written {
@@ -190,7 +215,7 @@ impl BackendSpanExporter {
             .collect()
     }
 
-    /// Writes `{"data":[...]}` (exactly trace-core's `ExportBatch`, or its sanitized form)
+    /// Writes `{"data":[...]}` (exactly [`ExportBatch`], or its sanitized form)
     /// into `body`, one item at a time: an item larger than `max_item_bytes`, or one that
     /// fails to serialize, is left out and the others are written. With `count`, the items
     /// left out are counted and reported (rate-limited).
@@ -489,8 +514,7 @@ mod tests {
         assert_eq!(first.headers[0], ("Authorization".to_owned(), "Bearer <redacted>".to_owned()));
         assert!(first.headers.contains(&("OpenAI-Organization".to_owned(), "org-1".to_owned())));
         assert!(!first.headers.iter().any(|(n, _)| n == "OpenAI-Project"));
-        let expected =
-            trace_core::wire::to_json_vec(&trace_core::ExportBatch(&[items[0].clone(), items[2].clone()])).unwrap();
+        let expected = trace_core::wire::to_json_vec(&ExportBatch(&[items[0].clone(), items[2].clone()])).unwrap();
         assert_eq!(first.body, expected);
         let text = format!("{requests:?}");
         assert!(!text.contains("sk-secret") && !text.contains("sk-own"));

@@ -123,6 +123,6 @@ mod policy;
 mod sanitize;
 
 pub use config::{BackendSpanExporterBuilder, Sanitize, OPENAI_INGEST_ENDPOINT, USER_AGENT};
-pub use exporter::{BackendSpanExporter, PreparedRequest};
+pub use exporter::{BackendSpanExporter, ExportBatch, PreparedRequest};
 pub use trace_core::{ApiKey, ExportError, TracingExporter};
 pub use trace_http::{BuildError, ExporterStats, WithHttpOptions};

@@ -30,11 +30,12 @@ use std::fmt;
 use std::io;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use trace_core::limits::{span_data_depth_exceeds, DepthLimited, MAX_JSON_DEPTH};
-use trace_core::wire::SpanWithData;
-use trace_core::{ExportItem, GenerationSpanData, JsonMap, ResponseSpanData, Span, SpanData};
+use trace_core::span_data::{JsonPlace, JsonRef};
+use trace_core::wire::{EditFields, FieldEdit, SpanWithData};
+use trace_core::{ExportItem, JsonMap, Span, SpanData};
 
 /// The largest `input` / `output` the ingest endpoint accepts, in bytes of compact JSON.
 pub(crate) const MAX_FIELD_BYTES: usize = 100_000;
@@ -75,11 +76,9 @@ impl Serialize for SanitizedSpan<'_> {
 /// The `span_data` to write instead of the span's own.
 #[derive(Debug)]
 enum DataOut<'a> {
-    /// A response span without its `usage` key.
-    Response(&'a ResponseSpanData),
-    /// A generation span with its input and output as they are and `usage` replaced
-    /// (`Some`) or removed (`None`).
-    Generation(&'a GenerationSpanData, Option<JsonMap>),
+    /// The span's own data with its `usage` key replaced (`Some`) or left out (`None`),
+    /// written by trace-core's serializer through [`EditFields`].
+    Usage(&'a SpanData, Option<Value>),
     /// Anything else, already sanitized.
     Object(Object),
 }
@@ -92,40 +91,49 @@ fn plan(data: &SpanData) -> Option<DataOut<'_>> {
     if span_data_depth_exceeds(data, MAX_JSON_DEPTH - 8) {
         return Some(through_value(data));
     }
-    match data {
+    // Python keeps `usage` on the span types in `_OPENAI_TRACING_USAGE_SPAN_TYPES` only.
+    let generation = matches!(data, SpanData::Generation(_));
+    // The JSON fields written as keys of `span_data` (trace-core lists them once): the
+    // sanitizer cuts `input` / `output` and drops or rebuilds `usage`.
+    let mut usage = None;
+    for field in data.json_fields().filter(|f| f.place == JsonPlace::SpanData) {
+        match (field.key, field.value) {
+            ("input" | "output", Some(value))
+                if (generation && has_reasoning(value.as_array())) || !fits(&value, MAX_FIELD_BYTES) =>
+            {
+                return Some(through_value(data));
+            }
+            // Present, `null` or not: Python pops the key.
+            ("usage", _) if !generation => usage = Some(None),
+            ("usage", Some(JsonRef::Object(old))) => match generation_usage(old) {
+                Some(new) if new == *old => {}
+                new => usage = Some(new.map(Value::Object)),
+            },
+            _ => {}
+        }
+    }
+    // Text written as `input` / `output` (a string, or an audio object).
+    let oversized_text = match data {
+        SpanData::Function(d) => !str_fits(&d.input) || !str_fits(&d.output),
+        SpanData::SpeechGroup(d) => !str_fits(&d.input),
+        SpanData::Transcription(d) => !audio_fits(&d.input, &d.input_format) || !str_fits(&d.output),
+        SpanData::Speech(d) => !str_fits(&d.input) || !audio_fits(&d.output, &d.output_format),
         SpanData::Agent(_)
         | SpanData::Task(_)
         | SpanData::Turn(_)
         | SpanData::Custom(_)
         | SpanData::Guardrail(_)
         | SpanData::Handoff(_)
-        | SpanData::McpTools(_) => None,
-        SpanData::Response(d) => Some(DataOut::Response(d)),
-        SpanData::Generation(d) => {
-            if has_reasoning(d.input.as_deref())
-                || has_reasoning(d.output.as_deref())
-                || !fits(&d.input, MAX_FIELD_BYTES)
-                || !fits(&d.output, MAX_FIELD_BYTES)
-            {
-                return Some(through_value(data));
-            }
-            let usage = d.usage.as_ref()?;
-            match generation_usage(usage) {
-                Some(new) if new == *usage => None,
-                new => Some(DataOut::Generation(d, new)),
-            }
-        }
-        SpanData::Function(d) => changed_if(!str_fits(&d.input) || !str_fits(&d.output), data),
-        SpanData::SpeechGroup(d) => changed_if(!str_fits(&d.input), data),
-        SpanData::Transcription(d) => changed_if(!audio_fits(&d.input, &d.input_format) || !str_fits(&d.output), data),
-        SpanData::Speech(d) => changed_if(!str_fits(&d.input) || !audio_fits(&d.output, &d.output_format), data),
+        | SpanData::McpTools(_)
+        | SpanData::Generation(_)
+        | SpanData::Response(_) => false,
         // A span type this crate does not know yet: the general path handles anything.
-        _ => Some(through_value(data)),
+        _ => true,
+    };
+    if oversized_text {
+        return Some(through_value(data));
     }
-}
-
-fn changed_if(changed: bool, data: &SpanData) -> Option<DataOut<'_>> {
-    changed.then(|| through_value(data))
+    usage.map(|usage| DataOut::Usage(data, usage))
 }
 
 /// The general path: the span data as JSON, sanitized exactly as Python does it. The JSON
@@ -529,23 +537,12 @@ impl<'de> Deserialize<'de> for Object {
 impl Serialize for DataOut<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            DataOut::Response(d) => {
-                let mut s = serializer.serialize_struct("SpanData", 2)?;
-                s.serialize_field("type", "response")?;
-                s.serialize_field("response_id", &d.response_id)?;
-                s.end()
-            }
-            DataOut::Generation(d, usage) => {
-                let mut s = serializer.serialize_struct("SpanData", if usage.is_some() { 6 } else { 5 })?;
-                s.serialize_field("type", "generation")?;
-                s.serialize_field("input", &d.input)?;
-                s.serialize_field("output", &d.output)?;
-                s.serialize_field("model", &d.model)?;
-                s.serialize_field("model_config", &d.model_config)?;
-                if let Some(usage) = usage {
-                    s.serialize_field("usage", usage)?;
-                }
-                s.end()
+            DataOut::Usage(data, usage) => {
+                let edit = match usage {
+                    Some(usage) => FieldEdit::Replace(usage),
+                    None => FieldEdit::Omit,
+                };
+                EditFields::new(*data, &[("usage", edit)]).serialize(serializer)
             }
             DataOut::Object(o) => o.serialize(serializer),
         }

@@ -6,7 +6,7 @@
 //! - nothing panics, and nothing overflows the stack of a thread with the default 2 MiB;
 //! - the body is JSON that serde_json parses with its default depth limit (128);
 //! - every item is there, in order, with its id;
-//! - without the sanitizer, the body is trace-core's `ExportBatch` serialization (as JSON);
+//! - without the sanitizer, the body is `ExportBatch`'s serialization (as JSON);
 //! - with it, every `span_data.input` / `output` takes at most 100,000 bytes of compact JSON.
 //!
 //! `cargo test` runs a fixed number of cases (fast). `cargo xtask fuzz --seconds N` runs
@@ -20,8 +20,8 @@ use trace_export_openai::WithHttpOptions;
 
 use serde_json::{Map, Value};
 use trace_core::span_data::*;
-use trace_core::{ExportBatch, ExportItem, Span, SpanError, SpanId, Timestamp, Trace, TraceId};
-use trace_export_openai::{BackendSpanExporter, Sanitize};
+use trace_core::{ExportItem, Span, SpanError, SpanId, Timestamp, Trace, TraceId};
+use trace_export_openai::{BackendSpanExporter, ExportBatch, Sanitize};
 
 /// Cases run by a plain `cargo test`.
 const DEFAULT_CASES: u64 = 40;
@@ -200,7 +200,15 @@ impl Gen {
             let id = self.id().map_or_else(SpanId::generate, SpanId::from_string);
             let mut span = Span::new(id, Arc::clone(&trace), None, self.data()).with_times(t, t);
             if self.0.u8(..4) == 0 {
-                span = span.with_error(SpanError { message: self.string(), data: self.opt_map() });
+                // As Python's `set_error` takes it: data of any JSON type, more keys.
+                let mut error = SpanError::new(self.string());
+                if self.0.bool() {
+                    error = error.with_data(self.json());
+                }
+                for _ in 0..self.0.usize(..3) {
+                    error = error.with_extra(self.string(), self.json());
+                }
+                span = span.with_error(error);
             }
             items.push(ExportItem::Span(Arc::new(span)));
         }

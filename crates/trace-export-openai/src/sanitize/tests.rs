@@ -6,8 +6,8 @@ use trace_core::{SpanError, SpanId, Timestamp, Trace, TraceId};
 
 use super::*;
 
-/// Cases computed by the Python SDK 0.24's sanitizer (tests/golden/gen_sanitizer_cases.py).
-const PYTHON_CASES: &str = include_str!("../../tests/golden/python-sanitizer-cases.json");
+/// Cases computed by the Python SDK 0.24's sanitizer (the repository's tests/golden/gen_sanitizer_cases.py).
+const PYTHON_CASES: &str = include_str!("../../../../tests/golden/python-sanitizer-cases.json");
 
 /// Expands `{"$runs": [[unit, count], ...]}` and `{"$ranges": [[start, end], ...]}`.
 fn expand(v: Value) -> Value {
@@ -145,6 +145,10 @@ fn typed_spans_match_python_on_every_case() {
         // ...and its sanitized form, by whatever path, is Python's.
         let got = sanitized_span_data(&span_of(data));
         assert!(got == expected, "{name}:\n got {}\nwant {}", describe(&got), describe(&expected));
+        // Byte for byte too: key order and number spelling as Python's.
+        let (got, want) =
+            (trace_core::wire::to_json_string(&got).unwrap(), trace_core::wire::to_json_string(&expected).unwrap());
+        assert!(got == want, "{name}: the bytes differ");
     }
 }
 
@@ -155,8 +159,8 @@ fn the_cases_cover_every_path() {
         let data = typed(&input);
         paths.insert(match plan(&data) {
             None => "unchanged",
-            Some(DataOut::Response(_)) => "response",
-            Some(DataOut::Generation(..)) => "generation usage",
+            Some(DataOut::Usage(_, None)) => "usage left out",
+            Some(DataOut::Usage(_, Some(_))) => "usage rebuilt",
             Some(DataOut::Object(_)) => "value",
         });
     }

@@ -5,8 +5,8 @@ use std::time::Duration;
 use trace_export_openai::WithHttpOptions;
 
 use log::Level;
-use trace_core::{ExportBatch, ExportError, Trace, TraceId, TracingExporter};
-use trace_export_openai::{BackendSpanExporter, USER_AGENT};
+use trace_core::{ExportError, Trace, TraceId, TracingExporter};
+use trace_export_openai::{BackendSpanExporter, ExportBatch, USER_AGENT};
 
 use crate::logger;
 use crate::server::{closed_port, Json, Recorded, Reply, TestServer};

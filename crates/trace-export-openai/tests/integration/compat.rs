@@ -1,11 +1,21 @@
 //! Wire compatibility with the Python SDK: the golden scenarios of
-//! `golden_capture.py`, rebuilt through trace-core's public API, exported to the local
-//! server, and compared with the bodies and headers the Python exporter sent.
+//! `golden_capture.py` and `gen_numbers_and_errors.py`, rebuilt through trace-core's
+//! public API, exported to the local server, and compared with the bodies and headers the
+//! Python exporter sent. The golden files are the repository's `tests/golden/`.
+//!
+//! Every body is compared byte for byte, numbers and key order included, after ids and
+//! timestamps (which differ between runs) become placeholders (`normalize_text`). Golden
+//! files stored pretty-printed are first written compact, as Python writes a request body
+//! (`separators=(",",":")`, `ensure_ascii=False`, floats as `repr`), by
+//! `trace_core::wire`, whose output equals Python's bytes (checked against the raw bodies:
+//! `the_numbers_and_errors_bodies_match_python_byte_for_byte`, and the facade's
+//! `tests/golden.rs`). The sanitizer edge bodies are compared after their long strings
+//! are abbreviated as the golden files abbreviate them.
 
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{json, Value};
-use test_support::golden::{normalize, obj};
+use test_support::golden::{normalize, normalize_text, obj};
 use trace_core::{
     agent_span, clear_trace_processor, custom_span, function_span, generation_span, guardrail_span, handoff_span,
     mcp_tools_span, response_span, set_trace_processor, set_tracing_disabled, speech_group_span, speech_span,
@@ -16,13 +26,16 @@ use trace_export_openai::{BackendSpanExporter, Sanitize};
 use crate::builder;
 use crate::server::{Json, Recorded, Reply, TestServer};
 
-const ALL_SPAN_TYPES: &str = include_str!("../golden/python-all-span-types.normalized.json");
-const ALL_SPAN_TYPES_SANITIZED: &str = include_str!("../golden/python-all-span-types.sanitized.normalized.json");
-const HEADERS: &str = include_str!("../golden/python-headers.json");
-const MINIMAL: &str = include_str!("../golden/python-minimal.json");
-const PER_TRACE_KEY: &str = include_str!("../golden/python-per-trace-api-key.json");
-const EDGE_PLAIN: &str = include_str!("../golden/python-sanitizer-edge.plain.json");
-const EDGE_SANITIZED: &str = include_str!("../golden/python-sanitizer-edge.sanitized.json");
+const ALL_SPAN_TYPES: &str = include_str!("../../../../tests/golden/python-all-span-types.normalized.json");
+const ALL_SPAN_TYPES_SANITIZED: &str =
+    include_str!("../../../../tests/golden/python-all-span-types.sanitized.normalized.json");
+const HEADERS: &str = include_str!("../../../../tests/golden/python-headers.json");
+const MINIMAL: &str = include_str!("../../../../tests/golden/python-minimal.json");
+const PER_TRACE_KEY: &str = include_str!("../../../../tests/golden/python-per-trace-api-key.json");
+const EDGE_PLAIN: &str = include_str!("../../../../tests/golden/python-sanitizer-edge.plain.json");
+const EDGE_SANITIZED: &str = include_str!("../../../../tests/golden/python-sanitizer-edge.sanitized.json");
+const NUMBERS_PLAIN: &str = include_str!("../../../../tests/golden/python-numbers-and-errors.plain.raw.json");
+const NUMBERS_SANITIZED: &str = include_str!("../../../../tests/golden/python-numbers-and-errors.sanitized.raw.json");
 
 /// The processor registry is global: one recording at a time in this binary.
 static REGISTRY: Mutex<()> = Mutex::new(());
@@ -110,6 +123,48 @@ fn sanitizer_edge_trace() {
     response_span().response_id("resp_x").usage(obj(json!({"input_tokens": 1, "output_tokens": 2}))).start().end();
 }
 
+/// `gen_numbers_and_errors.py`'s `build`: floats Python spells unlike serde_json, large
+/// integers, escapes, key order, errors with any JSON as data and extra keys.
+fn numbers_and_errors_trace() {
+    let _t = trace("numbers").metadata(obj(json!({"z_first": 1.5e-7, "a_second": 1e16}))).start();
+    let floats =
+        json!([1.5e-7, 1e16, 1e15, 0.1 + 0.2, -0.0, 5e-324, 1.7976931348623157e308, 1e22, 2.5, 100.0, 1e-5, 0.0001]);
+    let ints = json!([0, -3, 9_007_199_254_740_993u64, u64::MAX, i64::MIN]);
+    custom_span("numbers")
+        .data(obj(json!({
+            "floats": floats,
+            "ints": ints,
+            "text": "é😀\u{0}\u{1f}\u{7f}\"\\/\u{2028}",
+            "order": {"z": 1, "a": {"y": 2.0, "b": 3}},
+        })))
+        .start()
+        .end();
+    let mut f = function_span("f").input("{}").start();
+    f.set_error(SpanError::new("Tool failed").with_data(json!(["a", 1.5e-7])).with_extra("code", 504));
+    f.end();
+    let mut g = function_span("g").input("{}").start();
+    g.set_error(SpanError::new("Bad").with_data("just text"));
+    g.end();
+    let mut h = function_span("h").input("{}").start();
+    h.set_error(
+        SpanError::new("Nested")
+            .with_data(json!({"k": {"n": 1e16}}))
+            .with_extra("retry", json!({"after": 0.25}))
+            .with_extra("tags", json!(["x"])),
+    );
+    h.end();
+    generation_span()
+        .input([json!({"role": "user", "content": "hi"})])
+        .output([json!({"role": "assistant", "content": "yo"})])
+        .model("m")
+        .model_config(obj(json!({"temperature": 1e-05, "top_p": 1.0})))
+        .usage(obj(json!({"output_tokens": 2, "input_tokens": 1, "cost": 1.5e-05, "cached": 3})))
+        .start()
+        .end();
+    generation_span().model("m2").usage(obj(json!({"output_tokens": 5, "input_tokens": 4}))).start().end();
+    response_span().usage(obj(json!({"input_tokens": 1.0, "output_tokens": 2}))).start().end();
+}
+
 /// Python's `repr` of a plain ASCII string without quotes or backslashes.
 fn py_repr(s: &str) -> String {
     assert!(s.chars().all(|c| c.is_ascii_graphic() || c == ' ') && !s.contains(['\'', '\\']), "{s:?}");
@@ -150,13 +205,12 @@ fn send(items: &[ExportItem], sanitize: Sanitize) -> Vec<Recorded> {
     server.requests()
 }
 
-fn assert_json_eq(got: &Value, want: &Value, what: &str) {
-    assert!(
-        got == want,
-        "{what} differs from Python's:\n got {}\nwant {}",
-        trace_core::wire::to_json_string_pretty(got).unwrap(),
-        trace_core::wire::to_json_string_pretty(want).unwrap()
-    );
+/// Byte for byte: `got` (a body as sent) against `want` (Python's body, written compact as
+/// Python writes it), ids and timestamps normalised in both.
+fn assert_bytes_eq(got: &str, want: &Value, what: &str) {
+    let want = trace_core::wire::to_json_string(want).unwrap();
+    let (got, want) = (normalize_text(got), normalize_text(&want));
+    assert!(got == want, "{what} differs from Python's:\n got {got}\nwant {want}");
 }
 
 #[test]
@@ -165,7 +219,7 @@ fn all_span_types_match_the_python_body() {
     assert_eq!(items.len(), 14, "1 trace + 13 spans");
     let requests = send(&items, Sanitize::Auto);
     assert_eq!(requests.len(), 1);
-    assert_json_eq(&normalize(&requests[0].json()), &golden(ALL_SPAN_TYPES), "the plain body");
+    assert_bytes_eq(&requests[0].body_text(), &golden(ALL_SPAN_TYPES), "the plain body");
 }
 
 #[test]
@@ -173,7 +227,7 @@ fn all_span_types_sanitized_match_the_python_body() {
     let items = record(golden_trace);
     let requests = send(&items, Sanitize::Always);
     assert_eq!(requests.len(), 1);
-    assert_json_eq(&normalize(&requests[0].json()), &golden(ALL_SPAN_TYPES_SANITIZED), "the sanitized body");
+    assert_bytes_eq(&requests[0].body_text(), &golden(ALL_SPAN_TYPES_SANITIZED), "the sanitized body");
 }
 
 #[test]
@@ -214,7 +268,7 @@ fn a_minimal_trace_matches_python() {
         let _s = custom_span("only").start();
     });
     let requests = send(&items, Sanitize::Auto);
-    assert_json_eq(&normalize(&requests[0].json()), &normalize(&golden(MINIMAL)), "the minimal body");
+    assert_bytes_eq(&requests[0].body_text(), &golden(MINIMAL), "the minimal body");
 }
 
 #[test]
@@ -233,7 +287,7 @@ fn per_trace_keys_make_one_request_per_key_as_in_python() {
     assert_eq!(requests.len(), want.len());
     for (r, w) in requests.iter().zip(want) {
         assert_eq!(r.header("Authorization"), w["authorization"].as_str());
-        assert_json_eq(&normalize(&r.json()), &normalize(&w["body"]), "a per-key body");
+        assert_bytes_eq(&r.body_text(), &w["body"], "a per-key body");
     }
 }
 
@@ -243,12 +297,29 @@ fn the_sanitizer_edge_cases_match_python() {
     for (sanitize, file) in [(Sanitize::Never, EDGE_PLAIN), (Sanitize::Always, EDGE_SANITIZED)] {
         let requests = send(&items, sanitize);
         assert_eq!(requests.len(), 1);
-        let got = normalize(&abbreviate(&requests[0].json()));
-        assert_json_eq(&got, &golden(file)["body"], &format!("the {sanitize:?} edge body"));
+        // Abbreviated as the golden file is, then written compact again (key order and
+        // numbers kept: objects keep insertion order).
+        let got = trace_core::wire::to_json_string(&normalize(&abbreviate(&requests[0].json()))).unwrap();
+        assert_bytes_eq(&got, &golden(file)["body"], &format!("the {sanitize:?} edge body"));
     }
     // Spelled out: the cut input is 99,996 characters ending with the suffix.
     let body = send(&items, Sanitize::Always)[0].json();
     let input = body["data"][1]["span_data"]["input"].as_str().unwrap();
     assert_eq!(input.chars().count(), 99_996);
     assert!(input.starts_with("xxxxxxxxxxxxxxxxxxxx") && input.ends_with("xxxxx... [truncated]"));
+}
+
+#[test]
+fn the_numbers_and_errors_bodies_match_python_byte_for_byte() {
+    let items = record(numbers_and_errors_trace);
+    for (sanitize, raw) in [(Sanitize::Never, NUMBERS_PLAIN), (Sanitize::Always, NUMBERS_SANITIZED)] {
+        let requests = send(&items, sanitize);
+        assert_eq!(requests.len(), 1);
+        let got = normalize_text(&requests[0].body_text());
+        let want = normalize_text(raw.trim_end());
+        assert!(got == want, "the {sanitize:?} body differs from Python's:\n got {got}\nwant {want}");
+        // And the raw body, parsed and written again by `wire`, is itself (what the
+        // comparisons with pretty-printed golden files rely on).
+        assert_eq!(trace_core::wire::to_json_string(&golden(raw)).unwrap(), raw.trim_end());
+    }
 }
