@@ -108,7 +108,7 @@ impl TraceBuilder {
             if let Some(metadata) = self.metadata {
                 crate::limits::release(serde_json::Value::Object(metadata));
             }
-            return TraceGuard { record: None, state: State::Created, frame: None };
+            return TraceGuard { record: None, state: State::Created, frame: None, route: registry::Route::Current };
         }
         let record = Some(Arc::new(Trace {
             id: self.trace_id.unwrap_or_else(TraceId::generate),
@@ -117,7 +117,7 @@ impl TraceBuilder {
             metadata: self.metadata,
             tracing_api_key: self.tracing_api_key,
         }));
-        TraceGuard { record, state: State::Created, frame: None }
+        TraceGuard { record, state: State::Created, frame: None, route: registry::Route::Current }
     }
 
     /// Creates the trace, starts it and makes it current (Python's `with trace(...)`).
@@ -145,6 +145,8 @@ pub struct TraceGuard {
     record: Option<Arc<Trace>>,
     state: State,
     frame: Option<usize>,
+    /// Where the end goes: where the start went (see `registry`, "Scoped processors").
+    route: registry::Route,
 }
 
 impl fmt::Debug for TraceGuard {
@@ -183,7 +185,7 @@ impl TraceGuard {
         }
         self.state = State::Started;
         if let Some(record) = &self.record {
-            registry::dispatch(|p| p.on_trace_start(record));
+            self.route = registry::dispatch_start(|p| p.on_trace_start(record));
         }
         if mark_as_current {
             let (id, scope) = match &self.record {
@@ -212,7 +214,7 @@ impl TraceGuard {
             State::Started => self.state = State::Finished,
         }
         if let Some(record) = &self.record {
-            registry::dispatch(|p| p.on_trace_end(record));
+            registry::dispatch_end(std::mem::take(&mut self.route), |p| p.on_trace_end(record));
         }
         if reset_current {
             self.leave();
@@ -310,7 +312,13 @@ impl<D: SpanDataKind> SpanBuilder<D> {
     /// current span or trace; with no current trace the span is a no-op (as in Python).
     #[inline]
     pub fn create(self) -> SpanGuard<D> {
-        let noop = SpanGuard { record: None, state: State::Created, frame: None, _data: PhantomData };
+        let noop = SpanGuard {
+            record: None,
+            state: State::Created,
+            frame: None,
+            route: registry::Route::Current,
+            _data: PhantomData,
+        };
         if self.disabled || registry::is_tracing_disabled() {
             return discard(self.data, noop);
         }
@@ -341,7 +349,13 @@ impl<D: SpanDataKind> SpanBuilder<D> {
             data: self.data.into(),
             error: None,
         };
-        SpanGuard { record: Some(Arc::new(record)), ..noop }
+        SpanGuard {
+            record: Some(Arc::new(record)),
+            state: State::Created,
+            frame: None,
+            route: registry::Route::Current,
+            _data: PhantomData,
+        }
     }
 
     /// Creates the span, starts it and makes it current (Python's `with xxx_span(...)`).
@@ -365,6 +379,8 @@ pub struct SpanGuard<D = SpanData> {
     record: Option<Arc<Span>>,
     state: State,
     frame: Option<usize>,
+    /// Where the end goes: where the start went (see `registry`, "Scoped processors").
+    route: registry::Route,
     _data: PhantomData<fn() -> D>,
 }
 
@@ -446,7 +462,7 @@ impl<D: SpanDataKind> SpanGuard<D> {
             s.started_at = Some(Timestamp::now());
         }
         let record = &*record;
-        registry::dispatch(|p| p.on_span_start(record));
+        self.route = registry::dispatch_start(|p| p.on_span_start(record));
         if mark_as_current {
             let id = Arc::as_ptr(record) as usize;
             let scope = Parent::Span { trace: Arc::clone(&record.trace), span_id: record.span_id.clone() };
@@ -470,7 +486,7 @@ impl<D: SpanDataKind> SpanGuard<D> {
                 s.ended_at = Some(Timestamp::now());
             }
             let record = &*record;
-            registry::dispatch(|p| p.on_span_end(record));
+            registry::dispatch_end(std::mem::take(&mut self.route), |p| p.on_span_end(record));
         }
         if reset_current {
             self.leave();
@@ -502,7 +518,7 @@ impl<D> Drop for SpanGuard<D> {
                     s.ended_at = Some(Timestamp::now());
                 }
                 let record = &*record;
-                registry::dispatch(|p| p.on_span_end(record));
+                registry::dispatch_end(std::mem::take(&mut self.route), |p| p.on_span_end(record));
             }
         }
         if let Some(id) = self.frame.take() {

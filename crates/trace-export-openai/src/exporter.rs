@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use trace_core::{ApiKey, ExportError, ExportItem, LogRateLimiter, TracingExporter};
+use trace_core::rate_limit::LogRateLimiter;
+use trace_core::{ApiKey, ExportError, ExportItem, TracingExporter};
 use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, Secrets, SendFailure};
 
 use crate::config::{BackendSpanExporterBuilder, USER_AGENT};
@@ -489,7 +490,8 @@ mod tests {
         assert_eq!(first.headers[0], ("Authorization".to_owned(), "Bearer <redacted>".to_owned()));
         assert!(first.headers.contains(&("OpenAI-Organization".to_owned(), "org-1".to_owned())));
         assert!(!first.headers.iter().any(|(n, _)| n == "OpenAI-Project"));
-        let expected = trace_core::wire::to_json_vec(&trace_core::ExportBatch(&[items[0].clone(), items[2].clone()])).unwrap();
+        let expected =
+            trace_core::wire::to_json_vec(&trace_core::ExportBatch(&[items[0].clone(), items[2].clone()])).unwrap();
         assert_eq!(first.body, expected);
         let text = format!("{requests:?}");
         assert!(!text.contains("sk-secret") && !text.contains("sk-own"));
