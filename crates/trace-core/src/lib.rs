@@ -48,7 +48,7 @@
 //!   default processor a facade installs on first use ([`registry::first_use`]), the
 //!   per-thread [`cache`](registry::cache) the hot path reads processors through, and
 //!   [`retire`](registry::retire).
-//! - Plumbing for crate authors: [`panic`] (running code you do not own, panics caught),
+//! - Plumbing for crate authors: [`panic`](mod@panic) (running code you do not own, panics caught),
 //!   [`rate_limit`] (rate-limited warnings), [`limits`], [`wire`].
 //! - [`InMemoryProcessor`] and [`InMemoryExporter`] for tests; [`SimpleTraceProcessor`]
 //!   to export on the caller's thread.
