@@ -41,13 +41,50 @@
 //! The defaults give everything that needs no network: record, batch, fan out, print.
 //! `openai` is opt-in because it pulls an HTTP client and a TLS stack and sends data
 //! off the machine; turn it on to get the Python SDK's default pipeline.
+//!
+//! # The default pipeline, from every entry point
+//!
+//! With the features `openai` and `batch`, a batch processor over the OpenAI exporter
+//! (`default_processor`) receives traces unless a processor was set before, as the
+//! Python SDK's `default_processor()` does. It is built and installed at **first use**,
+//! not at startup, and the same way whichever path the program calls:
+//!
+//! - Every function this crate defines **registers** the default pipeline (without
+//!   building it): [`trace`], `add_trace_processor`, `set_trace_processors`,
+//!   [`flush_traces`], [`shutdown_on_drop`], `set_tracing_export_api_key`,
+//!   `default_processor`, and the same entry points under [`core`] and `multi`
+//!   (`core::trace`, `core::trace_processor`, `core::registry::trace_processor`,
+//!   `multi::add_trace_processor`, ...). The root's functions *are* those of [`core`] and
+//!   `multi`: `agents_tracing::add_trace_processor` is
+//!   `agents_tracing::multi::add_trace_processor`.
+//! - `trace-core` **installs** a registered default at the first use that follows, from
+//!   any crate: the first trace or span event of a thread, or the first read of the
+//!   installed processor (so `add_trace_processor` keeps the default first). A
+//!   `trace_core::trace` called directly, through this crate's dependency, therefore
+//!   installs it too, once anything of this crate was called; see
+//!   `trace_core::registry::first_use`.
+//! - A processor installed or cleared explicitly before ([`set_trace_processor`],
+//!   `set_trace_processors`, `clear_trace_processor`) always wins: the default is then
+//!   never built.
+//!
+//! Rust runs no code before `main`: a program whose only calls go to `trace-core`
+//! directly, never to this crate, gets no default pipeline. Install it explicitly there
+//! with `set_trace_processor(default_processor())`, or call any function of this crate
+//! first (`shutdown_on_drop` in `main` does it).
+//!
+//! # Scoped processors
+//!
+//! `core::registry::set_default` and `with_default` put a processor in front of the
+//! installed one for the current thread and the tasks wrapped there with
+//! [`FutureExt::in_current_context`] (parallel tests, one processor per tenant); see
+//! `trace_core::registry`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
-pub use trace_core as core;
+pub mod core;
 
 #[cfg(feature = "batch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
@@ -63,7 +100,7 @@ pub use trace_export_openai as openai;
 
 #[cfg(feature = "multi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "multi")))]
-pub use trace_multi as multi;
+pub mod multi;
 
 #[cfg(feature = "otlp-http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp-http")))]
@@ -75,6 +112,7 @@ mod pipeline;
 #[cfg_attr(docsrs, doc(cfg(all(feature = "openai", feature = "batch"))))]
 pub use pipeline::{default_exporter, default_processor, set_tracing_export_api_key};
 
+pub use crate::core::trace;
 pub use trace_core::{
     agent_span, current_span_id, current_trace, custom_span, force_flush, function_span, generation_span,
     guardrail_span, handoff_span, is_tracing_disabled, mcp_tools_span, response_span, set_trace_processor,
@@ -94,33 +132,23 @@ pub use trace_batch::BatchTraceProcessor;
 
 #[cfg(feature = "multi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "multi")))]
-pub use trace_multi::{set_trace_processors, Filtered, MultiProcessor};
+pub use crate::multi::{add_trace_processor, set_trace_processors};
+#[cfg(feature = "multi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multi")))]
+pub use trace_multi::{Filtered, MultiProcessor};
 
 #[cfg(feature = "openai-http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openai-http")))]
 pub use trace_export_openai::BackendSpanExporter;
 
-/// Starts building a trace (Python's `trace()`).
-///
-/// With the features `openai` and `batch`, the first call also registers the default
-/// pipeline (a batch processor over the OpenAI exporter) unless a processor was set
-/// explicitly before, as the Python SDK does on first use.
-pub fn trace(workflow_name: impl Into<String>) -> trace_core::TraceBuilder {
+/// Registers the default pipeline (features `openai` and `batch`) for installation at
+/// first use; see [The default pipeline, from every entry
+/// point](crate#the-default-pipeline-from-every-entry-point). Cheap after the first call
+/// (one atomic load); nothing without those features.
+#[inline]
+pub(crate) fn register_default_pipeline() {
     #[cfg(all(feature = "openai", feature = "batch"))]
-    pipeline::ensure_default_processor();
-    trace_core::trace(workflow_name)
-}
-
-/// Adds a processor to the global fan-out (Python's `add_trace_processor`): it receives
-/// traces and spans after the processors already there. With the default pipeline
-/// (features `openai` and `batch`) the default processor stays first, as in Python; use
-/// [`set_trace_processors`] to replace it.
-#[cfg(feature = "multi")]
-#[cfg_attr(docsrs, doc(cfg(feature = "multi")))]
-pub fn add_trace_processor<P: TracingProcessor>(processor: P) {
-    #[cfg(all(feature = "openai", feature = "batch"))]
-    pipeline::ensure_default_processor();
-    trace_multi::add_trace_processor(processor);
+    pipeline::register();
 }
 
 /// Shuts the installed processors down when dropped, within `timeout`: hold one in `main`
@@ -133,6 +161,7 @@ pub fn add_trace_processor<P: TracingProcessor>(processor: P) {
 /// // ... run agents; the guard drops last ...
 /// ```
 pub fn shutdown_on_drop(timeout: std::time::Duration) -> ShutdownGuard {
+    register_default_pipeline();
     ShutdownGuard { timeout }
 }
 
@@ -154,5 +183,6 @@ impl Drop for ShutdownGuard {
 /// Python's `flush_traces()`: exports what the installed processors hold, waiting at most
 /// `timeout` (`None`: no bound). Call it before a worker process goes idle.
 pub fn flush_traces(timeout: Option<std::time::Duration>) -> Result<(), ProcessorError> {
+    register_default_pipeline();
     trace_core::force_flush(timeout)
 }

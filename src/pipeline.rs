@@ -2,13 +2,14 @@
 //! [`BackendSpanExporter`], as the Python SDK's `default_processor()` and
 //! `default_exporter()`.
 //!
-//! Nothing is built, spawned or read from the environment until it is needed: the exporter
-//! and processor are created the first time [`trace`](crate::trace) (or
-//! [`add_trace_processor`](crate::add_trace_processor), or one of the functions here) is
-//! called, and registered then unless a processor was set explicitly before. The exporter
-//! reads `OPENAI_API_KEY`, `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID` when it first exports.
+//! Nothing is built, spawned or read from the environment until it is needed: every
+//! function of the facade registers [`default_processor`] with trace-core
+//! (`register`), which builds and installs it at the first use that follows unless a
+//! processor was set explicitly before (see [the crate
+//! docs](crate#the-default-pipeline-from-every-entry-point)). The exporter reads
+//! `OPENAI_API_KEY`, `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID` when it first exports.
 
-use std::sync::{Arc, Once, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use trace_batch::BatchTraceProcessor;
 use trace_core::TracingProcessor;
@@ -20,6 +21,7 @@ static PROCESSOR: OnceLock<Arc<BatchTraceProcessor>> = OnceLock::new();
 /// The default exporter: OpenAI's endpoint, the Python SDK's retry settings, the key from
 /// the environment (or [`set_tracing_export_api_key`]). Built on first call.
 pub fn default_exporter() -> Arc<BackendSpanExporter> {
+    register();
     Arc::clone(EXPORTER.get_or_init(|| {
         // The default endpoint is valid and TLS is on with the `openai` feature, so
         // building cannot fail.
@@ -33,20 +35,25 @@ pub fn default_exporter() -> Arc<BackendSpanExporter> {
 /// [`default_exporter`]. Built (not started: its worker starts with the first span) on
 /// first call.
 pub fn default_processor() -> Arc<BatchTraceProcessor> {
+    register();
     Arc::clone(PROCESSOR.get_or_init(|| Arc::new(BatchTraceProcessor::new(default_exporter()))))
 }
 
-/// Registers the default processor unless a processor was installed (or cleared)
-/// explicitly. Runs its check once; cheap afterwards.
-pub(crate) fn ensure_default_processor() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        trace_core::install_default_processor(|| default_processor() as Arc<dyn TracingProcessor>);
-    });
+/// Registers the default processor with trace-core, to be installed at first use unless a
+/// processor was installed (or cleared) explicitly. Builds nothing; cheap after the first
+/// call.
+pub(crate) fn register() {
+    trace_core::registry::first_use::register_default_processor(make_default);
+}
+
+/// What trace-core calls, once, to install the default processor.
+fn make_default() -> Arc<dyn TracingProcessor> {
+    default_processor()
 }
 
 /// Sets the API key the default exporter sends traces with (Python's
 /// `set_tracing_export_api_key`). Items of traces with their own key still use theirs.
 pub fn set_tracing_export_api_key(key: impl Into<trace_core::ApiKey>) {
+    register();
     default_exporter().set_api_key(key);
 }

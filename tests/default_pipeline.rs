@@ -22,7 +22,8 @@ fn thread_names() -> Vec<String> {
 fn registered_on_first_use_and_nothing_runs_before() {
     // No key: the exporter must not send anything anywhere.
     std::env::remove_var("OPENAI_API_KEY");
-    assert!(agents_tracing::core::trace_processor().is_none(), "nothing is installed at startup");
+    // `trace_core`'s own function: the facade's `core::trace_processor` would install it.
+    assert!(trace_core::trace_processor().is_none(), "nothing is installed at startup");
     assert!(!thread_names().iter().any(|n| "trace-batch-worker".starts_with(n.as_str())));
 
     {

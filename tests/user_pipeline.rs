@@ -18,6 +18,6 @@ fn a_processor_set_first_keeps_the_default_out() {
     let installed = agents_tracing::core::trace_processor().expect("installed");
     let default: std::sync::Arc<dyn agents_tracing::TracingProcessor> = agents_tracing::default_processor();
     assert!(!std::sync::Arc::ptr_eq(&installed, &default), "the user's processor stays installed");
-    // The default processor was never registered, so its worker never started.
+    // The default processor was never installed, so its worker never started.
     assert_eq!(agents_tracing::default_processor().stats().queued, 0);
 }

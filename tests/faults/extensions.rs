@@ -22,7 +22,7 @@ fn quiet_deliberate_panics() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let message = agents_tracing::core::panic_message(info.payload());
+            let message = agents_tracing::core::panic::panic_message(info.payload());
             if !message.contains(PANIC_TEXT) {
                 previous(info);
             }

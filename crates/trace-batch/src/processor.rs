@@ -7,7 +7,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, RecvTimeoutError};
-use trace_core::{ExportItem, LogRateLimiter, ProcessorError, Span, Trace, TracingExporter, TracingProcessor};
+use trace_core::rate_limit::LogRateLimiter;
+use trace_core::{ExportItem, ProcessorError, Span, Trace, TracingExporter, TracingProcessor};
 
 use crate::config::{BatchConfig, BatchTraceProcessorBuilder};
 use crate::error::ConfigError;

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{select, Receiver};
 use trace_core::panic::isolate;
-use trace_core::{ExportItem, LogRateLimiter, ProcessorError, TracingExporter};
+use trace_core::rate_limit::LogRateLimiter;
+use trace_core::{ExportItem, ProcessorError, TracingExporter};
 
 use crate::config::{BatchConfig, DEFAULT_DROP_TIMEOUT};
 use crate::lifecycle::{Lifecycle, State};

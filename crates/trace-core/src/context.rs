@@ -11,6 +11,10 @@
 //! each poll, which gives every task its own context, as Python's contextvars give every
 //! asyncio task a copy. A new thread starts with no context; capture one with
 //! [`Context::current`] and [`Context::attach`] it there.
+//!
+//! The wrapper also carries the [scoped processor](crate::registry::set_default) of the
+//! thread where the future is wrapped (a [`Context`] does not: set the scope on a new
+//! thread yourself).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -21,6 +25,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use crate::ids::SpanId;
+use crate::registry::scope::{self, Scopes};
 use crate::span::Span;
 use crate::trace::Trace;
 
@@ -235,27 +240,31 @@ impl Drop for ContextGuard {
     }
 }
 
-/// A future that runs with its own trace context (see the [module docs](self)).
+/// A future that runs with its own trace context (see the [module docs](self)), and the
+/// scoped processor of the thread that wrapped it, if any.
 #[must_use = "futures do nothing unless polled"]
 pub struct WithContext<F> {
     inner: Pin<Box<F>>,
     stack: Stack,
+    scopes: Scopes,
 }
 
 impl<F> std::fmt::Debug for WithContext<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WithContext").field("stack", &self.stack).finish_non_exhaustive()
+        f.debug_struct("WithContext").field("stack", &self.stack).field("scopes", &self.scopes).finish_non_exhaustive()
     }
 }
 
-/// Restores the thread's stack when a poll ends, even by a panic.
+/// Restores the thread's stacks when a poll ends, even by a panic.
 struct PollScope<'a> {
     stack: &'a mut Stack,
+    scopes: &'a mut Scopes,
 }
 
 impl Drop for PollScope<'_> {
     fn drop(&mut self) {
         swap_stack(self.stack);
+        scope::swap(self.scopes);
     }
 }
 
@@ -265,7 +274,8 @@ impl<F: Future> Future for WithContext<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         swap_stack(&mut this.stack);
-        let _restore = PollScope { stack: &mut this.stack };
+        scope::swap(&mut this.scopes);
+        let _restore = PollScope { stack: &mut this.stack, scopes: &mut this.scopes };
         this.inner.as_mut().poll(cx)
     }
 }
@@ -274,18 +284,21 @@ impl<F: Future> Future for WithContext<F> {
 pub trait FutureExt: Future + Sized {
     /// Runs the future in a copy of the current context: spans it starts get the current
     /// span as parent, and spans it marks current stay current for the task across
-    /// `.await`, on whatever thread polls it.
+    /// `.await`, on whatever thread polls it. A [scoped
+    /// processor](crate::registry::set_default) set where the future is wrapped keeps
+    /// receiving what the task starts, on any thread, after its guard is dropped too.
     fn in_current_context(self) -> WithContext<Self> {
         self.with_context(Context::current())
     }
 
-    /// Runs the future in `context`.
+    /// Runs the future in `context`, with the [scoped
+    /// processor](crate::registry::set_default) set where it is wrapped, if any.
     fn with_context(self, context: Context) -> WithContext<Self> {
         let mut frames = Vec::with_capacity(4);
         if let Some(scope) = context.scope {
             frames.push(Frame { id: anon_frame_id(), scope });
         }
-        WithContext { inner: Box::pin(self), stack: Stack(frames) }
+        WithContext { inner: Box::pin(self), stack: Stack(frames), scopes: Scopes::capture() }
     }
 }
 

@@ -51,9 +51,13 @@
 //! - [`context`]: the current trace and span, per thread, and per task with
 //!   [`FutureExt::in_current_context`].
 //! - The registry: [`set_trace_processor`], [`set_tracing_disabled`], [`force_flush`],
-//!   [`shutdown`]; for crate authors, [`registry`] also holds the per-thread
-//!   [`cache`](registry::cache) the hot path reads processors through, and
+//!   [`shutdown`]; in [`registry`], scoped processors in front of the global one
+//!   ([`registry::set_default`], [`registry::with_default`]) and, for crate authors, the
+//!   default processor a facade installs on first use ([`registry::first_use`]), the
+//!   per-thread [`cache`](registry::cache) the hot path reads processors through, and
 //!   [`retire`](registry::retire).
+//! - Plumbing for crate authors: [`panic`](mod@panic) (running code you do not own, panics caught),
+//!   [`rate_limit`] (rate-limited warnings), [`limits`], [`wire`].
 //! - [`InMemoryProcessor`] and [`InMemoryExporter`] for tests; [`SimpleTraceProcessor`]
 //!   to export on the caller's thread.
 //!
@@ -82,7 +86,7 @@ pub mod limits;
 mod memory;
 pub mod panic;
 mod processor;
-mod rate_limit;
+pub mod rate_limit;
 pub mod registry;
 mod secret;
 mod simple;
@@ -106,13 +110,10 @@ pub use ids::{gen_group_id, SpanId, TraceId};
 pub use json_input::{json_input_fallbacks, IntoJson};
 pub use limits::{depth_cuts, DepthLimited, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
 pub use memory::{InMemoryExporter, InMemoryProcessor, ProcessorEvent};
-pub use panic::panic_message;
 pub use processor::TracingProcessor;
-pub use rate_limit::LogRateLimiter;
 pub use registry::{
-    clear_trace_processor, force_flush, install_default_processor, is_tracing_disabled, processor_panics,
-    set_trace_processor, set_trace_processor_shared, set_tracing_disabled, shutdown, trace_processor,
-    trace_processor_set_by_user,
+    clear_trace_processor, force_flush, is_tracing_disabled, processor_panics, set_trace_processor,
+    set_trace_processor_shared, set_tracing_disabled, shutdown, trace_processor,
 };
 pub use secret::ApiKey;
 pub use simple::SimpleTraceProcessor;

@@ -1,5 +1,8 @@
 //! A rate limit for warnings, so that a burst of failures logs a few lines instead of one
 //! per span (the Python SDK logs one line per dropped span: tens of thousands in a burst).
+//!
+//! For authors of processors and exporters: every crate of the workspace logs its
+//! repeated warnings (dropped spans, failed exports, panics) through [`LogRateLimiter`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -15,7 +18,7 @@ fn monotonic_nanos() -> u64 {
 ///
 /// ```
 /// use std::time::Duration;
-/// use trace_core::LogRateLimiter;
+/// use trace_core::rate_limit::LogRateLimiter;
 ///
 /// static DROPS: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
 /// for _ in 0..1000 {

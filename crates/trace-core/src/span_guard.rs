@@ -51,6 +51,8 @@ pub struct SpanGuard<D = SpanData> {
     record: Option<Arc<Span>>,
     state: State,
     frame: CurrentFrame,
+    /// Where the end goes: where the start went (see `registry`, "Scoped processors").
+    route: registry::Route,
     _data: PhantomData<fn() -> D>,
 }
 
@@ -63,7 +65,13 @@ impl<D> fmt::Debug for SpanGuard<D> {
 impl<D> SpanGuard<D> {
     /// A guard, not started, of `record` (`None`: a no-op span).
     pub(crate) fn new(record: Option<Arc<Span>>) -> Self {
-        Self { record, state: State::Created, frame: CurrentFrame::default(), _data: PhantomData }
+        Self {
+            record,
+            state: State::Created,
+            frame: CurrentFrame::default(),
+            route: registry::Route::Current,
+            _data: PhantomData,
+        }
     }
 
     /// The span record (its data as of now); `None` for a no-op span.
@@ -149,7 +157,7 @@ impl<D> SpanGuard<D> {
                 s.started_at = Some(Timestamp::now());
             }
             let record = &*record;
-            registry::dispatch(|p| p.on_span_start(record));
+            self.route = registry::dispatch_start(|p| p.on_span_start(record));
         }
         true
     }
@@ -191,7 +199,7 @@ impl<D> SpanGuard<D> {
                 s.ended_at = Some(Timestamp::now());
             }
             let record = &*record;
-            registry::dispatch(|p| p.on_span_end(record));
+            registry::dispatch_end(std::mem::take(&mut self.route), |p| p.on_span_end(record));
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct TraceGuard {
     record: Option<Arc<Trace>>,
     state: State,
     frame: CurrentFrame,
+    /// Where the end goes: where the start went (see `registry`, "Scoped processors").
+    route: registry::Route,
 }
 
 impl fmt::Debug for TraceGuard {
@@ -30,7 +32,7 @@ impl fmt::Debug for TraceGuard {
 impl TraceGuard {
     /// A guard, not started, of `record` (`None`: a no-op trace).
     pub(crate) fn new(record: Option<Arc<Trace>>) -> Self {
-        Self { record, state: State::Created, frame: CurrentFrame::default() }
+        Self { record, state: State::Created, frame: CurrentFrame::default(), route: registry::Route::Current }
     }
 
     /// The trace record; `None` for a no-op trace.
@@ -80,7 +82,7 @@ impl TraceGuard {
         }
         self.state = State::Started;
         if let Some(record) = &self.record {
-            registry::dispatch(|p| p.on_trace_start(record));
+            self.route = registry::dispatch_start(|p| p.on_trace_start(record));
         }
         true
     }
@@ -119,7 +121,7 @@ impl TraceGuard {
             State::Started => self.state = State::Finished,
         }
         if let Some(record) = &self.record {
-            registry::dispatch(|p| p.on_trace_end(record));
+            registry::dispatch_end(std::mem::take(&mut self.route), |p| p.on_trace_end(record));
         }
     }
 }

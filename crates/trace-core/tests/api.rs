@@ -6,6 +6,7 @@ use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::json;
+use trace_core::registry::first_use::{install_default_processor, trace_processor_set_by_user};
 use trace_core::*;
 
 static REGISTRY: Mutex<()> = Mutex::new(());

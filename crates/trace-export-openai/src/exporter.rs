@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use trace_core::{ApiKey, ExportError, ExportItem, LogRateLimiter, TracingExporter};
+use trace_core::rate_limit::LogRateLimiter;
+use trace_core::{ApiKey, ExportError, ExportItem, TracingExporter};
 use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, Secrets, SendFailure};
 
 use crate::config::{BackendSpanExporterBuilder, USER_AGENT};

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use trace_core::LogRateLimiter;
+use trace_core::rate_limit::LogRateLimiter;
 
 use crate::agent::{AgentSettings, HttpAgent};
 use crate::backoff::Backoff;

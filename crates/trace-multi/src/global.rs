@@ -54,7 +54,8 @@ fn install(
 /// The global fan-out, installed in `trace-core`'s registry slot.
 ///
 /// The first call creates it; a call that finds something else in the slot (a processor
-/// installed with [`trace_core::set_trace_processor`], a default pipeline, or nothing)
+/// installed with [`trace_core::set_trace_processor`], a default pipeline, registered or
+/// installed, or nothing)
 /// installs the fan-out with that processor as its only entry, so nothing that was
 /// receiving events stops receiving them. Use the returned fan-out to see
 /// [`stats`](MultiProcessor::stats) or to [`set`](MultiProcessor::set) the list directly.
@@ -83,10 +84,11 @@ pub fn global_multi_processor() -> Arc<MultiProcessor> {
 /// called after it. To **replace** everything instead, including a default pipeline,
 /// use [`set_trace_processors`].
 ///
-/// A default pipeline is kept only if it is in the slot when this is called: the first
-/// call installs the fan-out, after which [`trace_core::install_default_processor`]
-/// installs nothing. A facade that installs its default lazily should install it before
-/// calling this, as Python's provider does on first access.
+/// A default pipeline is kept when it is in the slot, or registered and not yet installed:
+/// this reads the slot through [`trace_core::trace_processor`], which installs a
+/// registered default first (see `trace_core::registry::first_use`), as Python's
+/// provider does on first access. After the first call the fan-out is installed, and no
+/// default pipeline takes its place.
 ///
 /// ```
 /// use trace_core::{set_trace_processor, trace_processor, InMemoryProcessor};
@@ -112,7 +114,8 @@ pub fn add_trace_processor_shared(processor: Arc<dyn TracingProcessor>) {
 /// Makes `processors` the only processors that receive traces and spans, in that order
 /// (Python's `set_trace_processors`): whatever received them before, **including** a
 /// default export pipeline or a processor installed with
-/// [`trace_core::set_trace_processor`], stops receiving them. This is how to keep a
+/// [`trace_core::set_trace_processor`], stops receiving them (a registered default
+/// pipeline not installed yet is installed, then replaced, and returned). This is how to keep a
 /// third-party processor without exporting to OpenAI. An empty list turns delivery off
 /// (traces and spans are still created and current).
 ///

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use trace_core::panic::Panicked;
-use trace_core::LogRateLimiter;
+use trace_core::rate_limit::LogRateLimiter;
 
 /// How often a panicking processor is reported in the log, at most.
 const PANIC_LOG_INTERVAL: Duration = Duration::from_secs(10);

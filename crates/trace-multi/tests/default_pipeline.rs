@@ -1,10 +1,11 @@
 //! `add_trace_processor` keeps a default pipeline installed through
-//! `install_default_processor`, and `set_trace_processors` replaces it. Its own binary:
+//! `registry::first_use::install_default_processor`, and `set_trace_processors` replaces it. Its own binary:
 //! the registry's "installed by the user" flag never resets within a process.
 
 use std::sync::Arc;
 
-use trace_core::{custom_span, install_default_processor, trace, trace_processor, InMemoryProcessor, TracingProcessor};
+use trace_core::registry::first_use::install_default_processor;
+use trace_core::{custom_span, trace, trace_processor, InMemoryProcessor, TracingProcessor};
 use trace_multi::{add_trace_processor, global_multi_processor, set_trace_processors};
 
 fn one_span() {

@@ -1,13 +1,51 @@
-//! The global processor registry and the tracing on/off switch.
+//! The processor registry: the global processor, scoped processors in front of it, and
+//! the tracing on/off switch.
 //!
-//! One processor is installed at a time (install a fan-out, such as `trace-multi`'s, for
-//! several). Nothing is spawned or read from the environment until first use:
+//! One global processor is installed at a time (install a fan-out, such as `trace-multi`'s,
+//! for several). Nothing is spawned or read from the environment until first use:
 //! `OPENAI_AGENTS_DISABLE_TRACING` is read once, lazily, the first time a trace or span is
 //! created or a flush is asked for.
 //!
-//! The hot path (every span start and end) reads the installed processor through a
+//! The hot path (every span start and end) reads the global processor through a
 //! per-thread [`cache`] checked against a global generation number: one atomic load and a
-//! thread-local access, no lock and no shared reference count.
+//! thread-local access, no lock and no shared reference count. Checking for a scope adds
+//! one read of a thread-local flag at a start.
+//!
+//! # Scoped processors
+//! [`set_default`] (and [`with_default`]) put a processor in front of the global one for
+//! the current thread until its [`DefaultGuard`] drops, as tracing's
+//! `dispatcher::set_default` does: tests that run in parallel, or a server that routes
+//! each tenant's traces to its own processor, need no global state. Scopes nest (the
+//! innermost receives) and never change what other threads see.
+//!
+//! - **Tasks**: a future wrapped with
+//!   [`in_current_context`](crate::FutureExt::in_current_context) (or `with_context`)
+//!   inside a scope keeps that scope on whatever thread polls it, after the guard is gone
+//!   too. A future that is not wrapped, or a new thread, does not: pass the processor
+//!   ([`scoped_processor`]) and set it there.
+//! - **A trace or span ends where it started**: its end goes to the processor that
+//!   received its start, whether it ends inside the scope, after the scope's guard
+//!   dropped, or on another thread (tracing's spans keep their dispatcher the same way).
+//!   A trace or span started with no scope set ends at the global processor, even if it
+//!   ends inside a scope. A span finished without ever being started goes where a start
+//!   would go at that moment.
+//! - **What belongs to a scope is what starts in it**: a span started outside any scope
+//!   goes to the global processor even when its trace started in a scope; wrap the tasks
+//!   and set the scope on the threads that build a trace's spans.
+//! - [`trace_processor`], [`force_flush`], [`shutdown`] and the setters act on the global
+//!   processor only; a scoped processor is the caller's to flush and shut down. When the
+//!   last scope or span that used it lets go of it, it is dropped on `trace-retire`, never
+//!   inside a span start or end.
+//!
+//! A scope costs nothing to threads that set none (a thread-local flag read at each
+//! start). Inside a scope, each start and end takes a reference on the scoped processor
+//! (an atomic increment and decrement) instead of reading the cache.
+//!
+//! # The default processor
+//! A facade registers its default pipeline with
+//! [`first_use::register_default_processor`]; the registry installs it at the first use
+//! that follows, from any entry point, unless a user chose a processor first. See
+//! [`first_use`].
 //!
 //! # Replacing a processor
 //! [`set_trace_processor`] (and [`clear_trace_processor`]) return the processor they
@@ -23,27 +61,26 @@
 //! first).
 
 pub mod cache;
+pub mod first_use;
 mod retire;
+pub(crate) mod scope;
+mod slot;
 
 pub use retire::{retire, RETIRE_THREAD_NAME};
+pub use scope::{scoped_processor, set_default, set_default_shared, with_default, DefaultGuard};
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::ProcessorError;
 use crate::panic::{isolate, Panicked};
 use crate::processor::TracingProcessor;
 use crate::rate_limit::LogRateLimiter;
-use cache::{Generation, LocalCache};
+use cache::LocalCache;
+use scope::Scope;
+use slot::{Shared, GENERATION};
 
-type Shared = Arc<dyn TracingProcessor>;
-
-static SLOT: RwLock<Option<Shared>> = RwLock::new(None);
-/// Bumped after every change of `SLOT`; per-thread caches compare against it.
-static GENERATION: Generation = Generation::new();
-/// Whether a user ever installed (or cleared) the processor explicitly.
-static USER_SET: AtomicBool = AtomicBool::new(false);
 static PANICS: AtomicU64 = AtomicU64::new(0);
 static PANIC_LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
 
@@ -51,14 +88,11 @@ thread_local! {
     static CACHE: LocalCache<Option<Shared>> = const { LocalCache::new() };
 }
 
-fn read_slot() -> Option<Shared> {
-    SLOT.read().unwrap_or_else(|e| e.into_inner()).clone()
-}
-
-fn write_slot(p: Option<Shared>) -> Option<Shared> {
-    let old = std::mem::replace(&mut *SLOT.write().unwrap_or_else(|e| e.into_inner()), p);
-    GENERATION.bump();
-    old
+/// What a thread's cache loads when it is cold or stale: the slot, after offering it a
+/// registered default processor (see [`first_use`]).
+fn load() -> Option<Shared> {
+    first_use::run();
+    slot::read()
 }
 
 /// Installs `processor` as the global processor, replacing any other. Threads pick up
@@ -74,50 +108,71 @@ pub fn set_trace_processor<P: TracingProcessor>(processor: P) -> Option<Arc<dyn 
 
 /// [`set_trace_processor`] for a processor that is already shared.
 pub fn set_trace_processor_shared(processor: Arc<dyn TracingProcessor>) -> Option<Arc<dyn TracingProcessor>> {
-    USER_SET.store(true, Ordering::Release);
-    write_slot(Some(processor))
+    slot::write_by_user(Some(processor))
 }
 
 /// Removes the global processor: traces and spans are still created (and still
 /// current), but nobody receives them. Returns the processor that was installed, as
 /// [`set_trace_processor`] does.
 pub fn clear_trace_processor() -> Option<Arc<dyn TracingProcessor>> {
-    USER_SET.store(true, Ordering::Release);
-    write_slot(None)
+    slot::write_by_user(None)
 }
 
-/// The installed processor, if any.
+/// The installed global processor, if any; a registered default processor is installed
+/// first if nothing was chosen yet (see [`first_use`]). A [scoped](set_default)
+/// processor is not returned here: see [`scoped_processor`].
 pub fn trace_processor() -> Option<Arc<dyn TracingProcessor>> {
-    read_slot()
+    load()
 }
 
-/// Installs the processor `make` builds, unless a user already installed or cleared one.
-/// `make` runs at most once per call and only when it is needed. Returns whether it was
-/// installed. This is how a default pipeline gets registered on first use.
-pub fn install_default_processor(make: impl FnOnce() -> Arc<dyn TracingProcessor>) -> bool {
-    if USER_SET.load(Ordering::Acquire) {
-        return false;
+/// Where the end of a started trace or span goes: the scoped processor its start went
+/// to, or the global processor (the one installed when it ends).
+#[derive(Default)]
+pub(crate) enum Route {
+    /// Not started: the end goes where a start would go now.
+    #[default]
+    Current,
+    /// Started with no scope set: the global processor.
+    Global,
+    /// Started in a scope: that scope's processor, wherever it ends.
+    Scoped(Scope),
+}
+
+/// Calls `f` with the processor a trace or span starting now goes to (the innermost
+/// scoped one, else the global one, if any); returns where its end must go.
+#[inline]
+pub(crate) fn dispatch_start(f: impl FnOnce(&dyn TracingProcessor)) -> Route {
+    if scope::active() {
+        if let Some(scope) = scope::current() {
+            scoped(&scope, f);
+            return Route::Scoped(scope);
+        }
     }
-    let mut slot = SLOT.write().unwrap_or_else(|e| e.into_inner());
-    if USER_SET.load(Ordering::Acquire) || slot.is_some() {
-        return false;
+    dispatch_global(f);
+    Route::Global
+}
+
+/// Calls `f` with the processor `route` names (see [`dispatch_start`]).
+#[inline]
+pub(crate) fn dispatch_end(route: Route, f: impl FnOnce(&dyn TracingProcessor)) {
+    match route {
+        Route::Global => dispatch_global(f),
+        Route::Scoped(scope) => scoped(&scope, f),
+        Route::Current => drop(dispatch_start(f)),
     }
-    *slot = Some(make());
-    drop(slot);
-    GENERATION.bump();
-    true
 }
 
-/// Whether a user installed or cleared the global processor explicitly.
-pub fn trace_processor_set_by_user() -> bool {
-    USER_SET.load(Ordering::Acquire)
+#[cold]
+#[inline(never)]
+fn scoped(scope: &Scope, f: impl FnOnce(&dyn TracingProcessor)) {
+    scope.with(|p| guarded(p, f));
 }
 
-/// Calls `f` with the installed processor, if any. Panics in `f` are caught, counted and
+/// Calls `f` with the global processor, if any. Panics in `f` are caught, counted and
 /// logged (rate-limited): a processor can never unwind into the user's code.
 #[inline]
-pub(crate) fn dispatch(f: impl FnOnce(&dyn TracingProcessor)) {
-    cache::with(&CACHE, &GENERATION, 0, read_slot, |p| {
+fn dispatch_global(f: impl FnOnce(&dyn TracingProcessor)) {
+    cache::with(&CACHE, &GENERATION, 0, load, |p| {
         if let Some(p) = p {
             guarded(&**p, f);
         }
@@ -148,21 +203,22 @@ pub fn processor_panics() -> u64 {
     PANICS.load(Ordering::Relaxed)
 }
 
-/// Flushes the installed processor (Python's `flush_traces()`): returns once what was
+/// Flushes the global processor (Python's `flush_traces()`): returns once what was
 /// recorded so far is exported, or when `timeout` passes. Works even when tracing is
-/// disabled, as in Python.
+/// disabled, as in Python. Scoped processors are not flushed: flush them through the
+/// handle you set them with.
 pub fn force_flush(timeout: Option<Duration>) -> Result<(), ProcessorError> {
-    match read_slot() {
+    match slot::read() {
         Some(p) => call_guarded(|| p.force_flush(timeout)),
         None => Ok(()),
     }
 }
 
-/// Shuts down the installed processor within `timeout`: what is queued is exported,
-/// workers stop. The processor stays installed; later events are counted as dropped by
+/// Shuts down the global processor within `timeout`: what is queued is exported,
+/// workers stop (scoped processors are the caller's to shut down). The processor stays installed; later events are counted as dropped by
 /// processors that count.
 pub fn shutdown(timeout: Option<Duration>) -> Result<(), ProcessorError> {
-    match read_slot() {
+    match slot::read() {
         Some(p) => call_guarded(|| p.shutdown(timeout)),
         None => Ok(()),
     }
