@@ -5,10 +5,13 @@
 //!   can answer with the faults an exporter must survive;
 //! - [`logcap`]: a `log::Log` that captures every line of a test binary, to check what was
 //!   logged and that no secret was;
+//! - [`exporter`]: what the HTTP exporters' tests share (a queued batch, short HTTP
+//!   settings, a shutdown in the middle of an export);
 //! - [`golden`]: the normalisation of request bodies (ids to first-seen placeholders,
 //!   timestamps to `<iso8601>`) that comparing them with the Python SDK's golden bodies
 //!   needs.
 
+pub mod exporter;
 pub mod golden;
 pub mod logcap;
 pub mod server;

@@ -112,3 +112,46 @@ pub fn assert_never_logged(secret: &str, what: &str, skip: impl Fn(&Line) -> boo
         assert!(!l.text.contains(secret), "a log line holds {what}: {l:?}");
     }
 }
+
+/// One crate's tests' view of the capture: the lines of its target, and the secret check
+/// with its own wording and exceptions. A test binary keeps one in a `const`.
+///
+/// ```
+/// use log::Level;
+/// use test_support::logcap::{CrateLog, Line};
+///
+/// const LOG: CrateLog = CrateLog { target: "my_exporter", secret_name: "a secret", skip: Line::is_raw_http_dump };
+/// LOG.install();
+/// log::error!(target: "my_exporter", "export failed");
+/// assert_eq!(LOG.mine(Level::Error), ["export failed"]);
+/// LOG.assert_never_logged("sk-secret");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct CrateLog {
+    /// The start of the crate's targets, such as `trace_export_openai`.
+    pub target: &'static str,
+    /// How [`assert_never_logged`](Self::assert_never_logged) names the secret it finds
+    /// (`the key`).
+    pub secret_name: &'static str,
+    /// The lines the secret check leaves out, such as [`Line::is_raw_http_dump`].
+    pub skip: fn(&Line) -> bool,
+}
+
+impl CrateLog {
+    /// Installs the capturing logger (see [`install`]); panics if another logger was
+    /// installed first in this test binary.
+    pub fn install(&self) {
+        assert!(install(), "no other logger in this test binary");
+    }
+
+    /// The lines this thread logged from the crate at `level` (see [`mine`]).
+    pub fn mine(&self, level: Level) -> Vec<String> {
+        mine(self.target, level)
+    }
+
+    /// Panics if any line, of any thread, holds `secret`, except those `skip` picks (see
+    /// [`assert_never_logged`]).
+    pub fn assert_never_logged(&self, secret: &str) {
+        assert_never_logged(secret, self.secret_name, self.skip);
+    }
+}

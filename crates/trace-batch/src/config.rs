@@ -143,49 +143,48 @@ impl std::fmt::Debug for BatchTraceProcessorBuilder {
     }
 }
 
+/// The builder's setters: each stores its argument in the [`BatchConfig`] field of its
+/// own name, which `build` validates.
+macro_rules! config_setters {
+    ($($(#[$doc:meta])* fn $name:ident($arg:ident: $ty:ty);)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.config.$name = $arg;
+            self
+        }
+    )*};
+}
+
 impl BatchTraceProcessorBuilder {
     pub(crate) fn new(exporter: Arc<dyn TracingExporter>) -> Self {
         Self { exporter, config: BatchConfig::default() }
     }
 
-    /// How many items (traces and spans) the queue holds before new ones are dropped.
-    /// Default: 8192 ([`DEFAULT_MAX_QUEUE_SIZE`]). Must not be zero. The queue is allocated
-    /// up front: about 16 bytes per slot.
-    pub fn max_queue_size(mut self, size: usize) -> Self {
-        self.config.max_queue_size = size;
-        self
-    }
+    config_setters! {
+        /// How many items (traces and spans) the queue holds before new ones are dropped.
+        /// Default: 8192 ([`DEFAULT_MAX_QUEUE_SIZE`]). Must not be zero. The queue is allocated
+        /// up front: about 16 bytes per slot.
+        fn max_queue_size(size: usize);
 
-    /// The most items handed to the exporter in one call. Default: 128
-    /// ([`DEFAULT_MAX_BATCH_SIZE`]). Must not be zero; clamped to the queue size.
-    pub fn max_batch_size(mut self, size: usize) -> Self {
-        self.config.max_batch_size = size;
-        self
-    }
+        /// The most items handed to the exporter in one call. Default: 128
+        /// ([`DEFAULT_MAX_BATCH_SIZE`]). Must not be zero; clamped to the queue size.
+        fn max_batch_size(size: usize);
 
-    /// The longest time items wait in the queue while it stays below the trigger size:
-    /// the worker exports when this much time has passed since its last export. Default:
-    /// 5 s ([`DEFAULT_SCHEDULE_DELAY`]). Must not be zero.
-    pub fn schedule_delay(mut self, delay: Duration) -> Self {
-        self.config.schedule_delay = delay;
-        self
-    }
+        /// The longest time items wait in the queue while it stays below the trigger size:
+        /// the worker exports when this much time has passed since its last export. Default:
+        /// 5 s ([`DEFAULT_SCHEDULE_DELAY`]). Must not be zero.
+        fn schedule_delay(delay: Duration);
 
-    /// The fraction of the queue that, once filled, makes the worker export at once
-    /// instead of waiting for the schedule. Default: 0.7
-    /// ([`DEFAULT_EXPORT_TRIGGER_RATIO`]), so 5734 items with the default queue. Must be in
-    /// `(0, 1]`.
-    pub fn export_trigger_ratio(mut self, ratio: f64) -> Self {
-        self.config.export_trigger_ratio = ratio;
-        self
-    }
+        /// The fraction of the queue that, once filled, makes the worker export at once
+        /// instead of waiting for the schedule. Default: 0.7
+        /// ([`DEFAULT_EXPORT_TRIGGER_RATIO`]), so 5734 items with the default queue. Must be in
+        /// `(0, 1]`.
+        fn export_trigger_ratio(ratio: f64);
 
-    /// How long dropping the processor without calling
-    /// [`shutdown`](crate::BatchTraceProcessor::shutdown) waits for what is queued to be
-    /// exported. Default: 5 s ([`DEFAULT_DROP_TIMEOUT`]).
-    pub fn drop_timeout(mut self, timeout: Duration) -> Self {
-        self.config.drop_timeout = timeout;
-        self
+        /// How long dropping the processor without calling
+        /// [`shutdown`](crate::BatchTraceProcessor::shutdown) waits for what is queued to be
+        /// exported. Default: 5 s ([`DEFAULT_DROP_TIMEOUT`]).
+        fn drop_timeout(timeout: Duration);
     }
 
     /// The exporter and the validated settings, for [`build`](Self::build).

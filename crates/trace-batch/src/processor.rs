@@ -157,15 +157,15 @@ impl BatchTraceProcessor {
             State::Running => {}
             State::Idle => {
                 if !self.start_worker() {
-                    return self.dropped_after_shutdown(&item);
+                    return self.dropped(&item, DropReason::AfterShutdown);
                 }
             }
-            _ => return self.dropped_after_shutdown(&item),
+            _ => return self.dropped(&item, DropReason::AfterShutdown),
         }
         match self.hot.producer.offer(item) {
             Ok(()) => {}
-            Err(Refused::Full(item)) => self.dropped_queue_full(&item),
-            Err(Refused::Disconnected(item)) => self.dropped_after_shutdown(&item),
+            Err(Refused::Full(item)) => self.dropped(&item, DropReason::QueueFull),
+            Err(Refused::Disconnected(item)) => self.dropped(&item, DropReason::AfterShutdown),
         }
     }
 
@@ -200,32 +200,33 @@ impl BatchTraceProcessor {
         }
     }
 
+    /// Counts `item` as dropped for `reason`, and says so in a rate-limited warning.
     #[cold]
     #[inline(never)]
-    fn dropped_queue_full(&self, item: &ExportItem) {
-        let total = self.shared().drops.queue_full.fetch_add(1, Ordering::Relaxed) + 1;
+    fn dropped(&self, item: &ExportItem, reason: DropReason) {
+        let drops = &self.shared().drops;
+        let (counter, log) = match reason {
+            DropReason::QueueFull => (&drops.queue_full, &self.full_log),
+            DropReason::AfterShutdown => (&drops.after_shutdown, &self.closed_log),
+        };
+        let total = counter.fetch_add(1, Ordering::Relaxed) + 1;
         // The rate limiter is consulted on the first drop, then on sampled ones, so a burst
         // of drops does not make producers contend on it for every item.
-        if worth_a_log_check(total) && self.full_log.check().is_some() {
-            log::warn!(
+        if !worth_a_log_check(total) || log.check().is_none() {
+            return;
+        }
+        match reason {
+            DropReason::QueueFull => log::warn!(
                 "tracing queue is full ({} items), dropping {}; {total} items dropped so far. The exporter is not \
                  keeping up: raise max_queue_size or lower schedule_delay",
                 self.config.max_queue_size(),
                 kind(item)
-            );
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn dropped_after_shutdown(&self, item: &ExportItem) {
-        let total = self.shared().drops.after_shutdown.fetch_add(1, Ordering::Relaxed) + 1;
-        if worth_a_log_check(total) && self.closed_log.check().is_some() {
-            log::warn!(
+            ),
+            DropReason::AfterShutdown => log::warn!(
                 "tracing batch processor is shut down, dropping {}; {total} items dropped after shutdown so far. \
                  Install a new processor to keep tracing",
                 kind(item)
-            );
+            ),
         }
     }
 
@@ -380,6 +381,15 @@ fn wait<T>(rx: &crossbeam_channel::Receiver<T>, deadline: Option<Instant>) -> Re
     }
 }
 
+/// Why the door refused an item.
+#[derive(Clone, Copy, Debug)]
+enum DropReason {
+    /// The queue was full.
+    QueueFull,
+    /// The processor was shut down (or its worker could not start, or died).
+    AfterShutdown,
+}
+
 /// Whether the `n`th drop should consult the log rate limiter: the first, then powers of
 /// two, then every 4096th.
 fn worth_a_log_check(n: u64) -> bool {
@@ -441,6 +451,7 @@ impl Drop for BatchTraceProcessor {
 mod worker_death_tests {
     use super::*;
     use crate::worker::fault;
+    use std::ops::Range;
     use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
     use trace_core::{CustomSpanData, ExportError, JsonMap, SpanId, TraceId};
 
@@ -476,10 +487,30 @@ mod worker_death_tests {
         Arc::new(Span::new(SpanId::from_u128(n), Arc::clone(trace), None, data))
     }
 
-    fn assert_settled(s: &BatchStats) {
+    /// A processor (batches of `max_batch`) over a counting exporter, and a trace whose spans
+    /// `ids` were ended.
+    fn with_spans(max_batch: usize, ids: Range<u128>) -> (Arc<Counting>, BatchTraceProcessor, Arc<Trace>) {
+        let exporter = Arc::new(Counting::default());
+        let p = processor(&exporter, max_batch);
+        let t = Arc::new(Trace::new(TraceId::generate(), "t"));
+        end_spans(&p, &t, ids);
+        (exporter, p, t)
+    }
+
+    fn end_spans(p: &BatchTraceProcessor, t: &Arc<Trace>, ids: Range<u128>) {
+        for n in ids {
+            p.on_span_end(&span(t, n));
+        }
+    }
+
+    /// The stats, checked to be settled: nothing pending, every queued item exported or
+    /// lost, every loss counted once by its cause.
+    fn settled(p: &BatchTraceProcessor) -> BatchStats {
+        let s = p.stats();
         assert_eq!(s.pending, 0, "{s:?}");
         assert_eq!(s.queued, s.exported + s.lost, "{s:?}");
         assert_eq!(s.lost, s.lost_to_exporter_errors() + s.lost_to_panics + s.lost_at_deadline + s.lost_worker_died);
+        s
     }
 
     fn died_with(result: Result<(), ProcessorError>, items: u64) {
@@ -494,17 +525,12 @@ mod worker_death_tests {
 
     #[test]
     fn a_worker_dying_on_wake_up_fails_the_flush_and_counts_what_was_queued() {
-        let exporter = Arc::new(Counting::default());
-        let p = processor(&exporter, 128);
-        let t = Arc::new(Trace::new(TraceId::generate(), "t"));
+        let (exporter, p, t) = with_spans(128, 0..0);
         p.on_trace_start(&t);
-        for n in 0..4 {
-            p.on_span_end(&span(&t, n));
-        }
+        end_spans(&p, &t, 0..4);
         p.inject_worker_fault(fault::AFTER_WAKE);
         died_with(p.force_flush(Some(PATIENCE)), 5);
-        let s = p.stats();
-        assert_settled(&s);
+        let s = settled(&p);
         assert_eq!((s.queued, s.exported, s.lost_worker_died, s.batches), (5, 0, 5, 0), "{s:?}");
         assert_eq!(exporter.shutdowns.load(Ordering::SeqCst), 1, "the death shuts the exporter down");
         assert!(p.is_shut_down());
@@ -524,38 +550,24 @@ mod worker_death_tests {
 
     #[test]
     fn a_worker_dying_with_a_batch_in_hand_counts_the_batch_and_fails_the_shutdown() {
-        let exporter = Arc::new(Counting::default());
-        let p = processor(&exporter, 2);
-        let t = Arc::new(Trace::new(TraceId::generate(), "t"));
-        for n in 0..7 {
-            p.on_span_end(&span(&t, n));
-        }
+        let (_exporter, p, t) = with_spans(2, 0..7);
         // First a clean flush: 7 exported. Then the fault, hit with 2 items taken.
         p.force_flush(Some(PATIENCE)).unwrap();
-        for n in 7..12 {
-            p.on_span_end(&span(&t, n));
-        }
+        end_spans(&p, &t, 7..12);
         p.inject_worker_fault(fault::BEFORE_EXPORT);
         // The shutdown's final drain goes through `finish`, not `drain`: a flush first.
         died_with(p.force_flush(Some(PATIENCE)), 5);
-        let s = p.stats();
-        assert_settled(&s);
+        let s = settled(&p);
         assert_eq!((s.queued, s.exported, s.lost, s.lost_worker_died), (12, 7, 5, 5), "{s:?}");
         died_with(p.shutdown(None), 5);
     }
 
     #[test]
     fn a_shutdown_waiting_on_a_worker_that_dies_is_told() {
-        let exporter = Arc::new(Counting::default());
-        let p = processor(&exporter, 128);
-        let t = Arc::new(Trace::new(TraceId::generate(), "t"));
-        for n in 0..3 {
-            p.on_span_end(&span(&t, n));
-        }
+        let (_exporter, p, _) = with_spans(128, 0..3);
         p.inject_worker_fault(fault::AFTER_WAKE);
         died_with(p.shutdown(Some(PATIENCE)), 3);
-        let s = p.stats();
-        assert_settled(&s);
+        let s = settled(&p);
         assert_eq!((s.queued, s.lost_worker_died), (3, 3), "{s:?}");
         assert_eq!(p.force_flush(None), Err(p.shared().death_error()));
     }
@@ -604,8 +616,7 @@ mod worker_death_tests {
             h.join().unwrap();
         }
         assert!(matches!(result, Err(ProcessorError::WorkerDied { .. })), "{result:?}");
-        let s = p.stats();
-        assert_settled(&s);
+        let s = settled(&p);
         assert_eq!(s.offered(), produced.load(Ordering::SeqCst), "{s:?}");
         assert_eq!(s.lost_worker_died, s.lost, "{s:?}");
         assert!(s.dropped_after_shutdown + s.dropped_queue_full + s.queued >= 200, "{s:?}");

@@ -10,6 +10,7 @@
 //! never end, so that it fails instead of hanging.
 
 use std::collections::HashSet;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Condvar, Mutex};
@@ -17,7 +18,7 @@ use std::thread;
 use std::time::Duration;
 
 use serde_json::Value;
-use trace_batch::{BatchStats, BatchTraceProcessor, ConfigError, WORKER_THREAD_NAME};
+use trace_batch::{BatchStats, BatchTraceProcessor, BatchTraceProcessorBuilder, ConfigError, WORKER_THREAD_NAME};
 use trace_core::{
     CustomSpanData, ExportError, ExportItem, InMemoryExporter, JsonMap, ProcessorError, Span, SpanId, Trace, TraceId,
     TracingExporter, TracingProcessor,
@@ -43,10 +44,14 @@ fn span_number(item: &ExportItem) -> Option<u128> {
     item.as_span().and_then(|s| s.span_id().as_u128())
 }
 
-fn assert_accounting(s: &BatchStats) {
+/// The stats of `p`, checked to add up: nothing pending, every queued item exported or
+/// lost, every loss counted once by its cause.
+fn accounted(p: &BatchTraceProcessor) -> BatchStats {
+    let s = p.stats();
     assert_eq!(s.pending, 0, "{s:?}");
     assert_eq!(s.queued, s.exported + s.lost, "{s:?}");
     assert_eq!(s.lost, s.lost_to_exporter_errors() + s.lost_to_panics + s.lost_at_deadline + s.lost_worker_died);
+    s
 }
 
 /// Waits on `cv` until `cond` holds; fails the test (instead of hanging) after `PATIENCE`.
@@ -135,9 +140,63 @@ impl TracingExporter for Recorder {
     }
 }
 
-fn processor(exporter: impl TracingExporter) -> trace_batch::BatchTraceProcessorBuilder {
+/// What a [`Scripted`] exporter does on its `n`th export (from 0): `Some` result (or a
+/// panic) instead of recording the batch, `None` to record it.
+type Script = Box<dyn Fn(usize, &[ExportItem]) -> Option<Result<(), ExportError>> + Send + Sync>;
+
+/// An exporter whose exports go as a [`Script`] says, recording the others in a
+/// [`Recorder`] (which also gets the `shutdown`).
+struct Scripted {
+    calls: AtomicUsize,
+    inner: Recorder,
+    script: Script,
+}
+
+impl Scripted {
+    fn new(
+        inner: &Recorder,
+        script: impl Fn(usize, &[ExportItem]) -> Option<Result<(), ExportError>> + Send + Sync + 'static,
+    ) -> Self {
+        Self { calls: AtomicUsize::new(0), inner: inner.clone(), script: Box::new(script) }
+    }
+}
+
+impl TracingExporter for Scripted {
+    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        (self.script)(call, items).unwrap_or_else(|| self.inner.export(items))
+    }
+    fn shutdown(&self) {
+        self.inner.shutdown();
+    }
+}
+
+/// Ends the spans numbered `ids` of `t`.
+fn end_spans(p: &BatchTraceProcessor, t: &Arc<Trace>, ids: Range<u128>) {
+    for n in ids {
+        p.on_span_end(&span(t, n));
+    }
+}
+
+/// The numbers of the spans among `items`, in order.
+fn span_numbers(items: &[ExportItem]) -> Vec<u128> {
+    items.iter().filter_map(span_number).collect()
+}
+
+fn processor(exporter: impl TracingExporter) -> BatchTraceProcessorBuilder {
     // A long schedule, so that nothing is exported unless a test asks for it.
     BatchTraceProcessor::builder(exporter).schedule_delay(Duration::from_secs(3600))
+}
+
+/// A recorder, a processor over it (`configure`d), and a trace `t` it was told of.
+fn started(
+    configure: impl FnOnce(BatchTraceProcessorBuilder) -> BatchTraceProcessorBuilder,
+) -> (Recorder, BatchTraceProcessor, Arc<Trace>) {
+    let exporter = Recorder::default();
+    let p = configure(processor(exporter.clone())).build().unwrap();
+    let t = new_trace("t");
+    p.on_trace_start(&t);
+    (exporter, p, t)
 }
 
 #[test]
@@ -287,7 +346,7 @@ fn exports_when_the_trigger_size_is_reached_in_batches_of_max_batch_size() {
     assert_eq!(batches.len(), 3);
     let order: Vec<_> = exporter.items().iter().map(span_number).collect();
     assert_eq!(order, (0..50).map(Some).collect::<Vec<_>>());
-    assert_accounting(&p.stats());
+    accounted(&p);
 }
 
 #[test]
@@ -311,8 +370,7 @@ fn exports_when_the_schedule_delay_has_passed() {
     assert!(exporter.batches().len() > first);
     // Nothing is left to flush; the flush waits for the counters of the exports above.
     p.force_flush(Some(PATIENCE)).unwrap();
-    let s = p.stats();
-    assert_accounting(&s);
+    let s = accounted(&p);
     assert_eq!(s.exported, 4);
     assert!(exporter.batches().iter().all(|b| b.len() <= 3));
 }
@@ -414,8 +472,7 @@ fn force_flush_is_a_barrier_while_producers_keep_producing() {
         h.join().unwrap();
     }
     p.force_flush(Some(PATIENCE)).unwrap();
-    let s = p.stats();
-    assert_accounting(&s);
+    let s = accounted(&p);
     assert_eq!(s.offered(), produced.load(Ordering::Relaxed) + 50);
     assert_eq!(s.exported, exporter.others.load(Ordering::Relaxed) + exporter.markers.lock().unwrap().len() as u64);
 }
@@ -451,6 +508,21 @@ impl Stuck {
             shut: AtomicBool::new(false),
             exported: AtomicUsize::new(0),
         }
+    }
+}
+
+impl Stuck {
+    /// A processor over a new `Stuck` exporter, its worker woken when a tenth of its
+    /// queue of `queue` items is filled (the tenth of 100, the first of 10), then set up
+    /// by `configure`.
+    fn processor(
+        ignores_shutdown: bool,
+        queue: usize,
+        configure: impl FnOnce(BatchTraceProcessorBuilder) -> BatchTraceProcessorBuilder,
+    ) -> (Arc<Self>, BatchTraceProcessor) {
+        let exporter = Arc::new(Self::new(ignores_shutdown));
+        let builder = processor(Arc::clone(&exporter)).max_queue_size(queue).export_trigger_ratio(0.1);
+        (exporter, configure(builder).build().unwrap())
     }
 }
 
@@ -492,18 +564,10 @@ fn returns<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static
 /// many items that was.
 #[test]
 fn a_shutdown_deadline_interrupts_the_export_and_reports_what_it_abandoned() {
-    let exporter = Arc::new(Stuck::new(false));
     // The tenth item wakes the worker, which takes a batch of 10 and blocks at the gate.
-    let p = processor(Arc::clone(&exporter))
-        .max_queue_size(100)
-        .export_trigger_ratio(0.1)
-        .max_batch_size(10)
-        .build()
-        .unwrap();
+    let (exporter, p) = Stuck::processor(false, 100, |b| b.max_batch_size(10));
     let t = new_trace("t");
-    for n in 0..100 {
-        p.on_span_end(&span(&t, n));
-    }
+    end_spans(&p, &t, 0..100);
     exporter.gate.wait_entered(1);
     // Returning at all proves the bound: only the deadline can open this gate.
     let err = p.shutdown(Some(Duration::from_millis(20))).unwrap_err();
@@ -511,8 +575,7 @@ fn a_shutdown_deadline_interrupts_the_export_and_reports_what_it_abandoned() {
     assert!(err.to_string().contains("90 item(s) still queued"), "{err}");
     // A flush returns once the worker is gone, and reports the same loss.
     assert_eq!(p.force_flush(Some(PATIENCE)), Err(ProcessorError::Abandoned { items: 90 }));
-    let s = p.stats();
-    assert_accounting(&s);
+    let s = accounted(&p);
     assert_eq!((s.queued, s.exported, s.lost, s.lost_at_deadline), (100, 0, 100, 90), "{s:?}");
     // The batch in flight failed with `ShutDown`: lost to an exporter error.
     assert_eq!(s.lost_to_exporter_errors(), 10);
@@ -522,9 +585,9 @@ fn a_shutdown_deadline_interrupts_the_export_and_reports_what_it_abandoned() {
 
 #[test]
 fn shutdown_bound_holds_even_if_the_exporter_ignores_its_shutdown() {
-    let exporter = Arc::new(Stuck::new(true));
     // Trigger size 1: the first item is exported at once, and the export blocks.
-    let p = Arc::new(processor(Arc::clone(&exporter)).max_queue_size(10).export_trigger_ratio(0.1).build().unwrap());
+    let (exporter, p) = Stuck::processor(true, 10, |b| b);
+    let p = Arc::new(p);
     p.on_trace_start(&new_trace("t"));
     exporter.gate.wait_entered(1);
     let timeout = Duration::from_millis(20);
@@ -536,38 +599,26 @@ fn shutdown_bound_holds_even_if_the_exporter_ignores_its_shutdown() {
     exporter.gate.open();
     // Once the export returns the worker stops; it had exported everything.
     p.force_flush(Some(PATIENCE)).unwrap();
-    let s = p.stats();
-    assert_accounting(&s);
+    let s = accounted(&p);
     assert_eq!((s.exported, s.lost), (1, 0));
 }
 
 #[test]
 fn shutdown_exports_what_is_queued_then_shuts_the_exporter_down() {
-    let exporter = Recorder::default();
-    let p = processor(exporter.clone()).max_batch_size(7).build().unwrap();
-    let t = new_trace("t");
-    p.on_trace_start(&t);
-    for n in 0..30 {
-        p.on_span_end(&span(&t, n));
-    }
+    let (exporter, p, t) = started(|b| b.max_batch_size(7));
+    end_spans(&p, &t, 0..30);
     p.shutdown(Some(PATIENCE)).unwrap();
     assert_eq!(exporter.item_count(), 31);
     assert!(exporter.batches().iter().all(|b| b.len() <= 7));
     assert_eq!(exporter.shutdowns.load(Ordering::SeqCst), 1);
-    let s = p.stats();
-    assert_accounting(&s);
+    let s = accounted(&p);
     assert_eq!((s.exported, s.batches), (31, 5));
 }
 
 #[test]
 fn drop_without_shutdown_exports_what_was_queued() {
-    let exporter = Recorder::default();
-    let p = processor(exporter.clone()).build().unwrap();
-    let t = new_trace("t");
-    p.on_trace_start(&t);
-    for n in 0..10 {
-        p.on_span_end(&span(&t, n));
-    }
+    let (exporter, p, t) = started(|b| b);
+    end_spans(&p, &t, 0..10);
     assert_eq!(exporter.item_count(), 0);
     drop(p);
     assert_eq!(exporter.item_count(), 11);
@@ -576,13 +627,7 @@ fn drop_without_shutdown_exports_what_was_queued() {
 
 #[test]
 fn drop_is_bounded_by_the_drop_timeout() {
-    let exporter = Arc::new(Stuck::new(false));
-    let p = processor(Arc::clone(&exporter))
-        .max_queue_size(10)
-        .export_trigger_ratio(0.1)
-        .drop_timeout(Duration::from_millis(20))
-        .build()
-        .unwrap();
+    let (exporter, p) = Stuck::processor(false, 10, |b| b.drop_timeout(Duration::from_millis(20)));
     p.on_trace_start(&new_trace("t"));
     exporter.gate.wait_entered(1);
     // Only the drop timeout can end the stuck export (by shutting the exporter down).
@@ -602,9 +647,7 @@ fn queue_overflow_under_two_producers_is_counted_exactly() {
     );
     let t = new_trace("t");
     // Ten items reach the trigger; the worker takes them and blocks in the exporter.
-    for n in 0..10 {
-        p.on_span_end(&span(&t, n));
-    }
+    end_spans(&p, &t, 0..10);
     gate.wait_entered(1);
     assert_eq!(p.stats().pending, 10);
 
@@ -627,10 +670,9 @@ fn queue_overflow_under_two_producers_is_counted_exactly() {
 
     gate.open();
     p.force_flush(Some(PATIENCE)).unwrap();
-    let s = p.stats();
-    assert_accounting(&s);
+    let s = accounted(&p);
     assert_eq!(s.exported, 110);
-    let numbers: Vec<u128> = exporter.items().iter().filter_map(span_number).collect();
+    let numbers = span_numbers(&exporter.items());
     assert_eq!(numbers.len(), 110);
     assert_eq!(numbers.iter().collect::<HashSet<_>>().len(), 110);
     assert_eq!(&numbers[..10], &(0..10).collect::<Vec<_>>()[..]);
@@ -642,83 +684,47 @@ fn queue_overflow_under_two_producers_is_counted_exactly() {
 
 #[test]
 fn a_panicking_exporter_costs_its_batch_only() {
-    struct PanicsOnce {
-        calls: AtomicUsize,
-        inner: Recorder,
-    }
-    impl TracingExporter for PanicsOnce {
-        fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
-            if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
-                panic!("exporter bug");
-            }
-            self.inner.export(items)
-        }
-    }
     let recorder = Recorder::default();
-    let p = processor(PanicsOnce { calls: AtomicUsize::new(0), inner: recorder.clone() })
-        .max_batch_size(5)
-        .build()
-        .unwrap();
+    let exporter = Scripted::new(&recorder, |call, _| if call == 0 { panic!("exporter bug") } else { None });
+    let p = processor(exporter).max_batch_size(5).build().unwrap();
     let t = new_trace("t");
-    for n in 0..5 {
-        p.on_span_end(&span(&t, n));
-    }
+    end_spans(&p, &t, 0..5);
     p.force_flush(Some(PATIENCE)).unwrap();
     let s = p.stats();
     assert_eq!((s.lost, s.exported, s.failed_batches, s.batches), (5, 0, 1, 1));
 
     // The worker survived: later batches go out.
-    for n in 5..12 {
-        p.on_span_end(&span(&t, n));
-    }
+    end_spans(&p, &t, 5..12);
     p.force_flush(Some(PATIENCE)).unwrap();
-    let s = p.stats();
-    assert_accounting(&s);
+    let s = accounted(&p);
     assert_eq!((s.lost, s.exported, s.failed_batches, s.batches), (5, 7, 1, 3));
-    let numbers: Vec<_> = recorder.items().iter().filter_map(span_number).collect();
+    let numbers = span_numbers(&recorder.items());
     assert_eq!(numbers, (5..12).collect::<Vec<_>>());
     p.shutdown(Some(PATIENCE)).unwrap();
 }
 
 #[test]
 fn a_failing_exporter_costs_its_batch_only() {
-    struct FailsFirst {
-        calls: AtomicUsize,
-        inner: Recorder,
-    }
-    impl TracingExporter for FailsFirst {
-        fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
-            match self.calls.fetch_add(1, Ordering::SeqCst) {
-                0 => Err(ExportError::failed(items.len(), "HTTP 500")),
-                // Partly delivered: 2 items lost.
-                1 => Err(ExportError::failed(2, "2 rejected")),
-                _ => self.inner.export(items),
-            }
-        }
-    }
     let recorder = Recorder::default();
-    let p = processor(FailsFirst { calls: AtomicUsize::new(0), inner: recorder.clone() })
-        .max_batch_size(4)
-        .build()
-        .unwrap();
+    let exporter = Scripted::new(&recorder, |call, items| match call {
+        0 => Some(Err(ExportError::failed(items.len(), "HTTP 500"))),
+        // Partly delivered: 2 items lost.
+        1 => Some(Err(ExportError::failed(2, "2 rejected"))),
+        _ => None,
+    });
+    let p = processor(exporter).max_batch_size(4).build().unwrap();
     let t = new_trace("t");
-    for n in 0..12 {
-        p.on_span_end(&span(&t, n));
-    }
+    end_spans(&p, &t, 0..12);
     p.force_flush(Some(PATIENCE)).unwrap();
-    let s = p.stats();
-    assert_accounting(&s);
+    let s = accounted(&p);
     assert_eq!((s.batches, s.failed_batches, s.lost, s.exported), (3, 2, 4 + 2, 2 + 4));
-    let numbers: Vec<_> = recorder.items().iter().filter_map(span_number).collect();
+    let numbers = span_numbers(&recorder.items());
     assert_eq!(numbers, (8..12).collect::<Vec<_>>());
 }
 
 #[test]
 fn calls_after_shutdown_are_counted_and_never_panic() {
-    let exporter = Recorder::default();
-    let p = processor(exporter.clone()).build().unwrap();
-    let t = new_trace("t");
-    p.on_trace_start(&t);
+    let (exporter, p, t) = started(|b| b);
     p.on_span_end(&span(&t, 1));
     p.shutdown(Some(PATIENCE)).unwrap();
     assert!(p.is_shut_down());
@@ -757,13 +763,9 @@ fn a_full_queue_does_not_block_flush_or_shutdown() {
     let (exporter, gate) = Recorder::gated();
     let p = Arc::new(processor(exporter.clone()).max_queue_size(4).max_batch_size(1).build().unwrap());
     let t = new_trace("t");
-    for n in 0..20 {
-        p.on_span_end(&span(&t, n));
-    }
+    end_spans(&p, &t, 0..20);
     gate.wait_entered(1);
-    for n in 20..40 {
-        p.on_span_end(&span(&t, n));
-    }
+    end_spans(&p, &t, 20..40);
     assert_eq!(p.stats().queued, 5);
     // The queue is full and the worker blocked: asking for a flush does not block on the
     // queue (it returns when its timeout passes), and a flush gets through once the
@@ -772,8 +774,7 @@ fn a_full_queue_does_not_block_flush_or_shutdown() {
     gate.open();
     p.force_flush(Some(PATIENCE)).unwrap();
     p.shutdown(Some(PATIENCE)).unwrap();
-    let s = p.stats();
-    assert_accounting(&s);
+    let s = accounted(&p);
     assert_eq!((s.queued, s.exported, s.dropped_queue_full), (5, 5, 35));
 }
 
@@ -782,9 +783,7 @@ fn a_flush_waiting_on_items_abandoned_by_a_shutdown_deadline_reports_it() {
     let (exporter, gate) = Recorder::gated();
     let p = Arc::new(processor(exporter.clone()).max_batch_size(1).build().unwrap());
     let t = new_trace("t");
-    for n in 0..5 {
-        p.on_span_end(&span(&t, n));
-    }
+    end_spans(&p, &t, 0..5);
     let flusher = {
         let p = Arc::clone(&p);
         thread::spawn(move || p.force_flush(Some(PATIENCE)))
@@ -796,8 +795,7 @@ fn a_flush_waiting_on_items_abandoned_by_a_shutdown_deadline_reports_it() {
     let err = flusher.join().unwrap().unwrap_err();
     assert_eq!(err, ProcessorError::Abandoned { items: 4 });
     assert!(err.to_string().contains("shutdown deadline"), "{err}");
-    let s = p.stats();
-    assert_accounting(&s);
+    let s = accounted(&p);
     assert_eq!((s.exported, s.lost, s.lost_at_deadline), (1, 4, 4));
 }
 
@@ -825,43 +823,33 @@ impl Drop for Bomb {
 /// exported, and flush and shutdown report truthfully.
 #[test]
 fn a_panic_payload_whose_drop_panics_costs_its_batch_only() {
-    struct Bombs {
-        calls: AtomicUsize,
-        inner: Recorder,
-    }
+    struct Bombs(Scripted);
     impl TracingExporter for Bombs {
         fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
-            if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
-                std::panic::panic_any(Bomb);
-            }
-            self.inner.export(items)
+            self.0.export(items)
         }
         fn shutdown(&self) {
-            self.inner.shutdown();
+            self.0.shutdown();
             std::panic::panic_any(Bomb);
         }
     }
     let recorder = Recorder::default();
-    let p = processor(Bombs { calls: AtomicUsize::new(0), inner: recorder.clone() }).max_batch_size(5).build().unwrap();
+    let bombs = Bombs(Scripted::new(&recorder, |call, _| (call == 0).then(|| std::panic::panic_any(Bomb))));
+    let p = processor(bombs).max_batch_size(5).build().unwrap();
     let t = new_trace("t");
-    for n in 0..5 {
-        p.on_span_end(&span(&t, n));
-    }
+    end_spans(&p, &t, 0..5);
     p.force_flush(Some(PATIENCE)).unwrap();
     let s = p.stats();
     assert_eq!((s.lost, s.lost_to_panics, s.exported, s.failed_batches), (5, 5, 0, 1), "{s:?}");
 
-    for n in 5..12 {
-        p.on_span_end(&span(&t, n));
-    }
+    end_spans(&p, &t, 5..12);
     p.force_flush(Some(PATIENCE)).unwrap();
-    assert_eq!(recorder.items().iter().filter_map(span_number).collect::<Vec<_>>(), (5..12).collect::<Vec<_>>());
+    assert_eq!(span_numbers(&recorder.items()), (5..12).collect::<Vec<_>>());
     // The exporter's shutdown panics with a bomb too: caught, and the final drain is
     // still reported (everything was handed to the exporter).
     p.shutdown(Some(PATIENCE)).unwrap();
     assert_eq!(recorder.shutdowns.load(Ordering::SeqCst), 1);
-    let s = p.stats();
-    assert_accounting(&s);
+    let s = accounted(&p);
     assert_eq!((s.queued, s.exported, s.lost_to_panics, s.lost_worker_died), (12, 7, 5, 0), "{s:?}");
     p.force_flush(Some(PATIENCE)).unwrap();
 }
@@ -898,8 +886,7 @@ fn a_zero_deadline_shutdown_always_reports_what_it_abandoned() {
         let result = p.shutdown(Some(Duration::ZERO));
         // The flush returns once the worker is gone, with the same outcome.
         assert_eq!(p.force_flush(Some(PATIENCE)), result);
-        let s = p.stats();
-        assert_accounting(&s);
+        let s = accounted(&p);
         assert_outcome_matches(&result, &s);
         assert_eq!(result, Err(ProcessorError::Abandoned { items: 5_001 }));
         abandoned.push(s.lost_at_deadline);
@@ -962,12 +949,11 @@ fn producers_racing_a_deadline_shutdown_get_the_abandoned_count_exactly() {
         let produced: u64 = producers.into_iter().map(|h| h.join().unwrap()).sum();
         // Returns once the worker is gone, with the final drain's outcome.
         let flushed = p.force_flush(Some(PATIENCE));
-        let s = p.stats();
+        let s = accounted(&p);
         assert_outcome_matches(&flushed, &s);
         if let Err(ProcessorError::Abandoned { .. }) = result {
             assert_eq!(flushed, result);
         }
-        assert_accounting(&s);
         assert_eq!(s.offered(), produced, "round {round}: {s:?}");
         assert_outcome_matches(&result, &s);
         if stuck {

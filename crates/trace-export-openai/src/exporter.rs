@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use trace_core::rate_limit::LogRateLimiter;
 use trace_core::{ApiKey, ExportError, ExportItem, TracingExporter};
-use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, Secrets, SendFailure};
+use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, PreparedRequest, SendFailure};
 
 use crate::config::{BackendSpanExporterBuilder, USER_AGENT};
 use crate::policy::OpenAiPolicy;
@@ -211,7 +211,7 @@ impl BackendSpanExporter {
                 headers.push(("User-Agent".to_owned(), USER_AGENT.to_owned()));
                 let mut body = Vec::new();
                 self.write_body(&group, &mut body, false);
-                PreparedRequest { url: self.engine.shown_endpoint().to_owned(), headers, body }
+                self.engine.prepare(headers, body)
             })
             .collect()
     }
@@ -333,37 +333,18 @@ impl BackendSpanExporterBuilder {
     /// [`allow_insecure_http`](trace_http::WithHttpOptions::allow_insecure_http) was given (the
     /// refusal is also logged at `error` level, since the key would travel in clear text).
     pub fn build(self) -> Result<BackendSpanExporter, BuildError> {
-        let mut secrets = Secrets::new();
-        if let Some(key) = &self.api_key {
-            secrets.add(key.expose());
-        }
-        let engine = Engine::build(
-            EngineConfig {
-                exporter: "trace-export-openai",
-                log_target: "trace_export_openai",
-                user_agent: USER_AGENT,
-                endpoint: self.endpoint.clone(),
-                endpoint_source: "the builder",
-                tls_available: cfg!(feature = "rustls"),
-                sends_credentials: true,
-                secrets,
-            },
-            &self.http,
-        )?;
+        // Every request carries a key, given here or read from the environment later.
+        let config = EngineConfig::new(
+            "trace-export-openai",
+            "trace_export_openai",
+            USER_AGENT,
+            cfg!(feature = "rustls"),
+            self.endpoint.clone(),
+        )
+        .credentials(self.api_key.iter().map(ApiKey::expose));
+        let engine = Engine::build(config, &self.http)?;
         Ok(BackendSpanExporter::from_builder(self, engine))
     }
-}
-
-/// A request as [`BackendSpanExporter::prepare_requests`] shows it: `POST` to `url` with
-/// these headers (key redacted) and this body.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PreparedRequest {
-    /// The endpoint (user info redacted).
-    pub url: String,
-    /// The headers the exporter sets, in order; the key is redacted.
-    pub headers: Vec<(String, String)>,
-    /// The body, exactly as it would be sent.
-    pub body: Vec<u8>,
 }
 
 /// Splits a batch by per-trace API key, first-seen order, queue order within each group.
@@ -388,10 +369,7 @@ impl TracingExporter for BackendSpanExporter {
     /// delivered (no key, rejected, retries or budget exhausted);
     /// [`ExportError::ShutDown`] if the exporter was shut down before or during the export.
     fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
-        if self.engine.is_shut_down() {
-            self.engine.record(items.len(), &Err(SendFailure::ShutDown));
-            return Err(ExportError::ShutDown { items: items.len() });
-        }
+        self.engine.refuse_if_shut_down(items.len())?;
         if items.is_empty() {
             return Ok(());
         }
@@ -460,17 +438,13 @@ impl TracingExporter for BackendSpanExporter {
 
 impl fmt::Debug for BackendSpanExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BackendSpanExporter")
-            .field("endpoint", &self.engine.shown_endpoint())
+        self.engine
+            .debug_fields(&mut f.debug_struct("BackendSpanExporter"))
             .field("api_key", &if self.credentials.has_api_key() { "<redacted>" } else { "<unset>" })
             .field("organization", &self.credentials.organization)
             .field("project", &self.credentials.project)
-            .field("http", self.engine.options())
-            .field("proxy", &self.engine.proxy())
             .field("sanitize", &self.sanitize)
             .field("max_item_bytes", &self.max_item_bytes)
-            .field("shut_down", &self.engine.is_shut_down())
-            .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
 }

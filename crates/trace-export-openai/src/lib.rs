@@ -114,8 +114,6 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
-#![deny(missing_docs)]
-#![warn(missing_debug_implementations, unreachable_pub)]
 
 mod config;
 mod exporter;
@@ -123,6 +121,6 @@ mod policy;
 mod sanitize;
 
 pub use config::{BackendSpanExporterBuilder, Sanitize, OPENAI_INGEST_ENDPOINT, USER_AGENT};
-pub use exporter::{BackendSpanExporter, ExportBatch, PreparedRequest};
+pub use exporter::{BackendSpanExporter, ExportBatch};
 pub use trace_core::{ApiKey, ExportError, TracingExporter};
-pub use trace_http::{BuildError, ExporterStats, WithHttpOptions};
+pub use trace_http::{BuildError, ExporterStats, PreparedRequest, WithHttpOptions};

@@ -105,7 +105,6 @@ impl ExportPolicy for OpenAiPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trace_http::Backoff;
 
     #[test]
     fn statuses_are_classified_as_in_python() {
@@ -131,8 +130,7 @@ mod tests {
 
     #[test]
     fn the_backoff_is_pythons_with_retry_after_capped_at_the_maximum() {
-        let p = OpenAiPolicy;
-        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(30), p.jitter(), p.retry_after_cap());
+        let mut b = OpenAiPolicy.backoff(Duration::from_secs(1), Duration::from_secs(30));
         assert_eq!(b.next_sleep_with(0.5, None), Duration::from_millis(1050));
         assert_eq!(b.next_sleep_with(0.0, Some(Duration::from_secs(3600))), Duration::from_secs(30));
     }

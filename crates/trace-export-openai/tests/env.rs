@@ -24,7 +24,7 @@ fn one_trace() -> Vec<ExportItem> {
 
 #[test]
 fn credentials_come_from_the_environment_when_first_needed() {
-    logger::install();
+    logger::LOG.install();
     for name in ["OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"] {
         std::env::remove_var(name);
     }
@@ -46,7 +46,7 @@ fn credentials_come_from_the_environment_when_first_needed() {
         assert!(matches!(err, ExportError::Failed { failed: 1, .. }), "{err:?}");
     }
     assert!(server.requests().is_empty());
-    let warnings = logger::all()
+    let warnings = test_support::logcap::all()
         .into_iter()
         .filter(|l| l.level == Level::Warn && l.text.starts_with("OPENAI_API_KEY is not set"))
         .count();
@@ -87,6 +87,6 @@ fn credentials_come_from_the_environment_when_first_needed() {
     assert_eq!(server.requests().len(), 4);
 
     for key in ["sk-test-from-env", "sk-test-env-changed", "sk-test-set-at-runtime", "sk-test-explicit"] {
-        logger::assert_never_logged(key);
+        logger::LOG.assert_never_logged(key);
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use trace_core::{ExportError, ExportItem, TracingExporter};
-use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, Secrets, SendFailure};
+use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, PreparedRequest, SendFailure};
 
 use crate::config::{EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, USER_AGENT};
 use crate::env::Env;
@@ -90,7 +90,7 @@ impl OtlpSpanExporter {
             ("User-Agent".to_owned(), USER_AGENT.to_owned()),
         ];
         headers.extend(self.headers.iter().map(|(k, _)| (k.clone(), "<redacted>".to_owned())));
-        PreparedRequest { url: self.engine.shown_endpoint().to_owned(), headers, body: self.render(items) }
+        self.engine.prepare(headers, self.render(items))
     }
 
     fn request<'a>(&'a self, items: &'a [ExportItem]) -> TracesRequest<'a> {
@@ -138,38 +138,21 @@ impl OtlpSpanExporterBuilder {
 /// [`OtlpSpanExporterBuilder::build`] with the `OTEL_*` variables given.
 pub(crate) fn build_with(b: OtlpSpanExporterBuilder, env: &Env) -> Result<OtlpSpanExporter, BuildError> {
     let settings = Settings::resolve(b, env)?;
-    // Every configured header is treated as a credential: scrubbed from every text, and
-    // never sent in clear text off this machine without the opt-in.
-    let mut secrets = Secrets::new();
-    for (_, value) in &settings.headers {
-        secrets.add(value.clone());
+    let mut config = EngineConfig::new(
+        "trace-export-otlp",
+        "trace_export_otlp",
+        USER_AGENT,
+        cfg!(feature = "rustls"),
+        &settings.endpoint,
+    )
+    .endpoint_source(settings.endpoint_source.name());
+    if !settings.headers.is_empty() {
+        // Every configured header is treated as a credential: scrubbed from every text, and
+        // never sent in clear text off this machine without the opt-in.
+        config = config.credentials(settings.headers.iter().map(|(_, value)| value.as_str()));
     }
-    let engine = Engine::build(
-        EngineConfig {
-            exporter: "trace-export-otlp",
-            log_target: "trace_export_otlp",
-            user_agent: USER_AGENT,
-            endpoint: settings.endpoint.clone(),
-            endpoint_source: settings.endpoint_source.name(),
-            tls_available: cfg!(feature = "rustls"),
-            sends_credentials: !settings.headers.is_empty(),
-            secrets,
-        },
-        &settings.http,
-    )?;
+    let engine = Engine::build(config, &settings.http)?;
     Ok(OtlpSpanExporter::from_settings(settings, engine))
-}
-
-/// A request as [`OtlpSpanExporter::prepare_request`] shows it: `POST` to `url` with these
-/// headers and this body.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PreparedRequest {
-    /// The endpoint (user info and query hidden).
-    pub url: String,
-    /// The headers the exporter sets, in order; configured header values are redacted.
-    pub headers: Vec<(String, String)>,
-    /// The body, exactly as it would be sent.
-    pub body: Vec<u8>,
 }
 
 impl TracingExporter for OtlpSpanExporter {
@@ -182,10 +165,7 @@ impl TracingExporter for OtlpSpanExporter {
     /// number of spans the collector rejected in a partial success);
     /// [`ExportError::ShutDown`] if the exporter was shut down before or during the export.
     fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
-        if self.engine.is_shut_down() {
-            self.engine.record(items.len(), &Err(SendFailure::ShutDown));
-            return Err(ExportError::ShutDown { items: items.len() });
-        }
+        self.engine.refuse_if_shut_down(items.len())?;
         let spans = items.iter().filter(|i| i.as_span().is_some()).count();
         if spans == 0 {
             self.engine.record(items.len(), &Ok(()));
@@ -217,16 +197,12 @@ impl TracingExporter for OtlpSpanExporter {
 
 impl fmt::Debug for OtlpSpanExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OtlpSpanExporter")
-            .field("endpoint", &self.engine.shown_endpoint())
+        self.engine
+            .debug_fields(&mut f.debug_struct("OtlpSpanExporter"))
             .field("endpoint_source", &self.endpoint_source)
             .field("headers", &RedactedHeaders(&self.headers))
             .field("resource", &self.resource)
-            .field("http", self.engine.options())
-            .field("proxy", &self.engine.proxy())
             .field("attribute_value_length_limit", &self.attribute_value_length_limit)
-            .field("shut_down", &self.engine.is_shut_down())
-            .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
 }

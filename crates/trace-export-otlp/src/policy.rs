@@ -82,7 +82,7 @@ pub(crate) fn partial_success(body: &[u8]) -> Option<(usize, String)> {
 mod tests {
     use super::*;
     use std::time::Duration;
-    use trace_http::{truncate_chars, Backoff};
+    use trace_http::truncate_chars;
 
     #[test]
     fn only_the_statuses_otlp_names_are_retried() {
@@ -96,8 +96,7 @@ mod tests {
 
     #[test]
     fn the_backoff_spreads_half_to_one_and_a_half_and_leaves_retry_after_uncapped() {
-        let p = OtlpPolicy;
-        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(5), p.jitter(), p.retry_after_cap());
+        let mut b = OtlpPolicy.backoff(Duration::from_secs(1), Duration::from_secs(5));
         assert_eq!(b.next_sleep_with(0.0, None), Duration::from_millis(500));
         assert_eq!(b.next_sleep_with(0.5, Some(Duration::from_secs(60))), Duration::from_secs(60));
     }

@@ -45,7 +45,7 @@ fn resource_attribute(body: &[u8], key: &str) -> Option<String> {
 
 #[test]
 fn the_standard_variables_configure_the_exporter() {
-    logger::install();
+    logger::LOG.install();
     for name in VARIABLES {
         std::env::remove_var(name);
     }
@@ -80,7 +80,7 @@ fn the_standard_variables_configure_the_exporter() {
     assert_eq!(resource_attribute(&r.body, "service.name").as_deref(), Some("support-bot"));
     assert_eq!(resource_attribute(&r.body, "deployment.environment.name").as_deref(), Some("staging"));
     let warnings: Vec<String> =
-        logger::all().into_iter().map(|l| l.text).filter(|t| t.contains("http/protobuf")).collect();
+        test_support::logcap::all().into_iter().map(|l| l.text).filter(|t| t.contains("http/protobuf")).collect();
     assert_eq!(warnings.len(), 1, "an unsupported protocol is warned about");
 
     // The traces endpoint is used as is, and wins over the base one.
@@ -119,7 +119,7 @@ fn the_standard_variables_configure_the_exporter() {
     assert!(!err.to_string().contains("break"), "{err}");
 
     for secret in ["s=cr3t", "s%3Dcr3t", "builder-key"] {
-        logger::assert_never_logged(secret);
+        logger::LOG.assert_never_logged(secret);
     }
     for name in VARIABLES {
         std::env::remove_var(name);

@@ -77,65 +77,69 @@ impl Backoff {
 mod tests {
     use super::*;
 
+    const S: fn(u64) -> Duration = Duration::from_secs;
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
     /// The OpenAI exporter's: the Python SDK 0.24's.
-    fn python(base: Duration, max: Duration) -> Backoff {
-        Backoff::new(base, max, Jitter::Added { fraction: 0.1 }, RetryAfterCap::MaxDelay)
+    fn python() -> Backoff {
+        Backoff::new(S(1), S(30), Jitter::Added { fraction: 0.1 }, RetryAfterCap::MaxDelay)
     }
 
     /// The OTLP exporter's.
-    fn otlp(base: Duration, max: Duration) -> Backoff {
-        Backoff::new(base, max, Jitter::Scaled { low: 0.5, high: 1.5 }, RetryAfterCap::Budget)
+    fn otlp() -> Backoff {
+        Backoff::new(S(1), S(5), Jitter::Scaled { low: 0.5, high: 1.5 }, RetryAfterCap::Budget)
     }
 
-    #[test]
-    fn backoff_doubles_with_up_to_ten_percent_jitter_and_caps() {
-        let mut b = python(Duration::from_secs(1), Duration::from_secs(30));
-        assert_eq!(b.next_sleep_with(0.0, None), Duration::from_secs(1));
-        assert_eq!(b.next_sleep_with(0.5, None), Duration::from_millis(2100));
-        assert_eq!(b.next_sleep_with(0.0, None), Duration::from_secs(4));
-        for _ in 0..5 {
-            b.next_sleep_with(0.0, None);
-        }
-        // 8, 16, 30 (capped), 30, 30: the delay stays at the maximum, the jitter on top.
-        assert_eq!(b.next_sleep_with(0.999, None), Duration::from_secs(30).mul_f64(1.0999));
-        let mut b = python(Duration::from_secs(1), Duration::from_secs(30));
-        for _ in 0..100 {
-            let s = b.next_sleep(None);
-            assert!(s <= Duration::from_secs(33), "{s:?}");
+    /// Draws the sleeps of `steps` (`u`, `Retry-After`, the expected sleep) in order.
+    fn check(name: &str, mut backoff: Backoff, steps: &[(f64, Option<Duration>, Duration)]) {
+        for (i, &(unit, retry_after, expected)) in steps.iter().enumerate() {
+            assert_eq!(backoff.next_sleep_with(unit, retry_after), expected, "{name}, sleep {i}");
         }
     }
 
     #[test]
-    fn retry_after_raises_the_wait_but_not_past_the_maximum() {
-        let mut b = python(Duration::from_secs(1), Duration::from_secs(30));
-        assert_eq!(b.next_sleep_with(0.0, Some(Duration::from_secs(3))), Duration::from_secs(3));
-        // The backoff (2 s) is longer than a 1 s Retry-After: the backoff wins.
-        assert_eq!(b.next_sleep_with(0.0, Some(Duration::from_secs(1))), Duration::from_secs(2));
-        assert_eq!(b.next_sleep_with(0.0, Some(Duration::from_secs(3600))), Duration::from_secs(30));
+    fn backoff_doubles_with_its_jitter_and_caps() {
+        // 1, 2, 4, 8, 16, then 30 (capped) from now on: the delay stays at the maximum, the
+        // jitter on top.
+        let python_steps = [
+            (0.0, None, S(1)),
+            (0.5, None, MS(2100)),
+            (0.0, None, S(4)),
+            (0.0, None, S(8)),
+            (0.0, None, S(16)),
+            (0.0, None, S(30)),
+            (0.0, None, S(30)),
+            (0.0, None, S(30)),
+            (0.999, None, S(30).mul_f64(1.0999)),
+        ];
+        check("python", python(), &python_steps);
+        // 5 s (capped) from the fourth sleep on, jitter on top.
+        let otlp_steps = [
+            (0.0, None, MS(500)),
+            (0.5, None, S(2)),
+            (0.999, None, S(4).mul_f64(1.499)),
+            (0.5, None, S(5)),
+            (0.5, None, S(5)),
+        ];
+        check("otlp", otlp(), &otlp_steps);
     }
 
     #[test]
-    fn backoff_doubles_with_scaled_jitter_and_caps() {
-        let mut b = otlp(Duration::from_secs(1), Duration::from_secs(5));
-        assert_eq!(b.next_sleep_with(0.0, None), Duration::from_millis(500));
-        assert_eq!(b.next_sleep_with(0.5, None), Duration::from_secs(2));
-        assert_eq!(b.next_sleep_with(0.999, None), Duration::from_secs(4).mul_f64(1.499));
-        // 5 s (capped) from now on, jitter on top.
-        assert_eq!(b.next_sleep_with(0.5, None), Duration::from_secs(5));
-        assert_eq!(b.next_sleep_with(0.5, None), Duration::from_secs(5));
-        let mut b = otlp(Duration::from_secs(1), Duration::from_secs(5));
-        for _ in 0..100 {
-            let s = b.next_sleep(None);
-            assert!(s <= Duration::from_millis(7500), "{s:?}");
+    fn random_sleeps_stay_within_the_maximum_and_its_jitter() {
+        for (name, mut backoff, bound) in [("python", python(), S(33)), ("otlp", otlp(), MS(7500))] {
+            for _ in 0..100 {
+                let s = backoff.next_sleep(None);
+                assert!(s <= bound, "{name}: {s:?}");
+            }
         }
     }
 
     #[test]
-    fn retry_after_raises_the_wait_without_a_cap() {
-        let mut b = otlp(Duration::from_secs(1), Duration::from_secs(5));
-        assert_eq!(b.next_sleep_with(0.5, Some(Duration::from_secs(3))), Duration::from_secs(3));
-        // The backoff (2 s) is longer than a 1 s Retry-After: the backoff wins.
-        assert_eq!(b.next_sleep_with(0.5, Some(Duration::from_secs(1))), Duration::from_secs(2));
-        assert_eq!(b.next_sleep_with(0.5, Some(Duration::from_secs(60))), Duration::from_secs(60));
+    fn retry_after_raises_the_wait_within_the_cap() {
+        // The backoff (2 s) is longer than a 1 s Retry-After: the backoff wins. A long
+        // Retry-After is cut to the maximum (python) or honoured in full (otlp).
+        let python_steps = [(0.0, Some(S(3)), S(3)), (0.0, Some(S(1)), S(2)), (0.0, Some(S(3600)), S(30))];
+        check("python", python(), &python_steps);
+        check("otlp", otlp(), &[(0.5, Some(S(3)), S(3)), (0.5, Some(S(1)), S(2)), (0.5, Some(S(60)), S(60))]);
     }
 }

@@ -7,14 +7,15 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use trace_core::rate_limit::LogRateLimiter;
+use trace_core::ExportError;
 
 use crate::agent::{AgentSettings, HttpAgent};
-use crate::backoff::Backoff;
 use crate::buffer::BodyBuffer;
 use crate::endpoint::{check_endpoint, redact_user_info, redact_user_info_and_query, EndpointError};
 use crate::failure::{BuildError, SendFailure};
 use crate::options::HttpOptions;
 use crate::policy::{ExportPolicy, LogEvent, Verdict};
+use crate::prepared::PreparedRequest;
 use crate::proxy::{proxy_for, ProxyRoute};
 use crate::reply::{truncate_chars, Reply};
 use crate::secrets::Secrets;
@@ -52,6 +53,53 @@ pub struct EngineConfig {
     pub secrets: Secrets,
 }
 
+impl EngineConfig {
+    /// The configuration of the exporter crate `exporter` (such as `trace-export-openai`),
+    /// logging under `log_target` (such as `trace_export_openai`), sending `user_agent`,
+    /// with TLS when `tls_available` (the exporter's own `rustls` feature:
+    /// `cfg!(feature = "rustls")`), posting to `endpoint`. The endpoint is said to come from
+    /// `the builder`, and requests carry no credential, until
+    /// [`endpoint_source`](Self::endpoint_source) and [`credentials`](Self::credentials) say
+    /// otherwise.
+    pub fn new(
+        exporter: &'static str,
+        log_target: &'static str,
+        user_agent: &'static str,
+        tls_available: bool,
+        endpoint: impl Into<String>,
+    ) -> Self {
+        Self {
+            exporter,
+            log_target,
+            user_agent,
+            endpoint: endpoint.into(),
+            endpoint_source: "the builder",
+            tls_available,
+            sends_credentials: false,
+            secrets: Secrets::new(),
+        }
+    }
+
+    /// Where the endpoint came from, for messages (a variable's name).
+    #[must_use]
+    pub fn endpoint_source(mut self, source: &'static str) -> Self {
+        self.endpoint_source = source;
+        self
+    }
+
+    /// Requests carry credentials, so plain http is refused off this machine unless
+    /// allowed; each of `secrets` (an API key, header values; none if they are only known
+    /// later) is scrubbed from every text that reaches a log or an error.
+    #[must_use]
+    pub fn credentials<S: Into<String>>(mut self, secrets: impl IntoIterator<Item = S>) -> Self {
+        self.sends_credentials = true;
+        for secret in secrets {
+            self.secrets.add(secret);
+        }
+        self
+    }
+}
+
 /// The export engine: build one with [`Engine::build`], send with [`Engine::send`].
 pub struct Engine {
     agent: HttpAgent,
@@ -70,14 +118,7 @@ pub struct Engine {
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Engine")
-            .field("endpoint", &self.shown_endpoint)
-            .field("proxy", &self.route)
-            .field("options", &self.options)
-            .field("secrets", &self.secrets)
-            .field("shut_down", &self.stop.is_stopped())
-            .field("stats", &self.stats())
-            .finish_non_exhaustive()
+        self.debug_fields(&mut f.debug_struct("Engine")).field("secrets", &self.secrets).finish_non_exhaustive()
     }
 }
 
@@ -179,6 +220,21 @@ impl Engine {
         self.route.as_ref()
     }
 
+    /// Adds what an exporter's `Debug` shows of its engine to `debug`: the endpoint (user
+    /// info and query hidden), the options in force (`http`), the proxy, whether it was
+    /// shut down, and the counters. No credential.
+    pub fn debug_fields<'d, 'a, 'b>(
+        &self,
+        debug: &'d mut fmt::DebugStruct<'a, 'b>,
+    ) -> &'d mut fmt::DebugStruct<'a, 'b> {
+        debug
+            .field("endpoint", &self.shown_endpoint)
+            .field("http", &self.options)
+            .field("proxy", &self.route)
+            .field("shut_down", &self.stop.is_stopped())
+            .field("stats", &self.stats())
+    }
+
     /// The options in force (attempts at least 1).
     pub fn options(&self) -> &HttpOptions {
         &self.options
@@ -208,6 +264,25 @@ impl Engine {
     /// Whether [`shutdown`](Self::shutdown) was called.
     pub fn is_shut_down(&self) -> bool {
         self.stop.is_stopped()
+    }
+
+    /// The first step of an export of `items` items: once the engine was shut down, they
+    /// are counted as lost and the export fails at once, without a request.
+    ///
+    /// # Errors
+    /// [`ExportError::ShutDown`] if [`shutdown`](Self::shutdown) was called.
+    pub fn refuse_if_shut_down(&self, items: usize) -> Result<(), ExportError> {
+        if self.is_shut_down() {
+            self.record(items, &Err(SendFailure::ShutDown));
+            return Err(ExportError::ShutDown { items });
+        }
+        Ok(())
+    }
+
+    /// The dry run of a request to this engine's endpoint (shown with user info and query
+    /// hidden), with `headers` as the exporter shows them and `body`.
+    pub fn prepare(&self, headers: Vec<(String, String)>, body: Vec<u8>) -> PreparedRequest {
+        PreparedRequest { url: self.shown_endpoint.clone(), headers, body }
     }
 
     /// When an export starting now must be done: now plus the export budget.
@@ -250,7 +325,7 @@ impl Engine {
         items: usize,
         deadline: Instant,
     ) -> Result<Reply, SendFailure> {
-        let result = self.send_with_retries(policy, headers, secret, body, deadline);
+        let result = self.send_with_retries(policy, &Post { headers, secret, body, deadline });
         match &result {
             Ok(_) => log::debug!(target: self.log_target, "{}", policy.describe(&LogEvent::Sent { items })),
             // Said when it happened.
@@ -265,16 +340,10 @@ impl Engine {
         result
     }
 
-    fn send_with_retries(
-        &self,
-        policy: &dyn ExportPolicy,
-        headers: &[(&str, &str)],
-        secret: Option<&str>,
-        body: &[u8],
-        deadline: Instant,
-    ) -> Result<Reply, SendFailure> {
+    fn send_with_retries(&self, policy: &dyn ExportPolicy, post: &Post<'_>) -> Result<Reply, SendFailure> {
+        let &Post { headers, secret, body, deadline } = post;
         let o = &self.options;
-        let mut backoff = Backoff::new(o.base_delay, o.max_delay, policy.jitter(), policy.retry_after_cap());
+        let mut backoff = policy.backoff(o.base_delay, o.max_delay);
         let mut attempts = 0u32;
         let mut last = String::new();
         loop {
@@ -356,6 +425,15 @@ impl Engine {
     }
 }
 
+/// What [`Engine::send`] posts: the same for every attempt.
+struct Post<'a> {
+    headers: &'a [(&'a str, &'a str)],
+    /// A per-request credential to scrub too.
+    secret: Option<&'a str>,
+    body: &'a [u8],
+    deadline: Instant,
+}
+
 /// ` (N similar lines held back)` when there were any.
 fn held(held_back: u64) -> String {
     if held_back == 0 {
@@ -379,4 +457,22 @@ fn url_secrets(url: &str) -> Vec<String> {
         out.push(query.split('#').next().unwrap_or("").to_owned());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_states_only_what_differs_from_the_defaults() {
+        let config = EngineConfig::new("my-exporter", "my_exporter", "my-exporter/1.0", false, "http://127.0.0.1:9/x");
+        assert_eq!((config.endpoint_source, config.sends_credentials), ("the builder", false));
+        assert_eq!(config.secrets.scrub("header-value-1234", None), "header-value-1234");
+
+        let config = config.endpoint_source("MY_ENDPOINT").credentials(["header-value-1234", "api-key-5678"]);
+        assert_eq!((config.endpoint_source, config.sends_credentials), ("MY_ENDPOINT", true));
+        assert_eq!(config.secrets.scrub("header-value-1234 api-key-5678", None), "<redacted> <redacted>");
+        // Credentials known only later still forbid plain http off this machine.
+        assert!(EngineConfig::new("e", "e", "e/1", false, "http://h/x").credentials(None::<String>).sends_credentials);
+    }
 }

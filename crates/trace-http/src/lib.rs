@@ -24,13 +24,12 @@
 //!   [`parse_http_date`], [`Backoff`] with its [`Jitter`] and [`RetryAfterCap`], [`Stop`]
 //!   (a stop flag whose sleep a shutdown cuts short), [`check_endpoint`] and
 //!   [`is_loopback_host`], [`redact_user_info`] and [`redact_user_info_and_query`],
-//!   [`BodyBuffer`].
+//!   [`BodyBuffer`], [`PreparedRequest`].
 //!
 //! ```
 //! use std::time::Duration;
 //! use trace_http::{
-//!     Engine, EngineConfig, ExportPolicy, HttpOptions, Jitter, Reply, RetryAfterCap, Secrets, SendFailure, Timeouts,
-//!     Verdict,
+//!     Engine, EngineConfig, ExportPolicy, HttpOptions, Jitter, Reply, RetryAfterCap, SendFailure, Timeouts, Verdict,
 //! };
 //!
 //! /// An exporter's policy: 2xx delivers, 503 is worth another attempt, the rest is final.
@@ -54,19 +53,10 @@
 //!     }
 //! }
 //!
-//! let mut secrets = Secrets::new();
-//! secrets.add("my-api-key-1234");
 //! # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(); // closed below
-//! let config = EngineConfig {
-//!     exporter: "my-exporter",
-//!     log_target: "my_exporter",
-//!     user_agent: "my-exporter/1.0",
-//!     endpoint: format!("http://127.0.0.1:{port}/ingest"),
-//!     endpoint_source: "the builder",
-//!     tls_available: false,
-//!     sends_credentials: true,
-//!     secrets,
-//! };
+//! let endpoint = format!("http://127.0.0.1:{port}/ingest");
+//! let config = EngineConfig::new("my-exporter", "my_exporter", "my-exporter/1.0", false, endpoint)
+//!     .credentials(["my-api-key-1234"]);
 //! let ms = Duration::from_millis;
 //! let options = HttpOptions {
 //!     timeouts: Timeouts { connect: ms(500), send: ms(500), response: ms(500), body: ms(500) },
@@ -106,8 +96,6 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
-#![deny(missing_docs)]
-#![warn(missing_debug_implementations, unreachable_pub)]
 
 mod agent;
 mod backoff;
@@ -117,6 +105,7 @@ mod engine;
 mod failure;
 mod options;
 mod policy;
+mod prepared;
 mod proxy;
 mod reply;
 mod retry_after;
@@ -134,6 +123,7 @@ pub use engine::{Engine, EngineConfig, LOGGED_BODY_CHARS};
 pub use failure::{BuildError, SendFailure};
 pub use options::{HasHttpOptions, HttpOptions, WithHttpOptions};
 pub use policy::{ExportPolicy, LogEvent, Verdict};
+pub use prepared::PreparedRequest;
 pub use proxy::{proxy_for, ProxyRoute};
 pub use reply::{truncate_chars, Reply, TransportError, MAX_REPLY_BODY};
 pub use retry_after::{parse_http_date, retry_after, retry_after_ms};

@@ -43,6 +43,18 @@ pub trait HasHttpOptions {
     fn http_options(&mut self) -> &mut HttpOptions;
 }
 
+/// Setters that store their argument in one field of the builder's [`HttpOptions`],
+/// each with its documentation: `doc; fn name(arg: Type) => field.path;`.
+macro_rules! option_setters {
+    ($($(#[$doc:meta])* fn $name:ident($arg:ident: $ty:ty) => $($field:ident).+;)*) => {$(
+        $(#[$doc])*
+        fn $name(mut self, $arg: $ty) -> Self {
+            self.http_options().$($field).+ = $arg;
+            self
+        }
+    )*};
+}
+
 /// The HTTP setters shared by every HTTP exporter's builder: bring the trait into scope
 /// (`use trace_export_openai::WithHttpOptions;`, or the OTLP crate's re-export) to call
 /// them. Each exporter documents its defaults.
@@ -74,57 +86,47 @@ pub trait HasHttpOptions {
 /// assert_eq!(b.http_options().export_budget, second * 5);
 /// ```
 pub trait WithHttpOptions: HasHttpOptions + Sized {
-    /// How many requests one batch gets in total, the first included. Values below 1
-    /// become 1.
-    fn max_attempts(mut self, attempts: u32) -> Self {
-        self.http_options().max_attempts = attempts;
-        self
-    }
+    option_setters! {
+        /// How many requests one batch gets in total, the first included. Values below 1
+        /// become 1.
+        fn max_attempts(attempts: u32) => max_attempts;
 
-    /// The first backoff delay; it doubles after each retry up to
-    /// [`max_delay`](Self::max_delay), with the exporter's jitter.
-    fn base_delay(mut self, delay: Duration) -> Self {
-        self.http_options().base_delay = delay;
-        self
-    }
+        /// The first backoff delay; it doubles after each retry up to
+        /// [`max_delay`](Self::max_delay), with the exporter's jitter.
+        fn base_delay(delay: Duration) => base_delay;
 
-    /// The longest backoff delay.
-    fn max_delay(mut self, delay: Duration) -> Self {
-        self.http_options().max_delay = delay;
-        self
-    }
+        /// The longest backoff delay.
+        fn max_delay(delay: Duration) => max_delay;
 
-    /// The time allowed to connect, TLS handshake included.
-    fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.http_options().timeouts.connect = timeout;
-        self
-    }
+        /// The time allowed to connect, TLS handshake included.
+        fn connect_timeout(timeout: Duration) => timeouts.connect;
 
-    /// The time allowed to send the request headers, and again to send the body.
-    fn send_timeout(mut self, timeout: Duration) -> Self {
-        self.http_options().timeouts.send = timeout;
-        self
-    }
+        /// The time allowed to send the request headers, and again to send the body.
+        fn send_timeout(timeout: Duration) => timeouts.send;
 
-    /// The time allowed from the end of the request to the response headers: what a hung
-    /// server costs per attempt.
-    fn response_timeout(mut self, timeout: Duration) -> Self {
-        self.http_options().timeouts.response = timeout;
-        self
-    }
+        /// The time allowed from the end of the request to the response headers: what a hung
+        /// server costs per attempt.
+        fn response_timeout(timeout: Duration) => timeouts.response;
 
-    /// The time allowed to read the response body.
-    fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.http_options().timeouts.body = timeout;
-        self
-    }
+        /// The time allowed to read the response body.
+        fn body_timeout(timeout: Duration) => timeouts.body;
 
-    /// A limit on resolving the endpoint's host name; `None` (the default) leaves it to
-    /// the system resolver. Setting one makes ureq resolve on a new thread for every
-    /// request, which slows each export down.
-    fn resolve_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.http_options().resolve_timeout = timeout;
-        self
+        /// A limit on resolving the endpoint's host name; `None` (the default) leaves it to
+        /// the system resolver. Setting one makes ureq resolve on a new thread for every
+        /// request, which slows each export down.
+        fn resolve_timeout(timeout: Option<Duration>) => resolve_timeout;
+
+        /// Whether to route requests through the proxy named by the environment (see
+        /// [`proxy_for`](crate::proxy_for) for the variables per scheme and `NO_PROXY`).
+        /// Default: `true`.
+        fn proxy_from_env(proxy_from_env: bool) => proxy_from_env;
+
+        /// Whether credentials may be sent in clear text to a host that is not a loopback
+        /// address: a plain `http://` endpoint elsewhere, or a proxy elsewhere on the way to a
+        /// plain `http://` endpoint. Default: `false`, and `build()` refuses such a route with
+        /// an error that names the endpoint or the proxy variable. `https://` endpoints are
+        /// never affected (a proxy only sees an encrypted tunnel).
+        fn allow_insecure_http(allow: bool) => allow_insecure_http;
     }
 
     /// The total time one export may take, attempts and backoff sleeps together. When it
@@ -133,24 +135,6 @@ pub trait WithHttpOptions: HasHttpOptions + Sized {
     fn export_budget(mut self, budget: Duration) -> Self {
         self.http_options().export_budget = budget;
         self.http_options().export_budget_set = true;
-        self
-    }
-
-    /// Whether to route requests through the proxy named by the environment (see
-    /// [`proxy_for`](crate::proxy_for) for the variables per scheme and `NO_PROXY`).
-    /// Default: `true`.
-    fn proxy_from_env(mut self, proxy_from_env: bool) -> Self {
-        self.http_options().proxy_from_env = proxy_from_env;
-        self
-    }
-
-    /// Whether credentials may be sent in clear text to a host that is not a loopback
-    /// address: a plain `http://` endpoint elsewhere, or a proxy elsewhere on the way to a
-    /// plain `http://` endpoint. Default: `false`, and `build()` refuses such a route with
-    /// an error that names the endpoint or the proxy variable. `https://` endpoints are
-    /// never affected (a proxy only sees an encrypted tunnel).
-    fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.http_options().allow_insecure_http = allow;
         self
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::backoff::{Jitter, RetryAfterCap};
+use crate::backoff::{Backoff, Jitter, RetryAfterCap};
 use crate::failure::SendFailure;
 use crate::reply::Reply;
 
@@ -68,6 +68,12 @@ pub trait ExportPolicy {
 
     /// What bounds a sleep that `Retry-After` raised.
     fn retry_after_cap(&self) -> RetryAfterCap;
+
+    /// The backoff of one export under this policy: from `base` up to `max`, with this
+    /// policy's [`jitter`](Self::jitter) and [`retry_after_cap`](Self::retry_after_cap).
+    fn backoff(&self, base: Duration, max: Duration) -> Backoff {
+        Backoff::new(base, max, self.jitter(), self.retry_after_cap())
+    }
 
     /// The text of a log line (without the held-back count the engine may append). The
     /// default names the exporter by its [`label`](Self::label).

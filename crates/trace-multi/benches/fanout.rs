@@ -29,6 +29,10 @@
 //! On one thread the ways are within noise of each other; on two, the per-thread cache
 //! stays near the floor while the lock and the shared count bounce between the cores.
 
+#[macro_use]
+#[path = "../tests/ignores.rs"]
+mod ignores;
+
 use std::hint::black_box;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Barrier, RwLock};
@@ -45,9 +49,7 @@ const RUNS: usize = 9;
 struct Nop;
 
 impl TracingProcessor for Nop {
-    fn on_trace_start(&self, _: &Arc<Trace>) {}
-    fn on_trace_end(&self, _: &Arc<Trace>) {}
-    fn on_span_start(&self, _: &Span) {}
+    ignores!(trace_start, trace_end, span_start);
     fn on_span_end(&self, span: &Arc<Span>) {
         black_box(span);
     }
@@ -68,9 +70,7 @@ fn call_all(list: &[Arc<dyn TracingProcessor>], span: &Arc<Span>) {
 struct RwLockClone(RwLock<List>);
 
 impl TracingProcessor for RwLockClone {
-    fn on_trace_start(&self, _: &Arc<Trace>) {}
-    fn on_trace_end(&self, _: &Arc<Trace>) {}
-    fn on_span_start(&self, _: &Span) {}
+    ignores!(trace_start, trace_end, span_start);
     fn on_span_end(&self, span: &Arc<Span>) {
         let list = Arc::clone(&self.0.read().unwrap_or_else(|e| e.into_inner()));
         call_all(&list, span);
@@ -80,9 +80,7 @@ impl TracingProcessor for RwLockClone {
 struct RwLockHeld(RwLock<List>);
 
 impl TracingProcessor for RwLockHeld {
-    fn on_trace_start(&self, _: &Arc<Trace>) {}
-    fn on_trace_end(&self, _: &Arc<Trace>) {}
-    fn on_span_start(&self, _: &Span) {}
+    ignores!(trace_start, trace_end, span_start);
     fn on_span_end(&self, span: &Arc<Span>) {
         call_all(&self.0.read().unwrap_or_else(|e| e.into_inner()), span);
     }
@@ -91,9 +89,7 @@ impl TracingProcessor for RwLockHeld {
 struct Plain(List);
 
 impl TracingProcessor for Plain {
-    fn on_trace_start(&self, _: &Arc<Trace>) {}
-    fn on_trace_end(&self, _: &Arc<Trace>) {}
-    fn on_span_start(&self, _: &Span) {}
+    ignores!(trace_start, trace_end, span_start);
     fn on_span_end(&self, span: &Arc<Span>) {
         call_all(&self.0, span);
     }

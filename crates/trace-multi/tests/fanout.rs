@@ -117,9 +117,7 @@ struct PanickyForLogTestB;
 macro_rules! panics_on_end {
     ($ty:ty) => {
         impl TracingProcessor for $ty {
-            fn on_trace_start(&self, _: &Arc<Trace>) {}
-            fn on_trace_end(&self, _: &Arc<Trace>) {}
-            fn on_span_start(&self, _: &Span) {}
+            ignores!(trace_start, trace_end, span_start);
             fn on_span_end(&self, _: &Arc<Span>) {
                 panic!("{DELIBERATE}");
             }
@@ -227,10 +225,7 @@ fn shutdown_reaches_every_processor_when_time_allows() {
 struct PanicsOnShutdown;
 
 impl TracingProcessor for PanicsOnShutdown {
-    fn on_trace_start(&self, _: &Arc<Trace>) {}
-    fn on_trace_end(&self, _: &Arc<Trace>) {}
-    fn on_span_start(&self, _: &Span) {}
-    fn on_span_end(&self, _: &Arc<Span>) {}
+    ignores!(trace_start, trace_end, span_start, span_end);
     fn shutdown(&self, _: Option<Duration>) -> Result<(), ProcessorError> {
         panic!("{DELIBERATE}: shutdown");
     }
@@ -291,9 +286,7 @@ struct AddsFromInside {
 }
 
 impl TracingProcessor for AddsFromInside {
-    fn on_trace_start(&self, _: &Arc<Trace>) {}
-    fn on_trace_end(&self, _: &Arc<Trace>) {}
-    fn on_span_start(&self, _: &Span) {}
+    ignores!(trace_start, trace_end, span_start);
     fn on_span_end(&self, span: &Arc<Span>) {
         if !self.done.swap(true, Ordering::SeqCst) {
             if let Some(multi) = lock(&self.multi).upgrade() {
@@ -432,10 +425,7 @@ impl Drop for DropCounter {
 }
 
 impl TracingProcessor for DropCounter {
-    fn on_trace_start(&self, _: &Arc<Trace>) {}
-    fn on_trace_end(&self, _: &Arc<Trace>) {}
-    fn on_span_start(&self, _: &Span) {}
-    fn on_span_end(&self, _: &Arc<Span>) {}
+    ignores!(trace_start, trace_end, span_start, span_end);
 }
 
 /// Returns once everything handed to the retirement thread so far has been dropped: it

@@ -1,5 +1,7 @@
 //! Integration tests of `trace-multi`, linked into one binary.
 
+#[macro_use]
+mod ignores;
 mod support;
 
 mod fanout;

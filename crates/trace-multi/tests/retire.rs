@@ -248,29 +248,22 @@ fn replaced_off_the_producers(way: Way, old: Old, after: After) {
     }
 }
 
-#[test]
-fn a_batch_processor_replaced_through_the_registry_is_shut_down_off_the_producers() {
-    replaced_off_the_producers(Way::Core, Old::Batch, After::Produce);
-    replaced_off_the_producers(Way::Core, Old::Batch, After::Exit);
+/// Replaces an `old` processor every way there is (the registry, `set_trace_processors`,
+/// inside a fan-out), with producers going on after, or exiting.
+fn replaced_every_way_off_the_producers(old: Old) {
+    for way in [Way::Core, Way::Global, Way::FanOut] {
+        for after in [After::Produce, After::Exit] {
+            replaced_off_the_producers(way, old, after);
+        }
+    }
 }
 
 #[test]
-fn a_batch_processor_replaced_through_set_trace_processors_is_shut_down_off_the_producers() {
-    replaced_off_the_producers(Way::Global, Old::Batch, After::Produce);
-    replaced_off_the_producers(Way::Global, Old::Batch, After::Exit);
-}
-
-#[test]
-fn a_batch_processor_replaced_inside_a_fan_out_is_shut_down_off_the_producers() {
-    replaced_off_the_producers(Way::FanOut, Old::Batch, After::Produce);
-    replaced_off_the_producers(Way::FanOut, Old::Batch, After::Exit);
+fn a_batch_processor_replaced_any_way_is_shut_down_off_the_producers() {
+    replaced_every_way_off_the_producers(Old::Batch);
 }
 
 #[test]
 fn a_processor_whose_drop_blocks_never_blocks_a_producer_whatever_the_way_it_is_replaced() {
-    for way in [Way::Core, Way::Global, Way::FanOut] {
-        for after in [After::Produce, After::Exit] {
-            replaced_off_the_producers(way, Old::BlocksInDrop, after);
-        }
-    }
+    replaced_every_way_off_the_producers(Old::BlocksInDrop);
 }

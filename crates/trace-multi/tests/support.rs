@@ -155,9 +155,7 @@ impl Counter {
 }
 
 impl TracingProcessor for Counter {
-    fn on_trace_start(&self, _: &Arc<Trace>) {}
-    fn on_trace_end(&self, _: &Arc<Trace>) {}
-    fn on_span_start(&self, _: &Span) {}
+    ignores!(trace_start, trace_end, span_start);
     fn on_span_end(&self, _: &Arc<Span>) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
@@ -167,10 +165,7 @@ impl TracingProcessor for Counter {
 pub(crate) struct Failing;
 
 impl TracingProcessor for Failing {
-    fn on_trace_start(&self, _: &Arc<Trace>) {}
-    fn on_trace_end(&self, _: &Arc<Trace>) {}
-    fn on_span_start(&self, _: &Span) {}
-    fn on_span_end(&self, _: &Arc<Span>) {}
+    ignores!(trace_start, trace_end, span_start, span_end);
     fn force_flush(&self, _: Option<Duration>) -> Result<(), ProcessorError> {
         Err(ProcessorError::Other("flush failed".into()))
     }
@@ -187,10 +182,7 @@ pub(crate) struct Timed {
 }
 
 impl TracingProcessor for Timed {
-    fn on_trace_start(&self, _: &Arc<Trace>) {}
-    fn on_trace_end(&self, _: &Arc<Trace>) {}
-    fn on_span_start(&self, _: &Span) {}
-    fn on_span_end(&self, _: &Arc<Span>) {}
+    ignores!(trace_start, trace_end, span_start, span_end);
     fn force_flush(&self, timeout: Option<Duration>) -> Result<(), ProcessorError> {
         lock(&self.flushes).push(timeout);
         Ok(())
@@ -210,10 +202,7 @@ pub(crate) struct Slow {
 }
 
 impl TracingProcessor for Slow {
-    fn on_trace_start(&self, _: &Arc<Trace>) {}
-    fn on_trace_end(&self, _: &Arc<Trace>) {}
-    fn on_span_start(&self, _: &Span) {}
-    fn on_span_end(&self, _: &Arc<Span>) {}
+    ignores!(trace_start, trace_end, span_start, span_end);
     fn shutdown(&self, timeout: Option<Duration>) -> Result<(), ProcessorError> {
         lock(&self.given).push(timeout);
         let wait = timeout.map_or(self.needs, |t| t.min(self.needs));

@@ -6,11 +6,12 @@ use trace_export_openai::WithHttpOptions;
 
 use log::Level;
 use trace_core::{ExportError, Trace, TraceId, TracingExporter};
-use trace_export_openai::{BackendSpanExporter, ExportBatch, USER_AGENT};
+use trace_export_openai::{BackendSpanExporter, BackendSpanExporterBuilder, ExportBatch, USER_AGENT};
 
 use crate::logger;
 use crate::server::{closed_port, Json, Recorded, Reply, TestServer};
 use crate::{batch, builder, items};
+use test_support::exporter::shut_down_mid_export;
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -56,8 +57,8 @@ fn a_200_delivers_the_batch_in_one_request_with_the_sdk_headers() {
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[0].connection, requests[1].connection);
-    assert!(logger::mine(Level::Debug).iter().any(|l| l == "Exported 4 items"));
-    logger::assert_never_logged(key);
+    assert!(logger::LOG.mine(Level::Debug).iter().any(|l| l == "Exported 4 items"));
+    logger::LOG.assert_never_logged(key);
 }
 
 #[test]
@@ -80,7 +81,7 @@ fn a_500_then_200_is_retried_and_delivered_once() {
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[0].body, requests[1].body);
     assert!(gaps(&requests)[0] >= Duration::from_millis(20), "{:?}", gaps(&requests));
-    let warnings = logger::mine(Level::Warn);
+    let warnings = logger::LOG.mine(Level::Warn);
     assert_eq!(warnings, ["[non-fatal] Tracing: server error 500, retrying."]);
 }
 
@@ -100,7 +101,7 @@ fn a_500_for_ever_gives_up_after_max_retries_attempts_and_counts_the_batch() {
     // Backoff: 20 ms then 40 ms, each plus up to 10 %.
     let g = gaps(&requests);
     assert!(g[0] >= Duration::from_millis(20) && g[1] >= Duration::from_millis(40), "{g:?}");
-    assert!(logger::mine(Level::Error).iter().any(|l| l.contains("max retries reached")));
+    assert!(logger::LOG.mine(Level::Error).iter().any(|l| l.contains("max retries reached")));
 }
 
 #[test]
@@ -114,7 +115,7 @@ fn a_429_with_retry_after_waits_that_long_then_delivers() {
     assert_eq!(requests.len(), 2);
     let gap = gaps(&requests)[0];
     assert!(gap >= Duration::from_millis(990) && gap < Duration::from_millis(2500), "{gap:?}");
-    assert_eq!(logger::mine(Level::Warn), ["[non-fatal] Tracing: client error 429, retrying."]);
+    assert_eq!(logger::LOG.mine(Level::Warn), ["[non-fatal] Tracing: client error 429, retrying."]);
 }
 
 #[test]
@@ -138,14 +139,14 @@ fn a_400_is_not_retried_and_its_body_is_logged_truncated() {
     assert_eq!(failed(&err), 3);
     assert!(err.to_string().contains("HTTP 400"), "{err}");
     assert_eq!(server.requests().len(), 1);
-    let errors = logger::mine(Level::Error);
+    let errors = logger::LOG.mine(Level::Error);
     assert_eq!(errors.len(), 1, "{errors:?}");
     let line = &errors[0];
     assert!(line.starts_with("[non-fatal] Tracing client error 400: invalid payload: detail"), "{line}");
     assert!(line.len() < body.len(), "the body is truncated: {line}");
     assert!(line.ends_with(&format!("[{} bytes in all]", body.len())), "{line}");
-    assert!(logger::mine(Level::Warn).is_empty(), "no retry warnings");
-    logger::assert_never_logged(key);
+    assert!(logger::LOG.mine(Level::Warn).is_empty(), "no retry warnings");
+    logger::LOG.assert_never_logged(key);
 }
 
 #[test]
@@ -160,11 +161,11 @@ fn a_401_is_not_retried_and_the_key_is_never_logged_even_if_the_server_echoes_it
     assert!(!err.to_string().contains(key));
     assert_eq!(server.requests().len(), 1);
     assert_eq!(
-        logger::mine(Level::Error),
+        logger::LOG.mine(Level::Error),
         ["[non-fatal] Tracing client error 401: Incorrect API key provided: <redacted>."]
     );
     assert!(!format!("{exporter:?}").contains(key));
-    logger::assert_never_logged(key);
+    logger::LOG.assert_never_logged(key);
 }
 
 #[test]
@@ -191,12 +192,12 @@ fn a_refused_connection_is_retried_then_counted() {
     assert!(err.to_string().contains("3 attempt(s)"), "{err}");
     assert_eq!(exporter.stats().requests, 3);
     // Retry warnings are rate-limited (one per 10 s per exporter); the giving up is an error.
-    let warnings = logger::mine(Level::Warn);
+    let warnings = logger::LOG.mine(Level::Warn);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].starts_with("[non-fatal] Tracing request failed"), "{warnings:?}");
-    let errors = logger::mine(Level::Error);
+    let errors = logger::LOG.mine(Level::Error);
     assert!(errors.iter().any(|l| l.contains("max retries reached")), "{errors:?}");
-    logger::assert_never_logged(key);
+    logger::LOG.assert_never_logged(key);
 }
 
 #[test]
@@ -226,24 +227,24 @@ fn a_server_that_never_answers_costs_at_most_the_export_budget() {
     assert!(server.requests().len() >= 2, "it retried within the budget");
 }
 
+/// A builder whose backoff sleeps 10 s within a 60 s budget: an export that ends before
+/// its second request was ended by a shutdown.
+fn slow_to_retry(server: &TestServer, key: &str) -> BackendSpanExporterBuilder {
+    builder(&server.url(), key)
+        .base_delay(Duration::from_secs(10))
+        .max_delay(Duration::from_secs(10))
+        .export_budget(Duration::from_secs(60))
+}
+
 #[test]
 fn shutdown_from_another_thread_ends_an_export_stuck_on_a_silent_server() {
     let server = TestServer::always(Reply::Hang);
     let exporter = Arc::new(
-        builder(&server.url(), "sk-test-hang-shutdown")
-            .response_timeout(Duration::from_millis(400))
-            .base_delay(Duration::from_secs(10))
-            .export_budget(Duration::from_secs(60))
-            .build()
-            .unwrap(),
+        slow_to_retry(&server, "sk-test-hang-shutdown").response_timeout(Duration::from_millis(400)).build().unwrap(),
     );
-    let e2 = Arc::clone(&exporter);
-    let exporting = std::thread::spawn(move || e2.export(&items("stuck", 2)));
     // Once the request is in flight, shut down: the request times out (400 ms) and the
-    // export then gives up instead of sleeping 10 s and retrying.
-    assert_eq!(server.wait_for(1, WAIT).len(), 1);
-    exporter.shutdown();
-    let err = exporting.join().unwrap().unwrap_err();
+    // export then gives up instead of sleeping and retrying.
+    let err = shut_down_mid_export(&exporter, &server, items("stuck", 2)).unwrap_err();
 
     assert!(matches!(err, ExportError::ShutDown { items: 3 }), "{err:?}");
     assert_eq!(server.requests().len(), 1);
@@ -258,21 +259,10 @@ fn shutdown_from_another_thread_ends_an_export_stuck_on_a_silent_server() {
 #[test]
 fn shutdown_interrupts_a_backoff_sleep_at_once() {
     let server = TestServer::always(Reply::status(503));
-    let exporter = Arc::new(
-        builder(&server.url(), "sk-test-backoff-shutdown")
-            .base_delay(Duration::from_secs(10))
-            .max_delay(Duration::from_secs(10))
-            .export_budget(Duration::from_secs(60))
-            .build()
-            .unwrap(),
-    );
-    let e2 = Arc::clone(&exporter);
-    let exporting = std::thread::spawn(move || e2.export(&items("sleeping", 1)));
+    let exporter = Arc::new(slow_to_retry(&server, "sk-test-backoff-shutdown").build().unwrap());
     // Once the first attempt was answered, shut down: the 10 s backoff sleep (or the
     // check before it) sees the stop at once, so no second request is made.
-    assert_eq!(server.wait_for(1, WAIT).len(), 1);
-    exporter.shutdown();
-    let err = exporting.join().unwrap().unwrap_err();
+    let err = shut_down_mid_export(&exporter, &server, items("sleeping", 1)).unwrap_err();
 
     assert!(matches!(err, ExportError::ShutDown { items: 2 }), "{err:?}");
     assert_eq!(server.requests().len(), 1);
@@ -317,8 +307,8 @@ fn items_with_their_own_key_go_in_their_own_request() {
     // Each request holds its group, in queue order.
     assert_eq!(requests[0].body, trace_core::wire::to_json_vec(&ExportBatch(&a)).unwrap());
     assert_eq!(requests[1].body, trace_core::wire::to_json_vec(&ExportBatch(&b)).unwrap());
-    logger::assert_never_logged(own_key);
-    logger::assert_never_logged(default_key);
+    logger::LOG.assert_never_logged(own_key);
+    logger::LOG.assert_never_logged(default_key);
 }
 
 #[test]
@@ -347,7 +337,7 @@ fn without_any_key_the_batch_is_lost_with_one_warning_and_a_key_set_later_is_use
         assert!(err.to_string().contains("no API key"), "{err}");
     }
     assert!(server.requests().is_empty());
-    let warnings = logger::mine(Level::Warn);
+    let warnings = logger::LOG.mine(Level::Warn);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].starts_with("OPENAI_API_KEY is not set, skipping trace export"));
 

@@ -1,25 +1,8 @@
 //! The workspace's capturing logger (`test_support::logcap`), as this crate's tests use
 //! it: one logger per test binary, installed once, shared by all tests, filtered by thread.
 
-use log::Level;
-use test_support::logcap;
+use test_support::logcap::CrateLog;
 
-// Not every test binary that includes this file uses every name.
-#[allow(unused_imports)]
-pub(crate) use logcap::all;
-
-/// Installs the capturing logger (once per binary), at the most verbose level so that
-/// ureq's own debug lines are checked too.
-pub(crate) fn install() {
-    assert!(logcap::install(), "no other logger in this test binary");
-}
-
-/// The lines this thread logged from this crate at `level`.
-pub(crate) fn mine(level: Level) -> Vec<String> {
-    logcap::mine("trace_export_openai", level)
-}
-
-/// Panics if any line, of any thread, holds `secret`.
-pub(crate) fn assert_never_logged(secret: &str) {
-    logcap::assert_never_logged(secret, "the key", |_| false);
-}
+/// This crate's lines, and the check that no key was logged (by any thread, at any
+/// level: ureq's own debug lines too).
+pub(crate) const LOG: CrateLog = CrateLog { target: "trace_export_openai", secret_name: "the key", skip: |_| false };

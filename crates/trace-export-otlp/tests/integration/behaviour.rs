@@ -9,20 +9,12 @@ use trace_core::{CustomSpanData, ExportError, ExportItem, Span, SpanId, Timestam
 use trace_export_otlp::{otlp_span_id, otlp_trace_id};
 
 use crate::{builder, hex, logger, parse, spans, string, traces_url};
+use test_support::exporter::shut_down_mid_export;
 use test_support::server::{closed_port, Reply, TestServer};
 
 /// A trace and `n` custom spans of it, as queued: the trace first.
 fn items(n: usize) -> Vec<ExportItem> {
-    let trace = Arc::new(Trace::new(TraceId::generate(), "retry test"));
-    let t = Timestamp::now();
-    let mut items = vec![ExportItem::Trace(Arc::clone(&trace))];
-    for i in 0..n {
-        let data = CustomSpanData { name: format!("step {i}").into(), ..Default::default() };
-        items.push(ExportItem::Span(Arc::new(
-            Span::new(SpanId::generate(), Arc::clone(&trace), None, data).with_times(t, t),
-        )));
-    }
-    items
+    test_support::exporter::items("retry test", n)
 }
 
 #[test]
@@ -69,7 +61,7 @@ fn a_400_is_not_retried_and_its_message_is_reported() {
     assert_eq!(server.requests().len(), 1);
     assert!(matches!(err, ExportError::Failed { failed: 2, .. }), "{err:?}");
     assert!(err.to_string().contains("HTTP 400") && err.to_string().contains("invalid span id"), "{err}");
-    let errors = logger::mine(Level::Error);
+    let errors = logger::LOG.mine(Level::Error);
     assert!(errors.iter().any(|l| l.contains("invalid span id")), "{errors:?}");
 }
 
@@ -123,13 +115,9 @@ fn shutdown_interrupts_a_backoff_sleep() {
             .build()
             .unwrap(),
     );
-    let e = Arc::clone(&exporter);
-    let running = std::thread::spawn(move || e.export(&items(1)));
     // Once the first attempt was answered, shut down: the 30 s backoff sleep (or the
     // check before it) sees the stop at once, so no second request is made.
-    assert_eq!(server.wait_for(1, Duration::from_secs(5)).len(), 1);
-    exporter.shutdown();
-    let result = running.join().unwrap();
+    let result = shut_down_mid_export(&exporter, &server, items(1));
     assert!(matches!(result, Err(ExportError::ShutDown { items: 2 })), "{result:?}");
     assert!(exporter.is_shut_down());
     // Later exports fail at once, without a request.

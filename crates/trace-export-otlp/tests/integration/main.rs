@@ -8,12 +8,12 @@ mod logger;
 mod mapping;
 
 use std::time::Duration;
-use trace_export_otlp::WithHttpOptions;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::trace::v1::Span as ProtoSpan;
+use test_support::exporter::fast;
 use test_support::server::TestServer;
 use trace_export_otlp::{OtlpSpanExporter, OtlpSpanExporterBuilder};
 
@@ -25,16 +25,8 @@ pub(crate) fn traces_url(server: &TestServer) -> String {
 /// A builder for tests: the server's URL, nothing from the environment, short delays and
 /// timeouts.
 pub(crate) fn builder(url: &str) -> OtlpSpanExporterBuilder {
-    logger::install();
-    OtlpSpanExporter::builder()
-        .endpoint(url)
-        .read_env(false)
-        .proxy_from_env(false)
-        .base_delay(Duration::from_millis(20))
-        .max_delay(Duration::from_millis(200))
-        .connect_timeout(Duration::from_secs(2))
-        .response_timeout(Duration::from_secs(5))
-        .export_budget(Duration::from_secs(10))
+    logger::LOG.install();
+    fast(OtlpSpanExporter::builder().endpoint(url).read_env(false), Duration::from_millis(200))
 }
 
 /// The body parsed with the OTLP schema of `opentelemetry-proto` (its serde support for

@@ -408,7 +408,7 @@ fn every_span_type_maps_field_by_field() {
     assert_eq!(string(a, "openai.agents.span_data.server"), "files");
     assert_eq!(strings(a, "openai.agents.span_data.result"), ["read", "write"]);
 
-    crate::logger::assert_never_logged("otlp-secret-123");
+    crate::logger::LOG.assert_never_logged("otlp-secret-123");
 }
 
 #[test]
