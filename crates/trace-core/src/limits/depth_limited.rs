@@ -21,7 +21,7 @@ pub fn depth_cuts() -> u64 {
 }
 
 /// Serializes the wrapped value with container nesting limited to [`MAX_JSON_DEPTH`] and
-/// non-finite floats written as `null`; see the [module docs](self).
+/// non-finite floats written as `null`; see the [`limits`](crate::limits) module docs.
 ///
 /// ```
 /// use serde_json::{json, Value};
