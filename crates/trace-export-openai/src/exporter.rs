@@ -29,6 +29,19 @@ pub struct BackendSpanExporter {
     left_out_log: LogRateLimiter,
 }
 
+impl fmt::Debug for BackendSpanExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.engine
+            .debug_fields(&mut f.debug_struct("BackendSpanExporter"))
+            .field("api_key", &if self.credentials.has_api_key() { "<redacted>" } else { "<unset>" })
+            .field("organization", &self.credentials.organization)
+            .field("project", &self.credentials.project)
+            .field("sanitize", &self.sanitize)
+            .field("max_item_bytes", &self.max_item_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The request body the OpenAI ingest endpoint takes, `{"data":[item, ...]}`, as the
 /// exporter writes it with the sanitizer off and no `max_item_bytes`: write it with
 /// [`trace_core::wire::write_json`] (or `to_json_vec`) to get the exact bytes.
@@ -433,19 +446,6 @@ impl TracingExporter for BackendSpanExporter {
     /// the request in flight (bounded by the timeouts), later exports fail at once.
     fn shutdown(&self) {
         self.engine.shutdown();
-    }
-}
-
-impl fmt::Debug for BackendSpanExporter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.engine
-            .debug_fields(&mut f.debug_struct("BackendSpanExporter"))
-            .field("api_key", &if self.credentials.has_api_key() { "<redacted>" } else { "<unset>" })
-            .field("organization", &self.credentials.organization)
-            .field("project", &self.credentials.project)
-            .field("sanitize", &self.sanitize)
-            .field("max_item_bytes", &self.max_item_bytes)
-            .finish_non_exhaustive()
     }
 }
 

@@ -25,6 +25,18 @@ pub struct OtlpSpanExporter {
     attribute_value_length_limit: Option<usize>,
 }
 
+impl fmt::Debug for OtlpSpanExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.engine
+            .debug_fields(&mut f.debug_struct("OtlpSpanExporter"))
+            .field("endpoint_source", &self.endpoint_source)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("resource", &self.resource)
+            .field("attribute_value_length_limit", &self.attribute_value_length_limit)
+            .finish_non_exhaustive()
+    }
+}
+
 impl OtlpSpanExporter {
     /// A builder: endpoint, headers and resource from the standard `OTEL_*` variables,
     /// 5 attempts, backoff from 1 s to 5 s, a 10 s budget per export.
@@ -192,18 +204,6 @@ impl TracingExporter for OtlpSpanExporter {
     /// the request in flight (bounded by the timeouts), later exports fail at once.
     fn shutdown(&self) {
         self.engine.shutdown();
-    }
-}
-
-impl fmt::Debug for OtlpSpanExporter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.engine
-            .debug_fields(&mut f.debug_struct("OtlpSpanExporter"))
-            .field("endpoint_source", &self.endpoint_source)
-            .field("headers", &RedactedHeaders(&self.headers))
-            .field("resource", &self.resource)
-            .field("attribute_value_length_limit", &self.attribute_value_length_limit)
-            .finish_non_exhaustive()
     }
 }
 
