@@ -1,4 +1,4 @@
-//! The settings of a [`BatchTraceProcessor`](crate::BatchTraceProcessor)(crate::BatchTraceProcessor) and the builder
+//! The settings of a [`BatchTraceProcessor`](crate::BatchTraceProcessor) and the builder
 //! that validates them.
 
 use std::sync::Arc;
@@ -24,6 +24,22 @@ pub const DEFAULT_EXPORT_TRIGGER_RATIO: f64 = 0.7;
 /// the Python SDK's exit handler gives `shutdown`.
 pub const DEFAULT_DROP_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Which threads free the spans the worker has exported; see
+/// [`BatchTraceProcessorBuilder::free_exported_on`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FreeExported {
+    /// The producing threads (the default): the worker hands exported spans back on a
+    /// channel, and each enqueue frees one. With glibc's malloc this keeps producers from
+    /// fighting the worker for the allocator's arena lock (see `BENCHMARKS.md`); the price
+    /// is that a producer may free a large span another thread made, inside its span end.
+    #[default]
+    Producers,
+    /// The worker, right after the export: a span end never frees another span, whatever
+    /// its size, at the cost of allocator contention between producers and the worker.
+    Worker,
+}
+
 /// The validated settings of a batch processor. Read them back with
 /// [`BatchTraceProcessor::config`](crate::BatchTraceProcessor::config).
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +49,7 @@ pub struct BatchConfig {
     pub(crate) schedule_delay: Duration,
     pub(crate) export_trigger_ratio: f64,
     pub(crate) drop_timeout: Duration,
+    pub(crate) free_exported_on: FreeExported,
 }
 
 impl Default for BatchConfig {
@@ -43,6 +60,7 @@ impl Default for BatchConfig {
             schedule_delay: DEFAULT_SCHEDULE_DELAY,
             export_trigger_ratio: DEFAULT_EXPORT_TRIGGER_RATIO,
             drop_timeout: DEFAULT_DROP_TIMEOUT,
+            free_exported_on: FreeExported::Producers,
         }
     }
 }
@@ -82,6 +100,11 @@ impl BatchConfig {
     /// [`shutdown`]: crate::BatchTraceProcessor::shutdown
     pub fn drop_timeout(&self) -> Duration {
         self.drop_timeout
+    }
+
+    /// Which threads free exported spans.
+    pub fn free_exported_on(&self) -> FreeExported {
+        self.free_exported_on
     }
 
     fn validate(mut self) -> Result<Self, ConfigError> {
@@ -185,6 +208,12 @@ impl BatchTraceProcessorBuilder {
         /// [`shutdown`](crate::BatchTraceProcessor::shutdown) waits for what is queued to be
         /// exported. Default: 5 s ([`DEFAULT_DROP_TIMEOUT`]).
         fn drop_timeout(timeout: Duration);
+
+        /// Which threads free the spans the worker has exported. Default:
+        /// [`FreeExported::Producers`], which `cargo bench -p trace-batch --bench release`
+        /// weighs against [`FreeExported::Worker`] (whole-span cost, and the worst span end
+        /// when spans carry megabytes of data).
+        fn free_exported_on(on: FreeExported);
     }
 
     /// The exporter and the validated settings, for [`build`](Self::build).

@@ -83,7 +83,7 @@ mod stats;
 mod worker;
 
 pub use config::{
-    BatchConfig, BatchTraceProcessorBuilder, DEFAULT_DROP_TIMEOUT, DEFAULT_EXPORT_TRIGGER_RATIO,
+    BatchConfig, BatchTraceProcessorBuilder, FreeExported, DEFAULT_DROP_TIMEOUT, DEFAULT_EXPORT_TRIGGER_RATIO,
     DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE, DEFAULT_SCHEDULE_DELAY,
 };
 pub use error::ConfigError;

@@ -16,7 +16,7 @@ use trace_core::panic::isolate;
 use trace_core::rate_limit::LogRateLimiter;
 use trace_core::{ExportItem, ProcessorError, TracingExporter};
 
-use crate::config::{BatchConfig, DEFAULT_DROP_TIMEOUT};
+use crate::config::{BatchConfig, FreeExported, DEFAULT_DROP_TIMEOUT};
 use crate::lifecycle::{Lifecycle, State};
 use crate::queue::{Control, Reply, ShutdownRequest, WorkerEnds};
 use crate::stats::{DropCounters, Padded, WorkerCounters};
@@ -140,6 +140,7 @@ pub(crate) struct Worker {
     max_batch: usize,
     trigger: usize,
     delay: Duration,
+    free_exported_on: FreeExported,
     batch: Vec<ExportItem>,
     /// Items the worker took out of the queue so far (`counters.taken` also counts those
     /// the caller of `shutdown` abandoned: they must not satisfy a flush).
@@ -179,6 +180,7 @@ impl Worker {
             max_batch: config.max_batch_size(),
             trigger: config.export_trigger_size(),
             delay: config.schedule_delay(),
+            free_exported_on: config.free_exported_on(),
             batch: Vec::with_capacity(config.max_batch_size()),
             taken: 0,
             flushes: Vec::new(),
@@ -365,8 +367,11 @@ impl Worker {
             add(&counters.lost_to_panics, lost as u64);
         }
         add(&counters.lost, lost as u64);
-        // The producers drop the items, on the threads that allocated them.
-        self.ends.release.give_back(&mut self.batch);
+        match self.free_exported_on {
+            // The producers drop the items, on the threads that allocated them.
+            FreeExported::Producers => self.ends.release.give_back(&mut self.batch),
+            FreeExported::Worker => self.batch.clear(),
+        }
     }
 
     fn answer_flushes(&mut self) {
@@ -490,5 +495,49 @@ mod tests {
         assert!(export_due(now, later, 50, 50), "at the trigger");
         assert!(export_due(later, later, 0, 50), "on schedule, even with an empty queue");
         assert!(export_due(later + Duration::from_millis(1), later, 3, 50), "past the schedule");
+    }
+}
+
+#[cfg(test)]
+mod free_exported_tests {
+    use std::sync::{Arc, Weak};
+    use std::time::Duration;
+
+    use trace_core::TracingProcessor;
+    use trace_core::{CustomSpanData, ExportError, ExportItem, Span, SpanId, Trace, TraceId, TracingExporter};
+
+    use crate::{BatchTraceProcessor, FreeExported};
+
+    /// Keeps nothing of what it exports.
+    struct Discard;
+
+    impl TracingExporter for Discard {
+        fn export(&self, _: &[ExportItem]) -> Result<(), ExportError> {
+            Ok(())
+        }
+    }
+
+    /// Ends one span through a processor with `setting`, flushes, and says whether the span
+    /// is still allocated then (waiting on the release channel for a producer to free it).
+    fn still_allocated_after_flush(setting: FreeExported) -> bool {
+        let p = BatchTraceProcessor::builder(Discard).free_exported_on(setting).build().unwrap();
+        let trace = Arc::new(Trace::new(TraceId::generate(), "free"));
+        let span = Arc::new(Span::new(SpanId::generate(), trace, None, CustomSpanData::default()));
+        let weak: Weak<Span> = Arc::downgrade(&span);
+        p.on_span_end(&span);
+        drop(span);
+        // The flush returns after the export returned, and the export's batch is disposed
+        // of (freed or handed back) before the flush is answered.
+        p.force_flush(Some(Duration::from_secs(30))).unwrap();
+        let alive = weak.upgrade().is_some();
+        p.shutdown(Some(Duration::from_secs(30))).unwrap();
+        assert!(weak.upgrade().is_none(), "freed by the shutdown at the latest");
+        alive
+    }
+
+    #[test]
+    fn exported_spans_are_freed_by_the_producers_or_by_the_worker_as_configured() {
+        assert!(still_allocated_after_flush(FreeExported::Producers), "handed back for a producer to free");
+        assert!(!still_allocated_after_flush(FreeExported::Worker), "freed on the worker after the export");
     }
 }
