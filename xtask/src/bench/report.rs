@@ -430,7 +430,7 @@ const METHOD: &str = "\
   produced. *Peak RSS*: VmHWM (Rust), `ru_maxrss` (Python; it includes the ~97 MB that importing the SDK \
   costs). *CPU*: user + sys of the producing process over the run, worker thread included (Python: after \
   the import). The larger batch size is 1000, the `b1000` configuration of the Python reference figures.
-- **Export cost alone**: Rust serialises the 128-span batch with `serde_json::to_writer(ExportBatch)`; \
+- **Export cost alone**: Rust serialises the 128-span batch with `trace_core::wire::write_json(ExportBatch)`; \
   for Python, `BackendSpanExporter.export` runs with the HTTP client's `post` replaced by httpx2's own JSON \
   encoding of the payload, i.e. the SDK's whole path from span objects to body bytes (`item.export()`, its \
   per-item `json.dumps` check, the payload's `json.dumps`). `json.dumps` alone, of prebuilt dicts, is shown \
