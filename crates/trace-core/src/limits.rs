@@ -61,12 +61,14 @@
 mod check;
 mod depth_limited;
 mod release;
+mod serializer_proxy;
 
 pub use check::{json_depth_exceeds, span_data_depth_exceeds};
 pub use depth_limited::{depth_cuts, DepthLimited};
-pub(crate) use depth_limited::{Record, SerializeUnlimited, Unlimited};
+pub(crate) use depth_limited::{serialize_as_record, Record, SerializeUnlimited, Unlimited};
 pub use release::release;
 pub(crate) use release::{release_json, release_span_data};
+pub(crate) use serializer_proxy::{forward, forward_compounds, forward_scalars};
 
 /// The deepest a container (JSON array or object) may open, counted from the serialized
 /// record (span or trace object at depth 0): deeper ones are replaced by

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::ids::{SpanId, TraceId};
 use crate::json_input::{self, IntoJson};
-use crate::limits::{release_json, release_span_data, Record, SerializeUnlimited, Unlimited};
+use crate::limits::{release_json, release_span_data, serialize_as_record, SerializeUnlimited, Unlimited};
 use crate::secret::ApiKey;
 use crate::span_data::{JsonMap, JsonMut, SpanData};
 use crate::span_kind::SpanKind;
@@ -119,14 +119,6 @@ impl SerializeUnlimited for SpanError {
             m.serialize_entry(k, v)?;
         }
         m.end()
-    }
-}
-
-impl Serialize for SpanError {
-    /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited), counted
-    /// from the error object. Inside a span, the span's limit applies instead.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Record(self).serialize(serializer)
     }
 }
 
@@ -311,13 +303,7 @@ impl Span {
     }
 }
 
-impl Serialize for Span {
-    /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited), counted
-    /// from the span object.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Record(self).serialize(serializer)
-    }
-}
+serialize_as_record!(Span, SpanError);
 
 impl Drop for Span {
     /// Releases the span's JSON without deep recursion, so that dropping a span whose data
