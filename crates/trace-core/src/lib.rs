@@ -81,6 +81,7 @@ mod error;
 mod exporter;
 mod ids;
 pub mod json_input;
+mod json_text;
 mod lifecycle;
 pub mod limits;
 mod memory;

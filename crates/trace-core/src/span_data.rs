@@ -14,8 +14,8 @@ use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::json_text::{JsonDebug, OptJsonDebug};
 use crate::span_kind::SpanKind;
-use crate::wire::{JsonDebug, OptJsonDebug};
 
 mod json_fields;
 

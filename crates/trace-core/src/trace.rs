@@ -6,10 +6,10 @@ use serde::ser::SerializeStruct;
 use serde::Serializer;
 
 use crate::ids::TraceId;
+use crate::json_text::OptJsonDebug;
 use crate::limits::{release_json, serialize_as_record, SerializeUnlimited};
 use crate::secret::ApiKey;
 use crate::span_data::{JsonMap, JsonMut};
-use crate::wire::OptJsonDebug;
 
 /// One workflow run: the root that spans belong to.
 ///

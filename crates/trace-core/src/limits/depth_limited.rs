@@ -8,8 +8,17 @@ use std::time::Duration;
 
 use serde::ser::{self, Serialize, Serializer};
 
-use super::{forward_compounds, forward_scalars, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
+use super::serializer_proxy::{forward_compounds, forward_scalars};
 use crate::rate_limit::LogRateLimiter;
+
+/// The deepest a container (JSON array or object) may open, counted from the serialized
+/// record (span or trace object at depth 0): deeper ones are replaced by
+/// [`DEPTH_LIMIT_MARKER`]. User data of a custom span starts at depth 3
+/// (`span` > `span_data` > `data`), so it may nest 97 levels.
+pub const MAX_JSON_DEPTH: usize = 100;
+
+/// What a container nested deeper than [`MAX_JSON_DEPTH`] is replaced by when serialized.
+pub const DEPTH_LIMIT_MARKER: &str = "[truncated: nested deeper than 100 levels]";
 
 static CUTS: AtomicU64 = AtomicU64::new(0);
 static CUT_LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
@@ -21,7 +30,7 @@ pub fn depth_cuts() -> u64 {
 }
 
 /// Serializes the wrapped value with container nesting limited to [`MAX_JSON_DEPTH`] and
-/// non-finite floats written as `null`; see the [`limits`](crate::limits) module docs.
+/// non-finite floats written as `null`; see the module docs of `trace_core::limits`.
 ///
 /// ```
 /// use serde_json::{json, Value};
@@ -91,7 +100,7 @@ impl<T: SerializeUnlimited> Serialize for Unlimited<'_, T> {
 /// write a newtype struct as its content; [`DepthLimited`] recognises the name and lets
 /// the record's own limit, counted from the record, take over from its own count. So a
 /// record cuts at the same place whether it is written alone, in a `{"data":[...]}` body or in
-/// any structure wrapped in `DepthLimited` (the functions of [`wire`](crate::wire)).
+/// any structure wrapped in `DepthLimited` (the functions of the `wire` module).
 pub(crate) const RECORD: &str = "$trace_core::limits::Record";
 
 /// A record's content under [`RECORD`]: its fields with the limit counted from itself.
@@ -110,11 +119,11 @@ impl<T: SerializeUnlimited> Serialize for Record<'_, T> {
 macro_rules! serialize_as_record {
     ($($ty:ty),* $(,)?) => {$(
         impl serde::Serialize for $ty {
-            /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited),
+            /// Serializes with the limits of [`DepthLimited`](crate::DepthLimited),
             /// counted from this object; inside another record (an error inside a span),
             /// the outer record's limit applies instead.
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serde::Serialize::serialize(&$crate::limits::Record(self), serializer)
+                serde::Serialize::serialize(&$crate::limits::depth_limited::Record(self), serializer)
             }
         }
     )*};

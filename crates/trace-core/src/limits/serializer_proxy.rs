@@ -1,6 +1,6 @@
 //! Macros for serializer proxies: a `Serializer` that wraps another one (its field
-//! `inner`) and changes a few of its methods. [`DepthLimited`](super::DepthLimited)'s proxy
-//! (depth count, non-finite floats) and the field editor of the `wire` module are two; the
+//! `inner`) and changes a few of its methods. The proxy of `DepthLimited` (depth count,
+//! non-finite floats) and the field editor of the `wire` module are two; the
 //! methods they pass on unchanged are written once, here.
 //!
 //! The generated methods refer to the proxy's type parameter `S` (the wrapped
@@ -15,7 +15,7 @@
 /// inner:` is the plain form).
 macro_rules! forward {
     (via inner: $($methods:tt)*) => {
-        $crate::limits::forward! { $($methods)* }
+        $crate::limits::serializer_proxy::forward! { $($methods)* }
     };
     (via $wrap:ident: $($method:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
         #[inline]
@@ -35,7 +35,7 @@ macro_rules! forward {
 /// strings, bytes, `None`, the unit values, `collect_str` and `is_human_readable`.
 macro_rules! forward_scalars {
     () => {
-        $crate::limits::forward! {
+        $crate::limits::serializer_proxy::forward! {
             serialize_bool(v: bool) -> S::Ok;
             serialize_i8(v: i8) -> S::Ok;
             serialize_i16(v: i16) -> S::Ok;
@@ -72,7 +72,7 @@ macro_rules! forward_scalars {
 /// tuples and maps `via $seqs`, structs `via $structs`.
 macro_rules! forward_compounds {
     (seqs: $seqs:ident, structs: $structs:ident) => {
-        $crate::limits::forward! {
+        $crate::limits::serializer_proxy::forward! {
             via $seqs:
             serialize_seq(len: Option<usize>) -> Self::SerializeSeq;
             serialize_tuple(len: usize) -> Self::SerializeTuple;
@@ -81,7 +81,7 @@ macro_rules! forward_compounds {
                 -> Self::SerializeTupleVariant;
             serialize_map(len: Option<usize>) -> Self::SerializeMap;
         }
-        $crate::limits::forward! {
+        $crate::limits::serializer_proxy::forward! {
             via $structs:
             serialize_struct(name: &'static str, len: usize) -> Self::SerializeStruct;
             serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize)

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::ser::{self, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::limits::{forward, forward_compounds, forward_scalars};
+use crate::limits::serializer_proxy::{forward, forward_compounds, forward_scalars};
 
 /// What to do with one field in [`EditFields`].
 #[derive(Clone, Copy, Debug, PartialEq)]
