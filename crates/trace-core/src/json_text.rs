@@ -119,15 +119,7 @@ impl<T: Serialize> fmt::Debug for OptJsonDebug<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::{release, DEPTH_LIMIT_MARKER};
-
-    fn deep(levels: usize) -> Value {
-        let mut v = Value::Null;
-        for _ in 0..levels {
-            v = Value::Array(vec![v]);
-        }
-        v
-    }
+    use crate::limits::{nested_arrays as deep, release, DEPTH_LIMIT_MARKER};
 
     #[test]
     fn debug_of_json_is_compact_and_limited() {

@@ -69,6 +69,16 @@ pub(crate) use depth_limited::{serialize_as_record, Record, SerializeUnlimited, 
 pub use release::release;
 pub(crate) use release::{release_json, release_span_data};
 
+/// `levels` arrays around `null`, for tests of deep values across the crate.
+#[cfg(test)]
+pub(crate) fn nested_arrays(levels: usize) -> serde_json::Value {
+    let mut v = serde_json::Value::Null;
+    for _ in 0..levels {
+        v = serde_json::Value::Array(vec![v]);
+    }
+    v
+}
+
 /// Deeply nested JSON for the tests of this module's parts: `levels` containers,
 /// alternately arrays and objects, around a string.
 #[cfg(test)]

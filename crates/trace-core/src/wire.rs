@@ -141,15 +141,7 @@ impl<D: Serialize + ?Sized> Serialize for SpanWithData<'_, D> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::{depth_cuts, release, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
-
-    fn deep(levels: usize) -> Value {
-        let mut v = Value::Null;
-        for _ in 0..levels {
-            v = Value::Array(vec![v]);
-        }
-        v
-    }
+    use crate::limits::{depth_cuts, nested_arrays as deep, release, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
 
     #[test]
     fn every_function_cuts_and_counts() {

@@ -171,10 +171,7 @@ mod tests {
 
     #[test]
     fn a_replacement_is_depth_limited_where_it_is_written() {
-        let mut deep = Value::Null;
-        for _ in 0..MAX_JSON_DEPTH + 10 {
-            deep = Value::Array(vec![deep]);
-        }
+        let deep = crate::limits::nested_arrays(MAX_JSON_DEPTH + 10);
         let data = SpanData::from(GenerationSpanData::default());
         let out = to_json_string(&EditFields::new(&data, &[("usage", FieldEdit::Replace(&deep))])).unwrap();
         // The span data object is depth 0 here, `usage` opens at depth 1.
