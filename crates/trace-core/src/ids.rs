@@ -161,24 +161,21 @@ mod tests {
         s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     }
 
-    #[test]
-    fn generated_trace_id_has_prefix_and_32_hex_digits() {
+    /// A thousand ids from `generate`: each `prefix` and `digits` lowercase hex digits.
+    fn assert_generated_format(generate: impl Fn() -> String, prefix: &str, digits: usize) {
         for _ in 0..1000 {
-            let id = TraceId::generate().to_string();
-            assert_eq!(id.len(), 6 + 32, "{id}");
-            assert!(id.starts_with("trace_"));
-            assert!(is_lower_hex(&id[6..]), "{id}");
+            let id = generate();
+            let hex = id.strip_prefix(prefix).unwrap_or_else(|| panic!("{id} starts with {prefix}"));
+            assert_eq!(hex.len(), digits, "{id}");
+            assert!(is_lower_hex(hex), "{id}");
         }
     }
 
     #[test]
-    fn generated_span_id_has_prefix_and_24_hex_digits() {
-        for _ in 0..1000 {
-            let id = SpanId::generate().to_string();
-            assert_eq!(id.len(), 5 + 24, "{id}");
-            assert!(id.starts_with("span_"));
-            assert!(is_lower_hex(&id[5..]), "{id}");
-        }
+    fn generated_ids_have_their_prefix_and_hex_digits() {
+        assert_generated_format(|| TraceId::generate().to_string(), "trace_", 32);
+        assert_generated_format(|| SpanId::generate().to_string(), "span_", 24);
+        assert_eq!((TraceId::PREFIX, SpanId::PREFIX), ("trace_", "span_"));
     }
 
     #[test]

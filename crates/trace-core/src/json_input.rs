@@ -125,7 +125,7 @@ impl IntoJson for JsonMap {}
 
 impl<T: Serialize + ?Sized> sealed::Sealed for &T {
     fn into_json(self) -> serde_json::Result<Value> {
-        crate::wire::to_json_value(self)
+        crate::json_text::to_value(self)
     }
     fn discard(self) {}
 }

@@ -73,14 +73,13 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
-#![deny(missing_docs)]
-#![warn(missing_debug_implementations, unreachable_pub)]
 
 pub mod context;
 mod error;
 mod exporter;
 mod ids;
 pub mod json_input;
+mod json_text;
 mod lifecycle;
 pub mod limits;
 mod memory;

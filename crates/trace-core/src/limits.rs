@@ -22,7 +22,7 @@
 //!   default) accept. A record cuts at the same place wherever it is written (alone, in
 //!   a `{"data":[...]}` body, inside another `DepthLimited`). Every exporter of this
 //!   workspace turns records and user values (metadata, custom data, error data, usage,
-//!   model settings) into JSON through [`wire`](crate::wire), whose functions apply
+//!   model settings) into JSON through the `wire` module, whose functions apply
 //!   `DepthLimited`; the workspace's `clippy.toml` bans calling serde_json's serializers
 //!   anywhere else. A custom exporter should use `wire` too.
 //! - Dropping a span or a trace releases its JSON with a recursion bounded to a fixed
@@ -59,23 +59,25 @@
 //! and the release ([`release`], in `release.rs`).
 
 mod check;
-mod depth_limited;
+pub(crate) mod depth_limited;
 mod release;
+pub(crate) mod serializer_proxy;
 
 pub use check::{json_depth_exceeds, span_data_depth_exceeds};
-pub use depth_limited::{depth_cuts, DepthLimited};
-pub(crate) use depth_limited::{Record, SerializeUnlimited, Unlimited};
+pub use depth_limited::{depth_cuts, DepthLimited, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
+pub(crate) use depth_limited::{serialize_as_record, Record, SerializeUnlimited, Unlimited};
 pub use release::release;
 pub(crate) use release::{release_json, release_span_data};
 
-/// The deepest a container (JSON array or object) may open, counted from the serialized
-/// record (span or trace object at depth 0): deeper ones are replaced by
-/// [`DEPTH_LIMIT_MARKER`]. User data of a custom span starts at depth 3
-/// (`span` > `span_data` > `data`), so it may nest 97 levels.
-pub const MAX_JSON_DEPTH: usize = 100;
-
-/// What a container nested deeper than [`MAX_JSON_DEPTH`] is replaced by when serialized.
-pub const DEPTH_LIMIT_MARKER: &str = "[truncated: nested deeper than 100 levels]";
+/// `levels` arrays around `null`, for tests of deep values across the crate.
+#[cfg(test)]
+pub(crate) fn nested_arrays(levels: usize) -> serde_json::Value {
+    let mut v = serde_json::Value::Null;
+    for _ in 0..levels {
+        v = serde_json::Value::Array(vec![v]);
+    }
+    v
+}
 
 /// Deeply nested JSON for the tests of this module's parts: `levels` containers,
 /// alternately arrays and objects, around a string.

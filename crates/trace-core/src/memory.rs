@@ -68,37 +68,33 @@ impl InMemoryProcessor {
 
     /// The spans that ended, in the order they ended.
     pub fn finished_spans(&self) -> Vec<Arc<Span>> {
-        lock(&self.events)
-            .iter()
-            .filter_map(|e| match e {
-                ProcessorEvent::SpanEnd(s) => Some(Arc::clone(s)),
-                _ => None,
-            })
-            .collect()
+        self.pick(|e| match e {
+            ProcessorEvent::SpanEnd(s) => Some(Arc::clone(s)),
+            _ => None,
+        })
     }
 
     /// The traces that started, in order.
     pub fn started_traces(&self) -> Vec<Arc<Trace>> {
-        lock(&self.events)
-            .iter()
-            .filter_map(|e| match e {
-                ProcessorEvent::TraceStart(t) => Some(Arc::clone(t)),
-                _ => None,
-            })
-            .collect()
+        self.pick(|e| match e {
+            ProcessorEvent::TraceStart(t) => Some(Arc::clone(t)),
+            _ => None,
+        })
     }
 
     /// What a batch processor would export: traces at their start and spans at their
     /// end, in that order, as export items.
     pub fn export_items(&self) -> Vec<ExportItem> {
-        lock(&self.events)
-            .iter()
-            .filter_map(|e| match e {
-                ProcessorEvent::TraceStart(t) => Some(ExportItem::Trace(Arc::clone(t))),
-                ProcessorEvent::SpanEnd(s) => Some(ExportItem::Span(Arc::clone(s))),
-                _ => None,
-            })
-            .collect()
+        self.pick(|e| match e {
+            ProcessorEvent::TraceStart(t) => Some(ExportItem::Trace(Arc::clone(t))),
+            ProcessorEvent::SpanEnd(s) => Some(ExportItem::Span(Arc::clone(s))),
+            _ => None,
+        })
+    }
+
+    /// The calls so far, in order, each as `pick` maps it; those it maps to `None` left out.
+    fn pick<T>(&self, pick: impl FnMut(&ProcessorEvent) -> Option<T>) -> Vec<T> {
+        lock(&self.events).iter().filter_map(pick).collect()
     }
 
     fn push(&self, e: ProcessorEvent) {

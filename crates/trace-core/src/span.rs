@@ -9,13 +9,13 @@ use serde_json::Value;
 
 use crate::ids::{SpanId, TraceId};
 use crate::json_input::{self, IntoJson};
-use crate::limits::{release_json, release_span_data, Record, SerializeUnlimited, Unlimited};
+use crate::json_text::{self, JsonDebug, OptJsonDebug};
+use crate::limits::{release_json, release_span_data, serialize_as_record, SerializeUnlimited, Unlimited};
 use crate::secret::ApiKey;
 use crate::span_data::{JsonMap, JsonMut, SpanData};
 use crate::span_kind::SpanKind;
 use crate::time::Timestamp;
 use crate::trace::Trace;
-use crate::wire::{JsonDebug, OptJsonDebug};
 
 /// Keys of the trace metadata that are copied into each span's `metadata`, as in Python.
 pub const SPAN_METADATA_ROUTING_KEYS: &[&str] = &["agent_harness_id"];
@@ -74,7 +74,7 @@ impl SpanError {
             "message" => {
                 self.message = match value {
                     Value::String(s) => s,
-                    other => crate::wire::to_json_string(&other).unwrap_or_default(),
+                    other => json_text::to_string(&other).unwrap_or_default(),
                 }
             }
             _ => {
@@ -119,14 +119,6 @@ impl SerializeUnlimited for SpanError {
             m.serialize_entry(k, v)?;
         }
         m.end()
-    }
-}
-
-impl Serialize for SpanError {
-    /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited), counted
-    /// from the error object. Inside a span, the span's limit applies instead.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Record(self).serialize(serializer)
     }
 }
 
@@ -287,7 +279,7 @@ impl SerializeUnlimited for Span {
 impl Span {
     /// The span object of the Python SDK, key for key, with `span_data` written from
     /// `data` (the span's own data, or a rewrite of it: see
-    /// [`SpanWithData`](crate::wire::SpanWithData)). No depth limit of its own.
+    /// `wire::SpanWithData`). No depth limit of its own.
     pub(crate) fn serialize_with_data<S: Serializer, D: Serialize + ?Sized>(
         &self,
         data: &D,
@@ -311,13 +303,7 @@ impl Span {
     }
 }
 
-impl Serialize for Span {
-    /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited), counted
-    /// from the span object.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Record(self).serialize(serializer)
-    }
-}
+serialize_as_record!(Span, SpanError);
 
 impl Drop for Span {
     /// Releases the span's JSON without deep recursion, so that dropping a span whose data

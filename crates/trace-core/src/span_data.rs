@@ -14,8 +14,8 @@ use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::json_text::{JsonDebug, OptJsonDebug};
 use crate::span_kind::SpanKind;
-use crate::wire::{JsonDebug, OptJsonDebug};
 
 mod json_fields;
 
@@ -244,59 +244,7 @@ debug_with_json! {
     }
 }
 
-/// The data of a span, one variant per span type.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum SpanData {
-    /// See [`AgentSpanData`].
-    Agent(AgentSpanData),
-    /// See [`TaskSpanData`].
-    Task(TaskSpanData),
-    /// See [`TurnSpanData`].
-    Turn(TurnSpanData),
-    /// See [`FunctionSpanData`].
-    Function(FunctionSpanData),
-    /// See [`GenerationSpanData`].
-    Generation(GenerationSpanData),
-    /// See [`ResponseSpanData`].
-    Response(ResponseSpanData),
-    /// See [`HandoffSpanData`].
-    Handoff(HandoffSpanData),
-    /// See [`CustomSpanData`].
-    Custom(CustomSpanData),
-    /// See [`GuardrailSpanData`].
-    Guardrail(GuardrailSpanData),
-    /// See [`TranscriptionSpanData`].
-    Transcription(TranscriptionSpanData),
-    /// See [`SpeechSpanData`].
-    Speech(SpeechSpanData),
-    /// See [`SpeechGroupSpanData`].
-    SpeechGroup(SpeechGroupSpanData),
-    /// See [`McpListToolsSpanData`].
-    McpTools(McpListToolsSpanData),
-}
-
 impl SpanData {
-    /// The span type: [`SpanKind::as_str`] gives the SDK's name (`agent`, `task`, `turn`,
-    /// `function`, ...).
-    pub fn kind(&self) -> SpanKind {
-        match self {
-            SpanData::Agent(_) => SpanKind::Agent,
-            SpanData::Task(_) => SpanKind::Task,
-            SpanData::Turn(_) => SpanKind::Turn,
-            SpanData::Function(_) => SpanKind::Function,
-            SpanData::Generation(_) => SpanKind::Generation,
-            SpanData::Response(_) => SpanKind::Response,
-            SpanData::Handoff(_) => SpanKind::Handoff,
-            SpanData::Custom(_) => SpanKind::Custom,
-            SpanData::Guardrail(_) => SpanKind::Guardrail,
-            SpanData::Transcription(_) => SpanKind::Transcription,
-            SpanData::Speech(_) => SpanKind::Speech,
-            SpanData::SpeechGroup(_) => SpanKind::SpeechGroup,
-            SpanData::McpTools(_) => SpanKind::McpTools,
-        }
-    }
-
     /// The `type` written on the wire: as [`kind`](Self::kind), except that task and turn
     /// spans go out as `custom`.
     pub fn wire_type(&self) -> &'static str {
@@ -388,104 +336,72 @@ impl Serialize for SdkData<'_> {
     }
 }
 
+/// A `span_data` object: `type`, then the given fields in order.
+macro_rules! span_data_object {
+    ($serializer:expr, $ty:expr, { $($key:literal: $value:expr),* $(,)? }) => {{
+        let mut s = $serializer.serialize_struct("SpanData", 1 + [$($key),*].len())?;
+        s.serialize_field("type", $ty)?;
+        $(s.serialize_field($key, $value)?;)*
+        s.end()
+    }};
+}
+
 impl Serialize for SpanData {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let ty = self.wire_type();
         match self {
-            SpanData::Agent(d) => {
-                let mut s = serializer.serialize_struct("SpanData", 5)?;
-                s.serialize_field("type", ty)?;
-                s.serialize_field("name", &d.name)?;
-                s.serialize_field("handoffs", &d.handoffs)?;
-                s.serialize_field("tools", &d.tools)?;
-                s.serialize_field("output_type", &d.output_type)?;
-                s.end()
-            }
+            SpanData::Agent(d) => span_data_object!(serializer, ty, {
+                "name": &d.name,
+                "handoffs": &d.handoffs,
+                "tools": &d.tools,
+                "output_type": &d.output_type,
+            }),
             SpanData::Task(d) => custom(serializer, "task", &SdkData::Task(d)),
             SpanData::Turn(d) => custom(serializer, "turn", &SdkData::Turn(d)),
-            SpanData::Function(d) => {
-                let mut s = serializer.serialize_struct("SpanData", 5)?;
-                s.serialize_field("type", ty)?;
-                s.serialize_field("name", &d.name)?;
-                s.serialize_field("input", &d.input)?;
-                s.serialize_field("output", &d.output)?;
-                s.serialize_field("mcp_data", &d.mcp_data)?;
-                s.end()
-            }
-            SpanData::Generation(d) => {
-                let mut s = serializer.serialize_struct("SpanData", 6)?;
-                s.serialize_field("type", ty)?;
-                s.serialize_field("input", &d.input)?;
-                s.serialize_field("output", &d.output)?;
-                s.serialize_field("model", &d.model)?;
-                s.serialize_field("model_config", &d.model_config)?;
-                s.serialize_field("usage", &d.usage)?;
-                s.end()
-            }
-            SpanData::Response(d) => {
-                let mut s = serializer.serialize_struct("SpanData", 3)?;
-                s.serialize_field("type", ty)?;
-                s.serialize_field("response_id", &d.response_id)?;
-                s.serialize_field("usage", &d.usage)?;
-                s.end()
-            }
-            SpanData::Handoff(d) => {
-                let mut s = serializer.serialize_struct("SpanData", 3)?;
-                s.serialize_field("type", ty)?;
-                s.serialize_field("from_agent", &d.from_agent)?;
-                s.serialize_field("to_agent", &d.to_agent)?;
-                s.end()
-            }
+            SpanData::Function(d) => span_data_object!(serializer, ty, {
+                "name": &d.name,
+                "input": &d.input,
+                "output": &d.output,
+                "mcp_data": &d.mcp_data,
+            }),
+            SpanData::Generation(d) => span_data_object!(serializer, ty, {
+                "input": &d.input,
+                "output": &d.output,
+                "model": &d.model,
+                "model_config": &d.model_config,
+                "usage": &d.usage,
+            }),
+            SpanData::Response(d) => span_data_object!(serializer, ty, {
+                "response_id": &d.response_id,
+                "usage": &d.usage,
+            }),
+            SpanData::Handoff(d) => span_data_object!(serializer, ty, {
+                "from_agent": &d.from_agent,
+                "to_agent": &d.to_agent,
+            }),
             SpanData::Custom(d) => custom(serializer, &d.name, &d.data),
-            SpanData::Guardrail(d) => {
-                let mut s = serializer.serialize_struct("SpanData", 3)?;
-                s.serialize_field("type", ty)?;
-                s.serialize_field("name", &d.name)?;
-                s.serialize_field("triggered", &d.triggered)?;
-                s.end()
-            }
-            SpanData::Transcription(d) => {
-                let mut s = serializer.serialize_struct("SpanData", 5)?;
-                s.serialize_field("type", ty)?;
-                s.serialize_field("input", &Audio { data: &d.input, format: &d.input_format })?;
-                s.serialize_field("output", &d.output)?;
-                s.serialize_field("model", &d.model)?;
-                s.serialize_field("model_config", &d.model_config)?;
-                s.end()
-            }
-            SpanData::Speech(d) => {
-                let mut s = serializer.serialize_struct("SpanData", 6)?;
-                s.serialize_field("type", ty)?;
-                s.serialize_field("input", &d.input)?;
-                s.serialize_field("output", &Audio { data: &d.output, format: &d.output_format })?;
-                s.serialize_field("model", &d.model)?;
-                s.serialize_field("model_config", &d.model_config)?;
-                s.serialize_field("first_content_at", &d.first_content_at)?;
-                s.end()
-            }
-            SpanData::SpeechGroup(d) => {
-                let mut s = serializer.serialize_struct("SpanData", 2)?;
-                s.serialize_field("type", ty)?;
-                s.serialize_field("input", &d.input)?;
-                s.end()
-            }
-            SpanData::McpTools(d) => {
-                let mut s = serializer.serialize_struct("SpanData", 3)?;
-                s.serialize_field("type", ty)?;
-                s.serialize_field("server", &d.server)?;
-                s.serialize_field("result", &d.result)?;
-                s.end()
-            }
+            SpanData::Guardrail(d) => span_data_object!(serializer, ty, { "name": &d.name, "triggered": &d.triggered }),
+            SpanData::Transcription(d) => span_data_object!(serializer, ty, {
+                "input": &Audio { data: &d.input, format: &d.input_format },
+                "output": &d.output,
+                "model": &d.model,
+                "model_config": &d.model_config,
+            }),
+            SpanData::Speech(d) => span_data_object!(serializer, ty, {
+                "input": &d.input,
+                "output": &Audio { data: &d.output, format: &d.output_format },
+                "model": &d.model,
+                "model_config": &d.model_config,
+                "first_content_at": &d.first_content_at,
+            }),
+            SpanData::SpeechGroup(d) => span_data_object!(serializer, ty, { "input": &d.input }),
+            SpanData::McpTools(d) => span_data_object!(serializer, ty, { "server": &d.server, "result": &d.result }),
         }
     }
 }
 
 fn custom<S: Serializer, D: Serialize + ?Sized>(serializer: S, name: &str, data: &D) -> Result<S::Ok, S::Error> {
-    let mut s = serializer.serialize_struct("SpanData", 3)?;
-    s.serialize_field("type", "custom")?;
-    s.serialize_field("name", name)?;
-    s.serialize_field("data", data)?;
-    s.end()
+    span_data_object!(serializer, "custom", { "name": name, "data": data })
 }
 
 /// A span data struct that a typed [`SpanGuard`](crate::SpanGuard) can hand out.
@@ -508,29 +424,69 @@ impl SpanDataKind for SpanData {
     }
 }
 
+/// Declares [`SpanData`], one variant per span data struct (`Struct => Variant`, the
+/// variant named as the [`SpanKind`] it is), and what follows from the table: the
+/// conversions, [`SpanDataKind`], [`SpanData::kind`] and [`SpanData::empty`].
 macro_rules! kinds {
-    ($($ty:ident => $variant:ident),* $(,)?) => {$(
-        impl From<$ty> for SpanData {
-            fn from(d: $ty) -> Self {
-                SpanData::$variant(d)
+    ($($ty:ident => $variant:ident),* $(,)?) => {
+        /// The data of a span, one variant per span type.
+        #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        pub enum SpanData {
+            $(
+                #[doc = concat!("See [`", stringify!($ty), "`].")]
+                $variant($ty),
+            )*
+        }
+
+        impl SpanData {
+            /// The span type: [`SpanKind::as_str`] gives the SDK's name (`agent`, `task`,
+            /// `turn`, `function`, ...).
+            pub fn kind(&self) -> SpanKind {
+                match self {
+                    $(SpanData::$variant(_) => SpanKind::$variant,)*
+                }
+            }
+
+            /// The data of a span of type `kind`, every field at its default (names empty).
+            ///
+            /// ```
+            /// use trace_core::{SpanData, SpanKind};
+            ///
+            /// for kind in SpanKind::ALL {
+            ///     assert_eq!(SpanData::empty(kind).kind(), kind);
+            /// }
+            /// ```
+            pub fn empty(kind: SpanKind) -> SpanData {
+                match kind {
+                    $(SpanKind::$variant => SpanData::$variant($ty::default()),)*
+                }
             }
         }
 
-        impl SpanDataKind for $ty {
-            fn from_data(data: &SpanData) -> Option<&Self> {
-                match data {
-                    SpanData::$variant(d) => Some(d),
-                    _ => None,
+        $(
+            impl From<$ty> for SpanData {
+                fn from(d: $ty) -> Self {
+                    SpanData::$variant(d)
                 }
             }
-            fn from_data_mut(data: &mut SpanData) -> Option<&mut Self> {
-                match data {
-                    SpanData::$variant(d) => Some(d),
-                    _ => None,
+
+            impl SpanDataKind for $ty {
+                fn from_data(data: &SpanData) -> Option<&Self> {
+                    match data {
+                        SpanData::$variant(d) => Some(d),
+                        _ => None,
+                    }
+                }
+                fn from_data_mut(data: &mut SpanData) -> Option<&mut Self> {
+                    match data {
+                        SpanData::$variant(d) => Some(d),
+                        _ => None,
+                    }
                 }
             }
-        }
-    )*};
+        )*
+    };
 }
 
 kinds! {

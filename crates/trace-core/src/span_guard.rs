@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::context::{self, Parent};
 use crate::ids::{SpanId, TraceId};
-use crate::json_input::{self, IntoJson};
+use crate::json_input;
 use crate::lifecycle::{CurrentFrame, State};
 use crate::registry;
 use crate::span::{Span, SpanError};
@@ -238,22 +238,18 @@ impl<D: SpanDataKind> SpanGuard<D> {
         self
     }
 
-    /// Stores `value` with `store` if the span records; drops it otherwise.
+    /// Stores `value` with `store` if the span records; hands it to `discard` otherwise
+    /// (user JSON is released without deep recursion there).
     #[inline]
-    pub(crate) fn set_with<V>(&mut self, value: V, store: impl FnOnce(&mut D, V)) -> &mut Self {
-        if let Some(d) = self.data_mut() {
-            store(d, value);
-        }
-        self
-    }
-
-    /// Stores the JSON `value` with `store` if the span records; releases it (without deep
-    /// recursion) otherwise.
-    #[inline]
-    pub(crate) fn set_json_with<V: IntoJson>(&mut self, value: V, store: impl FnOnce(&mut D, V)) -> &mut Self {
+    pub(crate) fn set_or_discard<V>(
+        &mut self,
+        value: V,
+        store: impl FnOnce(&mut D, V),
+        discard: impl FnOnce(V),
+    ) -> &mut Self {
         match self.data_mut() {
             Some(d) => store(d, value),
-            None => json_input::discard(value),
+            None => discard(value),
         }
         self
     }

@@ -34,7 +34,7 @@ fn put_value(slot: &mut Option<Value>, input: impl IntoJson, field: &str) {
 }
 
 /// Stores `values` as the list of JSON values in `slot`.
-fn put_values<I: IntoIterator>(slot: &mut Option<Vec<Value>>, values: I)
+fn put_values<I: IntoIterator>(slot: &mut Option<Vec<Value>>, values: I, _field: &str)
 where
     I::Item: Into<Value>,
 {
@@ -44,146 +44,116 @@ where
     }
 }
 
+/// Stores `value` in the optional field `slot`.
+fn put_opt<T>(slot: &mut Option<T>, value: impl Into<T>, _field: &str) {
+    *slot = Some(value.into());
+}
+
+/// Stores `value` in the field `slot`.
+fn put_plain<T>(slot: &mut T, value: impl Into<T>, _field: &str) {
+    *slot = value.into();
+}
+
+/// Stores `values` as the list in `slot`.
+fn put_list<T, I: IntoIterator>(slot: &mut Option<Vec<T>>, values: I, _field: &str)
+where
+    I::Item: Into<T>,
+{
+    *slot = Some(values.into_iter().map(Into::into).collect());
+}
+
+/// Drops the values a no-op span's list setter was given, releasing each without deep
+/// recursion.
+fn discard_values<I: IntoIterator>(values: I)
+where
+    I::Item: Into<Value>,
+{
+    values.into_iter().for_each(|v| json_input::discard(v.into()));
+}
+
+/// The doc note of a JSON field's setter (after "Sets [`field`](..)").
+macro_rules! json_note {
+    ($null:literal) => {
+        concat!(
+            ": a `serde_json::Value` or [`JsonMap`], or a reference to any `Serialize` value. `null` ",
+            $null,
+            "; a value that is not an object is stored as `{\"value\": ..}` (see [`json_input`](crate::json_input))"
+        )
+    };
+}
+
+/// The setters of span data types: `setters!(Type { how field / set_field: Arg, .. })`
+/// gives `SpanBuilder<Type>::field` and `SpanGuard<Type>::set_field`.
+///
+/// `how` says what the setters take and how they store it; the table under `@how` maps
+/// each to the signature it takes (`into`, `iter` or `json`), the note its docs add, how a
+/// value is stored in the field and how a no-op span drops it.
 macro_rules! setters {
     ($ty:ident { $($how:ident $field:ident / $set:ident: $arg:ty),* $(,)? }) => {
         impl SpanBuilder<$ty> {
-            $(setters!(@builder $ty, $how, $field, $arg);)*
+            $(setters!(@how $how, builder, $ty, $field, $set, $arg);)*
         }
         impl SpanGuard<$ty> {
-            $(setters!(@guard $ty, $how, $field, $set, $arg);)*
+            $(setters!(@how $how, guard, $ty, $field, $set, $arg);)*
         }
     };
 
-    (@builder $ty:ident, opt, $field:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field), ").")]
-        pub fn $field(mut self, value: impl Into<$arg>) -> Self {
-            self.data.$field = Some(value.into());
+    // how: signature, doc note, store(slot, value, field name), discard(value).
+    (@how opt, $side:ident, $($f:tt)*) => {
+        setters!(@$side into, "", put_opt, drop, $($f)*);
+    };
+    (@how plain, $side:ident, $($f:tt)*) => {
+        setters!(@$side into, "", put_plain, drop, $($f)*);
+    };
+    (@how list, $side:ident, $($f:tt)*) => {
+        setters!(@$side iter, "", put_list, drop, $($f)*);
+    };
+    (@how values, $side:ident, $($f:tt)*) => {
+        setters!(@$side iter, ": JSON values, such as `json!(..)` messages", put_values, discard_values, $($f)*);
+    };
+    (@how object, $side:ident, $($f:tt)*) => {
+        setters!(@$side json, json_note!("clears it"), put_object, json_input::discard, $($f)*);
+    };
+    (@how data, $side:ident, $($f:tt)*) => {
+        setters!(@$side json, json_note!("gives `{}`"), put_data, json_input::discard, $($f)*);
+    };
+    (@how json, $side:ident, $($f:tt)*) => {
+        setters!(@$side json, ": a `serde_json::Value`, or a reference to any `Serialize` value; `null` clears it",
+            put_value, json_input::discard, $($f)*);
+    };
+
+    // The builder's setter and the guard's, for each signature.
+    (@builder $sig:ident, $note:expr, $store:path, $discard:path, $ty:ident, $field:ident, $set:ident, $arg:ty) => {
+        setters!(@fn $sig, $arg, #[doc = concat!(
+            "Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field), ")", $note, "."
+        )] $field(mut self, value) -> Self {
+            $store(&mut self.data.$field, value, stringify!($field));
             self
-        }
+        });
     };
-    (@guard $ty:ident, opt, $field:ident, $set:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field),
-            "); does nothing on a no-op span or once the span has ended.")]
-        pub fn $set(&mut self, value: impl Into<$arg>) -> &mut Self {
-            self.set_with(value, |d, v| d.$field = Some(v.into()))
-        }
-    };
-
-    (@builder $ty:ident, plain, $field:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field), ").")]
-        pub fn $field(mut self, value: impl Into<$arg>) -> Self {
-            self.data.$field = value.into();
-            self
-        }
-    };
-    (@guard $ty:ident, plain, $field:ident, $set:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field),
-            "); does nothing on a no-op span or once the span has ended.")]
-        pub fn $set(&mut self, value: impl Into<$arg>) -> &mut Self {
-            self.set_with(value, |d, v| d.$field = v.into())
-        }
+    (@guard $sig:ident, $note:expr, $store:path, $discard:path, $ty:ident, $field:ident, $set:ident, $arg:ty) => {
+        setters!(@fn $sig, $arg, #[doc = concat!(
+            "Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field), ")", $note,
+            ". Does nothing on a no-op span or once the span has ended."
+        )] $set(&mut self, value) -> &mut Self {
+            self.set_or_discard(value, |d, v| $store(&mut d.$field, v, stringify!($field)), $discard)
+        });
     };
 
-    (@builder $ty:ident, list, $field:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field), ").")]
-        pub fn $field<I: IntoIterator>(mut self, values: I) -> Self
+    (@fn into, $arg:ty, #[$doc:meta] $name:ident($($self:tt)*) -> $ret:ty $body:block) => {
+        #[$doc]
+        pub fn $name($($self)*: impl Into<$arg>) -> $ret $body
+    };
+    (@fn iter, $arg:ty, #[$doc:meta] $name:ident($($self:tt)*) -> $ret:ty $body:block) => {
+        #[$doc]
+        pub fn $name<I: IntoIterator>($($self)*: I) -> $ret
         where
             I::Item: Into<$arg>,
-        {
-            self.data.$field = Some(values.into_iter().map(Into::into).collect());
-            self
-        }
+        $body
     };
-    (@guard $ty:ident, list, $field:ident, $set:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field),
-            "); does nothing on a no-op span or once the span has ended.")]
-        pub fn $set<I: IntoIterator>(&mut self, values: I) -> &mut Self
-        where
-            I::Item: Into<$arg>,
-        {
-            self.set_with(values, |d, v| d.$field = Some(v.into_iter().map(Into::into).collect()))
-        }
-    };
-
-    (@builder $ty:ident, values, $field:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field),
-            "): JSON values, such as `json!(..)` messages.")]
-        pub fn $field<I: IntoIterator>(mut self, values: I) -> Self
-        where
-            I::Item: Into<$arg>,
-        {
-            put_values(&mut self.data.$field, values);
-            self
-        }
-    };
-    (@guard $ty:ident, values, $field:ident, $set:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field),
-            "): JSON values, such as `json!(..)` messages; does nothing on a no-op span or once the span has ended.")]
-        pub fn $set<I: IntoIterator>(&mut self, values: I) -> &mut Self
-        where
-            I::Item: Into<$arg>,
-        {
-            match self.data_mut() {
-                Some(d) => put_values(&mut d.$field, values),
-                None => values.into_iter().for_each(|v| json_input::discard(v.into())),
-            }
-            self
-        }
-    };
-
-    (@builder $ty:ident, object, $field:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field),
-            "): a `serde_json::Value` or [`JsonMap`], or a reference to any `Serialize` value. `null` clears it; \
-            a value that is not an object is stored as `{\"value\": ..}` (see [`json_input`](crate::json_input)).")]
-        pub fn $field(mut self, value: impl IntoJson) -> Self {
-            put_object(&mut self.data.$field, value, stringify!($field));
-            self
-        }
-    };
-    (@guard $ty:ident, object, $field:ident, $set:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field),
-            "): a `serde_json::Value` or [`JsonMap`], or a reference to any `Serialize` value. `null` clears it; \
-            a value that is not an object is stored as `{\"value\": ..}` (see [`json_input`](crate::json_input)). \
-            Does nothing on a no-op span or once the span has ended.")]
-        pub fn $set(&mut self, value: impl IntoJson) -> &mut Self {
-            self.set_json_with(value, |d, v| put_object(&mut d.$field, v, stringify!($field)))
-        }
-    };
-
-    (@builder $ty:ident, data, $field:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field),
-            "): a `serde_json::Value` or [`JsonMap`], or a reference to any `Serialize` value. `null` gives `{}`; \
-            a value that is not an object is stored as `{\"value\": ..}` (see [`json_input`](crate::json_input)).")]
-        pub fn $field(mut self, value: impl IntoJson) -> Self {
-            put_data(&mut self.data.$field, value, stringify!($field));
-            self
-        }
-    };
-    (@guard $ty:ident, data, $field:ident, $set:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field),
-            "): a `serde_json::Value` or [`JsonMap`], or a reference to any `Serialize` value. `null` gives `{}`; \
-            a value that is not an object is stored as `{\"value\": ..}` (see [`json_input`](crate::json_input)). \
-            Does nothing on a no-op span or once the span has ended.")]
-        pub fn $set(&mut self, value: impl IntoJson) -> &mut Self {
-            self.set_json_with(value, |d, v| put_data(&mut d.$field, v, stringify!($field)))
-        }
-    };
-
-    (@builder $ty:ident, json, $field:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field),
-            "): a `serde_json::Value`, or a reference to any `Serialize` value; `null` clears it.")]
-        pub fn $field(mut self, value: impl IntoJson) -> Self {
-            put_value(&mut self.data.$field, value, stringify!($field));
-            self
-        }
-    };
-    (@guard $ty:ident, json, $field:ident, $set:ident, $arg:ty) => {
-        #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field),
-            "): a `serde_json::Value`, or a reference to any `Serialize` value; `null` clears it. \
-            Does nothing on a no-op span or once the span has ended.")]
-        pub fn $set(&mut self, value: impl IntoJson) -> &mut Self {
-            self.set_json_with(value, |d, v| put_value(&mut d.$field, v, stringify!($field)))
-        }
+    (@fn json, $arg:ty, #[$doc:meta] $name:ident($($self:tt)*) -> $ret:ty $body:block) => {
+        #[$doc]
+        pub fn $name($($self)*: impl IntoJson) -> $ret $body
     };
 }
 

@@ -3,13 +3,13 @@
 use std::fmt;
 
 use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::Serializer;
 
 use crate::ids::TraceId;
-use crate::limits::{release_json, Record, SerializeUnlimited};
+use crate::json_text::OptJsonDebug;
+use crate::limits::{release_json, serialize_as_record, SerializeUnlimited};
 use crate::secret::ApiKey;
 use crate::span_data::{JsonMap, JsonMut};
-use crate::wire::OptJsonDebug;
 
 /// One workflow run: the root that spans belong to.
 ///
@@ -101,13 +101,7 @@ impl SerializeUnlimited for Trace {
     }
 }
 
-impl Serialize for Trace {
-    /// Serializes with the limits of [`DepthLimited`](crate::limits::DepthLimited), counted
-    /// from the trace object.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Record(self).serialize(serializer)
-    }
-}
+serialize_as_record!(Trace);
 
 impl Drop for Trace {
     /// Releases the trace's metadata without deep recursion.

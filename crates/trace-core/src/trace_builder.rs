@@ -51,7 +51,7 @@ impl fmt::Debug for TraceBuilder {
             .field("trace_id", &self.trace_id)
             .field("group_id", &self.group_id)
             // Depth-limited JSON text: the derived `Debug` of a `Value` recurses per level.
-            .field("metadata", &crate::wire::OptJsonDebug(&self.metadata))
+            .field("metadata", &crate::json_text::OptJsonDebug(&self.metadata))
             .field("tracing_api_key", &self.tracing_api_key)
             .field("disabled", &self.disabled)
             .finish()

@@ -37,6 +37,7 @@ use std::io;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::json_text;
 use crate::limits::{DepthLimited, Record, SerializeUnlimited};
 use crate::span::Span;
 
@@ -50,9 +51,7 @@ pub use edit::{EditFields, FieldEdit};
 /// Fails only when `value`'s own `Serialize` fails or writes a map key that is not a
 /// string; records and `serde_json::Value`s never do.
 pub fn to_json_string<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
-    let bytes = to_json_vec(value)?;
-    // The serializer writes UTF-8 only.
-    Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    json_text::to_string(value)
 }
 
 /// `value` as indented JSON text (for people: examples, debugging), nesting cut at the
@@ -83,72 +82,13 @@ pub fn to_json_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u
 /// assert_eq!(text, "[1.5e-07,1e+16,0.25,3]");
 /// ```
 pub fn write_json<W: io::Write, T: Serialize + ?Sized>(writer: W, value: &T) -> serde_json::Result<()> {
-    let mut serializer = serde_json::Serializer::with_formatter(writer, PythonFloats);
-    DepthLimited::new(value).serialize(&mut serializer)
-}
-
-/// serde_json's compact formatter, with floats written as Python's `repr` writes them.
-#[derive(Clone, Copy, Debug)]
-struct PythonFloats;
-
-impl serde_json::ser::Formatter for PythonFloats {
-    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
-        writer.write_all(python_float(value).as_bytes())
-    }
-
-    fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
-        // As Python would after reading the f32 as a float (a double).
-        writer.write_all(python_float(f64::from(value)).as_bytes())
-    }
-}
-
-/// Python's `repr` of a finite float: the shortest round-trip digits, positional when the
-/// decimal exponent is in -4..16, else `d.ddde±XX`.
-fn python_float(value: f64) -> String {
-    // Rust's `{:e}` gives the shortest round-trip digits: `-1.5e-7`, `1e16`, `0e0`.
-    let sci = format!("{value:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let mut out = String::with_capacity(digits.len() + 8);
-    out.push_str(sign);
-    if (-4..16).contains(&exp) {
-        if exp >= 0 {
-            let int_len = exp as usize + 1;
-            if digits.len() <= int_len {
-                out.push_str(&digits);
-                out.extend(std::iter::repeat('0').take(int_len - digits.len()));
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..int_len]);
-                out.push('.');
-                out.push_str(&digits[int_len..]);
-            }
-        } else {
-            out.push_str("0.");
-            out.extend(std::iter::repeat('0').take((-exp - 1) as usize));
-            out.push_str(&digits);
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push_str(if exp < 0 { "e-" } else { "e+" });
-        out.push_str(&format!("{:02}", exp.unsigned_abs()));
-    }
-    out
+    json_text::write(writer, value)
 }
 
 /// `value` as a [`Value`] tree, nesting cut at the depth limit (so the tree can be cloned,
 /// compared, printed and dropped without deep recursion).
 pub fn to_json_value<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Value> {
-    serde_json::to_value(DepthLimited::new(value))
+    json_text::to_value(value)
 }
 
 /// A span serialized with other `span_data` than its own: an exporter that rewrites the
@@ -198,43 +138,10 @@ impl<D: Serialize + ?Sized> Serialize for SpanWithData<'_, D> {
     }
 }
 
-/// `Debug` output of user JSON: compact JSON text with the depth limit, so that printing a
-/// span whose data nests 100,000 levels cannot overflow the stack.
-pub(crate) struct JsonDebug<'a, T: ?Sized>(pub(crate) &'a T);
-
-impl<T: Serialize + ?Sized> fmt::Debug for JsonDebug<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match to_json_vec(self.0) {
-            Ok(bytes) => f.write_str(&String::from_utf8_lossy(&bytes)),
-            Err(_) => f.write_str("<not JSON>"),
-        }
-    }
-}
-
-/// `Debug` of an optional JSON value: `None` or `Some(<json>)`.
-pub(crate) struct OptJsonDebug<'a, T>(pub(crate) &'a Option<T>);
-
-impl<T: Serialize> fmt::Debug for OptJsonDebug<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            None => f.write_str("None"),
-            Some(v) => f.debug_tuple("Some").field(&JsonDebug(v)).finish(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::{depth_cuts, release, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
-
-    fn deep(levels: usize) -> Value {
-        let mut v = Value::Null;
-        for _ in 0..levels {
-            v = Value::Array(vec![v]);
-        }
-        v
-    }
+    use crate::limits::{depth_cuts, nested_arrays as deep, release, DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
 
     #[test]
     fn every_function_cuts_and_counts() {
@@ -284,16 +191,6 @@ mod tests {
         let v = serde_json::json!({"i": 10000000000000000u64, "n": -3, "f": [1e16, 2.5]});
         assert_eq!(to_json_string(&v).unwrap(), r#"{"i":10000000000000000,"n":-3,"f":[1e+16,2.5]}"#);
         assert_eq!(to_json_string(&1.5f32).unwrap(), "1.5");
-    }
-
-    #[test]
-    fn debug_of_json_is_compact_and_limited() {
-        let v = deep(100_000);
-        let text = format!("{:?}", JsonDebug(&v));
-        assert!(text.starts_with("[[[") && text.contains(DEPTH_LIMIT_MARKER), "{}", &text[..200]);
-        release(v);
-        assert_eq!(format!("{:?}", OptJsonDebug(&Some(serde_json::json!({"a": 1})))), r#"Some({"a":1})"#);
-        assert_eq!(format!("{:?}", OptJsonDebug::<Value>(&None)), "None");
     }
 
     #[test]

@@ -8,8 +8,17 @@ use std::time::Duration;
 
 use serde::ser::{self, Serialize, Serializer};
 
-use super::{DEPTH_LIMIT_MARKER, MAX_JSON_DEPTH};
+use super::serializer_proxy::{forward_compounds, forward_scalars};
 use crate::rate_limit::LogRateLimiter;
+
+/// The deepest a container (JSON array or object) may open, counted from the serialized
+/// record (span or trace object at depth 0): deeper ones are replaced by
+/// [`DEPTH_LIMIT_MARKER`]. User data of a custom span starts at depth 3
+/// (`span` > `span_data` > `data`), so it may nest 97 levels.
+pub const MAX_JSON_DEPTH: usize = 100;
+
+/// What a container nested deeper than [`MAX_JSON_DEPTH`] is replaced by when serialized.
+pub const DEPTH_LIMIT_MARKER: &str = "[truncated: nested deeper than 100 levels]";
 
 static CUTS: AtomicU64 = AtomicU64::new(0);
 static CUT_LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
@@ -21,7 +30,7 @@ pub fn depth_cuts() -> u64 {
 }
 
 /// Serializes the wrapped value with container nesting limited to [`MAX_JSON_DEPTH`] and
-/// non-finite floats written as `null`; see the [`limits`](crate::limits) module docs.
+/// non-finite floats written as `null`; see the module docs of `trace_core::limits`.
 ///
 /// ```
 /// use serde_json::{json, Value};
@@ -91,7 +100,7 @@ impl<T: SerializeUnlimited> Serialize for Unlimited<'_, T> {
 /// write a newtype struct as its content; [`DepthLimited`] recognises the name and lets
 /// the record's own limit, counted from the record, take over from its own count. So a
 /// record cuts at the same place whether it is written alone, in a `{"data":[...]}` body or in
-/// any structure wrapped in `DepthLimited` (the functions of [`wire`](crate::wire)).
+/// any structure wrapped in `DepthLimited` (the functions of the `wire` module).
 pub(crate) const RECORD: &str = "$trace_core::limits::Record";
 
 /// A record's content under [`RECORD`]: its fields with the limit counted from itself.
@@ -103,6 +112,24 @@ impl<T: SerializeUnlimited> Serialize for Record<'_, T> {
         serializer.serialize_newtype_struct(RECORD, &DepthLimited::new(&Unlimited(self.0)))
     }
 }
+
+/// `Serialize` for records (types that implement [`SerializeUnlimited`]): their fields
+/// under the depth limit of [`DepthLimited`], counted from the record itself (see
+/// [`RECORD`]).
+macro_rules! serialize_as_record {
+    ($($ty:ty),* $(,)?) => {$(
+        impl serde::Serialize for $ty {
+            /// Serializes with the limits of [`DepthLimited`](crate::DepthLimited),
+            /// counted from this object; inside another record (an error inside a span),
+            /// the outer record's limit applies instead.
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serde::Serialize::serialize(&$crate::limits::depth_limited::Record(self), serializer)
+            }
+        }
+    )*};
+}
+
+pub(crate) use serialize_as_record;
 
 #[cold]
 #[inline(never)]
@@ -136,13 +163,6 @@ enum State<S, C> {
     Cut(S),
 }
 
-impl<S, C> Compound<S, C> {
-    #[inline]
-    fn child<'a, T: ?Sized>(&self, value: &'a T) -> DepthLimited<'a, T> {
-        DepthLimited::at_depth(value, self.depth)
-    }
-}
-
 impl<S: Serializer> Proxy<S> {
     #[inline]
     fn open<C>(self, open: impl FnOnce(S) -> Result<C, S::Error>) -> Result<Compound<S, C>, S::Error> {
@@ -154,11 +174,16 @@ impl<S: Serializer> Proxy<S> {
     }
 }
 
-macro_rules! forward {
-    ($($method:ident($ty:ty)),* $(,)?) => {$(
+/// `serialize_f32` and `serialize_f64`: a finite float as it is, any other as `null`.
+macro_rules! finite_or_null {
+    ($($method:ident($ty:ty)),*) => {$(
         #[inline]
         fn $method(self, v: $ty) -> Result<S::Ok, S::Error> {
-            self.inner.$method(v)
+            if v.is_finite() {
+                self.inner.$method(v)
+            } else {
+                self.inner.serialize_unit()
+            }
         }
     )*};
 }
@@ -174,60 +199,13 @@ impl<S: Serializer> Serializer for Proxy<S> {
     type SerializeStruct = Compound<S, S::SerializeStruct>;
     type SerializeStructVariant = Compound<S, S::SerializeStructVariant>;
 
-    forward!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_i128(i128),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_u128(u128),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_unit_struct(&'static str),
-    );
-
-    #[inline]
-    fn serialize_f32(self, v: f32) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
-            self.inner.serialize_f32(v)
-        } else {
-            self.inner.serialize_unit()
-        }
-    }
-
-    #[inline]
-    fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
-            self.inner.serialize_f64(v)
-        } else {
-            self.inner.serialize_unit()
-        }
-    }
-
-    #[inline]
-    fn serialize_none(self) -> Result<S::Ok, S::Error> {
-        self.inner.serialize_none()
-    }
+    forward_scalars!();
+    finite_or_null!(serialize_f32(f32), serialize_f64(f64));
+    forward_compounds!(seqs: open, structs: open);
 
     #[inline]
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<S::Ok, S::Error> {
         self.inner.serialize_some(&DepthLimited::at_depth(value, self.depth))
-    }
-
-    #[inline]
-    fn serialize_unit(self) -> Result<S::Ok, S::Error> {
-        self.inner.serialize_unit()
-    }
-
-    #[inline]
-    fn serialize_unit_variant(self, name: &'static str, index: u32, variant: &'static str) -> Result<S::Ok, S::Error> {
-        self.inner.serialize_unit_variant(name, index, variant)
     }
 
     #[inline]
@@ -252,63 +230,43 @@ impl<S: Serializer> Serializer for Proxy<S> {
         }
         self.inner.serialize_newtype_variant(name, index, variant, &DepthLimited::at_depth(value, self.depth + 1))
     }
+}
 
+impl<S: Serializer, C> Compound<S, C> {
+    /// Runs `f` on the open compound; does nothing once it is cut.
     #[inline]
-    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
-        self.open(|s| s.serialize_seq(len))
+    fn on_open(&mut self, f: impl FnOnce(&mut C) -> Result<(), S::Error>) -> Result<(), S::Error> {
+        match &mut self.state {
+            State::Open(c) => f(c),
+            State::Cut(_) => Ok(()),
+        }
     }
 
-    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
-        self.open(|s| s.serialize_tuple(len))
-    }
-
-    fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeTupleStruct, S::Error> {
-        self.open(|s| s.serialize_tuple_struct(name, len))
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeTupleVariant, S::Error> {
-        self.open(|s| s.serialize_tuple_variant(name, index, variant, len))
-    }
-
+    /// Writes one element, key or field with `write`, limited at the elements' depth.
     #[inline]
-    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
-        self.open(|s| s.serialize_map(len))
+    fn write<T: ?Sized>(
+        &mut self,
+        value: &T,
+        write: impl FnOnce(&mut C, &DepthLimited<'_, T>) -> Result<(), S::Error>,
+    ) -> Result<(), S::Error> {
+        let child = DepthLimited::at_depth(value, self.depth);
+        self.on_open(|c| write(c, &child))
     }
 
+    /// Ends the open compound with `end`, or writes the marker in place of a cut one.
     #[inline]
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct, S::Error> {
-        self.open(|s| s.serialize_struct(name, len))
-    }
-
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeStructVariant, S::Error> {
-        self.open(|s| s.serialize_struct_variant(name, index, variant, len))
-    }
-
-    #[inline]
-    fn collect_str<T: ?Sized + fmt::Display>(self, value: &T) -> Result<S::Ok, S::Error> {
-        self.inner.collect_str(value)
-    }
-
-    #[inline]
-    fn is_human_readable(&self) -> bool {
-        self.inner.is_human_readable()
+    fn finish(self, end: impl FnOnce(C) -> Result<S::Ok, S::Error>) -> Result<S::Ok, S::Error> {
+        match self.state {
+            State::Open(c) => end(c),
+            State::Cut(s) => cut(s),
+        }
     }
 }
 
+/// `ser::$trait` for [`Compound`]: each writing method (with a `key` first, for structs)
+/// goes through [`Compound::write`]; `skip_field`, for structs, through `on_open`.
 macro_rules! compound {
-    ($trait:ident, $($method:ident),*) => {
+    ($trait:ident { $($method:ident($($key:ident)?)),* } $(skip $skip:ident)?) => {
         impl<S, C> ser::$trait for Compound<S, C>
         where
             S: Serializer,
@@ -319,72 +277,33 @@ macro_rules! compound {
 
             $(
                 #[inline]
-                fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), S::Error> {
-                    let child = self.child(value);
-                    match &mut self.state {
-                        State::Open(c) => c.$method(&child),
-                        State::Cut(_) => Ok(()),
-                    }
+                fn $method<T: ?Sized + Serialize>(&mut self, $($key: &'static str,)? value: &T) -> Result<(), S::Error> {
+                    self.write(value, |c, child| c.$method($($key,)? child))
                 }
             )*
 
+            $(
+                #[inline]
+                fn $skip(&mut self, key: &'static str) -> Result<(), S::Error> {
+                    self.on_open(|c| c.$skip(key))
+                }
+            )?
+
             #[inline]
             fn end(self) -> Result<S::Ok, S::Error> {
-                match self.state {
-                    State::Open(c) => c.end(),
-                    State::Cut(s) => cut(s),
-                }
+                self.finish(ser::$trait::end)
             }
         }
     };
 }
 
-compound!(SerializeSeq, serialize_element);
-compound!(SerializeTuple, serialize_element);
-compound!(SerializeTupleStruct, serialize_field);
-compound!(SerializeTupleVariant, serialize_field);
-compound!(SerializeMap, serialize_key, serialize_value);
-
-macro_rules! compound_struct {
-    ($trait:ident) => {
-        impl<S, C> ser::$trait for Compound<S, C>
-        where
-            S: Serializer,
-            C: ser::$trait<Ok = S::Ok, Error = S::Error>,
-        {
-            type Ok = S::Ok;
-            type Error = S::Error;
-
-            #[inline]
-            fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), S::Error> {
-                let child = self.child(value);
-                match &mut self.state {
-                    State::Open(c) => c.serialize_field(key, &child),
-                    State::Cut(_) => Ok(()),
-                }
-            }
-
-            #[inline]
-            fn skip_field(&mut self, key: &'static str) -> Result<(), S::Error> {
-                match &mut self.state {
-                    State::Open(c) => c.skip_field(key),
-                    State::Cut(_) => Ok(()),
-                }
-            }
-
-            #[inline]
-            fn end(self) -> Result<S::Ok, S::Error> {
-                match self.state {
-                    State::Open(c) => c.end(),
-                    State::Cut(s) => cut(s),
-                }
-            }
-        }
-    };
-}
-
-compound_struct!(SerializeStruct);
-compound_struct!(SerializeStructVariant);
+compound!(SerializeSeq { serialize_element() });
+compound!(SerializeTuple { serialize_element() });
+compound!(SerializeTupleStruct { serialize_field() });
+compound!(SerializeTupleVariant { serialize_field() });
+compound!(SerializeMap { serialize_key(), serialize_value() });
+compound!(SerializeStruct { serialize_field(key) } skip skip_field);
+compound!(SerializeStructVariant { serialize_field(key) } skip skip_field);
 
 #[cfg(test)]
 // Tests of `DepthLimited` itself, compared with serde_json's own output.

@@ -9,7 +9,7 @@
 //!    registration wins; later ones are ignored). Registering builds nothing.
 //! 2. trace-core **installs** it at the first use that follows, from any path: the first
 //!    trace or span event of each thread (when the thread first reads the registry),
-//!    [`trace_processor`](super::trace_processor) (so `trace-multi`'s
+//!    [`trace_processor`](crate::trace_processor) (so `trace-multi`'s
 //!    `add_trace_processor` keeps it first), unless a user installed or cleared a
 //!    processor before ([`trace_processor_set_by_user`]). The check runs on the registry's
 //!    cold path only (a thread's first read, or its first read after a change); a span

@@ -62,27 +62,25 @@
 
 pub mod cache;
 pub mod first_use;
+mod panics;
 mod retire;
 pub(crate) mod scope;
 mod slot;
 
+pub use panics::processor_panics;
 pub use retire::{retire, RETIRE_THREAD_NAME};
 pub use scope::{scoped_processor, set_default, set_default_shared, with_default, DefaultGuard};
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::ProcessorError;
-use crate::panic::{isolate, Panicked};
+use crate::panic::isolate;
 use crate::processor::TracingProcessor;
-use crate::rate_limit::LogRateLimiter;
 use cache::LocalCache;
 use scope::Scope;
 use slot::{Shared, GENERATION};
-
-static PANICS: AtomicU64 = AtomicU64::new(0);
-static PANIC_LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
 
 thread_local! {
     static CACHE: LocalCache<Option<Shared>> = const { LocalCache::new() };
@@ -182,25 +180,8 @@ fn dispatch_global(f: impl FnOnce(&dyn TracingProcessor)) {
 #[inline]
 fn guarded(p: &dyn TracingProcessor, f: impl FnOnce(&dyn TracingProcessor)) {
     if let Err(panic) = isolate(|| f(p)) {
-        count_panic(&panic);
+        panics::count_and_log(&panic);
     }
-}
-
-/// Counts a processor panic caught on the span path or on `trace-retire`, and logs it
-/// (rate-limited).
-#[cold]
-fn count_panic(panic: &Panicked) {
-    PANICS.fetch_add(1, Ordering::Relaxed);
-    if let Some(suppressed) = PANIC_LOG.check() {
-        log::error!(
-            "trace processor panicked: {panic} ({suppressed} more panics since the last report); the event was skipped"
-        );
-    }
-}
-
-/// How many processor panics the registry caught since the process started.
-pub fn processor_panics() -> u64 {
-    PANICS.load(Ordering::Relaxed)
 }
 
 /// Flushes the global processor (Python's `flush_traces()`): returns once what was
@@ -226,7 +207,7 @@ pub fn shutdown(timeout: Option<Duration>) -> Result<(), ProcessorError> {
 
 fn call_guarded(f: impl FnOnce() -> Result<(), ProcessorError>) -> Result<(), ProcessorError> {
     isolate(f).unwrap_or_else(|panic| {
-        PANICS.fetch_add(1, Ordering::Relaxed);
+        panics::count();
         Err(ProcessorError::Panicked(panic.into_message()))
     })
 }

@@ -1,21 +1,22 @@
 //! The retirement thread: where values released by a hot path are dropped.
 //!
-//! A per-thread cache ([`cache`](super::cache)) may hold the last reference to a processor
+//! A per-thread cache (the registry's `cache`) may hold the last reference to a processor
 //! that was replaced. Dropping it there would run the processor's `Drop` (a batch
 //! processor's final, bounded export; any processor's I/O or wait) inside the span start or
 //! end that noticed the replacement. Instead, the cache hands what it releases to
 //! [`retire`], which sends it to one thread, `trace-retire`, that drops it. A `Drop` that
 //! blocks then blocks that thread only (later retirements wait behind it); a `Drop` that
-//! panics is caught and counted in [`processor_panics`](super::processor_panics).
+//! panics is caught and counted in [`processor_panics`](super::panics::processor_panics).
 //!
 //! The thread is spawned the first time something is retired, or earlier by the writer
-//! that makes a cached value stale ([`Generation::bump`](super::cache::Generation::bump)),
+//! that makes a cached value stale (`cache::Generation::bump`),
 //! so that a producer thread normally never spawns it. If it cannot be spawned, values are
 //! dropped where they are released, with a warning.
 
 use std::sync::mpsc::{channel, Sender};
 use std::sync::OnceLock;
 
+use super::panics;
 use crate::panic::isolate;
 
 /// The name of the thread that drops retired values.
@@ -26,7 +27,7 @@ type Retired = Box<dyn Send>;
 static SENDER: OnceLock<Option<Sender<Retired>>> = OnceLock::new();
 
 /// Starts the retirement thread if it is not running yet. Writers call this (through
-/// [`Generation::bump`](super::cache::Generation::bump)) before readers can see a value as
+/// `cache::Generation::bump`) before readers can see a value as
 /// stale, so that [`retire`] on a producer thread finds it running.
 pub(crate) fn start() {
     sender();
@@ -39,7 +40,7 @@ fn sender() -> Option<&'static Sender<Retired>> {
             let spawned = std::thread::Builder::new().name(RETIRE_THREAD_NAME.to_owned()).spawn(move || {
                 for value in rx {
                     if let Err(panic) = isolate(move || drop(value)) {
-                        super::count_panic(&panic);
+                        panics::count_and_log(&panic);
                     }
                 }
             });

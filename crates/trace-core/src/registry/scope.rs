@@ -189,7 +189,7 @@ pub fn with_default<P: TracingProcessor, R>(processor: P, f: impl FnOnce() -> R)
 
 /// The processor of this thread's innermost scope (or the polled task's), if any: what
 /// a trace or span started here now goes to, instead of the global
-/// [`trace_processor`](super::trace_processor).
+/// [`trace_processor`](crate::trace_processor).
 pub fn scoped_processor() -> Option<Arc<dyn TracingProcessor>> {
     current().and_then(|s| s.shared())
 }

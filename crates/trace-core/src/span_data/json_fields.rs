@@ -1,7 +1,7 @@
 //! The user-supplied JSON fields of each span type, listed once.
 //!
 //! Three mechanisms need to know which fields of span data hold arbitrary JSON: the depth
-//! check ([`span_data_depth_exceeds`](crate::limits::span_data_depth_exceeds)), the release
+//! check (`limits::span_data_depth_exceeds`), the release
 //! of a span's JSON without deep recursion when it is dropped, and exporters that rewrite
 //! fields (the OpenAI sanitizer cuts `input` / `output` and drops `usage`). They all walk
 //! [`SpanData::json_fields`] or [`SpanData::json_fields_mut`], so a field added to a span

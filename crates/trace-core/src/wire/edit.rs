@@ -8,6 +8,8 @@ use std::fmt;
 use serde::ser::{self, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::limits::serializer_proxy::{forward, forward_compounds, forward_scalars};
+
 /// What to do with one field in [`EditFields`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
@@ -108,12 +110,11 @@ macro_rules! edited_struct {
 edited_struct!(SerializeStruct);
 edited_struct!(SerializeStructVariant);
 
-macro_rules! forward {
-    ($($method:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
-        fn $method(self, $($arg: $ty),*) -> Result<$ret, S::Error> {
-            self.inner.$method($($arg),*)
-        }
-    )*};
+impl<'a, S: Serializer> Editor<'a, S> {
+    /// Opens `inner`'s struct with `open` and edits its fields.
+    fn edited<C>(self, open: impl FnOnce(S) -> Result<C, S::Error>) -> Result<EditedStruct<'a, C>, S::Error> {
+        Ok(EditedStruct { inner: open(self.inner)?, edits: self.edits })
+    }
 }
 
 impl<'a, S: Serializer> Serializer for Editor<'a, S> {
@@ -127,73 +128,15 @@ impl<'a, S: Serializer> Serializer for Editor<'a, S> {
     type SerializeStruct = EditedStruct<'a, S::SerializeStruct>;
     type SerializeStructVariant = EditedStruct<'a, S::SerializeStructVariant>;
 
+    forward_scalars!();
     forward! {
-        serialize_bool(v: bool) -> S::Ok;
-        serialize_i8(v: i8) -> S::Ok;
-        serialize_i16(v: i16) -> S::Ok;
-        serialize_i32(v: i32) -> S::Ok;
-        serialize_i64(v: i64) -> S::Ok;
-        serialize_i128(v: i128) -> S::Ok;
-        serialize_u8(v: u8) -> S::Ok;
-        serialize_u16(v: u16) -> S::Ok;
-        serialize_u32(v: u32) -> S::Ok;
-        serialize_u64(v: u64) -> S::Ok;
-        serialize_u128(v: u128) -> S::Ok;
         serialize_f32(v: f32) -> S::Ok;
         serialize_f64(v: f64) -> S::Ok;
-        serialize_char(v: char) -> S::Ok;
-        serialize_str(v: &str) -> S::Ok;
-        serialize_bytes(v: &[u8]) -> S::Ok;
-        serialize_none() -> S::Ok;
-        serialize_unit() -> S::Ok;
-        serialize_unit_struct(name: &'static str) -> S::Ok;
-        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> S::Ok;
-        serialize_seq(len: Option<usize>) -> S::SerializeSeq;
-        serialize_tuple(len: usize) -> S::SerializeTuple;
-        serialize_tuple_struct(name: &'static str, len: usize) -> S::SerializeTupleStruct;
-        serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> S::SerializeTupleVariant;
-        serialize_map(len: Option<usize>) -> S::SerializeMap;
+        serialize_some<T>(value: &T) -> S::Ok;
+        serialize_newtype_struct<T>(name: &'static str, value: &T) -> S::Ok;
+        serialize_newtype_variant<T>(name: &'static str, index: u32, variant: &'static str, value: &T) -> S::Ok;
     }
-
-    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<S::Ok, S::Error> {
-        self.inner.serialize_some(value)
-    }
-
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, name: &'static str, value: &T) -> Result<S::Ok, S::Error> {
-        self.inner.serialize_newtype_struct(name, value)
-    }
-
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        value: &T,
-    ) -> Result<S::Ok, S::Error> {
-        self.inner.serialize_newtype_variant(name, index, variant, value)
-    }
-
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct, S::Error> {
-        Ok(EditedStruct { inner: self.inner.serialize_struct(name, len)?, edits: self.edits })
-    }
-
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeStructVariant, S::Error> {
-        Ok(EditedStruct { inner: self.inner.serialize_struct_variant(name, index, variant, len)?, edits: self.edits })
-    }
-
-    fn collect_str<T: ?Sized + fmt::Display>(self, value: &T) -> Result<S::Ok, S::Error> {
-        self.inner.collect_str(value)
-    }
-
-    fn is_human_readable(&self) -> bool {
-        self.inner.is_human_readable()
-    }
+    forward_compounds!(seqs: inner, structs: edited);
 }
 
 #[cfg(test)]
@@ -228,10 +171,7 @@ mod tests {
 
     #[test]
     fn a_replacement_is_depth_limited_where_it_is_written() {
-        let mut deep = Value::Null;
-        for _ in 0..MAX_JSON_DEPTH + 10 {
-            deep = Value::Array(vec![deep]);
-        }
+        let deep = crate::limits::nested_arrays(MAX_JSON_DEPTH + 10);
         let data = SpanData::from(GenerationSpanData::default());
         let out = to_json_string(&EditFields::new(&data, &[("usage", FieldEdit::Replace(&deep))])).unwrap();
         // The span data object is depth 0 here, `usage` opens at depth 1.
