@@ -15,6 +15,8 @@ use crate::limits::DepthLimited;
 
 /// Writes `value` as compact JSON to `writer`, nesting cut at the depth limit, floats as
 /// Python writes them (see `wire::write_json`).
+// The one place serde_json writes user JSON, behind the depth limit (see clippy.toml).
+#[allow(clippy::disallowed_methods)]
 pub(crate) fn write<W: io::Write, T: Serialize + ?Sized>(writer: W, value: &T) -> serde_json::Result<()> {
     let mut serializer = serde_json::Serializer::with_formatter(writer, PythonFloats);
     DepthLimited::new(value).serialize(&mut serializer)
