@@ -11,7 +11,7 @@ use agents_tracing::core::{ExportError, ExportItem, ProcessorError, Span, Trace,
 use agents_tracing::multi::global_multi_processor;
 use test_support::server::Reply;
 
-use super::{acknowledged, eventually, exporter, logcap, produce, server, Accounting, Pipeline};
+use super::{eventually, exporter, logcap, produce, server, Accounting, Pipeline};
 
 const PANIC_TEXT: &str = "deliberate panic from the fault suite";
 
@@ -85,10 +85,7 @@ fn a_processor_and_an_exporter_that_panic_on_every_call_cost_only_their_own_item
     assert!(matches!(errors[..], [(1, ProcessorError::Panicked(_))]), "{errors:?}");
 
     // The OpenAI pipeline got everything.
-    let a = Accounting::check(&p, produced.items);
-    assert_eq!(a.delivered(), produced.items);
-    let (ids, duplicates) = acknowledged(&server.requests());
-    assert_eq!((ids.len() as u64, duplicates), (produced.items, 0));
+    let a = Accounting::check_delivered_once(&p, produced.items, &server.requests());
     // The panicking processor: every call caught and counted (9 traces and 45 spans
     // started and ended, one flush, one shutdown).
     let stats = global_multi_processor().stats();

@@ -50,8 +50,7 @@ fn the_key_appears_in_no_log_line_debug_output_or_error() {
             let _ = p.batch.force_flush(Some(Duration::from_secs(5)));
         }
     }
-    let (_, result) = p.shutdown(Duration::from_secs(5));
-    result.expect("a clean shutdown");
+    p.shut_down_cleanly();
     let a = Accounting::check(&p, offered);
     assert_eq!(a.delivered(), 0, "every answer was an error: {a:?}");
 
