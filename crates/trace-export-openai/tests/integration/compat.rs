@@ -150,28 +150,32 @@ fn send(items: &[ExportItem], sanitize: Sanitize) -> Vec<Recorded> {
     server.requests()
 }
 
+/// [`send`], for a batch that makes one request (one key): that request.
+fn send_one(items: &[ExportItem], sanitize: Sanitize) -> Recorded {
+    let mut requests = send(items, sanitize);
+    assert_eq!(requests.len(), 1, "one batch, one key: one request");
+    requests.remove(0)
+}
+
 #[test]
 fn all_span_types_match_the_python_body() {
     let items = record(|| all_span_types(trace));
     assert_eq!(items.len(), 14, "1 trace + 13 spans");
-    let requests = send(&items, Sanitize::Auto);
-    assert_eq!(requests.len(), 1);
-    assert_bytes_eq(&requests[0].body_text(), &golden(ALL_SPAN_TYPES), "the plain body");
+    let request = send_one(&items, Sanitize::Auto);
+    assert_bytes_eq(&request.body_text(), &golden(ALL_SPAN_TYPES), "the plain body");
 }
 
 #[test]
 fn all_span_types_sanitized_match_the_python_body() {
     let items = record(|| all_span_types(trace));
-    let requests = send(&items, Sanitize::Always);
-    assert_eq!(requests.len(), 1);
-    assert_bytes_eq(&requests[0].body_text(), &golden(ALL_SPAN_TYPES_SANITIZED), "the sanitized body");
+    let request = send_one(&items, Sanitize::Always);
+    assert_bytes_eq(&request.body_text(), &golden(ALL_SPAN_TYPES_SANITIZED), "the sanitized body");
 }
 
 #[test]
 fn the_headers_the_sdk_sets_match_python() {
     let items = record(|| all_span_types(trace));
-    let requests = send(&items, Sanitize::Auto);
-    let r = &requests[0];
+    let r = &send_one(&items, Sanitize::Auto);
     let want = golden(HEADERS);
     assert_eq!(r.method, want["method"]);
     assert_eq!(r.path, want["path"]);
@@ -204,8 +208,7 @@ fn a_minimal_trace_matches_python() {
         let _t = trace("minimal").start();
         let _s = custom_span("only").start();
     });
-    let requests = send(&items, Sanitize::Auto);
-    assert_bytes_eq(&requests[0].body_text(), &golden(MINIMAL), "the minimal body");
+    assert_bytes_eq(&send_one(&items, Sanitize::Auto).body_text(), &golden(MINIMAL), "the minimal body");
 }
 
 #[test]
@@ -232,15 +235,14 @@ fn per_trace_keys_make_one_request_per_key_as_in_python() {
 fn the_sanitizer_edge_cases_match_python() {
     let items = record(sanitizer_edge_trace);
     for (sanitize, file) in [(Sanitize::Never, EDGE_PLAIN), (Sanitize::Always, EDGE_SANITIZED)] {
-        let requests = send(&items, sanitize);
-        assert_eq!(requests.len(), 1);
+        let request = send_one(&items, sanitize);
         // Abbreviated as the golden file is, then written compact again (key order and
         // numbers kept: objects keep insertion order).
-        let got = trace_core::wire::to_json_string(&normalize(&abbreviate(&requests[0].json()))).unwrap();
+        let got = trace_core::wire::to_json_string(&normalize(&abbreviate(&request.json()))).unwrap();
         assert_bytes_eq(&got, &golden(file)["body"], &format!("the {sanitize:?} edge body"));
     }
     // Spelled out: the cut input is 99,996 characters ending with the suffix.
-    let body = send(&items, Sanitize::Always)[0].json();
+    let body = send_one(&items, Sanitize::Always).json();
     let input = body["data"][1]["span_data"]["input"].as_str().unwrap();
     assert_eq!(input.chars().count(), 99_996);
     assert!(input.starts_with("xxxxxxxxxxxxxxxxxxxx") && input.ends_with("xxxxx... [truncated]"));
@@ -250,9 +252,7 @@ fn the_sanitizer_edge_cases_match_python() {
 fn the_numbers_and_errors_bodies_match_python_byte_for_byte() {
     let items = record(numbers_and_errors_trace);
     for (sanitize, raw) in [(Sanitize::Never, NUMBERS_PLAIN), (Sanitize::Always, NUMBERS_SANITIZED)] {
-        let requests = send(&items, sanitize);
-        assert_eq!(requests.len(), 1);
-        let got = normalize_text(&requests[0].body_text());
+        let got = normalize_text(&send_one(&items, sanitize).body_text());
         let want = normalize_text(raw.trim_end());
         assert!(got == want, "the {sanitize:?} body differs from Python's:\n got {got}\nwant {want}");
         // And the raw body, parsed and written again by `wire`, is itself (what the
