@@ -128,15 +128,10 @@ fn a_retry_after_past_the_budget_is_not_waited_for() {
     // Retry-After: 30 under a 60 s maximum delay, in a 5 s budget: the next sleep would be
     // the 30 s the server asked for (not the 20 ms backoff), so the exporter gives up
     // before sleeping and says why.
-    let server = TestServer::always(Reply::status(429).header("Retry-After", "30"));
-    let exporter = builder(&server.url(), "sk-test-429-budget")
-        .max_delay(Duration::from_secs(60))
-        .export_budget(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    let err = exporter.export(&items("rate limited", 1)).unwrap_err();
-    assert!(err.to_string().contains("the server asked to wait 30s (Retry-After), past the budget"), "{err}");
-    assert_eq!(server.requests().len(), 1);
+    let err = given_up_before_sleeping(Reply::status(429).header("Retry-After", "30"), |b| {
+        b.max_delay(Duration::from_secs(60)).export_budget(Duration::from_secs(5))
+    });
+    assert!(err.contains("the server asked to wait 30s (Retry-After), past the budget"), "{err}");
 }
 
 #[test]
@@ -293,19 +288,28 @@ fn shutdown_interrupts_a_backoff_sleep_at_once() {
     assert!(!test_support::logcap::containing("shutdown requested during retry backoff").is_empty());
 }
 
+/// Exports one item to a server answering `reply` for ever, with the test settings
+/// changed by `settings`; checks that the export failed after the first request, given up
+/// before sleeping for the time budget, and returns what its error says.
+fn given_up_before_sleeping(
+    reply: Reply,
+    settings: impl FnOnce(BackendSpanExporterBuilder) -> BackendSpanExporterBuilder,
+) -> String {
+    let server = TestServer::always(reply);
+    let exporter = settings(builder(&server.url(), "sk-test-budget")).build().unwrap();
+    let err = exporter.export(&items("budget", 1)).unwrap_err().to_string();
+    assert!(err.contains("time budget"), "{err}");
+    assert_eq!(server.requests().len(), 1, "{err}");
+    err
+}
+
 #[test]
 fn a_backoff_longer_than_the_budget_is_not_slept() {
-    let server = TestServer::always(Reply::status(500));
-    let exporter = builder(&server.url(), "sk-test-budget")
-        .base_delay(Duration::from_secs(5))
-        .export_budget(Duration::from_secs(1))
-        .build()
-        .unwrap();
-    let err = exporter.export(&items("budget", 1)).unwrap_err();
+    let err = given_up_before_sleeping(Reply::status(500), |b| {
+        b.base_delay(Duration::from_secs(5)).export_budget(Duration::from_secs(1))
+    });
     // Given up before the sleep, not after it.
-    assert!(err.to_string().contains("time budget"), "{err}");
-    assert!(err.to_string().contains("would end past the budget"), "{err}");
-    assert_eq!(server.requests().len(), 1);
+    assert!(err.contains("would end past the budget"), "{err}");
 }
 
 #[test]
