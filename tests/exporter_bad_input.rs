@@ -55,9 +55,12 @@ enum Expect {
 }
 
 struct Case {
+    /// The name the bad span goes out under.
     name: &'static str,
-    /// The trace and its one bad span; the name the bad span goes out under.
-    build: fn() -> (Arc<Trace>, Arc<Span>),
+    /// The trace (with its metadata).
+    trace: fn() -> Trace,
+    /// The trace's one bad span.
+    span: fn(&Arc<Trace>) -> Span,
     expect: Expect,
 }
 
@@ -68,39 +71,31 @@ fn custom(trace: &Arc<Trace>, name: &'static str, data: JsonMap) -> Span {
 const CASES: &[Case] = &[
     Case {
         name: "big",
-        build: || {
-            let trace = Arc::new(Trace::new(TraceId::generate(), "big-string"));
+        trace: || Trace::new(TraceId::generate(), "big-string"),
+        span: |trace| {
             let data = FunctionSpanData { name: "big".into(), input: Some("i".repeat(TEN_MB)), ..Default::default() };
-            let span = Span::new(SpanId::generate(), Arc::clone(&trace), None, data);
-            (trace, Arc::new(span))
+            Span::new(SpanId::generate(), Arc::clone(trace), None, data)
         },
         expect: Expect::BigInput,
     },
     Case {
         name: "deep_data",
-        build: || {
-            let trace = Arc::new(Trace::new(TraceId::generate(), "deep-custom-data"));
-            let span = custom(&trace, "deep_data", deep_map());
-            (trace, Arc::new(span))
-        },
+        trace: || Trace::new(TraceId::generate(), "deep-custom-data"),
+        span: |trace| custom(trace, "deep_data", deep_map()),
         expect: Expect::Cut,
     },
     Case {
         name: "deep_metadata",
-        build: || {
-            let trace = Arc::new(Trace::new(TraceId::generate(), "deep-trace-metadata").with_metadata(deep_map()));
-            let span = custom(&trace, "deep_metadata", JsonMap::new());
-            (trace, Arc::new(span))
-        },
+        trace: || Trace::new(TraceId::generate(), "deep-trace-metadata").with_metadata(deep_map()),
+        span: |trace| custom(trace, "deep_metadata", JsonMap::new()),
         expect: Expect::CutInTrace,
     },
     Case {
         name: "deep_error",
-        build: || {
-            let trace = Arc::new(Trace::new(TraceId::generate(), "deep-error-data"));
-            let span = custom(&trace, "deep_error", JsonMap::new())
-                .with_error(SpanError::new("deep error data").with_data(deep_map()));
-            (trace, Arc::new(span))
+        trace: || Trace::new(TraceId::generate(), "deep-error-data"),
+        span: |trace| {
+            custom(trace, "deep_error", JsonMap::new())
+                .with_error(SpanError::new("deep error data").with_data(deep_map()))
         },
         expect: Expect::Cut,
     },
@@ -261,7 +256,8 @@ impl Exporter {
 fn every_exporter_survives_every_bad_input_and_delivers_the_rest_of_the_batch() {
     for case in CASES {
         for exporter in EXPORTERS {
-            let (trace, bad) = (case.build)();
+            let trace = Arc::new((case.trace)());
+            let bad = Arc::new((case.span)(&trace));
             let after = Arc::new(custom(&trace, "after", JsonMap::from_iter([("ok".to_owned(), Value::from(true))])));
             let items = [ExportItem::Trace(Arc::clone(&trace)), ExportItem::Span(bad), ExportItem::Span(after)];
             let cuts_before = depth_cuts();

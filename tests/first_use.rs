@@ -10,6 +10,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agents_tracing::core::TraceBuilder;
 use agents_tracing::{InMemoryProcessor, TracingProcessor};
 
 fn is_default(p: &Arc<dyn TracingProcessor>) -> bool {
@@ -23,6 +24,22 @@ fn finish() {
     default.shutdown(Some(Duration::from_secs(10))).expect("shutdown");
 }
 
+/// Adds an in-memory processor with `add`, then starts a trace with `start`: the fan-out
+/// holds the default processor first and the added one second, and both get the trace
+/// (the default one's queue then holds `queued` items).
+fn add_then_trace(add: fn(InMemoryProcessor), start: fn(&'static str) -> TraceBuilder, queued: u64) {
+    let extra = InMemoryProcessor::new();
+    add(extra.clone());
+    let list = agents_tracing::multi::global_multi_processor().processors();
+    assert_eq!(list.len(), 2, "the default processor, then the one added");
+    assert!(is_default(&list[0]), "the default processor stays first");
+    {
+        let _t = start("after add").start();
+    }
+    assert_eq!(extra.started_traces().len(), 1);
+    assert_eq!(agents_tracing::default_processor().stats().queued, queued);
+}
+
 /// Only `agents_tracing::core::trace` is called: the default pipeline is installed and
 /// receives the trace; `agents_tracing::multi::add_trace_processor` then keeps it first.
 fn core_trace_first() {
@@ -34,48 +51,21 @@ fn core_trace_first() {
     assert!(is_default(&installed));
     assert_eq!(agents_tracing::default_processor().stats().queued, 2, "the trace and its span");
 
-    let extra = InMemoryProcessor::new();
-    agents_tracing::multi::add_trace_processor(extra.clone());
-    let list = agents_tracing::multi::global_multi_processor().processors();
-    assert_eq!(list.len(), 2);
-    assert!(is_default(&list[0]), "the default processor stays first");
-    {
-        let _t = trace_core::trace("second").start();
-    }
-    assert_eq!(extra.started_traces().len(), 1);
-    assert_eq!(agents_tracing::default_processor().stats().queued, 3);
+    add_then_trace(agents_tracing::multi::add_trace_processor, trace_core::trace, 3);
     finish();
 }
 
 /// `agents_tracing::multi::add_trace_processor` comes first: the default pipeline is
 /// installed and kept first, as `agents_tracing::add_trace_processor` does.
 fn multi_add_first() {
-    let extra = InMemoryProcessor::new();
-    agents_tracing::multi::add_trace_processor(extra.clone());
-    let list = agents_tracing::multi::global_multi_processor().processors();
-    assert_eq!(list.len(), 2, "the default processor, then the one added");
-    assert!(is_default(&list[0]));
-    {
-        let _t = agents_tracing::trace("after add").start();
-    }
-    assert_eq!(extra.started_traces().len(), 1);
-    assert_eq!(agents_tracing::default_processor().stats().queued, 1);
+    add_then_trace(agents_tracing::multi::add_trace_processor, agents_tracing::trace, 1);
     finish();
 }
 
 /// `agents_tracing::add_trace_processor` comes first: the same outcome as
 /// `multi_add_first`.
 fn root_add_first() {
-    let extra = InMemoryProcessor::new();
-    agents_tracing::add_trace_processor(extra.clone());
-    let list = agents_tracing::multi::global_multi_processor().processors();
-    assert_eq!(list.len(), 2, "the default processor, then the one added");
-    assert!(is_default(&list[0]));
-    {
-        let _t = agents_tracing::trace("after add").start();
-    }
-    assert_eq!(extra.started_traces().len(), 1);
-    assert_eq!(agents_tracing::default_processor().stats().queued, 1);
+    add_then_trace(agents_tracing::add_trace_processor, agents_tracing::trace, 1);
     finish();
 }
 

@@ -14,83 +14,17 @@
 //! files abbreviate them (the OpenAI crate's `compat` tests); `python-headers.json` holds
 //! headers, not a body.
 
-use agents_tracing::core::{
-    agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span, mcp_tools_span,
-    response_span, speech_group_span, speech_span, task_span, trace, transcription_span, turn_span, ExportItem,
-    SpanError,
-};
-use serde_json::{json, Value};
-use test_support::golden::{is_iso_utc, normalize, normalize_text, obj};
+use agents_tracing::core::{custom_span, trace, ExportItem};
+use serde_json::Value;
+use test_support::golden::{all_span_types, assert_bytes_eq, is_iso_utc, normalize, normalize_text};
 
 use crate::support::{golden, registry_lock};
-
-/// `build_trace()` of the capture script, step for step.
-fn build_all_span_types() {
-    let _trace = trace("golden_workflow")
-        .group_id("group_golden_0001")
-        .metadata(obj(json!({"customer": "user_456", "env": "golden", "agent_harness_id": "harness-1"})))
-        .start();
-    let _task = task_span("golden task").start();
-    {
-        let _turn = turn_span(1, "Triage").start();
-        {
-            let _agent = agent_span("Triage").handoffs(["Billing"]).tools(["lookup_order"]).output_type("str").start();
-            guardrail_span("no_pii").triggered(false).start().end();
-            generation_span()
-                .input([json!({"role": "user", "content": "Where is my order 42?"})])
-                .output([json!({"role": "assistant", "content": "Let me check."})])
-                .model("gpt-4o-mini")
-                .model_config(obj(json!({"temperature": 0.2, "max_tokens": 256})))
-                .usage(obj(json!({"input_tokens": 12, "output_tokens": 5})))
-                .start()
-                .end();
-            let mut response = response_span().start();
-            response.set_response_id("resp_golden_123").set_usage(json!({"input_tokens": 3, "output_tokens": 4}));
-            response.end();
-            mcp_tools_span().server("local-mcp").result(["lookup_order", "refund"]).start().end();
-            let mut function =
-                function_span("lookup_order").input(r#"{"order_id": 42}"#).output("{'status': 'shipped'}").start();
-            function.set_error(SpanError::new("Tool timed out").with_data(obj(json!({"timeout_s": 30}))));
-            function.end();
-            handoff_span().from_agent("Triage").to_agent("Billing").start().end();
-        }
-        custom_span("custom_step").data(obj(json!({"k": "v", "n": 1, "nested": {"ok": true}}))).start().end();
-        {
-            let _group = speech_group_span().input("Hello there").start();
-            speech_span()
-                .model("tts-1")
-                .input("Hello there")
-                .output("AAAA")
-                .output_format("pcm")
-                .model_config(obj(json!({"voice": "alloy"})))
-                .first_content_at("2025-01-01T00:00:00.000000+00:00")
-                .start()
-                .end();
-        }
-        transcription_span()
-            .model("whisper-1")
-            .input("UklGRg==")
-            .input_format("pcm")
-            .output("hello")
-            .model_config(obj(json!({"language": "en"})))
-            .start()
-            .end();
-    }
-}
 
 /// The `{"data":[...]}` body of `items`, as the OpenAI exporter writes it without the
 /// sanitizer (the OpenAI crate's tests check its body is exactly this).
 fn body_of(items: &[ExportItem]) -> (Value, String) {
     let text = format!(r#"{{"data":{}}}"#, agents_tracing::core::wire::to_json_string(items).expect("serializes"));
     (serde_json::from_str(&text).expect("valid JSON"), text)
-}
-
-/// Byte for byte: `got` against the golden `want` written compact, ids and timestamps
-/// normalised in both.
-fn assert_bytes_eq(got: &str, want: &Value, what: &str) {
-    let want = agents_tracing::core::wire::to_json_string(want).expect("serializes");
-    let (got, want) = (normalize_text(got), normalize_text(&want));
-    assert!(got == want, "{what} differs from Python's:\n got {got}\nwant {want}");
 }
 
 /// Every golden file, and where it is compared.
@@ -175,7 +109,7 @@ fn golden_body(name: &str) -> Value {
 #[test]
 fn all_span_types_match_the_python_body() {
     let (_lock, recorder) = registry_lock();
-    build_all_span_types();
+    all_span_types(trace);
     let items = recorder.export_items();
     let (body, text) = body_of(&items);
 
@@ -199,7 +133,7 @@ fn all_span_types_sanitized_match_the_python_body() {
     use agents_tracing::openai::{BackendSpanExporter, Sanitize};
 
     let (_lock, recorder) = registry_lock();
-    build_all_span_types();
+    all_span_types(trace);
     let exporter = BackendSpanExporter::builder()
         .endpoint("http://127.0.0.1:9/v1/traces/ingest") // never contacted
         .api_key("sk-test")
@@ -218,7 +152,7 @@ fn all_span_types_sanitized_match_the_python_body() {
 #[test]
 fn export_order_is_trace_first_then_spans_in_end_order() {
     let (_lock, recorder) = registry_lock();
-    build_all_span_types();
+    all_span_types(trace);
     let (body, _) = body_of(&recorder.export_items());
     let kinds: Vec<String> = body["data"]
         .as_array()
@@ -256,7 +190,7 @@ fn export_order_is_trace_first_then_spans_in_end_order() {
 #[test]
 fn each_span_type_matches_its_golden_span() {
     let (_lock, recorder) = registry_lock();
-    build_all_span_types();
+    all_span_types(trace);
     let (body, _) = body_of(&recorder.export_items());
     let data = body["data"].as_array().unwrap();
     for kind in [

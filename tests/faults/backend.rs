@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use test_support::server::{closed_port, Reply, TestServer};
 
-use super::{acknowledged, eventually, exporter, produce, server, Accounting, Pipeline};
+use super::{eventually, exporter, on_flush_only, produce, server, Accounting, Pipeline};
 
 #[test]
 fn backend_down_then_up_delivers_everything_queued_within_the_retry_window_once() {
@@ -26,18 +26,12 @@ fn backend_down_then_up_delivers_everything_queued_within_the_retry_window_once(
     let requests_while_down = p.exporter.stats().requests;
     let server = TestServer::start_on(port, [], Reply::ok());
 
-    p.batch.force_flush(Some(Duration::from_secs(10))).expect("flushed once the backend is up");
-    let timeout = Duration::from_secs(5);
-    let (took, result) = p.shutdown(timeout);
-    result.expect("a clean shutdown");
+    // Flushed once the backend is up.
+    let shutdown = p.flush_then_shut_down(Duration::from_secs(10));
 
-    let a = Accounting::check(&p, produced.items);
-    assert_eq!(a.delivered(), produced.items, "everything delivered: {a:?}");
-    let (ids, duplicates) = acknowledged(&server.requests());
-    assert_eq!(duplicates, 0, "nothing delivered twice");
-    assert_eq!(ids.len() as u64, produced.items);
+    let a = Accounting::check_delivered_once(&p, produced.items, &server.requests());
     assert!(requests_while_down >= 5, "{requests_while_down}");
-    a.print("backend_down_then_up", produced.max_block, Some((took, timeout)));
+    a.print("backend_down_then_up", produced.max_block, Some(shutdown));
 }
 
 #[test]
@@ -47,9 +41,7 @@ fn a_500_storm_loses_each_batch_after_its_retries_and_counts_it() {
 
     let produced = produce("storm", 2, 2, 5);
     let _ = p.batch.force_flush(Some(Duration::from_secs(10)));
-    let timeout = Duration::from_secs(5);
-    let (took, result) = p.shutdown(timeout);
-    result.expect("a clean shutdown");
+    let shutdown = p.shut_down_cleanly();
 
     let a = Accounting::check(&p, produced.items);
     assert_eq!(a.delivered(), 0);
@@ -57,29 +49,23 @@ fn a_500_storm_loses_each_batch_after_its_retries_and_counts_it() {
     // Three attempts per batch, no more.
     assert_eq!(a.exporter.requests, 3 * a.batch.batches, "{a:?}");
     assert_eq!(server.requests().len() as u64, a.exporter.requests);
-    a.print("500_storm", produced.max_block, Some((took, timeout)));
+    a.print("500_storm", produced.max_block, Some(shutdown));
 }
 
 #[test]
 fn a_429_with_retry_after_is_waited_for_then_delivered_once() {
     let server = TestServer::start([Reply::status(429).header("Retry-After", "1")], Reply::ok());
-    let p = Pipeline::install(exporter(&server.url()).max_delay(Duration::from_secs(2)), |b| b, vec![]);
+    let p = Pipeline::install(exporter(&server.url()).max_delay(Duration::from_secs(2)), on_flush_only, vec![]);
 
     let produced = produce("429", 1, 1, 4);
-    p.batch.force_flush(Some(Duration::from_secs(10))).expect("flushed");
-    let timeout = Duration::from_secs(5);
-    let (took, result) = p.shutdown(timeout);
-    result.expect("a clean shutdown");
+    let shutdown = p.flush_then_shut_down(Duration::from_secs(10));
 
-    let a = Accounting::check(&p, produced.items);
-    assert_eq!(a.delivered(), produced.items);
     let requests = server.requests();
+    let a = Accounting::check_delivered_once(&p, produced.items, &requests);
     assert_eq!(requests.len(), 2);
     let gap = requests[1].at - requests[0].at;
     assert!(gap >= Duration::from_millis(950), "Retry-After: 1 was honoured: {gap:?}");
-    let (ids, duplicates) = acknowledged(&requests);
-    assert_eq!((ids.len() as u64, duplicates), (produced.items, 0));
-    a.print("429_retry_after", produced.max_block, Some((took, timeout)));
+    a.print("429_retry_after", produced.max_block, Some(shutdown));
 }
 
 #[test]
@@ -88,7 +74,7 @@ fn a_400_and_a_401_drop_their_batch_once_and_count_it() {
         [Reply::status(400).body(r#"{"error":"bad"}"#), Reply::status(401).body(r#"{"error":"who?"}"#)],
         Reply::ok(),
     );
-    let p = Pipeline::install(exporter(&server.url()), |b| b, vec![]);
+    let p = Pipeline::install(exporter(&server.url()), on_flush_only, vec![]);
 
     // One batch per flush: the first two are refused, the third delivered.
     let mut produced = produce("rejected-a", 1, 1, 3);
@@ -96,9 +82,7 @@ fn a_400_and_a_401_drop_their_batch_once_and_count_it() {
     produced.add(produce("rejected-b", 1, 1, 2));
     p.batch.force_flush(Some(Duration::from_secs(5))).expect("flushed");
     produced.add(produce("accepted", 1, 1, 1));
-    let timeout = Duration::from_secs(5);
-    let (took, result) = p.shutdown(timeout);
-    result.expect("a clean shutdown");
+    let shutdown = p.shut_down_cleanly();
 
     let a = Accounting::check(&p, produced.items);
     assert_eq!(a.exporter.rejected_by_server, 4 + 3, "{a:?}");
@@ -106,7 +90,7 @@ fn a_400_and_a_401_drop_their_batch_once_and_count_it() {
     // No retry of a 400 or a 401: one request per batch.
     assert_eq!(server.requests().len(), 3);
     assert_eq!(a.exporter.requests, 3);
-    a.print("400_401_rejected", produced.max_block, Some((took, timeout)));
+    a.print("400_401_rejected", produced.max_block, Some(shutdown));
 }
 
 #[test]
@@ -142,21 +126,15 @@ fn a_connection_closed_mid_response_is_retried_and_delivered() {
     // third (at-least-once delivery: a server that processed a request whose answer was
     // lost sees it again).
     let server = TestServer::start([Reply::Close, Reply::Partial("HTTP/1.1 20".into())], Reply::ok());
-    let p = Pipeline::install(exporter(&server.url()), |b| b, vec![]);
+    let p = Pipeline::install(exporter(&server.url()), on_flush_only, vec![]);
 
     let produced = produce("close", 1, 1, 3);
-    p.batch.force_flush(Some(Duration::from_secs(10))).expect("flushed");
-    let timeout = Duration::from_secs(5);
-    let (took, result) = p.shutdown(timeout);
-    result.expect("a clean shutdown");
+    let shutdown = p.flush_then_shut_down(Duration::from_secs(10));
 
-    let a = Accounting::check(&p, produced.items);
-    assert_eq!(a.delivered(), produced.items);
     let requests = server.requests();
+    let a = Accounting::check_delivered_once(&p, produced.items, &requests);
     assert_eq!(requests.len(), 3);
-    let (ids, duplicates) = acknowledged(&requests);
-    assert_eq!((ids.len() as u64, duplicates), (produced.items, 0), "acknowledged once");
-    a.print("closed_mid_response", produced.max_block, Some((took, timeout)));
+    a.print("closed_mid_response", produced.max_block, Some(shutdown));
 }
 
 #[test]

@@ -24,7 +24,7 @@ use agents_tracing::openai::Sanitize;
 use serde_json::{json, Value};
 use test_support::server::{Recorded, Reply};
 
-use super::{exporter, produce, server, timed, Accounting, Pipeline};
+use super::{exporter, on_flush_only, produce, server, timed, Accounting, Pipeline};
 
 const TEN_MB: usize = 10 * 1024 * 1024;
 
@@ -125,15 +125,12 @@ fn bad_input_is_sent_as_is_or_sanitized_and_never_costs_the_batch() {
     let server = server(Reply::ok());
     let p = Pipeline::install(
         exporter(&server.url()).response_timeout(Duration::from_secs(10)).export_budget(Duration::from_secs(30)),
-        |b| b.schedule_delay(Duration::from_secs(60)),
+        on_flush_only,
         vec![],
     );
     let cuts_before = depth_cuts();
     let (offered, max_block) = bad_spans();
-    p.batch.force_flush(Some(Duration::from_secs(30))).expect("flushed");
-    let timeout = Duration::from_secs(5);
-    let (took, result) = p.shutdown(timeout);
-    result.expect("a clean shutdown");
+    let shutdown = p.flush_then_shut_down(Duration::from_secs(30));
 
     let a = Accounting::check(&p, offered);
     assert_eq!(a.delivered(), offered, "every bad span delivered: {a:?}");
@@ -170,7 +167,7 @@ fn bad_input_is_sent_as_is_or_sanitized_and_never_costs_the_batch() {
     let f = items.iter().find(|i| i["span_data"]["type"] == "function" && i["span_data"]["name"] == "").unwrap();
     assert_eq!((f["span_data"]["input"].as_str(), f["span_data"]["output"].as_str()), (Some(UNICODE), Some("")));
     assert_eq!(by_name(&items, UNICODE)["span_data"]["data"][UNICODE], UNICODE);
-    a.print("bad_input_as_is", max_block, Some((took, timeout)));
+    a.print("bad_input_as_is", max_block, Some(shutdown));
 }
 
 #[test]
@@ -182,17 +179,14 @@ fn with_the_sanitizer_and_an_item_limit_one_oversized_span_is_rejected_alone_and
             .max_item_bytes(Some(1024 * 1024))
             .response_timeout(Duration::from_secs(10))
             .export_budget(Duration::from_secs(30)),
-        |b| b.schedule_delay(Duration::from_secs(60)),
+        on_flush_only,
         vec![],
     );
     let (mut offered, mut max_block) = bad_spans();
     let more = produce("after-bad-input", 1, 1, 3);
     offered += more.items;
     max_block = max_block.max(more.max_block);
-    p.batch.force_flush(Some(Duration::from_secs(30))).expect("flushed");
-    let timeout = Duration::from_secs(5);
-    let (took, result) = p.shutdown(timeout);
-    result.expect("a clean shutdown");
+    let shutdown = p.flush_then_shut_down(Duration::from_secs(30));
 
     let a = Accounting::check(&p, offered);
     // The custom span carrying 10 MB is over the 1 MiB limit: left out, counted. The
@@ -210,7 +204,7 @@ fn with_the_sanitizer_and_an_item_limit_one_oversized_span_is_rejected_alone_and
     assert!(usage["span_data"].get("usage").is_none(), "{usage}");
     // The deep spans went through the sanitizer's general path, cut at the same depth.
     assert!(by_name(&items, "deep").to_string().contains(DEPTH_LIMIT_MARKER));
-    a.print("bad_input_sanitized_item_limit", max_block, Some((took, timeout)));
+    a.print("bad_input_sanitized_item_limit", max_block, Some(shutdown));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use test_support::server::Reply;
 
-use super::{acknowledged, exporter, produce_during_export, server, Accounting, Pipeline};
+use super::{exporter, produce_during_export, server, Accounting, Pipeline};
 
 #[test]
 fn producers_finish_while_an_export_is_in_progress_and_held() {
@@ -17,14 +17,9 @@ fn producers_finish_while_an_export_is_in_progress_and_held() {
     // inside an export; `Held::release` fails the case if production outlasted the hold.
     let produced = produce_during_export("held", 2, 10, 10);
     assert!(produced.exports_held >= 1, "an export was in progress while the producers ran: {produced:?}");
-    p.batch.force_flush(Some(Duration::from_secs(10))).expect("flushed once released");
-    let timeout = Duration::from_secs(5);
-    let (took, result) = p.shutdown(timeout);
-    result.expect("a clean shutdown");
+    // Flushed once released.
+    let shutdown = p.flush_then_shut_down(Duration::from_secs(10));
 
-    let a = Accounting::check(&p, produced.items);
-    assert_eq!(a.delivered(), produced.items, "nothing lost: {a:?}");
-    let (ids, duplicates) = acknowledged(&server.requests());
-    assert_eq!((ids.len() as u64, duplicates), (produced.items, 0));
-    a.print("producers_during_a_held_export", produced.max_block, Some((took, timeout)));
+    let a = Accounting::check_delivered_once(&p, produced.items, &server.requests());
+    a.print("producers_during_a_held_export", produced.max_block, Some(shutdown));
 }

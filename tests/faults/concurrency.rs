@@ -8,7 +8,7 @@ use agents_tracing::core::{custom_span, trace, FutureExt};
 use serde_json::Value;
 use test_support::server::Reply;
 
-use super::{acknowledged, body, exporter, hold_exports, server, timed, Accounting, Pipeline, Produced};
+use super::{body, exporter, hold_exports, server, timed, Accounting, Pipeline, Produced};
 
 /// One trace named `who`: a span `A` with three children `B0..B2`, each with a child `C`.
 /// 1 trace + 7 spans.
@@ -82,16 +82,10 @@ fn many_threads_and_tasks_each_with_its_own_trace_keep_their_parents() {
         produced.add(Produced { items: 8, max_block: runtime.block_on(t).unwrap(), exports_held: 0 });
     }
     held.release();
-    p.batch.force_flush(Some(Duration::from_secs(10))).expect("flushed");
-    let timeout = Duration::from_secs(5);
-    let (took, result) = p.shutdown(timeout);
-    result.expect("a clean shutdown");
+    let shutdown = p.flush_then_shut_down(Duration::from_secs(10));
 
-    let a = Accounting::check(&p, produced.items);
-    assert_eq!(a.delivered(), produced.items);
     let requests = server.requests();
-    let (ids, duplicates) = acknowledged(&requests);
-    assert_eq!((ids.len() as u64, duplicates), (produced.items, 0));
+    let a = Accounting::check_delivered_once(&p, produced.items, &requests);
 
     // Rebuild the trees from what the server received.
     let items: Vec<Value> =
@@ -123,5 +117,5 @@ fn many_threads_and_tasks_each_with_its_own_trace_keep_their_parents() {
             }
         }
     }
-    a.print("many_threads_and_tasks", produced.max_block, Some((took, timeout)));
+    a.print("many_threads_and_tasks", produced.max_block, Some(shutdown));
 }

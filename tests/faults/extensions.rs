@@ -2,65 +2,28 @@
 //! panic on every call; a processor and an exporter that block for ever. The callers never
 //! notice, shutdown stays bounded, and the OpenAI pipeline delivers everything.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use agents_tracing::batch::BatchTraceProcessor;
 use agents_tracing::core::{ExportError, ExportItem, ProcessorError, Span, Trace, TracingExporter, TracingProcessor};
 use agents_tracing::multi::global_multi_processor;
+use test_support::doubles::{quiet_deliberate_panics, BlockingExporter, PanickingProcessor, DELIBERATE_PANIC};
+use test_support::gate::Gate;
 use test_support::server::Reply;
 
-use super::{acknowledged, eventually, exporter, logcap, produce, server, Accounting, Pipeline};
+use super::{eventually, exporter, logcap, produce, server, Accounting, Pipeline};
 
-const PANIC_TEXT: &str = "deliberate panic from the fault suite";
-
-/// Keeps the deliberate panics out of the test output (the default hook prints each with
-/// a backtrace); other panics are printed as usual.
-fn quiet_deliberate_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let message = agents_tracing::core::panic::panic_message(info.payload());
-            if !message.contains(PANIC_TEXT) {
-                previous(info);
-            }
-        }));
-    });
-}
-
-struct PanickingProcessor;
-
-impl TracingProcessor for PanickingProcessor {
-    fn on_trace_start(&self, _: &Arc<Trace>) {
-        panic!("{PANIC_TEXT}: on_trace_start");
-    }
-    fn on_trace_end(&self, _: &Arc<Trace>) {
-        panic!("{PANIC_TEXT}: on_trace_end");
-    }
-    fn on_span_start(&self, _: &Span) {
-        panic!("{PANIC_TEXT}: on_span_start");
-    }
-    fn on_span_end(&self, _: &Arc<Span>) {
-        panic!("{PANIC_TEXT}: on_span_end");
-    }
-    fn force_flush(&self, _: Option<Duration>) -> Result<(), ProcessorError> {
-        panic!("{PANIC_TEXT}: force_flush");
-    }
-    fn shutdown(&self, _: Option<Duration>) -> Result<(), ProcessorError> {
-        panic!("{PANIC_TEXT}: shutdown");
-    }
-}
-
+/// Panics in `export` and `shutdown`.
 struct PanickingExporter;
 
 impl TracingExporter for PanickingExporter {
     fn export(&self, _: &[ExportItem]) -> Result<(), ExportError> {
-        panic!("{PANIC_TEXT}: export");
+        panic!("{DELIBERATE_PANIC}: export");
     }
     fn shutdown(&self) {
-        panic!("{PANIC_TEXT}: exporter shutdown");
+        panic!("{DELIBERATE_PANIC}: exporter shutdown");
     }
 }
 
@@ -85,10 +48,7 @@ fn a_processor_and_an_exporter_that_panic_on_every_call_cost_only_their_own_item
     assert!(matches!(errors[..], [(1, ProcessorError::Panicked(_))]), "{errors:?}");
 
     // The OpenAI pipeline got everything.
-    let a = Accounting::check(&p, produced.items);
-    assert_eq!(a.delivered(), produced.items);
-    let (ids, duplicates) = acknowledged(&server.requests());
-    assert_eq!((ids.len() as u64, duplicates), (produced.items, 0));
+    let a = Accounting::check_delivered_once(&p, produced.items, &server.requests());
     // The panicking processor: every call caught and counted (9 traces and 45 spans
     // started and ended, one flush, one shutdown).
     let stats = global_multi_processor().stats();
@@ -96,45 +56,8 @@ fn a_processor_and_an_exporter_that_panic_on_every_call_cost_only_their_own_item
     // The panicking exporter lost its own items only, each counted.
     let b = panicking_batch.stats();
     assert_eq!((b.offered(), b.lost_to_panics, b.lost, b.pending), (produced.items, produced.items, produced.items, 0));
-    assert!(!logcap::containing(PANIC_TEXT).is_empty(), "the panics were logged");
+    assert!(!logcap::containing(DELIBERATE_PANIC).is_empty(), "the panics were logged");
     a.print("panicking_processor_and_exporter", produced.max_block, Some((took, timeout)));
-}
-
-/// A gate that blocked calls wait on until the test opens it.
-#[derive(Default)]
-struct Gate {
-    open: Mutex<bool>,
-    changed: Condvar,
-    waiting: AtomicU64,
-}
-
-impl Gate {
-    fn wait(&self) {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        while !*open {
-            open = self.changed.wait(open).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    fn open(&self) {
-        *self.open.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.changed.notify_all();
-    }
-}
-
-/// Blocks in `export` until the gate opens (for ever, as far as the pipeline knows).
-struct BlockingExporter {
-    gate: Arc<Gate>,
-    exported: Arc<AtomicU64>,
-}
-
-impl TracingExporter for BlockingExporter {
-    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
-        self.gate.wait();
-        self.exported.fetch_add(items.len() as u64, Ordering::SeqCst);
-        Ok(())
-    }
 }
 
 /// Ignores its timeouts: `force_flush` and `shutdown` block until the gate opens.
@@ -159,9 +82,10 @@ impl TracingProcessor for BlockingProcessor {
 fn an_exporter_and_a_processor_that_block_for_ever_leave_callers_shutdown_and_others_unaffected() {
     let server = server(Reply::ok());
     let gate = Arc::new(Gate::default());
-    let exported = Arc::new(AtomicU64::new(0));
+    let blocking = BlockingExporter::new(&gate);
+    let exported = blocking.exported();
     let stuck_batch = Arc::new(
-        BatchTraceProcessor::builder(BlockingExporter { gate: Arc::clone(&gate), exported: Arc::clone(&exported) })
+        BatchTraceProcessor::builder(blocking)
             .max_queue_size(64)
             .schedule_delay(Duration::from_millis(20))
             .build()
@@ -174,7 +98,7 @@ fn an_exporter_and_a_processor_that_block_for_ever_leave_callers_shutdown_and_ot
     );
 
     let produced = produce("blocked", 2, 5, 20);
-    assert!(eventually(Duration::from_secs(5), || gate.waiting.load(Ordering::SeqCst) >= 1), "the export is stuck");
+    assert!(gate.wait_entered(Duration::from_secs(5)), "the export is stuck");
 
     // A flush with a timeout returns in time: the stuck ones are reported, the OpenAI
     // pipeline is flushed.

@@ -207,6 +207,13 @@ pub(crate) fn batch(exporter: &Arc<BackendSpanExporter>) -> BatchTraceProcessorB
     BatchTraceProcessor::builder(HoldableExporter(Arc::clone(exporter))).schedule_delay(Duration::from_millis(20))
 }
 
+/// Batch settings for the cases that count requests: exports only when flushed or shut
+/// down, never on the 20 ms schedule, which could otherwise split a trace produced in
+/// one go into two batches (two requests) as it fires in the middle of production.
+pub(crate) fn on_flush_only(batch: BatchTraceProcessorBuilder) -> BatchTraceProcessorBuilder {
+    batch.schedule_delay(Duration::from_secs(600))
+}
+
 /// The full pipeline, installed in the registry through the global fan-out: the batch
 /// processor over the OpenAI exporter first, then `extra`. Holds the registry lock.
 pub(crate) struct Pipeline {
@@ -235,6 +242,22 @@ impl Pipeline {
     /// the printed figures) and the result. A shutdown that never returns fails the case.
     pub(crate) fn shutdown(&self, timeout: Duration) -> (Duration, Result<(), agents_tracing::ProcessorError>) {
         bounded("shutdown", timeout, move || agents_tracing::core::shutdown(Some(timeout)))
+    }
+
+    /// Shuts the registry's processors down with the suite's usual 5 s timeout and expects
+    /// a clean shutdown; returns how long it took and the timeout, for [`Accounting::print`].
+    pub(crate) fn shut_down_cleanly(&self) -> (Duration, Duration) {
+        let timeout = Duration::from_secs(5);
+        let (took, result) = self.shutdown(timeout);
+        result.expect("a clean shutdown");
+        (took, timeout)
+    }
+
+    /// Flushes the batch processor, which must succeed within `flush_within`, then
+    /// [`shut_down_cleanly`](Self::shut_down_cleanly).
+    pub(crate) fn flush_then_shut_down(&self, flush_within: Duration) -> (Duration, Duration) {
+        self.batch.force_flush(Some(flush_within)).expect("flushed");
+        self.shut_down_cleanly()
     }
 
     /// Waits (up to 10 s) until the batch processor's worker has settled every item.
@@ -355,6 +378,12 @@ fn produce_with(label: &str, threads: usize, traces: usize, spans: usize, during
     total
 }
 
+/// Checks that the server acknowledged `items` distinct items in `requests`, each once.
+pub(crate) fn assert_acknowledged_once(requests: &[Recorded], items: u64) {
+    let (ids, duplicates) = acknowledged(requests);
+    assert_eq!((ids.len() as u64, duplicates), (items, 0), "acknowledged: distinct items, items delivered twice");
+}
+
 /// The ids of the items in the requests the server answered with a success status, and
 /// how many of those ids arrived more than once.
 pub(crate) fn acknowledged(requests: &[Recorded]) -> (HashSet<String>, usize) {
@@ -405,6 +434,15 @@ impl Accounting {
         assert_eq!(batch.exported, exporter.delivered, "{a:?}");
         assert_eq!(batch.lost_to_exporter_errors(), exporter.lost(), "{a:?}");
         assert_eq!(offered, a.delivered() + a.lost(), "offered = delivered + lost, exactly: {a:?}");
+        a
+    }
+
+    /// [`check`](Self::check), then: everything offered was delivered, and acknowledged by
+    /// the server in `requests` once ([`assert_acknowledged_once`]).
+    pub(crate) fn check_delivered_once(pipeline: &Pipeline, offered: u64, requests: &[Recorded]) -> Self {
+        let a = Self::check(pipeline, offered);
+        assert_eq!(a.delivered(), offered, "everything delivered: {a:?}");
+        assert_acknowledged_once(requests, offered);
         a
     }
 

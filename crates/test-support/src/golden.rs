@@ -1,7 +1,8 @@
-//! Normalisation of `{"data":[...]}` request bodies for comparing them with the golden
-//! bodies captured from the Python SDK, as its capture script's `normalize` does: ids
-//! become first-seen placeholders (`<trace_0>`, `<span_3>`) and span timestamps
-//! `<iso8601>`.
+//! Comparing request bodies with the golden bodies captured from the Python SDK: the
+//! normalisation of `{"data":[...]}` bodies, as the capture script's `normalize` does (ids
+//! become first-seen placeholders, `<trace_0>`, `<span_3>`, and span timestamps
+//! `<iso8601>`), the byte-for-byte comparison ([`assert_bytes_eq`]), and the capture's
+//! scenario of every span type ([`all_span_types`]).
 //!
 //! ```
 //! use serde_json::json;
@@ -21,7 +22,11 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
+use trace_core::{
+    agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span, mcp_tools_span,
+    response_span, speech_group_span, speech_span, task_span, transcription_span, turn_span, SpanError, TraceBuilder,
+};
 
 /// First-seen placeholders for trace and span ids: `<trace_N>` for ids starting with
 /// `trace_`, `<span_N>` for the others, each numbered from 0.
@@ -126,10 +131,77 @@ pub fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().expect("a JSON object")
 }
 
+/// Byte for byte: `got` (a body or item as written) against the golden `want`, written
+/// compact by `trace_core::wire` as Python writes a request body, after ids and timestamps
+/// are normalised in both ([`normalize_text`]). Panics, naming `what`, if they differ.
+pub fn assert_bytes_eq(got: &str, want: &Value, what: &str) {
+    let want = trace_core::wire::to_json_string(want).expect("the golden value serializes");
+    let (got, want) = (normalize_text(got), normalize_text(&want));
+    assert!(got == want, "{what} differs from Python's:\n got {got}\nwant {want}");
+}
+
+/// The capture script's `build_trace()`, step for step: one trace `golden_workflow` with
+/// one span of every type (1 trace and 13 spans), started with `start` (the entry point
+/// under test: `trace_core::trace`, or a facade's that installs a pipeline first) and
+/// ended before this returns. The golden files `python-all-span-types*.json` and
+/// `span-*.json` hold what it exports.
+pub fn all_span_types(start: impl FnOnce(String) -> TraceBuilder) {
+    let _trace = start("golden_workflow".to_owned())
+        .group_id("group_golden_0001")
+        .metadata(obj(json!({"customer": "user_456", "env": "golden", "agent_harness_id": "harness-1"})))
+        .start();
+    let _task = task_span("golden task").start();
+    let _turn = turn_span(1, "Triage").start();
+    {
+        let _agent = agent_span("Triage").handoffs(["Billing"]).tools(["lookup_order"]).output_type("str").start();
+        guardrail_span("no_pii").triggered(false).start().end();
+        generation_span()
+            .input([json!({"role": "user", "content": "Where is my order 42?"})])
+            .output([json!({"role": "assistant", "content": "Let me check."})])
+            .model("gpt-4o-mini")
+            .model_config(obj(json!({"temperature": 0.2, "max_tokens": 256})))
+            .usage(obj(json!({"input_tokens": 12, "output_tokens": 5})))
+            .start()
+            .end();
+        // Set on the started span, as Python sets `span_data` fields.
+        let mut response = response_span().start();
+        response.set_response_id("resp_golden_123").set_usage(json!({"input_tokens": 3, "output_tokens": 4}));
+        response.end();
+        mcp_tools_span().server("local-mcp").result(["lookup_order", "refund"]).start().end();
+        // Python exports str(output): the repr of the dict.
+        let mut function =
+            function_span("lookup_order").input(r#"{"order_id": 42}"#).output("{'status': 'shipped'}").start();
+        function.set_error(SpanError::new("Tool timed out").with_data(obj(json!({"timeout_s": 30}))));
+        function.end();
+        handoff_span().from_agent("Triage").to_agent("Billing").start().end();
+    }
+    custom_span("custom_step").data(obj(json!({"k": "v", "n": 1, "nested": {"ok": true}}))).start().end();
+    {
+        let _group = speech_group_span().input("Hello there").start();
+        speech_span()
+            .model("tts-1")
+            .input("Hello there")
+            .output("AAAA")
+            .output_format("pcm")
+            .model_config(obj(json!({"voice": "alloy"})))
+            .first_content_at("2025-01-01T00:00:00.000000+00:00")
+            .start()
+            .end();
+    }
+    transcription_span()
+        .model("whisper-1")
+        .input("UklGRg==")
+        .input_format("pcm")
+        .output("hello")
+        .model_config(obj(json!({"language": "en"})))
+        .start()
+        .end();
+    // Here `_turn`, `_task` and `_trace` end, in that order.
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn ids_become_first_seen_placeholders_and_timestamps_a_constant() {

@@ -9,9 +9,13 @@
 //!   settings, a shutdown in the middle of an export);
 //! - [`golden`]: the normalisation of request bodies (ids to first-seen placeholders,
 //!   timestamps to `<iso8601>`) that comparing them with the Python SDK's golden bodies
-//!   needs.
+//!   needs, the comparison itself and the golden scenario of every span type;
+//! - [`doubles`]: a processor that panics on every call, an exporter that blocks until a
+//!   [`gate`] opens, and a panic hook that keeps deliberate panics quiet.
 
+pub mod doubles;
 pub mod exporter;
+pub mod gate;
 pub mod golden;
 pub mod logcap;
 pub mod server;

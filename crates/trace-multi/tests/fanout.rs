@@ -6,6 +6,7 @@ use std::sync::{mpsc, Arc, Barrier, Mutex, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use test_support::doubles::PanickingProcessor;
 use trace_core::{InMemoryProcessor, ProcessorError, ProcessorEvent, Span, Trace, TracingProcessor};
 use trace_multi::MultiProcessor;
 
@@ -49,32 +50,11 @@ fn calls_processors_in_registration_order() {
     assert_eq!(*lock(&journal), [(2, "on_span_end"), (0, "on_span_end")]);
 }
 
-/// Panics in every method it has.
-struct PanickyForIsolationTest;
-
-impl TracingProcessor for PanickyForIsolationTest {
-    fn on_trace_start(&self, _: &Arc<Trace>) {
-        panic!("{DELIBERATE}: on_trace_start");
-    }
-    fn on_trace_end(&self, _: &Arc<Trace>) {
-        panic!("{DELIBERATE}: on_trace_end");
-    }
-    fn on_span_start(&self, _: &Span) {
-        panic!("{DELIBERATE}: on_span_start");
-    }
-    fn on_span_end(&self, _: &Arc<Span>) {
-        panic!("{DELIBERATE}: on_span_end");
-    }
-    fn force_flush(&self, _: Option<Duration>) -> Result<(), ProcessorError> {
-        panic!("{DELIBERATE}: force_flush");
-    }
-}
-
 #[test]
 fn a_panicking_and_a_failing_processor_stop_neither_the_others_nor_the_caller() {
     init();
     let recorder = InMemoryProcessor::new();
-    let multi = MultiProcessor::new().with(PanickyForIsolationTest).with(Failing).with(recorder.clone());
+    let multi = MultiProcessor::new().with(PanickingProcessor).with(Failing).with(recorder.clone());
     let trace = new_trace("isolation");
     let span = custom(&trace);
 
@@ -85,7 +65,7 @@ fn a_panicking_and_a_failing_processor_stop_neither_the_others_nor_the_caller() 
 
     let stats = multi.stats();
     assert_eq!(stats.len(), 3);
-    assert!(stats[0].name.ends_with("PanickyForIsolationTest"), "{}", stats[0].name);
+    assert!(stats[0].name.ends_with("PanickingProcessor"), "{}", stats[0].name);
     assert_eq!((stats[0].position, stats[0].panics, stats[0].failures), (0, 200, 0));
     assert_eq!((stats[1].panics, stats[1].failures), (0, 0));
     assert_eq!((stats[2].panics, stats[2].failures), (0, 0));
@@ -103,7 +83,7 @@ fn a_panicking_and_a_failing_processor_stop_neither_the_others_nor_the_caller() 
     assert_eq!(multi.panics(), 201);
 
     // 201 panics, one log line (rate-limited per processor), naming the processor.
-    let lines = log_lines_with("PanickyForIsolationTest");
+    let lines = log_lines_with("PanickingProcessor");
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].starts_with("ERROR trace processor #0"), "{}", lines[0]);
     assert!(lines[0].contains("panicked in on_trace_start"), "{}", lines[0]);

@@ -10,17 +10,16 @@
 //! gate is still closed; the old processor's `Drop` and its exporter's `shutdown` report
 //! the name of the thread they ran on.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Barrier, Condvar, Mutex};
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
+use test_support::doubles::BlockingExporter;
+use test_support::gate::Gate;
 use trace_batch::BatchTraceProcessor;
 use trace_core::registry::RETIRE_THREAD_NAME;
-use trace_core::{
-    custom_span, trace, ExportError, ExportItem, InMemoryProcessor, Span, Trace, TracingExporter, TracingProcessor,
-};
+use trace_core::{custom_span, trace, InMemoryProcessor, Span, Trace, TracingProcessor};
 use trace_multi::MultiProcessor;
 
 use crate::support::*;
@@ -31,56 +30,8 @@ const PRODUCER_PREFIX: &str = "producer-";
 /// measurement: reports normally arrive at once).
 const REPORT_WAIT: Duration = Duration::from_secs(60);
 
-/// Closed until opened; `wait` blocks while closed.
-#[derive(Default)]
-struct Gate {
-    open: Mutex<bool>,
-    changed: Condvar,
-    entered: AtomicBool,
-}
-
-impl Gate {
-    fn wait(&self) {
-        let mut open = lock(&self.open);
-        self.entered.store(true, Ordering::SeqCst);
-        self.changed.notify_all();
-        while !*open {
-            open = self.changed.wait(open).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    fn wait_entered(&self) {
-        let mut open = lock(&self.open);
-        while !self.entered.load(Ordering::SeqCst) {
-            open = self.changed.wait(open).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    fn open(&self) {
-        *lock(&self.open) = true;
-        self.changed.notify_all();
-    }
-}
-
 fn thread_name() -> String {
     thread::current().name().unwrap_or("<unnamed>").to_owned()
-}
-
-/// Blocks in `export` until the gate opens; reports the thread of its `shutdown`.
-struct StuckExporter {
-    gate: Arc<Gate>,
-    shutdown_on: Sender<String>,
-}
-
-impl TracingExporter for StuckExporter {
-    fn export(&self, _: &[ExportItem]) -> Result<(), ExportError> {
-        self.gate.wait();
-        Ok(())
-    }
-
-    fn shutdown(&self) {
-        let _ = self.shutdown_on.send(thread_name());
-    }
 }
 
 /// The old processor: reports the thread its `Drop` runs on, then drops `inner` there
@@ -160,11 +111,11 @@ fn old_processor(old: Old, gate: &Arc<Gate>) -> (Arc<dyn TracingProcessor>, Repo
     match old {
         Old::Batch => {
             let (shutdown_tx, shutdown_rx) = channel();
-            let batch =
-                BatchTraceProcessor::builder(StuckExporter { gate: Arc::clone(gate), shutdown_on: shutdown_tx })
-                    .schedule_delay(Duration::from_millis(1))
-                    .build()
-                    .expect("valid settings");
+            let stuck = BlockingExporter::new(gate).reporting_shutdown_to(shutdown_tx);
+            let batch = BatchTraceProcessor::builder(stuck)
+                .schedule_delay(Duration::from_millis(1))
+                .build()
+                .expect("valid settings");
             let p = Tracked { inner: batch, dropped_on: dropped_tx, block_in_drop: None };
             (Arc::new(p), Reports { dropped_on: dropped_rx, exporter_shutdown_on: Some(shutdown_rx) })
         }
@@ -218,7 +169,7 @@ fn replaced_off_the_producers(way: Way, old: Old, after: After) {
     used.wait();
     if let Old::Batch = old {
         // The old processor's worker is stuck in the exporter: its final export cannot end.
-        gate.wait_entered();
+        assert!(gate.wait_entered(REPORT_WAIT), "the old processor's worker never reached the stuck export");
     }
     // The controller replaces the old processor and drops what it gets back: the last
     // references are now in the producers' caches.

@@ -8,7 +8,7 @@ use trace_core::span_data::{CustomSpanData, FunctionSpanData};
 use trace_core::{ProcessorError, Span, SpanData, SpanId, Trace, TraceId, TracingProcessor};
 
 /// Panics thrown on purpose carry this text; the panic hook stays quiet about them.
-pub(crate) const DELIBERATE: &str = "deliberate test panic";
+pub(crate) use test_support::doubles::DELIBERATE_PANIC as DELIBERATE;
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -37,15 +37,7 @@ pub(crate) fn init() {
         static CAPTURE: Capture = Capture;
         log::set_logger(&CAPTURE).expect("no other logger in this test binary");
         log::set_max_level(log::LevelFilter::Trace);
-        let default_hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let deliberate = payload.downcast_ref::<&str>().is_some_and(|s| s.contains(DELIBERATE))
-                || payload.downcast_ref::<String>().is_some_and(|s| s.contains(DELIBERATE));
-            if !deliberate {
-                default_hook(info);
-            }
-        }));
+        test_support::doubles::quiet_deliberate_panics();
     });
 }
 

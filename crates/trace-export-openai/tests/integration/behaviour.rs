@@ -113,9 +113,25 @@ fn a_429_with_retry_after_waits_that_long_then_delivers() {
 
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
+    // The wait is the Retry-After's, not the 20 ms backoff's (shown without a clock by
+    // `a_retry_after_past_the_budget_is_not_waited_for`). A lower bound only, which cannot
+    // flake: the exporter's sleep runs to a deadline on the monotonic clock and never ends
+    // early, and the server stamps the first request before it answers it and the second
+    // after the exporter sent it.
     let gap = gaps(&requests)[0];
-    assert!(gap >= Duration::from_millis(990) && gap < Duration::from_millis(2500), "{gap:?}");
+    assert!(gap >= Duration::from_millis(990), "{gap:?}");
     assert_eq!(logger::LOG.mine(Level::Warn), ["[non-fatal] Tracing: client error 429, retrying."]);
+}
+
+#[test]
+fn a_retry_after_past_the_budget_is_not_waited_for() {
+    // Retry-After: 30 under a 60 s maximum delay, in a 5 s budget: the next sleep would be
+    // the 30 s the server asked for (not the 20 ms backoff), so the exporter gives up
+    // before sleeping and says why.
+    let err = given_up_before_sleeping(Reply::status(429).header("Retry-After", "30"), |b| {
+        b.max_delay(Duration::from_secs(60)).export_budget(Duration::from_secs(5))
+    });
+    assert!(err.contains("the server asked to wait 30s (Retry-After), past the budget"), "{err}");
 }
 
 #[test]
@@ -272,19 +288,28 @@ fn shutdown_interrupts_a_backoff_sleep_at_once() {
     assert!(!test_support::logcap::containing("shutdown requested during retry backoff").is_empty());
 }
 
+/// Exports one item to a server answering `reply` for ever, with the test settings
+/// changed by `settings`; checks that the export failed after the first request, given up
+/// before sleeping for the time budget, and returns what its error says.
+fn given_up_before_sleeping(
+    reply: Reply,
+    settings: impl FnOnce(BackendSpanExporterBuilder) -> BackendSpanExporterBuilder,
+) -> String {
+    let server = TestServer::always(reply);
+    let exporter = settings(builder(&server.url(), "sk-test-budget")).build().unwrap();
+    let err = exporter.export(&items("budget", 1)).unwrap_err().to_string();
+    assert!(err.contains("time budget"), "{err}");
+    assert_eq!(server.requests().len(), 1, "{err}");
+    err
+}
+
 #[test]
 fn a_backoff_longer_than_the_budget_is_not_slept() {
-    let server = TestServer::always(Reply::status(500));
-    let exporter = builder(&server.url(), "sk-test-budget")
-        .base_delay(Duration::from_secs(5))
-        .export_budget(Duration::from_secs(1))
-        .build()
-        .unwrap();
-    let err = exporter.export(&items("budget", 1)).unwrap_err();
+    let err = given_up_before_sleeping(Reply::status(500), |b| {
+        b.base_delay(Duration::from_secs(5)).export_budget(Duration::from_secs(1))
+    });
     // Given up before the sleep, not after it.
-    assert!(err.to_string().contains("time budget"), "{err}");
-    assert!(err.to_string().contains("would end past the budget"), "{err}");
-    assert_eq!(server.requests().len(), 1);
+    assert!(err.contains("would end past the budget"), "{err}");
 }
 
 #[test]

@@ -15,11 +15,10 @@
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{json, Value};
-use test_support::golden::{normalize, normalize_text, obj};
+use test_support::golden::{all_span_types, assert_bytes_eq, normalize, normalize_text, obj};
 use trace_core::{
-    agent_span, clear_trace_processor, custom_span, function_span, generation_span, guardrail_span, handoff_span,
-    mcp_tools_span, response_span, set_trace_processor, set_tracing_disabled, speech_group_span, speech_span,
-    task_span, trace, transcription_span, turn_span, ExportItem, InMemoryProcessor, SpanError, TracingExporter,
+    clear_trace_processor, custom_span, function_span, generation_span, response_span, set_trace_processor,
+    set_tracing_disabled, trace, ExportItem, InMemoryProcessor, SpanError, TracingExporter,
 };
 use trace_export_openai::{BackendSpanExporter, Sanitize};
 
@@ -50,60 +49,6 @@ fn record(build: impl FnOnce()) -> Vec<ExportItem> {
     build();
     clear_trace_processor();
     recorder.export_items()
-}
-
-/// `golden_capture.py`'s `build_trace`.
-fn golden_trace() {
-    let _t = trace("golden_workflow")
-        .group_id("group_golden_0001")
-        .metadata(obj(json!({"customer": "user_456", "env": "golden", "agent_harness_id": "harness-1"})))
-        .start();
-    let _task = task_span("golden task").start();
-    let _turn = turn_span(1, "Triage").start();
-    {
-        let _agent = agent_span("Triage").handoffs(["Billing"]).tools(["lookup_order"]).output_type("str").start();
-        guardrail_span("no_pii").triggered(false).start().end();
-        generation_span()
-            .input([json!({"role": "user", "content": "Where is my order 42?"})])
-            .output([json!({"role": "assistant", "content": "Let me check."})])
-            .model("gpt-4o-mini")
-            .model_config(obj(json!({"temperature": 0.2, "max_tokens": 256})))
-            .usage(obj(json!({"input_tokens": 12, "output_tokens": 5})))
-            .start()
-            .end();
-        response_span()
-            .response_id("resp_golden_123")
-            .usage(obj(json!({"input_tokens": 3, "output_tokens": 4})))
-            .start()
-            .end();
-        mcp_tools_span().server("local-mcp").result(["lookup_order", "refund"]).start().end();
-        // Python exports str(output): the repr of the dict.
-        let mut f = function_span("lookup_order").input(r#"{"order_id": 42}"#).output("{'status': 'shipped'}").start();
-        f.set_error(SpanError::new("Tool timed out").with_data(obj(json!({"timeout_s": 30}))));
-        f.end();
-        handoff_span().from_agent("Triage").to_agent("Billing").start().end();
-    }
-    custom_span("custom_step").data(obj(json!({"k": "v", "n": 1, "nested": {"ok": true}}))).start().end();
-    {
-        let _group = speech_group_span().input("Hello there").start();
-        speech_span()
-            .model("tts-1")
-            .input("Hello there")
-            .output("AAAA")
-            .output_format("pcm")
-            .model_config(obj(json!({"voice": "alloy"})))
-            .first_content_at("2025-01-01T00:00:00.000000+00:00")
-            .start()
-            .end();
-    }
-    transcription_span()
-        .model("whisper-1")
-        .input("UklGRg==")
-        .input_format("pcm")
-        .output("hello")
-        .model_config(obj(json!({"language": "en"})))
-        .start()
-        .end();
 }
 
 /// `golden_capture.py`'s `build_sanitizer_edge`.
@@ -205,36 +150,32 @@ fn send(items: &[ExportItem], sanitize: Sanitize) -> Vec<Recorded> {
     server.requests()
 }
 
-/// Byte for byte: `got` (a body as sent) against `want` (Python's body, written compact as
-/// Python writes it), ids and timestamps normalised in both.
-fn assert_bytes_eq(got: &str, want: &Value, what: &str) {
-    let want = trace_core::wire::to_json_string(want).unwrap();
-    let (got, want) = (normalize_text(got), normalize_text(&want));
-    assert!(got == want, "{what} differs from Python's:\n got {got}\nwant {want}");
+/// [`send`], for a batch that makes one request (one key): that request.
+fn send_one(items: &[ExportItem], sanitize: Sanitize) -> Recorded {
+    let mut requests = send(items, sanitize);
+    assert_eq!(requests.len(), 1, "one batch, one key: one request");
+    requests.remove(0)
 }
 
 #[test]
 fn all_span_types_match_the_python_body() {
-    let items = record(golden_trace);
+    let items = record(|| all_span_types(trace));
     assert_eq!(items.len(), 14, "1 trace + 13 spans");
-    let requests = send(&items, Sanitize::Auto);
-    assert_eq!(requests.len(), 1);
-    assert_bytes_eq(&requests[0].body_text(), &golden(ALL_SPAN_TYPES), "the plain body");
+    let request = send_one(&items, Sanitize::Auto);
+    assert_bytes_eq(&request.body_text(), &golden(ALL_SPAN_TYPES), "the plain body");
 }
 
 #[test]
 fn all_span_types_sanitized_match_the_python_body() {
-    let items = record(golden_trace);
-    let requests = send(&items, Sanitize::Always);
-    assert_eq!(requests.len(), 1);
-    assert_bytes_eq(&requests[0].body_text(), &golden(ALL_SPAN_TYPES_SANITIZED), "the sanitized body");
+    let items = record(|| all_span_types(trace));
+    let request = send_one(&items, Sanitize::Always);
+    assert_bytes_eq(&request.body_text(), &golden(ALL_SPAN_TYPES_SANITIZED), "the sanitized body");
 }
 
 #[test]
 fn the_headers_the_sdk_sets_match_python() {
-    let items = record(golden_trace);
-    let requests = send(&items, Sanitize::Auto);
-    let r = &requests[0];
+    let items = record(|| all_span_types(trace));
+    let r = &send_one(&items, Sanitize::Auto);
     let want = golden(HEADERS);
     assert_eq!(r.method, want["method"]);
     assert_eq!(r.path, want["path"]);
@@ -267,8 +208,7 @@ fn a_minimal_trace_matches_python() {
         let _t = trace("minimal").start();
         let _s = custom_span("only").start();
     });
-    let requests = send(&items, Sanitize::Auto);
-    assert_bytes_eq(&requests[0].body_text(), &golden(MINIMAL), "the minimal body");
+    assert_bytes_eq(&send_one(&items, Sanitize::Auto).body_text(), &golden(MINIMAL), "the minimal body");
 }
 
 #[test]
@@ -295,15 +235,14 @@ fn per_trace_keys_make_one_request_per_key_as_in_python() {
 fn the_sanitizer_edge_cases_match_python() {
     let items = record(sanitizer_edge_trace);
     for (sanitize, file) in [(Sanitize::Never, EDGE_PLAIN), (Sanitize::Always, EDGE_SANITIZED)] {
-        let requests = send(&items, sanitize);
-        assert_eq!(requests.len(), 1);
+        let request = send_one(&items, sanitize);
         // Abbreviated as the golden file is, then written compact again (key order and
         // numbers kept: objects keep insertion order).
-        let got = trace_core::wire::to_json_string(&normalize(&abbreviate(&requests[0].json()))).unwrap();
+        let got = trace_core::wire::to_json_string(&normalize(&abbreviate(&request.json()))).unwrap();
         assert_bytes_eq(&got, &golden(file)["body"], &format!("the {sanitize:?} edge body"));
     }
     // Spelled out: the cut input is 99,996 characters ending with the suffix.
-    let body = send(&items, Sanitize::Always)[0].json();
+    let body = send_one(&items, Sanitize::Always).json();
     let input = body["data"][1]["span_data"]["input"].as_str().unwrap();
     assert_eq!(input.chars().count(), 99_996);
     assert!(input.starts_with("xxxxxxxxxxxxxxxxxxxx") && input.ends_with("xxxxx... [truncated]"));
@@ -313,9 +252,7 @@ fn the_sanitizer_edge_cases_match_python() {
 fn the_numbers_and_errors_bodies_match_python_byte_for_byte() {
     let items = record(numbers_and_errors_trace);
     for (sanitize, raw) in [(Sanitize::Never, NUMBERS_PLAIN), (Sanitize::Always, NUMBERS_SANITIZED)] {
-        let requests = send(&items, sanitize);
-        assert_eq!(requests.len(), 1);
-        let got = normalize_text(&requests[0].body_text());
+        let got = normalize_text(&send_one(&items, sanitize).body_text());
         let want = normalize_text(raw.trim_end());
         assert!(got == want, "the {sanitize:?} body differs from Python's:\n got {got}\nwant {want}");
         // And the raw body, parsed and written again by `wire`, is itself (what the
