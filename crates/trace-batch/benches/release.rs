@@ -4,8 +4,8 @@
 //! Two figures for each setting, in rounds that alternate between the settings (A B A B
 //! ...), each round with a fresh processor over an exporter that discards:
 //! - **whole span**: `custom_span("x")` with data `{"i": i}` created, started and finished
-//!   inside a trace, through the registry, default queue (8192): nanoseconds per span per
-//!   thread (the slowest thread's wall time / spans per thread), 1 and 2 producer threads;
+//!   inside a trace, through the registry, a queue that holds the whole run (so nothing is
+//!   dropped and the worker drains while producers run): nanoseconds per span per thread (the slowest thread's wall time / spans per thread), 1 and 2 producer threads;
 //! - **span end with 10 MB spans**: 2 producer threads each end spans carrying a 10 MB
 //!   string, queue 64; the time of each span end alone (`finish`: the enqueue, and under
 //!   `Producers` the freeing of a span handed back), its 99th percentile and its maximum.
@@ -56,7 +56,7 @@ fn done(p: Arc<BatchTraceProcessor>) {
 
 /// Nanoseconds per whole span per thread: the slowest thread's wall time / `n`.
 fn whole_span(setting: FreeExported, threads: usize, n: usize) -> f64 {
-    let p = install(setting, 8192);
+    let p = install(setting, (n * threads).next_power_of_two());
     let barrier = Arc::new(Barrier::new(threads));
     let handles: Vec<_> = (0..threads)
         .map(|_| {
