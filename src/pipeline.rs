@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use trace_batch::BatchTraceProcessor;
 use trace_core::TracingProcessor;
-use trace_export_openai::BackendSpanExporter;
+use trace_export_openai::{BackendSpanExporter, WithHttpOptions};
 
 static EXPORTER: OnceLock<Arc<BackendSpanExporter>> = OnceLock::new();
 static PROCESSOR: OnceLock<Arc<BatchTraceProcessor>> = OnceLock::new();
@@ -23,10 +23,16 @@ static PROCESSOR: OnceLock<Arc<BatchTraceProcessor>> = OnceLock::new();
 pub fn default_exporter() -> Arc<BackendSpanExporter> {
     register();
     Arc::clone(EXPORTER.get_or_init(|| {
-        // The default endpoint is valid and TLS is on with the `openai` feature, so
-        // building cannot fail.
-        let exporter =
-            BackendSpanExporter::builder().build().expect("the default OpenAI exporter configuration is valid");
+        // The default endpoint is valid and TLS is on with the `openai` feature; what can
+        // fail is a proxy variable that names no valid proxy. Then the variables are
+        // ignored (said once, at error level) rather than tracing failing at first use.
+        let exporter = BackendSpanExporter::builder().build().unwrap_or_else(|e| {
+            log::error!("[non-fatal] Tracing: the proxy variables are ignored by the default exporter: {e}");
+            BackendSpanExporter::builder()
+                .proxy_from_env(false)
+                .build()
+                .expect("the default endpoint with TLS and no proxy always builds")
+        });
         Arc::new(exporter)
     }))
 }

@@ -52,9 +52,11 @@
 //! # Behaviour
 //! - Traces are queued when they start and spans when they end, so a batch holds a trace
 //!   before its spans, and spans in the order they ended: the Python SDK's order.
-//! - The caller's thread does a `try_send` on a bounded channel and nothing else: no lock,
-//!   no allocation, no system call (except once per trigger crossing, to wake the worker).
-//!   A full queue drops the item; drops are counted and logged at most once per 10 s.
+//! - The caller's thread does a `try_send` on a bounded channel, and frees one exported
+//!   span handed back by the worker if there is one (see [`FreeExported`]): no lock, no
+//!   system call (except once per trigger crossing, to wake the worker, and on the very
+//!   first item, which starts the worker under a lock). A full queue drops the item; drops
+//!   are counted and logged at most once per 10 s.
 //! - The worker thread ([`WORKER_THREAD_NAME`]) starts on the first item and sleeps until
 //!   there is work. An exporter that fails or panics loses that batch only.
 //! - [`force_flush`](BatchTraceProcessor::force_flush) and

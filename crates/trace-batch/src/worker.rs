@@ -126,10 +126,10 @@ impl Shared {
 
     /// The error that tells of the worker's death.
     pub(crate) fn death_error(&self) -> ProcessorError {
-        ProcessorError::WorkerDied {
-            items: self.counters.lost_worker_died.load(Ordering::Acquire),
-            reason: self.lifecycle.death_reason(),
-        }
+        // The reason first: reading it waits until the death is settled, and only then is
+        // the count of what the worker left behind final.
+        let reason = self.lifecycle.death_reason();
+        ProcessorError::WorkerDied { items: self.counters.lost_worker_died.load(Ordering::Acquire), reason }
     }
 }
 

@@ -25,9 +25,10 @@ pub struct Timeouts {
 }
 
 impl Timeouts {
-    /// The longest of the four.
-    pub fn longest(&self) -> Duration {
-        self.connect.max(self.send).max(self.response).max(self.body)
+    /// All the phases together, the send timeout counted twice (headers, then body): the
+    /// longest one attempt can take without a cut.
+    pub fn total(&self) -> Duration {
+        [self.send, self.send, self.response, self.body].into_iter().fold(self.connect, Duration::saturating_add)
     }
 }
 
@@ -95,13 +96,16 @@ impl HttpAgent {
         body: &[u8],
         remaining: Duration,
     ) -> Result<Reply, TransportError> {
-        // A request-level config costs a copy of the agent's, so only near the end of the
-        // budget.
-        if remaining < self.timeouts.longest() {
+        // A request-level config costs a copy of the agent's, so only when the phases
+        // together could outlast what is left of the budget. Then each phase is cut to it,
+        // and the whole call too, so that the budget bounds the attempt however the time
+        // is spread over its phases.
+        if remaining < self.timeouts.total() {
             let t = self.timeouts;
             let cut = |d: Duration| Some(d.min(remaining));
             request = request
                 .config()
+                .timeout_global(Some(remaining))
                 .timeout_connect(cut(t.connect))
                 .timeout_send_request(cut(t.send))
                 .timeout_send_body(cut(t.send))

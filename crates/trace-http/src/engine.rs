@@ -29,8 +29,9 @@ pub const LOGGED_BODY_CHARS: usize = 512;
 /// How often the engine's warnings (retries, failures) may be logged, per engine.
 const LOG_INTERVAL: Duration = Duration::from_secs(10);
 
-/// What an exporter tells the engine about itself.
-#[derive(Clone, Debug)]
+/// What an exporter tells the engine about itself. `Debug` hides the endpoint's user info
+/// and query, and the secrets.
+#[derive(Clone)]
 pub struct EngineConfig {
     /// The exporter crate, for messages (`trace-export-openai`).
     pub exporter: &'static str,
@@ -51,6 +52,21 @@ pub struct EngineConfig {
     /// The secrets to scrub from every text that reaches a log or an error; the
     /// endpoint's user info and query are added by the engine.
     pub secrets: Secrets,
+}
+
+impl fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("exporter", &self.exporter)
+            .field("log_target", &self.log_target)
+            .field("user_agent", &self.user_agent)
+            .field("endpoint", &redact_user_info_and_query(&self.endpoint))
+            .field("endpoint_source", &self.endpoint_source)
+            .field("tls_available", &self.tls_available)
+            .field("sends_credentials", &self.sends_credentials)
+            .field("secrets", &self.secrets)
+            .finish()
+    }
 }
 
 impl EngineConfig {
@@ -160,17 +176,21 @@ impl Engine {
             ),
             None => None,
         };
-        if config.sends_credentials && !checked.is_https() && !options.allow_insecure_http {
-            let refusal = match &route {
-                Some(r) if !r.is_loopback() => Some(BuildError::InsecureProxy {
+        // User info in the URL is a credential too (ureq sends it as `Basic` auth), and so
+        // may a query be (`?api_key=...`).
+        let sends_credentials = config.sends_credentials || !url_secrets(&config.endpoint).is_empty();
+        if sends_credentials && !checked.is_https() && !options.allow_insecure_http {
+            // Plain http off this machine is refused whatever the route: a proxy on this
+            // machine forwards the bytes in clear all the same. On this machine, the route
+            // decides: a proxy elsewhere would read them.
+            let refusal = if checked.is_insecure() {
+                Some(BuildError::InsecureEndpoint { endpoint: shown_endpoint.clone() })
+            } else {
+                route.as_ref().filter(|r| !r.is_loopback()).map(|r| BuildError::InsecureProxy {
                     endpoint: shown_endpoint.clone(),
                     proxy: redact_user_info(&r.url),
                     variable: r.variable,
-                }),
-                None if !checked.is_loopback() => {
-                    Some(BuildError::InsecureEndpoint { endpoint: shown_endpoint.clone() })
-                }
-                _ => None,
+                })
             };
             if let Some(err) = refusal {
                 log::error!(target: config.log_target, "[non-fatal] {}: exporter not built: {err}", config.exporter);
@@ -393,7 +413,9 @@ impl Engine {
                 log::warn!(target: self.log_target, "{}{}", policy.describe(&event), held(held_back));
             }
             let sleep = backoff.next_sleep(retry_after);
-            if Instant::now() + sleep >= deadline {
+            // Compared as durations: a server's `Retry-After` may be too large to add to an
+            // `Instant`.
+            if sleep >= deadline.saturating_duration_since(Instant::now()) {
                 // Given up before sleeping, not after: said, so that it can be told apart.
                 last = if retry_after.is_some_and(|wait| wait >= sleep) {
                     format!("{last}, and the server asked to wait {sleep:?} (Retry-After), past the budget")
@@ -474,5 +496,67 @@ mod tests {
         assert_eq!(config.secrets.scrub("header-value-1234 api-key-5678", None), "<redacted> <redacted>");
         // Credentials known only later still forbid plain http off this machine.
         assert!(EngineConfig::new("e", "e", "e/1", false, "http://h/x").credentials(None::<String>).sends_credentials);
+    }
+
+    fn options() -> HttpOptions {
+        let second = Duration::from_secs(1);
+        HttpOptions {
+            timeouts: crate::Timeouts { connect: second, send: second, response: second, body: second },
+            resolve_timeout: None,
+            max_attempts: 1,
+            base_delay: second,
+            max_delay: second,
+            export_budget: second,
+            export_budget_set: false,
+            proxy_from_env: true,
+            allow_insecure_http: false,
+        }
+    }
+
+    fn build(
+        endpoint: &str,
+        credentials: bool,
+        env: &'static [(&'static str, &'static str)],
+    ) -> Result<Engine, BuildError> {
+        let mut config = EngineConfig::new("e", "e", "e/1", false, endpoint);
+        if credentials {
+            config = config.credentials(["a-credential"]);
+        }
+        Engine::build_with_env(config, &options(), |name| {
+            env.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn plain_http_with_credentials_is_judged_by_where_the_bytes_go() {
+        let local_proxy: &'static [(&str, &str)] = &[("HTTP_PROXY", "http://127.0.0.1:3128")];
+        let remote_proxy: &'static [(&str, &str)] = &[("HTTP_PROXY", "http://10.255.255.1:3128")];
+        // Off this machine: refused, through a proxy on this machine too (it forwards in clear).
+        for env in [&[][..], local_proxy, remote_proxy] {
+            let err = build("http://collector.example/x", true, env).unwrap_err();
+            assert!(matches!(err, BuildError::InsecureEndpoint { .. }), "{env:?}: {err:?}");
+        }
+        // On this machine: the route decides.
+        assert!(build("http://127.0.0.1:9/x", true, local_proxy).is_ok());
+        let err = build("http://127.0.0.1:9/x", true, remote_proxy).unwrap_err();
+        assert!(matches!(err, BuildError::InsecureProxy { variable: "HTTP_PROXY", .. }), "{err:?}");
+        // Without credentials, plain http goes anywhere.
+        assert!(build("http://collector.example/x", false, remote_proxy).is_ok());
+    }
+
+    #[test]
+    fn credentials_in_the_url_count_as_credentials_and_stay_out_of_debug() {
+        // ureq sends URL user info as `Authorization: Basic`.
+        let err = build("http://user:pa55word@collector.example/x", false, &[]).unwrap_err();
+        assert!(matches!(err, BuildError::InsecureEndpoint { .. }), "{err:?}");
+        assert!(!format!("{err} {err:?}").contains("pa55word"));
+        let err = build("http://collector.example/x?api_key=s3cr3t-token", false, &[]).unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("s3cr3t-token"));
+        let config = EngineConfig::new("e", "e", "e/1", false, "http://user:pa55word@h/x?api_key=s3cr3t-token");
+        let text = format!("{config:?}");
+        assert!(!text.contains("pa55word") && !text.contains("s3cr3t-token"), "{text}");
+        let engine = build("http://user:pa55word@127.0.0.1:9/x", false, &[]).unwrap();
+        assert_eq!(engine.scrub("failed for pa55word", None), "failed for <redacted>");
+        assert!(!format!("{engine:?}").contains("pa55word"));
     }
 }

@@ -1,4 +1,5 @@
 //! Which proxy, if any, a request goes through: decided once, when an exporter is built,
+//! from the environment and the endpoint's scheme (see [`proxy_for`]).
 
 use crate::endpoint::is_loopback_host;
 

@@ -27,7 +27,9 @@ impl Stop {
 
     /// Sleeps for `duration` unless stopped first. Returns `true` if it was stopped.
     pub fn sleep(&self, duration: Duration) -> bool {
-        let deadline = Instant::now() + duration;
+        let now = Instant::now();
+        // A duration too large for the clock sleeps until stopped, as good as for ever.
+        let deadline = now.checked_add(duration).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
         let mut guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if self.flag.load(Ordering::SeqCst) {

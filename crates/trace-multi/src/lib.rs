@@ -51,8 +51,10 @@
 //! `Drop`: threads hand their cached references to `trace-core`'s `trace-retire` thread
 //! (see `trace_core::registry`). Calling [`trace_core::set_trace_processor`] afterwards replaces the
 //! global fan-out itself; the next `add_trace_processor` then starts over from that
-//! processor. Nothing is spawned and nothing read from the environment by this crate;
-//! the global fan-out is created and installed by the first of these calls.
+//! processor. Nothing is read from the environment by this crate, and nothing is spawned
+//! on the span path (a `force_flush` or `shutdown` with a timeout runs on a
+//! `trace-multi-control` thread, so that a processor that ignores its timeout cannot hold
+//! the caller); the global fan-out is created and installed by the first of these calls.
 //!
 //! These functions are serialized among themselves. Against a
 //! [`trace_core::set_trace_processor`] running at the same time on another thread, one

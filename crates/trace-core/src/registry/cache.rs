@@ -73,14 +73,10 @@ impl Generation {
     }
 
     /// Tells every thread that what it cached may be stale. Call it **after** the change,
-    /// so that a thread that sees the new generation reads the new value. Starts the
-    /// retirement thread if some thread may now hold a stale value, so that producers
-    /// never have to.
+    /// so that a thread that sees the new generation reads the new value. (The retirement
+    /// thread that drops stale values runs from the first time any cache was filled.)
     pub fn bump(&self) {
         self.value.fetch_add(1, Ordering::AcqRel);
-        if self.filled.load(Ordering::Acquire) {
-            retire::start();
-        }
     }
 }
 
@@ -222,6 +218,10 @@ fn refill<T: Send + 'static>(
 ) -> Rc<T> {
     if !generation.filled.load(Ordering::Relaxed) {
         generation.filled.store(true, Ordering::Release);
+        // Once per process, on this cold path: from now on a cache may hold a value, and
+        // whatever releases one (a thread that exits, an eviction, a scope's end) finds the
+        // retirement thread running instead of spawning it there.
+        retire::start();
     }
     // Read after the generation: a value stored under `current` is at least that new.
     let value = Rc::new(load());

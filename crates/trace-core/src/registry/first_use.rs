@@ -94,6 +94,10 @@ pub(super) fn run() {
         return;
     }
     let Some(make) = MAKE.get() else { return };
-    slot::install_default(make);
+    // Once, whatever happens: a default that panics while it is built is not installed,
+    // and the panic stays here, counted and logged, instead of reaching the span call.
     DONE.store(true, Ordering::Release);
+    if let Err(panic) = crate::panic::isolate(|| slot::install_default(make)) {
+        super::panics::count_and_log(&panic);
+    }
 }

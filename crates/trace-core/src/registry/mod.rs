@@ -4,7 +4,7 @@
 //! One global processor is installed at a time (install a fan-out, such as `trace-multi`'s,
 //! for several). Nothing is spawned or read from the environment until first use:
 //! `OPENAI_AGENTS_DISABLE_TRACING` is read once, lazily, the first time a trace or span is
-//! created or a flush is asked for.
+//! created (a flush works whether tracing is on or off, as in Python).
 //!
 //! The hot path (every span start and end) reads the global processor through a
 //! per-thread [`cache`] checked against a global generation number: one atomic load and a

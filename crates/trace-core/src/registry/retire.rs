@@ -8,10 +8,11 @@
 //! blocks then blocks that thread only (later retirements wait behind it); a `Drop` that
 //! panics is caught and counted in [`processor_panics`](super::panics::processor_panics).
 //!
-//! The thread is spawned the first time something is retired, or earlier by the writer
-//! that makes a cached value stale (`cache::Generation::bump`),
-//! so that a producer thread normally never spawns it. If it cannot be spawned, values are
-//! dropped where they are released, with a warning.
+//! The thread is spawned once per process, the first time any per-thread cache is filled
+//! (a cold path, next to the lazy start of whatever the cache holds), so that releasing a
+//! value later (a thread that exits, an eviction, a scope's end, a replaced processor)
+//! finds it running. If it cannot be spawned, values are dropped where they are released,
+//! with a warning.
 
 use std::sync::mpsc::{channel, Sender};
 use std::sync::OnceLock;
@@ -26,9 +27,8 @@ type Retired = Box<dyn Send>;
 
 static SENDER: OnceLock<Option<Sender<Retired>>> = OnceLock::new();
 
-/// Starts the retirement thread if it is not running yet. Writers call this (through
-/// `cache::Generation::bump`) before readers can see a value as
-/// stale, so that [`retire`] on a producer thread finds it running.
+/// Starts the retirement thread if it is not running yet: called when a cache is first
+/// filled, before anything can be released from one, so that [`retire`] finds it running.
 pub(crate) fn start() {
     sender();
 }
