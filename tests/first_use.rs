@@ -89,24 +89,49 @@ fn trace_core_after_the_facade() {
     assert_eq!(agents_tracing::default_processor().stats().queued, 2);
 }
 
-const SCENARIOS: &[(&str, fn())] = &[
-    ("core_trace_first", core_trace_first),
-    ("multi_add_first", multi_add_first),
-    ("root_add_first", root_add_first),
-    ("trace_core_after_the_facade", trace_core_after_the_facade),
+/// A proxy variable that names no valid proxy: the first trace still installs the default
+/// pipeline (the variable is ignored, and said so at error level) instead of panicking in
+/// the caller's span start.
+fn an_invalid_proxy_variable_does_not_break_the_first_trace() {
+    {
+        let _t = agents_tracing::trace("bad proxy").start();
+        let _s = agents_tracing::custom_span("step").start();
+    }
+    let installed = trace_core::trace_processor().expect("the default pipeline is installed");
+    assert!(is_default(&installed));
+    assert_eq!(agents_tracing::default_processor().stats().queued, 2);
+    assert_eq!(trace_core::processor_panics(), 0);
+    finish();
+}
+
+/// Each scenario, and the environment variables its process gets.
+type Scenario = (&'static str, fn(), &'static [(&'static str, &'static str)]);
+
+const SCENARIOS: &[Scenario] = &[
+    ("core_trace_first", core_trace_first, &[]),
+    ("multi_add_first", multi_add_first, &[]),
+    ("root_add_first", root_add_first, &[]),
+    ("trace_core_after_the_facade", trace_core_after_the_facade, &[]),
+    (
+        "an_invalid_proxy_variable_does_not_break_the_first_trace",
+        an_invalid_proxy_variable_does_not_break_the_first_trace,
+        &[("HTTPS_PROXY", "ftp://not-a-proxy")],
+    ),
 ];
 
 fn main() {
     if let Some(name) = std::env::args().nth(1).filter(|a| !a.starts_with('-')) {
-        let (_, scenario) = SCENARIOS.iter().find(|(n, _)| *n == name).expect("a known scenario");
+        let (_, scenario, _) = SCENARIOS.iter().find(|(n, _, _)| *n == name).expect("a known scenario");
         scenario();
         return;
     }
     let exe = std::env::current_exe().expect("the test binary's path");
     let mut failed = Vec::new();
-    for (name, _) in SCENARIOS {
+    for (name, _, env) in SCENARIOS {
         // No key: the default exporter sends nothing anywhere.
-        let out = Command::new(&exe).arg(name).env_remove("OPENAI_API_KEY").output().expect("run a scenario");
+        let mut command = Command::new(&exe);
+        command.arg(name).env_remove("OPENAI_API_KEY").envs(env.iter().copied());
+        let out = command.output().expect("run a scenario");
         if out.status.success() {
             println!("test {name} ... ok");
         } else {
