@@ -36,7 +36,7 @@
 //! | `openai-http` | no | the same exporter without TLS, for a plain-HTTP collector | trace-http, ureq |
 //! | `otlp` | no | `otlp` (`trace-export-otlp`): `OtlpSpanExporter`, OTLP/HTTP JSON to any OpenTelemetry backend, with TLS | trace-http, ureq, rustls, ring, webpki-roots |
 //! | `otlp-http` | no | the same exporter without TLS, for a plain-HTTP collector | trace-http, ureq |
-//! | `preserve-order` | no | no effect, kept for compatibility: user JSON objects always keep insertion order, as Python dicts | none |
+//! | `preserve-order` | yes | user JSON objects keep insertion order, as Python dicts do (bodies byte for byte); off, keys sorted and spans with data cheaper | `indexmap` |
 //!
 //! The defaults give everything that needs no network: record, batch, fan out, print.
 //! `openai` is opt-in because it pulls an HTTP client and a TLS stack and sends data

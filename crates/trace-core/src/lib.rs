@@ -62,9 +62,10 @@
 //!   to export on the caller's thread.
 //!
 //! # Crate features
-//! - `preserve-order`: no effect, kept for compatibility. Keys of user-supplied JSON
-//!   objects (metadata, custom data) always keep insertion order, as Python dicts do
-//!   (serde_json's `preserve_order`, which pulls `indexmap`).
+//! - `preserve-order` (on by default): keys of user-supplied JSON objects (metadata,
+//!   custom data) keep insertion order, as Python dicts do (serde_json's `preserve_order`,
+//!   which pulls `indexmap`); off, they come out sorted and a span with JSON data is
+//!   cheaper to build.
 //!
 //! # Dependencies
 //! `serde` and `serde_json` (the wire format; its `preserve_order` brings `indexmap`),

@@ -25,7 +25,8 @@ pub use json_fields::{JsonField, JsonMut, JsonPlace, JsonRef};
 
 /// A JSON object, as user-supplied dictionaries are in the Python SDK.
 ///
-/// Keys keep insertion order, as Python dicts do (serde_json's `preserve_order` is on).
+/// Keys keep insertion order, as Python dicts do, with the `preserve-order` feature (on by
+/// default); sorted without it.
 pub type JsonMap = serde_json::Map<String, Value>;
 
 /// A span's name: borrowed for the `&'static str` names most code uses (no allocation),
