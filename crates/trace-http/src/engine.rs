@@ -58,14 +58,9 @@ impl fmt::Debug for EngineConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EngineConfig")
             .field("exporter", &self.exporter)
-            .field("log_target", &self.log_target)
-            .field("user_agent", &self.user_agent)
             .field("endpoint", &redact_user_info_and_query(&self.endpoint))
-            .field("endpoint_source", &self.endpoint_source)
-            .field("tls_available", &self.tls_available)
             .field("sends_credentials", &self.sends_credentials)
-            .field("secrets", &self.secrets)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
