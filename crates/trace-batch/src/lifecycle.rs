@@ -82,7 +82,9 @@ pub(crate) struct Lifecycle {
     death: Mutex<Option<String>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks `m`, whatever a panic elsewhere left in it (the data it guards stays consistent:
+/// every critical section here is a few stores).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

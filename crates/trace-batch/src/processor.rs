@@ -2,7 +2,7 @@
 //! and the counters.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use trace_core::{ExportItem, ProcessorError, Span, Trace, TracingExporter, Traci
 
 use crate::config::{BatchConfig, BatchTraceProcessorBuilder};
 use crate::error::ConfigError;
-use crate::lifecycle::{Begin, State};
+use crate::lifecycle::{lock, Begin, State};
 use crate::queue::{channels, Control, Producer, Refused, ShutdownRequest, WorkerEnds};
 use crate::stats::{BatchStats, Padded};
 use crate::worker::{Shared, Worker, WORKER_THREAD_NAME};
@@ -63,10 +63,6 @@ pub struct BatchTraceProcessor {
 struct Hot {
     shared: Arc<Shared>,
     producer: Producer,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl std::fmt::Debug for BatchTraceProcessor {

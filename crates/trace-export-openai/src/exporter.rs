@@ -33,7 +33,7 @@ impl fmt::Debug for BackendSpanExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.engine
             .debug_fields(&mut f.debug_struct("BackendSpanExporter"))
-            .field("api_key", &if self.credentials.has_api_key() { "<redacted>" } else { "<unset>" })
+            .field("api_key", &self.credentials.describe_key())
             .field("organization", &self.credentials.organization)
             .field("project", &self.credentials.project)
             .field("sanitize", &self.sanitize)
@@ -132,8 +132,15 @@ impl Credentials {
         *self.api_key.write().unwrap_or_else(PoisonError::into_inner) = (!key.is_empty()).then_some(key);
     }
 
-    fn has_api_key(&self) -> bool {
-        self.api_key.read().unwrap_or_else(PoisonError::into_inner).is_some()
+    /// What `Debug` says of the key: never the key itself.
+    fn describe_key(&self) -> &'static str {
+        if self.api_key.read().unwrap_or_else(PoisonError::into_inner).is_some() {
+            "<redacted>"
+        } else if self.read_env {
+            "<unset: OPENAI_API_KEY is read when a batch needs it>"
+        } else {
+            "<unset>"
+        }
     }
 
     fn org_and_project(&self) -> &(Option<String>, Option<String>) {
