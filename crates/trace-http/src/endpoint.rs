@@ -99,15 +99,35 @@ pub fn is_loopback_host(host: &str) -> bool {
 
 /// `endpoint` without any `user:password@` part, for messages: `https://<redacted>@host/x`.
 pub fn redact_user_info(endpoint: &str) -> String {
-    let Some(scheme_end) = endpoint.find("://") else {
-        return endpoint.to_owned();
-    };
-    let rest = &endpoint[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}<redacted>@{}", &endpoint[..scheme_end + 3], &rest[at + 1..]),
-        None => endpoint.to_owned(),
+    match authority(endpoint) {
+        // The rest starts with the `@`.
+        Some(Authority { start, user_info: Some(user_info), .. }) => {
+            format!("{}<redacted>{}", &endpoint[..start], &endpoint[start + user_info.len()..])
+        }
+        _ => endpoint.to_owned(),
     }
+}
+
+/// The parts of a URL's authority (`scheme://[user_info@]host_port/...`), as written.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Authority<'a> {
+    /// Where the authority starts in the URL (just after `://`).
+    pub(crate) start: usize,
+    /// `user:password`, when there is an `@`.
+    pub(crate) user_info: Option<&'a str>,
+    /// `host`, `host:port` or `[v6]:port`.
+    pub(crate) host_port: &'a str,
+}
+
+/// The authority of `url`; `None` when it has no `scheme://`.
+pub(crate) fn authority(url: &str) -> Option<Authority<'_>> {
+    let start = url.find("://")? + 3;
+    let rest = &url[start..];
+    let all = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    Some(match all.rsplit_once('@') {
+        Some((user_info, host_port)) => Authority { start, user_info: Some(user_info), host_port },
+        None => Authority { start, user_info: None, host_port: all },
+    })
 }
 
 /// `endpoint` without any `user:password@` part and with the query hidden, for messages

@@ -11,7 +11,7 @@ use trace_core::ExportError;
 
 use crate::agent::{AgentSettings, HttpAgent};
 use crate::buffer::BodyBuffer;
-use crate::endpoint::{check_endpoint, redact_user_info, redact_user_info_and_query, EndpointError};
+use crate::endpoint::{authority, check_endpoint, redact_user_info, redact_user_info_and_query, EndpointError};
 use crate::failure::{BuildError, SendFailure};
 use crate::options::HttpOptions;
 use crate::policy::{ExportPolicy, LogEvent, Verdict};
@@ -463,12 +463,9 @@ fn held(held_back: u64) -> String {
 /// The parts of a URL that may be credentials: user info and query.
 fn url_secrets(url: &str) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some((_, rest)) = url.split_once("://") {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if let Some((user_info, _)) = authority.rsplit_once('@') {
-            out.push(user_info.to_owned());
-            out.extend(user_info.split(':').map(str::to_owned));
-        }
+    if let Some(user_info) = authority(url).and_then(|a| a.user_info) {
+        out.push(user_info.to_owned());
+        out.extend(user_info.split(':').map(str::to_owned));
     }
     if let Some((_, query)) = url.split_once('?') {
         out.push(query.split('#').next().unwrap_or("").to_owned());

@@ -1,7 +1,7 @@
 //! Which proxy, if any, a request goes through: decided once, when an exporter is built,
 //! from the environment and the endpoint's scheme (see [`proxy_for`]).
 
-use crate::endpoint::is_loopback_host;
+use crate::endpoint::{authority, is_loopback_host};
 
 /// The proxy a request goes through, and the variable that named it.
 #[derive(Clone, PartialEq, Eq)]
@@ -24,9 +24,8 @@ impl std::fmt::Debug for ProxyRoute {
 impl ProxyRoute {
     /// The proxy's host, as written (brackets of an IPv6 address removed).
     pub fn host(&self) -> &str {
-        let rest = self.url.split_once("://").map_or(self.url.as_str(), |(_, r)| r);
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        // `proxy_for` adds `http://` to a value without a scheme, so there is an authority.
+        let host_port = authority(&self.url).map_or("", |a| a.host_port);
         if let Some(v6) = host_port.strip_prefix('[') {
             return v6.split(']').next().unwrap_or("");
         }
