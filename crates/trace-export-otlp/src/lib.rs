@@ -38,7 +38,8 @@
 //! let items = [ExportItem::Trace(trace), ExportItem::Span(Arc::new(span))];
 //!
 //! // The request body, without sending anything:
-//! let body: serde_json::Value = serde_json::from_slice(&exporter.render(&items))?;
+//! // (`render` gives the body as sent, protobuf by default; `render_json` the same in JSON.)
+//! let body: serde_json::Value = serde_json::from_slice(&exporter.render_json(&items))?;
 //! let otlp_span = &body["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
 //! assert_eq!(otlp_span["name"], "function: lookup_order");
 //! assert_eq!(otlp_span["attributes"][0]["key"], "openai.agents.span_data.type");
@@ -187,10 +188,13 @@ mod ids;
 mod json;
 mod mapping;
 mod policy;
+mod protobuf;
+mod protocol;
 mod settings;
 
 pub use config::{EndpointSource, OtlpSpanExporterBuilder, DEFAULT_ENDPOINT, USER_AGENT};
 pub use exporter::OtlpSpanExporter;
 pub use ids::{otlp_span_id, otlp_trace_id};
+pub use protocol::{Compression, Protocol};
 pub use trace_core::{ExportError, TracingExporter};
 pub use trace_http::{BuildError, ExporterStats, PreparedRequest, WithHttpOptions};
