@@ -1,6 +1,10 @@
-//! Sends an agent run to an OpenTelemetry backend over OTLP/HTTP with JSON encoding.
+//! Sends an agent run to an OpenTelemetry backend over OTLP/HTTP, protobuf encoded (the
+//! OTLP default; `OTEL_EXPORTER_OTLP_PROTOCOL=http/json` for JSON,
+//! `OTEL_EXPORTER_OTLP_COMPRESSION=gzip` to compress).
 //!
 //! ```text
+//! # Arize Phoenix (`pip install arize-phoenix; phoenix serve`, UI and OTLP on 127.0.0.1:6006):
+//! OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:6006/v1/traces cargo run --example otlp --features otlp
 //! # Through a Collector (or Jaeger, Tempo, ...) listening on port 4318:
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 cargo run --example otlp --features otlp
 //! # Straight to a backend, with its key:
@@ -49,17 +53,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         run_workflow();
         let request = exporter.prepare_request(&recorder.export_items());
         println!("# No OTLP endpoint set (OTEL_EXPORTER_OTLP_ENDPOINT): dry run, nothing sent.");
+        println!("# To send to Arize Phoenix: run `phoenix serve` (it listens on 127.0.0.1:6006), then");
+        println!("#   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:6006/v1/traces cargo run --example otlp --features otlp");
+        println!("# and open http://127.0.0.1:6006 (project `default`).");
         println!("POST {}", request.url);
         for (name, value) in &request.headers {
             println!("{name}: {value}");
         }
         println!();
-        let body: serde_json::Value = serde_json::from_slice(&request.body)?;
+        println!(
+            "# body: {} bytes of {}, compression {}; the same request in OTLP/JSON:",
+            request.body.len(),
+            exporter.protocol().name(),
+            exporter.compression().name()
+        );
+        let body: serde_json::Value = serde_json::from_slice(&exporter.render_json(&recorder.export_items()))?;
         println!("{}", agents_tracing::core::wire::to_json_string_pretty(&body)?);
         return Ok(());
     }
 
-    println!("Sending to {exporter:?}");
+    println!("Sending ({}, compression {}) to {exporter:?}", exporter.protocol().name(), exporter.compression().name());
     let processor = Arc::new(BatchTraceProcessor::new(exporter));
     set_trace_processor(processor.clone());
     run_workflow();

@@ -172,6 +172,8 @@ impl Exporter {
             Exporter::Otlp => Arc::new(
                 OtlpSpanExporter::builder()
                     .endpoint(format!("http://{}/v1/traces", server.addr()))
+                    // JSON, read below as text (the default is protobuf).
+                    .protocol(agents_tracing::otlp::Protocol::HttpJson)
                     .read_env(false)
                     .proxy_from_env(false)
                     .response_timeout(Duration::from_secs(20))

@@ -8,6 +8,8 @@ use std::time::Duration;
 // carry a credential.
 use trace_http::{redact_user_info_and_query as display_endpoint, HasHttpOptions, HttpOptions, Timeouts};
 
+use crate::protocol::{Compression, Protocol};
+
 /// The endpoint used when neither the builder nor the environment names one: an
 /// OpenTelemetry Collector on this machine, OTLP/HTTP port.
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:4318/v1/traces";
@@ -56,6 +58,8 @@ pub struct OtlpSpanExporterBuilder {
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) http: HttpOptions,
     pub(crate) attribute_value_length_limit: Option<Option<usize>>,
+    pub(crate) protocol: Option<Protocol>,
+    pub(crate) compression: Option<Compression>,
     pub(crate) read_env: bool,
 }
 
@@ -83,6 +87,8 @@ impl Default for OtlpSpanExporterBuilder {
                 allow_insecure_http: false,
             },
             attribute_value_length_limit: None,
+            protocol: None,
+            compression: None,
             read_env: true,
         }
     }
@@ -97,6 +103,8 @@ impl std::fmt::Debug for OtlpSpanExporterBuilder {
             .field("resource", &self.resource)
             .field("http", &self.http)
             .field("attribute_value_length_limit", &self.attribute_value_length_limit)
+            .field("protocol", &self.protocol)
+            .field("compression", &self.compression)
             .field("read_env", &self.read_env)
             .finish_non_exhaustive()
     }
@@ -125,7 +133,8 @@ impl OtlpSpanExporterBuilder {
     /// Adds a header to every request, replacing one of the same name (any case) from
     /// the environment or an earlier call. Default: the headers of
     /// `OTEL_EXPORTER_OTLP_HEADERS`, then those of `OTEL_EXPORTER_OTLP_TRACES_HEADERS`
-    /// (which win). `Content-Type` is always `application/json` and cannot be replaced.
+    /// (which win). `Content-Type` follows the [protocol](Self::protocol) and `Content-Encoding` the
+    /// [compression](Self::compression); neither can be replaced.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
         set_pair(&mut self.headers, name, value.into());
@@ -154,6 +163,25 @@ impl OtlpSpanExporterBuilder {
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else no limit.
     pub fn attribute_value_length_limit(mut self, limit: Option<usize>) -> Self {
         self.attribute_value_length_limit = Some(limit);
+        self
+    }
+
+    /// How the body is encoded: [`Protocol::HttpProtobuf`] (`application/x-protobuf`) or
+    /// [`Protocol::HttpJson`] (`application/json`). Default:
+    /// `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`
+    /// or `http/json`; any other value, `grpc` included, is warned about and skipped), else
+    /// `http/protobuf`, the OTLP specification's default.
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = Some(protocol);
+        self
+    }
+
+    /// Whether the body is compressed: [`Compression::None`] or [`Compression::Gzip`]
+    /// (`Content-Encoding: gzip`). Default: `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, else
+    /// `OTEL_EXPORTER_OTLP_COMPRESSION` (`none` or `gzip`; any other value is warned
+    /// about and skipped), else none.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = Some(compression);
         self
     }
 

@@ -62,18 +62,21 @@ pub(crate) fn parse_number(text: &str, name: &str) -> Option<u64> {
     }
 }
 
-/// Warns about settings of the standard variables this exporter cannot honour.
-pub(crate) fn warn_unsupported(env: &Env) {
-    let protocol = env.traces_protocol.as_deref().or(env.protocol.as_deref());
-    if let Some(p) = protocol.filter(|p| !p.eq_ignore_ascii_case("http/json")) {
-        log::warn!(
-            "OTLP exporter: protocol {p:?} requested, but this exporter speaks http/json only; sending http/json"
-        );
-    }
-    let compression = env.traces_compression.as_deref().or(env.compression.as_deref());
-    if let Some(c) = compression.filter(|c| !c.eq_ignore_ascii_case("none")) {
-        log::warn!("OTLP exporter: compression {c:?} requested, but this exporter sends uncompressed bodies");
-    }
+/// The first of `candidates` (value, variable name) that `parse` accepts; each value it
+/// refuses is warned about (with the names it accepts) and skipped.
+pub(crate) fn first_known<T>(
+    candidates: [(&Option<String>, &str); 2],
+    parse: impl Fn(&str) -> Option<T>,
+    known: &str,
+) -> Option<T> {
+    candidates.into_iter().find_map(|(value, name)| {
+        let value = value.as_deref()?;
+        let parsed = parse(value);
+        if parsed.is_none() {
+            log::warn!("OTLP exporter: {name}={value:?} is not one of {known}, ignored");
+        }
+        parsed
+    })
 }
 
 /// The default `service.name`: `unknown_service:<executable name>`, or `unknown_service`.

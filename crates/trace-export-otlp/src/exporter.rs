@@ -1,6 +1,7 @@
 //! [`OtlpSpanExporter`]: rendering a batch and the export loop.
 
 use std::fmt;
+use std::io::Write;
 
 use trace_core::{ExportError, ExportItem, TracingExporter};
 use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, PreparedRequest, SendFailure};
@@ -9,10 +10,13 @@ use crate::config::{EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, US
 use crate::env::Env;
 use crate::json::TracesRequest;
 use crate::policy::{partial_success, OtlpPolicy};
+use crate::protobuf::{partial_success as protobuf_partial_success, write_protobuf};
+use crate::protocol::{Compression, Protocol};
 use crate::settings::Settings;
 
-/// Sends spans to an OpenTelemetry backend over OTLP/HTTP with JSON encoding: one `POST`
-/// of an `ExportTraceServiceRequest` per batch, with retries, backoff and a time budget.
+/// Sends spans to an OpenTelemetry backend over OTLP/HTTP, protobuf (the default) or JSON,
+/// gzipped or not: one `POST` of an `ExportTraceServiceRequest` per batch, with retries,
+/// backoff and a time budget.
 ///
 /// Made with [`OtlpSpanExporter::builder`]; see the [crate docs](crate) for the mapping and
 /// the full behaviour. `Debug` shows header names but never their values.
@@ -23,6 +27,8 @@ pub struct OtlpSpanExporter {
     endpoint_source: EndpointSource,
     resource: Vec<(String, String)>,
     attribute_value_length_limit: Option<usize>,
+    protocol: Protocol,
+    compression: Compression,
 }
 
 impl fmt::Debug for OtlpSpanExporter {
@@ -33,6 +39,8 @@ impl fmt::Debug for OtlpSpanExporter {
             .field("headers", &RedactedHeaders(&self.headers))
             .field("resource", &self.resource)
             .field("attribute_value_length_limit", &self.attribute_value_length_limit)
+            .field("protocol", &self.protocol)
+            .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
 }
@@ -51,6 +59,8 @@ impl OtlpSpanExporter {
             endpoint_source: s.endpoint_source,
             resource: s.resource,
             attribute_value_length_limit: s.attribute_value_length_limit,
+            protocol: s.protocol,
+            compression: s.compression,
         }
     }
 
@@ -82,14 +92,35 @@ impl OtlpSpanExporter {
         self.engine.is_shut_down()
     }
 
-    /// The OTLP/JSON body an export of `items` would send, without sending anything: for
-    /// dry runs, debugging and tests. Spans of `items` become OTLP spans in order; trace
-    /// items add nothing (each span carries its trace). With no span at all, the body
-    /// holds an empty span list, and [`export`](TracingExporter::export) sends nothing.
+    /// How bodies are encoded: protobuf or JSON.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// Whether bodies are gzipped.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// The body an export of `items` would send, byte for byte (encoded as the
+    /// [protocol](Self::protocol) says, then compressed as the
+    /// [compression](Self::compression) says), without sending anything: for dry runs,
+    /// debugging and tests. Spans of `items` become OTLP spans in order; trace items add
+    /// nothing (each span carries its trace). With no span at all, the body holds an
+    /// empty span list, and [`export`](TracingExporter::export) sends nothing.
     pub fn render(&self, items: &[ExportItem]) -> Vec<u8> {
         let mut body = Vec::new();
-        // Serializing to memory only fails on a non-string map key, which this body has not.
+        // Writing to memory only fails on a non-string map key, which this body has not.
         let _ = self.write_body(items, &mut body);
+        body
+    }
+
+    /// The same request as [`render`](Self::render) in OTLP/JSON, uncompressed, whatever
+    /// the protocol: readable, for dry runs and debugging.
+    pub fn render_json(&self, items: &[ExportItem]) -> Vec<u8> {
+        let mut body = Vec::new();
+        // As in `render`: writing to memory does not fail.
+        let _ = trace_core::wire::write_json(&mut body, &self.request(items));
         body
     }
 
@@ -97,29 +128,66 @@ impl OtlpSpanExporter {
     /// (values of the configured ones shown as `<redacted>`) and body (as
     /// [`render`](Self::render)).
     pub fn prepare_request(&self, items: &[ExportItem]) -> PreparedRequest {
-        let mut headers = vec![
-            ("Content-Type".to_owned(), "application/json".to_owned()),
-            ("User-Agent".to_owned(), USER_AGENT.to_owned()),
-        ];
+        let mut headers: Vec<(String, String)> =
+            self.wire_headers().iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        headers.push(("User-Agent".to_owned(), USER_AGENT.to_owned()));
         headers.extend(self.headers.iter().map(|(k, _)| (k.clone(), "<redacted>".to_owned())));
         self.engine.prepare(headers, self.render(items))
+    }
+
+    /// `Content-Type`, and `Content-Encoding` when compressed.
+    fn wire_headers(&self) -> Vec<(&'static str, &'static str)> {
+        let mut headers = vec![("Content-Type", self.protocol.content_type())];
+        if self.compression == Compression::Gzip {
+            headers.push(("Content-Encoding", "gzip"));
+        }
+        headers
     }
 
     fn request<'a>(&'a self, items: &'a [ExportItem]) -> TracesRequest<'a> {
         TracesRequest { resource: &self.resource, items, limit: self.attribute_value_length_limit }
     }
 
+    /// Appends the body to `body`: encoded, then compressed.
     fn write_body(&self, items: &[ExportItem], body: &mut Vec<u8>) -> serde_json::Result<()> {
-        trace_core::wire::write_json(body, &self.request(items))
+        match self.compression {
+            Compression::None => self.encode(items, body),
+            Compression::Gzip => {
+                let mut raw = Vec::new();
+                self.encode(items, &mut raw)?;
+                let mut gzip = flate2::write::GzEncoder::new(body, flate2::Compression::default());
+                gzip.write_all(&raw).and_then(|()| gzip.finish().map(drop)).map_err(serde_json::Error::io)
+            }
+        }
+    }
+
+    fn encode(&self, items: &[ExportItem], out: &mut Vec<u8>) -> serde_json::Result<()> {
+        let request = self.request(items);
+        match self.protocol {
+            Protocol::HttpProtobuf => {
+                write_protobuf(&request, out);
+                Ok(())
+            }
+            Protocol::HttpJson => trace_core::wire::write_json(out, &request),
+        }
     }
 
     /// Sends one rendered batch; a 2xx answer may still reject spans (OTLP partial
     /// success, which must not be retried).
     fn send(&self, body: &[u8], spans: usize) -> Result<(), SendFailure> {
-        let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
+        let mut headers = self.wire_headers();
         headers.extend(self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let reply = self.engine.send(&OtlpPolicy, &headers, None, body, spans, self.engine.deadline())?;
-        let Some((rejected, message)) = partial_success(&reply.body) else {
+        // The collector answers in the request's encoding; a Content-Type that says
+        // otherwise wins.
+        let reply_type = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let protobuf_reply = if reply_type.contains("json") {
+            false
+        } else {
+            reply_type.contains("protobuf") || self.protocol == Protocol::HttpProtobuf
+        };
+        let partial = if protobuf_reply { protobuf_partial_success(&reply.body) } else { partial_success(&reply.body) };
+        let Some((rejected, message)) = partial else {
             return Ok(());
         };
         let message = self.engine.scrub(&message, None);

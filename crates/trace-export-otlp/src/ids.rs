@@ -32,7 +32,7 @@ fn fnv1a_64(bytes: &[u8]) -> u64 {
 }
 
 /// The OTLP trace id of `id`, as a number (never 0).
-fn trace_id_value(id: &TraceId) -> u128 {
+pub(crate) fn trace_id_value(id: &TraceId) -> u128 {
     match id.as_u128() {
         Some(v) if v != 0 => v,
         _ => nonzero_128(id.with_str(|s| fnv1a_128(s.as_bytes()))),
@@ -40,7 +40,7 @@ fn trace_id_value(id: &TraceId) -> u128 {
 }
 
 /// The OTLP span id of `id`, as a number (never 0).
-fn span_id_value(id: &SpanId) -> u64 {
+pub(crate) fn span_id_value(id: &SpanId) -> u64 {
     // The low 64 bits: truncation is the mapping.
     match id.as_u128().map(|v| v as u64) {
         Some(v) if v != 0 => v,

@@ -19,10 +19,10 @@ pub(crate) const SCOPE_NAME: &str = "agents-tracing";
 
 /// `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK`: whether the parent is remote is known (it is
 /// not: parent links are all within the process that made the trace).
-const FLAGS_HAS_IS_REMOTE: u32 = 0x100;
+pub(crate) const FLAGS_HAS_IS_REMOTE: u32 = 0x100;
 
 /// `STATUS_CODE_ERROR`.
-const STATUS_ERROR: i32 = 2;
+pub(crate) const STATUS_ERROR: i32 = 2;
 
 /// An `ExportTraceServiceRequest`: one resource, one scope, the spans of `items` in order
 /// (trace items carry nothing of their own; see the crate docs).
@@ -226,7 +226,7 @@ impl Serialize for Values<'_, '_> {
 }
 
 /// `s` cut to at most `limit` characters.
-fn truncate(s: &str, limit: Option<usize>) -> &str {
+pub(crate) fn truncate(s: &str, limit: Option<usize>) -> &str {
     match limit.and_then(|n| s.char_indices().nth(n)) {
         Some((cut, _)) => &s[..cut],
         None => s,

@@ -1,6 +1,7 @@
-//! Sends agent traces to any OpenTelemetry backend: [`OtlpSpanExporter`] speaks OTLP/HTTP
-//! with JSON encoding to an OpenTelemetry Collector, or straight to a backend that takes
-//! OTLP (Jaeger, Tempo, Honeycomb, Datadog, ...).
+//! Sends agent traces to any OpenTelemetry backend: [`OtlpSpanExporter`] speaks OTLP/HTTP,
+//! protobuf encoded (the default) or JSON, gzipped or not, to an OpenTelemetry Collector,
+//! or straight to a backend that takes OTLP (Jaeger, Tempo, Honeycomb, Datadog, Arize
+//! Phoenix, W&B Weave, ...).
 //!
 //! **Should I use this crate?** When traces should go to an OpenTelemetry backend you
 //! already run (a Collector, Jaeger, Tempo, Honeycomb, Datadog, Langfuse, ...). For
@@ -38,7 +39,8 @@
 //! let items = [ExportItem::Trace(trace), ExportItem::Span(Arc::new(span))];
 //!
 //! // The request body, without sending anything:
-//! let body: serde_json::Value = serde_json::from_slice(&exporter.render(&items))?;
+//! // (`render` gives the body as sent, protobuf by default; `render_json` the same in JSON.)
+//! let body: serde_json::Value = serde_json::from_slice(&exporter.render_json(&items))?;
 //! let otlp_span = &body["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
 //! assert_eq!(otlp_span["name"], "function: lookup_order");
 //! assert_eq!(otlp_span["attributes"][0]["key"], "openai.agents.span_data.type");
@@ -50,13 +52,20 @@
 //! ```
 //!
 //! # What it sends
-//! `POST <endpoint>` with `Content-Type: application/json`, [`USER_AGENT`] and the
-//! configured headers; the body is one `ExportTraceServiceRequest` in OTLP/JSON: one
+//! `POST <endpoint>` with `Content-Type: application/x-protobuf` ([`Protocol::HttpProtobuf`],
+//! the default) or `application/json` ([`Protocol::HttpJson`]), `Content-Encoding: gzip`
+//! with [`Compression::Gzip`], [`USER_AGENT`] and the configured headers; the body is one
+//! `ExportTraceServiceRequest`, the same in either encoding (the tests decode both and
+//! compare): one
 //! `ResourceSpans` (the resource: `service.name`, `telemetry.sdk.*`, the attributes of
 //! `OTEL_RESOURCE_ATTRIBUTES` and the builder's) holding one `ScopeSpans` (scope
-//! `agents-tracing`, this crate's version) with the batch's spans in queue order. The
-//! encoding is the one the OTLP specification fixes for JSON: lowerCamelCase field names,
-//! ids as lowercase hex, enums as integers, 64-bit integers as strings.
+//! `agents-tracing`, this crate's version) with the batch's spans in queue order. In
+//! protobuf it is the `opentelemetry-proto` message, encoded by prost; in JSON it is written
+//! straight from our spans (the encoding the OTLP specification fixes for JSON:
+//! lowerCamelCase field names, ids as lowercase hex, enums as integers, 64-bit integers as
+//! strings). User JSON (tool arguments, messages, metadata) becomes attribute strings through
+//! [`trace_core::wire`], depth-limited, in both. A collector's partial success is read from
+//! its reply in either encoding.
 //!
 //! # Traces and batches
 //! OTLP has spans only, no trace object. The trace's own data (workflow name, group id,
@@ -119,9 +128,13 @@
 //! `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (`key=value,...`, percent-decoded),
 //! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_EXPORTER_OTLP_TIMEOUT` and
 //! `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` (the export budget, in milliseconds),
-//! `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` and `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`. A
-//! protocol other than `http/json` or a compression other than `none` in the variables is
-//! warned about and not applied; the certificate variables (`OTEL_EXPORTER_OTLP_CERTIFICATE`,
+//! `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` and `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`,
+//! `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` and `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf` or
+//! `http/json`; [`protocol`](OtlpSpanExporterBuilder::protocol); default `http/protobuf`),
+//! `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION` and `OTEL_EXPORTER_OTLP_COMPRESSION` (`none` or
+//! `gzip`; [`compression`](OtlpSpanExporterBuilder::compression); default `none`). Of each
+//! pair the `TRACES_` variable wins. A value this exporter does not know (`grpc`, `zstd`,
+//! ...) is warned about and skipped, and the next source applies. The certificate variables (`OTEL_EXPORTER_OTLP_CERTIFICATE`,
 //! client certificates) are not read: with the `rustls` feature the webpki roots are
 //! trusted.
 //!
@@ -172,7 +185,29 @@
 //! # Dependencies
 //! `trace-core`, `trace-http` (the export engine; it brings `ureq` with no default
 //! features, so no gzip and no cookies, and `fastrand` for the jitter), `serde`,
-//! `serde_json`, `log`.
+//! `serde_json`, `log`, and for the wire formats:
+//! - `opentelemetry-proto` (no default features; `gen-tonic-messages` and `trace`: the
+//!   generated message types, no tonic client) with `prost`: the OTLP protobuf schema from
+//!   the OpenTelemetry project itself, kept in step with the specification, instead of a
+//!   hand-copied `.proto` that could drift. Its cost: it depends on `opentelemetry` and
+//!   `opentelemetry_sdk` (no default features, but the `trace` feature brings `futures-*`,
+//!   `rand`, `zerocopy`, ...), and `prost` brings `prost-derive` (`anyhow`, `itertools`,
+//!   `either`). None of that code runs on the export path but it is compiled.
+//! - `flate2` with its `rust_backend` (`miniz_oxide`, `adler2`, `simd-adler32`, `crc32fast`):
+//!   gzip in pure Rust, no C library to build or link, the most used gzip crate.
+//!
+//! In all, `cargo tree -p trace-export-otlp -e normal | wc -l` went from 61 to 115 lines
+//! (37 to 66 distinct crates; `cargo xtask deps` counts 64 without the root); compiling
+//! the new crates took about 4 s of unit time in a debug build (2 shared cores).
+//!
+//! Speed (`cargo bench -p trace-export-otlp --bench encode`: a 128-span batch of model,
+//! tool and agent spans, mapping included, interleaved rounds on a noisy 2-core machine,
+//! ns per span, min / median / max of 21 rounds): JSON 1808 / 2916 / 3417 (167 KB),
+//! protobuf 2411 / 3679 / 4182 (95 KB), protobuf + gzip 5469 / 8491 / 9214 (6 KB: the
+//! bench's spans repeat, real ones compress less), JSON + gzip 8602 / 12552 / 14449. The
+//! JSON body stays written by hand: the message types' own serde support takes 1305 / 2325
+//! / 3050 ns per span for the serialization alone, on top of building the message (most of
+//! the protobuf figure), and writes a larger body (184 KB).
 //!
 //! [`TracingExporter::shutdown`]: trace_core::TracingExporter::shutdown
 //! [`TracingExporter::export`]: trace_core::TracingExporter::export
@@ -187,10 +222,13 @@ mod ids;
 mod json;
 mod mapping;
 mod policy;
+mod protobuf;
+mod protocol;
 mod settings;
 
 pub use config::{EndpointSource, OtlpSpanExporterBuilder, DEFAULT_ENDPOINT, USER_AGENT};
 pub use exporter::OtlpSpanExporter;
 pub use ids::{otlp_span_id, otlp_trace_id};
+pub use protocol::{Compression, Protocol};
 pub use trace_core::{ExportError, TracingExporter};
 pub use trace_http::{BuildError, ExporterStats, PreparedRequest, WithHttpOptions};

@@ -7,7 +7,8 @@ use trace_http::ureq::http::{HeaderName, HeaderValue};
 use trace_http::{redact_user_info_and_query as display_endpoint, BuildError, HttpOptions};
 
 use crate::config::{set_pair, EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, DEFAULT_ENDPOINT};
-use crate::env::{default_service_name, parse_key_values, parse_number, traces_url, warn_unsupported, Env};
+use crate::env::{default_service_name, first_known, parse_key_values, parse_number, traces_url, Env};
+use crate::protocol::{Compression, Protocol};
 
 /// Everything the exporter needs, resolved and checked. `Debug` hides header values.
 pub(crate) struct Settings {
@@ -17,6 +18,8 @@ pub(crate) struct Settings {
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) http: HttpOptions,
     pub(crate) attribute_value_length_limit: Option<usize>,
+    pub(crate) protocol: Protocol,
+    pub(crate) compression: Compression,
 }
 
 impl std::fmt::Debug for Settings {
@@ -27,6 +30,8 @@ impl std::fmt::Debug for Settings {
             .field("headers", &RedactedHeaders(&self.headers))
             .field("resource", &self.resource)
             .field("http", &self.http)
+            .field("protocol", &self.protocol)
+            .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
 }
@@ -56,9 +61,9 @@ impl Settings {
         }
         let mut kept = Vec::with_capacity(headers.len());
         for ((name, value), source_name) in headers.into_iter().zip(header_sources) {
-            if name.eq_ignore_ascii_case("content-type") {
+            if name.eq_ignore_ascii_case("content-type") || name.eq_ignore_ascii_case("content-encoding") {
                 log::warn!(
-                    "OTLP exporter: the `{name}` header from {source_name} is ignored (always application/json)"
+                    "OTLP exporter: the `{name}` header from {source_name} is ignored (set by the protocol and the compression)"
                 );
                 continue;
             }
@@ -115,9 +120,37 @@ impl Settings {
             .find_map(|(v, name)| parse_number(v.as_deref()?, name))
             .and_then(|n| usize::try_from(n).ok())
         });
-        warn_unsupported(env);
+        let protocol = b.protocol.or_else(|| {
+            first_known(
+                [
+                    (&env.traces_protocol, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"),
+                    (&env.protocol, "OTEL_EXPORTER_OTLP_PROTOCOL"),
+                ],
+                Protocol::from_name,
+                "http/protobuf, http/json (grpc is not supported)",
+            )
+        });
+        let compression = b.compression.or_else(|| {
+            first_known(
+                [
+                    (&env.traces_compression, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"),
+                    (&env.compression, "OTEL_EXPORTER_OTLP_COMPRESSION"),
+                ],
+                Compression::from_name,
+                "none, gzip",
+            )
+        });
 
-        Ok(Self { endpoint, endpoint_source, headers: kept, resource, http, attribute_value_length_limit })
+        Ok(Self {
+            endpoint,
+            endpoint_source,
+            headers: kept,
+            resource,
+            http,
+            attribute_value_length_limit,
+            protocol: protocol.unwrap_or_default(),
+            compression: compression.unwrap_or_default(),
+        })
     }
 }
 
@@ -280,6 +313,30 @@ mod tests {
             resolve(OtlpSpanExporterBuilder::default(), &Env::default()).http.export_budget,
             Duration::from_secs(10)
         );
+    }
+
+    #[test]
+    fn protocol_and_compression_from_builder_then_traces_variable_then_generic_variable() {
+        let b = OtlpSpanExporterBuilder::default;
+        let s = resolve(b(), &Env::default());
+        assert_eq!((s.protocol, s.compression), (Protocol::HttpProtobuf, Compression::None));
+        let env = Env { protocol: Some("http/json".into()), compression: Some("gzip".into()), ..Env::default() };
+        let s = resolve(b(), &env);
+        assert_eq!((s.protocol, s.compression), (Protocol::HttpJson, Compression::Gzip));
+        let env = Env { traces_protocol: Some("http/protobuf".into()), traces_compression: Some("none".into()), ..env };
+        let s = resolve(b(), &env);
+        assert_eq!((s.protocol, s.compression), (Protocol::HttpProtobuf, Compression::None));
+        let s = resolve(b().protocol(Protocol::HttpJson).compression(Compression::Gzip), &env);
+        assert_eq!((s.protocol, s.compression), (Protocol::HttpJson, Compression::Gzip));
+        // Unknown values are skipped: the next source applies.
+        let env = Env {
+            traces_protocol: Some("grpc".into()),
+            protocol: Some("http/json".into()),
+            traces_compression: Some("zstd".into()),
+            ..Env::default()
+        };
+        let s = resolve(b(), &env);
+        assert_eq!((s.protocol, s.compression), (Protocol::HttpJson, Compression::None));
     }
 
     #[test]

@@ -5,18 +5,19 @@
 #[allow(dead_code)]
 #[path = "integration/logger.rs"]
 mod logger;
+#[path = "integration/wire.rs"]
+mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;
 use trace_export_otlp::WithHttpOptions;
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
-use test_support::server::{Reply, TestServer};
+use test_support::server::{Recorded, Reply, TestServer};
 use trace_core::{CustomSpanData, ExportItem, Span, SpanId, Trace, TraceId, TracingExporter};
-use trace_export_otlp::{EndpointSource, OtlpSpanExporter, DEFAULT_ENDPOINT};
+use trace_export_otlp::{Compression, EndpointSource, OtlpSpanExporter, Protocol, DEFAULT_ENDPOINT};
 
-const VARIABLES: [&str; 9] = [
+const VARIABLES: [&str; 12] = [
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_EXPORTER_OTLP_HEADERS",
@@ -26,6 +27,9 @@ const VARIABLES: [&str; 9] = [
     "OTEL_EXPORTER_OTLP_TIMEOUT",
     "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
     "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
 ];
 
 fn one_span() -> Vec<ExportItem> {
@@ -34,8 +38,8 @@ fn one_span() -> Vec<ExportItem> {
     vec![ExportItem::Span(Arc::new(span))]
 }
 
-fn resource_attribute(body: &[u8], key: &str) -> Option<String> {
-    let request: ExportTraceServiceRequest = serde_json::from_slice(body).expect("OTLP/JSON");
+fn resource_attribute(r: &Recorded, key: &str) -> Option<String> {
+    let request = wire::decode(r);
     let attrs = &request.resource_spans[0].resource.as_ref()?.attributes;
     attrs.iter().find(|kv| kv.key == key).and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
         Any::StringValue(s) => Some(s.clone()),
@@ -66,8 +70,13 @@ fn the_standard_variables_configure_the_exporter() {
     std::env::set_var("OTEL_SERVICE_NAME", "support-bot");
     std::env::set_var("OTEL_RESOURCE_ATTRIBUTES", "service.name=ignored,deployment.environment.name=staging");
     std::env::set_var("OTEL_EXPORTER_OTLP_TIMEOUT", "3000");
-    std::env::set_var("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+    // An unknown protocol in the traces variable is warned about and skipped: the
+    // generic one applies. Compression from the generic variable.
+    std::env::set_var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc");
+    std::env::set_var("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json");
+    std::env::set_var("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip");
     let exporter = builder().build().unwrap();
+    assert_eq!((exporter.protocol(), exporter.compression()), (Protocol::HttpJson, Compression::Gzip));
     assert_eq!(exporter.endpoint_source(), EndpointSource::BaseEnv);
     assert!(format!("{exporter:?}").contains("export_budget: 3s"), "{exporter:?}");
     assert!(!format!("{exporter:?}").contains("s=cr3t"));
@@ -75,26 +84,36 @@ fn the_standard_variables_configure_the_exporter() {
     let r = &server.requests()[0];
     assert_eq!(r.path, "/v1/traces");
     assert_eq!(r.header("Content-Type"), Some("application/json"));
+    assert_eq!(r.header("Content-Encoding"), Some("gzip"));
     assert_eq!(r.header("api-key"), Some("s=cr3t,value"));
     assert_eq!(r.header("x-team"), Some("red"), "the traces variable wins over the generic one");
-    assert_eq!(resource_attribute(&r.body, "service.name").as_deref(), Some("support-bot"));
-    assert_eq!(resource_attribute(&r.body, "deployment.environment.name").as_deref(), Some("staging"));
+    assert_eq!(resource_attribute(r, "service.name").as_deref(), Some("support-bot"));
+    assert_eq!(resource_attribute(r, "deployment.environment.name").as_deref(), Some("staging"));
     let warnings: Vec<String> =
-        test_support::logcap::all().into_iter().map(|l| l.text).filter(|t| t.contains("http/protobuf")).collect();
-    assert_eq!(warnings.len(), 1, "an unsupported protocol is warned about");
+        test_support::logcap::all().into_iter().map(|l| l.text).filter(|t| t.contains("\"grpc\"")).collect();
+    assert_eq!(warnings.len(), 1, "an unsupported protocol is warned about: {warnings:?}");
+    assert!(warnings[0].contains("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), "{warnings:?}");
 
-    // The traces endpoint is used as is, and wins over the base one.
+    // The traces endpoint is used as is, and wins over the base one; the traces
+    // variables of protocol and compression win over the generic ones.
     std::env::set_var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", format!("{}/custom/traces", base_url));
+    std::env::set_var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf");
+    std::env::set_var("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none");
     let exporter = builder().build().unwrap();
     assert_eq!(exporter.endpoint_source(), EndpointSource::TracesEnv);
     exporter.export(&one_span()).unwrap();
-    assert_eq!(server.requests()[1].path, "/custom/traces");
+    let r = &server.requests()[1];
+    assert_eq!(r.path, "/custom/traces");
+    assert_eq!((r.header("Content-Type"), r.header("Content-Encoding")), (Some("application/x-protobuf"), None));
+    assert_eq!(resource_attribute(r, "service.name").as_deref(), Some("support-bot"));
 
     // The builder wins over every variable.
     let exporter = builder()
         .endpoint(format!("{}/from/builder", base_url))
         .header("API-KEY", "builder-key")
         .service_name("from-builder")
+        .protocol(Protocol::HttpJson)
+        .compression(Compression::Gzip)
         .build()
         .unwrap();
     assert_eq!(exporter.endpoint_source(), EndpointSource::Builder);
@@ -102,8 +121,9 @@ fn the_standard_variables_configure_the_exporter() {
     let r = &server.requests()[2];
     assert_eq!(r.path, "/from/builder");
     assert_eq!(r.header("api-key"), Some("builder-key"));
+    assert_eq!((r.header("Content-Type"), r.header("Content-Encoding")), (Some("application/json"), Some("gzip")));
     assert_eq!(r.header("x-team"), Some("red"));
-    assert_eq!(resource_attribute(&r.body, "service.name").as_deref(), Some("from-builder"));
+    assert_eq!(resource_attribute(r, "service.name").as_deref(), Some("from-builder"));
 
     // read_env(false) ignores them all.
     let isolated = builder().read_env(false).build().unwrap();

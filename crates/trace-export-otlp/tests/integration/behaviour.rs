@@ -5,10 +5,12 @@ use std::time::Duration;
 use trace_export_otlp::WithHttpOptions;
 
 use log::Level;
+use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
+use prost::Message;
 use trace_core::{CustomSpanData, ExportError, ExportItem, Span, SpanId, Timestamp, Trace, TraceId, TracingExporter};
 use trace_export_otlp::{otlp_span_id, otlp_trace_id};
 
-use crate::{builder, hex, logger, parse, spans, string, traces_url};
+use crate::{builder, decode, hex, logger, spans, string, traces_url};
 use test_support::exporter::shut_down_mid_export;
 use test_support::server::{closed_port, Reply, TestServer};
 
@@ -27,7 +29,7 @@ fn a_503_is_retried_until_a_200() {
     assert_eq!(requests.len(), 3);
     // Every attempt sends the same body.
     assert!(requests.iter().all(|r| r.body == requests[0].body && r.path == "/v1/traces"));
-    assert_eq!(spans(&parse(&requests[2].body)).len(), 2);
+    assert_eq!(spans(&decode(&requests[2])).len(), 2);
 }
 
 #[test]
@@ -141,7 +143,34 @@ fn a_partial_success_is_not_retried_and_counts_the_rejected_spans() {
     assert!(err.to_string().contains("spans too old"), "{err}");
 
     // An empty partial success is a success.
-    let server = TestServer::always(Reply::ok().body(r#"{"partialSuccess":{}}"#));
+    let server =
+        TestServer::always(Reply::ok().header("Content-Type", "application/json").body(r#"{"partialSuccess":{}}"#));
+    builder(&traces_url(&server)).build().unwrap().export(&items(1)).unwrap();
+}
+
+/// A protobuf request gets a protobuf `ExportTraceServiceResponse`: its partial success
+/// counts too, with or without a `Content-Type` on the reply.
+#[test]
+fn a_protobuf_partial_success_counts_the_rejected_spans() {
+    let response = ExportTraceServiceResponse {
+        partial_success: Some(ExportTracePartialSuccess { rejected_spans: 3, error_message: "spans too old".into() }),
+    };
+    // Small numbers and ASCII text: the encoding is valid UTF-8, which the test server sends.
+    let body = String::from_utf8(response.encode_to_vec()).unwrap();
+    for content_type in [Some("application/x-protobuf"), None] {
+        let reply = Reply::ok().body(body.clone());
+        let reply = match content_type {
+            Some(t) => reply.header("Content-Type", t),
+            None => reply,
+        };
+        let server = TestServer::always(reply);
+        let err = builder(&traces_url(&server)).build().unwrap().export(&items(5)).unwrap_err();
+        assert_eq!(server.requests().len(), 1, "not retried");
+        assert!(matches!(err, ExportError::Failed { failed: 3, .. }), "{content_type:?}: {err:?}");
+        assert!(err.to_string().contains("spans too old"), "{err}");
+    }
+    // An empty protobuf reply (the usual success) is a success.
+    let server = TestServer::always(Reply::ok().header("Content-Type", "application/x-protobuf"));
     builder(&traces_url(&server)).build().unwrap().export(&items(1)).unwrap();
 }
 
@@ -172,8 +201,8 @@ fn a_trace_split_across_two_batches_maps_the_same() {
 
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
-    let first = spans(&parse(&requests[0].body));
-    let second = spans(&parse(&requests[1].body));
+    let first = spans(&decode(&requests[0]));
+    let second = spans(&decode(&requests[1]));
     assert_eq!((first.len(), second.len()), (1, 1));
     let (root, child) = (&first[0], &second[0]);
     assert_eq!(root.trace_id, child.trace_id);
@@ -204,7 +233,7 @@ fn long_attribute_values_are_cut_to_the_limit() {
     let span =
         Span::new(SpanId::generate(), trace, None, CustomSpanData { name: "héllo world".into(), ..Default::default() });
     exporter.export(&[ExportItem::Span(Arc::new(span))]).unwrap();
-    let got = spans(&parse(&server.requests()[0].body));
+    let got = spans(&decode(&server.requests()[0]));
     assert_eq!(string(&got[0].attributes, "openai.agents.workflow.name"), "a lo");
     assert_eq!(string(&got[0].attributes, "openai.agents.span_data.name"), "héll");
     // The span name is not an attribute: kept whole.

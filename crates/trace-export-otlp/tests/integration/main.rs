@@ -1,11 +1,12 @@
 //! Integration tests of `OtlpSpanExporter` against a scripted HTTP server on 127.0.0.1:
-//! the request and its OTLP/JSON body parsed with the `opentelemetry-proto` schema, field
+//! the request and its body (protobuf, JSON, gzipped or not) decoded with the `opentelemetry-proto` schema, field
 //! by field for every span type (`mapping`), and retries, time limits, shutdown and
 //! batches (`behaviour`). Nothing here reaches beyond 127.0.0.1.
 
 mod behaviour;
 mod logger;
 mod mapping;
+mod wire;
 
 use std::time::Duration;
 
@@ -29,13 +30,7 @@ pub(crate) fn builder(url: &str) -> OtlpSpanExporterBuilder {
     fast(OtlpSpanExporter::builder().endpoint(url).read_env(false), Duration::from_millis(200))
 }
 
-/// The body parsed with the OTLP schema of `opentelemetry-proto` (its serde support for
-/// OTLP/JSON: hex ids, int64 as strings, lowerCamelCase).
-pub(crate) fn parse(body: &[u8]) -> ExportTraceServiceRequest {
-    serde_json::from_slice(body).unwrap_or_else(|e| {
-        panic!("not an OTLP/JSON ExportTraceServiceRequest: {e}\n{}", String::from_utf8_lossy(body))
-    })
-}
+pub(crate) use wire::decode;
 
 /// All spans of a request, in order.
 pub(crate) fn spans(request: &ExportTraceServiceRequest) -> Vec<ProtoSpan> {

@@ -1,5 +1,5 @@
-//! One request holding every span type, received by the server, parsed with the OTLP
-//! schema and checked field by field.
+//! One request holding every span type, received by the server, decoded with the OTLP
+//! schema and checked field by field; the same request in every protocol and compression.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +14,9 @@ use trace_core::{
     HandoffSpanData, McpListToolsSpanData, ResponseSpanData, Span, SpanData, SpanError, SpanId, SpeechGroupSpanData,
     SpeechSpanData, TaskSpanData, Timestamp, Trace, TraceId, TracingExporter, TranscriptionSpanData, TurnSpanData,
 };
-use trace_export_otlp::{otlp_span_id, otlp_trace_id};
+use trace_export_otlp::{otlp_span_id, otlp_trace_id, Compression, Protocol};
 
-use crate::{boolean, builder, double, has, hex, int, parse, spans, string, strings, traces_url};
+use crate::{boolean, builder, decode, double, has, hex, int, spans, string, strings, traces_url};
 use test_support::server::{Reply, TestServer};
 
 fn map(v: serde_json::Value) -> JsonMap {
@@ -253,17 +253,21 @@ fn every_span_type_maps_field_by_field() {
     assert_eq!(requests.len(), 1);
     let r = &requests[0];
     assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/traces"));
-    assert_eq!(r.header("Content-Type"), Some("application/json"));
+    // Protobuf by default, uncompressed.
+    assert_eq!(r.header("Content-Type"), Some("application/x-protobuf"));
+    assert_eq!(r.header("Content-Encoding"), None);
     assert_eq!(r.header("x-api-key"), Some("otlp-secret-123"));
     assert!(r.header("User-Agent").unwrap().starts_with("agents-tracing/"));
     // The body is exactly what `render` shows.
     assert_eq!(r.body, exporter.render(&f.items));
-    let text = String::from_utf8(r.body.clone()).unwrap();
+    let json = exporter.render_json(&f.items);
     for never in ["raw-response", "raw-input", "QVVESU9fSU4=", "QVVESU9fT1VU", "otlp-secret-123"] {
-        assert!(!text.contains(never), "{never} was sent");
+        for body in [&r.body, &json] {
+            assert!(!body.windows(never.len()).any(|w| w == never.as_bytes()), "{never} was sent");
+        }
     }
 
-    let request = parse(&r.body);
+    let request = decode(r);
     assert_eq!(request.resource_spans.len(), 1);
     let rs = &request.resource_spans[0];
     let resource = &rs.resource.as_ref().expect("a resource").attributes;
@@ -422,7 +426,7 @@ fn spans_with_few_fields_still_parse() {
         .map(|d| ExportItem::Span(Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, d))))
         .collect();
     exporter.export(&items).unwrap();
-    let request = parse(&server.wait_for(1, Duration::from_secs(5))[0].body);
+    let request = decode(&server.wait_for(1, Duration::from_secs(5))[0]);
     let got = spans(&request);
     let names: Vec<&str> = got.iter().map(|s| s.name.as_str()).collect();
     // With no name, a span is named after its type; a turn always shows its number.
@@ -437,4 +441,46 @@ fn spans_with_few_fields_still_parse() {
         assert_eq!((s.start_time_unix_nano, s.end_time_unix_nano), (0, 0));
         assert!(!has(&s.attributes, "gen_ai.conversation.id"));
     }
+}
+
+/// Every protocol and compression sends the same `ExportTraceServiceRequest`: the fixture
+/// with every span type, decoded from each body as its headers say, equals the OTLP/JSON
+/// one (the encoding the field-by-field test above checks).
+#[test]
+fn protobuf_json_and_gzip_bodies_decode_to_the_same_request() {
+    let server = TestServer::always(Reply::ok());
+    let f = fixture();
+    let encodings = [
+        (Protocol::HttpJson, Compression::None, "application/json", None),
+        (Protocol::HttpProtobuf, Compression::None, "application/x-protobuf", None),
+        (Protocol::HttpProtobuf, Compression::Gzip, "application/x-protobuf", Some("gzip")),
+        (Protocol::HttpJson, Compression::Gzip, "application/json", Some("gzip")),
+    ];
+    for (protocol, compression, _, _) in encodings {
+        let exporter = builder(&traces_url(&server))
+            .protocol(protocol)
+            .compression(compression)
+            .attribute_value_length_limit(Some(7))
+            .build()
+            .unwrap();
+        assert_eq!((exporter.protocol(), exporter.compression()), (protocol, compression));
+        exporter.export(&f.items).unwrap();
+        let prepared = format!("{:?}", exporter.prepare_request(&f.items));
+        assert!(prepared.contains(protocol.content_type()), "{prepared}");
+        // What `render` shows is what was sent, byte for byte.
+        assert_eq!(server.requests().last().unwrap().body, exporter.render(&f.items));
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), encodings.len());
+    let decoded: Vec<_> = requests.iter().map(decode).collect();
+    for ((r, request), (_, _, content_type, encoding)) in requests.iter().zip(&decoded).zip(encodings) {
+        assert_eq!((r.header("Content-Type"), r.header("Content-Encoding")), (Some(content_type), encoding));
+        assert_eq!(request, &decoded[0], "{content_type} {encoding:?} differs from the JSON body");
+    }
+    // Every span made it, with its attributes cut to the limit in every encoding.
+    let got = spans(&decoded[1]);
+    assert_eq!(got.len(), f.items.iter().filter(|i| i.as_span().is_some()).count());
+    assert!(got.iter().all(|s| !s.attributes.is_empty()));
+    // Gzip makes the body smaller.
+    assert!(requests[2].body.len() < requests[1].body.len());
 }
