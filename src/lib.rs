@@ -34,8 +34,8 @@
 //! | `multi` | yes | `multi` (`trace-multi`): the fan-out, `add_trace_processor`, `set_trace_processors` | none beyond core |
 //! | `openai` | no | `openai` (`trace-export-openai`): `BackendSpanExporter`, with TLS | trace-http, ureq, rustls, ring, webpki-roots |
 //! | `openai-http` | no | the same exporter without TLS, for a plain-HTTP collector | trace-http, ureq |
-//! | `otlp` | no | `otlp` (`trace-export-otlp`): `OtlpSpanExporter`, OTLP/HTTP JSON to any OpenTelemetry backend, with TLS | trace-http, ureq, rustls, ring, webpki-roots |
-//! | `otlp-http` | no | the same exporter without TLS, for a plain-HTTP collector | trace-http, ureq |
+//! | `otlp` | no | `otlp` (`trace-export-otlp`): `OtlpSpanExporter`, OTLP/HTTP (protobuf by default, or JSON; gzip optional) to any OpenTelemetry backend, with TLS | trace-http, ureq, rustls, ring, webpki-roots, opentelemetry-proto, prost, flate2 |
+//! | `otlp-http` | no | the same exporter without TLS, for a plain-HTTP collector | trace-http, ureq, opentelemetry-proto, prost, flate2 |
 //! | `preserve-order` | yes | user JSON objects keep insertion order, as Python dicts do (bodies byte for byte); off, keys sorted and spans with data cheaper | `indexmap` |
 //!
 //! The defaults give everything that needs no network: record, batch, fan out, print.
