@@ -8,6 +8,8 @@ use std::time::Duration;
 // carry a credential.
 use trace_http::{redact_user_info_and_query as display_endpoint, HasHttpOptions, HttpOptions, Timeouts};
 
+use crate::mapping::Profile;
+
 /// The endpoint used when neither the builder nor the environment names one: an
 /// OpenTelemetry Collector on this machine, OTLP/HTTP port.
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:4318/v1/traces";
@@ -57,6 +59,8 @@ pub struct OtlpSpanExporterBuilder {
     pub(crate) http: HttpOptions,
     pub(crate) attribute_value_length_limit: Option<Option<usize>>,
     pub(crate) read_env: bool,
+    pub(crate) capture_message_content: Option<bool>,
+    pub(crate) profile: Profile,
 }
 
 impl Default for OtlpSpanExporterBuilder {
@@ -84,6 +88,8 @@ impl Default for OtlpSpanExporterBuilder {
             },
             attribute_value_length_limit: None,
             read_env: true,
+            capture_message_content: None,
+            profile: Profile::GenAi,
         }
     }
 }
@@ -98,6 +104,8 @@ impl std::fmt::Debug for OtlpSpanExporterBuilder {
             .field("http", &self.http)
             .field("attribute_value_length_limit", &self.attribute_value_length_limit)
             .field("read_env", &self.read_env)
+            .field("capture_message_content", &self.capture_message_content)
+            .field("profile", &self.profile)
             .finish_non_exhaustive()
     }
 }
@@ -161,6 +169,27 @@ impl OtlpSpanExporterBuilder {
     /// given. Default: `true`. With `false`, the defaults apply as if no variable were set.
     pub fn read_env(mut self, read_env: bool) -> Self {
         self.read_env = read_env;
+        self
+    }
+
+    /// Whether message content is sent: the input and output messages of model calls
+    /// (`gen_ai.input.messages`, `gen_ai.output.messages`, `gen_ai.system_instructions`,
+    /// or OpenInference's `input.value`, `output.value`, `llm.*_messages.*`), tool call
+    /// arguments and results, transcribed and spoken text. It may hold personal data.
+    /// Model names, token counts, agent and tool names and ids are sent either way.
+    /// Default: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (`true` or `false`, any
+    /// case), else off, as the GenAI semantic conventions say.
+    pub fn capture_message_content(mut self, capture: bool) -> Self {
+        self.capture_message_content = Some(capture);
+        self
+    }
+
+    /// Which attribute conventions spans are described with: [`Profile::GenAi`] (the
+    /// default: OpenTelemetry's GenAI semantic conventions, for Datadog, Langfuse,
+    /// LangSmith, ...) or [`Profile::OpenInference`] (for Phoenix, Arize, Weave). See the
+    /// [crate docs](crate#mapping) for both tables.
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
         self
     }
 }

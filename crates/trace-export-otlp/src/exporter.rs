@@ -8,6 +8,7 @@ use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, PreparedReques
 use crate::config::{EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, USER_AGENT};
 use crate::env::Env;
 use crate::json::TracesRequest;
+use crate::mapping::MappingOptions;
 use crate::policy::{partial_success, OtlpPolicy};
 use crate::settings::Settings;
 
@@ -23,6 +24,8 @@ pub struct OtlpSpanExporter {
     endpoint_source: EndpointSource,
     resource: Vec<(String, String)>,
     attribute_value_length_limit: Option<usize>,
+    // semconv hook: how spans are mapped (profile, content capture); see mapping.rs.
+    mapping: MappingOptions,
 }
 
 impl fmt::Debug for OtlpSpanExporter {
@@ -33,6 +36,7 @@ impl fmt::Debug for OtlpSpanExporter {
             .field("headers", &RedactedHeaders(&self.headers))
             .field("resource", &self.resource)
             .field("attribute_value_length_limit", &self.attribute_value_length_limit)
+            .field("mapping", &self.mapping)
             .finish_non_exhaustive()
     }
 }
@@ -51,6 +55,7 @@ impl OtlpSpanExporter {
             endpoint_source: s.endpoint_source,
             resource: s.resource,
             attribute_value_length_limit: s.attribute_value_length_limit,
+            mapping: s.mapping,
         }
     }
 
@@ -106,7 +111,12 @@ impl OtlpSpanExporter {
     }
 
     fn request<'a>(&'a self, items: &'a [ExportItem]) -> TracesRequest<'a> {
-        TracesRequest { resource: &self.resource, items, limit: self.attribute_value_length_limit }
+        TracesRequest {
+            resource: &self.resource,
+            items,
+            limit: self.attribute_value_length_limit,
+            mapping: self.mapping,
+        }
     }
 
     fn write_body(&self, items: &[ExportItem], body: &mut Vec<u8>) -> serde_json::Result<()> {

@@ -7,7 +7,11 @@ use trace_http::ureq::http::{HeaderName, HeaderValue};
 use trace_http::{redact_user_info_and_query as display_endpoint, BuildError, HttpOptions};
 
 use crate::config::{set_pair, EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, DEFAULT_ENDPOINT};
-use crate::env::{default_service_name, parse_key_values, parse_number, traces_url, warn_unsupported, Env};
+use crate::env::{
+    default_service_name, parse_bool, parse_key_values, parse_number, traces_url, warn_unsupported, Env,
+    CAPTURE_CONTENT_VAR,
+};
+use crate::mapping::MappingOptions;
 
 /// Everything the exporter needs, resolved and checked. `Debug` hides header values.
 pub(crate) struct Settings {
@@ -17,6 +21,7 @@ pub(crate) struct Settings {
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) http: HttpOptions,
     pub(crate) attribute_value_length_limit: Option<usize>,
+    pub(crate) mapping: MappingOptions,
 }
 
 impl std::fmt::Debug for Settings {
@@ -27,6 +32,7 @@ impl std::fmt::Debug for Settings {
             .field("headers", &RedactedHeaders(&self.headers))
             .field("resource", &self.resource)
             .field("http", &self.http)
+            .field("mapping", &self.mapping)
             .finish_non_exhaustive()
     }
 }
@@ -116,8 +122,12 @@ impl Settings {
             .and_then(|n| usize::try_from(n).ok())
         });
         warn_unsupported(env);
+        let capture_content = b.capture_message_content.unwrap_or_else(|| {
+            env.capture_message_content.as_deref().and_then(|v| parse_bool(v, CAPTURE_CONTENT_VAR)).unwrap_or(false)
+        });
+        let mapping = MappingOptions { profile: b.profile, capture_content };
 
-        Ok(Self { endpoint, endpoint_source, headers: kept, resource, http, attribute_value_length_limit })
+        Ok(Self { endpoint, endpoint_source, headers: kept, resource, http, attribute_value_length_limit, mapping })
     }
 }
 
@@ -280,6 +290,22 @@ mod tests {
             resolve(OtlpSpanExporterBuilder::default(), &Env::default()).http.export_budget,
             Duration::from_secs(10)
         );
+    }
+
+    #[test]
+    fn content_capture_is_off_by_default_and_the_builder_beats_the_variable() {
+        let b = OtlpSpanExporterBuilder::default;
+        let capture = |b: OtlpSpanExporterBuilder, env: &Env| resolve(b, env).mapping.capture_content;
+        assert!(!capture(b(), &Env::default()));
+        for (text, want) in [("true", true), ("TRUE", true), ("False", false), ("yes", false), ("1", false)] {
+            let env = Env { capture_message_content: Some(text.into()), ..Env::default() };
+            assert_eq!(capture(b(), &env), want, "{text}");
+            assert!(capture(b().capture_message_content(true), &env), "{text}");
+            assert!(!capture(b().capture_message_content(false), &env), "{text}");
+        }
+        assert_eq!(resolve(b(), &Env::default()).mapping.profile, crate::Profile::GenAi);
+        let s = resolve(b().profile(crate::Profile::OpenInference), &Env::default());
+        assert_eq!(s.mapping.profile, crate::Profile::OpenInference);
     }
 
     #[test]
