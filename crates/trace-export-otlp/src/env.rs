@@ -48,8 +48,7 @@ impl Env {
 /// The variable that turns message content capture on (`true`) or off (`false`).
 pub(crate) const CAPTURE_CONTENT_VAR: &str = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
-/// `true` or `false` in any case; anything else is warned about (the value is not
-/// shown: it is a setting, but the rule for every variable here is to name, not echo)
+/// `true` or `false`, in any case; anything else is warned about (naming the variable)
 /// and ignored.
 pub(crate) fn parse_bool(text: &str, name: &str) -> Option<bool> {
     if text.eq_ignore_ascii_case("true") {

@@ -186,7 +186,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
         SpanData::Response(d) => {
             let model = response_model(d.response.as_ref());
             llm(a, model, None);
-            a.opt_str("llm.response.id", d.response_id.as_deref());
+            a.sd_str("response_id", d.response_id.as_deref());
             usage(a, d.usage.as_ref());
             if content {
                 let response = d.response.as_ref();

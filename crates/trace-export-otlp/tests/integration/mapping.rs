@@ -649,7 +649,7 @@ fn check_openinference(r: &Received, capture: bool) {
 
     let (_, a) = r.by_type("response");
     assert_eq!(string(a, "llm.model_name"), "gpt-4o-2024-08-06");
-    assert_eq!(string(a, "llm.response.id"), "resp_123");
+    assert_eq!(string(a, "openai.agents.span_data.response_id"), "resp_123");
     assert_eq!(int(a, "llm.token_count.prompt"), 5);
     assert_eq!(int(a, "llm.token_count.completion"), 6);
     assert_eq!(int(a, "llm.token_count.total"), 11, "summed when not given");
