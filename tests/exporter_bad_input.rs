@@ -178,6 +178,8 @@ impl Exporter {
                     .proxy_from_env(false)
                     .response_timeout(Duration::from_secs(20))
                     .export_budget(Duration::from_secs(60))
+                    // The cases check the tool input as delivered: content capture on.
+                    .capture_message_content(true)
                     .build()
                     .expect("the exporter builds"),
             ),
@@ -236,9 +238,15 @@ impl Exporter {
         }
     }
 
-    /// The span named `name` (OTLP spans are named `<type>: <name>`).
+    /// The span named `name` (OTLP spans are named `<type>: <name>` or, as the GenAI
+    /// conventions name them, `<operation> <name>`).
     fn find<'o>(self, out: &'o Output, name: &str) -> Option<&'o Value> {
-        out.spans.iter().find(|(n, _)| n == name || n.split_once(": ").is_some_and(|(_, n)| n == name)).map(|(_, s)| s)
+        let named = |n: &str| {
+            n == name
+                || n.split_once(": ").is_some_and(|(_, n)| n == name)
+                || n.split_once(' ').is_some_and(|(_, n)| n == name)
+        };
+        out.spans.iter().find(|(n, _)| named(n)).map(|(_, s)| s)
     }
 
     /// The function input of a span as delivered.

@@ -8,6 +8,7 @@ use std::time::Duration;
 // carry a credential.
 use trace_http::{redact_user_info_and_query as display_endpoint, HasHttpOptions, HttpOptions, Timeouts};
 
+use crate::mapping::Profile;
 use crate::protocol::{Compression, Protocol};
 
 /// The endpoint used when neither the builder nor the environment names one: an
@@ -61,6 +62,8 @@ pub struct OtlpSpanExporterBuilder {
     pub(crate) protocol: Option<Protocol>,
     pub(crate) compression: Option<Compression>,
     pub(crate) read_env: bool,
+    pub(crate) capture_message_content: Option<bool>,
+    pub(crate) profile: Profile,
 }
 
 impl Default for OtlpSpanExporterBuilder {
@@ -90,6 +93,8 @@ impl Default for OtlpSpanExporterBuilder {
             protocol: None,
             compression: None,
             read_env: true,
+            capture_message_content: None,
+            profile: Profile::GenAi,
         }
     }
 }
@@ -106,6 +111,8 @@ impl std::fmt::Debug for OtlpSpanExporterBuilder {
             .field("protocol", &self.protocol)
             .field("compression", &self.compression)
             .field("read_env", &self.read_env)
+            .field("capture_message_content", &self.capture_message_content)
+            .field("profile", &self.profile)
             .finish_non_exhaustive()
     }
 }
@@ -189,6 +196,27 @@ impl OtlpSpanExporterBuilder {
     /// given. Default: `true`. With `false`, the defaults apply as if no variable were set.
     pub fn read_env(mut self, read_env: bool) -> Self {
         self.read_env = read_env;
+        self
+    }
+
+    /// Whether message content is sent: the input and output messages of model calls
+    /// (`gen_ai.input.messages`, `gen_ai.output.messages`, `gen_ai.system_instructions`,
+    /// or OpenInference's `input.value`, `output.value`, `llm.*_messages.*`), tool call
+    /// arguments and results, transcribed and spoken text. It may hold personal data.
+    /// Model names, token counts, agent and tool names and ids are sent either way.
+    /// Default: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (`true` or `false`, any
+    /// case), else off, as the GenAI semantic conventions say.
+    pub fn capture_message_content(mut self, capture: bool) -> Self {
+        self.capture_message_content = Some(capture);
+        self
+    }
+
+    /// Which attribute conventions spans are described with: [`Profile::GenAi`] (the
+    /// default: OpenTelemetry's GenAI semantic conventions, for Datadog, Langfuse,
+    /// LangSmith, ...) or [`Profile::OpenInference`] (for Phoenix, Arize, Weave). See the
+    /// [crate docs](crate#mapping) for both tables.
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
         self
     }
 }

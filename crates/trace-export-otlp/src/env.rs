@@ -19,6 +19,7 @@ pub(crate) struct Env {
     pub(crate) traces_protocol: Option<String>,
     pub(crate) compression: Option<String>,
     pub(crate) traces_compression: Option<String>,
+    pub(crate) capture_message_content: Option<String>,
 }
 
 impl Env {
@@ -39,7 +40,24 @@ impl Env {
             traces_protocol: var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"),
             compression: var("OTEL_EXPORTER_OTLP_COMPRESSION"),
             traces_compression: var("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"),
+            capture_message_content: var(CAPTURE_CONTENT_VAR),
         }
+    }
+}
+
+/// The variable that turns message content capture on (`true`) or off (`false`).
+pub(crate) const CAPTURE_CONTENT_VAR: &str = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
+
+/// `true` or `false`, in any case; anything else is warned about (naming the variable)
+/// and ignored.
+pub(crate) fn parse_bool(text: &str, name: &str) -> Option<bool> {
+    if text.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if text.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        log::warn!("OTLP exporter: {name} is neither true nor false, ignored");
+        None
     }
 }
 

@@ -9,6 +9,7 @@ use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, PreparedReques
 use crate::config::{EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, USER_AGENT};
 use crate::env::Env;
 use crate::json::TracesRequest;
+use crate::mapping::MappingOptions;
 use crate::policy::{partial_success, OtlpPolicy};
 use crate::protobuf::{partial_success as protobuf_partial_success, write_protobuf};
 use crate::protocol::{Compression, Protocol};
@@ -29,6 +30,8 @@ pub struct OtlpSpanExporter {
     attribute_value_length_limit: Option<usize>,
     protocol: Protocol,
     compression: Compression,
+    // semconv hook: how spans are mapped (profile, content capture); see mapping.rs.
+    mapping: MappingOptions,
 }
 
 impl fmt::Debug for OtlpSpanExporter {
@@ -41,6 +44,7 @@ impl fmt::Debug for OtlpSpanExporter {
             .field("attribute_value_length_limit", &self.attribute_value_length_limit)
             .field("protocol", &self.protocol)
             .field("compression", &self.compression)
+            .field("mapping", &self.mapping)
             .finish_non_exhaustive()
     }
 }
@@ -61,6 +65,7 @@ impl OtlpSpanExporter {
             attribute_value_length_limit: s.attribute_value_length_limit,
             protocol: s.protocol,
             compression: s.compression,
+            mapping: s.mapping,
         }
     }
 
@@ -145,7 +150,12 @@ impl OtlpSpanExporter {
     }
 
     fn request<'a>(&'a self, items: &'a [ExportItem]) -> TracesRequest<'a> {
-        TracesRequest { resource: &self.resource, items, limit: self.attribute_value_length_limit }
+        TracesRequest {
+            resource: &self.resource,
+            items,
+            limit: self.attribute_value_length_limit,
+            mapping: self.mapping,
+        }
     }
 
     /// Appends the body to `body`: encoded, then compressed.

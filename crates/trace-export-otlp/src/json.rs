@@ -12,7 +12,7 @@ use serde::{Serialize, Serializer};
 use trace_core::{ExportItem, Span};
 
 use crate::ids::{otlp_span_id, otlp_trace_id};
-use crate::mapping::{map_span, Attr, AttrValue};
+use crate::mapping::{map_span, Attr, AttrValue, MappingOptions};
 
 /// The instrumentation scope every span is reported under.
 pub(crate) const SCOPE_NAME: &str = "agents-tracing";
@@ -30,6 +30,8 @@ pub(crate) struct TracesRequest<'a> {
     pub(crate) resource: &'a [(String, String)],
     pub(crate) items: &'a [ExportItem],
     pub(crate) limit: Option<usize>,
+    /// semconv hook: the profile and content capture, for `map_span`.
+    pub(crate) mapping: MappingOptions,
 }
 
 impl Serialize for TracesRequest<'_> {
@@ -70,9 +72,13 @@ struct ScopeSpans<'r, 'a>(&'r TracesRequest<'a>);
 
 impl Serialize for ScopeSpans<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut m = serializer.serialize_map(Some(2))?;
+        let mut m = serializer.serialize_map(None)?;
         m.serialize_entry("scope", &Scope)?;
         m.serialize_entry("spans", &Spans(self.0))?;
+        // semconv hook: the schema URL of the conventions the profile follows.
+        if let Some(url) = self.0.mapping.profile.schema_url() {
+            m.serialize_entry("schemaUrl", url)?;
+        }
         m.end()
     }
 }
@@ -92,8 +98,12 @@ struct Spans<'r, 'a>(&'r TracesRequest<'a>);
 
 impl Serialize for Spans<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let limit = self.0.limit;
-        serializer.collect_seq(self.0.items.iter().filter_map(ExportItem::as_span).map(|span| OtlpSpan { span, limit }))
+        let (limit, mapping) = (self.0.limit, self.0.mapping);
+        serializer.collect_seq(self.0.items.iter().filter_map(ExportItem::as_span).map(|span| OtlpSpan {
+            span,
+            limit,
+            mapping,
+        }))
     }
 }
 
@@ -101,12 +111,13 @@ impl Serialize for Spans<'_, '_> {
 struct OtlpSpan<'a> {
     span: &'a Arc<Span>,
     limit: Option<usize>,
+    mapping: MappingOptions,
 }
 
 impl Serialize for OtlpSpan<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let span = &**self.span;
-        let mapped = map_span(span);
+        let mapped = map_span(span, self.mapping);
         let mut m = serializer.serialize_map(None)?;
         m.serialize_entry("traceId", &otlp_trace_id(span.trace_id()))?;
         m.serialize_entry("spanId", &otlp_span_id(span.span_id()))?;

@@ -42,7 +42,7 @@
 //! // (`render` gives the body as sent, protobuf by default; `render_json` the same in JSON.)
 //! let body: serde_json::Value = serde_json::from_slice(&exporter.render_json(&items))?;
 //! let otlp_span = &body["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
-//! assert_eq!(otlp_span["name"], "function: lookup_order");
+//! assert_eq!(otlp_span["name"], "execute_tool lookup_order"); // GenAI conventions' span name
 //! assert_eq!(otlp_span["attributes"][0]["key"], "openai.agents.span_data.type");
 //!
 //! // Nothing listens on that port: both attempts are refused, and the error counts the loss.
@@ -87,39 +87,96 @@
 //! # Mapping
 //! Every span gets: `traceId`, `spanId`, `parentSpanId` (left out for a top-level span),
 //! `flags` 256 (the parent is known to be local), `startTimeUnixNano` and
-//! `endTimeUnixNano` (our timestamps' nanoseconds), a readable `name`, `kind`
+//! `endTimeUnixNano` (our timestamps' nanoseconds), a `name`, a `kind`
 //! (`SPAN_KIND_CLIENT` = 3 for calls to a model or an MCP server, `SPAN_KIND_INTERNAL` = 1
-//! otherwise), and `status` `{code: 2 (ERROR), message}` when the span has an error. Its
-//! attributes: `openai.agents.span_data.type` (our span type), `openai.agents.workflow.name`,
-//! `gen_ai.conversation.id` and `openai.agents.group_id` (the group id),
-//! `openai.agents.trace_id`, `openai.agents.span_id`, `openai.agents.parent_id`, each
-//! trace metadata entry as `openai.agents.trace.metadata.<key>`, then per type
-//! (`sd.` standing for `openai.agents.span_data.`):
+//! otherwise: agents and tools run in-process, as the GenAI conventions say for them), and
+//! `status` `{code: 2 (ERROR), message}` when the span has an error.
+//!
+//! The attributes follow one of two conventions, chosen by
+//! [`profile`](OtlpSpanExporterBuilder::profile):
+//! - [`Profile::GenAi`] (the default): the OpenTelemetry GenAI semantic conventions, version
+//!   [`SEMCONV_VERSION`] (1.41.0; the conventions are still in development status), with
+//!   [`SEMCONV_SCHEMA_URL`] as the `schemaUrl` of the scope's spans. For Datadog, Langfuse,
+//!   LangSmith and other backends that read `gen_ai.*`.
+//! - [`Profile::OpenInference`]: OpenInference's semantic conventions (its
+//!   `spec/semantic_conventions.md`, as of late 2025), for Phoenix, Arize and Weave; no
+//!   schema URL.
+//!
+//! **Content capture.** Message content may hold personal data, so it is only sent when
+//! [`capture_message_content(true)`](OtlpSpanExporterBuilder::capture_message_content) or
+//! `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` turns it on; it is off by
+//! default, as the GenAI conventions say. Without it no input or output messages, no system
+//! instructions, no tool arguments or results and no transcribed or spoken text are sent,
+//! under either profile; model names, token counts, agent and tool names, ids and errors
+//! are. Content is JSON text in attribute values (OTLP attributes here are scalars and
+//! arrays), built through `trace_core::wire`, so nesting is cut at its depth limit.
+//!
+//! **Both profiles** send: `openai.agents.span_data.type` (our span type),
+//! `openai.agents.workflow.name`, `openai.agents.group_id`, `openai.agents.trace_id`,
+//! `openai.agents.span_id`, `openai.agents.parent_id`, each trace metadata entry as
+//! `openai.agents.trace.metadata.<key>`; after the per-type attributes, the metadata of
+//! agent, task and turn data as `sd.metadata.<key>` (`sd.` standing for
+//! `openai.agents.span_data.`), and for a span with an error `error.type` (the `type`
+//! string of the error's data, else `_OTHER`) and `openai.agents.error.data` (JSON text).
+//! The span names are the same under both: the conventions' `invoke_agent {agent}`,
+//! `execute_tool {tool}`, `chat {model}` (the operation alone when the name or model is
+//! unknown), and `type: detail` for span types the conventions do not cover.
+//!
+//! **GenAI profile**: `gen_ai.conversation.id` (the group id) on every span, then per type
+//! (content-capture attributes marked with *):
 //!
 //! | span type | name | attributes |
 //! |---|---|---|
-//! | agent | `agent: Triage` | `gen_ai.operation.name` = `invoke_agent`, `gen_ai.agent.name`, `sd.handoffs`, `sd.tools` (string arrays), `sd.output_type` |
-//! | function | `function: lookup_order` | `gen_ai.operation.name` = `execute_tool`, `gen_ai.tool.name`, `gen_ai.tool.type` = `function`, `gen_ai.tool.call.arguments` (input), `gen_ai.tool.call.result` (output), `sd.mcp_data.<key>` |
-//! | generation | `generation: gpt-4o-mini` | `gen_ai.operation.name` = `chat`, `gen_ai.request.model`, `gen_ai.request.{temperature, top_p, top_k, max_tokens, frequency_penalty, presence_penalty, seed, stop_sequences}` from the model config (other keys as `sd.model_config.<key>`), `gen_ai.usage.input_tokens` / `output_tokens` (from `input_tokens` or `prompt_tokens`, `output_tokens` or `completion_tokens`; other usage keys as `sd.usage.<key>`), `sd.input` / `sd.output` (the messages as JSON text) |
-//! | response | `response: gpt-4o` (the model of the raw response, when known) | `gen_ai.operation.name` = `chat`, `gen_ai.response.id`, `gen_ai.response.model`, usage as for generation |
+//! | agent | `invoke_agent Triage` | `gen_ai.operation.name` = `invoke_agent`, `gen_ai.agent.name`, `sd.handoffs`, `sd.tools` (string arrays), `sd.output_type` |
+//! | function | `execute_tool lookup_order` | `gen_ai.operation.name` = `execute_tool`, `gen_ai.tool.name`, `gen_ai.tool.type` = `function`, `gen_ai.tool.call.arguments`* (the input, JSON text as given), `gen_ai.tool.call.result`* (the output), `sd.mcp_data.<key>` |
+//! | generation | `chat gpt-4o-mini` | `gen_ai.operation.name` = `chat`, `gen_ai.provider.name` = `openai`, `gen_ai.request.model`, `gen_ai.request.{temperature, top_p, top_k, max_tokens, frequency_penalty, presence_penalty, seed, stop_sequences}` from the model config (other keys as `sd.model_config.<key>`), usage (below), `gen_ai.input.messages`* and `gen_ai.output.messages`* (the Chat Completions messages in the conventions' JSON shape: `[{"role", "parts": [{"type": "text", "content"}, {"type": "tool_call", "id", "name", "arguments"}, {"type": "tool_call_response", "id", "result"}, ...]}]`; a system message stays in the history, as the conventions say) |
+//! | response | `chat gpt-4o` (the model of the raw response, when known) | `gen_ai.operation.name` = `chat`, `gen_ai.provider.name` = `openai`, `gen_ai.response.id`, `gen_ai.response.model`, usage, `gen_ai.input.messages`* (the Responses API input items), `gen_ai.output.messages`* (the response's `output` items as one assistant message: one choice), `gen_ai.system_instructions`* (the response's `instructions`) |
 //! | handoff | `handoff: Triage -> Billing` | `sd.from_agent`, `sd.to_agent` |
 //! | custom | `custom: plan` | `sd.name`, each data entry as `sd.data.<key>` |
 //! | guardrail | `guardrail: no_pii` | `sd.name`, `sd.triggered` (bool) |
-//! | transcription | `transcription: whisper-1` | `gen_ai.request.model`, model config as for generation, `sd.input.format`, `sd.output` (the text) |
-//! | speech | `speech: tts-1` | `gen_ai.request.model`, model config, `sd.input` (the text), `sd.output.format`, `sd.first_content_at` |
-//! | speech_group | `speech_group` | `sd.input` |
+//! | transcription | `transcription: whisper-1` | `gen_ai.request.model`, model config as for generation, `sd.input.format`, `sd.output`* (the text) |
+//! | speech | `speech: tts-1` | `gen_ai.request.model`, model config, `sd.input`* (the text), `sd.output.format`, `sd.first_content_at` |
+//! | speech_group | `speech_group` | `sd.input`* |
 //! | mcp_tools | `mcp_tools: files` | `mcp.method.name` = `tools/list`, `sd.server`, `sd.result` (string array) |
 //! | task | `task: Answer` | `sd.name`, usage entries as `sd.usage.<key>` |
 //! | turn | `turn: 2 (Triage)` | `sd.turn` (int), `gen_ai.agent.name`, usage entries as `sd.usage.<key>` |
 //!
-//! Then the metadata of agent, task and turn data as `sd.metadata.<key>`, and an error's
-//! data as `openai.agents.error.data` (JSON text). JSON values become attributes as
-//! themselves when scalar (integers as `intValue`), as arrays when all elements are
-//! scalars of one type, and as JSON text otherwise; nulls are left out. Audio bytes
-//! (transcription input, speech output) are not sent; the raw input and response of a
-//! response span are not sent either (only the model is read from the response). Token
+//! Usage of a model call: `gen_ai.usage.input_tokens` (from `input_tokens` or
+//! `prompt_tokens`), `gen_ai.usage.output_tokens` (`output_tokens` or
+//! `completion_tokens`), `gen_ai.usage.cache_read.input_tokens` (`cached_tokens` of
+//! `input_tokens_details` or `prompt_tokens_details`),
+//! `gen_ai.usage.reasoning.output_tokens` (`reasoning_tokens` of `output_tokens_details` or
+//! `completion_tokens_details`); the other keys (`total_tokens`, the detail maps whole)
+//! as `sd.usage.<key>`. The provider is always `openai`: generation and response spans
+//! record calls to OpenAI's Chat Completions and Responses APIs, and the conventions ask
+//! for the instrumentation's best knowledge (an OpenAI-compatible endpoint of another
+//! provider is still told apart by `gen_ai.request.model` / `gen_ai.response.model`).
+//!
+//! **OpenInference profile**: `session.id` (the group id) and `metadata` (the trace
+//! metadata as JSON text) on every span, `openinference.span.kind` per type, then:
+//!
+//! | span type | `openinference.span.kind` | attributes |
+//! |---|---|---|
+//! | agent | `AGENT` | `agent.name`, `sd.handoffs`, `sd.tools`, `sd.output_type` |
+//! | function | `TOOL` | `tool.name`, `input.value`* (the arguments), `output.value`* (the result), each with its `*.mime_type` (`application/json` for a JSON object or array, else `text/plain`), `sd.mcp_data.<key>` |
+//! | generation | `LLM` | `llm.model_name`, `llm.provider` and `llm.system` = `openai`, `llm.invocation_parameters` (the model config as JSON text), token counts (below), `input.value`* / `output.value`* (the messages as JSON text), `llm.input_messages.N.message.{role, content, tool_call_id}`* and `llm.output_messages.N.message.{role, content, tool_calls.M.tool_call.{id, function.name, function.arguments}}`* |
+//! | response | `LLM` | `llm.model_name` (from the raw response), `llm.provider`, `llm.system`, `sd.response_id` (OpenInference has no key for it), token counts, `input.value`* (the input items), `output.value`* (the response's `output` items), `llm.input_messages.*`* (the `instructions` first, as a system message), `llm.output_messages.*`* |
+//! | transcription, speech | `LLM` | `llm.model_name`, `llm.provider`, `llm.system`, `llm.invocation_parameters`, `output.value`* (transcribed text) or `input.value`* (text to speak), and the `sd.*` fields as under GenAI |
+//! | guardrail | `GUARDRAIL` | as under GenAI |
+//! | task, turn, handoff, custom, speech_group, mcp_tools | `CHAIN` | as under GenAI, with `agent.name` for a turn's agent and `input.value`* for a speech group's text |
+//!
+//! Token counts: `llm.token_count.prompt`, `llm.token_count.completion`,
+//! `llm.token_count.total` (`total_tokens`, else their sum),
+//! `llm.token_count.prompt_details.cache_read`,
+//! `llm.token_count.completion_details.reasoning`, from the same keys as under GenAI;
+//! other usage keys as `sd.usage.<key>`.
+//!
+//! JSON values become attributes as themselves when scalar (integers as `intValue`), as
+//! arrays when all elements are scalars of one type, and as JSON text otherwise; nulls are
+//! left out. Audio bytes (transcription input, speech output) are never sent, nor is the
+//! raw response of a response span beyond its model, `output` and `instructions`. Token
 //! usage of task and turn spans stays under `sd.usage.*`, so that backends summing
-//! `gen_ai.usage.*` count each model call once.
+//! `gen_ai.usage.*` or `llm.token_count.*` count each model call once.
 //!
 //! # Configuration
 //! Read by [`OtlpSpanExporterBuilder::build`], the builder's settings winning:
@@ -134,7 +191,9 @@
 //! `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION` and `OTEL_EXPORTER_OTLP_COMPRESSION` (`none` or
 //! `gzip`; [`compression`](OtlpSpanExporterBuilder::compression); default `none`). Of each
 //! pair the `TRACES_` variable wins. A value this exporter does not know (`grpc`, `zstd`,
-//! ...) is warned about and skipped, and the next source applies. The certificate variables (`OTEL_EXPORTER_OTLP_CERTIFICATE`,
+//! ...) is warned about and skipped, and the next source applies.
+//! `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (`true` or `false`) turns message
+//! content capture on or off. The certificate variables (`OTEL_EXPORTER_OTLP_CERTIFICATE`,
 //! client certificates) are not read: with the `rustls` feature the webpki roots are
 //! trusted.
 //!
@@ -229,6 +288,7 @@ mod settings;
 pub use config::{EndpointSource, OtlpSpanExporterBuilder, DEFAULT_ENDPOINT, USER_AGENT};
 pub use exporter::OtlpSpanExporter;
 pub use ids::{otlp_span_id, otlp_trace_id};
+pub use mapping::{Profile, SEMCONV_SCHEMA_URL, SEMCONV_VERSION};
 pub use protocol::{Compression, Protocol};
 pub use trace_core::{ExportError, TracingExporter};
 pub use trace_http::{BuildError, ExporterStats, PreparedRequest, WithHttpOptions};

@@ -1,18 +1,65 @@
 //! One of our spans as an OTLP span: its name, kind and attributes.
 //!
-//! Attribute names follow the OpenTelemetry GenAI semantic conventions where one exists
-//! (`gen_ai.*`, `mcp.method.name`); everything else goes under `openai.agents.*`, the
-//! span data's own fields under `openai.agents.span_data.*` with the SDK's field names.
-//! The full table is in the crate docs.
+//! What every profile shares is here (the `openai.agents.*` attributes, JSON values as
+//! attribute values, token counts read from a usage map); the attribute conventions are
+//! in `genai.rs` (OpenTelemetry GenAI) and `openinference.rs` (OpenInference), the
+//! message formats both read in `messages.rs`. The full tables are in the crate docs.
+
+mod genai;
+mod messages;
+mod openinference;
 
 use std::borrow::Cow;
 
 use serde_json::Value;
 use trace_core::span_data::JsonMap;
-use trace_core::{Span, SpanData};
+use trace_core::Span;
 
-/// `gen_ai.operation.name`.
-const OPERATION: &str = "gen_ai.operation.name";
+/// The version of the OpenTelemetry semantic conventions the [`Profile::GenAi`] mapping
+/// follows.
+pub const SEMCONV_VERSION: &str = "1.41.0";
+
+/// The schema URL of that version, sent as the `schemaUrl` of the scope's spans under
+/// [`Profile::GenAi`].
+pub const SEMCONV_SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.41.0";
+
+/// Which attribute conventions spans are described with; chosen by
+/// [`OtlpSpanExporterBuilder::profile`](crate::OtlpSpanExporterBuilder::profile).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Profile {
+    /// OpenTelemetry's GenAI semantic conventions ([`SEMCONV_VERSION`]): `gen_ai.*`
+    /// attributes, span names such as `invoke_agent Triage`, the schema URL
+    /// [`SEMCONV_SCHEMA_URL`]. For Datadog, Langfuse, LangSmith and any backend that keys
+    /// on `gen_ai.*`.
+    #[default]
+    GenAi,
+    /// OpenInference's semantic conventions: `openinference.span.kind`, `llm.*`,
+    /// `input.value` / `output.value`, `tool.name`, `session.id`. For Phoenix, Arize and
+    /// Weave.
+    OpenInference,
+}
+
+impl Profile {
+    /// The schema URL sent with the spans: [`SEMCONV_SCHEMA_URL`] for
+    /// [`GenAi`](Profile::GenAi); none for OpenInference, which publishes no OpenTelemetry
+    /// schema.
+    pub fn schema_url(self) -> Option<&'static str> {
+        match self {
+            Profile::GenAi => Some(SEMCONV_SCHEMA_URL),
+            Profile::OpenInference => None,
+        }
+    }
+}
+
+/// How spans are mapped: the builder's profile and content capture, resolved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MappingOptions {
+    pub(crate) profile: Profile,
+    /// Whether message content, tool arguments and results may be sent.
+    pub(crate) capture_content: bool,
+}
+
 /// The prefix of the span data's fields.
 const SD: &str = "openai.agents.span_data.";
 
@@ -53,37 +100,37 @@ pub(crate) struct Mapped<'a> {
 }
 
 /// Collects attributes, skipping absent values.
-struct Attrs<'a>(Vec<Attr<'a>>);
+pub(crate) struct Attrs<'a>(Vec<Attr<'a>>);
 
 impl<'a> Attrs<'a> {
-    fn push(&mut self, key: impl Into<Cow<'a, str>>, value: AttrValue<'a>) {
+    pub(crate) fn push(&mut self, key: impl Into<Cow<'a, str>>, value: AttrValue<'a>) {
         self.0.push(Attr { key: key.into(), value });
     }
 
-    fn str(&mut self, key: &'static str, value: &'a str) {
+    pub(crate) fn str(&mut self, key: &'static str, value: &'a str) {
         self.push(key, AttrValue::Str(Cow::Borrowed(value)));
     }
 
-    fn opt_str(&mut self, key: &'static str, value: Option<&'a str>) {
+    pub(crate) fn opt_str(&mut self, key: &'static str, value: Option<&'a str>) {
         if let Some(v) = value {
             self.str(key, v);
         }
     }
 
-    fn sd_str(&mut self, field: &str, value: Option<&'a str>) {
+    pub(crate) fn sd_str(&mut self, field: &str, value: Option<&'a str>) {
         if let Some(v) = value {
             self.push(format!("{SD}{field}"), AttrValue::Str(Cow::Borrowed(v)));
         }
     }
 
-    fn sd_list(&mut self, field: &str, value: Option<&'a Vec<String>>) {
+    pub(crate) fn sd_list(&mut self, field: &str, value: Option<&'a Vec<String>>) {
         if let Some(v) = value {
             self.push(format!("{SD}{field}"), AttrValue::StrArray(v));
         }
     }
 
     /// Each entry of `map` as `<prefix><key>`, skipping nulls.
-    fn flatten(&mut self, prefix: &str, map: Option<&'a JsonMap>) {
+    pub(crate) fn flatten(&mut self, prefix: &str, map: Option<&'a JsonMap>) {
         for (k, v) in map.into_iter().flatten() {
             if let Some(value) = json_value(v) {
                 self.push(format!("{prefix}{k}"), value);
@@ -91,34 +138,14 @@ impl<'a> Attrs<'a> {
         }
     }
 
-    /// A JSON value as text under `<SD><field>` (nesting cut at trace-core's depth limit).
-    fn sd_json<T: serde::Serialize + ?Sized>(&mut self, field: &str, value: Option<&T>) {
-        if let Some(v) = value {
-            let text = trace_core::wire::to_json_string(v).unwrap_or_default();
-            self.push(format!("{SD}{field}"), AttrValue::Str(Cow::Owned(text)));
-        }
+    /// A text attribute made here.
+    pub(crate) fn owned(&mut self, key: impl Into<Cow<'a, str>>, value: String) {
+        self.push(key, AttrValue::Str(Cow::Owned(value)));
     }
 
-    /// Token usage: `gen_ai.usage.input_tokens` / `output_tokens` (from `input_tokens` or
-    /// `prompt_tokens`, `output_tokens` or `completion_tokens`) when `semconv`, and every
-    /// other entry under `<SD>usage.<key>`.
-    fn usage(&mut self, usage: Option<&'a JsonMap>, semconv: bool) {
-        let Some(usage) = usage else { return };
-        let mut mapped: Vec<&str> = Vec::new();
-        if semconv {
-            for (attr, names) in [
-                ("gen_ai.usage.input_tokens", ["input_tokens", "prompt_tokens"]),
-                ("gen_ai.usage.output_tokens", ["output_tokens", "completion_tokens"]),
-            ] {
-                if let Some((name, n)) =
-                    names.iter().find_map(|n| usage.get(*n).and_then(Value::as_i64).map(|v| (*n, v)))
-                {
-                    self.push(attr, AttrValue::Int(n));
-                    mapped.push(name);
-                }
-            }
-        }
-        for (k, v) in usage {
+    /// Every entry of `usage` not in `mapped` under `<SD>usage.<key>`.
+    pub(crate) fn usage_rest(&mut self, usage: Option<&'a JsonMap>, mapped: &[&str]) {
+        for (k, v) in usage.into_iter().flatten() {
             if mapped.contains(&k.as_str()) {
                 continue;
             }
@@ -130,7 +157,7 @@ impl<'a> Attrs<'a> {
 
     /// Model settings: the ones the conventions name as `gen_ai.request.*`, the others
     /// under `<SD>model_config.<key>`.
-    fn model_config(&mut self, config: Option<&'a JsonMap>) {
+    pub(crate) fn model_config(&mut self, config: Option<&'a JsonMap>) {
         const KNOWN: [(&str, &str); 7] = [
             ("temperature", "gen_ai.request.temperature"),
             ("top_p", "gen_ai.request.top_p"),
@@ -194,134 +221,110 @@ fn homogeneous(items: &[Value]) -> Option<AttrValue<'_>> {
 }
 
 /// `kind: detail`, or `kind` alone when there is no detail.
-fn titled(kind: &str, detail: Option<&str>) -> String {
+pub(crate) fn titled(kind: &str, detail: Option<&str>) -> String {
     match detail.filter(|d| !d.is_empty()) {
         Some(d) => format!("{kind}: {d}"),
         None => kind.to_owned(),
     }
 }
 
+/// `{operation} {detail}`, or the operation alone, as the GenAI conventions name spans
+/// (`invoke_agent Triage`, `execute_tool lookup_order`, `chat gpt-4o`).
+pub(crate) fn genai_name(operation: &str, detail: Option<&str>) -> String {
+    match detail.filter(|d| !d.is_empty()) {
+        Some(d) => format!("{operation} {d}"),
+        None => operation.to_owned(),
+    }
+}
+
 /// The model named in a raw Responses API response, if any.
-fn response_model(response: Option<&Value>) -> Option<&str> {
+pub(crate) fn response_model(response: Option<&Value>) -> Option<&str> {
     response?.get("model")?.as_str()
 }
 
+/// Token counts read from a usage map, in either API's spelling, with the keys read.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Tokens {
+    pub(crate) input: Option<i64>,
+    pub(crate) output: Option<i64>,
+    pub(crate) total: Option<i64>,
+    /// Input tokens read from the provider's prompt cache (included in `input`).
+    pub(crate) cache_read: Option<i64>,
+    /// Output tokens spent on reasoning (included in `output`).
+    pub(crate) reasoning: Option<i64>,
+    /// The top-level keys the counts came from (the detail maps are not in it: their
+    /// other entries, audio tokens for one, stay under `<SD>usage.<key>`).
+    pub(crate) keys: Vec<&'static str>,
+}
+
+impl Tokens {
+    /// `input_tokens` or `prompt_tokens`, `output_tokens` or `completion_tokens`,
+    /// `total_tokens`, `cached_tokens` of `input_tokens_details` or
+    /// `prompt_tokens_details`, `reasoning_tokens` of `output_tokens_details` or
+    /// `completion_tokens_details`.
+    pub(crate) fn read(usage: &JsonMap) -> Self {
+        let mut keys = Vec::new();
+        let mut top = |names: [&'static str; 2]| {
+            names.into_iter().find_map(|n| usage.get(n).and_then(Value::as_i64).map(|v| (n, v))).map(|(n, v)| {
+                keys.push(n);
+                v
+            })
+        };
+        let input = top(["input_tokens", "prompt_tokens"]);
+        let output = top(["output_tokens", "completion_tokens"]);
+        let total = usage.get("total_tokens").and_then(Value::as_i64);
+        if total.is_some() {
+            keys.push("total_tokens");
+        }
+        let detail = |maps: [&str; 2], key: &str| maps.into_iter().find_map(|m| usage.get(m)?.get(key)?.as_i64());
+        Tokens {
+            input,
+            output,
+            total,
+            cache_read: detail(["input_tokens_details", "prompt_tokens_details"], "cached_tokens"),
+            reasoning: detail(["output_tokens_details", "completion_tokens_details"], "reasoning_tokens"),
+            keys,
+        }
+    }
+}
+
+/// The type of an error, low-cardinality as `error.type` must be: the `type` string of
+/// its data when there is one, else `_OTHER` (the conventions' fallback).
+pub(crate) fn error_type(span: &Span) -> Option<String> {
+    let error = span.error()?;
+    let given = error.data.as_ref().and_then(|d| d.get("type")).and_then(Value::as_str).filter(|t| !t.is_empty());
+    Some(given.unwrap_or("_OTHER").to_owned())
+}
+
 /// Maps one span (its trace travels with it: `span.trace()`).
-pub(crate) fn map_span(span: &Span) -> Mapped<'_> {
-    let mut a = Attrs(Vec::with_capacity(16));
+pub(crate) fn map_span(span: &Span, options: MappingOptions) -> Mapped<'_> {
+    let mut a = Attrs(Vec::with_capacity(24));
     let data = span.data();
     a.str("openai.agents.span_data.type", data.kind().as_str());
 
     let trace = span.trace();
     a.str("openai.agents.workflow.name", trace.workflow_name());
     if let Some(group) = trace.group_id() {
-        a.str("gen_ai.conversation.id", group);
         a.str("openai.agents.group_id", group);
     }
-    a.push("openai.agents.trace_id", AttrValue::Str(Cow::Owned(span.trace_id().to_string())));
-    a.push("openai.agents.span_id", AttrValue::Str(Cow::Owned(span.span_id().to_string())));
+    a.owned("openai.agents.trace_id", span.trace_id().to_string());
+    a.owned("openai.agents.span_id", span.span_id().to_string());
     if let Some(parent) = span.parent_id() {
-        a.push("openai.agents.parent_id", AttrValue::Str(Cow::Owned(parent.to_string())));
+        a.owned("openai.agents.parent_id", parent.to_string());
     }
     a.flatten("openai.agents.trace.metadata.", trace.metadata());
 
-    let (name, kind) = match data {
-        SpanData::Agent(d) => {
-            a.str(OPERATION, "invoke_agent");
-            a.str("gen_ai.agent.name", &d.name);
-            a.sd_list("handoffs", d.handoffs.as_ref());
-            a.sd_list("tools", d.tools.as_ref());
-            a.sd_str("output_type", d.output_type.as_deref());
-            (titled("agent", Some(&d.name)), KIND_INTERNAL)
-        }
-        SpanData::Task(d) => {
-            a.sd_str("name", Some(&d.name));
-            a.usage(d.usage.as_ref(), false);
-            (titled("task", Some(&d.name)), KIND_INTERNAL)
-        }
-        SpanData::Turn(d) => {
-            a.push(format!("{SD}turn"), AttrValue::Int(d.turn));
-            if !d.agent_name.is_empty() {
-                a.str("gen_ai.agent.name", &d.agent_name);
-            }
-            a.usage(d.usage.as_ref(), false);
-            let detail =
-                if d.agent_name.is_empty() { d.turn.to_string() } else { format!("{} ({})", d.turn, d.agent_name) };
-            (titled("turn", Some(&detail)), KIND_INTERNAL)
-        }
-        SpanData::Function(d) => {
-            a.str(OPERATION, "execute_tool");
-            a.str("gen_ai.tool.name", &d.name);
-            a.str("gen_ai.tool.type", "function");
-            a.opt_str("gen_ai.tool.call.arguments", d.input.as_deref());
-            a.opt_str("gen_ai.tool.call.result", d.output.as_deref());
-            a.flatten(&format!("{SD}mcp_data."), d.mcp_data.as_ref());
-            (titled("function", Some(&d.name)), KIND_INTERNAL)
-        }
-        SpanData::Generation(d) => {
-            a.str(OPERATION, "chat");
-            a.opt_str("gen_ai.request.model", d.model.as_deref());
-            a.model_config(d.model_config.as_ref());
-            a.usage(d.usage.as_ref(), true);
-            a.sd_json("input", d.input.as_ref());
-            a.sd_json("output", d.output.as_ref());
-            (titled("generation", d.model.as_deref()), KIND_CLIENT)
-        }
-        SpanData::Response(d) => {
-            let model = response_model(d.response.as_ref());
-            a.str(OPERATION, "chat");
-            a.opt_str("gen_ai.response.id", d.response_id.as_deref());
-            a.opt_str("gen_ai.response.model", model);
-            a.usage(d.usage.as_ref(), true);
-            (titled("response", model), KIND_CLIENT)
-        }
-        SpanData::Handoff(d) => {
-            a.sd_str("from_agent", d.from_agent.as_deref());
-            a.sd_str("to_agent", d.to_agent.as_deref());
-            (titled("handoff", data.name().as_deref()), KIND_INTERNAL)
-        }
-        SpanData::Custom(d) => {
-            a.sd_str("name", Some(&d.name));
-            a.flatten(&format!("{SD}data."), Some(&d.data));
-            (titled("custom", Some(&d.name)), KIND_INTERNAL)
-        }
-        SpanData::Guardrail(d) => {
-            a.sd_str("name", Some(&d.name));
-            a.push(format!("{SD}triggered"), AttrValue::Bool(d.triggered));
-            (titled("guardrail", Some(&d.name)), KIND_INTERNAL)
-        }
-        SpanData::Transcription(d) => {
-            a.opt_str("gen_ai.request.model", d.model.as_deref());
-            a.model_config(d.model_config.as_ref());
-            a.sd_str("input.format", d.input_format.as_deref());
-            a.sd_str("output", d.output.as_deref());
-            (titled("transcription", d.model.as_deref()), KIND_CLIENT)
-        }
-        SpanData::Speech(d) => {
-            a.opt_str("gen_ai.request.model", d.model.as_deref());
-            a.model_config(d.model_config.as_ref());
-            a.sd_str("input", d.input.as_deref());
-            a.sd_str("output.format", d.output_format.as_deref());
-            a.sd_str("first_content_at", d.first_content_at.as_deref());
-            (titled("speech", d.model.as_deref()), KIND_CLIENT)
-        }
-        SpanData::SpeechGroup(d) => {
-            a.sd_str("input", d.input.as_deref());
-            ("speech_group".to_owned(), KIND_INTERNAL)
-        }
-        SpanData::McpTools(d) => {
-            a.str("mcp.method.name", "tools/list");
-            a.sd_str("server", d.server.as_deref());
-            a.sd_list("result", d.result.as_ref());
-            (titled("mcp_tools", d.server.as_deref()), KIND_CLIENT)
-        }
-        // A span type added to trace-core later: its type and readable name.
-        other => (titled(other.kind().as_str(), other.name().as_deref()), KIND_INTERNAL),
+    let (name, kind) = match options.profile {
+        Profile::OpenInference => openinference::map(&mut a, span, options.capture_content),
+        // GenAi, and any profile added later until it has its own mapping.
+        _ => genai::map(&mut a, span, options.capture_content),
     };
     a.flatten(&format!("{SD}metadata."), data.metadata());
+    if let Some(error_type) = error_type(span) {
+        a.owned("error.type", error_type);
+    }
     if let Some(data) = span.error().and_then(|e| e.data.as_ref()) {
-        let text = trace_core::wire::to_json_string(data).unwrap_or_default();
-        a.push("openai.agents.error.data", AttrValue::Str(Cow::Owned(text)));
+        a.owned("openai.agents.error.data", trace_core::wire::to_json_string(data).unwrap_or_default());
     }
     Mapped { name, kind, attributes: a.0 }
 }

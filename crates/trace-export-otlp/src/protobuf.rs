@@ -15,7 +15,7 @@ use trace_core::{ExportItem, Span};
 
 use crate::ids::{span_id_value, trace_id_value};
 use crate::json::{truncate, TracesRequest, FLAGS_HAS_IS_REMOTE, SCOPE_NAME, STATUS_ERROR};
-use crate::mapping::{map_span, Attr, AttrValue};
+use crate::mapping::{map_span, Attr, AttrValue, MappingOptions};
 
 /// Appends the protobuf encoding of `request` to `out`.
 pub(crate) fn write_protobuf(request: &TracesRequest<'_>, out: &mut Vec<u8>) {
@@ -47,18 +47,23 @@ pub(crate) fn to_message(request: &TracesRequest<'_>) -> ExportTraceServiceReque
         version: env!("CARGO_PKG_VERSION").to_owned(),
         ..Default::default()
     };
-    let spans = request.items.iter().filter_map(ExportItem::as_span).map(|s| span(s, request.limit)).collect();
+    let spans =
+        request.items.iter().filter_map(ExportItem::as_span).map(|s| span(s, request.limit, request.mapping)).collect();
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(resource),
-            scope_spans: vec![ScopeSpans { scope: Some(scope), spans, ..Default::default() }],
+            scope_spans: vec![ScopeSpans {
+                scope: Some(scope),
+                spans,
+                schema_url: request.mapping.profile.schema_url().unwrap_or_default().to_owned(),
+            }],
             ..Default::default()
         }],
     }
 }
 
-fn span(span: &Span, limit: Option<usize>) -> ProtoSpan {
-    let mapped = map_span(span);
+fn span(span: &Span, limit: Option<usize>, mapping: MappingOptions) -> ProtoSpan {
+    let mapped = map_span(span, mapping);
     // As in the JSON body: one time stands in for the other if missing, none if both are.
     let start = span.started_at().or(span.ended_at());
     let end = span.ended_at().or(span.started_at());

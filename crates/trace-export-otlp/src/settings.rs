@@ -7,7 +7,10 @@ use trace_http::ureq::http::{HeaderName, HeaderValue};
 use trace_http::{redact_user_info_and_query as display_endpoint, BuildError, HttpOptions};
 
 use crate::config::{set_pair, EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, DEFAULT_ENDPOINT};
-use crate::env::{default_service_name, first_known, parse_key_values, parse_number, traces_url, Env};
+use crate::env::{
+    default_service_name, first_known, parse_bool, parse_key_values, parse_number, traces_url, Env, CAPTURE_CONTENT_VAR,
+};
+use crate::mapping::MappingOptions;
 use crate::protocol::{Compression, Protocol};
 
 /// Everything the exporter needs, resolved and checked. `Debug` hides header values.
@@ -20,6 +23,7 @@ pub(crate) struct Settings {
     pub(crate) attribute_value_length_limit: Option<usize>,
     pub(crate) protocol: Protocol,
     pub(crate) compression: Compression,
+    pub(crate) mapping: MappingOptions,
 }
 
 impl std::fmt::Debug for Settings {
@@ -32,6 +36,7 @@ impl std::fmt::Debug for Settings {
             .field("http", &self.http)
             .field("protocol", &self.protocol)
             .field("compression", &self.compression)
+            .field("mapping", &self.mapping)
             .finish_non_exhaustive()
     }
 }
@@ -141,6 +146,11 @@ impl Settings {
             )
         });
 
+        let capture_content = b.capture_message_content.unwrap_or_else(|| {
+            env.capture_message_content.as_deref().and_then(|v| parse_bool(v, CAPTURE_CONTENT_VAR)).unwrap_or(false)
+        });
+        let mapping = MappingOptions { profile: b.profile, capture_content };
+
         Ok(Self {
             endpoint,
             endpoint_source,
@@ -150,6 +160,7 @@ impl Settings {
             attribute_value_length_limit,
             protocol: protocol.unwrap_or_default(),
             compression: compression.unwrap_or_default(),
+            mapping,
         })
     }
 }
@@ -337,6 +348,22 @@ mod tests {
         };
         let s = resolve(b(), &env);
         assert_eq!((s.protocol, s.compression), (Protocol::HttpJson, Compression::None));
+    }
+
+    #[test]
+    fn content_capture_is_off_by_default_and_the_builder_beats_the_variable() {
+        let b = OtlpSpanExporterBuilder::default;
+        let capture = |b: OtlpSpanExporterBuilder, env: &Env| resolve(b, env).mapping.capture_content;
+        assert!(!capture(b(), &Env::default()));
+        for (text, want) in [("true", true), ("TRUE", true), ("False", false), ("yes", false), ("1", false)] {
+            let env = Env { capture_message_content: Some(text.into()), ..Env::default() };
+            assert_eq!(capture(b(), &env), want, "{text}");
+            assert!(capture(b().capture_message_content(true), &env), "{text}");
+            assert!(!capture(b().capture_message_content(false), &env), "{text}");
+        }
+        assert_eq!(resolve(b(), &Env::default()).mapping.profile, crate::Profile::GenAi);
+        let s = resolve(b().profile(crate::Profile::OpenInference), &Env::default());
+        assert_eq!(s.mapping.profile, crate::Profile::OpenInference);
     }
 
     #[test]

@@ -14,9 +14,10 @@ use trace_core::{
     HandoffSpanData, McpListToolsSpanData, ResponseSpanData, Span, SpanData, SpanError, SpanId, SpeechGroupSpanData,
     SpeechSpanData, TaskSpanData, Timestamp, Trace, TraceId, TracingExporter, TranscriptionSpanData, TurnSpanData,
 };
-use trace_export_otlp::{otlp_span_id, otlp_trace_id, Compression, Protocol};
+use trace_export_otlp::{otlp_span_id, otlp_trace_id, Compression, Profile, Protocol, SEMCONV_SCHEMA_URL};
 
 use crate::{boolean, builder, decode, double, has, hex, int, spans, string, strings, traces_url};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 use test_support::server::{Reply, TestServer};
 
 fn map(v: serde_json::Value) -> JsonMap {
@@ -99,18 +100,29 @@ fn fixture() -> Fixture {
                 output: Some("shipped".into()),
                 mcp_data: Some(map(json!({"server": "orders"}))),
             },
-        ),
+        )
+        .with_error(SpanError::new("Tool failed").with_data(map(json!({"type": "ToolTimeout", "after_s": 3})))),
         span(
             t,
             SpanId::generate(),
             Some(&tool_id),
             4,
             GenerationSpanData {
-                input: Some(vec![json!({"role": "user", "content": "where is my order?"})]),
-                output: Some(vec![json!({"role": "assistant", "content": "shipped"})]),
+                input: Some(vec![
+                    json!({"role": "system", "content": "Be brief."}),
+                    json!({"role": "user", "content": "where is my order?"}),
+                ]),
+                output: Some(vec![json!({
+                    "role": "assistant",
+                    "content": "checking",
+                    "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "lookup_order", "arguments": "{\"id\":42}"}}]
+                })]),
                 model: Some("gpt-4o-mini".into()),
                 model_config: Some(map(json!({"temperature": 0.2, "max_tokens": 100, "reasoning_effort": "low"}))),
-                usage: Some(map(json!({"prompt_tokens": 12, "completion_tokens": 34, "total_tokens": 46}))),
+                usage: Some(map(json!({
+                    "prompt_tokens": 12, "completion_tokens": 34, "total_tokens": 46,
+                    "prompt_tokens_details": {"cached_tokens": 4}, "completion_tokens_details": {"reasoning_tokens": 7}
+                }))),
             },
         ),
         span(
@@ -120,11 +132,18 @@ fn fixture() -> Fixture {
             5,
             ResponseSpanData {
                 response_id: Some("resp_123".into()),
-                usage: Some(map(
-                    json!({"input_tokens": 5, "output_tokens": 6, "input_tokens_details": {"cached_tokens": 1}}),
-                )),
-                response: Some(json!({"id": "resp_123", "model": "gpt-4o-2024-08-06", "secret": "raw-response"})),
-                input: Some(json!("raw-input")),
+                usage: Some(map(json!({
+                    "input_tokens": 5, "output_tokens": 6,
+                    "input_tokens_details": {"cached_tokens": 1}, "output_tokens_details": {"reasoning_tokens": 2}
+                }))),
+                response: Some(json!({
+                    "id": "resp_123",
+                    "model": "gpt-4o-2024-08-06",
+                    "instructions": "Be polite.",
+                    "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "On its way."}]}],
+                    "secret": "raw-response"
+                })),
+                input: Some(json!([{"role": "user", "content": "Is order 42 late?"}])),
             },
         ),
         span(
@@ -207,7 +226,6 @@ fn check_common(otlp: &ProtoSpan, ours: &Span, i: u64, trace: &Trace) {
     assert!(otlp.trace_state.is_empty() && otlp.events.is_empty() && otlp.links.is_empty());
     assert_eq!(string(a, "openai.agents.span_data.type"), ours.kind().as_str());
     assert_eq!(string(a, "openai.agents.workflow.name"), "Customer support");
-    assert_eq!(string(a, "gen_ai.conversation.id"), "chat-42");
     assert_eq!(string(a, "openai.agents.group_id"), "chat-42");
     assert_eq!(string(a, "openai.agents.trace_id"), trace.trace_id().to_string());
     assert_eq!(string(a, "openai.agents.span_id"), ours.span_id().to_string());
@@ -221,6 +239,7 @@ fn check_common(otlp: &ProtoSpan, ours: &Span, i: u64, trace: &Trace) {
     if ours.error().is_none() {
         assert_eq!(otlp.status, None, "{}", otlp.name);
         assert!(!has(a, "openai.agents.error.data"));
+        assert!(!has(a, "error.type"));
     }
 }
 
@@ -238,130 +257,132 @@ fn kind_of(s: &ProtoSpan) -> SpanKind {
     SpanKind::try_from(s.kind).expect("a known span kind")
 }
 
-#[test]
-fn every_span_type_maps_field_by_field() {
-    let server = TestServer::always(Reply::ok());
-    let exporter = builder(&traces_url(&server))
-        .header("x-api-key", "otlp-secret-123")
-        .service_name("support-bot")
-        .build()
-        .unwrap();
-    let f = fixture();
-    exporter.export(&f.items).unwrap();
+/// Text that is message content in the fixture: never sent without content capture.
+const CONTENT: [&str; 10] = [
+    "where is my order?",
+    "Be brief.",
+    "checking",
+    r#"{\"id\":42}"#,
+    "shipped",
+    "Is order 42 late?",
+    "On its way.",
+    "Be polite.",
+    "hello there",
+    "hello back",
+];
 
-    let requests = server.requests();
-    assert_eq!(requests.len(), 1);
-    let r = &requests[0];
-    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/traces"));
-    // Protobuf by default, uncompressed.
-    assert_eq!(r.header("Content-Type"), Some("application/x-protobuf"));
-    assert_eq!(r.header("Content-Encoding"), None);
-    assert_eq!(r.header("x-api-key"), Some("otlp-secret-123"));
-    assert!(r.header("User-Agent").unwrap().starts_with("agents-tracing/"));
-    // The body is exactly what `render` shows.
-    assert_eq!(r.body, exporter.render(&f.items));
-    let json = exporter.render_json(&f.items);
-    for never in ["raw-response", "raw-input", "QVVESU9fSU4=", "QVVESU9fT1VU", "otlp-secret-123"] {
-        for body in [&r.body, &json] {
-            assert!(!body.windows(never.len()).any(|w| w == never.as_bytes()), "{never} was sent");
+/// What the server received for the fixture under `profile`, content capture `capture`:
+/// the fixture, the parsed spans and the scope's schema URL.
+struct Received {
+    f: Fixture,
+    got: Vec<ProtoSpan>,
+    schema_url: String,
+}
+
+impl Received {
+    fn get(profile: Profile, capture: bool) -> Self {
+        let server = TestServer::always(Reply::ok());
+        let exporter = builder(&traces_url(&server))
+            .header("x-api-key", "otlp-secret-123")
+            .service_name("support-bot")
+            .profile(profile)
+            .capture_message_content(capture)
+            // JSON, so that the content checks below can read the body as text; the same
+            // request in protobuf is checked by `protobuf_json_and_gzip_bodies_decode_to_the_same_request`.
+            .protocol(Protocol::HttpJson)
+            .build()
+            .unwrap();
+        let f = fixture();
+        exporter.export(&f.items).unwrap();
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        let r = &requests[0];
+        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/traces"));
+        assert_eq!(r.header("Content-Type"), Some("application/json"));
+        assert_eq!(r.header("x-api-key"), Some("otlp-secret-123"));
+        assert!(r.header("User-Agent").unwrap().starts_with("agents-tracing/"));
+        // The body is exactly what `render` shows.
+        assert_eq!(r.body, exporter.render(&f.items));
+        let text = String::from_utf8(r.body.clone()).unwrap();
+        // Audio, the raw response's other fields and the credential: never, whatever the settings.
+        for never in ["raw-response", "QVVESU9fSU4=", "QVVESU9fT1VU", "otlp-secret-123"] {
+            assert!(!text.contains(never), "{never} was sent");
         }
+        for content in CONTENT {
+            assert_eq!(text.contains(content), capture, "{content:?} sent: {}, capture: {capture}", !capture);
+        }
+
+        let request = decode(r);
+        assert_eq!(request.resource_spans.len(), 1);
+        let rs = &request.resource_spans[0];
+        let resource = &rs.resource.as_ref().expect("a resource").attributes;
+        assert_eq!(string(resource, "service.name"), "support-bot");
+        assert_eq!(string(resource, "telemetry.sdk.name"), "agents-tracing");
+        assert_eq!(string(resource, "telemetry.sdk.language"), "rust");
+        assert_eq!(string(resource, "telemetry.sdk.version"), env!("CARGO_PKG_VERSION"));
+        assert_eq!(rs.scope_spans.len(), 1);
+        let scope = rs.scope_spans[0].scope.as_ref().expect("a scope");
+        assert_eq!((scope.name.as_str(), scope.version.as_str()), ("agents-tracing", env!("CARGO_PKG_VERSION")));
+        let schema_url = rs.scope_spans[0].schema_url.clone();
+
+        let got = spans(&request);
+        assert_eq!(got.len(), f.ours.len(), "one OTLP span per span, none for the trace item");
+        for (i, (otlp, ours)) in got.iter().zip(&f.ours).enumerate() {
+            check_common(otlp, ours, i as u64, &f.trace);
+        }
+        crate::logger::LOG.assert_never_logged("otlp-secret-123");
+        Received { f, got, schema_url }
     }
 
-    let request = decode(r);
-    assert_eq!(request.resource_spans.len(), 1);
-    let rs = &request.resource_spans[0];
-    let resource = &rs.resource.as_ref().expect("a resource").attributes;
-    assert_eq!(string(resource, "service.name"), "support-bot");
-    assert_eq!(string(resource, "telemetry.sdk.name"), "agents-tracing");
-    assert_eq!(string(resource, "telemetry.sdk.language"), "rust");
-    assert_eq!(string(resource, "telemetry.sdk.version"), env!("CARGO_PKG_VERSION"));
-    assert_eq!(rs.scope_spans.len(), 1);
-    let scope = rs.scope_spans[0].scope.as_ref().expect("a scope");
-    assert_eq!((scope.name.as_str(), scope.version.as_str()), ("agents-tracing", env!("CARGO_PKG_VERSION")));
-
-    let got = spans(&request);
-    assert_eq!(got.len(), f.ours.len(), "one OTLP span per span, none for the trace item");
-    for (i, (otlp, ours)) in got.iter().zip(&f.ours).enumerate() {
-        check_common(otlp, ours, i as u64, &f.trace);
+    fn by_type(&self, kind: &str) -> (&ProtoSpan, &[KeyValue]) {
+        let i = self.f.ours.iter().position(|s| s.kind().as_str() == kind).unwrap();
+        (&self.got[i], &self.got[i].attributes)
     }
-    let by_type = |kind: &str| {
-        let i = f.ours.iter().position(|s| s.kind().as_str() == kind).unwrap();
-        (&got[i], &got[i].attributes)
-    };
+}
 
-    // task
-    let (s, a) = by_type("task");
+/// An OTLP/JSON body (`render_json`), parsed with the schema.
+fn parse(body: &[u8]) -> opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+    serde_json::from_slice(body).expect("an OTLP/JSON ExportTraceServiceRequest")
+}
+
+/// A JSON text attribute, parsed.
+fn json_attr(a: &[KeyValue], key: &str) -> serde_json::Value {
+    serde_json::from_str(&string(a, key)).unwrap_or_else(|e| panic!("{key} is not JSON: {e}"))
+}
+
+/// `keys` are all absent.
+fn none_of(a: &[KeyValue], keys: &[&str]) {
+    for key in keys {
+        assert!(!has(a, key), "{key} is there");
+    }
+}
+
+/// The spans with no message content, the same under both profiles apart from the
+/// profile's own keys, checked field by field.
+fn check_shared(r: &Received) {
+    // task: aggregated usage is not counted again
+    let (s, a) = r.by_type("task");
     assert_eq!((s.name.as_str(), kind_of(s)), ("task: Answer", SpanKind::Internal));
     assert_eq!(string(a, "openai.agents.span_data.name"), "Answer");
     assert_eq!(int(a, "openai.agents.span_data.usage.input_tokens"), 100);
     assert_eq!(int(a, "openai.agents.span_data.usage.output_tokens"), 200);
-    assert!(!has(a, "gen_ai.usage.input_tokens"), "aggregated usage is not counted again");
+    none_of(a, &["gen_ai.usage.input_tokens", "llm.token_count.prompt"]);
     assert_eq!(string(a, "openai.agents.span_data.metadata.run"), "r1");
 
     // turn
-    let (s, a) = by_type("turn");
+    let (s, a) = r.by_type("turn");
     assert_eq!((s.name.as_str(), kind_of(s)), ("turn: 2 (Triage)", SpanKind::Internal));
     assert_eq!(int(a, "openai.agents.span_data.turn"), 2);
-    assert_eq!(string(a, "gen_ai.agent.name"), "Triage");
     assert_eq!(int(a, "openai.agents.span_data.usage.requests"), 1);
 
-    // agent
-    let (s, a) = by_type("agent");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("agent: Triage", SpanKind::Internal));
-    assert_eq!(string(a, "gen_ai.operation.name"), "invoke_agent");
-    assert_eq!(string(a, "gen_ai.agent.name"), "Triage");
-    assert_eq!(strings(a, "openai.agents.span_data.handoffs"), ["Billing"]);
-    assert_eq!(strings(a, "openai.agents.span_data.tools"), ["lookup_order", "refund"]);
-    assert_eq!(string(a, "openai.agents.span_data.output_type"), "str");
-    assert_eq!(string(a, "openai.agents.span_data.metadata.team"), "support");
-
-    // function, with a user-supplied id hashed (FNV-1a 64 of its text)
-    let (s, a) = by_type("function");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("function: lookup_order", SpanKind::Internal));
-    assert_eq!(hex(&s.span_id), format!("{:016x}", fnv1a_64(b"tool-call-1")));
-    assert_eq!(string(a, "gen_ai.operation.name"), "execute_tool");
-    assert_eq!(string(a, "gen_ai.tool.name"), "lookup_order");
-    assert_eq!(string(a, "gen_ai.tool.type"), "function");
-    assert_eq!(string(a, "gen_ai.tool.call.arguments"), r#"{"id":42}"#);
-    assert_eq!(string(a, "gen_ai.tool.call.result"), "shipped");
-    assert_eq!(string(a, "openai.agents.span_data.mcp_data.server"), "orders");
-
-    // generation: its parent is the function span with the custom id
-    let (s, a) = by_type("generation");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("generation: gpt-4o-mini", SpanKind::Client));
-    assert_eq!(s.parent_span_id, by_type("function").0.span_id);
-    assert_eq!(string(a, "gen_ai.operation.name"), "chat");
-    assert_eq!(string(a, "gen_ai.request.model"), "gpt-4o-mini");
-    assert_eq!(double(a, "gen_ai.request.temperature"), 0.2);
-    assert_eq!(int(a, "gen_ai.request.max_tokens"), 100);
-    assert_eq!(string(a, "openai.agents.span_data.model_config.reasoning_effort"), "low");
-    assert_eq!(int(a, "gen_ai.usage.input_tokens"), 12);
-    assert_eq!(int(a, "gen_ai.usage.output_tokens"), 34);
-    assert_eq!(int(a, "openai.agents.span_data.usage.total_tokens"), 46);
-    assert!(!has(a, "openai.agents.span_data.usage.prompt_tokens"));
-    let input: serde_json::Value = serde_json::from_str(&string(a, "openai.agents.span_data.input")).unwrap();
-    assert_eq!(input, json!([{"role": "user", "content": "where is my order?"}]));
-    let output: serde_json::Value = serde_json::from_str(&string(a, "openai.agents.span_data.output")).unwrap();
-    assert_eq!(output, json!([{"role": "assistant", "content": "shipped"}]));
-
-    // response
-    let (s, a) = by_type("response");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("response: gpt-4o-2024-08-06", SpanKind::Client));
-    assert_eq!(string(a, "gen_ai.operation.name"), "chat");
-    assert_eq!(string(a, "gen_ai.response.id"), "resp_123");
-    assert_eq!(string(a, "gen_ai.response.model"), "gpt-4o-2024-08-06");
-    assert_eq!(int(a, "gen_ai.usage.input_tokens"), 5);
-    assert_eq!(int(a, "gen_ai.usage.output_tokens"), 6);
-    assert_eq!(string(a, "openai.agents.span_data.usage.input_tokens_details"), r#"{"cached_tokens":1}"#);
-
     // handoff
-    let (s, a) = by_type("handoff");
+    let (s, a) = r.by_type("handoff");
     assert_eq!((s.name.as_str(), kind_of(s)), ("handoff: Triage -> Billing", SpanKind::Internal));
     assert_eq!(string(a, "openai.agents.span_data.from_agent"), "Triage");
     assert_eq!(string(a, "openai.agents.span_data.to_agent"), "Billing");
 
     // custom
-    let (s, a) = by_type("custom");
+    let (s, a) = r.by_type("custom");
     assert_eq!((s.name.as_str(), kind_of(s)), ("custom: plan", SpanKind::Internal));
     assert_eq!(string(a, "openai.agents.span_data.name"), "plan");
     assert_eq!(int(a, "openai.agents.span_data.data.steps"), 3);
@@ -371,8 +392,8 @@ fn every_span_type_maps_field_by_field() {
     assert_eq!(string(a, "openai.agents.span_data.data.nested"), r#"{"x":1}"#);
     assert!(!has(a, "openai.agents.span_data.data.skip"), "nulls are left out");
 
-    // guardrail, with an error
-    let (s, a) = by_type("guardrail");
+    // guardrail, with an error whose data names no type
+    let (s, a) = r.by_type("guardrail");
     assert_eq!((s.name.as_str(), kind_of(s)), ("guardrail: no_pii", SpanKind::Internal));
     assert_eq!(string(a, "openai.agents.span_data.name"), "no_pii");
     assert!(boolean(a, "openai.agents.span_data.triggered"));
@@ -380,41 +401,360 @@ fn every_span_type_maps_field_by_field() {
     assert_eq!(StatusCode::try_from(status.code).unwrap(), StatusCode::Error);
     assert_eq!(status.message, "Guardrail tripped");
     assert_eq!(string(a, "openai.agents.error.data"), r#"{"reason":"pii"}"#);
+    assert_eq!(string(a, "error.type"), "_OTHER");
 
-    // transcription: audio not sent
-    let (s, a) = by_type("transcription");
+    // function: a user-supplied id hashed (FNV-1a 64 of its text); an error with a type
+    let (s, a) = r.by_type("function");
+    assert_eq!((s.name.as_str(), kind_of(s)), ("execute_tool lookup_order", SpanKind::Internal));
+    assert_eq!(hex(&s.span_id), format!("{:016x}", fnv1a_64(b"tool-call-1")));
+    assert_eq!(string(a, "openai.agents.span_data.mcp_data.server"), "orders");
+    assert_eq!(s.status.as_ref().expect("an error status").message, "Tool failed");
+    assert_eq!(string(a, "error.type"), "ToolTimeout");
+    assert_eq!(string(a, "openai.agents.error.data"), r#"{"type":"ToolTimeout","after_s":3}"#);
+
+    // agent
+    let (s, a) = r.by_type("agent");
+    assert_eq!((s.name.as_str(), kind_of(s)), ("invoke_agent Triage", SpanKind::Internal));
+    assert_eq!(strings(a, "openai.agents.span_data.handoffs"), ["Billing"]);
+    assert_eq!(strings(a, "openai.agents.span_data.tools"), ["lookup_order", "refund"]);
+    assert_eq!(string(a, "openai.agents.span_data.output_type"), "str");
+    assert_eq!(string(a, "openai.agents.span_data.metadata.team"), "support");
+
+    // generation: its parent is the function span with the custom id
+    let (s, a) = r.by_type("generation");
+    assert_eq!((s.name.as_str(), kind_of(s)), ("chat gpt-4o-mini", SpanKind::Client));
+    assert_eq!(s.parent_span_id, r.by_type("function").0.span_id);
+    // The old unconverted copies of the messages are gone in both profiles.
+    none_of(a, &["openai.agents.span_data.input", "openai.agents.span_data.output"]);
+
+    // response
+    let (s, _) = r.by_type("response");
+    assert_eq!((s.name.as_str(), kind_of(s)), ("chat gpt-4o-2024-08-06", SpanKind::Client));
+
+    // transcription: audio never sent
+    let (s, a) = r.by_type("transcription");
     assert_eq!((s.name.as_str(), kind_of(s)), ("transcription: whisper-1", SpanKind::Client));
-    assert_eq!(string(a, "gen_ai.request.model"), "whisper-1");
-    assert_eq!(string(a, "openai.agents.span_data.model_config.language"), "en");
     assert_eq!(string(a, "openai.agents.span_data.input.format"), "pcm");
-    assert_eq!(string(a, "openai.agents.span_data.output"), "hello there");
     assert!(!has(a, "openai.agents.span_data.input.data"));
 
     // speech
-    let (s, a) = by_type("speech");
+    let (s, a) = r.by_type("speech");
     assert_eq!((s.name.as_str(), kind_of(s)), ("speech: tts-1", SpanKind::Client));
-    assert_eq!(string(a, "gen_ai.request.model"), "tts-1");
-    assert_eq!(double(a, "gen_ai.request.top_p"), 0.9);
-    assert_eq!(string(a, "openai.agents.span_data.model_config.voice"), "alloy");
-    assert_eq!(string(a, "openai.agents.span_data.input"), "hello back");
     assert_eq!(string(a, "openai.agents.span_data.output.format"), "pcm");
     assert_eq!(string(a, "openai.agents.span_data.first_content_at"), "2025-03-11T12:00:00.5+00:00");
 
     // speech_group
-    let (s, a) = by_type("speech_group");
+    let (s, _) = r.by_type("speech_group");
     assert_eq!((s.name.as_str(), kind_of(s)), ("speech_group", SpanKind::Internal));
-    assert_eq!(string(a, "openai.agents.span_data.input"), "hello back");
 
     // mcp_tools
-    let (s, a) = by_type("mcp_tools");
+    let (s, a) = r.by_type("mcp_tools");
     assert_eq!((s.name.as_str(), kind_of(s)), ("mcp_tools: files", SpanKind::Client));
     assert_eq!(string(a, "mcp.method.name"), "tools/list");
     assert_eq!(string(a, "openai.agents.span_data.server"), "files");
     assert_eq!(strings(a, "openai.agents.span_data.result"), ["read", "write"]);
-
-    crate::logger::LOG.assert_never_logged("otlp-secret-123");
 }
 
+/// Every span type under the GenAI profile, field by field.
+fn check_genai(r: &Received, capture: bool) {
+    assert_eq!(r.schema_url, SEMCONV_SCHEMA_URL);
+    assert!(SEMCONV_SCHEMA_URL.starts_with("https://opentelemetry.io/schemas/1."));
+    check_shared(r);
+    for s in &r.got {
+        assert_eq!(string(&s.attributes, "gen_ai.conversation.id"), "chat-42", "{}", s.name);
+        none_of(&s.attributes, &["openinference.span.kind", "session.id", "llm.model_name", "input.value"]);
+    }
+    let content_keys = [
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.system_instructions",
+        "gen_ai.tool.call.arguments",
+        "gen_ai.tool.call.result",
+    ];
+    if !capture {
+        for s in &r.got {
+            none_of(&s.attributes, &content_keys);
+        }
+    }
+
+    let (_, a) = r.by_type("turn");
+    assert_eq!(string(a, "gen_ai.agent.name"), "Triage");
+
+    let (_, a) = r.by_type("agent");
+    assert_eq!(string(a, "gen_ai.operation.name"), "invoke_agent");
+    assert_eq!(string(a, "gen_ai.agent.name"), "Triage");
+
+    let (_, a) = r.by_type("function");
+    assert_eq!(string(a, "gen_ai.operation.name"), "execute_tool");
+    assert_eq!(string(a, "gen_ai.tool.name"), "lookup_order");
+    assert_eq!(string(a, "gen_ai.tool.type"), "function");
+    if capture {
+        assert_eq!(json_attr(a, "gen_ai.tool.call.arguments"), json!({"id": 42}));
+        assert_eq!(string(a, "gen_ai.tool.call.result"), "shipped");
+    }
+
+    let (_, a) = r.by_type("generation");
+    assert_eq!(string(a, "gen_ai.operation.name"), "chat");
+    assert_eq!(string(a, "gen_ai.provider.name"), "openai");
+    assert_eq!(string(a, "gen_ai.request.model"), "gpt-4o-mini");
+    assert_eq!(double(a, "gen_ai.request.temperature"), 0.2);
+    assert_eq!(int(a, "gen_ai.request.max_tokens"), 100);
+    assert_eq!(string(a, "openai.agents.span_data.model_config.reasoning_effort"), "low");
+    assert_eq!(int(a, "gen_ai.usage.input_tokens"), 12);
+    assert_eq!(int(a, "gen_ai.usage.output_tokens"), 34);
+    assert_eq!(int(a, "gen_ai.usage.cache_read.input_tokens"), 4);
+    assert_eq!(int(a, "gen_ai.usage.reasoning.output_tokens"), 7);
+    assert_eq!(int(a, "openai.agents.span_data.usage.total_tokens"), 46);
+    none_of(a, &["openai.agents.span_data.usage.prompt_tokens", "openai.agents.span_data.usage.completion_tokens"]);
+    if capture {
+        assert_eq!(
+            json_attr(a, "gen_ai.input.messages"),
+            json!([
+                {"role": "system", "parts": [{"type": "text", "content": "Be brief."}]},
+                {"role": "user", "parts": [{"type": "text", "content": "where is my order?"}]}
+            ])
+        );
+        assert_eq!(
+            json_attr(a, "gen_ai.output.messages"),
+            json!([{"role": "assistant", "parts": [
+                {"type": "text", "content": "checking"},
+                {"type": "tool_call", "id": "call_1", "name": "lookup_order", "arguments": {"id": 42}}
+            ]}])
+        );
+        assert!(!has(a, "gen_ai.system_instructions"), "chat history keeps its system message");
+    }
+
+    let (_, a) = r.by_type("response");
+    assert_eq!(string(a, "gen_ai.operation.name"), "chat");
+    assert_eq!(string(a, "gen_ai.provider.name"), "openai");
+    assert_eq!(string(a, "gen_ai.response.id"), "resp_123");
+    assert_eq!(string(a, "gen_ai.response.model"), "gpt-4o-2024-08-06");
+    assert_eq!(int(a, "gen_ai.usage.input_tokens"), 5);
+    assert_eq!(int(a, "gen_ai.usage.output_tokens"), 6);
+    assert_eq!(int(a, "gen_ai.usage.cache_read.input_tokens"), 1);
+    assert_eq!(int(a, "gen_ai.usage.reasoning.output_tokens"), 2);
+    assert_eq!(string(a, "openai.agents.span_data.usage.input_tokens_details"), r#"{"cached_tokens":1}"#);
+    if capture {
+        assert_eq!(
+            json_attr(a, "gen_ai.input.messages"),
+            json!([{"role": "user", "parts": [{"type": "text", "content": "Is order 42 late?"}]}])
+        );
+        assert_eq!(
+            json_attr(a, "gen_ai.output.messages"),
+            json!([{"role": "assistant", "parts": [{"type": "text", "content": "On its way."}]}])
+        );
+        assert_eq!(json_attr(a, "gen_ai.system_instructions"), json!([{"type": "text", "content": "Be polite."}]));
+    }
+
+    let (_, a) = r.by_type("transcription");
+    assert_eq!(string(a, "gen_ai.request.model"), "whisper-1");
+    assert_eq!(string(a, "openai.agents.span_data.model_config.language"), "en");
+    assert_eq!(has(a, "openai.agents.span_data.output"), capture);
+    if capture {
+        assert_eq!(string(a, "openai.agents.span_data.output"), "hello there");
+    }
+
+    let (_, a) = r.by_type("speech");
+    assert_eq!(string(a, "gen_ai.request.model"), "tts-1");
+    assert_eq!(double(a, "gen_ai.request.top_p"), 0.9);
+    assert_eq!(string(a, "openai.agents.span_data.model_config.voice"), "alloy");
+    assert_eq!(has(a, "openai.agents.span_data.input"), capture);
+    if capture {
+        assert_eq!(string(a, "openai.agents.span_data.input"), "hello back");
+    }
+
+    let (_, a) = r.by_type("speech_group");
+    assert_eq!(has(a, "openai.agents.span_data.input"), capture);
+}
+
+/// Every span type under the OpenInference profile, field by field.
+fn check_openinference(r: &Received, capture: bool) {
+    assert_eq!(r.schema_url, "", "OpenInference has no OpenTelemetry schema");
+    check_shared(r);
+    for s in &r.got {
+        let a = &s.attributes;
+        assert_eq!(string(a, "session.id"), "chat-42", "{}", s.name);
+        assert_eq!(
+            json_attr(a, "metadata"),
+            json!({"tenant": "acme", "priority": 2, "agent_harness_id": "h-1"}),
+            "{}",
+            s.name
+        );
+        assert!(!s.attributes.iter().any(|kv| kv.key.starts_with("gen_ai.")), "{}: {:?}", s.name, s.attributes);
+        if !capture {
+            assert!(
+                !a.iter().any(|kv| kv.key.starts_with("input.")
+                    || kv.key.starts_with("output.")
+                    || kv.key.starts_with("llm.input_messages")
+                    || kv.key.starts_with("llm.output_messages")),
+                "{}: content without capture: {a:?}",
+                s.name
+            );
+        }
+    }
+    let kind = |t: &str| string(r.by_type(t).1, "openinference.span.kind");
+    for (t, k) in [
+        ("task", "CHAIN"),
+        ("turn", "CHAIN"),
+        ("agent", "AGENT"),
+        ("function", "TOOL"),
+        ("generation", "LLM"),
+        ("response", "LLM"),
+        ("handoff", "CHAIN"),
+        ("custom", "CHAIN"),
+        ("guardrail", "GUARDRAIL"),
+        ("transcription", "LLM"),
+        ("speech", "LLM"),
+        ("speech_group", "CHAIN"),
+        ("mcp_tools", "CHAIN"),
+    ] {
+        assert_eq!(kind(t), k, "{t}");
+    }
+
+    let (_, a) = r.by_type("turn");
+    assert_eq!(string(a, "agent.name"), "Triage");
+    let (_, a) = r.by_type("agent");
+    assert_eq!(string(a, "agent.name"), "Triage");
+
+    let (_, a) = r.by_type("function");
+    assert_eq!(string(a, "tool.name"), "lookup_order");
+    if capture {
+        assert_eq!(string(a, "input.value"), r#"{"id":42}"#);
+        assert_eq!(string(a, "input.mime_type"), "application/json");
+        assert_eq!(string(a, "output.value"), "shipped");
+        assert_eq!(string(a, "output.mime_type"), "text/plain");
+    }
+
+    let (_, a) = r.by_type("generation");
+    assert_eq!(string(a, "llm.model_name"), "gpt-4o-mini");
+    assert_eq!(string(a, "llm.provider"), "openai");
+    assert_eq!(string(a, "llm.system"), "openai");
+    assert_eq!(
+        json_attr(a, "llm.invocation_parameters"),
+        json!({"temperature": 0.2, "max_tokens": 100, "reasoning_effort": "low"})
+    );
+    assert_eq!(int(a, "llm.token_count.prompt"), 12);
+    assert_eq!(int(a, "llm.token_count.completion"), 34);
+    assert_eq!(int(a, "llm.token_count.total"), 46);
+    assert_eq!(int(a, "llm.token_count.prompt_details.cache_read"), 4);
+    assert_eq!(int(a, "llm.token_count.completion_details.reasoning"), 7);
+    none_of(a, &["openai.agents.span_data.usage.total_tokens", "openai.agents.span_data.usage.prompt_tokens"]);
+    if capture {
+        assert_eq!(string(a, "input.mime_type"), "application/json");
+        assert_eq!(json_attr(a, "input.value")[1]["content"], "where is my order?");
+        assert_eq!(string(a, "llm.input_messages.0.message.role"), "system");
+        assert_eq!(string(a, "llm.input_messages.0.message.content"), "Be brief.");
+        assert_eq!(string(a, "llm.input_messages.1.message.role"), "user");
+        assert_eq!(string(a, "llm.input_messages.1.message.content"), "where is my order?");
+        assert_eq!(json_attr(a, "output.value")[0]["content"], "checking");
+        assert_eq!(string(a, "llm.output_messages.0.message.role"), "assistant");
+        assert_eq!(string(a, "llm.output_messages.0.message.content"), "checking");
+        let call = "llm.output_messages.0.message.tool_calls.0.tool_call.";
+        assert_eq!(string(a, &format!("{call}id")), "call_1");
+        assert_eq!(string(a, &format!("{call}function.name")), "lookup_order");
+        assert_eq!(string(a, &format!("{call}function.arguments")), r#"{"id":42}"#);
+    }
+
+    let (_, a) = r.by_type("response");
+    assert_eq!(string(a, "llm.model_name"), "gpt-4o-2024-08-06");
+    assert_eq!(string(a, "openai.agents.span_data.response_id"), "resp_123");
+    assert_eq!(int(a, "llm.token_count.prompt"), 5);
+    assert_eq!(int(a, "llm.token_count.completion"), 6);
+    assert_eq!(int(a, "llm.token_count.total"), 11, "summed when not given");
+    assert_eq!(int(a, "llm.token_count.prompt_details.cache_read"), 1);
+    assert_eq!(int(a, "llm.token_count.completion_details.reasoning"), 2);
+    if capture {
+        assert_eq!(json_attr(a, "input.value"), json!([{"role": "user", "content": "Is order 42 late?"}]));
+        assert_eq!(string(a, "llm.input_messages.0.message.role"), "system");
+        assert_eq!(string(a, "llm.input_messages.0.message.content"), "Be polite.");
+        assert_eq!(string(a, "llm.input_messages.1.message.role"), "user");
+        assert_eq!(string(a, "llm.input_messages.1.message.content"), "Is order 42 late?");
+        assert_eq!(json_attr(a, "output.value")[0]["content"][0]["text"], "On its way.");
+        assert_eq!(string(a, "llm.output_messages.0.message.role"), "assistant");
+        assert_eq!(string(a, "llm.output_messages.0.message.content"), "On its way.");
+    }
+
+    let (_, a) = r.by_type("transcription");
+    assert_eq!(string(a, "llm.model_name"), "whisper-1");
+    assert_eq!(json_attr(a, "llm.invocation_parameters"), json!({"language": "en"}));
+    assert_eq!(has(a, "output.value"), capture);
+    if capture {
+        assert_eq!(string(a, "output.value"), "hello there");
+    }
+
+    let (_, a) = r.by_type("speech");
+    assert_eq!(string(a, "llm.model_name"), "tts-1");
+    assert_eq!(json_attr(a, "llm.invocation_parameters"), json!({"voice": "alloy", "top_p": 0.9}));
+    assert_eq!(has(a, "input.value"), capture);
+
+    let (_, a) = r.by_type("speech_group");
+    assert_eq!(has(a, "input.value"), capture);
+}
+
+#[test]
+fn genai_profile_without_content_capture_maps_every_span_type_and_sends_no_content() {
+    check_genai(&Received::get(Profile::GenAi, false), false);
+}
+
+#[test]
+fn genai_profile_with_content_capture_sends_messages_in_the_conventions_json_shape() {
+    check_genai(&Received::get(Profile::GenAi, true), true);
+}
+
+#[test]
+fn openinference_profile_without_content_capture_maps_every_span_type_and_sends_no_content() {
+    check_openinference(&Received::get(Profile::OpenInference, false), false);
+}
+
+#[test]
+fn openinference_profile_with_content_capture_sends_values_and_flattened_messages() {
+    check_openinference(&Received::get(Profile::OpenInference, true), true);
+}
+
+#[test]
+fn genai_is_the_default_profile_and_content_capture_is_off_by_default() {
+    let server = TestServer::always(Reply::ok());
+    let exporter = builder(&traces_url(&server)).build().unwrap();
+    let f = fixture();
+    let text = String::from_utf8(exporter.render_json(&f.items)).unwrap();
+    for content in CONTENT {
+        assert!(!text.contains(content), "{content:?} sent by default");
+    }
+    let request = parse(text.as_bytes());
+    assert_eq!(request.resource_spans[0].scope_spans[0].schema_url, SEMCONV_SCHEMA_URL);
+    assert!(spans(&request).iter().all(|s| has(&s.attributes, "gen_ai.conversation.id")));
+}
+
+#[test]
+fn user_json_in_content_is_cut_at_the_depth_limit() {
+    // Deeper than trace-core's limit: the message content is cut, not the export.
+    let mut deep = json!("bottom");
+    for _ in 0..200 {
+        deep = json!([deep]);
+    }
+    let trace = Arc::new(Trace::new(TraceId::generate(), "deep"));
+    let data = GenerationSpanData {
+        input: Some(vec![json!({"role": "user", "content": [{"type": "custom", "v": deep.clone()}]})]),
+        ..Default::default()
+    };
+    let response = ResponseSpanData { input: Some(json!([{"type": "custom", "v": deep}])), ..Default::default() };
+    let items = [
+        ExportItem::Span(Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, data))),
+        ExportItem::Span(Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, response))),
+    ];
+    for profile in [Profile::GenAi, Profile::OpenInference] {
+        let server = TestServer::always(Reply::ok());
+        let exporter = builder(&traces_url(&server)).profile(profile).capture_message_content(true).build().unwrap();
+        let body = exporter.render_json(&items);
+        let got = spans(&parse(&body));
+        assert_eq!(got.len(), 2, "{profile:?}");
+        let key = if profile == Profile::GenAi { "gen_ai.input.messages" } else { "input.value" };
+        for s in &got {
+            let text = string(&s.attributes, key);
+            assert!(!text.contains("bottom"), "{profile:?}: the depth limit cut nothing");
+        }
+    }
+}
 #[test]
 fn spans_with_few_fields_still_parse() {
     let server = TestServer::always(Reply::ok());
@@ -432,7 +772,13 @@ fn spans_with_few_fields_still_parse() {
     // With no name, a span is named after its type; a turn always shows its number.
     let expected: Vec<&str> = trace_core::SpanKind::ALL
         .iter()
-        .map(|kind| if *kind == trace_core::SpanKind::Turn { "turn: 0" } else { kind.as_str() })
+        .map(|kind| match kind {
+            trace_core::SpanKind::Turn => "turn: 0",
+            trace_core::SpanKind::Agent => "invoke_agent",
+            trace_core::SpanKind::Function => "execute_tool",
+            trace_core::SpanKind::Generation | trace_core::SpanKind::Response => "chat",
+            other => other.as_str(),
+        })
         .collect();
     assert_eq!(names, expected);
     for s in &got {
