@@ -127,7 +127,61 @@ impl std::fmt::Debug for RedactedHeaders<'_> {
     }
 }
 
+/// The builder's plain setters: each stores its argument in the field of its own name,
+/// wrapped in `Some` when marked `-> Some` (a setting that otherwise falls back to an
+/// environment variable).
+macro_rules! setters {
+    ($($(#[$doc:meta])* fn $name:ident($arg:ident: $ty:ty) $(-> $wrap:ident)?;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$name = setters!(@store $($wrap)? $arg);
+            self
+        }
+    )*};
+    (@store Some $arg:ident) => { Some($arg) };
+    (@store $arg:ident) => { $arg };
+}
+
 impl OtlpSpanExporterBuilder {
+    setters! {
+        /// How the body is encoded: [`Protocol::HttpProtobuf`] (`application/x-protobuf`) or
+        /// [`Protocol::HttpJson`] (`application/json`). Default:
+        /// `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`
+        /// or `http/json`; any other value, `grpc` included, is warned about and skipped), else
+        /// `http/protobuf`, the OTLP specification's default.
+        fn protocol(protocol: Protocol) -> Some;
+
+        /// Whether the body is compressed: [`Compression::None`] or [`Compression::Gzip`]
+        /// (`Content-Encoding: gzip`). Default: `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, else
+        /// `OTEL_EXPORTER_OTLP_COMPRESSION` (`none` or `gzip`; any other value is warned
+        /// about and skipped), else none.
+        fn compression(compression: Compression) -> Some;
+
+        /// Whether message content is sent: the input and output messages of model calls
+        /// (`gen_ai.input.messages`, `gen_ai.output.messages`, `gen_ai.system_instructions`,
+        /// or OpenInference's `input.value`, `output.value`, `llm.*_messages.*`), tool call
+        /// arguments and results, transcribed and spoken text. It may hold personal data.
+        /// Model names, token counts, agent and tool names and ids are sent either way.
+        /// Default: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (`true` or `false`, any
+        /// case), else off, as the GenAI semantic conventions say.
+        fn capture_message_content(capture: bool) -> Some;
+
+        /// Cuts every string attribute value (and each string of an array) to at most this
+        /// many characters. Default: `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
+        /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else no limit.
+        fn attribute_value_length_limit(limit: Option<usize>) -> Some;
+
+        /// Whether [`build`](Self::build) reads the `OTEL_*` variables for the settings not
+        /// given. Default: `true`. With `false`, the defaults apply as if no variable were set.
+        fn read_env(read_env: bool);
+
+        /// Which attribute conventions spans are described with: [`Profile::GenAi`] (the
+        /// default: OpenTelemetry's GenAI semantic conventions, for Datadog, Langfuse,
+        /// LangSmith, ...) or [`Profile::OpenInference`] (for Phoenix, Arize, Weave). See the
+        /// [crate docs](crate#mapping) for both tables.
+        fn profile(profile: Profile);
+    }
+
     /// The full URL to `POST` to, used as is (like `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`):
     /// give the path too, normally `/v1/traces`. Default:
     /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as is, else `OTEL_EXPORTER_OTLP_ENDPOINT` with
@@ -162,61 +216,6 @@ impl OtlpSpanExporterBuilder {
     /// `telemetry.sdk.version`.
     pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         set_pair(&mut self.resource, key.into(), value.into());
-        self
-    }
-
-    /// Cuts every string attribute value (and each string of an array) to at most this
-    /// many characters. Default: `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
-    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else no limit.
-    pub fn attribute_value_length_limit(mut self, limit: Option<usize>) -> Self {
-        self.attribute_value_length_limit = Some(limit);
-        self
-    }
-
-    /// How the body is encoded: [`Protocol::HttpProtobuf`] (`application/x-protobuf`) or
-    /// [`Protocol::HttpJson`] (`application/json`). Default:
-    /// `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`
-    /// or `http/json`; any other value, `grpc` included, is warned about and skipped), else
-    /// `http/protobuf`, the OTLP specification's default.
-    pub fn protocol(mut self, protocol: Protocol) -> Self {
-        self.protocol = Some(protocol);
-        self
-    }
-
-    /// Whether the body is compressed: [`Compression::None`] or [`Compression::Gzip`]
-    /// (`Content-Encoding: gzip`). Default: `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, else
-    /// `OTEL_EXPORTER_OTLP_COMPRESSION` (`none` or `gzip`; any other value is warned
-    /// about and skipped), else none.
-    pub fn compression(mut self, compression: Compression) -> Self {
-        self.compression = Some(compression);
-        self
-    }
-
-    /// Whether [`build`](Self::build) reads the `OTEL_*` variables for the settings not
-    /// given. Default: `true`. With `false`, the defaults apply as if no variable were set.
-    pub fn read_env(mut self, read_env: bool) -> Self {
-        self.read_env = read_env;
-        self
-    }
-
-    /// Whether message content is sent: the input and output messages of model calls
-    /// (`gen_ai.input.messages`, `gen_ai.output.messages`, `gen_ai.system_instructions`,
-    /// or OpenInference's `input.value`, `output.value`, `llm.*_messages.*`), tool call
-    /// arguments and results, transcribed and spoken text. It may hold personal data.
-    /// Model names, token counts, agent and tool names and ids are sent either way.
-    /// Default: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (`true` or `false`, any
-    /// case), else off, as the GenAI semantic conventions say.
-    pub fn capture_message_content(mut self, capture: bool) -> Self {
-        self.capture_message_content = Some(capture);
-        self
-    }
-
-    /// Which attribute conventions spans are described with: [`Profile::GenAi`] (the
-    /// default: OpenTelemetry's GenAI semantic conventions, for Datadog, Langfuse,
-    /// LangSmith, ...) or [`Profile::OpenInference`] (for Phoenix, Arize, Weave). See the
-    /// [crate docs](crate#mapping) for both tables.
-    pub fn profile(mut self, profile: Profile) -> Self {
-        self.profile = profile;
         self
     }
 }

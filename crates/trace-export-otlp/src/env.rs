@@ -80,18 +80,20 @@ pub(crate) fn parse_number(text: &str, name: &str) -> Option<u64> {
     }
 }
 
-/// The first of `candidates` (value, variable name) that `parse` accepts; each value it
-/// refuses is warned about (with the names it accepts) and skipped.
+/// The first of `OTEL_EXPORTER_OTLP_TRACES_<what>` (`traces`) and
+/// `OTEL_EXPORTER_OTLP_<what>` (`generic`) that `parse` accepts; each value it refuses is
+/// warned about (with the names it accepts, `known`) and skipped.
 pub(crate) fn first_known<T>(
-    candidates: [(&Option<String>, &str); 2],
+    (traces, generic): (&Option<String>, &Option<String>),
+    what: &str,
     parse: impl Fn(&str) -> Option<T>,
     known: &str,
 ) -> Option<T> {
-    candidates.into_iter().find_map(|(value, name)| {
+    [(traces, "TRACES_"), (generic, "")].into_iter().find_map(|(value, scope)| {
         let value = value.as_deref()?;
         let parsed = parse(value);
         if parsed.is_none() {
-            log::warn!("OTLP exporter: {name}={value:?} is not one of {known}, ignored");
+            log::warn!("OTLP exporter: OTEL_EXPORTER_OTLP_{scope}{what}={value:?} is not one of {known}, ignored");
         }
         parsed
     })

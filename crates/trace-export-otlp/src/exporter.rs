@@ -6,10 +6,9 @@ use std::io::Write;
 use trace_core::{ExportError, ExportItem, TracingExporter};
 use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, PreparedRequest, SendFailure};
 
-use crate::config::{EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, USER_AGENT};
+use crate::config::{EndpointSource, OtlpSpanExporterBuilder, USER_AGENT};
 use crate::env::Env;
 use crate::json::TracesRequest;
-use crate::mapping::MappingOptions;
 use crate::policy::{partial_success, OtlpPolicy};
 use crate::protobuf::{partial_success as protobuf_partial_success, write_protobuf};
 use crate::protocol::{Compression, Protocol};
@@ -23,28 +22,16 @@ use crate::settings::Settings;
 /// the full behaviour. `Debug` shows header names but never their values.
 pub struct OtlpSpanExporter {
     engine: Engine,
-    /// Checked at build time; values never shown in `Debug`.
-    headers: Vec<(String, String)>,
-    endpoint_source: EndpointSource,
-    resource: Vec<(String, String)>,
-    attribute_value_length_limit: Option<usize>,
-    protocol: Protocol,
-    compression: Compression,
-    // semconv hook: how spans are mapped (profile, content capture); see mapping.rs.
-    mapping: MappingOptions,
+    /// What was resolved from the builder and the environment (header values checked at
+    /// build time and never shown in `Debug`).
+    settings: Settings,
 }
 
 impl fmt::Debug for OtlpSpanExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.engine
             .debug_fields(&mut f.debug_struct("OtlpSpanExporter"))
-            .field("endpoint_source", &self.endpoint_source)
-            .field("headers", &RedactedHeaders(&self.headers))
-            .field("resource", &self.resource)
-            .field("attribute_value_length_limit", &self.attribute_value_length_limit)
-            .field("protocol", &self.protocol)
-            .field("compression", &self.compression)
-            .field("mapping", &self.mapping)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
@@ -57,16 +44,7 @@ impl OtlpSpanExporter {
     }
 
     pub(crate) fn from_settings(s: Settings, engine: Engine) -> Self {
-        Self {
-            engine,
-            headers: s.headers,
-            endpoint_source: s.endpoint_source,
-            resource: s.resource,
-            attribute_value_length_limit: s.attribute_value_length_limit,
-            protocol: s.protocol,
-            compression: s.compression,
-            mapping: s.mapping,
-        }
+        Self { engine, settings: s }
     }
 
     /// What became of the items exported so far: delivered, or lost by reason; see
@@ -84,12 +62,12 @@ impl OtlpSpanExporter {
     /// Where the endpoint came from: the builder, one of the two variables, or the default
     /// (nothing configured, which a dry run can test for).
     pub fn endpoint_source(&self) -> EndpointSource {
-        self.endpoint_source
+        self.settings.endpoint_source
     }
 
     /// The resource attributes sent with every batch, `service.name` first.
     pub fn resource(&self) -> &[(String, String)] {
-        &self.resource
+        &self.settings.resource
     }
 
     /// Whether [`shutdown`](TracingExporter::shutdown) was called.
@@ -99,12 +77,12 @@ impl OtlpSpanExporter {
 
     /// How bodies are encoded: protobuf or JSON.
     pub fn protocol(&self) -> Protocol {
-        self.protocol
+        self.settings.encoding.protocol
     }
 
     /// Whether bodies are gzipped.
     pub fn compression(&self) -> Compression {
-        self.compression
+        self.settings.encoding.compression
     }
 
     /// The body an export of `items` would send, byte for byte (encoded as the
@@ -136,14 +114,14 @@ impl OtlpSpanExporter {
         let mut headers: Vec<(String, String)> =
             self.wire_headers().iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         headers.push(("User-Agent".to_owned(), USER_AGENT.to_owned()));
-        headers.extend(self.headers.iter().map(|(k, _)| (k.clone(), "<redacted>".to_owned())));
+        headers.extend(self.settings.headers.iter().map(|(k, _)| (k.clone(), "<redacted>".to_owned())));
         self.engine.prepare(headers, self.render(items))
     }
 
     /// `Content-Type`, and `Content-Encoding` when compressed.
     fn wire_headers(&self) -> Vec<(&'static str, &'static str)> {
-        let mut headers = vec![("Content-Type", self.protocol.content_type())];
-        if self.compression == Compression::Gzip {
+        let mut headers = vec![("Content-Type", self.settings.encoding.protocol.content_type())];
+        if self.settings.encoding.compression == Compression::Gzip {
             headers.push(("Content-Encoding", "gzip"));
         }
         headers
@@ -151,16 +129,16 @@ impl OtlpSpanExporter {
 
     fn request<'a>(&'a self, items: &'a [ExportItem]) -> TracesRequest<'a> {
         TracesRequest {
-            resource: &self.resource,
+            resource: &self.settings.resource,
             items,
-            limit: self.attribute_value_length_limit,
-            mapping: self.mapping,
+            limit: self.settings.attribute_value_length_limit,
+            mapping: self.settings.encoding.mapping,
         }
     }
 
     /// Appends the body to `body`: encoded, then compressed.
     fn write_body(&self, items: &[ExportItem], body: &mut Vec<u8>) -> serde_json::Result<()> {
-        match self.compression {
+        match self.settings.encoding.compression {
             Compression::None => self.encode(items, body),
             Compression::Gzip => {
                 let mut raw = Vec::new();
@@ -173,7 +151,7 @@ impl OtlpSpanExporter {
 
     fn encode(&self, items: &[ExportItem], out: &mut Vec<u8>) -> serde_json::Result<()> {
         let request = self.request(items);
-        match self.protocol {
+        match self.settings.encoding.protocol {
             Protocol::HttpProtobuf => {
                 write_protobuf(&request, out);
                 Ok(())
@@ -186,7 +164,7 @@ impl OtlpSpanExporter {
     /// success, which must not be retried).
     fn send(&self, body: &[u8], spans: usize) -> Result<(), SendFailure> {
         let mut headers = self.wire_headers();
-        headers.extend(self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        headers.extend(self.settings.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let reply = self.engine.send(&OtlpPolicy, &headers, None, body, spans, self.engine.deadline())?;
         // The collector answers in the request's encoding; a Content-Type that says
         // otherwise wins.
@@ -194,7 +172,7 @@ impl OtlpSpanExporter {
         let protobuf_reply = if reply_type.contains("json") {
             false
         } else {
-            reply_type.contains("protobuf") || self.protocol == Protocol::HttpProtobuf
+            reply_type.contains("protobuf") || self.settings.encoding.protocol == Protocol::HttpProtobuf
         };
         let partial = if protobuf_reply { protobuf_partial_success(&reply.body) } else { partial_success(&reply.body) };
         let Some((rejected, message)) = partial else {

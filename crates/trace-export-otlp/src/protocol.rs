@@ -37,8 +37,7 @@ impl Protocol {
     /// The protocol a variable's value names (any case, blanks around it ignored), or
     /// `None` for anything else (`grpc` included: this exporter speaks OTLP/HTTP only).
     pub fn from_name(name: &str) -> Option<Self> {
-        let name = name.trim();
-        [Protocol::HttpProtobuf, Protocol::HttpJson].into_iter().find(|p| p.name().eq_ignore_ascii_case(name))
+        named([Protocol::HttpProtobuf, Protocol::HttpJson], Self::name, name)
     }
 }
 
@@ -68,9 +67,14 @@ impl Compression {
     /// The compression a variable's value names (any case, blanks around it ignored), or
     /// `None` for anything else.
     pub fn from_name(name: &str) -> Option<Self> {
-        let name = name.trim();
-        [Compression::None, Compression::Gzip].into_iter().find(|c| c.name().eq_ignore_ascii_case(name))
+        named([Compression::None, Compression::Gzip], Self::name, name)
     }
+}
+
+/// The one of `all` whose `name_of` is `text` (any case, blanks around it ignored).
+fn named<T: Copy, const N: usize>(all: [T; N], name_of: fn(T) -> &'static str, text: &str) -> Option<T> {
+    let text = text.trim();
+    all.into_iter().find(|&v| name_of(v).eq_ignore_ascii_case(text))
 }
 
 #[cfg(test)]

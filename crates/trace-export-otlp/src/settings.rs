@@ -13,6 +13,15 @@ use crate::env::{
 use crate::mapping::MappingOptions;
 use crate::protocol::{Compression, Protocol};
 
+/// How spans become a request body: the protocol, the compression, and how the mapping
+/// names things and what content it includes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Encoding {
+    pub(crate) protocol: Protocol,
+    pub(crate) compression: Compression,
+    pub(crate) mapping: MappingOptions,
+}
+
 /// Everything the exporter needs, resolved and checked. `Debug` hides header values.
 pub(crate) struct Settings {
     pub(crate) endpoint: String,
@@ -21,9 +30,7 @@ pub(crate) struct Settings {
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) http: HttpOptions,
     pub(crate) attribute_value_length_limit: Option<usize>,
-    pub(crate) protocol: Protocol,
-    pub(crate) compression: Compression,
-    pub(crate) mapping: MappingOptions,
+    pub(crate) encoding: Encoding,
 }
 
 impl std::fmt::Debug for Settings {
@@ -34,9 +41,7 @@ impl std::fmt::Debug for Settings {
             .field("headers", &RedactedHeaders(&self.headers))
             .field("resource", &self.resource)
             .field("http", &self.http)
-            .field("protocol", &self.protocol)
-            .field("compression", &self.compression)
-            .field("mapping", &self.mapping)
+            .field("encoding", &self.encoding)
             .finish_non_exhaustive()
     }
 }
@@ -126,21 +131,13 @@ impl Settings {
             .and_then(|n| usize::try_from(n).ok())
         });
         let protocol = b.protocol.or_else(|| {
-            first_known(
-                [
-                    (&env.traces_protocol, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"),
-                    (&env.protocol, "OTEL_EXPORTER_OTLP_PROTOCOL"),
-                ],
-                Protocol::from_name,
-                "http/protobuf, http/json (grpc is not supported)",
-            )
+            let known = "http/protobuf, http/json (grpc is not supported)";
+            first_known((&env.traces_protocol, &env.protocol), "PROTOCOL", Protocol::from_name, known)
         });
         let compression = b.compression.or_else(|| {
             first_known(
-                [
-                    (&env.traces_compression, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"),
-                    (&env.compression, "OTEL_EXPORTER_OTLP_COMPRESSION"),
-                ],
+                (&env.traces_compression, &env.compression),
+                "COMPRESSION",
                 Compression::from_name,
                 "none, gzip",
             )
@@ -158,9 +155,11 @@ impl Settings {
             resource,
             http,
             attribute_value_length_limit,
-            protocol: protocol.unwrap_or_default(),
-            compression: compression.unwrap_or_default(),
-            mapping,
+            encoding: Encoding {
+                protocol: protocol.unwrap_or_default(),
+                compression: compression.unwrap_or_default(),
+                mapping,
+            },
         })
     }
 }
@@ -330,15 +329,15 @@ mod tests {
     fn protocol_and_compression_from_builder_then_traces_variable_then_generic_variable() {
         let b = OtlpSpanExporterBuilder::default;
         let s = resolve(b(), &Env::default());
-        assert_eq!((s.protocol, s.compression), (Protocol::HttpProtobuf, Compression::None));
+        assert_eq!((s.encoding.protocol, s.encoding.compression), (Protocol::HttpProtobuf, Compression::None));
         let env = Env { protocol: Some("http/json".into()), compression: Some("gzip".into()), ..Env::default() };
         let s = resolve(b(), &env);
-        assert_eq!((s.protocol, s.compression), (Protocol::HttpJson, Compression::Gzip));
+        assert_eq!((s.encoding.protocol, s.encoding.compression), (Protocol::HttpJson, Compression::Gzip));
         let env = Env { traces_protocol: Some("http/protobuf".into()), traces_compression: Some("none".into()), ..env };
         let s = resolve(b(), &env);
-        assert_eq!((s.protocol, s.compression), (Protocol::HttpProtobuf, Compression::None));
+        assert_eq!((s.encoding.protocol, s.encoding.compression), (Protocol::HttpProtobuf, Compression::None));
         let s = resolve(b().protocol(Protocol::HttpJson).compression(Compression::Gzip), &env);
-        assert_eq!((s.protocol, s.compression), (Protocol::HttpJson, Compression::Gzip));
+        assert_eq!((s.encoding.protocol, s.encoding.compression), (Protocol::HttpJson, Compression::Gzip));
         // Unknown values are skipped: the next source applies.
         let env = Env {
             traces_protocol: Some("grpc".into()),
@@ -347,13 +346,13 @@ mod tests {
             ..Env::default()
         };
         let s = resolve(b(), &env);
-        assert_eq!((s.protocol, s.compression), (Protocol::HttpJson, Compression::None));
+        assert_eq!((s.encoding.protocol, s.encoding.compression), (Protocol::HttpJson, Compression::None));
     }
 
     #[test]
     fn content_capture_is_off_by_default_and_the_builder_beats_the_variable() {
         let b = OtlpSpanExporterBuilder::default;
-        let capture = |b: OtlpSpanExporterBuilder, env: &Env| resolve(b, env).mapping.capture_content;
+        let capture = |b: OtlpSpanExporterBuilder, env: &Env| resolve(b, env).encoding.mapping.capture_content;
         assert!(!capture(b(), &Env::default()));
         for (text, want) in [("true", true), ("TRUE", true), ("False", false), ("yes", false), ("1", false)] {
             let env = Env { capture_message_content: Some(text.into()), ..Env::default() };
@@ -361,9 +360,9 @@ mod tests {
             assert!(capture(b().capture_message_content(true), &env), "{text}");
             assert!(!capture(b().capture_message_content(false), &env), "{text}");
         }
-        assert_eq!(resolve(b(), &Env::default()).mapping.profile, crate::Profile::GenAi);
+        assert_eq!(resolve(b(), &Env::default()).encoding.mapping.profile, crate::Profile::GenAi);
         let s = resolve(b().profile(crate::Profile::OpenInference), &Env::default());
-        assert_eq!(s.mapping.profile, crate::Profile::OpenInference);
+        assert_eq!(s.encoding.mapping.profile, crate::Profile::OpenInference);
     }
 
     #[test]

@@ -691,24 +691,15 @@ fn check_openinference(r: &Received, capture: bool) {
     assert_eq!(has(a, "input.value"), capture);
 }
 
+/// Every span type, field by field, under each profile, content capture off (no message
+/// content, tool arguments or results sent) and on (the messages in the GenAI
+/// conventions' JSON shape, or OpenInference's values and flattened messages).
 #[test]
-fn genai_profile_without_content_capture_maps_every_span_type_and_sends_no_content() {
-    check_genai(&Received::get(Profile::GenAi, false), false);
-}
-
-#[test]
-fn genai_profile_with_content_capture_sends_messages_in_the_conventions_json_shape() {
-    check_genai(&Received::get(Profile::GenAi, true), true);
-}
-
-#[test]
-fn openinference_profile_without_content_capture_maps_every_span_type_and_sends_no_content() {
-    check_openinference(&Received::get(Profile::OpenInference, false), false);
-}
-
-#[test]
-fn openinference_profile_with_content_capture_sends_values_and_flattened_messages() {
-    check_openinference(&Received::get(Profile::OpenInference, true), true);
+fn every_span_type_maps_under_each_profile_with_content_capture_off_and_on() {
+    for capture in [false, true] {
+        check_genai(&Received::get(Profile::GenAi, capture), capture);
+        check_openinference(&Received::get(Profile::OpenInference, capture), capture);
+    }
 }
 
 #[test]
