@@ -17,7 +17,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agents_tracing::otlp::{EndpointSource, OtlpSpanExporter};
+use agents_tracing::otlp::{EndpointSource, OtlpSpanExporter, Profile};
 use agents_tracing::{
     agent_span, function_span, generation_span, handoff_span, set_trace_processor, trace, BatchTraceProcessor,
     InMemoryProcessor, SpanError,
@@ -44,7 +44,13 @@ fn run_workflow() {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let exporter = OtlpSpanExporter::builder().service_name("otlp-example").build()?;
+    // `AGENTS_TRACING_OTLP_PROFILE=openinference` describes spans with OpenInference's
+    // attributes (Phoenix, Arize, Weave) instead of the GenAI semantic conventions.
+    let profile = match std::env::var("AGENTS_TRACING_OTLP_PROFILE").as_deref() {
+        Ok("openinference") => Profile::OpenInference,
+        _ => Profile::GenAi,
+    };
+    let exporter = OtlpSpanExporter::builder().service_name("otlp-example").profile(profile).build()?;
 
     if exporter.endpoint_source() == EndpointSource::Default {
         // Nothing configured: record the run in memory and print what would be sent.

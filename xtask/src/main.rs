@@ -7,6 +7,7 @@
 //! cargo xtask bench      the benchmarks, side by side with the Python SDK; writes BENCHMARKS.md (--quick: smoke run)
 //! cargo xtask serve      a loopback HTTP server that answers 200 and counts spans (for benchmarks)
 //! cargo xtask fuzz       the property test over random span data, for a bounded time (--seconds N)
+//! cargo xtask phoenix    the OTLP exporter against Arize Phoenix (installed from PyPI), read back
 //! ```
 
 mod bench;
@@ -15,6 +16,7 @@ mod cmd;
 mod deps;
 mod features;
 mod fuzz;
+mod phoenix;
 mod serve;
 
 use std::process::ExitCode;
@@ -28,8 +30,9 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("serve") => serve::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("phoenix") => phoenix::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | deps | features | bench | serve | fuzz [--seconds N]>");
+            eprintln!("usage: cargo xtask <ci | deps | features | bench | serve | fuzz [--seconds N] | phoenix>");
             return ExitCode::from(2);
         }
     };
