@@ -73,13 +73,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut failures = Vec::new();
     for profile in ["genai", "openinference"] {
         let project = format!("agents-tracing-{profile}");
-        let out = Command::new(&example)
+        let mut command = Command::new(&example);
+        // Only what this check sets: none of the developer's own `OTEL_*` variables.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("OTEL_") {
+                command.env_remove(name);
+            }
+        }
+        let out = command
             .env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", format!("http://127.0.0.1:{}/v1/traces", phoenix.port))
             .env("OTEL_RESOURCE_ATTRIBUTES", format!("openinference.project.name={project}"))
             .env("AGENTS_TRACING_OTLP_PROFILE", profile)
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .env_remove("OTEL_EXPORTER_OTLP_PROTOCOL")
-            .env_remove("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
             .output()
             .map_err(|e| format!("running the otlp example: {e}"))?;
         let text = String::from_utf8_lossy(&out.stdout);
@@ -106,14 +110,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+/// Two free ports of 127.0.0.1, distinct: both listeners are held until both are known.
+fn free_ports() -> Result<(u16, u16), String> {
+    let bind = || TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"));
+    let (a, b) = (bind()?, bind()?);
+    let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).map_err(|e| e.to_string());
+    Ok((port(&a)?, port(&b)?))
 }
 
 /// Starts `phoenix serve` and waits (up to 3 minutes) until it answers.
 fn start(exe: &Path) -> Result<Phoenix, String> {
-    let (port, grpc_port) = (free_port()?, free_port()?);
+    let (port, grpc_port) = free_ports()?;
     let dir = root().join("target").join(format!("phoenix-data-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

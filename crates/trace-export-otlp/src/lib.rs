@@ -161,7 +161,7 @@
 //! | function | `TOOL` | `tool.name`, `input.value`* (the arguments), `output.value`* (the result), each with its `*.mime_type` (`application/json` for a JSON object or array, else `text/plain`), `sd.mcp_data.<key>` |
 //! | generation | `LLM` | `llm.model_name`, `llm.provider` and `llm.system` = `openai`, `llm.invocation_parameters` (the model config as JSON text), token counts (below), `input.value`* / `output.value`* (the messages as JSON text), `llm.input_messages.N.message.{role, content, tool_call_id}`* and `llm.output_messages.N.message.{role, content, tool_calls.M.tool_call.{id, function.name, function.arguments}}`* |
 //! | response | `LLM` | `llm.model_name` (from the raw response), `llm.provider`, `llm.system`, `sd.response_id` (OpenInference has no key for it), token counts, `input.value`* (the input items), `output.value`* (the response's `output` items), `llm.input_messages.*`* (the `instructions` first, as a system message), `llm.output_messages.*`* |
-//! | transcription, speech | `LLM` | `llm.model_name`, `llm.provider`, `llm.system`, `llm.invocation_parameters`, `output.value`* (transcribed text) or `input.value`* (text to speak), and the `sd.*` fields as under GenAI |
+//! | transcription, speech | `LLM` | `llm.model_name`, `llm.provider`, `llm.system`, `llm.invocation_parameters`, `output.value`* (transcribed text) or `input.value`* (text to speak), and `sd.input.format`, `sd.output.format`, `sd.first_content_at` (the texts are not also sent as `sd.*`) |
 //! | guardrail | `GUARDRAIL` | as under GenAI |
 //! | task, turn, handoff, custom, speech_group, mcp_tools | `CHAIN` | as under GenAI, with `agent.name` for a turn's agent and `input.value`* for a speech group's text |
 //!

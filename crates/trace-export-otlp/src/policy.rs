@@ -70,8 +70,9 @@ pub(crate) fn partial_success(body: &[u8]) -> Option<(usize, String)> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let partial = value.get("partialSuccess")?;
     let rejected = match partial.get("rejectedSpans") {
-        Some(Value::String(s)) => s.trim().parse::<u64>().ok()?,
-        Some(Value::Number(n)) => n.as_u64()?,
+        // A negative count (a broken collector) is no rejection, as in the protobuf reading.
+        Some(Value::String(s)) => s.trim().parse::<i64>().ok()?.max(0).unsigned_abs(),
+        Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_i64().map(|_| 0))?,
         _ => 0,
     };
     let message = partial.get("errorMessage").and_then(Value::as_str).unwrap_or("").to_owned();

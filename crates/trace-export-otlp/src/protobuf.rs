@@ -29,7 +29,8 @@ pub(crate) fn write_protobuf(request: &TracesRequest<'_>, out: &mut Vec<u8>) {
 /// and the message, or `None` when the body is no such message or has none.
 pub(crate) fn partial_success(body: &[u8]) -> Option<(usize, String)> {
     let partial = ExportTraceServiceResponse::decode(body).ok()?.partial_success?;
-    Some((usize::try_from(partial.rejected_spans).unwrap_or(usize::MAX), partial.error_message))
+    // A negative count (a broken collector) is no rejection, as in the JSON reading.
+    Some((usize::try_from(partial.rejected_spans.max(0)).unwrap_or(usize::MAX), partial.error_message))
 }
 
 /// The request as the generated message types.

@@ -1,10 +1,9 @@
 //! The [`Profile::GenAi`](super::Profile::GenAi) mapping: OpenTelemetry's GenAI semantic
 //! conventions (version [`SEMCONV_VERSION`](super::SEMCONV_VERSION)).
 
-use serde_json::Value;
 use trace_core::{Span, SpanData};
 
-use super::messages::{genai_instructions, genai_messages, messages, one_choice};
+use super::messages::{genai_instructions, genai_messages, json_text, messages, one_choice};
 use super::{response_model, titled, Attrs, Tokens, KIND_CLIENT, KIND_INTERNAL, SD};
 
 /// `gen_ai.operation.name`.
@@ -13,11 +12,6 @@ const OPERATION: &str = "gen_ai.operation.name";
 const PROVIDER: &str = "gen_ai.provider.name";
 /// The provider of generation and response spans: the Agents SDK calls OpenAI's APIs.
 pub(crate) const PROVIDER_OPENAI: &str = "openai";
-
-/// JSON text through `trace_core::wire` (depth-limited).
-fn json_text(v: &Value) -> String {
-    trace_core::wire::to_json_string(v).unwrap_or_default()
-}
 
 /// `gen_ai.usage.*` from a model call's usage, the rest under `<SD>usage.<key>`.
 fn usage<'a>(a: &mut Attrs<'a>, usage: Option<&'a trace_core::span_data::JsonMap>) {

@@ -143,9 +143,20 @@ pub(crate) fn arguments(text: &str) -> Value {
 fn arguments_value(v: Option<&Value>) -> Value {
     match v {
         Some(Value::String(s)) => arguments(s),
-        Some(other) => other.clone(),
+        Some(other) => limited_copy(other),
         None => Value::Null,
     }
+}
+
+/// JSON text through `trace_core::wire` (depth-limited), for the content attributes.
+pub(crate) fn json_text<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    trace_core::wire::to_json_string(v).unwrap_or_default()
+}
+
+/// A copy of user JSON cut at trace-core's depth limit: a plain `clone` would recurse once
+/// per level, and so would dropping the copy (an abort for values nested deep enough).
+fn limited_copy(v: &Value) -> Value {
+    trace_core::wire::to_json_value(v).unwrap_or(Value::Null)
 }
 
 /// A part in the GenAI conventions' JSON shape.
@@ -170,13 +181,13 @@ fn genai_part(part: &Part<'_>) -> Value {
         Part::ToolResult { id, result } => {
             put("type", json!("tool_call_response"));
             put("id", json!(id));
-            put("result", (*result).clone());
+            put("result", limited_copy(result));
         }
         Part::Reasoning(t) => {
             put("type", json!("reasoning"));
             put("content", json!(t));
         }
-        Part::Other(v) => return (*v).clone(),
+        Part::Other(v) => return limited_copy(v),
     }
     Value::Object(m)
 }

@@ -6,7 +6,7 @@ use trace_core::span_data::JsonMap;
 use trace_core::{Span, SpanData};
 
 use super::genai::PROVIDER_OPENAI;
-use super::messages::{message, messages, one_choice, Message, Part};
+use super::messages::{json_text, message, messages, one_choice, Message, Part};
 use super::{response_model, titled, AttrValue, Attrs, Tokens, KIND_CLIENT, KIND_INTERNAL, SD};
 
 /// `openinference.span.kind`.
@@ -14,16 +14,13 @@ const KIND: &str = "openinference.span.kind";
 const JSON_MIME: &str = "application/json";
 const TEXT_MIME: &str = "text/plain";
 
-fn json_text(v: &Value) -> String {
-    trace_core::wire::to_json_string(v).unwrap_or_default()
-}
-
 /// `llm.token_count.*` from a model call's usage (the total summed when not given), the
 /// rest under `<SD>usage.<key>`.
 fn usage<'a>(a: &mut Attrs<'a>, usage: Option<&'a JsonMap>) {
     let Some(map) = usage else { return };
     let t = Tokens::read(map);
-    let total = t.total.or_else(|| Some(t.input? + t.output?));
+    // Checked: the counts are whatever the usage map says.
+    let total = t.total.or_else(|| t.input?.checked_add(t.output?));
     for (key, n) in [
         ("llm.token_count.prompt", t.input),
         ("llm.token_count.completion", t.output),
@@ -171,12 +168,12 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
             usage(a, d.usage.as_ref());
             if content {
                 if let Some(input) = &d.input {
-                    value(a, "input", json_text(&Value::Array(input.clone())));
+                    value(a, "input", json_text(input));
                     let msgs: Vec<_> = input.iter().map(|m| message(m, "user")).collect();
                     flat_messages(a, "input", &msgs);
                 }
                 if let Some(output) = &d.output {
-                    value(a, "output", json_text(&Value::Array(output.clone())));
+                    value(a, "output", json_text(output));
                     let msgs: Vec<_> = output.iter().map(|m| message(m, "assistant")).collect();
                     flat_messages(a, "output", &msgs);
                 }

@@ -718,17 +718,27 @@ fn genai_is_the_default_profile_and_content_capture_is_off_by_default() {
 
 #[test]
 fn user_json_in_content_is_cut_at_the_depth_limit() {
-    // Deeper than trace-core's limit: the message content is cut, not the export.
-    let mut deep = json!("bottom");
-    for _ in 0..200 {
-        deep = json!([deep]);
-    }
+    // 100,000 levels, far deeper than trace-core's limit: the message content is cut, not
+    // the export, and nothing copies or drops the value recursively on the way (that would
+    // overflow this thread's stack and abort the test binary).
+    let deep = || {
+        let mut v = json!("bottom");
+        for _ in 0..100_000 {
+            v = serde_json::Value::Array(vec![v]);
+        }
+        v
+    };
+    // Put together by hand: `json!` would copy the value recursively.
+    let object = |pairs: Vec<(&str, serde_json::Value)>| {
+        serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    };
+    let custom = || object(vec![("type", json!("custom")), ("v", deep())]);
     let trace = Arc::new(Trace::new(TraceId::generate(), "deep"));
     let data = GenerationSpanData {
-        input: Some(vec![json!({"role": "user", "content": [{"type": "custom", "v": deep.clone()}]})]),
+        input: Some(vec![object(vec![("role", json!("user")), ("content", serde_json::Value::Array(vec![custom()]))])]),
         ..Default::default()
     };
-    let response = ResponseSpanData { input: Some(json!([{"type": "custom", "v": deep}])), ..Default::default() };
+    let response = ResponseSpanData { input: Some(serde_json::Value::Array(vec![custom()])), ..Default::default() };
     let items = [
         ExportItem::Span(Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, data))),
         ExportItem::Span(Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, response))),
@@ -820,4 +830,34 @@ fn protobuf_json_and_gzip_bodies_decode_to_the_same_request() {
     assert!(got.iter().all(|s| !s.attributes.is_empty()));
     // Gzip makes the body smaller.
     assert!(requests[2].body.len() < requests[1].body.len());
+}
+
+#[test]
+fn token_counts_too_large_to_add_leave_the_total_out() {
+    let trace = Arc::new(Trace::new(TraceId::generate(), "tokens"));
+    let data = GenerationSpanData {
+        usage: Some(map(json!({"input_tokens": i64::MAX, "output_tokens": 1}))),
+        ..Default::default()
+    };
+    let items = [ExportItem::Span(Arc::new(Span::new(SpanId::generate(), trace, None, data)))];
+    let server = TestServer::always(Reply::ok());
+    let exporter = builder(&traces_url(&server)).profile(Profile::OpenInference).build().unwrap();
+    let got = spans(&parse(&exporter.render_json(&items)));
+    assert_eq!(int(&got[0].attributes, "llm.token_count.prompt"), i64::MAX);
+    assert!(!has(&got[0].attributes, "llm.token_count.total"), "no sum that overflows");
+}
+
+#[test]
+fn a_negative_rejected_count_is_no_rejection_in_either_encoding() {
+    for (content_type, body) in [
+        ("application/json", br#"{"partialSuccess":{"rejectedSpans":"-1","errorMessage":"odd"}}"#.to_vec()),
+        ("application/json", br#"{"partialSuccess":{"rejectedSpans":-1}}"#.to_vec()),
+    ] {
+        let server =
+            TestServer::always(Reply::ok().header("Content-Type", content_type).body(String::from_utf8(body).unwrap()));
+        let exporter = builder(&traces_url(&server)).build().unwrap();
+        let trace = Arc::new(Trace::new(TraceId::generate(), "w"));
+        let span = Span::new(SpanId::generate(), trace, None, CustomSpanData::default());
+        exporter.export(&[ExportItem::Span(Arc::new(span))]).expect("delivered");
+    }
 }
