@@ -20,8 +20,8 @@ use serde_json::Value;
 
 use crate::cmd::{cargo, root, step};
 
-/// The spans the `otlp` example sends per run.
-const SPANS_PER_RUN: usize = 5;
+/// The spans the `otlp` example sends per run: the trace's root span and five spans.
+const SPANS_PER_RUN: usize = 6;
 
 /// A running `phoenix serve`, stopped on drop.
 struct Phoenix {
@@ -93,7 +93,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
         match check(phoenix.port, &project) {
             Ok(rows) => {
-                println!("\n{profile} (project {project}): {SPANS_PER_RUN} spans, one root, parents right");
+                println!("\n{profile} (project {project}): {SPANS_PER_RUN} spans, one root (the trace), parents right");
                 for row in rows {
                     println!("  {row}");
                 }
@@ -213,18 +213,24 @@ fn check(port: u16, project: &str) -> Result<Vec<String>, String> {
         return Err(format!("{} roots, one expected", roots.len()));
     }
     let root_id = str_of(roots[0], &["context", "span_id"]);
-    // Both profiles name spans the GenAI conventions' way.
-    let (agent, model, tool) = ("invoke_agent Triage", "chat gpt-4o-mini", "execute_tool lookup_order");
-    if str_of(roots[0], &["name"]) != agent {
-        return Err(format!("the root is {:?}, not {agent:?}", str_of(roots[0], &["name"])));
+    // The root is the trace, named after its workflow; both profiles name the spans the
+    // GenAI conventions' way.
+    let (workflow, agent, model, tool) =
+        ("Customer support", "invoke_agent Triage", "chat gpt-4o-mini", "execute_tool lookup_order");
+    if str_of(roots[0], &["name"]) != workflow {
+        return Err(format!("the root is {:?}, not {workflow:?}", str_of(roots[0], &["name"])));
     }
+    let ids: Vec<String> = spans.iter().map(|s| str_of(s, &["context", "span_id"])).collect();
     let mut rows = Vec::new();
     let mut seen_model = false;
     let mut seen_tool = false;
     for s in &spans {
         let name = str_of(s, &["name"]);
         let parent = s.get("parent_id").and_then(Value::as_str).unwrap_or("-").to_owned();
-        if s.get("parent_id").is_some_and(|p| !p.is_null()) && parent != root_id {
+        if s.get("parent_id").is_some_and(|p| !p.is_null()) && !ids.contains(&parent) {
+            return Err(format!("{name}: parent {parent} is not among the spans"));
+        }
+        if name == agent && parent != root_id {
             return Err(format!("{name}: parent {parent}, not the root {root_id}"));
         }
         let attributes = s.get("attributes").cloned().unwrap_or(Value::Null);

@@ -63,6 +63,8 @@ pub struct BatchTraceProcessor {
 struct Hot {
     shared: Arc<Shared>,
     producer: Producer,
+    /// The exporter's [`wants_trace_ends`](TracingExporter::wants_trace_ends), read once.
+    trace_ends: bool,
 }
 
 impl std::fmt::Debug for BatchTraceProcessor {
@@ -93,7 +95,11 @@ impl BatchTraceProcessor {
     pub(crate) fn from_parts(exporter: Arc<dyn TracingExporter>, config: BatchConfig) -> Self {
         let (producer, ends) = channels(config.max_queue_size(), config.export_trigger_size());
         Self {
-            hot: Padded(Hot { shared: Arc::new(Shared::new(exporter)), producer }),
+            hot: Padded(Hot {
+                trace_ends: exporter.wants_trace_ends(),
+                shared: Arc::new(Shared::new(exporter)),
+                producer,
+            }),
             thread: Mutex::new(WorkerThread { ends: Some(ends), handle: None, spawn_error: None }),
             config,
             full_log: LogRateLimiter::new(DROP_LOG_INTERVAL),
@@ -406,9 +412,15 @@ impl TracingProcessor for BatchTraceProcessor {
         self.enqueue(ExportItem::Trace(Arc::clone(trace)));
     }
 
-    /// Does nothing: the trace was queued at its start.
+    /// Queues the trace again, now ended, when the exporter
+    /// [wants trace ends](TracingExporter::wants_trace_ends); otherwise does nothing (the
+    /// trace was queued at its start).
     #[inline]
-    fn on_trace_end(&self, _trace: &Arc<Trace>) {}
+    fn on_trace_end(&self, trace: &Arc<Trace>) {
+        if self.hot.trace_ends {
+            self.enqueue(ExportItem::Trace(Arc::clone(trace)));
+        }
+    }
 
     /// Does nothing: the span is queued at its end.
     #[inline]

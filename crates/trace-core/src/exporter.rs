@@ -98,22 +98,34 @@ pub trait TracingExporter: Send + Sync + 'static {
 
     /// Asks the exporter to stop: later exports fail fast, running ones end soon.
     fn shutdown(&self) {}
+
+    /// Whether the exporter wants each trace a second time, when it ends (with
+    /// [`Trace::ended_at`](crate::Trace::ended_at) set), besides the first time, when it
+    /// starts. Default: `false`, as in the Python SDK, whose wire format has one trace
+    /// object, sent at the start. An exporter that gives a trace a record of its own with
+    /// start and end times (OTLP's root span) says `true`; the processors of this
+    /// workspace then offer the trace at both ends, and such an exporter tells the two
+    /// apart by `ended_at`.
+    fn wants_trace_ends(&self) -> bool {
+        false
+    }
 }
 
-impl<E: TracingExporter + ?Sized> TracingExporter for Arc<E> {
-    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
-        (**self).export(items)
-    }
-    fn shutdown(&self) {
-        (**self).shutdown()
-    }
+/// A shared or boxed exporter is the exporter it points to.
+macro_rules! forward {
+    ($($ptr:ident),*) => {$(
+        impl<E: TracingExporter + ?Sized> TracingExporter for $ptr<E> {
+            fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+                (**self).export(items)
+            }
+            fn shutdown(&self) {
+                (**self).shutdown()
+            }
+            fn wants_trace_ends(&self) -> bool {
+                (**self).wants_trace_ends()
+            }
+        }
+    )*};
 }
 
-impl<E: TracingExporter + ?Sized> TracingExporter for Box<E> {
-    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
-        (**self).export(items)
-    }
-    fn shutdown(&self) {
-        (**self).shutdown()
-    }
-}
+forward!(Arc, Box);

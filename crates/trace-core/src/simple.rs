@@ -46,7 +46,11 @@ impl<E: TracingExporter> TracingProcessor for SimpleTraceProcessor<E> {
     fn on_trace_start(&self, trace: &Arc<Trace>) {
         self.export(ExportItem::Trace(Arc::clone(trace)));
     }
-    fn on_trace_end(&self, _trace: &Arc<Trace>) {}
+    fn on_trace_end(&self, trace: &Arc<Trace>) {
+        if self.exporter.wants_trace_ends() {
+            self.export(ExportItem::Trace(Arc::clone(trace)));
+        }
+    }
     fn on_span_start(&self, _span: &Span) {}
     fn on_span_end(&self, span: &Arc<Span>) {
         self.export(ExportItem::Span(Arc::clone(span)));

@@ -1,6 +1,7 @@
 //! The trace record that processors and exporters see.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::ser::SerializeStruct;
 use serde::Serializer;
@@ -10,6 +11,7 @@ use crate::json_text::OptJsonDebug;
 use crate::limits::{release_json, serialize_as_record, SerializeUnlimited};
 use crate::secret::ApiKey;
 use crate::span_data::{JsonMap, JsonMut};
+use crate::time::Timestamp;
 
 /// One workflow run: the root that spans belong to.
 ///
@@ -25,12 +27,24 @@ pub struct Trace {
     pub(crate) group_id: Option<String>,
     pub(crate) metadata: Option<JsonMap>,
     pub(crate) tracing_api_key: Option<ApiKey>,
+    /// When the trace started and ended: set by its guard, read by exporters that give a
+    /// trace a record of its own (OTLP's root span). Not part of the OpenAI wire format.
+    pub(crate) started_at: OnceLock<Timestamp>,
+    pub(crate) ended_at: OnceLock<Timestamp>,
 }
 
 impl Trace {
     /// A trace record. Most users get one through [`trace`](crate::trace) instead.
     pub fn new(id: TraceId, workflow_name: impl Into<String>) -> Self {
-        Self { id, workflow_name: workflow_name.into(), group_id: None, metadata: None, tracing_api_key: None }
+        Self {
+            id,
+            workflow_name: workflow_name.into(),
+            group_id: None,
+            metadata: None,
+            tracing_api_key: None,
+            started_at: OnceLock::new(),
+            ended_at: OnceLock::new(),
+        }
     }
 
     /// Sets the group id (builder style).
@@ -74,6 +88,26 @@ impl Trace {
     /// The per-trace tracing API key, if one was set. Spans of the trace inherit it.
     pub fn tracing_api_key(&self) -> Option<&ApiKey> {
         self.tracing_api_key.as_ref()
+    }
+
+    /// When the trace started (its guard's `start`); `None` before, or for a trace made
+    /// with [`Trace::new`] and never started through a guard. Not exported to OpenAI.
+    pub fn started_at(&self) -> Option<Timestamp> {
+        self.started_at.get().copied()
+    }
+
+    /// When the trace ended (its guard's `finish`, or its drop); `None` while it runs.
+    /// Not exported to OpenAI.
+    pub fn ended_at(&self) -> Option<Timestamp> {
+        self.ended_at.get().copied()
+    }
+
+    /// Records the start and end times, as the guard does (for exporters' tests and for
+    /// traces rebuilt from elsewhere). Times already set are kept.
+    pub fn with_times(self, started_at: Timestamp, ended_at: Timestamp) -> Self {
+        let _ = self.started_at.set(started_at);
+        let _ = self.ended_at.set(ended_at);
+        self
     }
 }
 

@@ -115,6 +115,8 @@ impl TraceBuilder {
             group_id: self.group_id,
             metadata: self.metadata,
             tracing_api_key: self.tracing_api_key,
+            started_at: std::sync::OnceLock::new(),
+            ended_at: std::sync::OnceLock::new(),
         })))
     }
 

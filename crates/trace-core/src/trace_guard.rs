@@ -7,6 +7,7 @@ use crate::context::{self, Parent};
 use crate::ids::TraceId;
 use crate::lifecycle::{CurrentFrame, State};
 use crate::registry;
+use crate::time::Timestamp;
 use crate::trace::Trace;
 
 /// A trace being recorded, made by [`TraceBuilder`](crate::TraceBuilder). Finishes the
@@ -82,6 +83,7 @@ impl TraceGuard {
         }
         self.state = State::Started;
         if let Some(record) = &self.record {
+            let _ = record.started_at.set(Timestamp::now());
             self.route = registry::dispatch_start(|p| p.on_trace_start(record));
         }
         true
@@ -121,6 +123,7 @@ impl TraceGuard {
             State::Started => self.state = State::Finished,
         }
         if let Some(record) = &self.record {
+            let _ = record.ended_at.set(Timestamp::now());
             registry::dispatch_end(std::mem::take(&mut self.route), |p| p.on_trace_end(record));
         }
     }

@@ -1,48 +1,41 @@
 //! The standard `OTEL_*` environment variables this exporter reads, and how their
 //! values are parsed.
 
-/// The `OTEL_*` variables this exporter reads, captured once. No `Debug`: the header
-/// variables hold credentials.
-#[derive(Default)]
-pub(crate) struct Env {
-    pub(crate) traces_endpoint: Option<String>,
-    pub(crate) endpoint: Option<String>,
-    pub(crate) headers: Option<String>,
-    pub(crate) traces_headers: Option<String>,
-    pub(crate) service_name: Option<String>,
-    pub(crate) resource_attributes: Option<String>,
-    pub(crate) timeout: Option<String>,
-    pub(crate) traces_timeout: Option<String>,
-    pub(crate) span_attribute_value_length_limit: Option<String>,
-    pub(crate) attribute_value_length_limit: Option<String>,
-    pub(crate) protocol: Option<String>,
-    pub(crate) traces_protocol: Option<String>,
-    pub(crate) compression: Option<String>,
-    pub(crate) traces_compression: Option<String>,
-    pub(crate) capture_message_content: Option<String>,
+/// Declares [`Env`] and its reading: each field with the variable it holds, once.
+macro_rules! env_vars {
+    ($($field:ident = $name:expr,)*) => {
+        /// The `OTEL_*` variables this exporter reads, captured once (blank values count as
+        /// unset). No `Debug`: the header variables hold credentials.
+        #[derive(Default)]
+        pub(crate) struct Env {
+            $(pub(crate) $field: Option<String>,)*
+        }
+
+        impl Env {
+            pub(crate) fn from_process() -> Self {
+                let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+                Self { $($field: var($name),)* }
+            }
+        }
+    };
 }
 
-impl Env {
-    pub(crate) fn from_process() -> Self {
-        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        Self {
-            traces_endpoint: var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
-            endpoint: var("OTEL_EXPORTER_OTLP_ENDPOINT"),
-            headers: var("OTEL_EXPORTER_OTLP_HEADERS"),
-            traces_headers: var("OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
-            service_name: var("OTEL_SERVICE_NAME"),
-            resource_attributes: var("OTEL_RESOURCE_ATTRIBUTES"),
-            timeout: var("OTEL_EXPORTER_OTLP_TIMEOUT"),
-            traces_timeout: var("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"),
-            span_attribute_value_length_limit: var("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
-            attribute_value_length_limit: var("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
-            protocol: var("OTEL_EXPORTER_OTLP_PROTOCOL"),
-            traces_protocol: var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"),
-            compression: var("OTEL_EXPORTER_OTLP_COMPRESSION"),
-            traces_compression: var("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"),
-            capture_message_content: var(CAPTURE_CONTENT_VAR),
-        }
-    }
+env_vars! {
+    traces_endpoint = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    endpoint = "OTEL_EXPORTER_OTLP_ENDPOINT",
+    headers = "OTEL_EXPORTER_OTLP_HEADERS",
+    traces_headers = "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    service_name = "OTEL_SERVICE_NAME",
+    resource_attributes = "OTEL_RESOURCE_ATTRIBUTES",
+    timeout = "OTEL_EXPORTER_OTLP_TIMEOUT",
+    traces_timeout = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+    span_attribute_value_length_limit = "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    attribute_value_length_limit = "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    protocol = "OTEL_EXPORTER_OTLP_PROTOCOL",
+    traces_protocol = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    compression = "OTEL_EXPORTER_OTLP_COMPRESSION",
+    traces_compression = "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    capture_message_content = CAPTURE_CONTENT_VAR,
 }
 
 /// The variable that turns message content capture on (`true`) or off (`false`).

@@ -12,6 +12,7 @@ use crate::json::TracesRequest;
 use crate::policy::{partial_success, OtlpPolicy};
 use crate::protobuf::{partial_success as protobuf_partial_success, write_protobuf};
 use crate::protocol::{Compression, Protocol};
+use crate::records;
 use crate::settings::Settings;
 
 /// Sends spans to an OpenTelemetry backend over OTLP/HTTP, protobuf (the default) or JSON,
@@ -229,9 +230,10 @@ pub(crate) fn build_with(b: OtlpSpanExporterBuilder, env: &Env) -> Result<OtlpSp
 }
 
 impl TracingExporter for OtlpSpanExporter {
-    /// Sends the spans of the batch in one request, retried as the OTLP specification
-    /// says, within the export budget. A batch with no span (only trace items) sends
-    /// nothing and succeeds.
+    /// Sends the spans of the batch in one request, with a root span for each trace item
+    /// of a trace that ended, retried as the OTLP specification says, within the export
+    /// budget. A batch with nothing to send (only traces that just started) sends nothing
+    /// and succeeds.
     ///
     /// # Errors
     /// [`ExportError::Failed`] with the number of items not delivered (all of them, or the
@@ -239,7 +241,7 @@ impl TracingExporter for OtlpSpanExporter {
     /// [`ExportError::ShutDown`] if the exporter was shut down before or during the export.
     fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
         self.engine.refuse_if_shut_down(items.len())?;
-        let spans = items.iter().filter(|i| i.as_span().is_some()).count();
+        let spans = records::count(items);
         if spans == 0 {
             self.engine.record(items.len(), &Ok(()));
             return Ok(());
@@ -265,6 +267,11 @@ impl TracingExporter for OtlpSpanExporter {
     /// the request in flight (bounded by the timeouts), later exports fail at once.
     fn shutdown(&self) {
         self.engine.shutdown();
+    }
+
+    /// `true`: a trace that ended becomes its root span, from the trace's start to its end.
+    fn wants_trace_ends(&self) -> bool {
+        true
     }
 }
 

@@ -87,7 +87,30 @@ fn hex<const N: usize>(value: u128) -> [u8; N] {
 /// assert_eq!(trace_export_otlp::otlp_trace_id(&id), "0123456789abcdef0123456789abcdef");
 /// ```
 pub fn otlp_trace_id(id: &TraceId) -> String {
-    String::from_utf8_lossy(&hex::<32>(trace_id_value(id))).into_owned()
+    trace_id_hex(trace_id_value(id))
+}
+
+/// A trace id value as OTLP/JSON writes it: 32 lowercase hex digits.
+pub(crate) fn trace_id_hex(value: u128) -> String {
+    String::from_utf8_lossy(&hex::<32>(value)).into_owned()
+}
+
+/// A span id value as OTLP/JSON writes it: 16 lowercase hex digits.
+pub(crate) fn span_id_hex(value: u64) -> String {
+    String::from_utf8_lossy(&hex::<16>(u128::from(value))).into_owned()
+}
+
+/// The OTLP span id of the root span of trace `id`, as a number (never 0): 64-bit FNV-1a
+/// of `root:` and the trace id.
+pub(crate) fn root_span_id(id: &TraceId) -> u64 {
+    nonzero_64(id.with_str(|s| fnv1a_64(format!("root:{s}").as_bytes())))
+}
+
+/// The OTLP span id of the root span the exporter sends for trace `id` when the trace
+/// ends (named after the workflow; every span without a parent is its child), as OTLP/JSON
+/// writes it: 16 lowercase hex digits.
+pub fn otlp_root_span_id(id: &TraceId) -> String {
+    span_id_hex(root_span_id(id))
 }
 
 /// The OTLP span id that `id` maps to, as OTLP/JSON writes it: 16 lowercase hex digits.
@@ -100,7 +123,7 @@ pub fn otlp_trace_id(id: &TraceId) -> String {
 /// assert_eq!(trace_export_otlp::otlp_span_id(&id), "0123456789abcdef");
 /// ```
 pub fn otlp_span_id(id: &SpanId) -> String {
-    String::from_utf8_lossy(&hex::<16>(u128::from(span_id_value(id)))).into_owned()
+    span_id_hex(span_id_value(id))
 }
 
 #[cfg(test)]

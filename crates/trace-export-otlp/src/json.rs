@@ -5,14 +5,13 @@
 //! lowercase hex (not base64), enum values as integers, 64-bit integers as decimal
 //! strings, fields with default values left out.
 
-use std::sync::Arc;
-
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
-use trace_core::{ExportItem, Span};
+use trace_core::ExportItem;
 
-use crate::ids::{otlp_span_id, otlp_trace_id};
-use crate::mapping::{map_span, Attr, AttrValue, MappingOptions};
+use crate::ids::{span_id_hex, trace_id_hex};
+use crate::mapping::{Attr, AttrValue, MappingOptions};
+use crate::records::{records, Record};
 
 /// The instrumentation scope every span is reported under.
 pub(crate) const SCOPE_NAME: &str = "agents-tracing";
@@ -98,46 +97,36 @@ struct Spans<'r, 'a>(&'r TracesRequest<'a>);
 
 impl Serialize for Spans<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (limit, mapping) = (self.0.limit, self.0.mapping);
-        serializer.collect_seq(self.0.items.iter().filter_map(ExportItem::as_span).map(|span| OtlpSpan {
-            span,
-            limit,
-            mapping,
-        }))
+        let limit = self.0.limit;
+        serializer.collect_seq(records(self.0.items, self.0.mapping).map(|record| OtlpSpan { record, limit }))
     }
 }
 
-/// One span, mapped as it is written.
+/// One span (or a trace's root span), mapped.
 struct OtlpSpan<'a> {
-    span: &'a Arc<Span>,
+    record: Record<'a>,
     limit: Option<usize>,
-    mapping: MappingOptions,
 }
 
 impl Serialize for OtlpSpan<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let span = &**self.span;
-        let mapped = map_span(span, self.mapping);
+        let r = &self.record;
         let mut m = serializer.serialize_map(None)?;
-        m.serialize_entry("traceId", &otlp_trace_id(span.trace_id()))?;
-        m.serialize_entry("spanId", &otlp_span_id(span.span_id()))?;
-        if let Some(parent) = span.parent_id() {
-            m.serialize_entry("parentSpanId", &otlp_span_id(parent))?;
+        m.serialize_entry("traceId", &trace_id_hex(r.trace_id))?;
+        m.serialize_entry("spanId", &span_id_hex(r.span_id))?;
+        if let Some(parent) = r.parent {
+            m.serialize_entry("parentSpanId", &span_id_hex(parent))?;
         }
         m.serialize_entry("flags", &FLAGS_HAS_IS_REMOTE)?;
-        m.serialize_entry("name", &mapped.name)?;
-        m.serialize_entry("kind", &mapped.kind)?;
-        // A span is exported when it ends, so both times are normally set; one stands in
-        // for the other if missing.
-        let start = span.started_at().or(span.ended_at());
-        let end = span.ended_at().or(span.started_at());
-        if let (Some(start), Some(end)) = (start, end) {
-            m.serialize_entry("startTimeUnixNano", &start.unix_nanos().to_string())?;
-            m.serialize_entry("endTimeUnixNano", &end.unix_nanos().to_string())?;
+        m.serialize_entry("name", &r.mapped.name)?;
+        m.serialize_entry("kind", &r.mapped.kind)?;
+        if let Some((start, end)) = r.times {
+            m.serialize_entry("startTimeUnixNano", &start.to_string())?;
+            m.serialize_entry("endTimeUnixNano", &end.to_string())?;
         }
-        m.serialize_entry("attributes", &KeyValues(&mapped.attributes, self.limit))?;
-        if let Some(error) = span.error() {
-            m.serialize_entry("status", &ErrorStatus(&error.message))?;
+        m.serialize_entry("attributes", &KeyValues(&r.mapped.attributes, self.limit))?;
+        if let Some(message) = r.error {
+            m.serialize_entry("status", &ErrorStatus(message))?;
         }
         m.end()
     }

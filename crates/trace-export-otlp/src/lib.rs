@@ -283,11 +283,12 @@ mod mapping;
 mod policy;
 mod protobuf;
 mod protocol;
+mod records;
 mod settings;
 
 pub use config::{EndpointSource, OtlpSpanExporterBuilder, DEFAULT_ENDPOINT, USER_AGENT};
 pub use exporter::OtlpSpanExporter;
-pub use ids::{otlp_span_id, otlp_trace_id};
+pub use ids::{otlp_root_span_id, otlp_span_id, otlp_trace_id};
 pub use mapping::{Profile, SEMCONV_SCHEMA_URL, SEMCONV_VERSION};
 pub use protocol::{Compression, Protocol};
 pub use trace_core::{ExportError, TracingExporter};

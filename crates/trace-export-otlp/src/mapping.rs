@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 use trace_core::span_data::JsonMap;
-use trace_core::Span;
+use trace_core::{AgentSpanData, Span, Trace};
 
 /// The version of the OpenTelemetry semantic conventions the [`Profile::GenAi`] mapping
 /// follows.
@@ -294,6 +294,35 @@ pub(crate) fn error_type(span: &Span) -> Option<String> {
     let error = span.error()?;
     let given = error.data.as_ref().and_then(|d| d.get("type")).and_then(Value::as_str).filter(|t| !t.is_empty());
     Some(given.unwrap_or("_OTHER").to_owned())
+}
+
+/// The attributes of an agent span that no convention has a key for, the same under every
+/// profile: its handoffs, tools and output type.
+pub(crate) fn agent_fields<'a>(a: &mut Attrs<'a>, d: &'a AgentSpanData) {
+    a.sd_list("handoffs", d.handoffs.as_ref());
+    a.sd_list("tools", d.tools.as_ref());
+    a.sd_str("output_type", d.output_type.as_deref());
+}
+
+/// Maps a trace that ended to its root span: named after the workflow, with the trace's
+/// own attributes; every top-level span of the trace is its child.
+pub(crate) fn map_trace(trace: &Trace, options: MappingOptions) -> Mapped<'_> {
+    let mut a = Attrs(Vec::with_capacity(8));
+    a.str("openai.agents.span_data.type", "trace");
+    a.str("openai.agents.workflow.name", trace.workflow_name());
+    a.owned("openai.agents.trace_id", trace.trace_id().to_string());
+    if let Some(group) = trace.group_id() {
+        a.str("openai.agents.group_id", group);
+        match options.profile {
+            Profile::OpenInference => a.str("session.id", group),
+            _ => a.str("gen_ai.conversation.id", group),
+        }
+    }
+    if options.profile == Profile::OpenInference {
+        a.str("openinference.span.kind", "CHAIN");
+    }
+    a.flatten("openai.agents.trace.metadata.", trace.metadata());
+    Mapped { name: trace.workflow_name().to_owned(), kind: KIND_INTERNAL, attributes: a.0 }
 }
 
 /// Maps one span (its trace travels with it: `span.trace()`).

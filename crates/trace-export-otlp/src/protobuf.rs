@@ -11,11 +11,10 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, Instrumentati
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span as ProtoSpan, Status};
 use prost::Message;
-use trace_core::{ExportItem, Span};
 
-use crate::ids::{span_id_value, trace_id_value};
 use crate::json::{truncate, TracesRequest, FLAGS_HAS_IS_REMOTE, SCOPE_NAME, STATUS_ERROR};
-use crate::mapping::{map_span, Attr, AttrValue, MappingOptions};
+use crate::mapping::{Attr, AttrValue};
+use crate::records::{records, Record};
 
 /// Appends the protobuf encoding of `request` to `out`.
 pub(crate) fn write_protobuf(request: &TracesRequest<'_>, out: &mut Vec<u8>) {
@@ -48,8 +47,7 @@ pub(crate) fn to_message(request: &TracesRequest<'_>) -> ExportTraceServiceReque
         version: env!("CARGO_PKG_VERSION").to_owned(),
         ..Default::default()
     };
-    let spans =
-        request.items.iter().filter_map(ExportItem::as_span).map(|s| span(s, request.limit, request.mapping)).collect();
+    let spans = records(request.items, request.mapping).map(|r| span(r, request.limit)).collect();
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(resource),
@@ -63,26 +61,20 @@ pub(crate) fn to_message(request: &TracesRequest<'_>) -> ExportTraceServiceReque
     }
 }
 
-fn span(span: &Span, limit: Option<usize>, mapping: MappingOptions) -> ProtoSpan {
-    let mapped = map_span(span, mapping);
-    // As in the JSON body: one time stands in for the other if missing, none if both are.
-    let start = span.started_at().or(span.ended_at());
-    let end = span.ended_at().or(span.started_at());
-    let (start, end) = match (start, end) {
-        (Some(start), Some(end)) => (start.unix_nanos(), end.unix_nanos()),
-        _ => (0, 0),
-    };
+fn span(r: Record<'_>, limit: Option<usize>) -> ProtoSpan {
+    // As in the JSON body: no times when neither is known.
+    let (start, end) = r.times.unwrap_or((0, 0));
     ProtoSpan {
-        trace_id: trace_id_value(span.trace_id()).to_be_bytes().to_vec(),
-        span_id: span_id_value(span.span_id()).to_be_bytes().to_vec(),
-        parent_span_id: span.parent_id().map(|p| span_id_value(p).to_be_bytes().to_vec()).unwrap_or_default(),
+        trace_id: r.trace_id.to_be_bytes().to_vec(),
+        span_id: r.span_id.to_be_bytes().to_vec(),
+        parent_span_id: r.parent.map(|p| p.to_be_bytes().to_vec()).unwrap_or_default(),
         flags: FLAGS_HAS_IS_REMOTE,
-        name: mapped.name,
-        kind: mapped.kind,
         start_time_unix_nano: start,
         end_time_unix_nano: end,
-        attributes: mapped.attributes.iter().map(|a| key_value(a, limit)).collect(),
-        status: span.error().map(|e| Status { message: e.message.clone(), code: STATUS_ERROR }),
+        attributes: r.mapped.attributes.iter().map(|a| key_value(a, limit)).collect(),
+        status: r.error.map(|message| Status { message: message.to_owned(), code: STATUS_ERROR }),
+        name: r.mapped.name,
+        kind: r.mapped.kind,
         ..Default::default()
     }
 }

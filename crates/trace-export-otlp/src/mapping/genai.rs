@@ -42,9 +42,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
         SpanData::Agent(d) => {
             a.str(OPERATION, "invoke_agent");
             a.str("gen_ai.agent.name", &d.name);
-            a.sd_list("handoffs", d.handoffs.as_ref());
-            a.sd_list("tools", d.tools.as_ref());
-            a.sd_str("output_type", d.output_type.as_deref());
+            super::agent_fields(a, d);
             (super::genai_name("invoke_agent", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Task(d) => {

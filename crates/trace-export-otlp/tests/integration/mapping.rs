@@ -14,7 +14,9 @@ use trace_core::{
     HandoffSpanData, McpListToolsSpanData, ResponseSpanData, Span, SpanData, SpanError, SpanId, SpeechGroupSpanData,
     SpeechSpanData, TaskSpanData, Timestamp, Trace, TraceId, TracingExporter, TranscriptionSpanData, TurnSpanData,
 };
-use trace_export_otlp::{otlp_span_id, otlp_trace_id, Compression, Profile, Protocol, SEMCONV_SCHEMA_URL};
+use trace_export_otlp::{
+    otlp_root_span_id, otlp_span_id, otlp_trace_id, Compression, Profile, Protocol, SEMCONV_SCHEMA_URL,
+};
 
 use crate::{boolean, builder, decode, double, has, hex, int, spans, string, strings, traces_url};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
@@ -218,7 +220,8 @@ fn check_common(otlp: &ProtoSpan, ours: &Span, i: u64, trace: &Trace) {
     assert_eq!(otlp.span_id.len(), 8);
     match ours.parent_id() {
         Some(p) => assert_eq!(hex(&otlp.parent_span_id), otlp_span_id(p)),
-        None => assert!(otlp.parent_span_id.is_empty()),
+        // A top-level span is a child of its trace's root span.
+        None => assert_eq!(hex(&otlp.parent_span_id), otlp_root_span_id(trace.trace_id())),
     }
     assert_eq!(otlp.start_time_unix_nano, T0 + i * 1_000);
     assert_eq!(otlp.end_time_unix_nano, T0 + i * 1_000 + 1_000_000);
@@ -334,6 +337,13 @@ impl Received {
         Received { f, got, schema_url }
     }
 
+    /// The attributes of the span of type `kind`, after checking its name and span kind.
+    fn expect_span(&self, kind: &str, name: &str, span_kind: SpanKind) -> &[KeyValue] {
+        let (s, a) = self.by_type(kind);
+        assert_eq!((s.name.as_str(), kind_of(s)), (name, span_kind), "{kind}");
+        a
+    }
+
     fn by_type(&self, kind: &str) -> (&ProtoSpan, &[KeyValue]) {
         let i = self.f.ours.iter().position(|s| s.kind().as_str() == kind).unwrap();
         (&self.got[i], &self.got[i].attributes)
@@ -361,8 +371,7 @@ fn none_of(a: &[KeyValue], keys: &[&str]) {
 /// profile's own keys, checked field by field.
 fn check_shared(r: &Received) {
     // task: aggregated usage is not counted again
-    let (s, a) = r.by_type("task");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("task: Answer", SpanKind::Internal));
+    let a = r.expect_span("task", "task: Answer", SpanKind::Internal);
     assert_eq!(string(a, "openai.agents.span_data.name"), "Answer");
     assert_eq!(int(a, "openai.agents.span_data.usage.input_tokens"), 100);
     assert_eq!(int(a, "openai.agents.span_data.usage.output_tokens"), 200);
@@ -370,20 +379,17 @@ fn check_shared(r: &Received) {
     assert_eq!(string(a, "openai.agents.span_data.metadata.run"), "r1");
 
     // turn
-    let (s, a) = r.by_type("turn");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("turn: 2 (Triage)", SpanKind::Internal));
+    let a = r.expect_span("turn", "turn: 2 (Triage)", SpanKind::Internal);
     assert_eq!(int(a, "openai.agents.span_data.turn"), 2);
     assert_eq!(int(a, "openai.agents.span_data.usage.requests"), 1);
 
     // handoff
-    let (s, a) = r.by_type("handoff");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("handoff: Triage -> Billing", SpanKind::Internal));
+    let a = r.expect_span("handoff", "handoff: Triage -> Billing", SpanKind::Internal);
     assert_eq!(string(a, "openai.agents.span_data.from_agent"), "Triage");
     assert_eq!(string(a, "openai.agents.span_data.to_agent"), "Billing");
 
     // custom
-    let (s, a) = r.by_type("custom");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("custom: plan", SpanKind::Internal));
+    let a = r.expect_span("custom", "custom: plan", SpanKind::Internal);
     assert_eq!(string(a, "openai.agents.span_data.name"), "plan");
     assert_eq!(int(a, "openai.agents.span_data.data.steps"), 3);
     assert_eq!(string(a, "openai.agents.span_data.data.kind"), "fast");
@@ -393,8 +399,8 @@ fn check_shared(r: &Received) {
     assert!(!has(a, "openai.agents.span_data.data.skip"), "nulls are left out");
 
     // guardrail, with an error whose data names no type
-    let (s, a) = r.by_type("guardrail");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("guardrail: no_pii", SpanKind::Internal));
+    let a = r.expect_span("guardrail", "guardrail: no_pii", SpanKind::Internal);
+    let s = r.by_type("guardrail").0;
     assert_eq!(string(a, "openai.agents.span_data.name"), "no_pii");
     assert!(boolean(a, "openai.agents.span_data.triggered"));
     let status = s.status.as_ref().expect("an error status");
@@ -404,8 +410,8 @@ fn check_shared(r: &Received) {
     assert_eq!(string(a, "error.type"), "_OTHER");
 
     // function: a user-supplied id hashed (FNV-1a 64 of its text); an error with a type
-    let (s, a) = r.by_type("function");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("execute_tool lookup_order", SpanKind::Internal));
+    let a = r.expect_span("function", "execute_tool lookup_order", SpanKind::Internal);
+    let s = r.by_type("function").0;
     assert_eq!(hex(&s.span_id), format!("{:016x}", fnv1a_64(b"tool-call-1")));
     assert_eq!(string(a, "openai.agents.span_data.mcp_data.server"), "orders");
     assert_eq!(s.status.as_ref().expect("an error status").message, "Tool failed");
@@ -413,43 +419,37 @@ fn check_shared(r: &Received) {
     assert_eq!(string(a, "openai.agents.error.data"), r#"{"type":"ToolTimeout","after_s":3}"#);
 
     // agent
-    let (s, a) = r.by_type("agent");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("invoke_agent Triage", SpanKind::Internal));
+    let a = r.expect_span("agent", "invoke_agent Triage", SpanKind::Internal);
     assert_eq!(strings(a, "openai.agents.span_data.handoffs"), ["Billing"]);
     assert_eq!(strings(a, "openai.agents.span_data.tools"), ["lookup_order", "refund"]);
     assert_eq!(string(a, "openai.agents.span_data.output_type"), "str");
     assert_eq!(string(a, "openai.agents.span_data.metadata.team"), "support");
 
     // generation: its parent is the function span with the custom id
-    let (s, a) = r.by_type("generation");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("chat gpt-4o-mini", SpanKind::Client));
+    let a = r.expect_span("generation", "chat gpt-4o-mini", SpanKind::Client);
+    let s = r.by_type("generation").0;
     assert_eq!(s.parent_span_id, r.by_type("function").0.span_id);
     // The old unconverted copies of the messages are gone in both profiles.
     none_of(a, &["openai.agents.span_data.input", "openai.agents.span_data.output"]);
 
     // response
-    let (s, _) = r.by_type("response");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("chat gpt-4o-2024-08-06", SpanKind::Client));
+    r.expect_span("response", "chat gpt-4o-2024-08-06", SpanKind::Client);
 
     // transcription: audio never sent
-    let (s, a) = r.by_type("transcription");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("transcription: whisper-1", SpanKind::Client));
+    let a = r.expect_span("transcription", "transcription: whisper-1", SpanKind::Client);
     assert_eq!(string(a, "openai.agents.span_data.input.format"), "pcm");
     assert!(!has(a, "openai.agents.span_data.input.data"));
 
     // speech
-    let (s, a) = r.by_type("speech");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("speech: tts-1", SpanKind::Client));
+    let a = r.expect_span("speech", "speech: tts-1", SpanKind::Client);
     assert_eq!(string(a, "openai.agents.span_data.output.format"), "pcm");
     assert_eq!(string(a, "openai.agents.span_data.first_content_at"), "2025-03-11T12:00:00.5+00:00");
 
     // speech_group
-    let (s, _) = r.by_type("speech_group");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("speech_group", SpanKind::Internal));
+    r.expect_span("speech_group", "speech_group", SpanKind::Internal);
 
     // mcp_tools
-    let (s, a) = r.by_type("mcp_tools");
-    assert_eq!((s.name.as_str(), kind_of(s)), ("mcp_tools: files", SpanKind::Client));
+    let a = r.expect_span("mcp_tools", "mcp_tools: files", SpanKind::Client);
     assert_eq!(string(a, "mcp.method.name"), "tools/list");
     assert_eq!(string(a, "openai.agents.span_data.server"), "files");
     assert_eq!(strings(a, "openai.agents.span_data.result"), ["read", "write"]);
@@ -860,4 +860,52 @@ fn a_negative_rejected_count_is_no_rejection_in_either_encoding() {
         let span = Span::new(SpanId::generate(), trace, None, CustomSpanData::default());
         exporter.export(&[ExportItem::Span(Arc::new(span))]).expect("delivered");
     }
+}
+
+#[test]
+fn a_trace_that_ended_is_the_root_span_and_a_trace_that_started_adds_nothing() {
+    let (start, end) = (Timestamp::from_unix_nanos(T0), Timestamp::from_unix_nanos(T0 + 5_000_000));
+    let trace = Trace::new(TraceId::generate(), "Customer support").with_group_id("chat-42");
+    let started = Arc::new(trace.clone());
+    let ended = Arc::new(trace.with_times(start, end));
+    let agent =
+        span(&ended, SpanId::generate(), None, 1, AgentSpanData { name: "Triage".into(), ..Default::default() });
+    let items = [ExportItem::Trace(started), ExportItem::Span(Arc::new(agent)), ExportItem::Trace(Arc::clone(&ended))];
+    for profile in [Profile::GenAi, Profile::OpenInference] {
+        let server = TestServer::always(Reply::ok());
+        let exporter = builder(&traces_url(&server)).profile(profile).build().unwrap();
+        let got = spans(&parse(&exporter.render_json(&items)));
+        assert_eq!(got.len(), 2, "the agent span and one root: {profile:?}");
+        let root = &got[1];
+        assert_eq!(hex(&root.span_id), otlp_root_span_id(ended.trace_id()));
+        assert_eq!(hex(&got[0].parent_span_id), otlp_root_span_id(ended.trace_id()), "the agent hangs under it");
+        assert!(root.parent_span_id.is_empty());
+        assert_eq!(root.name, "Customer support");
+        assert_eq!((root.start_time_unix_nano, root.end_time_unix_nano), (T0, T0 + 5_000_000));
+        assert_eq!(kind_of(root), SpanKind::Internal);
+        assert_eq!(string(&root.attributes, "openai.agents.span_data.type"), "trace");
+        let group_key = if profile == Profile::GenAi { "gen_ai.conversation.id" } else { "session.id" };
+        assert_eq!(string(&root.attributes, group_key), "chat-42");
+    }
+}
+
+#[test]
+fn through_a_processor_a_trace_is_sent_once_as_the_root_of_its_spans() {
+    let server = TestServer::always(Reply::ok());
+    let exporter = builder(&traces_url(&server)).protocol(Protocol::HttpJson).build().unwrap();
+    let trace_id = trace_core::registry::with_default(trace_core::SimpleTraceProcessor::new(exporter), || {
+        let run = trace_core::trace("Customer support").start();
+        trace_core::agent_span("Triage").start().end();
+        run.trace_id().cloned().unwrap()
+    });
+    // The trace start sends nothing; the span, then the trace's end, one request each.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let agent = spans(&parse(&requests[0].body));
+    let root = spans(&parse(&requests[1].body));
+    assert_eq!((agent.len(), root.len()), (1, 1));
+    assert_eq!(hex(&agent[0].parent_span_id), otlp_root_span_id(&trace_id));
+    assert_eq!(hex(&root[0].span_id), otlp_root_span_id(&trace_id));
+    assert!(root[0].start_time_unix_nano <= agent[0].start_time_unix_nano);
+    assert!(root[0].end_time_unix_nano >= agent[0].end_time_unix_nano);
 }

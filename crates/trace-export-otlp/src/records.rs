@@ -1,0 +1,72 @@
+//! What becomes one OTLP span, for both encodings: each span of a batch, and each trace
+//! that ended, as the root span of its trace. A span without a parent is a child of its
+//! trace's root span, so a trace has one root in the backend.
+//!
+//! The root span's id is derived from the trace id ([`otlp_root_span_id`](crate::otlp_root_span_id)),
+//! so that spans exported before their trace ended name the right parent.
+
+use trace_core::{ExportItem, Span, Timestamp, Trace};
+
+use crate::ids::{root_span_id, span_id_value, trace_id_value};
+use crate::mapping::{map_span, map_trace, Mapped, MappingOptions};
+
+/// One OTLP span, its ids as numbers.
+pub(crate) struct Record<'a> {
+    pub(crate) trace_id: u128,
+    pub(crate) span_id: u64,
+    pub(crate) parent: Option<u64>,
+    pub(crate) mapped: Mapped<'a>,
+    /// Start and end, Unix nanoseconds; `None` when neither is known.
+    pub(crate) times: Option<(u64, u64)>,
+    /// The error message, for an error status.
+    pub(crate) error: Option<&'a str>,
+}
+
+/// The records of `items`: spans in order, and a root span for each trace item whose
+/// trace has ended (a trace item offered at the start adds nothing).
+pub(crate) fn records(items: &[ExportItem], mapping: MappingOptions) -> impl Iterator<Item = Record<'_>> {
+    items.iter().filter_map(move |item| match item {
+        ExportItem::Span(span) => Some(span_record(span, mapping)),
+        ExportItem::Trace(trace) if trace.ended_at().is_some() => Some(trace_record(trace, mapping)),
+        ExportItem::Trace(_) => None,
+    })
+}
+
+/// How many records `items` make.
+pub(crate) fn count(items: &[ExportItem]) -> usize {
+    items
+        .iter()
+        .filter(|item| match item {
+            ExportItem::Span(_) => true,
+            ExportItem::Trace(trace) => trace.ended_at().is_some(),
+        })
+        .count()
+}
+
+/// Start and end in Unix nanoseconds: one stands in for the other if missing (a span is
+/// exported when it ends, so both are normally set), `None` if both are.
+fn times(start: Option<Timestamp>, end: Option<Timestamp>) -> Option<(u64, u64)> {
+    start.or(end).zip(end.or(start)).map(|(s, e)| (s.unix_nanos(), e.unix_nanos()))
+}
+
+fn span_record(span: &Span, mapping: MappingOptions) -> Record<'_> {
+    Record {
+        trace_id: trace_id_value(span.trace_id()),
+        span_id: span_id_value(span.span_id()),
+        parent: Some(span.parent_id().map_or_else(|| root_span_id(span.trace_id()), span_id_value)),
+        mapped: map_span(span, mapping),
+        times: times(span.started_at(), span.ended_at()),
+        error: span.error().map(|e| e.message.as_str()),
+    }
+}
+
+fn trace_record(trace: &Trace, mapping: MappingOptions) -> Record<'_> {
+    Record {
+        trace_id: trace_id_value(trace.trace_id()),
+        span_id: root_span_id(trace.trace_id()),
+        parent: None,
+        mapped: map_trace(trace, mapping),
+        times: times(trace.started_at(), trace.ended_at()),
+        error: None,
+    }
+}
