@@ -89,9 +89,10 @@ impl OtlpSpanExporter {
     /// The body an export of `items` would send, byte for byte (encoded as the
     /// [protocol](Self::protocol) says, then compressed as the
     /// [compression](Self::compression) says), without sending anything: for dry runs,
-    /// debugging and tests. Spans of `items` become OTLP spans in order; trace items add
-    /// nothing (each span carries its trace). With no span at all, the body holds an
-    /// empty span list, and [`export`](TracingExporter::export) sends nothing.
+    /// debugging and tests. Spans of `items` become OTLP spans in order, and each trace
+    /// item of a trace that ended its root span; a trace that only started adds nothing.
+    /// With nothing to send, the body holds an empty span list, and
+    /// [`export`](TracingExporter::export) sends nothing.
     pub fn render(&self, items: &[ExportItem]) -> Vec<u8> {
         let mut body = Vec::new();
         // Writing to memory only fails on a non-string map key, which this body has not.

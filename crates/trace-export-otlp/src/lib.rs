@@ -73,8 +73,18 @@
 //! [`Span::trace`](trace_core::Span::trace): every span holds the `Arc<Trace>` it was
 //! made in, so a trace whose spans arrive in several batches maps the same in each, with
 //! no map from trace ids to trace data to keep (nor to bound, nor to miss when a trace
-//! item was dropped or exported by another process). Trace items themselves send nothing;
-//! a batch of trace items only succeeds without a request.
+//! item was dropped or exported by another process).
+//!
+//! Each trace also becomes one span of its own, the root of its trace in the backend: the
+//! exporter [wants trace ends](trace_core::TracingExporter::wants_trace_ends), so the
+//! processors offer a trace again when it ends, and that item is sent as a span named
+//! after the workflow, from the trace's start to its end (`openai.agents.span_data.type`
+//! = `trace`; the group id as `gen_ai.conversation.id`, or `session.id` under
+//! OpenInference; the metadata). Every span without a parent is its child; its id is
+//! derived from the trace id ([`otlp_root_span_id`]), so spans sent before their trace
+//! ended name it already. A trace item offered at the start sends nothing, and a batch of
+//! such items only succeeds without a request. A trace that never ends (the process died)
+//! leaves its top-level spans with a parent the backend never receives.
 //!
 //! # Ids
 //! A generated trace id (`trace_` and 32 hex digits) keeps its 32 digits as the OTLP trace
@@ -85,7 +95,8 @@
 //! the backend. Our ids are also sent as attributes (`openai.agents.trace_id`, ...).
 //!
 //! # Mapping
-//! Every span gets: `traceId`, `spanId`, `parentSpanId` (left out for a top-level span),
+//! Every span gets: `traceId`, `spanId`, `parentSpanId` (its trace's root span for a
+//! top-level span),
 //! `flags` 256 (the parent is known to be local), `startTimeUnixNano` and
 //! `endTimeUnixNano` (our timestamps' nanoseconds), a `name`, a `kind`
 //! (`SPAN_KIND_CLIENT` = 3 for calls to a model or an MCP server, `SPAN_KIND_INTERNAL` = 1
