@@ -3,9 +3,13 @@
 //! Driven by `cargo xtask bench`, which starts the server and compares with the Python SDK.
 //!
 //! ```text
-//! cargo bench --bench e2e --features openai-http -- --endpoint http://127.0.0.1:PORT/v1/traces/ingest \
+//! cargo bench --bench e2e --features openai-http,otlp-http -- --endpoint http://127.0.0.1:PORT/v1/traces/ingest \
 //!     [--n 100000] [--batch 128] [--queue 8192] [--trigger RATIO] [--rate SPANS_PER_S] [--serialize] [--export-only]
 //! ```
+//!
+//! `--otlp protobuf|gzip|json` sends through `OtlpSpanExporter` instead (HTTP/protobuf,
+//! HTTP/protobuf + gzip, or HTTP/JSON; the endpoint then is the collector's `/v1/traces`),
+//! the project's side of the OTLP comparison with opentelemetry-rust (`benches/otel`).
 //!
 //! `--serialize` measures the JSON serialisation of 128-span batches alone (no HTTP).
 //! `--export-only` calls the exporter's `export` directly with one 128-span batch, over and
@@ -25,6 +29,11 @@ use agents_tracing::core::{
     TraceId, TracingExporter,
 };
 use agents_tracing::openai::{BackendSpanExporter, ExportBatch};
+use agents_tracing::otlp::{Compression, OtlpSpanExporter, Protocol};
+
+#[path = "support/proc_stats.rs"]
+mod proc_stats;
+use proc_stats::{cpu_seconds, peak_rss_mib};
 
 struct Args {
     endpoint: String,
@@ -36,6 +45,8 @@ struct Args {
     trigger: Option<f64>,
     serialize: bool,
     export_only: bool,
+    /// `--otlp`: the OTLP exporter with this encoding, instead of the OpenAI exporter.
+    otlp: Option<String>,
 }
 
 fn parse() -> Args {
@@ -48,6 +59,7 @@ fn parse() -> Args {
         trigger: None,
         serialize: false,
         export_only: false,
+        otlp: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -61,29 +73,11 @@ fn parse() -> Args {
             "--trigger" => a.trigger = value().parse().ok(),
             "--serialize" => a.serialize = true,
             "--export-only" => a.export_only = true,
+            "--otlp" => a.otlp = Some(value()),
             _ => {} // `cargo bench` adds `--bench`
         }
     }
     a
-}
-
-/// User + system CPU seconds of this process, from /proc/self/stat.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // Fields after the command: state is 0, utime is 11, stime is 12. 100 ticks per second.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// Peak resident set size in MiB, from /proc/self/status.
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 fn unix_ns() -> u128 {
@@ -132,6 +126,25 @@ fn serialize_only(n: u64) {
 fn exporter(endpoint: &str) -> BackendSpanExporter {
     assert!(!endpoint.is_empty(), "--endpoint is required");
     BackendSpanExporter::builder().endpoint(endpoint).api_key("sk-bench").read_env(false).build().expect("exporter")
+}
+
+/// The OTLP exporter with `encoding` (`protobuf`, `gzip`: protobuf + gzip, `json`), no
+/// `OTEL_*` variable read.
+fn otlp_exporter(endpoint: &str, encoding: &str) -> OtlpSpanExporter {
+    assert!(!endpoint.is_empty(), "--endpoint is required");
+    let (protocol, compression) = match encoding {
+        "protobuf" => (Protocol::HttpProtobuf, Compression::None),
+        "gzip" => (Protocol::HttpProtobuf, Compression::Gzip),
+        "json" => (Protocol::HttpJson, Compression::None),
+        other => panic!("--otlp {other}: expected protobuf, gzip or json"),
+    };
+    OtlpSpanExporter::builder()
+        .endpoint(endpoint)
+        .protocol(protocol)
+        .compression(compression)
+        .read_env(false)
+        .build()
+        .expect("exporter")
 }
 
 /// The exporter alone: `export` of one 128-span batch, again and again, on this thread.
@@ -184,8 +197,11 @@ fn main() {
     if a.export_only {
         return export_only(&a.endpoint, a.n);
     }
-    let exporter = exporter(&a.endpoint);
-    let mut builder = BatchTraceProcessor::builder(exporter).max_batch_size(a.batch).max_queue_size(a.queue);
+    let exporter: Arc<dyn TracingExporter> = match &a.otlp {
+        Some(encoding) => Arc::new(otlp_exporter(&a.endpoint, encoding)),
+        None => Arc::new(exporter(&a.endpoint)),
+    };
+    let mut builder = BatchTraceProcessor::builder_shared(exporter).max_batch_size(a.batch).max_queue_size(a.queue);
     if let Some(ratio) = a.trigger {
         builder = builder.export_trigger_ratio(ratio);
     }
@@ -210,7 +226,8 @@ fn main() {
     let total_s = t0.elapsed().as_secs_f64();
     let st = processor.stats();
     println!(
-        r#"{{"lang":"rust","n":{},"batch":{},"queue":{},"rate":{},"produce_s":{:.4},"total_s":{:.4},"start_unix_ns":{},"dropped":{},"lost":{},"exported":{},"peak_rss_mib":{:.1},"cpu_s":{:.2}}}"#,
+        r#"{{"lang":"rust","exporter":"{}","n":{},"batch":{},"queue":{},"rate":{},"produce_s":{:.4},"total_s":{:.4},"start_unix_ns":{},"dropped":{},"lost":{},"exported":{},"peak_rss_mib":{:.1},"cpu_s":{:.2}}}"#,
+        a.otlp.as_deref().map_or("openai".to_owned(), |e| format!("otlp-{e}")),
         a.n,
         a.batch,
         a.queue,

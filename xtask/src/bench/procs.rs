@@ -47,8 +47,11 @@ impl Binaries {
     pub(crate) fn build(current_server: bool) -> Result<Self, String> {
         let hotpath =
             build("hotpath bench", &["bench", "--no-run", "-p", "trace-batch", "--bench", "hotpath"], "hotpath")?;
-        let e2e =
-            build("e2e bench", &["bench", "--no-run", "--bench", "e2e", "--features", "openai-http,batch"], "e2e")?;
+        let e2e = build(
+            "e2e bench",
+            &["bench", "--no-run", "--bench", "e2e", "--features", "openai-http,otlp-http,batch"],
+            "e2e",
+        )?;
         let server = if current_server {
             std::env::current_exe().map_err(|e| format!("locating the xtask executable: {e}"))?
         } else {
