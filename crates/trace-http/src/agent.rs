@@ -1,12 +1,19 @@
 //! One pooled ureq `Agent` and one `POST` of a body, with per-phase timeouts.
 //!
-//! Only per-phase timeouts are set (connect, send headers, send body, receive headers,
-//! receive body): with `timeout_global` or `timeout_per_call`, ureq 3 resolves the host on
-//! a new thread for every request, even an IP address on a pooled connection.
+//! Only per-phase timeouts are set on the agent (connect, send headers, send body, receive
+//! headers, receive body). With `timeout_global` (set per request when the caller's budget
+//! is shorter than the phases together) ureq 3's resolver looks the host up on a new thread
+//! for every request, even an IP address on a pooled connection; [`LiteralFirst`] answers an
+//! IP address itself, so a collector on `127.0.0.1` costs no thread per request.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use ureq::config::Config;
+use ureq::http::Uri;
 use ureq::typestate::WithBody;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::{Agent, RequestBuilder};
 
 use crate::reply::{Reply, TransportError};
@@ -72,7 +79,8 @@ impl HttpAgent {
             .timeout_recv_body(Some(t.body))
             .timeout_resolve(settings.resolve_timeout);
         config = config.proxy(settings.proxy.clone());
-        Self { agent: config.build().new_agent(), timeouts: t }
+        let agent = Agent::with_parts(config.build(), DefaultConnector::default(), LiteralFirst::default());
+        Self { agent, timeouts: t }
     }
 
     /// The timeouts the agent was built with.
@@ -115,5 +123,60 @@ impl HttpAgent {
         }
         let response = request.send(body).map_err(|error| TransportError { error })?;
         Ok(Reply::read(response))
+    }
+}
+
+/// ureq's resolver, except that a host which is an IP address is answered at once, on the
+/// caller's thread (ureq's own spawns a thread per lookup whenever a timeout applies).
+#[derive(Debug, Default)]
+struct LiteralFirst {
+    dns: DefaultResolver,
+}
+
+impl Resolver for LiteralFirst {
+    fn resolve(&self, uri: &Uri, config: &Config, timeout: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let literal = uri
+            .scheme()
+            .zip(uri.authority())
+            .and_then(|(scheme, authority)| DefaultResolver::host_and_port(scheme, authority))
+            .and_then(|host_port| host_port.parse::<SocketAddr>().ok());
+        match literal {
+            Some(addr) => {
+                let mut addrs = self.empty();
+                addrs.push(addr);
+                Ok(addrs)
+            }
+            None => self.dns.resolve(uri, config, timeout),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ureq::unversioned::transport::time::Duration as UreqDuration;
+    use ureq::Timeout;
+
+    use super::*;
+
+    /// A lookup whose time has already run out: ureq's resolver would hand it to a thread
+    /// and give up at once; an IP address needs no lookup, so it is answered all the same.
+    fn resolve_with_no_time_left(url: &str) -> Result<Vec<SocketAddr>, ureq::Error> {
+        let timeout = NextTimeout {
+            after: UreqDuration::from_millis(0),
+            reason: Timeout::Resolve,
+            per_read: None,
+            per_write: None,
+        };
+        let uri: Uri = url.parse().expect("a valid URL");
+        let addrs = LiteralFirst::default().resolve(&uri, &Config::default(), timeout)?;
+        Ok(addrs.iter().copied().collect())
+    }
+
+    #[test]
+    fn an_ip_address_is_answered_without_a_lookup() {
+        let v4 = resolve_with_no_time_left("http://127.0.0.1:4318/v1/traces").expect("answered");
+        assert_eq!(v4, ["127.0.0.1:4318".parse::<SocketAddr>().unwrap()]);
+        let v6 = resolve_with_no_time_left("https://[::1]/v1/traces").expect("answered");
+        assert_eq!(v6, ["[::1]:443".parse::<SocketAddr>().unwrap()]);
     }
 }
