@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 use trace_core::span_data::JsonMap;
-use trace_core::{AgentSpanData, Span, Trace};
+use trace_core::{AgentSpanData, Span, Trace, TurnSpanData};
 
 /// The version of the OpenTelemetry semantic conventions the [`Profile::GenAi`] mapping
 /// follows.
@@ -226,6 +226,12 @@ pub(crate) fn titled(kind: &str, detail: Option<&str>) -> String {
         Some(d) => format!("{kind}: {d}"),
         None => kind.to_owned(),
     }
+}
+
+/// A turn span's name in both profiles: `turn: 3 (Triage)`, or `turn: 3` without an agent.
+pub(crate) fn turn_title(d: &TurnSpanData) -> String {
+    let detail = if d.agent_name.is_empty() { d.turn.to_string() } else { format!("{} ({})", d.turn, d.agent_name) };
+    titled("turn", Some(&detail))
 }
 
 /// `{operation} {detail}`, or the operation alone, as the GenAI conventions name spans

@@ -4,7 +4,7 @@
 use trace_core::{Span, SpanData};
 
 use super::messages::{genai_instructions, genai_messages, json_text, messages, one_choice};
-use super::{response_model, titled, Attrs, Tokens, KIND_CLIENT, KIND_INTERNAL, SD};
+use super::{response_model, titled, turn_title, Attrs, Tokens, KIND_CLIENT, KIND_INTERNAL, SD};
 
 /// `gen_ai.operation.name`.
 const OPERATION: &str = "gen_ai.operation.name";
@@ -56,9 +56,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
                 a.str("gen_ai.agent.name", &d.agent_name);
             }
             a.usage_rest(d.usage.as_ref(), &[]);
-            let detail =
-                if d.agent_name.is_empty() { d.turn.to_string() } else { format!("{} ({})", d.turn, d.agent_name) };
-            (titled("turn", Some(&detail)), KIND_INTERNAL)
+            (turn_title(d), KIND_INTERNAL)
         }
         SpanData::Function(d) => {
             a.str(OPERATION, "execute_tool");

@@ -7,7 +7,7 @@ use trace_core::{Span, SpanData};
 
 use super::genai::PROVIDER_OPENAI;
 use super::messages::{json_text, message, messages, one_choice, Message, Part};
-use super::{response_model, titled, AttrValue, Attrs, Tokens, KIND_CLIENT, KIND_INTERNAL, SD};
+use super::{response_model, titled, turn_title, AttrValue, Attrs, Tokens, KIND_CLIENT, KIND_INTERNAL, SD};
 
 /// `openinference.span.kind`.
 const KIND: &str = "openinference.span.kind";
@@ -143,9 +143,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
                 a.str("agent.name", &d.agent_name);
             }
             a.usage_rest(d.usage.as_ref(), &[]);
-            let detail =
-                if d.agent_name.is_empty() { d.turn.to_string() } else { format!("{} ({})", d.turn, d.agent_name) };
-            (titled("turn", Some(&detail)), KIND_INTERNAL)
+            (turn_title(d), KIND_INTERNAL)
         }
         SpanData::Function(d) => {
             a.str(KIND, "TOOL");
