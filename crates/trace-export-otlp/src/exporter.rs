@@ -145,7 +145,7 @@ impl OtlpSpanExporter {
             Compression::Gzip => {
                 let mut raw = Vec::new();
                 self.encode(items, &mut raw)?;
-                let mut gzip = flate2::write::GzEncoder::new(body, flate2::Compression::default());
+                let mut gzip = flate2::write::GzEncoder::new(body, flate2::Compression::fast());
                 gzip.write_all(&raw).and_then(|()| gzip.finish().map(drop)).map_err(serde_json::Error::io)
             }
         }

@@ -28,7 +28,12 @@ fn fnv1a_128(bytes: &[u8]) -> u128 {
 
 /// 64-bit FNV-1a of `bytes`.
 fn fnv1a_64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(FNV64_OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(FNV64_PRIME))
+    fnv1a_64_more(FNV64_OFFSET, bytes)
+}
+
+/// Goes on hashing `bytes` from the hash `h` of what came before them.
+fn fnv1a_64_more(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(FNV64_PRIME))
 }
 
 /// The OTLP trace id of `id`, as a number (never 0).
@@ -103,7 +108,7 @@ pub(crate) fn span_id_hex(value: u64) -> String {
 /// The OTLP span id of the root span of trace `id`, as a number (never 0): 64-bit FNV-1a
 /// of `root:` and the trace id.
 pub(crate) fn root_span_id(id: &TraceId) -> u64 {
-    nonzero_64(id.with_str(|s| fnv1a_64(format!("root:{s}").as_bytes())))
+    nonzero_64(id.with_str(|s| fnv1a_64_more(fnv1a_64(b"root:"), s.as_bytes())))
 }
 
 /// The OTLP span id of the root span the exporter sends for trace `id` when the trace

@@ -59,9 +59,10 @@
 //! compare): one
 //! `ResourceSpans` (the resource: `service.name`, `telemetry.sdk.*`, the attributes of
 //! `OTEL_RESOURCE_ATTRIBUTES` and the builder's) holding one `ScopeSpans` (scope
-//! `agents-tracing`, this crate's version) with the batch's spans in queue order. In
-//! protobuf it is the `opentelemetry-proto` message, encoded by prost; in JSON it is written
-//! straight from our spans (the encoding the OTLP specification fixes for JSON:
+//! `agents-tracing`, this crate's version) with the batch's spans in queue order. Both
+//! encodings are written straight from our spans, with no intermediate message tree: the
+//! protobuf one with prost's wire primitives (the tests check that the bytes are those
+//! prost writes for `opentelemetry-proto`'s generated message), the JSON one with serde (the encoding the OTLP specification fixes for JSON:
 //! lowerCamelCase field names, ids as lowercase hex, enums as integers, 64-bit integers as
 //! strings). User JSON (tool arguments, messages, metadata) becomes attribute strings through
 //! [`trace_core::wire`], depth-limited, in both. A collector's partial success is read from
@@ -256,28 +257,32 @@
 //! `trace-core`, `trace-http` (the export engine; it brings `ureq` with no default
 //! features, so no gzip and no cookies, and `fastrand` for the jitter), `serde`,
 //! `serde_json`, `log`, and for the wire formats:
-//! - `opentelemetry-proto` (no default features; `gen-tonic-messages` and `trace`: the
-//!   generated message types, no tonic client) with `prost`: the OTLP protobuf schema from
-//!   the OpenTelemetry project itself, kept in step with the specification, instead of a
-//!   hand-copied `.proto` that could drift. Its cost: it depends on `opentelemetry` and
-//!   `opentelemetry_sdk` (no default features, but the `trace` feature brings `futures-*`,
-//!   `rand`, `zerocopy`, ...), and `prost` brings `prost-derive` (`anyhow`, `itertools`,
-//!   `either`). None of that code runs on the export path but it is compiled.
+//! - `prost` (with its `derive`, for the collector's reply): the protobuf wire format. The
+//!   body is written with `prost::encoding` (keys, varints, lengths) field by field from
+//!   our spans, in the layout of the OTLP `.proto` files; `opentelemetry-proto`, the
+//!   schema from the OpenTelemetry project, is a dev-dependency that checks it: the tests
+//!   decode every body with its generated types and compare prost's encoding of the result
+//!   byte for byte. The first version built those generated types and let prost encode
+//!   them; that cost a copy of every string and an allocation per attribute, and made the
+//!   protobuf body slower to write than the JSON one (2234 against 1608 ns per span,
+//!   medians of the bench below), and it brought `opentelemetry` and `opentelemetry_sdk`
+//!   (with `futures-*`, `rand`, `zerocopy`, ...) into the build for code that never ran.
+//!   `prost-derive` brings `anyhow`, `itertools` and `either` (compile time only).
 //! - `flate2` with its `rust_backend` (`miniz_oxide`, `adler2`, `simd-adler32`, `crc32fast`):
-//!   gzip in pure Rust, no C library to build or link, the most used gzip crate.
+//!   gzip in pure Rust, no C library to build or link, the most used gzip crate. It runs at
+//!   level 1: level 6 took about 4 µs per span of the bench below, level 1 about 1 µs, for
+//!   a body 24% larger (6.3 KB against 5.1 KB).
 //!
-//! In all, `cargo tree -p trace-export-otlp -e normal | wc -l` went from 61 to 115 lines
-//! (37 to 66 distinct crates; `cargo xtask deps` counts 64 without the root); compiling
-//! the new crates took about 4 s of unit time in a debug build (2 shared cores).
+//! In all, `cargo tree -p trace-export-otlp -e normal` names 48 distinct crates, this one
+//! included: 37 before the wire formats were added, 66 while `opentelemetry-proto` was a
+//! normal dependency.
 //!
 //! Speed (`cargo bench -p trace-export-otlp --bench encode`: a 128-span batch of model,
 //! tool and agent spans, mapping included, interleaved rounds on a noisy 2-core machine,
-//! ns per span, min / median / max of 21 rounds): JSON 1808 / 2916 / 3417 (167 KB),
-//! protobuf 2411 / 3679 / 4182 (95 KB), protobuf + gzip 5469 / 8491 / 9214 (6 KB: the
-//! bench's spans repeat, real ones compress less), JSON + gzip 8602 / 12552 / 14449. The
-//! JSON body stays written by hand: the message types' own serde support takes 1305 / 2325
-//! / 3050 ns per span for the serialization alone, on top of building the message (most of
-//! the protobuf figure), and writes a larger body (184 KB).
+//! ns per span, min / median / max of 21 rounds; measured 2026-12-02): see BENCHMARKS.md
+//! for the figures and the end-to-end run against opentelemetry-otlp. The JSON body stays
+//! written by hand rather than through the generated types' serde support, which writes a
+//! larger body and needs the message built first.
 //!
 //! [`TracingExporter::shutdown`]: trace_core::TracingExporter::shutdown
 //! [`TracingExporter::export`]: trace_core::TracingExporter::export

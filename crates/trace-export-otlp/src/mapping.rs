@@ -5,6 +5,14 @@
 //! in `genai.rs` (OpenTelemetry GenAI) and `openinference.rs` (OpenInference), the
 //! message formats both read in `messages.rs`. The full tables are in the crate docs.
 
+/// The key of a span data field: `openai.agents.span_data.` and `$field`, made at compile
+/// time.
+macro_rules! sd {
+    ($field:literal) => {
+        concat!("openai.agents.span_data.", $field)
+    };
+}
+
 mod genai;
 mod messages;
 mod openinference;
@@ -61,7 +69,7 @@ pub(crate) struct MappingOptions {
 }
 
 /// The prefix of the span data's fields.
-const SD: &str = "openai.agents.span_data.";
+const SD: &str = sd!("");
 
 /// OTLP `SpanKind` values (OTLP/JSON writes enums as integers).
 pub(crate) const KIND_INTERNAL: i32 = 1;
@@ -119,13 +127,13 @@ impl<'a> Attrs<'a> {
 
     pub(crate) fn sd_str(&mut self, field: &str, value: Option<&'a str>) {
         if let Some(v) = value {
-            self.push(format!("{SD}{field}"), AttrValue::Str(Cow::Borrowed(v)));
+            self.push(join(SD, field), AttrValue::Str(Cow::Borrowed(v)));
         }
     }
 
     pub(crate) fn sd_list(&mut self, field: &str, value: Option<&'a Vec<String>>) {
         if let Some(v) = value {
-            self.push(format!("{SD}{field}"), AttrValue::StrArray(v));
+            self.push(join(SD, field), AttrValue::StrArray(v));
         }
     }
 
@@ -133,7 +141,7 @@ impl<'a> Attrs<'a> {
     pub(crate) fn flatten(&mut self, prefix: &str, map: Option<&'a JsonMap>) {
         for (k, v) in map.into_iter().flatten() {
             if let Some(value) = json_value(v) {
-                self.push(format!("{prefix}{k}"), value);
+                self.push(join(prefix, k), value);
             }
         }
     }
@@ -150,7 +158,7 @@ impl<'a> Attrs<'a> {
                 continue;
             }
             if let Some(value) = json_value(v) {
-                self.push(format!("{SD}usage.{k}"), value);
+                self.push(join(sd!("usage."), k), value);
             }
         }
     }
@@ -172,10 +180,18 @@ impl<'a> Attrs<'a> {
             match KNOWN.iter().find(|(name, _)| name == k) {
                 Some((_, attr)) => self.push(*attr, value),
                 None if k == "stop" => self.push("gen_ai.request.stop_sequences", value),
-                None => self.push(format!("{SD}model_config.{k}"), value),
+                None => self.push(join(sd!("model_config."), k), value),
             }
         }
     }
+}
+
+/// `prefix` followed by `key`, as a new key.
+fn join(prefix: &str, key: &str) -> String {
+    let mut joined = String::with_capacity(prefix.len() + key.len());
+    joined.push_str(prefix);
+    joined.push_str(key);
+    joined
 }
 
 /// A JSON value as an attribute value: scalars as themselves, an array of scalars of one
@@ -316,7 +332,7 @@ pub(crate) fn map_trace(trace: &Trace, options: MappingOptions) -> Mapped<'_> {
     let mut a = Attrs(Vec::with_capacity(8));
     a.str("openai.agents.span_data.type", "trace");
     a.str("openai.agents.workflow.name", trace.workflow_name());
-    a.owned("openai.agents.trace_id", trace.trace_id().to_string());
+    a.owned("openai.agents.trace_id", trace.trace_id().with_str(str::to_owned));
     if let Some(group) = trace.group_id() {
         a.str("openai.agents.group_id", group);
         match options.profile {
@@ -342,10 +358,10 @@ pub(crate) fn map_span(span: &Span, options: MappingOptions) -> Mapped<'_> {
     if let Some(group) = trace.group_id() {
         a.str("openai.agents.group_id", group);
     }
-    a.owned("openai.agents.trace_id", span.trace_id().to_string());
-    a.owned("openai.agents.span_id", span.span_id().to_string());
+    a.owned("openai.agents.trace_id", span.trace_id().with_str(str::to_owned));
+    a.owned("openai.agents.span_id", span.span_id().with_str(str::to_owned));
     if let Some(parent) = span.parent_id() {
-        a.owned("openai.agents.parent_id", parent.to_string());
+        a.owned("openai.agents.parent_id", parent.with_str(str::to_owned));
     }
     a.flatten("openai.agents.trace.metadata.", trace.metadata());
 
@@ -354,7 +370,7 @@ pub(crate) fn map_span(span: &Span, options: MappingOptions) -> Mapped<'_> {
         // GenAi, and any profile added later until it has its own mapping.
         _ => genai::map(&mut a, span, options.capture_content),
     };
-    a.flatten(&format!("{SD}metadata."), data.metadata());
+    a.flatten(sd!("metadata."), data.metadata());
     if let Some(error_type) = error_type(span) {
         a.owned("error.type", error_type);
     }

@@ -51,7 +51,9 @@ pub enum Compression {
     #[default]
     None,
     /// `gzip`: the body gzipped (`Content-Encoding: gzip`), by `flate2` with its
-    /// pure-Rust `miniz_oxide` back end, default level (6).
+    /// pure-Rust `miniz_oxide` back end at its fastest level (1): about a quarter of the
+    /// time level 6 (flate2's default) takes, for a body about a fifth larger (measured by
+    /// `cargo bench -p trace-export-otlp --bench encode`, see the crate docs).
     Gzip,
 }
 

@@ -4,7 +4,7 @@
 use trace_core::{Span, SpanData};
 
 use super::messages::{genai_instructions, genai_messages, json_text, messages, one_choice};
-use super::{response_model, titled, turn_title, Attrs, Tokens, KIND_CLIENT, KIND_INTERNAL, SD};
+use super::{response_model, titled, turn_title, Attrs, Tokens, KIND_CLIENT, KIND_INTERNAL};
 
 /// `gen_ai.operation.name`.
 const OPERATION: &str = "gen_ai.operation.name";
@@ -51,7 +51,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
             (titled("task", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Turn(d) => {
-            a.push(format!("{SD}turn"), super::AttrValue::Int(d.turn));
+            a.push(sd!("turn"), super::AttrValue::Int(d.turn));
             if !d.agent_name.is_empty() {
                 a.str("gen_ai.agent.name", &d.agent_name);
             }
@@ -69,7 +69,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
                 a.opt_str("gen_ai.tool.call.arguments", d.input.as_deref());
                 a.opt_str("gen_ai.tool.call.result", d.output.as_deref());
             }
-            a.flatten(&format!("{SD}mcp_data."), d.mcp_data.as_ref());
+            a.flatten(sd!("mcp_data."), d.mcp_data.as_ref());
             (super::genai_name("execute_tool", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Generation(d) => {
@@ -118,12 +118,12 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
         }
         SpanData::Custom(d) => {
             a.sd_str("name", Some(&d.name));
-            a.flatten(&format!("{SD}data."), Some(&d.data));
+            a.flatten(sd!("data."), Some(&d.data));
             (titled("custom", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Guardrail(d) => {
             a.sd_str("name", Some(&d.name));
-            a.push(format!("{SD}triggered"), super::AttrValue::Bool(d.triggered));
+            a.push(sd!("triggered"), super::AttrValue::Bool(d.triggered));
             (titled("guardrail", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Transcription(d) => {

@@ -7,7 +7,7 @@ use trace_core::{Span, SpanData};
 
 use super::genai::PROVIDER_OPENAI;
 use super::messages::{json_text, message, messages, one_choice, Message, Part};
-use super::{response_model, titled, turn_title, AttrValue, Attrs, Tokens, KIND_CLIENT, KIND_INTERNAL, SD};
+use super::{response_model, titled, turn_title, AttrValue, Attrs, Tokens, KIND_CLIENT, KIND_INTERNAL};
 
 /// `openinference.span.kind`.
 const KIND: &str = "openinference.span.kind";
@@ -138,7 +138,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
         }
         SpanData::Turn(d) => {
             a.str(KIND, "CHAIN");
-            a.push(format!("{SD}turn"), AttrValue::Int(d.turn));
+            a.push(sd!("turn"), AttrValue::Int(d.turn));
             if !d.agent_name.is_empty() {
                 a.str("agent.name", &d.agent_name);
             }
@@ -156,7 +156,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
                     value(a, "output", output.to_owned());
                 }
             }
-            a.flatten(&format!("{SD}mcp_data."), d.mcp_data.as_ref());
+            a.flatten(sd!("mcp_data."), d.mcp_data.as_ref());
             (super::genai_name("execute_tool", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Generation(d) => {
@@ -211,13 +211,13 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
         SpanData::Custom(d) => {
             a.str(KIND, "CHAIN");
             a.sd_str("name", Some(&d.name));
-            a.flatten(&format!("{SD}data."), Some(&d.data));
+            a.flatten(sd!("data."), Some(&d.data));
             (titled("custom", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Guardrail(d) => {
             a.str(KIND, "GUARDRAIL");
             a.sd_str("name", Some(&d.name));
-            a.push(format!("{SD}triggered"), AttrValue::Bool(d.triggered));
+            a.push(sd!("triggered"), AttrValue::Bool(d.triggered));
             (titled("guardrail", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Transcription(d) => {

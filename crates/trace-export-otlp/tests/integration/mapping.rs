@@ -909,3 +909,30 @@ fn through_a_processor_a_trace_is_sent_once_as_the_root_of_its_spans() {
     assert!(root[0].start_time_unix_nano <= agent[0].start_time_unix_nano);
     assert!(root[0].end_time_unix_nano >= agent[0].end_time_unix_nano);
 }
+
+#[test]
+fn the_protobuf_body_is_the_bytes_prost_writes_for_the_same_message() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
+    let f = fixture();
+    assert!(f.ours.iter().any(|s| s.error().is_some()), "the fixture has an error status to write");
+    for profile in [Profile::GenAi, Profile::OpenInference] {
+        for capture in [false, true] {
+            for limit in [None, Some(7)] {
+                let exporter = builder("http://127.0.0.1:9/v1/traces")
+                    .profile(profile)
+                    .capture_message_content(capture)
+                    .attribute_value_length_limit(limit)
+                    .build()
+                    .unwrap();
+                let body = exporter.render(&f.items);
+                let message = ExportTraceServiceRequest::decode(&body[..]).expect("a protobuf request");
+                let case = format!("{profile:?}, capture {capture}, limit {limit:?}");
+                // The schema's own types, encoded by prost, give the same bytes...
+                assert_eq!(message.encode_to_vec(), body, "{case}");
+                // ... and the same request as the JSON body.
+                assert_eq!(message, parse(&exporter.render_json(&f.items)), "{case}");
+            }
+        }
+    }
+}
