@@ -25,8 +25,22 @@ pub(crate) struct Record<'a> {
 /// The records of `items`: spans in order, and a root span for each trace item whose
 /// trace has ended (a trace item offered at the start adds nothing).
 pub(crate) fn records(items: &[ExportItem], mapping: MappingOptions) -> impl Iterator<Item = Record<'_>> {
+    // The root span id of the last trace seen: the spans of a batch mostly come a trace
+    // at a time, and the id is a hash of the trace id's text.
+    let mut root: Option<(&Trace, u64)> = None;
     items.iter().filter_map(move |item| match item {
-        ExportItem::Span(span) => Some(span_record(span, mapping)),
+        ExportItem::Span(span) => {
+            let trace: &Trace = span.trace();
+            let root_id = match root {
+                Some((last, id)) if std::ptr::eq(last, trace) => id,
+                _ => {
+                    let id = root_span_id(trace.trace_id());
+                    root = Some((trace, id));
+                    id
+                }
+            };
+            Some(span_record(span, root_id, mapping))
+        }
         ExportItem::Trace(trace) if trace.ended_at().is_some() => Some(trace_record(trace, mapping)),
         ExportItem::Trace(_) => None,
     })
@@ -49,11 +63,12 @@ fn times(start: Option<Timestamp>, end: Option<Timestamp>) -> Option<(u64, u64)>
     start.or(end).zip(end.or(start)).map(|(s, e)| (s.unix_nanos(), e.unix_nanos()))
 }
 
-fn span_record(span: &Span, mapping: MappingOptions) -> Record<'_> {
+/// `root_id` is the root span id of the span's trace.
+fn span_record(span: &Span, root_id: u64, mapping: MappingOptions) -> Record<'_> {
     Record {
         trace_id: trace_id_value(span.trace_id()),
         span_id: span_id_value(span.span_id()),
-        parent: Some(span.parent_id().map_or_else(|| root_span_id(span.trace_id()), span_id_value)),
+        parent: Some(span.parent_id().map_or(root_id, span_id_value)),
         mapped: map_span(span, mapping),
         times: times(span.started_at(), span.ended_at()),
         error: span.error().map(|e| e.message.as_str()),
@@ -68,5 +83,29 @@ fn trace_record(trace: &Trace, mapping: MappingOptions) -> Record<'_> {
         mapped: map_trace(trace, mapping),
         times: times(trace.started_at(), trace.ended_at()),
         error: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use trace_core::{CustomSpanData, SpanId, TraceId};
+
+    use super::*;
+
+    #[test]
+    fn a_top_level_span_hangs_under_the_root_of_its_own_trace_in_a_mixed_batch() {
+        let traces = [Arc::new(Trace::new(TraceId::generate(), "a")), Arc::new(Trace::new(TraceId::generate(), "b"))];
+        let item = |t: &Arc<Trace>| {
+            let data = CustomSpanData { name: "x".into(), ..Default::default() };
+            ExportItem::Span(Arc::new(Span::new(SpanId::generate(), Arc::clone(t), None, data)))
+        };
+        let order = [0, 0, 1, 0, 1, 1, 0];
+        let items: Vec<ExportItem> = order.iter().map(|&i| item(&traces[i])).collect();
+        let parents: Vec<Option<u64>> = records(&items, MappingOptions::default()).map(|r| r.parent).collect();
+        let expected: Vec<Option<u64>> = order.iter().map(|&i| Some(root_span_id(traces[i].trace_id()))).collect();
+        assert_eq!(parents, expected);
+        assert_ne!(expected[0], expected[2]);
     }
 }
