@@ -34,8 +34,9 @@
 //! | `multi` | yes | `multi` (`trace-multi`): the fan-out, `add_trace_processor`, `set_trace_processors` | none beyond core |
 //! | `openai` | no | `openai` (`trace-export-openai`): `BackendSpanExporter`, with TLS | trace-http, ureq, rustls, ring, webpki-roots |
 //! | `openai-http` | no | the same exporter without TLS, for a plain-HTTP collector | trace-http, ureq |
-//! | `otlp` | no | `otlp` (`trace-export-otlp`): `OtlpSpanExporter`, OTLP/HTTP (protobuf by default, or JSON; gzip optional) to any OpenTelemetry backend, with TLS | trace-http, ureq, rustls, ring, webpki-roots, opentelemetry-proto, prost, flate2 |
-//! | `otlp-http` | no | the same exporter without TLS, for a plain-HTTP collector | trace-http, ureq, opentelemetry-proto, prost, flate2 |
+//! | `otlp` | no | `otlp` (`trace-export-otlp`): `OtlpSpanExporter`, OTLP/HTTP (protobuf by default, or JSON; gzip optional) to any OpenTelemetry backend, with TLS | trace-http, ureq, rustls, ring, webpki-roots, prost, flate2 |
+//! | `otlp-http` | no | the same exporter without TLS, for a plain-HTTP collector | trace-http, ureq, prost, flate2 |
+//! | `layer` | no | `layer` (`trace-layer`): `AgentsLayer`, a `tracing_subscriber::Layer` that records `tracing` spans following the GenAI or OpenInference conventions (rig, genai, ...) as agent spans | tracing-core, tracing-subscriber (`registry` only) |
 //! | `preserve-order` | yes | user JSON objects keep insertion order, as Python dicts do (bodies byte for byte); off, keys sorted and spans with data cheaper | `indexmap` |
 //!
 //! The defaults give everything that needs no network: record, batch, fan out, print.
@@ -103,6 +104,10 @@ pub mod multi;
 #[cfg(feature = "otlp-http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp-http")))]
 pub use trace_export_otlp as otlp;
+
+#[cfg(feature = "layer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "layer")))]
+pub use trace_layer as layer;
 
 #[cfg(all(feature = "openai", feature = "batch"))]
 mod pipeline;

@@ -5,7 +5,7 @@ use crate::cmd::{cargo, step};
 const FEATURES: &[&str] = &["console", "batch", "multi", "openai"];
 
 /// Sets checked besides the combinations of `FEATURES`.
-const EXTRA: &[&str] = &["openai-http", "openai-http,batch", "otlp", "otlp-http,batch", "preserve-order"];
+const EXTRA: &[&str] = &["openai-http", "openai-http,batch", "otlp", "otlp-http,batch", "layer", "preserve-order"];
 
 pub(crate) fn run() -> Result<(), String> {
     let n = FEATURES.len();

@@ -1,0 +1,334 @@
+//! One bridged `tracing` span: the span (and perhaps the trace) it became, and how its
+//! fields land in the span's data.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+use trace_core::span_data::JsonMap;
+use trace_core::{
+    AgentSpanData, CustomSpanData, FunctionSpanData, GenerationSpanData, Parent, SpanData, SpanError, SpanGuard,
+    TraceGuard,
+};
+
+use crate::classify::{Convention, Kind, OPENINFERENCE_KIND, OPERATION};
+use crate::messages::{message_list, system_message};
+use crate::visit::{integer, parse_json, text};
+
+/// The most messages an `llm.input_messages.<i>.…` field may address; a larger index is
+/// ignored (and logged), so that one field cannot make a huge list.
+pub(crate) const MAX_MESSAGE_INDEX: usize = 1024;
+
+/// What the layer keeps in a bridged span's extensions.
+#[derive(Debug)]
+pub(crate) struct Bridged {
+    kind: Kind,
+    convention: Convention,
+    /// Our span; `None` for a workflow that is the trace itself.
+    span: Option<SpanGuard>,
+    /// The trace this span started, ended after the span.
+    trace: Option<TraceGuard>,
+    /// Where spans created inside attach.
+    scope: Parent,
+    /// A generation's inputs, kept apart until they are combined.
+    generation: GenerationParts,
+}
+
+/// The fields a generation's data is made of more than one of.
+#[derive(Debug, Default)]
+struct GenerationParts {
+    request_model: Option<String>,
+    response_model: Option<String>,
+    system: Option<Value>,
+    messages: Vec<Value>,
+}
+
+impl Bridged {
+    /// A span of `kind` under `parent`, started now (not made current: the layer makes it
+    /// current while the `tracing` span is entered). `trace` is the trace started for it,
+    /// if any; a workflow with a trace of its own has no span.
+    pub(crate) fn start(
+        kind: Kind,
+        convention: Convention,
+        name: &'static str,
+        parent: Parent,
+        trace: Option<TraceGuard>,
+    ) -> Self {
+        if kind == Kind::Workflow && trace.is_some() {
+            return Self { kind, convention, span: None, trace, scope: parent, generation: GenerationParts::default() };
+        }
+        let detail = Cow::Owned(detail(name).to_owned());
+        let data: SpanData = match kind {
+            Kind::Generation => GenerationSpanData::default().into(),
+            Kind::Function => FunctionSpanData { name: detail, ..Default::default() }.into(),
+            Kind::Agent => AgentSpanData { name: detail, ..Default::default() }.into(),
+            Kind::Workflow | Kind::Custom => CustomSpanData { name: Cow::Borrowed(name), data: JsonMap::new() }.into(),
+        };
+        let span = trace_core::span(data).parent(parent).start_detached();
+        let scope = span.as_parent();
+        Self { kind, convention, span: Some(span), trace, scope, generation: GenerationParts::default() }
+    }
+
+    /// Where spans created inside this one attach.
+    pub(crate) fn scope(&self) -> &Parent {
+        &self.scope
+    }
+
+    /// Applies one field recorded on the `tracing` span.
+    pub(crate) fn apply(&mut self, field: &str, value: Value) {
+        if field == OPERATION || field == OPENINFERENCE_KIND {
+            return;
+        }
+        if field == "error.type" {
+            let error = SpanError::new(text(value.clone())).with_extra("error.type", value);
+            self.set_error(error);
+            return;
+        }
+        match (self.kind, self.convention) {
+            (Kind::Generation, Convention::GenAi) => self.genai_generation(field, value),
+            (Kind::Generation, _) => self.openinference_generation(field, value),
+            (Kind::Function, Convention::GenAi) => match field {
+                "gen_ai.tool.name" => self.function(|d| d.name = Cow::Owned(text(value))),
+                "gen_ai.tool.call.arguments" => self.function(|d| d.input = Some(text(value))),
+                "gen_ai.tool.call.result" => self.function(|d| d.output = Some(text(value))),
+                _ => {}
+            },
+            (Kind::Function, _) => match field {
+                "tool.name" => self.function(|d| d.name = Cow::Owned(text(value))),
+                "input.value" => self.function(|d| d.input = Some(text(value))),
+                "output.value" => self.function(|d| d.output = Some(text(value))),
+                _ => {}
+            },
+            (Kind::Agent, _) => {
+                if field == "gen_ai.agent.name" || field == "agent.name" {
+                    self.update(|d| {
+                        if let SpanData::Agent(a) = d {
+                            a.name = Cow::Owned(text(value));
+                        }
+                    });
+                }
+            }
+            (Kind::Workflow | Kind::Custom, _) => self.update(|d| {
+                if let SpanData::Custom(c) = d {
+                    c.data.insert(field.to_owned(), value);
+                }
+            }),
+        }
+    }
+
+    /// Records an error on the span (the trace of a workflow has none: it is dropped).
+    pub(crate) fn set_error(&mut self, error: SpanError) {
+        if let Some(span) = self.span.as_mut() {
+            span.set_error(error);
+        }
+    }
+
+    /// Ends the span, then the trace it started.
+    pub(crate) fn finish(mut self) {
+        if let Some(mut span) = self.span.take() {
+            span.finish();
+        }
+        if let Some(mut trace) = self.trace.take() {
+            trace.finish();
+        }
+    }
+
+    fn update(&mut self, f: impl FnOnce(&mut SpanData)) {
+        if let Some(span) = self.span.as_mut() {
+            span.update(f);
+        }
+    }
+
+    fn function(&mut self, f: impl FnOnce(&mut FunctionSpanData)) {
+        self.update(|d| {
+            if let SpanData::Function(data) = d {
+                f(data);
+            }
+        });
+    }
+
+    fn generation(&mut self, f: impl FnOnce(&mut GenerationSpanData)) {
+        self.update(|d| {
+            if let SpanData::Generation(data) = d {
+                f(data);
+            }
+        });
+    }
+
+    fn genai_generation(&mut self, field: &str, value: Value) {
+        match field {
+            "gen_ai.request.model" => {
+                self.generation.request_model = Some(text(value));
+                self.set_model();
+            }
+            "gen_ai.response.model" => {
+                self.generation.response_model = Some(text(value));
+                self.set_model();
+            }
+            "gen_ai.usage.input_tokens" => self.usage(&["input_tokens"], &value),
+            "gen_ai.usage.output_tokens" => self.usage(&["output_tokens"], &value),
+            "gen_ai.usage.cache_read.input_tokens" => self.usage(&["input_tokens_details", "cached_tokens"], &value),
+            "gen_ai.usage.reasoning.output_tokens" => {
+                self.usage(&["output_tokens_details", "reasoning_tokens"], &value);
+            }
+            "gen_ai.input.messages" => {
+                self.generation.messages = message_list(parse_json(value), "user");
+                self.set_input();
+            }
+            "gen_ai.system_instructions" => {
+                self.generation.system = Some(system_message(parse_json(value)));
+                self.set_input();
+            }
+            "gen_ai.output.messages" => {
+                let output = message_list(parse_json(value), "assistant");
+                self.generation(|d| d.output = Some(output));
+            }
+            "gen_ai.request.stop_sequences" => self.model_config("stop", parse_json(value)),
+            _ => {
+                if let Some(setting) = field.strip_prefix("gen_ai.request.") {
+                    self.model_config(setting, value);
+                }
+            }
+        }
+    }
+
+    fn openinference_generation(&mut self, field: &str, value: Value) {
+        match field {
+            "llm.model_name" => {
+                self.generation.request_model = Some(text(value));
+                self.set_model();
+            }
+            "llm.token_count.prompt" => self.usage(&["input_tokens"], &value),
+            "llm.token_count.completion" => self.usage(&["output_tokens"], &value),
+            "llm.token_count.prompt_details.cache_read" => {
+                self.usage(&["input_tokens_details", "cached_tokens"], &value);
+            }
+            "llm.token_count.completion_details.reasoning" => {
+                self.usage(&["output_tokens_details", "reasoning_tokens"], &value);
+            }
+            "input.value" if self.generation.messages.is_empty() => {
+                let input = message_list(parse_json(value), "user");
+                self.generation(|d| d.input = Some(input));
+            }
+            "output.value" => {
+                let output = message_list(parse_json(value), "assistant");
+                self.generation(|d| d.output.get_or_insert_with(Vec::new).extend(output));
+            }
+            "llm.invocation_parameters" => {
+                if let Value::Object(settings) = parse_json(value) {
+                    for (k, v) in settings {
+                        self.model_config(&k, v);
+                    }
+                }
+            }
+            _ => {
+                if let Some(rest) = field.strip_prefix("llm.input_messages.") {
+                    if let Some((i, key)) = indexed(rest) {
+                        set_indexed(&mut self.generation.messages, i, key, value);
+                        self.set_input();
+                    }
+                } else if let Some(rest) = field.strip_prefix("llm.output_messages.") {
+                    if let Some((i, key)) = indexed(rest) {
+                        self.generation(|d| set_indexed(d.output.get_or_insert_with(Vec::new), i, key, value));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The model: the requested one, else the one that answered.
+    fn set_model(&mut self) {
+        let model = self.generation.request_model.clone().or_else(|| self.generation.response_model.clone());
+        self.generation(|d| d.model = model);
+    }
+
+    /// The input: the system instructions, then the messages.
+    fn set_input(&mut self) {
+        let input: Vec<Value> = self.generation.system.iter().chain(&self.generation.messages).cloned().collect();
+        self.generation(|d| d.input = Some(input));
+    }
+
+    /// Sets a count in the usage map, at `path` (a key, or a detail map and its key); a
+    /// value that is no integer is kept as given.
+    fn usage(&mut self, path: &[&str], value: &Value) {
+        let count = integer(value).map_or_else(|| value.clone(), Value::from);
+        self.generation(|d| {
+            let usage = d.usage.get_or_insert_with(JsonMap::new);
+            match path {
+                [key] => {
+                    usage.insert((*key).to_owned(), count);
+                }
+                [map, key] => {
+                    let entry = usage.entry((*map).to_owned()).or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(details) = entry {
+                        details.insert((*key).to_owned(), count);
+                    }
+                }
+                _ => {}
+            }
+        });
+    }
+
+    fn model_config(&mut self, key: &str, value: Value) {
+        self.generation(|d| {
+            d.model_config.get_or_insert_with(JsonMap::new).insert(key.to_owned(), value);
+        });
+    }
+}
+
+/// What follows an operation in a span name (`invoke_agent Triage` gives `Triage`), or
+/// the whole name.
+fn detail(name: &str) -> &str {
+    match name.split_once(' ') {
+        Some((_, rest)) if !rest.trim().is_empty() => rest.trim(),
+        _ => name,
+    }
+}
+
+/// `3.message.content` as message 3 and its key `content` (`role`, `content`,
+/// `tool_call_id`, `name`); `None` for other shapes, or an index past
+/// [`MAX_MESSAGE_INDEX`] (logged).
+fn indexed(rest: &str) -> Option<(usize, &str)> {
+    let (index, key) = rest.split_once(".message.")?;
+    let index: usize = index.parse().ok()?;
+    if index >= MAX_MESSAGE_INDEX {
+        crate::stats::field_ignored("a message index past the limit");
+        return None;
+    }
+    Some((index, key))
+}
+
+/// Sets `key` of message `i` in `messages`, adding empty messages up to it. Keys below
+/// `tool_calls.` are nested as OpenInference flattens them.
+fn set_indexed(messages: &mut Vec<Value>, i: usize, key: &str, value: Value) {
+    if messages.len() <= i {
+        messages.resize_with(i + 1, || Value::Object(Map::new()));
+    }
+    if let Value::Object(m) = &mut messages[i] {
+        m.insert(key.to_owned(), value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn details_of_names() {
+        assert_eq!(detail("invoke_agent Triage"), "Triage");
+        assert_eq!(detail("execute_tool lookup_order"), "lookup_order");
+        assert_eq!(detail("chat"), "chat");
+        assert_eq!(detail("chat "), "chat ");
+    }
+
+    #[test]
+    fn indexed_message_fields() {
+        assert_eq!(indexed("0.message.role"), Some((0, "role")));
+        assert_eq!(indexed("12.message.content"), Some((12, "content")));
+        assert_eq!(indexed("x.message.role"), None);
+        assert_eq!(indexed("5000.message.role"), None);
+        let mut messages = Vec::new();
+        set_indexed(&mut messages, 1, "role", json!("user"));
+        assert_eq!(messages, vec![json!({}), json!({"role": "user"})]);
+    }
+}

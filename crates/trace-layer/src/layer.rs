@@ -1,0 +1,170 @@
+//! The `tracing_subscriber::Layer` implementation.
+
+use serde_json::{Map, Value};
+use trace_core::{Parent, SpanError};
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+
+use crate::bridged::Bridged;
+use crate::builder::AgentsLayer;
+use crate::classify::{classify, Convention, Kind};
+use crate::visit::{text, JsonVisitor};
+use crate::{entered, stats};
+
+impl<S> Layer<S> for AgentsLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let (kind, convention) = match classify(attrs) {
+            Some(mapped) => mapped,
+            None if self.config.records_other(attrs.metadata()) => (Kind::Custom, Convention::Plain),
+            None => return,
+        };
+        let Some(span) = ctx.span(id) else { return };
+        let mut fields: Vec<(&'static str, Value)> = Vec::new();
+        attrs.record(&mut JsonVisitor(|name, value| fields.push((name, value))));
+
+        let (parent, trace) = match parent_of(&span) {
+            // A workflow inside a running trace is a custom span of it.
+            Some(parent) => (parent, None),
+            None if convention == Convention::Plain => {
+                stats::other_span_outside_trace();
+                return;
+            }
+            None => {
+                let name = workflow_name(kind, &span, &fields, &self.config.workflow_name);
+                let mut builder = trace_core::trace(name);
+                if let Some(group) = field(&fields, &["gen_ai.conversation.id", "session.id"]) {
+                    builder = builder.group_id(text(group.clone()));
+                }
+                let trace = builder.start_detached();
+                stats::trace_started();
+                (trace.as_parent(), Some(trace))
+            }
+        };
+        let kind = if kind == Kind::Workflow && trace.is_none() { Kind::Custom } else { kind };
+        let mut bridged = Bridged::start(kind, convention, attrs.metadata().name(), parent, trace);
+        if kind != Kind::Workflow {
+            stats::span_bridged();
+        }
+        for (name, value) in fields {
+            bridged.apply(name, value);
+        }
+        span.extensions_mut().insert(bridged);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(bridged) = extensions.get_mut::<Bridged>() {
+            values.record(&mut JsonVisitor(|name, value| bridged.apply(name, value)));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if *event.metadata().level() != Level::ERROR {
+            return;
+        }
+        let Some(scope) = ctx.event_scope(event) else { return };
+        for span in scope {
+            let mut extensions = span.extensions_mut();
+            if let Some(bridged) = extensions.get_mut::<Bridged>() {
+                bridged.set_error(error_of(event));
+                return;
+            }
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let extensions = span.extensions();
+        if let Some(bridged) = extensions.get::<Bridged>() {
+            entered::enter(id, bridged.scope());
+        }
+    }
+
+    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+        entered::exit(id);
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        // Out of the extensions first: the processors run without the span's lock held.
+        let bridged = span.extensions_mut().remove::<Bridged>();
+        if let Some(bridged) = bridged {
+            bridged.finish();
+        }
+    }
+}
+
+/// Where a new bridged span attaches: the innermost of the nearest bridged `tracing`
+/// ancestor and the current span of this library's context (a span made with its
+/// helpers, or a trace started with `trace()`); `None` when there is neither.
+///
+/// The context's span wins when it belongs to the ancestor's trace (it is that ancestor,
+/// entered, or a helper span made inside it); a context of another trace is stale on
+/// this thread (another task's), and the ancestor wins.
+fn parent_of<S>(span: &SpanRef<'_, S>) -> Option<Parent>
+where
+    S: for<'a> LookupSpan<'a>,
+{
+    let ancestor = span.scope().skip(1).find_map(|s| s.extensions().get::<Bridged>().map(|b| b.scope().clone()));
+    let current = trace_core::Context::current().parent().cloned();
+    match (ancestor, current) {
+        (Some(ancestor), Some(current)) => {
+            let same = match (ancestor.trace(), current.trace()) {
+                (Some(a), Some(c)) => a.trace_id() == c.trace_id(),
+                _ => false,
+            };
+            Some(if same { current } else { ancestor })
+        }
+        (ancestor, current) => ancestor.or(current),
+    }
+}
+
+/// The workflow name of a trace started for a span: a workflow's own name; else the name
+/// of the outermost `tracing` span around it; else the default.
+fn workflow_name<S>(kind: Kind, span: &SpanRef<'_, S>, fields: &[(&'static str, Value)], default: &str) -> String
+where
+    S: for<'a> LookupSpan<'a>,
+{
+    if kind == Kind::Workflow {
+        if let Some(name) = field(fields, &["gen_ai.workflow.name"]) {
+            return text(name.clone());
+        }
+        let name = span.name();
+        return name.strip_prefix("invoke_workflow ").unwrap_or(name).to_owned();
+    }
+    match span.scope().from_root().next() {
+        Some(root) if root.id() != span.id() => root.name().to_owned(),
+        _ => default.to_owned(),
+    }
+}
+
+/// The value of the first of `names` among `fields`.
+fn field<'f>(fields: &'f [(&'static str, Value)], names: &[&str]) -> Option<&'f Value> {
+    names.iter().find_map(|n| fields.iter().find(|(name, _)| name == n).map(|(_, v)| v))
+}
+
+/// An ERROR event as a span error: its message, its other fields as data.
+fn error_of(event: &Event<'_>) -> SpanError {
+    let mut message = None;
+    let mut data = Map::new();
+    event.record(&mut JsonVisitor(|name: &'static str, value: Value| {
+        if name == "message" {
+            message = Some(text(value));
+        } else {
+            data.insert(name.to_owned(), value);
+        }
+    }));
+    let message = message.unwrap_or_else(|| event.metadata().name().to_owned());
+    let error = SpanError::new(message);
+    if data.is_empty() {
+        error
+    } else {
+        error.with_data(Value::Object(data))
+    }
+}

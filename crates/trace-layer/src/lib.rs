@@ -1,0 +1,104 @@
+//! `AgentsLayer`: Rust code instrumented with the [`tracing`](https://docs.rs/tracing)
+//! crate shows up as agent traces, with no new calls.
+//!
+//! Agent frameworks record their model calls, tool calls and agent runs as `tracing`
+//! spans with the OpenTelemetry GenAI conventions' fields (rig's `telemetry` module,
+//! genai's `otel` feature) or OpenInference's. Add the layer to the subscriber and those
+//! spans become generation, function and agent spans of this library, handed to the
+//! installed processors: batching, the OpenAI and OTLP exporters and the fan-out apply
+//! unchanged.
+//!
+//! ```
+//! use tracing_subscriber::prelude::*;
+//! use trace_core::{InMemoryProcessor, SpanData};
+//!
+//! let recorder = InMemoryProcessor::new();
+//! trace_core::set_trace_processor(recorder.clone());
+//! let subscriber = tracing_subscriber::registry().with(trace_layer::AgentsLayer::new());
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let chat = tracing::info_span!(
+//!         "chat gpt-4o-mini",
+//!         gen_ai.operation.name = "chat",
+//!         gen_ai.request.model = "gpt-4o-mini",
+//!         gen_ai.usage.input_tokens = tracing::field::Empty,
+//!     );
+//!     // Recorded later, as frameworks do once the answer is in.
+//!     chat.record("gen_ai.usage.input_tokens", 12);
+//! });
+//! let spans = recorder.finished_spans();
+//! let SpanData::Generation(g) = spans[0].data() else { panic!("a generation span") };
+//! assert_eq!(g.model.as_deref(), Some("gpt-4o-mini"));
+//! assert_eq!(g.usage.as_ref().unwrap()["input_tokens"], 12);
+//! // No trace was around, so the layer started one for the call: one trace per run.
+//! assert_eq!(recorder.started_traces().len(), 1);
+//! ```
+//!
+//! **When to use this crate:** your agent code, or a framework it uses, is instrumented
+//! with `tracing`. Code written against this library's helpers (`trace()`,
+//! `generation_span()`, ...) does not need it; the two mix (see "Parents").
+//! Through the facade: `agents_tracing::layer::AgentsLayer` with the `layer` feature.
+//!
+//! # Mapping
+//! A span is mapped by the value of `gen_ai.operation.name` (GenAI conventions) or
+//! `openinference.span.kind` (OpenInference), given when the span is created:
+//!
+//! | field value | becomes | from the fields |
+//! |---|---|---|
+//! | `chat`, `text_completion`, `generate_content`; OpenInference `LLM` | generation span | model: `gen_ai.request.model`, else `gen_ai.response.model` (`llm.model_name`); usage: `gen_ai.usage.input_tokens` / `output_tokens` as `input_tokens` / `output_tokens`, `gen_ai.usage.cache_read.input_tokens` as `input_tokens_details.cached_tokens`, `gen_ai.usage.reasoning.output_tokens` as `output_tokens_details.reasoning_tokens` (`llm.token_count.*`); input: `gen_ai.system_instructions` as a system message, then `gen_ai.input.messages` (`input.value`, `llm.input_messages.<i>.message.*`); output: `gen_ai.output.messages` (`output.value`, `llm.output_messages.*`); model config: every other `gen_ai.request.*` by its last name (`temperature`, `max_tokens`, `top_p`, `stop_sequences` as `stop`, ...; `llm.invocation_parameters`) |
+//! | `execute_tool`; `TOOL` | function span | name: `gen_ai.tool.name` (`tool.name`), else the span name after `execute_tool `; input: `gen_ai.tool.call.arguments` (`input.value`); output: `gen_ai.tool.call.result` (`output.value`) |
+//! | `invoke_agent`, `create_agent`; `AGENT` | agent span | name: `gen_ai.agent.name` (`agent.name`), else the span name after `invoke_agent ` |
+//! | `invoke_workflow` | a trace | workflow name: `gen_ai.workflow.name`, else the span name; group id: `gen_ai.conversation.id` (`session.id`). Inside a trace already running: a custom span |
+//! | `CHAIN` | custom span | its fields as data |
+//!
+//! Messages in the conventions' JSON shape (a role and typed `parts`) are turned into the
+//! Chat Completions shape the Python SDK records (`content`, `tool_calls`,
+//! `tool_call_id`); other shapes are kept as given, text that is not JSON becomes the
+//! content of one message. Fields recorded later with `Span::record` update the span
+//! until it closes. An `error.type` field, or an ERROR-level event inside a bridged span
+//! (the nearest one), sets its error: the message, and the other fields as data.
+//!
+//! Other spans are ignored: they cost a look at their field names and nothing else. With
+//! [`AgentsLayerBuilder::record_other_spans`] (and
+//! [`other_spans_target`](AgentsLayerBuilder::other_spans_target) to pick targets) they
+//! are recorded as custom spans named after the `tracing` span with their fields as data,
+//! when they run inside a trace.
+//!
+//! # Parents and traces
+//! Parents follow the `tracing` span tree, so spans stay right across `.await` points and
+//! tokio tasks (`tracing::Instrument`, `#[instrument]`), with no
+//! `in_current_context` needed. While a bridged span is entered it is the current span of
+//! this library's context, so a span made with the library's helpers inside it nests under
+//! it; a bridged span made inside a helper span (or inside `trace()`) nests under that.
+//!
+//! A mapped span with no trace around it (neither a bridged ancestor nor a current trace)
+//! starts one, named after the outermost `tracing` span around it, or
+//! [`DEFAULT_WORKFLOW_NAME`] (changed with [`AgentsLayerBuilder::workflow_name`]) when
+//! it has none; the trace ends when that span closes. So a framework's agent run, whose
+//! `invoke_agent` span holds its model and tool calls, is one trace.
+//!
+//! # Costs and guarantees
+//! The layer never panics and never blocks: starting and ending a span hand it to the
+//! processors, as the helpers do (the batch processor only enqueues), and nothing is
+//! done while a `tracing` span's extensions are locked but changing the span's own data.
+//! [`stats`] counts what it did, including what it left out.
+//!
+//! # Dependencies
+//! `trace-core`, `serde_json`, `log`, and the `tracing` ecosystem's own libraries:
+//! `tracing-core` (the `Subscriber` and field types) and `tracing-subscriber` with only
+//! its `registry` feature (the `Layer` trait and per-span extensions; it brings
+//! `sharded-slab` and `thread_local`). A program that uses `tracing` has them already.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+
+mod bridged;
+mod builder;
+mod classify;
+mod entered;
+mod layer;
+mod messages;
+mod stats;
+mod visit;
+
+pub use builder::{AgentsLayer, AgentsLayerBuilder, DEFAULT_WORKFLOW_NAME};
+pub use stats::{stats, LayerStats};

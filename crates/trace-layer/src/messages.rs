@@ -1,0 +1,148 @@
+//! Messages as the GenAI conventions write them (`gen_ai.input.messages`: a role and
+//! typed `parts`) turned into the Chat Completions shape the generation span carries
+//! (`{"role", "content"}`, `tool_calls`, `tool_call_id`), as the Python SDK records them.
+//! A message already in that shape, or in one this module does not know, is kept as it is.
+
+use serde_json::{json, Map, Value};
+
+/// The messages of a `gen_ai.input.messages` / `gen_ai.output.messages` value: each
+/// message converted; a single object is one message; text that is not JSON is one
+/// message with `role` as its role.
+pub(crate) fn message_list(value: Value, role: &str) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.into_iter().map(chat_message).collect(),
+        Value::Object(_) => vec![chat_message(value)],
+        Value::Null => Vec::new(),
+        Value::String(text) => vec![json!({"role": role, "content": text})],
+        other => vec![json!({"role": role, "content": other})],
+    }
+}
+
+/// `gen_ai.system_instructions` (parts, or text) as a system message.
+pub(crate) fn system_message(value: Value) -> Value {
+    let content = match value {
+        Value::Array(parts) => text_of(&parts).map_or(Value::Array(parts), Value::String),
+        other => other,
+    };
+    json!({"role": "system", "content": content})
+}
+
+/// The text of parts that are all text, joined; `None` if any part is not text.
+fn text_of(parts: &[Value]) -> Option<String> {
+    let texts: Option<Vec<&str>> = parts
+        .iter()
+        .map(|p| match p.get("type").and_then(Value::as_str) {
+            Some("text") => p.get("content").and_then(Value::as_str),
+            _ => None,
+        })
+        .collect();
+    texts.map(|t| t.join(""))
+}
+
+/// One message with `parts` in the Chat Completions shape; anything else as it is.
+fn chat_message(message: Value) -> Value {
+    let Value::Object(mut m) = message else { return message };
+    let Some(Value::Array(parts)) = m.remove("parts") else { return Value::Object(m) };
+    let mut out = Map::new();
+    out.insert("role".into(), m.remove("role").unwrap_or(Value::Null));
+    let mut texts = Vec::new();
+    let mut calls = Vec::new();
+    let mut others = Vec::new();
+    for part in parts {
+        match part.get("type").and_then(Value::as_str) {
+            Some("text") => texts.push(part.get("content").and_then(Value::as_str).unwrap_or_default().to_owned()),
+            Some("tool_call") => calls.push(json!({
+                "id": part.get("id").cloned().unwrap_or(Value::Null),
+                "type": "function",
+                "function": {
+                    "name": part.get("name").cloned().unwrap_or(Value::Null),
+                    "arguments": arguments_text(part.get("arguments")),
+                },
+            })),
+            Some("tool_call_response") => {
+                out.insert("role".into(), Value::String("tool".into()));
+                out.insert("tool_call_id".into(), part.get("id").cloned().unwrap_or(Value::Null));
+                texts.push(crate::visit::text(part.get("response").cloned().unwrap_or(Value::Null)));
+            }
+            _ => others.push(part),
+        }
+    }
+    if others.is_empty() {
+        if !texts.is_empty() || calls.is_empty() {
+            out.insert("content".into(), Value::String(texts.concat()));
+        }
+    } else {
+        // Parts with no Chat Completions form (images, reasoning, ...) stay as parts.
+        let mut parts: Vec<Value> = texts.into_iter().map(|t| json!({"type": "text", "content": t})).collect();
+        parts.extend(others);
+        out.insert("content".into(), Value::Array(parts));
+    }
+    if !calls.is_empty() {
+        out.insert("tool_calls".into(), Value::Array(calls));
+    }
+    // The rest (`name`, `finish_reason`, ...) as given.
+    for (k, v) in m {
+        out.entry(k).or_insert(v);
+    }
+    Value::Object(out)
+}
+
+/// Tool call arguments as the JSON text Chat Completions carries.
+fn arguments_text(arguments: Option<&Value>) -> Value {
+    match arguments {
+        None | Some(Value::Null) => Value::String(String::new()),
+        Some(Value::String(s)) => Value::String(s.clone()),
+        Some(other) => Value::String(trace_core::to_json_string(other).unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_become_chat_messages() {
+        let input = json!([
+            {"role": "user", "parts": [{"type": "text", "content": "What is 2+3?"}]},
+            {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1", "name": "add", "arguments": {"a": 2, "b": 3}}]},
+            {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "5"}]},
+            {"role": "assistant", "parts": [{"type": "text", "content": "5"}], "finish_reason": "stop"},
+        ]);
+        assert_eq!(
+            Value::Array(message_list(input, "user")),
+            json!([
+                {"role": "user", "content": "What is 2+3?"},
+                {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "add", "arguments": r#"{"a":2,"b":3}"#}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "5"},
+                {"role": "assistant", "content": "5", "finish_reason": "stop"},
+            ])
+        );
+    }
+
+    #[test]
+    fn other_shapes_are_kept() {
+        assert_eq!(
+            message_list(json!({"role": "user", "content": "hi"}), "user"),
+            vec![json!({"role": "user", "content": "hi"})]
+        );
+        assert_eq!(
+            message_list(json!("plain text"), "assistant"),
+            vec![json!({"role": "assistant", "content": "plain text"})]
+        );
+        let image =
+            json!([{"role": "user", "parts": [{"type": "text", "content": "see"}, {"type": "uri", "uri": "x"}]}]);
+        assert_eq!(
+            message_list(image, "user"),
+            vec![json!({"role": "user", "content": [{"type": "text", "content": "see"}, {"type": "uri", "uri": "x"}]})]
+        );
+    }
+
+    #[test]
+    fn system_instructions() {
+        assert_eq!(
+            system_message(json!([{"type": "text", "content": "Be brief."}])),
+            json!({"role": "system", "content": "Be brief."})
+        );
+        assert_eq!(system_message(json!("Be brief.")), json!({"role": "system", "content": "Be brief."}));
+    }
+}

@@ -1,0 +1,64 @@
+//! What the layer did, process-wide: [`stats`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use trace_core::rate_limit::LogRateLimiter;
+
+static SPANS: AtomicU64 = AtomicU64::new(0);
+static TRACES: AtomicU64 = AtomicU64::new(0);
+static OUTSIDE: AtomicU64 = AtomicU64::new(0);
+static IGNORED: AtomicU64 = AtomicU64::new(0);
+static IGNORED_LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
+
+/// Counts of what every [`AgentsLayer`](crate::AgentsLayer) of the process did since it
+/// started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LayerStats {
+    /// `tracing` spans turned into spans of this library (a workflow that became a trace
+    /// is counted under `traces_started`).
+    pub spans_bridged: u64,
+    /// Traces the layer started: for a workflow span, or for a GenAI span with no trace
+    /// around it.
+    pub traces_started: u64,
+    /// Spans chosen by [`record_other_spans`](crate::AgentsLayerBuilder::record_other_spans)
+    /// that were not recorded because no trace was running around them (as a span made
+    /// with the library's helpers outside a trace records nothing).
+    pub other_spans_outside_traces: u64,
+    /// Field values left out of a span because they were unusable (a message index past
+    /// the limit); each is logged, rate-limited.
+    pub fields_ignored: u64,
+}
+
+/// The counts so far.
+pub fn stats() -> LayerStats {
+    LayerStats {
+        spans_bridged: SPANS.load(Ordering::Relaxed),
+        traces_started: TRACES.load(Ordering::Relaxed),
+        other_spans_outside_traces: OUTSIDE.load(Ordering::Relaxed),
+        fields_ignored: IGNORED.load(Ordering::Relaxed),
+    }
+}
+
+pub(crate) fn span_bridged() {
+    SPANS.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn trace_started() {
+    TRACES.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn other_span_outside_trace() {
+    OUTSIDE.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts a field left out and logs it, rate-limited.
+pub(crate) fn field_ignored(why: &str) {
+    IGNORED.fetch_add(1, Ordering::Relaxed);
+    if let Some(more) = IGNORED_LOG.check() {
+        log::warn!(
+            "[non-fatal] trace-layer: a field was left out of a span: {why} ({more} more since the last warning)"
+        );
+    }
+}

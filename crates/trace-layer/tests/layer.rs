@@ -1,0 +1,320 @@
+//! The layer against plain `tracing` instrumentation: `#[instrument]` functions across
+//! tokio tasks on a multi-threaded runtime, fields recorded later, errors, OpenInference
+//! spans, workflows, other spans, and the mix with this library's own helpers.
+//!
+//! Every test records into one global in-memory processor (spans end on tokio's worker
+//! threads, which a scoped processor would not see), so the tests take turns.
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use serde_json::json;
+use trace_core::{custom_span, function_span, InMemoryProcessor, Span, SpanData, SpanKind, Trace};
+use trace_layer::AgentsLayer;
+use tracing::field::Empty;
+use tracing::{info_span, instrument, Instrument};
+use tracing_subscriber::prelude::*;
+
+/// The global processor, installed once, with the turn of the running test.
+fn recorder() -> (MutexGuard<'static, ()>, InMemoryProcessor) {
+    static TURN: Mutex<()> = Mutex::new(());
+    static RECORDER: OnceLock<InMemoryProcessor> = OnceLock::new();
+    let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let recorder = RECORDER
+        .get_or_init(|| {
+            let recorder = InMemoryProcessor::new();
+            trace_core::set_trace_processor(recorder.clone());
+            // The layer with its defaults for every thread (tokio's workers included).
+            tracing_subscriber::registry().with(AgentsLayer::new()).init();
+            recorder
+        })
+        .clone();
+    recorder.take_events();
+    (turn, recorder)
+}
+
+fn by_name<'a>(spans: &'a [Arc<Span>], kind: SpanKind, name: &str) -> &'a Arc<Span> {
+    spans
+        .iter()
+        .find(|s| s.kind() == kind && span_name(s) == name)
+        .unwrap_or_else(|| panic!("no {kind:?} span named {name:?} in {spans:#?}"))
+}
+
+fn span_name(s: &Span) -> String {
+    match s.data() {
+        SpanData::Agent(d) => d.name.to_string(),
+        SpanData::Function(d) => d.name.to_string(),
+        SpanData::Custom(d) => d.name.to_string(),
+        SpanData::Generation(d) => d.model.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+fn generation(s: &Span) -> &trace_core::GenerationSpanData {
+    match s.data() {
+        SpanData::Generation(d) => d,
+        other => panic!("not a generation: {other:?}"),
+    }
+}
+
+fn function(s: &Span) -> &trace_core::FunctionSpanData {
+    match s.data() {
+        SpanData::Function(d) => d,
+        other => panic!("not a function: {other:?}"),
+    }
+}
+
+#[instrument(name = "invoke_agent Planner", fields(gen_ai.operation.name = "invoke_agent", gen_ai.agent.name = "Planner"))]
+async fn agent(tools: usize) -> Vec<String> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(tools));
+    // `in_current_span`: a spawned task does not inherit the current `tracing` span by
+    // itself (an `#[instrument]` async fn creates its span when first polled, on the task).
+    let tasks: Vec<_> = (0..tools).map(|i| tokio::spawn(tool(i, Arc::clone(&barrier)).in_current_span())).collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.expect("the tool task"));
+    }
+    results
+}
+
+#[instrument(
+    name = "execute_tool",
+    skip(barrier),
+    fields(gen_ai.operation.name = "execute_tool", gen_ai.tool.name = %format!("tool-{i}"), gen_ai.tool.call.result = Empty)
+)]
+async fn tool(i: usize, barrier: Arc<tokio::sync::Barrier>) -> String {
+    // Every tool waits for the others: the tasks are suspended and resumed, on whichever
+    // worker thread is free.
+    barrier.wait().await;
+    let answer = chat(i).await;
+    tokio::task::yield_now().await;
+    tracing::Span::current().record("gen_ai.tool.call.result", answer.as_str());
+    answer
+}
+
+#[instrument(name = "chat", fields(gen_ai.operation.name = "chat", gen_ai.request.model = %format!("model-{i}")))]
+async fn chat(i: usize) -> String {
+    tokio::task::yield_now().await;
+    format!("answer-{i}")
+}
+
+#[test]
+fn instrumented_functions_across_tokio_tasks_keep_their_parents() {
+    let (_turn, recorder) = recorder();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let results = runtime.block_on(async { tokio::spawn(agent(4)).await }).unwrap();
+    drop(runtime);
+    assert_eq!(results, ["answer-0", "answer-1", "answer-2", "answer-3"]);
+
+    let spans = recorder.finished_spans();
+    assert_eq!(spans.len(), 9, "{spans:#?}");
+    let traces = recorder.started_traces();
+    assert_eq!(traces.len(), 1, "one trace for the run");
+    assert_eq!(traces[0].workflow_name(), trace_layer::DEFAULT_WORKFLOW_NAME);
+    assert!(spans.iter().all(|s| s.trace_id() == traces[0].trace_id()));
+
+    let planner = by_name(&spans, SpanKind::Agent, "Planner");
+    assert_eq!(planner.parent_id(), None, "the agent span is top-level in its trace");
+    for i in 0..4 {
+        let tool = by_name(&spans, SpanKind::Function, &format!("tool-{i}"));
+        assert_eq!(tool.parent_id(), Some(planner.span_id()), "tool-{i} under the agent");
+        assert_eq!(function(tool).output.as_deref(), Some(format!("answer-{i}").as_str()));
+        let model = by_name(&spans, SpanKind::Generation, &format!("model-{i}"));
+        assert_eq!(model.parent_id(), Some(tool.span_id()), "model-{i} under tool-{i}");
+    }
+    // Ended in order: each chat before its tool, the agent last.
+    assert_eq!(spans.last().unwrap().span_id(), planner.span_id());
+}
+
+#[test]
+fn helper_spans_nest_under_bridged_spans_and_the_other_way_round() {
+    let (_turn, recorder) = recorder();
+    {
+        let agent = info_span!("invoke_agent", gen_ai.operation.name = "invoke_agent", gen_ai.agent.name = "Triage");
+        let _entered = agent.enter();
+        let _helper = function_span("lookup_order").start();
+        let chat = info_span!("chat", gen_ai.operation.name = "chat", gen_ai.request.model = "gpt-4o");
+        chat.in_scope(|| {});
+    }
+    {
+        let _trace = trace_core::trace("Support").start();
+        let _outer = custom_span("plan").start();
+        let chat = info_span!("chat", gen_ai.operation.name = "chat", gen_ai.request.model = "gpt-4o-mini");
+        chat.in_scope(|| {});
+    }
+    let spans = recorder.finished_spans();
+    let triage = by_name(&spans, SpanKind::Agent, "Triage");
+    let helper = by_name(&spans, SpanKind::Function, "lookup_order");
+    assert_eq!(helper.parent_id(), Some(triage.span_id()), "a helper span inside a bridged span");
+    let chat = by_name(&spans, SpanKind::Generation, "gpt-4o");
+    assert_eq!(chat.parent_id(), Some(helper.span_id()), "a bridged span inside a helper span inside a bridged span");
+
+    let plan = by_name(&spans, SpanKind::Custom, "plan");
+    let mini = by_name(&spans, SpanKind::Generation, "gpt-4o-mini");
+    assert_eq!(mini.parent_id(), Some(plan.span_id()), "a bridged span inside a helper span");
+    assert_eq!(mini.trace().workflow_name(), "Support", "the explicit trace is used");
+    let traces = recorder.started_traces();
+    assert_eq!(traces.len(), 2, "one started by the layer, one by `trace()`: {traces:#?}");
+}
+
+#[test]
+fn fields_recorded_later_errors_and_unmapped_spans_in_between() {
+    let (_turn, recorder) = recorder();
+    {
+        let request = info_span!("handle_request", user = "u-1");
+        let _request = request.enter();
+        let chat = info_span!(
+            "chat gpt-4o",
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = "gpt-4o",
+            gen_ai.request.temperature = 0.2,
+            gen_ai.request.max_tokens = 256,
+            gen_ai.system_instructions = r#"[{"type":"text","content":"Be brief."}]"#,
+            gen_ai.input.messages = r#"[{"role":"user","parts":[{"type":"text","content":"Hi"}]}]"#,
+            gen_ai.response.model = Empty,
+            gen_ai.output.messages = Empty,
+            gen_ai.usage.input_tokens = Empty,
+            gen_ai.usage.output_tokens = Empty,
+            gen_ai.usage.cache_read.input_tokens = Empty,
+            gen_ai.usage.reasoning.output_tokens = Empty,
+        );
+        let _chat = chat.enter();
+        // A plain span between the chat and the tool: skipped over.
+        let step = info_span!("step");
+        let _step = step.enter();
+        let tool = info_span!("execute_tool lookup", gen_ai.operation.name = "execute_tool", error.type = Empty);
+        tool.in_scope(|| {
+            tool.record("error.type", "timeout");
+        });
+        chat.record("gen_ai.response.model", "gpt-4o-2024-08-06");
+        chat.record(
+            "gen_ai.output.messages",
+            r#"[{"role":"assistant","parts":[{"type":"text","content":"Hello"}],"finish_reason":"stop"}]"#,
+        );
+        chat.record("gen_ai.usage.input_tokens", 120);
+        chat.record("gen_ai.usage.output_tokens", 34);
+        chat.record("gen_ai.usage.cache_read.input_tokens", 100);
+        chat.record("gen_ai.usage.reasoning.output_tokens", 8);
+        chat.in_scope(|| tracing::error!(status = 429, "rate limited"));
+    }
+    let spans = recorder.finished_spans();
+    assert_eq!(spans.len(), 2, "the plain spans are not recorded: {spans:#?}");
+    let chat = by_name(&spans, SpanKind::Generation, "gpt-4o");
+    let g = generation(chat);
+    assert_eq!(
+        serde_json::to_value(&g.usage).unwrap(),
+        json!({"input_tokens": 120, "output_tokens": 34,
+               "input_tokens_details": {"cached_tokens": 100}, "output_tokens_details": {"reasoning_tokens": 8}})
+    );
+    assert_eq!(
+        g.input.clone().unwrap(),
+        vec![json!({"role": "system", "content": "Be brief."}), json!({"role": "user", "content": "Hi"})]
+    );
+    assert_eq!(
+        g.output.clone().unwrap(),
+        vec![json!({"role": "assistant", "content": "Hello", "finish_reason": "stop"})]
+    );
+    assert_eq!(serde_json::to_value(&g.model_config).unwrap(), json!({"temperature": 0.2, "max_tokens": 256}));
+    let error = chat.error().expect("the ERROR event set the error");
+    assert_eq!((error.message.as_str(), error.data.clone()), ("rate limited", Some(json!({"status": 429}))));
+
+    let tool = by_name(&spans, SpanKind::Function, "lookup");
+    assert_eq!(tool.parent_id(), Some(chat.span_id()), "the tool under the chat, past the plain span");
+    assert_eq!(tool.error().map(|e| e.message.as_str()), Some("timeout"));
+    assert_eq!(chat.trace().workflow_name(), "handle_request", "named after the outermost span");
+}
+
+#[test]
+fn openinference_spans_and_workflows() {
+    let (_turn, recorder) = recorder();
+    {
+        let workflow = info_span!(
+            "invoke_workflow",
+            gen_ai.operation.name = "invoke_workflow",
+            gen_ai.workflow.name = "Order support",
+            gen_ai.conversation.id = "chat-42"
+        );
+        let _workflow = workflow.enter();
+        let llm = info_span!(
+            "ChatOpenAI",
+            openinference.span.kind = "LLM",
+            llm.model_name = "gpt-4o-mini",
+            llm.token_count.prompt = 10,
+            llm.token_count.completion = 3,
+            "llm.input_messages.0.message.role" = "user",
+            "llm.input_messages.0.message.content" = "Where is my order?",
+            output.value = "Shipped."
+        );
+        llm.in_scope(|| {});
+        let tool = info_span!(
+            "lookup",
+            openinference.span.kind = "TOOL",
+            tool.name = "lookup_order",
+            input.value = r#"{"id": 7}"#,
+            output.value = "shipped"
+        );
+        tool.in_scope(|| {});
+    }
+    let spans = recorder.finished_spans();
+    assert_eq!(spans.len(), 2, "{spans:#?}");
+    let traces = recorder.started_traces();
+    assert_eq!(traces.len(), 1);
+    assert_eq!((traces[0].workflow_name(), traces[0].group_id()), ("Order support", Some("chat-42")));
+    let llm = by_name(&spans, SpanKind::Generation, "gpt-4o-mini");
+    assert_eq!(llm.parent_id(), None, "top-level in the workflow's trace");
+    assert_eq!(llm.trace_id(), traces[0].trace_id());
+    let g = generation(llm);
+    assert_eq!(serde_json::to_value(&g.usage).unwrap(), json!({"input_tokens": 10, "output_tokens": 3}));
+    assert_eq!(g.input.clone().unwrap(), vec![json!({"role": "user", "content": "Where is my order?"})]);
+    assert_eq!(g.output.clone().unwrap(), vec![json!({"role": "assistant", "content": "Shipped."})]);
+    let tool = by_name(&spans, SpanKind::Function, "lookup_order");
+    assert_eq!(
+        (function(tool).input.as_deref(), function(tool).output.as_deref()),
+        (Some(r#"{"id": 7}"#), Some("shipped"))
+    );
+}
+
+#[test]
+fn other_spans_are_ignored_by_default_and_recorded_when_asked() {
+    let (_turn, recorder) = recorder();
+    let layer =
+        AgentsLayer::builder().record_other_spans(tracing::Level::INFO).other_spans_target("layer::steps").build();
+    let before = trace_layer::stats();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        // Outside a trace: not recorded, counted.
+        info_span!(target: "layer::steps", "warm_up").in_scope(|| {});
+        let agent = info_span!("invoke_agent Triage", gen_ai.operation.name = "invoke_agent");
+        let _agent = agent.enter();
+        info_span!(target: "layer::steps", "load_profile", user = "u-1", attempt = 2).in_scope(|| {});
+        info_span!(target: "other", "not_this_target").in_scope(|| {});
+        tracing::debug_span!(target: "layer::steps", "too_verbose").in_scope(|| {});
+    });
+    let spans = recorder.finished_spans();
+    let names: Vec<String> = spans.iter().map(|s| span_name(s)).collect();
+    assert_eq!(names, ["load_profile", "Triage"]);
+    let SpanData::Custom(step) = spans[0].data() else { panic!("a custom span") };
+    assert_eq!(serde_json::Value::Object(step.data.clone()), json!({"user": "u-1", "attempt": 2}));
+    assert_eq!(spans[0].parent_id(), Some(spans[1].span_id()));
+    assert!(trace_layer::stats().other_spans_outside_traces > before.other_spans_outside_traces);
+}
+
+#[test]
+fn a_span_handed_to_another_task_keeps_its_parent_after_its_creator_returned() {
+    let (_turn, recorder) = recorder();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    runtime.block_on(async {
+        let agent = info_span!("invoke_agent Writer", gen_ai.operation.name = "invoke_agent");
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let chat = agent.in_scope(|| info_span!("chat", gen_ai.operation.name = "chat", gen_ai.request.model = "m"));
+        let task = tokio::spawn(async move { rx.await.expect("the go signal") }.instrument(chat));
+        drop(agent);
+        tx.send(()).unwrap();
+        task.await.unwrap();
+    });
+    drop(runtime);
+    let spans = recorder.finished_spans();
+    let writer = by_name(&spans, SpanKind::Agent, "Writer");
+    let chat = by_name(&spans, SpanKind::Generation, "m");
+    assert_eq!(chat.parent_id(), Some(writer.span_id()));
+    let traces: Vec<Arc<Trace>> = recorder.started_traces();
+    assert_eq!(traces.len(), 1);
+}
