@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo xtask bench [--quick] [--runs N] [--python PATH] [--setup-python] [--no-python]
-//!                   [--only hotpath,e2e,serialize,rate] [--out FILE] [--wait-quiet]
+//!                   [--only hotpath,e2e,serialize,rate,layer] [--out FILE] [--wait-quiet]
 //! ```
 //!
 //! Workloads (each figure the median of `--runs` runs, 5 by default):
@@ -15,7 +15,11 @@
 //! 3. export cost alone: JSON serialisation of a 128-span batch, and `export` of it to the
 //!    server (`benches/e2e.rs --serialize / --export-only`, `benches/python/serialize.py`);
 //! 4. the sustainable rate: the highest paced rate the default pipeline delivers with zero
-//!    drops, found by stepping the offered rate.
+//!    drops, found by stepping the offered rate;
+//! 5. the `tracing` layer: ns per bridged span (create, enter, record, exit, close) through
+//!    `trace_layer::AgentsLayer` into a batch processor, against tracing-subscriber's `fmt`
+//!    layer and tracing-opentelemetry with `opentelemetry_sdk` (`benches/otel`, its own
+//!    workspace, built here only; not part of `--quick`).
 //!
 //! Python is used when found (`--python PATH`, else `target/bench-venv/bin/python`, else a
 //! `python3` that imports `agents`); `--setup-python` makes `target/bench-venv` first.
@@ -54,10 +58,10 @@ struct Options {
     wait_quiet: bool,
 }
 
-const WORKLOADS: &[&str] = &["hotpath", "e2e", "serialize", "rate"];
+const WORKLOADS: &[&str] = &["hotpath", "e2e", "serialize", "rate", "layer"];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--python PATH] [--setup-python] [--no-python] \
-                     [--only hotpath,e2e,serialize,rate] [--out FILE] [--wait-quiet]";
+                     [--only hotpath,e2e,serialize,rate,layer] [--out FILE] [--wait-quiet]";
 
 impl Options {
     fn parse(args: &[String]) -> Result<Self, String> {
@@ -253,6 +257,8 @@ pub(crate) struct Results {
     pub(crate) py_big_runs: usize,
     /// Spans that neither arrived nor were reported dropped (should be 0).
     pub(crate) unaccounted: Vec<String>,
+    /// The `tracing` layer bench: each variant's ns per span, one per round.
+    pub(crate) layer: Vec<(String, Vec<f64>)>,
     pub(crate) raw: Vec<String>,
 }
 
@@ -308,6 +314,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     if o.wants("rate") && !o.quick {
         b.rate()?;
+    }
+    if o.wants("layer") && !o.quick {
+        b.layer()?;
     }
     let load_end = machine::load_average();
     let elapsed = b.started.elapsed().as_secs_f64();
@@ -373,6 +382,46 @@ impl Bench<'_> {
         let mut c = Command::new(&p.exe);
         c.arg(procs::scripts().join(script));
         Some(c)
+    }
+
+    /// The `tracing` layer bench (`benches/otel/src/bin/layer.rs`): its variants run
+    /// interleaved in one process, one round each in turn; every round must deliver every
+    /// span through both batch processors.
+    fn layer(&mut self) -> Result<(), String> {
+        self.note("tracing layer: AgentsLayer, fmt, tracing-opentelemetry (benches/otel)");
+        let exe = procs::build(
+            "layer bench (benches/otel)",
+            &[
+                "build",
+                "--release",
+                "--manifest-path",
+                "benches/otel/Cargo.toml",
+                "--target-dir",
+                "target/otel",
+                "--bin",
+                "layer-bench",
+            ],
+            "layer-bench",
+        )?;
+        let spans: u64 = 200_000;
+        let mut c = Command::new(exe);
+        c.args(["--rounds", &self.o.runs.max(3).to_string(), "--spans", &spans.to_string()]);
+        let out = procs::capture("layer bench", &mut c)?;
+        for line in out.lines() {
+            let Some(o) = json::parse(line) else { continue };
+            self.r.raw.push(line.to_owned());
+            let variant = o.str("variant").ok_or("layer bench: a line without its variant")?.to_owned();
+            let delivered = o.num("delivered")?;
+            if delivered < spans as f64 + 1.0 {
+                return Err(format!("layer bench: {variant} delivered {delivered} of {} spans", spans + 1));
+            }
+            let ns = o.num("ns_per_span")?;
+            match self.r.layer.iter_mut().find(|(v, _)| *v == variant) {
+                Some((_, runs)) => runs.push(ns),
+                None => self.r.layer.push((variant, vec![ns])),
+            }
+        }
+        Ok(())
     }
 
     fn hotpath(&mut self) -> Result<(), String> {

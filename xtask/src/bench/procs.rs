@@ -19,7 +19,7 @@ pub(crate) struct Binaries {
 }
 
 /// Builds with `--message-format=json` and returns the executable of the target `name`.
-fn build(what: &str, args: &[&str], name: &str) -> Result<PathBuf, String> {
+pub(crate) fn build(what: &str, args: &[&str], name: &str) -> Result<PathBuf, String> {
     eprintln!("==> build {what}");
     let mut c = cargo();
     c.args(args).arg("--message-format=json").stderr(Stdio::inherit());

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::machine::Machine;
 use super::procs::{Python, AGENTS_VERSION};
-use super::{med, min_max, E2eRow, E2eRun, Results, Search};
+use super::{med, median, min_max, E2eRow, E2eRun, Results, Search};
 
 /// A line in BENCHMARKS.md below which text written by hand (the profile) is kept when
 /// the file is generated again.
@@ -448,6 +448,38 @@ const METHOD: &str = "\
   above), and run-to-run spread is often ±30 %. The ratios, measured side by side in one run, are the \
   figures that count. The raw JSON lines of the run are in `target/bench-raw.jsonl`.";
 
+/// The `tracing` layer bench: ns per span of each variant, min / median / max over the
+/// rounds, and its ratio to tracing-opentelemetry at the median.
+fn layer_table(r: &Results) -> String {
+    let otel = r.layer.iter().find(|(v, _)| v == "otel").map(|(_, runs)| median(runs));
+    fn name(v: &str) -> &str {
+        match v {
+            "agents" => "`AgentsLayer` → `BatchTraceProcessor` (discarding exporter)",
+            "fmt" => "tracing-subscriber `fmt` layer → `io::sink()`",
+            "otel" => "tracing-opentelemetry → `opentelemetry_sdk` `BatchSpanProcessor` (discarding exporter)",
+            other => other,
+        }
+    }
+    let rows: Vec<Vec<String>> = r
+        .layer
+        .iter()
+        .map(|(v, runs)| {
+            let (lo, hi) = min_max(runs, |x| *x);
+            let m = median(runs);
+            let vs = otel.map_or_else(|| "—".to_owned(), |o| format!("{:.2}x", o / m));
+            vec![name(v).to_owned(), format!("{lo:.0} / {m:.0} / {hi:.0}"), vs]
+        })
+        .collect();
+    format!(
+        "\n### The `tracing` layer\n\nns per bridged span (a GenAI `chat` span: create, enter, record two token \
+         counts, exit, close) inside one entered agent span, {} interleaved rounds of 200,000 spans \
+         (`benches/otel/src/bin/layer.rs`); both batch processors hold a whole round and deliver every span \
+         (checked). Speed relative to tracing-opentelemetry: its median ÷ the variant's (above 1 is faster).\n\n{}",
+        r.layer.first().map_or(0, |(_, runs)| runs.len()),
+        table(&["layer", "ns per span (min / median / max)", "speed vs tracing-opentelemetry"], &rows)
+    )
+}
+
 /// The whole BENCHMARKS.md text (without the kept hand-written section).
 pub(crate) fn render(ctx: &Context, r: &Results) -> String {
     let mut s = String::new();
@@ -475,6 +507,9 @@ pub(crate) fn render(ctx: &Context, r: &Results) -> String {
         if let Some(search) = search {
             let _ = write!(s, "\n### Sustainable rate search: {name}\n\n{}", search_table(search));
         }
+    }
+    if !r.layer.is_empty() {
+        s.push_str(&layer_table(r));
     }
     s.push_str("\n## Method\n\n");
     s.push_str(METHOD);
