@@ -1,5 +1,7 @@
 //! The `tracing_subscriber::Layer` implementation.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde_json::{Map, Value};
 use trace_core::{Parent, SpanError};
 use tracing_core::span::{Attributes, Id, Record};
@@ -12,6 +14,14 @@ use crate::builder::AgentsLayer;
 use crate::classify::{classify, Convention, Kind};
 use crate::visit::{text, JsonVisitor};
 use crate::{entered, stats};
+
+/// Bridged spans alive in the process: while there are none, entering, leaving, recording
+/// on and closing a span cost one load of this counter.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+fn none_live() -> bool {
+    LIVE.load(Ordering::Relaxed) == 0
+}
 
 impl<S> Layer<S> for AgentsLayer
 where
@@ -53,10 +63,14 @@ where
         for (name, value) in fields {
             bridged.apply(name, value);
         }
+        LIVE.fetch_add(1, Ordering::Relaxed);
         span.extensions_mut().insert(bridged);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        if none_live() {
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if let Some(bridged) = extensions.get_mut::<Bridged>() {
@@ -65,7 +79,7 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if *event.metadata().level() != Level::ERROR {
+        if *event.metadata().level() != Level::ERROR || none_live() {
             return;
         }
         let Some(scope) = ctx.event_scope(event) else { return };
@@ -79,6 +93,9 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if none_live() {
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         let extensions = span.extensions();
         if let Some(bridged) = extensions.get::<Bridged>() {
@@ -87,14 +104,22 @@ where
     }
 
     fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+        // A bridged span cannot close while entered, so none alive means none entered.
+        if none_live() {
+            return;
+        }
         entered::exit(id);
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if none_live() {
+            return;
+        }
         let Some(span) = ctx.span(&id) else { return };
         // Out of the extensions first: the processors run without the span's lock held.
         let bridged = span.extensions_mut().remove::<Bridged>();
         if let Some(bridged) = bridged {
+            LIVE.fetch_sub(1, Ordering::Relaxed);
             bridged.finish();
         }
     }

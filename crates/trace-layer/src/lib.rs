@@ -57,7 +57,9 @@
 //! until it closes. An `error.type` field, or an ERROR-level event inside a bridged span
 //! (the nearest one), sets its error: the message, and the other fields as data.
 //!
-//! Other spans are ignored: they cost a look at their field names and nothing else. With
+//! Other spans are ignored: they cost a look at their field names when created and, while
+//! a bridged span is alive somewhere in the process, a look at their extensions when
+//! entered, left, recorded on or closed (with none alive, one atomic load). With
 //! [`AgentsLayerBuilder::record_other_spans`] (and
 //! [`other_spans_target`](AgentsLayerBuilder::other_spans_target) to pick targets) they
 //! are recorded as custom spans named after the `tracing` span with their fields as data,
