@@ -39,14 +39,19 @@ impl ExportPolicy for OtlpPolicy {
         RetryAfterCap::Budget
     }
 
-    /// The `message` of an OTLP `Status`, the start of the body as text, or where a
+    /// The `message` of an OTLP `Status` (a protobuf `google.rpc.Status` when the answer
+    /// says `application/x-protobuf`, else JSON), the start of the body as text, or where a
     /// redirect pointed.
     fn detail(&self, reply: &Reply) -> String {
         match reply.header("location") {
             Some(to) if (300..400).contains(&reply.status) => {
                 format!("redirect to {} not followed; configure that URL", redact_user_info_and_query(to))
             }
-            _ => status_message(&reply.body).unwrap_or_default(),
+            _ => {
+                let protobuf = reply.header("content-type").is_some_and(|t| t.contains("protobuf"));
+                let decoded = if protobuf { crate::protobuf::status_message(&reply.body) } else { None };
+                decoded.or_else(|| status_message(&reply.body)).unwrap_or_default()
+            }
         }
     }
 }

@@ -136,6 +136,21 @@ pub(crate) fn partial_success(body: &[u8]) -> Option<(usize, String)> {
     Some((usize::try_from(partial.rejected_spans.max(0)).unwrap_or(usize::MAX), partial.error_message))
 }
 
+/// The `message` of a protobuf `google.rpc.Status`, the body of an OTLP/HTTP error answer
+/// in protobuf; `None` when the body is no such message or its message is empty.
+pub(crate) fn status_message(body: &[u8]) -> Option<String> {
+    Some(RpcStatus::decode(body).ok()?.message).filter(|m| !m.is_empty())
+}
+
+/// `google.rpc.Status`, as far as it is read (its `details` are skipped).
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
 /// The collector's answer, as far as it is read: `ExportTraceServiceResponse`.
 #[derive(Clone, PartialEq, prost::Message)]
 struct ExportTraceServiceResponse {
@@ -317,5 +332,18 @@ fn write_any_value(value: &AttrValue<'_>, limit: Option<usize>, out: &mut Vec<u8
                 write_any_value(v, limit, out);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_status_in_protobuf_gives_its_message() {
+        let status = RpcStatus { code: 3, message: "span 7: invalid trace id".into() };
+        assert_eq!(status_message(&status.encode_to_vec()).as_deref(), Some("span 7: invalid trace id"));
+        assert_eq!(status_message(&RpcStatus { code: 3, message: String::new() }.encode_to_vec()), None);
+        assert_eq!(status_message(b"\xff\xff not protobuf"), None);
     }
 }

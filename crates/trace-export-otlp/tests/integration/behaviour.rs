@@ -68,6 +68,24 @@ fn a_400_is_not_retried_and_its_message_is_reported() {
 }
 
 #[test]
+fn a_protobuf_error_status_is_decoded_for_its_message() {
+    // google.rpc.Status { code: 3, message: "invalid trace id" }: field 1 varint, field 2 text.
+    let message = "invalid trace id";
+    let mut status = vec![0x08, 0x03, 0x12, message.len() as u8];
+    status.extend_from_slice(message.as_bytes());
+    let server = TestServer::start(
+        [Reply::status(400)
+            .header("Content-Type", "application/x-protobuf")
+            .body(String::from_utf8(status).expect("ASCII bytes"))],
+        Reply::ok(),
+    );
+    let err = builder(&traces_url(&server)).build().unwrap().export(&items(1)).unwrap_err();
+    assert_eq!(server.requests().len(), 1);
+    // The message alone, not the raw bytes around it.
+    assert!(err.to_string().ends_with("HTTP 400 (not retried): invalid trace id"), "{err}");
+}
+
+#[test]
 fn retry_after_is_honoured() {
     let server = TestServer::start([Reply::status(429).header("Retry-After", "1")], Reply::ok());
     // The backoff alone would wait 20 ms.
