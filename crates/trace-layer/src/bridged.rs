@@ -18,6 +18,31 @@ use crate::visit::{integer, parse_json, text};
 /// ignored (and logged), so that one field cannot make a huge list.
 pub(crate) const MAX_MESSAGE_INDEX: usize = 1024;
 
+/// A trace the layer started for the mapped spans inside a span it does not map (a
+/// request handler, say): held in that span's extensions, ended when it closes.
+#[derive(Debug)]
+pub(crate) struct TraceHolder {
+    trace: TraceGuard,
+    scope: Parent,
+}
+
+impl TraceHolder {
+    pub(crate) fn new(trace: TraceGuard) -> Self {
+        let scope = trace.as_parent();
+        Self { trace, scope }
+    }
+
+    /// Where spans inside attach: the trace.
+    pub(crate) fn scope(&self) -> &Parent {
+        &self.scope
+    }
+
+    /// Ends the trace.
+    pub(crate) fn finish(mut self) {
+        self.trace.finish();
+    }
+}
+
 /// What the layer keeps in a bridged span's extensions.
 #[derive(Debug)]
 pub(crate) struct Bridged {
@@ -31,6 +56,9 @@ pub(crate) struct Bridged {
     scope: Parent,
     /// A generation's inputs, kept apart until they are combined.
     generation: GenerationParts,
+    /// Whether a field named the span (the name from the span's own name is a fallback,
+    /// which `otel.name` may improve on).
+    named: bool,
 }
 
 /// The fields a generation's data is made of more than one of.
@@ -54,7 +82,15 @@ impl Bridged {
         trace: Option<TraceGuard>,
     ) -> Self {
         if kind == Kind::Workflow && trace.is_some() {
-            return Self { kind, convention, span: None, trace, scope: parent, generation: GenerationParts::default() };
+            return Self {
+                kind,
+                convention,
+                span: None,
+                trace,
+                scope: parent,
+                generation: GenerationParts::default(),
+                named: true,
+            };
         }
         let detail = Cow::Owned(detail(name).to_owned());
         let data: SpanData = match kind {
@@ -65,7 +101,7 @@ impl Bridged {
         };
         let span = trace_core::span(data).parent(parent).start_detached();
         let scope = span.as_parent();
-        Self { kind, convention, span: Some(span), trace, scope, generation: GenerationParts::default() }
+        Self { kind, convention, span: Some(span), trace, scope, generation: GenerationParts::default(), named: false }
     }
 
     /// Where spans created inside this one attach.
@@ -78,6 +114,13 @@ impl Bridged {
         if field == OPERATION || field == OPENINFERENCE_KIND {
             return;
         }
+        if field == "otel.name" {
+            // genai's spans are all named `genai.*`; their readable name is this field.
+            if !self.named {
+                self.rename(detail(&text(value)).to_owned());
+            }
+            return;
+        }
         if field == "error.type" {
             let error = SpanError::new(text(value.clone())).with_extra("error.type", value);
             self.set_error(error);
@@ -87,24 +130,20 @@ impl Bridged {
             (Kind::Generation, Convention::GenAi) => self.genai_generation(field, value),
             (Kind::Generation, _) => self.openinference_generation(field, value),
             (Kind::Function, Convention::GenAi) => match field {
-                "gen_ai.tool.name" => self.function(|d| d.name = Cow::Owned(text(value))),
+                "gen_ai.tool.name" => self.name_from_field(text(value)),
                 "gen_ai.tool.call.arguments" => self.function(|d| d.input = Some(text(value))),
                 "gen_ai.tool.call.result" => self.function(|d| d.output = Some(text(value))),
                 _ => {}
             },
             (Kind::Function, _) => match field {
-                "tool.name" => self.function(|d| d.name = Cow::Owned(text(value))),
+                "tool.name" => self.name_from_field(text(value)),
                 "input.value" => self.function(|d| d.input = Some(text(value))),
                 "output.value" => self.function(|d| d.output = Some(text(value))),
                 _ => {}
             },
             (Kind::Agent, _) => {
                 if field == "gen_ai.agent.name" || field == "agent.name" {
-                    self.update(|d| {
-                        if let SpanData::Agent(a) = d {
-                            a.name = Cow::Owned(text(value));
-                        }
-                    });
+                    self.name_from_field(text(value));
                 }
             }
             (Kind::Workflow | Kind::Custom, _) => self.update(|d| {
@@ -130,6 +169,20 @@ impl Bridged {
         if let Some(mut trace) = self.trace.take() {
             trace.finish();
         }
+    }
+
+    /// Names a function or agent span from a field meant for it.
+    fn name_from_field(&mut self, name: String) {
+        self.named = true;
+        self.rename(name);
+    }
+
+    fn rename(&mut self, name: String) {
+        self.update(|d| match d {
+            SpanData::Function(f) => f.name = Cow::Owned(name),
+            SpanData::Agent(a) => a.name = Cow::Owned(name),
+            _ => {}
+        });
     }
 
     fn update(&mut self, f: impl FnOnce(&mut SpanData)) {
@@ -241,9 +294,13 @@ impl Bridged {
         self.generation(|d| d.model = model);
     }
 
-    /// The input: the system instructions, then the messages.
+    /// The input: the system instructions, then the messages; the instructions only when
+    /// the messages hold no system message already (rig sends them both ways).
     fn set_input(&mut self) {
-        let input: Vec<Value> = self.generation.system.iter().chain(&self.generation.messages).cloned().collect();
+        let has_system =
+            self.generation.messages.iter().any(|m| m.get("role").and_then(Value::as_str) == Some("system"));
+        let system = self.generation.system.iter().filter(|_| !has_system);
+        let input: Vec<Value> = system.chain(&self.generation.messages).cloned().collect();
         self.generation(|d| d.input = Some(input));
     }
 

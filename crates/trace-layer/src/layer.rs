@@ -9,7 +9,7 @@ use tracing_core::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use crate::bridged::Bridged;
+use crate::bridged::{Bridged, TraceHolder};
 use crate::builder::AgentsLayer;
 use crate::classify::{classify, Convention, Kind};
 use crate::visit::{text, JsonVisitor};
@@ -52,7 +52,18 @@ where
                 }
                 let trace = builder.start_detached();
                 stats::trace_started();
-                (trace.as_parent(), Some(trace))
+                match span.parent().filter(|_| kind != Kind::Workflow) {
+                    // Inside a span not mapped (a handler, or the span a framework records
+                    // its run under): that span holds the trace, so the run's calls share it.
+                    Some(holder) => {
+                        let holder_trace = TraceHolder::new(trace);
+                        let scope = holder_trace.scope().clone();
+                        LIVE.fetch_add(1, Ordering::Relaxed);
+                        holder.extensions_mut().insert(holder_trace);
+                        (scope, None)
+                    }
+                    None => (trace.as_parent(), Some(trace)),
+                }
             }
         };
         let kind = if kind == Kind::Workflow && trace.is_none() { Kind::Custom } else { kind };
@@ -117,16 +128,23 @@ where
         }
         let Some(span) = ctx.span(&id) else { return };
         // Out of the extensions first: the processors run without the span's lock held.
-        let bridged = span.extensions_mut().remove::<Bridged>();
+        let (bridged, holder) = {
+            let mut extensions = span.extensions_mut();
+            (extensions.remove::<Bridged>(), extensions.remove::<TraceHolder>())
+        };
         if let Some(bridged) = bridged {
             LIVE.fetch_sub(1, Ordering::Relaxed);
             bridged.finish();
+        }
+        if let Some(holder) = holder {
+            LIVE.fetch_sub(1, Ordering::Relaxed);
+            holder.finish();
         }
     }
 }
 
 /// Where a new bridged span attaches: the innermost of the nearest bridged `tracing`
-/// ancestor and the current span of this library's context (a span made with its
+/// ancestor (or one holding a trace the layer started) and the current span of this library's context (a span made with its
 /// helpers, or a trace started with `trace()`); `None` when there is neither.
 ///
 /// The context's span wins when it belongs to the ancestor's trace (it is that ancestor,
@@ -136,7 +154,14 @@ fn parent_of<S>(span: &SpanRef<'_, S>) -> Option<Parent>
 where
     S: for<'a> LookupSpan<'a>,
 {
-    let ancestor = span.scope().skip(1).find_map(|s| s.extensions().get::<Bridged>().map(|b| b.scope().clone()));
+    let ancestor = span.scope().skip(1).find_map(|s| {
+        let extensions = s.extensions();
+        let scope = extensions
+            .get::<Bridged>()
+            .map(Bridged::scope)
+            .or_else(|| extensions.get::<TraceHolder>().map(TraceHolder::scope));
+        scope.cloned()
+    });
     let current = trace_core::Context::current().parent().cloned();
     match (ancestor, current) {
         (Some(ancestor), Some(current)) => {

@@ -50,10 +50,13 @@
 //! | `invoke_workflow` | a trace | workflow name: `gen_ai.workflow.name`, else the span name; group id: `gen_ai.conversation.id` (`session.id`). Inside a trace already running: a custom span |
 //! | `CHAIN` | custom span | its fields as data |
 //!
-//! Messages in the conventions' JSON shape (a role and typed `parts`) are turned into the
-//! Chat Completions shape the Python SDK records (`content`, `tool_calls`,
-//! `tool_call_id`); other shapes are kept as given, text that is not JSON becomes the
-//! content of one message. Fields recorded later with `Span::record` update the span
+//! Messages in the conventions' JSON shape (a role and typed `parts`; a tool result's
+//! text under `response`, or `result` as genai writes it) are turned into the Chat
+//! Completions shape the Python SDK records (`content`, `tool_calls`, `tool_call_id`);
+//! other shapes are kept as given, text that is not JSON becomes the content of one
+//! message. The system instructions are not added when the messages already hold a system
+//! message (rig records both). A span named by an `otel.name` field (genai names its spans
+//! `genai.*`) takes its name from that field when no name field gives one. Fields recorded later with `Span::record` update the span
 //! until it closes. An `error.type` field, or an ERROR-level event inside a bridged span
 //! (the nearest one), sets its error: the message, and the other fields as data.
 //!
@@ -75,8 +78,12 @@
 //! A mapped span with no trace around it (neither a bridged ancestor nor a current trace)
 //! starts one, named after the outermost `tracing` span around it, or
 //! [`DEFAULT_WORKFLOW_NAME`] (changed with [`AgentsLayerBuilder::workflow_name`]) when
-//! it has none; the trace ends when that span closes. So a framework's agent run, whose
-//! `invoke_agent` span holds its model and tool calls, is one trace.
+//! it has none. With no `tracing` span around, the trace ends when the mapped span closes:
+//! a framework's agent run, whose `invoke_agent` span holds its model and tool calls, is
+//! one trace. Inside a span the layer does not map (a request handler, or the span a
+//! framework such as rig records its run under instead of an agent span), that span holds
+//! the trace and ends it when it closes, so the calls of one run share one trace rather
+//! than making one each.
 //!
 //! # Costs and guarantees
 //! The layer never panics and never blocks: starting and ending a span hand it to the

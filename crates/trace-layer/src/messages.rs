@@ -62,7 +62,9 @@ fn chat_message(message: Value) -> Value {
             Some("tool_call_response") => {
                 out.insert("role".into(), Value::String("tool".into()));
                 out.insert("tool_call_id".into(), part.get("id").cloned().unwrap_or(Value::Null));
-                texts.push(crate::visit::text(part.get("response").cloned().unwrap_or(Value::Null)));
+                // `response` in the conventions (and rig); genai writes `result`.
+                let response = part.get("response").or_else(|| part.get("result"));
+                texts.push(crate::visit::text(response.cloned().unwrap_or(Value::Null)));
             }
             _ => others.push(part),
         }
@@ -106,6 +108,7 @@ mod tests {
             {"role": "user", "parts": [{"type": "text", "content": "What is 2+3?"}]},
             {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1", "name": "add", "arguments": {"a": 2, "b": 3}}]},
             {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "5"}]},
+            {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c2", "result": "6"}]},
             {"role": "assistant", "parts": [{"type": "text", "content": "5"}], "finish_reason": "stop"},
         ]);
         assert_eq!(
@@ -114,6 +117,7 @@ mod tests {
                 {"role": "user", "content": "What is 2+3?"},
                 {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "add", "arguments": r#"{"a":2,"b":3}"#}}]},
                 {"role": "tool", "tool_call_id": "c1", "content": "5"},
+                {"role": "tool", "tool_call_id": "c2", "content": "6"},
                 {"role": "assistant", "content": "5", "finish_reason": "stop"},
             ])
         );

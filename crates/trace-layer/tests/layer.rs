@@ -318,3 +318,52 @@ fn a_span_handed_to_another_task_keeps_its_parent_after_its_creator_returned() {
     let traces: Vec<Arc<Trace>> = recorder.started_traces();
     assert_eq!(traces.len(), 1);
 }
+
+#[test]
+fn a_run_recorded_under_a_plain_span_is_one_trace_held_by_that_span() {
+    let (_turn, recorder) = recorder();
+    {
+        // As rig does inside an `#[instrument]`ed handler: no agent span of its own, the
+        // model and tool calls straight under the handler's span.
+        let handler = info_span!("handler", route = "/ask");
+        let _handler = handler.enter();
+        let system = r#"[{"type":"text","content":"Be brief."}]"#;
+        let messages = r#"[{"role":"system","parts":[{"type":"text","content":"Be brief."}]},{"role":"user","parts":[{"type":"text","content":"Hi"}]}]"#;
+        info_span!(
+            "chat",
+            gen_ai.operation.name = "chat",
+            gen_ai.system_instructions = system,
+            gen_ai.input.messages = messages
+        )
+        .in_scope(|| {});
+        // genai's spans are all named `genai.*`; the readable name is `otel.name`.
+        info_span!(
+            "genai.execute_tool",
+            otel.name = "execute_tool lookup_order",
+            gen_ai.operation.name = "execute_tool"
+        )
+        .in_scope(|| {});
+        info_span!("chat", gen_ai.operation.name = "chat").in_scope(|| {});
+        assert!(recorder.started_traces().len() == 1 && recorder.finished_spans().len() == 3);
+        assert!(
+            !recorder.events().iter().any(|e| matches!(e, trace_core::ProcessorEvent::TraceEnd(_))),
+            "the trace is still open while the handler runs"
+        );
+    }
+    let traces = recorder.started_traces();
+    assert_eq!(traces.len(), 1, "one trace for the handler's calls");
+    assert_eq!(traces[0].workflow_name(), "handler");
+    assert!(
+        recorder.events().iter().any(|e| matches!(e, trace_core::ProcessorEvent::TraceEnd(_))),
+        "ended with the handler"
+    );
+    let spans = recorder.finished_spans();
+    assert!(spans.iter().all(|s| s.trace_id() == traces[0].trace_id() && s.parent_id().is_none()));
+    assert_eq!(span_name(&spans[1]), "lookup_order");
+    // The system instructions are not added again when the messages hold them.
+    let input = generation(&spans[0]).input.clone().unwrap();
+    assert_eq!(
+        input,
+        vec![json!({"role": "system", "content": "Be brief."}), json!({"role": "user", "content": "Hi"})]
+    );
+}
