@@ -59,8 +59,7 @@ mod tests {
         assert!(!JS.to_ascii_lowercase().contains("</script"));
         for (name, text) in [("template", TEMPLATE), ("css", CSS), ("js", JS)] {
             let lower = text.to_ascii_lowercase();
-            for needle in ["http:", "https:", "//cdn", "@import", "url(", "src=", "href=", "fetch(", "xmlhttprequest"]
-            {
+            for needle in ["http:", "https:", "//cdn", "@import", "url(", "src=", "href=", "fetch(", "xmlhttprequest"] {
                 assert!(!lower.contains(needle), "{name} contains {needle:?}");
             }
         }

@@ -112,10 +112,7 @@ mod tests {
     }
 
     fn shape(spans: &[Arc<Span>]) -> Vec<(u128, usize, bool, bool)> {
-        order(spans)
-            .iter()
-            .map(|r| (spans[r.span].span_id().as_u128().unwrap(), r.depth, r.last, r.orphan))
-            .collect()
+        order(spans).iter().map(|r| (spans[r.span].span_id().as_u128().unwrap(), r.depth, r.last, r.orphan)).collect()
     }
 
     #[test]

@@ -57,7 +57,9 @@ pub(crate) fn summarize(span: &Span) -> Summary {
             }
             (d.name.to_string(), parts)
         }
-        SpanData::Generation(d) => (d.model.clone().unwrap_or_default(), tokens(d.usage.as_ref()).into_iter().collect()),
+        SpanData::Generation(d) => {
+            (d.model.clone().unwrap_or_default(), tokens(d.usage.as_ref()).into_iter().collect())
+        }
         SpanData::Response(d) => {
             (d.response_id.clone().unwrap_or_default(), tokens(d.usage.as_ref()).into_iter().collect())
         }
@@ -65,7 +67,8 @@ pub(crate) fn summarize(span: &Span) -> Summary {
             (format!("{} -> {}", d.from_agent.as_deref().unwrap_or("?"), d.to_agent.as_deref().unwrap_or("?")), vec![])
         }
         SpanData::Custom(d) => {
-            let data = if d.data.is_empty() { vec![] } else { vec![short(&json_text(trace_core::to_json_string(&d.data)))] };
+            let data =
+                if d.data.is_empty() { vec![] } else { vec![short(&json_text(trace_core::to_json_string(&d.data)))] };
             (d.name.to_string(), data)
         }
         SpanData::Guardrail(d) => {
@@ -142,9 +145,7 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::sync::Arc;
-    use trace_core::{
-        FunctionSpanData, GenerationSpanData, GuardrailSpanData, SpanError, SpanId, Trace, TraceId,
-    };
+    use trace_core::{FunctionSpanData, GenerationSpanData, GuardrailSpanData, SpanError, SpanId, Trace, TraceId};
 
     fn span(data: impl Into<SpanData>) -> Span {
         Span::new(SpanId::from_u128(1), Arc::new(Trace::new(TraceId::from_u128(1), "w")), None, data)

@@ -7,8 +7,7 @@ use trace_core::Timestamp;
 /// then neither break the tree's layout nor send escape sequences to the terminal.
 pub(crate) fn one_line(s: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max_chars + 8));
-    let mut shown = 0;
-    for c in s.chars() {
+    for (shown, c) in s.chars().enumerate() {
         if shown >= max_chars {
             out.push('…');
             return out;
@@ -24,7 +23,6 @@ pub(crate) fn one_line(s: &str, max_chars: usize) -> String {
             }
             c => out.push(c),
         }
-        shown += 1;
     }
     out
 }

@@ -129,7 +129,7 @@
       step *= (String(step)[0] === "2") ? 2.5 : 2; // 1, 2, 5, 10, 20, 50, ...
     }
     for (var x = 0; x <= d; x += step) {
-      var tick = el("div", "tick", fmtUs(x));
+      var tick = el("div", "tick", x === 0 ? "0" : fmtUs(x));
       tick.style.left = (x / d * 100) + "%";
       axisEl.appendChild(tick);
     }
@@ -176,8 +176,8 @@
     if (r.depth > MAX_INDENT) label.appendChild(el("span", "note", "[depth " + r.depth + "]"));
     label.appendChild(el("span", "kind k-" + r.kind, r.kind));
     label.appendChild(el("span", "name", r.name));
-    if (r.details) label.appendChild(el("span", r.alert ? "err" : "details", r.details));
     if (r.error !== null) label.appendChild(el("span", "err", "✗ " + r.error));
+    if (r.details) label.appendChild(el("span", r.alert ? "err" : "details", r.details));
     if (r.orphan) label.appendChild(el("span", "warn", "(parent " + span.parent_id + " not recorded)"));
     div.title = r.kind + " " + r.name + (r.error !== null ? "\nerror: " + r.error : "");
     div.appendChild(label);
