@@ -1,6 +1,8 @@
 //! What is worth showing of a span at a glance, per kind: one implementation for the
 //! terminal tree and the HTML waterfall's rows.
 
+use std::io::{self, Write};
+
 use serde_json::Value;
 use trace_core::{JsonMap, Span, SpanData, SpanKind};
 
@@ -67,8 +69,7 @@ pub(crate) fn summarize(span: &Span) -> Summary {
             (format!("{} -> {}", d.from_agent.as_deref().unwrap_or("?"), d.to_agent.as_deref().unwrap_or("?")), vec![])
         }
         SpanData::Custom(d) => {
-            let data =
-                if d.data.is_empty() { vec![] } else { vec![short(&json_text(trace_core::to_json_string(&d.data)))] };
+            let data = if d.data.is_empty() { vec![] } else { vec![json_excerpt(&d.data, EXCERPT_CHARS)] };
             (d.name.to_string(), data)
         }
         SpanData::Guardrail(d) => {
@@ -130,14 +131,39 @@ fn tokens(usage: Option<&JsonMap>) -> Option<String> {
 fn number(v: &Value) -> String {
     match v {
         Value::Number(n) => n.to_string(),
-        other => one_line(&json_text(trace_core::to_json_string(other)), 12),
+        other => json_excerpt(other, 12),
     }
 }
 
-/// Compact JSON text of a user value, written by the workspace's one depth-limited writer
-/// (which does not fail on JSON values; the fallback is for form's sake).
-fn json_text(written: serde_json::Result<String>) -> String {
-    written.unwrap_or_else(|_| "<unserializable>".to_owned())
+/// The start of a user value's compact JSON text, on one line, at most `max_chars`
+/// characters (an ellipsis marks a cut). Written by the workspace's one depth-limited
+/// writer into a buffer that stops taking bytes once the excerpt is long enough, so a
+/// 10 MB value costs no more than a short one.
+fn json_excerpt<T: serde::Serialize + ?Sized>(value: &T, max_chars: usize) -> String {
+    /// Takes up to `cap` bytes, then fails the write (which ends the serialization).
+    struct Capped {
+        buf: Vec<u8>,
+        cap: usize,
+    }
+    impl Write for Capped {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            let room = self.cap - self.buf.len();
+            if room == 0 {
+                return Err(io::Error::other("excerpt complete"));
+            }
+            let n = room.min(bytes.len());
+            self.buf.extend_from_slice(&bytes[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    // A character is at most 4 bytes: one more than `max_chars` characters always fit, so
+    // a cut value always shows its ellipsis.
+    let mut out = Capped { buf: Vec::new(), cap: 4 * (max_chars + 1) };
+    let _ = trace_core::write_json(&mut out, value);
+    one_line(&String::from_utf8_lossy(&out.buf), max_chars)
 }
 
 #[cfg(test)]
@@ -188,6 +214,15 @@ mod tests {
         let sum = summarize(&s);
         assert_eq!(sum.details, format!("{}… -> line1\\nline2  mcp: files", "x".repeat(40)));
         assert_eq!(sum.error.as_deref(), Some("timed\\nout"));
+    }
+
+    #[test]
+    fn a_large_value_is_excerpted_without_writing_it_whole() {
+        let big = json!({"text": "x".repeat(10_000_000)});
+        let excerpt = json_excerpt(&big, 20);
+        assert_eq!(excerpt, format!("{{\"text\":\"{}…", "x".repeat(11)));
+        assert_eq!(json_excerpt(&json!({"k": "v"}), 20), r#"{"k":"v"}"#);
+        assert_eq!(json_excerpt(&json!("日本語のテキスト"), 3), "\"日本…");
     }
 
     #[test]
