@@ -10,8 +10,8 @@ use trace_core::SpanKind;
 pub enum ColorMode {
     /// Colours when the output is a terminal (stdout or stderr, checked with
     /// [`std::io::IsTerminal`]) and the `NO_COLOR` environment variable is unset or empty
-    /// (<https://no-color.org>). A buffer or a writer given to the builder gets none. The
-    /// default.
+    /// (<https://no-color.org>), both read when the processor is built. A buffer or a
+    /// writer given to the builder gets none. The default.
     #[default]
     Auto,
     /// Always colours (ANSI escape codes), wherever the output goes.

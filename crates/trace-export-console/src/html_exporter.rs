@@ -50,7 +50,10 @@ enum Output {
 /// Use it under [`SimpleTraceProcessor`](trace_core::SimpleTraceProcessor) (receiving a
 /// span is a short critical section; a per-trace page is then written on the thread that
 /// ends the trace) or under the batch processor (everything on its worker). It
-/// [wants trace ends](TracingExporter::wants_trace_ends), to know when a trace is over.
+/// [wants trace ends](TracingExporter::wants_trace_ends), to know when a trace is over:
+/// the first trace item of a trace is its start, the next one (once the trace has an end
+/// time) its end. A trace never offered at its end is written at shutdown, marked as not
+/// ended.
 ///
 /// Caps: [`max_traces`](HtmlWaterfallExporterBuilder::max_traces),
 /// [`max_spans_per_trace`](HtmlWaterfallExporterBuilder::max_spans_per_trace) and
@@ -102,7 +105,9 @@ impl HtmlWaterfallExporter {
     }
 
     /// A builder for one page per trace, written into `dir` (created if missing) when the
-    /// trace ends.
+    /// trace ends, named after the trace id: `trace_<hex>.html` (characters of a custom id
+    /// other than ASCII letters, digits, `-` and `_` become `_`, so two custom ids that
+    /// differ only there share a file).
     pub fn per_trace(dir: impl Into<PathBuf>) -> HtmlWaterfallExporterBuilder {
         HtmlWaterfallExporterBuilder::new(Output::PerTrace(dir.into()))
     }
@@ -278,7 +283,7 @@ impl TracingExporter for HtmlWaterfallExporter {
             }
             s.limits()
         };
-        if let Some(&why) = drops.first() {
+        for why in drops {
             store::warn_dropped(&self.inner.drops_log, WHO, why, limits);
         }
         if let Output::PerTrace(dir) = &self.inner.output {

@@ -86,8 +86,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Runtime dependencies: `trace-core`, `serde_json`, `log` and `thiserror`, all of which
-//! `trace-core` has already. The page's CSS and script are written by hand, in
+//! Runtime dependencies: `trace-core`, `serde`, `serde_json`, `log` and `thiserror`, all of
+//! which `trace-core` has already. The page's CSS and script are written by hand, in
 //! `src/assets/`.
 
 #![forbid(unsafe_code)]

@@ -265,11 +265,19 @@
     rowsEl.scrollTop = Math.max(0, pos * ROW_H - (rowsEl.clientHeight || 600) / 2);
   }
 
+  function decode(s) {
+    try {
+      return decodeURIComponent(s);
+    } catch (e) {
+      return s; // a malformed escape: taken as written
+    }
+  }
+
   function fromFragment() {
     var args = {};
     location.hash.replace(/^#/, "").split("&").forEach(function (kv) {
       var at = kv.indexOf("=");
-      if (at > 0) args[decodeURIComponent(kv.slice(0, at))] = decodeURIComponent(kv.slice(at + 1));
+      if (at > 0) args[decode(kv.slice(0, at))] = decode(kv.slice(at + 1));
     });
     return args;
   }
