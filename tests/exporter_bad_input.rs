@@ -246,7 +246,8 @@ impl Exporter {
                 let text = String::from_utf8(page).expect("UTF-8");
                 let open = r#"<script type="application/json" id="waterfall-data">"#;
                 let start = text.find(open).expect("the data element") + open.len();
-                let data = parse(text[start..start + text[start..].find("</script>").unwrap()].as_bytes());
+                let end = start + text[start..].find("</script>").expect("the end of the data element");
+                let data = parse(&text.as_bytes()[start..end]);
                 let mut items = Vec::new();
                 for t in data["traces"].as_array().cloned().unwrap_or_default() {
                     items.push(t["trace"].clone());
