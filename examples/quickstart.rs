@@ -1,20 +1,22 @@
-//! Records one agent run (a trace with nested agent, generation and function spans) and
-//! prints it through the console exporter. No network, no key.
+//! Records one agent run (a trace with nested agent, generation, function and handoff
+//! spans) and prints it as a tree when the trace ends. No network, no key.
 //!
 //! ```text
 //! cargo run --example quickstart
 //! ```
 
 use agents_tracing::{
-    agent_span, function_span, generation_span, set_trace_processor, trace, ConsoleSpanExporter, SimpleTraceProcessor,
-    SpanError,
+    agent_span, function_span, generation_span, handoff_span, set_trace_processor, trace, SpanError,
+    TreeConsoleProcessor,
 };
 use serde_json::json;
 
 fn main() {
-    // Export each trace and span as it happens. A service would use
-    // `BatchTraceProcessor::new(exporter)` (feature `batch`) to keep export off its threads.
-    set_trace_processor(SimpleTraceProcessor::new(ConsoleSpanExporter::new()));
+    // Print each trace as a tree when it ends (in colour on a terminal, unless NO_COLOR is
+    // set). For the JSON the backend would receive, one line per span, install
+    // `SimpleTraceProcessor::new(ConsoleSpanExporter::new())` instead; a service sends
+    // spans on with `BatchTraceProcessor::new(exporter)` (feature `batch`), off its threads.
+    set_trace_processor(TreeConsoleProcessor::new());
 
     let workflow = trace("Customer service").group_id("chat_123").start();
     {
@@ -37,6 +39,15 @@ fn main() {
             Err(e) => tool.set_error(SpanError::new(e)),
         };
         tool.end();
+
+        let mut missing = function_span("lookup_order").input(r#"{"order_id": 7}"#).start();
+        match lookup_order(7) {
+            Ok(status) => missing.set_output(status),
+            Err(e) => missing.set_error(SpanError::new(e)),
+        };
+        missing.end();
+
+        handoff_span().from_agent("Triage").to_agent("Billing").start().end();
     } // the agent span ends here
     workflow.end();
 }

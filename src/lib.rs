@@ -29,7 +29,7 @@
 //! | feature | default | brings | runtime dependencies it adds |
 //! |---|---|---|---|
 //! | *(always)* | yes | [`core`] (`trace-core`): traces, spans, traits, context, registry | serde, serde_json, fastrand, log, thiserror |
-//! | `console` | yes | `console` (`trace-export-console`): `ConsoleSpanExporter` | none beyond core |
+//! | `console` | yes | `console` (`trace-export-console`): `ConsoleSpanExporter` (JSON lines), `TreeConsoleProcessor` (a tree per trace in the terminal), `HtmlWaterfallExporter` (a one-file HTML waterfall) | none beyond core |
 //! | `batch` | yes | `batch` (`trace-batch`): `BatchTraceProcessor` | crossbeam-channel |
 //! | `multi` | yes | `multi` (`trace-multi`): the fan-out, `add_trace_processor`, `set_trace_processors` | none beyond core |
 //! | `openai` | no | `openai` (`trace-export-openai`): `BackendSpanExporter`, with TLS | trace-http, ureq, rustls, ring, webpki-roots |
@@ -127,7 +127,7 @@ pub use trace_core::{
 
 #[cfg(feature = "console")]
 #[cfg_attr(docsrs, doc(cfg(feature = "console")))]
-pub use trace_export_console::ConsoleSpanExporter;
+pub use trace_export_console::{ConsoleSpanExporter, HtmlWaterfallExporter, TreeConsoleProcessor};
 
 #[cfg(feature = "batch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]

@@ -2,7 +2,7 @@
 //! string, JSON nested 100,000 levels in custom data, in trace metadata, in error data)
 //! goes through a batch processor, whose worker thread has the default 2 MiB stack, into
 //! each exporter (OpenAI plain and sanitized and OTLP against a loopback server, console,
-//! and a user exporter that writes with `trace_core::wire`). In this debug build,
+//! the HTML waterfall, and a user exporter that writes with `trace_core::wire`). In this debug build,
 //! serializing such a value the ordinary way overflows the worker's stack and aborts the
 //! process. Expected, for every pair: no abort, the bad span delivered with the depth
 //! marker where its JSON was cut, the cut counted (`depth_cuts`), and the span after it
@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agents_tracing::batch::BatchTraceProcessor;
-use agents_tracing::console::ConsoleSpanExporter;
+use agents_tracing::console::{ConsoleSpanExporter, HtmlWaterfallExporter};
 use agents_tracing::core::limits::{depth_cuts, DEPTH_LIMIT_MARKER};
 use agents_tracing::core::{
     wire, CustomSpanData, ExportError, ExportItem, FunctionSpanData, JsonMap, Span, SpanError, SpanId, Trace, TraceId,
@@ -124,11 +124,12 @@ enum Exporter {
     OpenAiSanitized,
     Otlp,
     Console,
+    Html,
     User,
 }
 
-const EXPORTERS: [Exporter; 5] =
-    [Exporter::OpenAi, Exporter::OpenAiSanitized, Exporter::Otlp, Exporter::Console, Exporter::User];
+const EXPORTERS: [Exporter; 6] =
+    [Exporter::OpenAi, Exporter::OpenAiSanitized, Exporter::Otlp, Exporter::Console, Exporter::Html, Exporter::User];
 
 /// What an exporter produced: the raw text, and each exported span as a name and the JSON
 /// object it was written as (the OpenAI span object; for OTLP the OTLP span).
@@ -157,6 +158,9 @@ impl Exporter {
         let server = TestServer::always(Reply::ok());
         let user = Arc::new(UserExporter::default());
         let console = ConsoleSpanExporter::with_writer(Vec::new());
+        // Written at shutdown, into the temp dir, removed below.
+        let page_path = std::env::temp_dir().join(format!("agents-tracing-bad-input-{}.html", std::process::id()));
+        let html = HtmlWaterfallExporter::run_file(&page_path).build().expect("the exporter builds");
         let exporter: Arc<dyn TracingExporter> = match self {
             Exporter::OpenAi | Exporter::OpenAiSanitized => {
                 let builder = BackendSpanExporter::builder()
@@ -184,6 +188,7 @@ impl Exporter {
                     .expect("the exporter builds"),
             ),
             Exporter::Console => Arc::new(console.clone()),
+            Exporter::Html => Arc::new(html.clone()),
             Exporter::User => Arc::clone(&user) as _,
         };
         let batch = BatchTraceProcessor::builder_shared(exporter)
@@ -197,7 +202,13 @@ impl Exporter {
             }
         }
         batch.force_flush(Some(Duration::from_secs(120))).expect("flushed");
+        // The page of what the HTML exporter holds, before shutdown lets it go.
+        let mut page = Vec::new();
+        if self == Exporter::Html {
+            html.render(&mut page).expect("the page is written");
+        }
         batch.shutdown(Some(Duration::from_secs(10))).expect("shut down");
+        let _ = std::fs::remove_file(&page_path);
         let stats = batch.stats();
         assert_eq!(stats.exported, items.len() as u64, "{self:?}: the whole batch exported: {stats:?}");
 
@@ -229,6 +240,20 @@ impl Exporter {
                     .map(|l| parse(l.as_bytes()))
                     .collect();
                 openai_output(text, spans)
+            }
+            Exporter::Html => {
+                // The data embedded in the page: each trace's object and its spans.
+                let text = String::from_utf8(page).expect("UTF-8");
+                let open = r#"<script type="application/json" id="waterfall-data">"#;
+                let start = text.find(open).expect("the data element") + open.len();
+                let end = start + text[start..].find("</script>").expect("the end of the data element");
+                let data = parse(&text.as_bytes()[start..end]);
+                let mut items = Vec::new();
+                for t in data["traces"].as_array().cloned().unwrap_or_default() {
+                    items.push(t["trace"].clone());
+                    items.extend(t["spans"].as_array().cloned().unwrap_or_default());
+                }
+                openai_output(text, items)
             }
             Exporter::User => {
                 let lines = user.lines.lock().unwrap().clone();

@@ -10,3 +10,4 @@ mod faults;
 mod golden;
 mod readme;
 mod support;
+mod viewers;

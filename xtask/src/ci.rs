@@ -20,6 +20,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     crate::features::run()?;
     crate::bench::smoke()?;
     crate::fuzz::smoke()?;
+    // The HTML waterfall in headless Chromium when it is installed (.ci/run installs it
+    // where apt-get can); otherwise a loud SKIPPED line saying how to run it.
+    crate::html::ci_step()?;
     eprintln!("\nci: all checks passed in {:.0}s", t.elapsed().as_secs_f64());
     Ok(())
 }

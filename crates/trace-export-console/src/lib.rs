@@ -1,10 +1,15 @@
-//! `ConsoleSpanExporter`: prints each trace and span it exports, one line each, to stdout
-//! or to any [`io::Write`].
+//! Local viewers of agent traces, for reading a run without a key or a backend:
+//! [`ConsoleSpanExporter`] prints each trace and span as it is exported, one JSON line
+//! each; [`TreeConsoleProcessor`] prints each trace as an indented tree when it ends;
+//! [`HtmlWaterfallExporter`] writes a self-contained HTML page with a waterfall of the
+//! spans.
 //!
-//! **Should I use this crate?** For local development and debugging: to read what a run
-//! recorded, without a key or a backend. Not for production volumes (a line per span,
-//! written by the worker thread). Through the facade it is `agents_tracing::console`
-//! (default feature `console`).
+//! **Should I use this crate?** For local development and debugging. Not for production
+//! volumes: the JSON lines are a line per span, the tree is printed on the thread that
+//! ends the trace, and the HTML page holds the run in memory until it is written. Through
+//! the facade it is `agents_tracing::console` (default feature `console`).
+//!
+//! # JSON lines
 //!
 //! A line per trace names its id and workflow; a line per span holds the span's exported
 //! JSON, exactly as it would be sent to the OpenAI ingest endpoint.
@@ -24,148 +29,87 @@
 //! assert!(out.contains(r#""span_data":{"type":"custom","name":"step","data":{}}"#));
 //! ```
 //!
-//! Runtime dependencies: `trace-core` and `serde_json` only.
+//! # A tree in the terminal
+//!
+//! [`TreeConsoleProcessor`] gathers each trace's spans and prints the trace when it ends:
+//! kind, name, duration and the fields that matter per kind, errors marked, in colour on
+//! a terminal (unless `NO_COLOR` is set). The caps on open traces and on spans per trace
+//! are counted in [`TreeConsoleProcessor::stats`] and said in the output; traces that never
+//! end are printed at shutdown.
+//!
+//! ```
+//! use trace_core::{agent_span, function_span, set_trace_processor, trace, SpanError};
+//! use trace_export_console::{ColorMode, TreeConsoleProcessor};
+//!
+//! let tree = TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Never).build()?;
+//! set_trace_processor(tree.clone());
+//! {
+//!     let _t = trace("Customer service").start();
+//!     let _agent = agent_span("Triage").start();
+//!     let mut tool = function_span("lookup_order").input(r#"{"id": 7}"#).start();
+//!     tool.set_error(SpanError::new("order 7 not found"));
+//! }
+//! let out = String::from_utf8(tree.take_output()).unwrap();
+//! let lines: Vec<&str> = out.lines().collect();
+//! assert!(lines[0].starts_with("Customer service  trace_"));
+//! assert!(lines[1].starts_with("└─ agent Triage  "));
+//! assert!(lines[2].starts_with("   └─ function lookup_order  "));
+//! assert!(lines[2].ends_with(r#"{"id": 7}  ERROR: order 7 not found"#));
+//! # Ok::<(), trace_export_console::ConfigError>(())
+//! ```
+//!
+//! # An HTML waterfall
+//!
+//! [`HtmlWaterfallExporter`] gathers what it is given (under a
+//! [`SimpleTraceProcessor`](trace_core::SimpleTraceProcessor), or the batch processor to
+//! keep the work off your threads) and writes one HTML file for the run, at
+//! [`shutdown`](trace_core::TracingExporter::shutdown) or when
+//! [`write`](HtmlWaterfallExporter::write) is called, or one file per trace as each
+//! ends. The page holds its CSS, script and data inline and fetches nothing (its
+//! Content-Security-Policy forbids it): the traces with their workflow name, duration
+//! and error count; for the trace chosen, the spans on a time axis, as a tree that
+//! folds; a click on a span shows its exported JSON. Rows are drawn as they scroll into
+//! view, so a trace of 10,000 spans stays quick.
+//!
+//! ```no_run
+//! use trace_core::{custom_span, set_trace_processor, trace, SimpleTraceProcessor};
+//! use trace_export_console::HtmlWaterfallExporter;
+//!
+//! let html = HtmlWaterfallExporter::run_file("run.html").title("My agent").build()?;
+//! set_trace_processor(SimpleTraceProcessor::new(html.clone()));
+//! {
+//!     let _t = trace("hello").start();
+//!     let _s = custom_span("step").start();
+//! }
+//! let written = html.write()?;
+//! println!("open {}", written[0].display());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Runtime dependencies: `trace-core`, `serde`, `serde_json`, `log` and `thiserror`, all of
+//! which `trace-core` has already. The page's CSS and script are written by hand, in
+//! `src/assets/`.
 
 #![forbid(unsafe_code)]
 
-use std::fmt;
-use std::io::{self, Write};
-use std::sync::{Arc, Mutex};
+mod color;
+mod error;
+mod html_data;
+mod html_exporter;
+mod html_page;
+mod lines;
+mod sink;
+mod span_tree;
+mod stats;
+mod store;
+mod summary;
+mod text;
+mod tree_processor;
+mod tree_text;
 
-use trace_core::{ExportError, ExportItem, TracingExporter};
-
-/// Where the lines go.
-enum Sink {
-    Stdout,
-    Buffer(Vec<u8>),
-    Writer(Box<dyn Write + Send>),
-}
-
-/// Prints traces and spans, one line each (the Python SDK's `ConsoleSpanExporter`).
-///
-/// Clones share the output. Writing is serialized by a mutex that only this exporter
-/// takes, on the thread that calls [`export`](TracingExporter::export) (the batch worker
-/// when used under a batch processor).
-#[derive(Clone)]
-pub struct ConsoleSpanExporter {
-    sink: Arc<Mutex<Sink>>,
-}
-
-impl fmt::Debug for ConsoleSpanExporter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConsoleSpanExporter").finish_non_exhaustive()
-    }
-}
-
-impl Default for ConsoleSpanExporter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ConsoleSpanExporter {
-    /// An exporter writing to standard output.
-    pub fn new() -> Self {
-        Self { sink: Arc::new(Mutex::new(Sink::Stdout)) }
-    }
-
-    /// An exporter writing into an in-memory buffer; read it with
-    /// [`take_output`](Self::take_output).
-    pub fn with_writer(buffer: Vec<u8>) -> Self {
-        Self { sink: Arc::new(Mutex::new(Sink::Buffer(buffer))) }
-    }
-
-    /// An exporter writing to any writer (a file, a socket, stderr).
-    pub fn to_writer(writer: impl Write + Send + 'static) -> Self {
-        Self { sink: Arc::new(Mutex::new(Sink::Writer(Box::new(writer)))) }
-    }
-
-    /// Takes what was written so far into the in-memory buffer (empty for other sinks).
-    pub fn take_output(&self) -> Vec<u8> {
-        match &mut *self.sink.lock().unwrap_or_else(|e| e.into_inner()) {
-            Sink::Buffer(b) => std::mem::take(b),
-            _ => Vec::new(),
-        }
-    }
-
-    /// Writes the lines for `items` to `out`.
-    pub fn write_items(out: &mut dyn Write, items: &[ExportItem]) -> io::Result<()> {
-        for item in items {
-            match item {
-                ExportItem::Trace(t) => {
-                    writeln!(out, "[Exporter] Export trace_id={}, name={}", t.trace_id(), t.workflow_name())?
-                }
-                ExportItem::Span(s) => {
-                    out.write_all(b"[Exporter] Export span: ")?;
-                    trace_core::wire::write_json(&mut *out, &**s).map_err(io::Error::other)?;
-                    out.write_all(b"\n")?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-impl TracingExporter for ConsoleSpanExporter {
-    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
-        let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
-        let result = match &mut *sink {
-            Sink::Stdout => {
-                // Format the whole batch first, then write it in one call under stdout's lock.
-                let mut buf = Vec::with_capacity(256 * items.len());
-                Self::write_items(&mut buf, items).and_then(|()| {
-                    let mut out = io::stdout().lock();
-                    out.write_all(&buf).and_then(|()| out.flush())
-                })
-            }
-            Sink::Buffer(b) => Self::write_items(b, items),
-            Sink::Writer(w) => Self::write_items(w, items).and_then(|()| w.flush()),
-        };
-        result.map_err(|e| ExportError::failed(items.len(), format!("console write failed: {e}")))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Arc;
-    use trace_core::{CustomSpanData, Span, SpanId, Trace, TraceId};
-
-    #[test]
-    fn one_line_per_trace_and_per_span() {
-        let trace = Arc::new(Trace::new(TraceId::from_u128(1), "wf"));
-        let span = Arc::new(Span::new(
-            SpanId::from_u128(2),
-            Arc::clone(&trace),
-            None,
-            CustomSpanData { name: "x".into(), data: Default::default() },
-        ));
-        let exporter = ConsoleSpanExporter::with_writer(Vec::new());
-        exporter.export(&[ExportItem::Trace(trace), ExportItem::Span(span)]).unwrap();
-        let out = String::from_utf8(exporter.take_output()).unwrap();
-        let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0], "[Exporter] Export trace_id=trace_00000000000000000000000000000001, name=wf");
-        assert_eq!(
-            lines[1],
-            r#"[Exporter] Export span: {"object":"trace.span","id":"span_000000000000000000000002","trace_id":"trace_00000000000000000000000000000001","parent_id":null,"started_at":null,"ended_at":null,"span_data":{"type":"custom","name":"x","data":{}},"error":null}"#
-        );
-    }
-
-    #[test]
-    fn a_failing_writer_reports_the_batch_as_lost() {
-        struct Broken;
-        impl Write for Broken {
-            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-                Err(io::Error::other("disk full"))
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        let trace = Arc::new(Trace::new(TraceId::generate(), "wf"));
-        let err = ConsoleSpanExporter::to_writer(Broken).export(&[ExportItem::Trace(trace)]).unwrap_err();
-        assert_eq!(err.lost_items(1), 1);
-        assert!(err.to_string().contains("disk full"), "{err}");
-    }
-}
+pub use color::ColorMode;
+pub use error::{ConfigError, HtmlError};
+pub use html_exporter::{HtmlWaterfallExporter, HtmlWaterfallExporterBuilder};
+pub use lines::ConsoleSpanExporter;
+pub use stats::{HtmlStats, TreeStats};
+pub use tree_processor::{TreeConsoleProcessor, TreeConsoleProcessorBuilder};

@@ -1,0 +1,455 @@
+//! [`HtmlWaterfallExporter`]: writes a self-contained HTML page of the run, or one per
+//! trace.
+
+use std::fmt;
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use trace_core::rate_limit::LogRateLimiter;
+use trace_core::{ExportError, ExportItem, Timestamp, Trace, TracingExporter};
+
+use crate::error::{ConfigError, HtmlError};
+use crate::html_data::PageData;
+use crate::html_page;
+use crate::stats::HtmlStats;
+use crate::store::{self, DropCounts, Held, Limits, Store};
+
+const WHO: &str = "HtmlWaterfallExporter";
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Where the pages go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Output {
+    /// One page for the run, at this path.
+    Run(PathBuf),
+    /// One page per trace, in this directory.
+    PerTrace(PathBuf),
+}
+
+/// Writes one self-contained HTML file (CSS, script and data inline; nothing fetched) with
+/// a waterfall of the spans: the traces listed with their workflow name, duration and
+/// error count; for the trace chosen, its spans on a time axis as a tree that folds; a
+/// click on a span shows its exported JSON. A trace of 10,000 spans stays quick: only the
+/// rows in view are in the page's DOM.
+///
+/// Two layouts:
+/// - [`run_file`](Self::run_file): one page for the whole run, written at
+///   [`shutdown`](TracingExporter::shutdown) (the batch processor's, or
+///   `trace_core::shutdown()`), and whenever [`write`](Self::write) is called. Spans stay
+///   held until then (bounded by the caps below).
+/// - [`per_trace`](Self::per_trace): one page per trace in a directory, written when the
+///   trace ends (named after the trace id: `trace_<hex>.html`), its spans then released;
+///   traces not ended are written at shutdown.
+///
+/// Use it under [`SimpleTraceProcessor`](trace_core::SimpleTraceProcessor) (receiving a
+/// span is a short critical section; a per-trace page is then written on the thread that
+/// ends the trace) or under the batch processor (everything on its worker). It
+/// [wants trace ends](TracingExporter::wants_trace_ends), to know when a trace is over:
+/// the first trace item of a trace is its start, the next one (once the trace has an end
+/// time) its end. A trace never offered at its end is written at shutdown, marked as not
+/// ended.
+///
+/// Caps: [`max_traces`](HtmlWaterfallExporterBuilder::max_traces),
+/// [`max_spans_per_trace`](HtmlWaterfallExporterBuilder::max_spans_per_trace) and
+/// [`max_spans`](HtmlWaterfallExporterBuilder::max_spans); what they leave out is counted
+/// in [`stats`](Self::stats), logged (rate-limited) and said on the page.
+///
+/// Clones share the gathered spans.
+#[derive(Clone)]
+pub struct HtmlWaterfallExporter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    output: Output,
+    title: String,
+    store: Mutex<Store>,
+    pages_written: AtomicU64,
+    spans_in_pages: AtomicU64,
+    spans_in_failed_pages: AtomicU64,
+    write_errors: AtomicU64,
+    drops_log: LogRateLimiter,
+    write_log: LogRateLimiter,
+}
+
+impl fmt::Debug for HtmlWaterfallExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HtmlWaterfallExporter")
+            .field("output", &self.inner.output)
+            .field("title", &self.inner.title)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HtmlWaterfallExporter {
+    /// The default of [`title`](HtmlWaterfallExporterBuilder::title).
+    pub const DEFAULT_TITLE: &'static str = "agents-tracing run";
+    /// The default of [`max_traces`](HtmlWaterfallExporterBuilder::max_traces).
+    pub const DEFAULT_MAX_TRACES: usize = 1_000;
+    /// The default of [`max_spans_per_trace`](HtmlWaterfallExporterBuilder::max_spans_per_trace).
+    pub const DEFAULT_MAX_SPANS_PER_TRACE: usize = 50_000;
+    /// The default of [`max_spans`](HtmlWaterfallExporterBuilder::max_spans).
+    pub const DEFAULT_MAX_SPANS: usize = 200_000;
+
+    /// A builder for one page for the whole run, written to `path` (an `.html` file; its
+    /// directory is created if missing).
+    pub fn run_file(path: impl Into<PathBuf>) -> HtmlWaterfallExporterBuilder {
+        HtmlWaterfallExporterBuilder::new(Output::Run(path.into()))
+    }
+
+    /// A builder for one page per trace, written into `dir` (created if missing) when the
+    /// trace ends, named after the trace id: `trace_<hex>.html` (characters of a custom id
+    /// other than ASCII letters, digits, `-` and `_` become `_`, so two custom ids that
+    /// differ only there share a file).
+    pub fn per_trace(dir: impl Into<PathBuf>) -> HtmlWaterfallExporterBuilder {
+        HtmlWaterfallExporterBuilder::new(Output::PerTrace(dir.into()))
+    }
+
+    /// The file (one page per run) or directory (one page per trace) written to.
+    pub fn path(&self) -> &Path {
+        match &self.inner.output {
+            Output::Run(p) | Output::PerTrace(p) => p,
+        }
+    }
+
+    /// Writes the pages now, and returns their paths: with one page per run, the run's
+    /// page of everything received so far (it is written again, complete, at shutdown);
+    /// with one page per trace, the pages of the traces that have not ended yet (those
+    /// that ended were written then). The spans stay held.
+    ///
+    /// A file is written next to its final name and then renamed over it, so that a
+    /// reader never sees half a page.
+    pub fn write(&self) -> Result<Vec<PathBuf>, HtmlError> {
+        let (held, drops, limits) = {
+            let s = lock(&self.inner.store);
+            if s.is_closed() {
+                return Err(HtmlError::ShutDown);
+            }
+            (s.snapshot(), s.drops(), s.limits())
+        };
+        self.write_pages(&held, drops, limits, false)
+    }
+
+    /// Writes the run's page of `held`, or the page of each trace of `held` that has not
+    /// ended; `release` says whether the spans are let go afterwards (for the counts).
+    /// Every page is attempted; the first failure is returned.
+    fn write_pages(
+        &self,
+        held: &[Held],
+        drops: DropCounts,
+        limits: Limits,
+        release: bool,
+    ) -> Result<Vec<PathBuf>, HtmlError> {
+        let spans_of = |h: &Held| if release { h.spans.len() as u64 } else { 0 };
+        match &self.inner.output {
+            Output::Run(path) => {
+                let page = self.page(held, limits, drops.traces, drops.spans());
+                let released = held.iter().map(spans_of).sum();
+                self.write_file(path, &page, released).map(|()| vec![path.clone()])
+            }
+            Output::PerTrace(dir) => {
+                let mut paths = Vec::new();
+                let mut first_error = None;
+                for h in held.iter().filter(|h| !h.ended) {
+                    match self.write_trace_page(dir, h, limits, spans_of(h)) {
+                        Ok(path) => paths.push(path),
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                        }
+                    }
+                }
+                first_error.map_or(Ok(paths), Err)
+            }
+        }
+    }
+
+    /// Writes the page of the whole run (everything received so far, as
+    /// [`write`](Self::write) would with one page per run) to any writer.
+    pub fn render(&self, out: &mut dyn Write) -> Result<(), HtmlError> {
+        let (held, drops, limits) = {
+            let s = lock(&self.inner.store);
+            (s.snapshot(), s.drops(), s.limits())
+        };
+        let page = self.page(&held, limits, drops.traces, drops.spans());
+        let mut buffered = BufWriter::new(out);
+        html_page::write(&mut buffered, &page).and_then(|()| buffered.flush()).map_err(HtmlError::Write)?;
+        self.inner.pages_written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// What the exporter did so far.
+    pub fn stats(&self) -> HtmlStats {
+        let i = &self.inner;
+        let (traces, spans, drops) = {
+            let s = lock(&i.store);
+            (s.traces_held() as u64, s.spans_held() as u64, s.drops())
+        };
+        HtmlStats {
+            traces_held: traces,
+            spans_held: spans,
+            pages_written: i.pages_written.load(Ordering::Relaxed),
+            spans_in_pages: i.spans_in_pages.load(Ordering::Relaxed),
+            spans_in_failed_pages: i.spans_in_failed_pages.load(Ordering::Relaxed),
+            write_errors: i.write_errors.load(Ordering::Relaxed),
+            ..HtmlStats::default()
+        }
+        .with_drops(drops)
+    }
+
+    fn page<'a>(&'a self, held: &'a [Held], limits: Limits, dropped_traces: u64, dropped_spans: u64) -> PageData<'a> {
+        PageData {
+            title: &self.inner.title,
+            traces: held,
+            limits,
+            dropped_traces,
+            dropped_spans,
+            generated_at: Timestamp::now(),
+        }
+    }
+
+    /// Writes the page of one trace into `dir`; `released` spans are counted as written or
+    /// failed with it (0 when the trace stays held).
+    fn write_trace_page(&self, dir: &Path, held: &Held, limits: Limits, released: u64) -> Result<PathBuf, HtmlError> {
+        let path = dir.join(file_name(held.trace.trace_id().to_string().as_str()));
+        let one = std::slice::from_ref(held);
+        let page = self.page(one, limits, 0, held.dropped);
+        self.write_file(&path, &page, released).map(|()| path)
+    }
+
+    /// Writes `page` to `path` through a temporary file next to it; counts and logs the
+    /// outcome.
+    fn write_file(&self, path: &Path, page: &PageData<'_>, released: u64) -> Result<(), HtmlError> {
+        let i = &self.inner;
+        match write_atomically(path, page) {
+            Ok(()) => {
+                i.pages_written.fetch_add(1, Ordering::Relaxed);
+                i.spans_in_pages.fetch_add(released, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(source) => {
+                i.write_errors.fetch_add(1, Ordering::Relaxed);
+                i.spans_in_failed_pages.fetch_add(released, Ordering::Relaxed);
+                let err = HtmlError::File { path: path.to_owned(), source };
+                if let Some(more) = i.write_log.check() {
+                    log::warn!("[non-fatal] {WHO}: {err} ({more} more failures since the last warning)");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// A trace item: the first for a trace is its start, the next its end (the processors
+    /// offer both, in that order, to an exporter that wants trace ends). Returns the trace
+    /// taken out of the store when it ended and pages are per trace.
+    fn trace_item(&self, s: &mut Store, trace: &Arc<Trace>) -> (Option<Held>, Option<store::Dropped>) {
+        let is_end = trace.ended_at().is_some() && s.start_seen(trace.trace_id()).is_some();
+        if !is_end {
+            return (None, s.trace_started(trace).err());
+        }
+        s.trace_ended(trace);
+        match self.inner.output {
+            Output::PerTrace(_) => (s.remove(trace.trace_id()), None),
+            Output::Run(_) => (None, None),
+        }
+    }
+}
+
+impl TracingExporter for HtmlWaterfallExporter {
+    /// Gathers the items (a short critical section); with one page per trace, writes the
+    /// page of each trace that ended, after the lock is released. Always `Ok`: what the
+    /// caps leave out and failed writes are counted in [`stats`](Self::stats) instead
+    /// (the spans were received; they are not lost in transit).
+    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        let mut ended = Vec::new();
+        let mut drops = Vec::new();
+        let limits = {
+            let mut s = lock(&self.inner.store);
+            for item in items {
+                match item {
+                    ExportItem::Trace(t) => {
+                        let (done, dropped) = self.trace_item(&mut s, t);
+                        ended.extend(done);
+                        drops.extend(dropped);
+                    }
+                    ExportItem::Span(span) => drops.extend(s.span_ended(span).err()),
+                }
+            }
+            s.limits()
+        };
+        for why in drops {
+            store::warn_dropped(&self.inner.drops_log, WHO, why, limits);
+        }
+        if let Output::PerTrace(dir) = &self.inner.output {
+            for held in &ended {
+                // Counted and logged by write_file.
+                let _ = self.write_trace_page(dir, held, limits, held.spans.len() as u64);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the pages (the run's page, or the pages of the traces not ended) and
+    /// refuses what comes later (counted). Failures are counted and logged; call
+    /// [`write`](Self::write) before shutdown to get them as a `Result`.
+    fn shutdown(&self) {
+        let (held, drops, limits) = {
+            let mut s = lock(&self.inner.store);
+            if s.is_closed() {
+                return;
+            }
+            s.close();
+            (s.take_all(), s.drops(), s.limits())
+        };
+        // Counted and logged by write_file.
+        let _ = self.write_pages(&held, drops, limits, true);
+    }
+
+    fn wants_trace_ends(&self) -> bool {
+        true
+    }
+}
+
+/// `trace_<hex>.html` for a trace id; characters other than ASCII letters, digits, `-`
+/// and `_` (a custom id may hold any) become `_`, and the name is cut to 120 characters.
+fn file_name(trace_id: &str) -> String {
+    let mut name: String = trace_id
+        .chars()
+        .take(120)
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    if name.is_empty() {
+        name.push('_');
+    }
+    name.push_str(".html");
+    name
+}
+
+fn write_atomically(path: &Path, page: &PageData<'_>) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)?;
+    }
+    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    let result = fs::File::create(&tmp).and_then(|file| {
+        let mut out = BufWriter::new(file);
+        html_page::write(&mut out, page)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    });
+    let result = result.and_then(|()| fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Settings of an [`HtmlWaterfallExporter`]; from
+/// [`run_file`](HtmlWaterfallExporter::run_file) or
+/// [`per_trace`](HtmlWaterfallExporter::per_trace).
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `build`"]
+pub struct HtmlWaterfallExporterBuilder {
+    output: Output,
+    title: String,
+    max_traces: usize,
+    max_spans_per_trace: usize,
+    max_spans: usize,
+}
+
+impl HtmlWaterfallExporterBuilder {
+    fn new(output: Output) -> Self {
+        Self {
+            output,
+            title: HtmlWaterfallExporter::DEFAULT_TITLE.to_owned(),
+            max_traces: HtmlWaterfallExporter::DEFAULT_MAX_TRACES,
+            max_spans_per_trace: HtmlWaterfallExporter::DEFAULT_MAX_SPANS_PER_TRACE,
+            max_spans: HtmlWaterfallExporter::DEFAULT_MAX_SPANS,
+        }
+    }
+
+    /// The page's title. Default: [`HtmlWaterfallExporter::DEFAULT_TITLE`]
+    /// (`"agents-tracing run"`).
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    /// The most traces held at once; later traces are counted and left out. Default:
+    /// [`HtmlWaterfallExporter::DEFAULT_MAX_TRACES`] (1,000).
+    pub fn max_traces(mut self, max: usize) -> Self {
+        self.max_traces = max;
+        self
+    }
+
+    /// The most spans held per trace; later ones are counted and left out (the page says
+    /// how many). Default: [`HtmlWaterfallExporter::DEFAULT_MAX_SPANS_PER_TRACE`] (50,000).
+    pub fn max_spans_per_trace(mut self, max: usize) -> Self {
+        self.max_spans_per_trace = max;
+        self
+    }
+
+    /// The most spans held in all. Default: [`HtmlWaterfallExporter::DEFAULT_MAX_SPANS`]
+    /// (200,000: a page of about 100 MB; a page of 10,000 spans is about 5 MB).
+    pub fn max_spans(mut self, max: usize) -> Self {
+        self.max_spans = max;
+        self
+    }
+
+    /// The exporter; fails on an empty path or a cap of 0. Touches no file: the
+    /// directory is created when the first page is written.
+    pub fn build(self) -> Result<HtmlWaterfallExporter, ConfigError> {
+        let path = match &self.output {
+            Output::Run(p) | Output::PerTrace(p) => p,
+        };
+        if path.as_os_str().is_empty() {
+            return Err(ConfigError::EmptyPath);
+        }
+        for (setting, value, default) in [
+            ("max_traces", self.max_traces, HtmlWaterfallExporter::DEFAULT_MAX_TRACES),
+            ("max_spans_per_trace", self.max_spans_per_trace, HtmlWaterfallExporter::DEFAULT_MAX_SPANS_PER_TRACE),
+            ("max_spans", self.max_spans, HtmlWaterfallExporter::DEFAULT_MAX_SPANS),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::ZeroLimit { setting, default });
+            }
+        }
+        let limits = Limits {
+            max_traces: self.max_traces,
+            max_spans_per_trace: self.max_spans_per_trace,
+            max_spans: self.max_spans,
+        };
+        Ok(HtmlWaterfallExporter {
+            inner: Arc::new(Inner {
+                output: self.output,
+                title: self.title,
+                store: Mutex::new(Store::new(limits)),
+                pages_written: AtomicU64::new(0),
+                spans_in_pages: AtomicU64::new(0),
+                spans_in_failed_pages: AtomicU64::new(0),
+                write_errors: AtomicU64::new(0),
+                drops_log: store::limiter(),
+                write_log: store::limiter(),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_keep_ids_and_replace_anything_else() {
+        assert_eq!(file_name("trace_0123abcd"), "trace_0123abcd.html");
+        assert_eq!(file_name("../../etc/passwd"), "______etc_passwd.html");
+        assert_eq!(file_name(""), "_.html");
+        assert_eq!(file_name(&"x".repeat(500)).len(), 125);
+    }
+}

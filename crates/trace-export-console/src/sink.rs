@@ -1,0 +1,53 @@
+//! Where console output goes: stdout, stderr, an in-memory buffer or any writer. Shared
+//! by [`ConsoleSpanExporter`](crate::ConsoleSpanExporter) and
+//! [`TreeConsoleProcessor`](crate::TreeConsoleProcessor).
+
+use std::io::{self, IsTerminal, Write};
+
+/// An output destination. Each write is one call with the whole text, so that lines of
+/// different traces or batches never interleave.
+pub(crate) enum Sink {
+    Stdout,
+    Stderr,
+    Buffer(Vec<u8>),
+    Writer(Box<dyn Write + Send>),
+}
+
+impl Sink {
+    /// Writes `bytes` and flushes. Standard output and error are locked for the one write.
+    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stdout => {
+                let mut out = io::stdout().lock();
+                out.write_all(bytes).and_then(|()| out.flush())
+            }
+            Sink::Stderr => {
+                let mut out = io::stderr().lock();
+                out.write_all(bytes).and_then(|()| out.flush())
+            }
+            Sink::Buffer(b) => {
+                b.extend_from_slice(bytes);
+                Ok(())
+            }
+            Sink::Writer(w) => w.write_all(bytes).and_then(|()| w.flush()),
+        }
+    }
+
+    /// Takes what the in-memory buffer holds (empty for other sinks).
+    pub(crate) fn take_buffer(&mut self) -> Vec<u8> {
+        match self {
+            Sink::Buffer(b) => std::mem::take(b),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the sink is a terminal: stdout or stderr attached to one. A buffer or a
+    /// writer never is (this crate cannot tell what a writer is connected to).
+    pub(crate) fn is_terminal(&self) -> bool {
+        match self {
+            Sink::Stdout => io::stdout().is_terminal(),
+            Sink::Stderr => io::stderr().is_terminal(),
+            Sink::Buffer(_) | Sink::Writer(_) => false,
+        }
+    }
+}
