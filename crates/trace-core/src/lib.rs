@@ -78,6 +78,7 @@
 pub mod context;
 mod error;
 mod exporter;
+mod fnv;
 mod ids;
 pub mod json_input;
 mod json_text;
@@ -101,6 +102,7 @@ mod time;
 mod trace;
 mod trace_builder;
 mod trace_guard;
+pub mod w3c;
 pub mod wire;
 
 pub use context::{current_span_id, current_trace, Context, FutureExt, Parent};
