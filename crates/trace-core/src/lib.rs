@@ -102,6 +102,7 @@ mod time;
 mod trace;
 mod trace_builder;
 mod trace_guard;
+pub mod trace_state;
 pub mod w3c;
 pub mod wire;
 
@@ -136,4 +137,5 @@ pub use time::Timestamp;
 pub use trace::Trace;
 pub use trace_builder::{trace, TraceBuilder, NO_OP_ID};
 pub use trace_guard::TraceGuard;
+pub use trace_state::{ResumeBuilder, ResumeError, TraceState, TraceStateError};
 pub use wire::{to_json_string, to_json_vec, write_json};

@@ -133,6 +133,21 @@ impl Trace {
         self.ended_at.get().copied()
     }
 
+    /// The trace's identity without its key and times: what a saved
+    /// [`TraceState`](crate::TraceState) keeps, and what a resumed trace starts from.
+    pub(crate) fn identity(&self) -> Trace {
+        Trace {
+            id: self.id.clone(),
+            workflow_name: self.workflow_name.clone(),
+            group_id: self.group_id.clone(),
+            metadata: self.metadata.clone(),
+            tracing_api_key: None,
+            started_at: OnceLock::new(),
+            ended_at: OnceLock::new(),
+            remote_parent: self.remote_parent.clone(),
+        }
+    }
+
     /// Records the start and end times, as the guard does (for exporters' tests and for
     /// traces rebuilt from elsewhere). Times already set are kept.
     pub fn with_times(self, started_at: Timestamp, ended_at: Timestamp) -> Self {

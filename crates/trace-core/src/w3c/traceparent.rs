@@ -73,7 +73,7 @@ impl TraceParent {
     /// Anything else is an error saying what was wrong. Never panics, whatever the input.
     pub fn parse(header: &str) -> Result<Self, TraceParentError> {
         let b = header.trim_matches([' ', '\t']).as_bytes();
-        let version = match (b.get(..2).and_then(|v| hex(v)), b.get(2)) {
+        let version = match (b.get(..2).and_then(hex), b.get(2)) {
             (Some(v), Some(b'-')) => v as u8,
             _ => return Err(TraceParentError::Version),
         };
@@ -342,7 +342,10 @@ mod tests {
     #[test]
     fn errors_say_what_was_wrong_and_that_the_header_is_ignored() {
         let e = TraceParent::parse(&header("00", TRACE, PARENT, "001")).unwrap_err();
-        assert_eq!(e.to_string(), "traceparent: 56 characters for version 00, which needs exactly 55; the header is ignored");
+        assert_eq!(
+            e.to_string(),
+            "traceparent: 56 characters for version 00, which needs exactly 55; the header is ignored"
+        );
         let e = TraceParent::parse("ff-x").unwrap_err();
         assert!(e.to_string().contains("version ff is forbidden"), "{e}");
     }
