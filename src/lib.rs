@@ -121,8 +121,8 @@ pub use trace_core::{
     guardrail_span, handoff_span, is_tracing_disabled, mcp_tools_span, response_span, set_trace_processor,
     set_tracing_disabled, shutdown, span, speech_group_span, speech_span, task_span, transcription_span, turn_span,
     Context, ExportError, ExportItem, FutureExt, InMemoryExporter, InMemoryProcessor, Parent, ProcessorError,
-    SimpleTraceProcessor, Span, SpanData, SpanError, SpanGuard, SpanKind, Trace, TraceGuard, TracingExporter,
-    TracingProcessor,
+    SimpleTraceProcessor, Span, SpanData, SpanError, SpanGuard, SpanKind, Trace, TraceGuard, TraceState,
+    TracingExporter, TracingProcessor,
 };
 
 #[cfg(feature = "console")]
