@@ -57,7 +57,7 @@
 //!
 //! # Out
 //! [`inject`] hands the headers of the current span to any HTTP client (or message
-//! properties); [`current_traceparent`] and [`Parent::traceparent`] give the value. The
+//! properties); [`current_traceparent`] and [`Parent::traceparent`](crate::Parent::traceparent) give the value. The
 //! `parent-id` is the W3C id of the current span, which is also the OTLP span id the OTLP
 //! exporter sends for that span; with only a trace current, it is the id of the trace's
 //! OTLP root span ([`root_span_id`]). The header is always version `00`.
