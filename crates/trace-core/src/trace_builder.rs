@@ -101,8 +101,9 @@ impl TraceBuilder {
     /// [`trace_id`](Self::trace_id), and the caller's span becomes its
     /// [`remote_parent`](Trace::remote_parent); see [`w3c`](crate::w3c).
     ///
-    /// An invalid header is ignored, as the W3C specification says: the trace starts fresh,
-    /// with its own id, and the [`tracestate`](Self::tracestate) is ignored with it. It is
+    /// An invalid header is ignored, as the W3C specification says: the trace starts fresh
+    /// (with a generated id, or the one given to [`trace_id`](Self::trace_id)), and the
+    /// [`tracestate`](Self::tracestate) is ignored with it. It is
     /// counted ([`w3c::invalid_traceparents`]) and logged at debug level with the reason.
     ///
     /// ```

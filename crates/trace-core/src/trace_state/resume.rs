@@ -114,7 +114,7 @@ impl ResumeBuilder {
 
     /// The per-trace tracing API key the trace was started with, given again (it is never
     /// saved); checked against the saved fingerprint. Default: none, which matches a trace
-    /// that had no per-trace key. Never logged.
+    /// that had no per-trace key (an empty key counts as none). Never logged.
     pub fn tracing_api_key(mut self, key: impl Into<ApiKey>) -> Self {
         self.key = Some(key.into());
         self

@@ -17,8 +17,8 @@ static DROPPED_TRACESTATES: AtomicU64 = AtomicU64::new(0);
 
 /// How many `traceparent` headers given to
 /// [`TraceBuilder::traceparent`](crate::TraceBuilder::traceparent) were invalid since the
-/// process started: each was ignored and its trace started fresh, with a new id (the
-/// W3C rule), and a debug line was logged with the reason.
+/// process started: each was ignored and its trace started fresh, as the W3C
+/// specification says, and a debug line was logged with the reason.
 pub fn invalid_traceparents() -> u64 {
     INVALID_TRACEPARENTS.load(Ordering::Relaxed)
 }
