@@ -21,6 +21,7 @@
 use std::fmt;
 
 use crate::fnv::{fnv1a_64, fnv1a_64_more};
+use crate::ids::lower_hex;
 use crate::secret::ApiKey;
 
 /// Hashed before the salt and the key, so that this fingerprint is never the FNV hash of
@@ -71,11 +72,7 @@ impl KeyCheck {
         if scheme != SCHEME || parts.next().is_some() {
             return None;
         }
-        let hex = |s: &str| {
-            (s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit()))
-                .then(|| u64::from_str_radix(s, 16).ok())
-                .flatten()
-        };
+        let hex = |s: &str| lower_hex(s.as_bytes(), 16).map(|v| v as u64);
         Some(KeyCheck::Fnv { salt: hex(salt)?, hash: hex(hash)? })
     }
 

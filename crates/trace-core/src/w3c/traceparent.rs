@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::ids::{SpanId, TraceId};
+use crate::ids::{lower_hex, SpanId, TraceId};
 
 /// A `traceparent` header of W3C Trace Context: the trace a request belongs to, the span
 /// that made it (`parent-id`), and the trace flags.
@@ -133,17 +133,9 @@ impl TraceParent {
     }
 }
 
-/// The value of `bytes` read as lowercase hex digits (at most 32 of them); `None` when one
-/// is anything else.
+/// The value of `bytes`, all of them lowercase hex digits.
 fn hex(bytes: &[u8]) -> Option<u128> {
-    bytes.iter().try_fold(0u128, |acc, &c| {
-        let digit = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None,
-        };
-        Some((acc << 4) | u128::from(digit))
-    })
+    lower_hex(bytes, bytes.len())
 }
 
 impl fmt::Display for TraceParent {
