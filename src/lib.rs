@@ -73,6 +73,16 @@
 //! with `set_trace_processor(default_processor())`, or call any function of this crate
 //! first (`shutdown_on_drop` in `main` does it).
 //!
+//! # Across processes
+//!
+//! A trace can continue an incoming W3C `traceparent`
+//! ([`TraceBuilder::traceparent`](core::TraceBuilder::traceparent)), give the current
+//! span's to an outgoing call ([`core::w3c::inject`]), and be saved as a [`TraceState`]
+//! and resumed in another process, announced once; see [`core::w3c`] and
+//! [`core::trace_state`], and `cargo run --example distributed`. A process that only
+//! resumes traces should still call a function of this crate first (hold
+//! [`shutdown_on_drop`] in `main`) to get the default pipeline.
+//!
 //! # Scoped processors
 //!
 //! `core::registry::set_default` and `with_default` put a processor in front of the
@@ -121,8 +131,8 @@ pub use trace_core::{
     guardrail_span, handoff_span, is_tracing_disabled, mcp_tools_span, response_span, set_trace_processor,
     set_tracing_disabled, shutdown, span, speech_group_span, speech_span, task_span, transcription_span, turn_span,
     Context, ExportError, ExportItem, FutureExt, InMemoryExporter, InMemoryProcessor, Parent, ProcessorError,
-    SimpleTraceProcessor, Span, SpanData, SpanError, SpanGuard, SpanKind, Trace, TraceGuard, TracingExporter,
-    TracingProcessor,
+    SimpleTraceProcessor, Span, SpanData, SpanError, SpanGuard, SpanKind, Trace, TraceGuard, TraceState,
+    TracingExporter, TracingProcessor,
 };
 
 #[cfg(feature = "console")]

@@ -290,3 +290,41 @@ fn a_proxy_off_this_machine_never_sees_a_key_in_clear_text() {
     assert!(matches!(err, BuildError::InvalidProxy { variable: "HTTP_PROXY", .. }), "{err:?}");
     clear();
 }
+
+/// A per-trace key saved with a trace state: only a fingerprint in the state, nothing of
+/// it in the warning of a mismatched resume, in `Debug` or in errors.
+#[test]
+fn a_saved_trace_state_and_its_resume_never_show_the_key() {
+    use agents_tracing::core::registry::with_default;
+    use agents_tracing::core::{InMemoryProcessor, ResumeError, TraceState};
+
+    logcap::install();
+    let recorder = InMemoryProcessor::new();
+    let (state, trace_id) = with_default(recorder.clone(), || {
+        let run = trace("wf").tracing_api_key(TRACE_KEY).start();
+        let _step = custom_span("step").start();
+        (TraceState::current(), run.trace_id().cloned().expect("a trace"))
+    });
+    let saved = state.to_json_string();
+    assert!(saved.contains("tracing_api_key_fingerprint"), "{saved}");
+    assert_secret_free("the saved state", &saved);
+    assert_secret_free("the state's Debug", &format!("{state:?}"));
+    let resume = state.resume().tracing_api_key(KEY);
+    assert_secret_free("the resume builder's Debug", &format!("{resume:?}"));
+    let error = state.resume().tracing_api_key(KEY).try_start().unwrap_err();
+    assert_eq!(error, ResumeError::WrongKey);
+    assert_secret_free("the error", &format!("{error} {error:?}"));
+    // `start` falls back to a fresh trace under the key given, and warns without it.
+    let fresh = with_default(recorder.clone(), || {
+        let guard = resume.start();
+        assert_secret_free("the guard's Debug", &format!("{guard:?}"));
+        guard.is_resumed()
+    });
+    assert!(!fresh);
+    let warning = logcap::containing("resuming trace");
+    assert!(warning.iter().any(|l| l.text.contains(&trace_id.to_string())), "{warning:?}");
+    for line in logcap::all() {
+        assert_secret_free("a log line", &line.text);
+    }
+    assert_eq!(recorder.started_traces().len(), 2, "the first start, then the fresh one");
+}

@@ -121,11 +121,24 @@ macro_rules! id_type {
 }
 
 fn parse_generated(id: &str, prefix: &str, digits: usize) -> Option<u128> {
-    let hex = id.strip_prefix(prefix)?;
-    if hex.len() != digits || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    lower_hex(id.strip_prefix(prefix)?.as_bytes(), digits)
+}
+
+/// The value of `bytes` read as exactly `digits` (at most 32) lowercase hex digits; `None`
+/// for another length or any other character (upper case included). The one hex reader
+/// of the crate: ids, `traceparent` headers, key fingerprints.
+pub(crate) fn lower_hex(bytes: &[u8], digits: usize) -> Option<u128> {
+    if bytes.len() != digits || digits > 32 {
         return None;
     }
-    u128::from_str_radix(hex, 16).ok()
+    bytes.iter().try_fold(0u128, |acc, &c| {
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        Some((acc << 4) | u128::from(digit))
+    })
 }
 
 id_type!(

@@ -60,6 +60,38 @@
 //!   [`rate_limit`] (rate-limited warnings), [`limits`], [`wire`].
 //! - [`InMemoryProcessor`] and [`InMemoryExporter`] for tests; [`SimpleTraceProcessor`]
 //!   to export on the caller's thread.
+//! - Across processes: [`w3c`] (continue a trace from a W3C `traceparent` with
+//!   [`TraceBuilder::traceparent`], give the current span's to an outgoing call with
+//!   [`w3c::inject`], and the one mapping between our ids and W3C/OpenTelemetry ids) and
+//!   [`trace_state`] ([`TraceState`]: a trace saved as JSON and resumed elsewhere with
+//!   [`TraceState::resume`], announced once).
+//!
+//! # Across processes
+//! A request that arrives with a `traceparent` continues the caller's trace, and a call
+//! made from a span carries that span's:
+//!
+//! ```
+//! use trace_core::{custom_span, trace, w3c, TraceState};
+//!
+//! let incoming = Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"); // a request header
+//! let run = trace("Answer request").traceparent(incoming).start();
+//! assert_eq!(run.trace_id().unwrap().to_string(), "trace_0af7651916cd43dd8448eb211c80319c");
+//!
+//! let call = custom_span("call tool service").start();
+//! let mut outgoing = Vec::new();
+//! w3c::inject(|name, value| outgoing.push((name.to_owned(), value.to_owned())));
+//! assert_eq!(outgoing[0].0, "traceparent");
+//! assert!(outgoing[0].1.contains(&format!("{:016x}", call.span_id().unwrap().to_w3c())));
+//!
+//! // To pause the run and resume it in another process: save where it is...
+//! let saved = TraceState::current().to_json_string();
+//! drop((call, run));
+//! // ... and, over there, go on in the same trace, under the same span.
+//! let state = TraceState::from_json_str(&saved)?;
+//! let resumed = state.resume().start();
+//! assert_eq!(resumed.trace_id(), state.trace_id());
+//! # Ok::<(), trace_core::TraceStateError>(())
+//! ```
 //!
 //! # Crate features
 //! - `preserve-order` (on by default): keys of user-supplied JSON objects (metadata,
@@ -78,6 +110,7 @@
 pub mod context;
 mod error;
 mod exporter;
+mod fnv;
 mod ids;
 pub mod json_input;
 mod json_text;
@@ -101,6 +134,8 @@ mod time;
 mod trace;
 mod trace_builder;
 mod trace_guard;
+pub mod trace_state;
+pub mod w3c;
 pub mod wire;
 
 pub use context::{current_span_id, current_trace, Context, FutureExt, Parent};
@@ -134,4 +169,5 @@ pub use time::Timestamp;
 pub use trace::Trace;
 pub use trace_builder::{trace, TraceBuilder, NO_OP_ID};
 pub use trace_guard::TraceGuard;
+pub use trace_state::{ResumeBuilder, ResumeError, TraceState, TraceStateError};
 pub use wire::{to_json_string, to_json_vec, write_json};

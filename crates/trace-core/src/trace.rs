@@ -12,6 +12,7 @@ use crate::limits::{release_json, serialize_as_record, SerializeUnlimited};
 use crate::secret::ApiKey;
 use crate::span_data::{JsonMap, JsonMut};
 use crate::time::Timestamp;
+use crate::w3c::RemoteParent;
 
 /// One workflow run: the root that spans belong to.
 ///
@@ -31,6 +32,9 @@ pub struct Trace {
     /// trace a record of its own (OTLP's root span). Not part of the OpenAI wire format.
     pub(crate) started_at: OnceLock<Timestamp>,
     pub(crate) ended_at: OnceLock<Timestamp>,
+    /// The span of another process this trace continues (a W3C `traceparent`). Not part
+    /// of the OpenAI wire format.
+    pub(crate) remote_parent: Option<Box<RemoteParent>>,
 }
 
 impl Trace {
@@ -44,6 +48,7 @@ impl Trace {
             tracing_api_key: None,
             started_at: OnceLock::new(),
             ended_at: OnceLock::new(),
+            remote_parent: None,
         }
     }
 
@@ -62,6 +67,13 @@ impl Trace {
     /// Sets the per-trace tracing API key (builder style).
     pub fn with_tracing_api_key(mut self, key: impl Into<ApiKey>) -> Self {
         self.tracing_api_key = Some(key.into());
+        self
+    }
+
+    /// Sets the span of another process this trace continues (builder style); see
+    /// [`w3c`](crate::w3c).
+    pub fn with_remote_parent(mut self, remote_parent: RemoteParent) -> Self {
+        self.remote_parent = Some(Box::new(remote_parent));
         self
     }
 
@@ -90,8 +102,27 @@ impl Trace {
         self.tracing_api_key.as_ref()
     }
 
-    /// When the trace started (its guard's `start`); `None` before, or for a trace made
-    /// with [`Trace::new`] and never started through a guard. Not exported to OpenAI.
+    /// The span of another process this trace continues, when it was started from a W3C
+    /// `traceparent` ([`TraceBuilder::traceparent`](crate::TraceBuilder::traceparent)) or
+    /// resumed from the state of such a trace. Not exported to OpenAI; the OTLP exporter
+    /// makes it the parent of the trace's root span.
+    pub fn remote_parent(&self) -> Option<&RemoteParent> {
+        self.remote_parent.as_deref()
+    }
+
+    /// The `sampled` flag of the `traceparent` this trace continues: `Some(true)` when the
+    /// caller recorded (or may have recorded) its part, `Some(false)` when it did not,
+    /// `None` when the trace does not continue a remote one. For a sampler to follow the
+    /// caller's decision (parent-based sampling); this crate records the trace whatever
+    /// the flag says.
+    pub fn remote_sampled(&self) -> Option<bool> {
+        self.remote_parent().map(RemoteParent::sampled)
+    }
+
+    /// When the trace started (its guard's `start`); `None` before, for a trace made
+    /// with [`Trace::new`] and never started through a guard, and for a trace resumed
+    /// from a saved [`TraceState`](crate::TraceState) (it started in another process).
+    /// Not exported to OpenAI.
     pub fn started_at(&self) -> Option<Timestamp> {
         self.started_at.get().copied()
     }
@@ -100,6 +131,21 @@ impl Trace {
     /// Not exported to OpenAI.
     pub fn ended_at(&self) -> Option<Timestamp> {
         self.ended_at.get().copied()
+    }
+
+    /// The trace's identity without its key and times: what a saved
+    /// [`TraceState`](crate::TraceState) keeps, and what a resumed trace starts from.
+    pub(crate) fn identity(&self) -> Trace {
+        Trace {
+            id: self.id.clone(),
+            workflow_name: self.workflow_name.clone(),
+            group_id: self.group_id.clone(),
+            metadata: self.metadata.clone(),
+            tracing_api_key: None,
+            started_at: OnceLock::new(),
+            ended_at: OnceLock::new(),
+            remote_parent: self.remote_parent.clone(),
+        }
     }
 
     /// Records the start and end times, as the guard does (for exporters' tests and for
@@ -119,6 +165,7 @@ impl fmt::Debug for Trace {
             .field("group_id", &self.group_id)
             .field("metadata", &OptJsonDebug(&self.metadata))
             .field("tracing_api_key", &self.tracing_api_key.as_ref().map(|_| "<redacted>"))
+            .field("remote_parent", &self.remote_parent)
             .finish()
     }
 }

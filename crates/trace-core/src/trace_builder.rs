@@ -11,6 +11,7 @@ use crate::secret::ApiKey;
 use crate::span_data::JsonMap;
 use crate::trace::Trace;
 use crate::trace_guard::TraceGuard;
+use crate::w3c::{self, RemoteParent, TraceParent};
 
 /// The literal id that makes a no-op trace or span, as in Python.
 pub const NO_OP_ID: &str = "no-op";
@@ -30,6 +31,8 @@ pub fn trace(workflow_name: impl Into<String>) -> TraceBuilder {
         metadata: None,
         tracing_api_key: None,
         disabled: false,
+        traceparent: None,
+        tracestate: None,
     }
 }
 
@@ -42,6 +45,8 @@ pub struct TraceBuilder {
     metadata: Option<JsonMap>,
     tracing_api_key: Option<ApiKey>,
     disabled: bool,
+    traceparent: Option<TraceParent>,
+    tracestate: Option<String>,
 }
 
 impl fmt::Debug for TraceBuilder {
@@ -54,6 +59,8 @@ impl fmt::Debug for TraceBuilder {
             .field("metadata", &crate::json_text::OptJsonDebug(&self.metadata))
             .field("tracing_api_key", &self.tracing_api_key)
             .field("disabled", &self.disabled)
+            .field("traceparent", &self.traceparent)
+            .field("tracestate", &self.tracestate)
             .finish()
     }
 }
@@ -88,6 +95,43 @@ impl TraceBuilder {
         self
     }
 
+    /// Continues the trace of this W3C `traceparent` header (the value of an incoming
+    /// request's header; `None` or an absent header: nothing to continue). The trace's id
+    /// becomes `trace_` and the header's 32 hex digits, replacing any
+    /// [`trace_id`](Self::trace_id), and the caller's span becomes its
+    /// [`remote_parent`](Trace::remote_parent); see [`w3c`](crate::w3c).
+    ///
+    /// An invalid header is ignored, as the W3C specification says: the trace starts fresh
+    /// (with a generated id, or the one given to [`trace_id`](Self::trace_id)), and the
+    /// [`tracestate`](Self::tracestate) is ignored with it. It is
+    /// counted ([`w3c::invalid_traceparents`]) and logged at debug level with the reason.
+    ///
+    /// ```
+    /// let header: Option<&str> = Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    /// let run = trace_core::trace("Answer request").traceparent(header).start();
+    /// assert_eq!(run.trace_id().unwrap().to_string(), "trace_0af7651916cd43dd8448eb211c80319c");
+    /// ```
+    pub fn traceparent<'a>(mut self, header: impl Into<Option<&'a str>>) -> Self {
+        self.traceparent = header.into().and_then(|h| match TraceParent::parse(h) {
+            Ok(tp) => Some(tp),
+            Err(e) => {
+                w3c::note_invalid_traceparent(&e);
+                None
+            }
+        });
+        self
+    }
+
+    /// The W3C `tracestate` header that came with the [`traceparent`](Self::traceparent):
+    /// kept as is, sent on with the outgoing `traceparent`, and written as the
+    /// `trace_state` of the trace's OTLP spans (see [`RemoteParent::with_tracestate`] for
+    /// the rare value that is dropped). Ignored without a valid `traceparent`. Default:
+    /// none.
+    pub fn tracestate<'a>(mut self, header: impl Into<Option<&'a str>>) -> Self {
+        self.tracestate = header.into().map(str::to_owned);
+        self
+    }
+
     /// Makes this trace a no-op when `true` (Python's `disabled=True`).
     pub fn disabled(mut self, disabled: bool) -> Self {
         self.disabled = disabled;
@@ -109,14 +153,31 @@ impl TraceBuilder {
             }
             return TraceGuard::new(None);
         }
+        let remote_parent = self.traceparent.map(|tp| {
+            let remote = RemoteParent::new(tp);
+            match &self.tracestate {
+                Some(tracestate) => remote.with_tracestate(tracestate),
+                None => remote,
+            }
+        });
+        let id = match &remote_parent {
+            Some(remote) => {
+                if self.trace_id.is_some() {
+                    log::debug!("a traceparent was given: the trace id set with `trace_id` is not used");
+                }
+                remote.traceparent().agent_trace_id()
+            }
+            None => self.trace_id.unwrap_or_else(TraceId::generate),
+        };
         TraceGuard::new(Some(Arc::new(Trace {
-            id: self.trace_id.unwrap_or_else(TraceId::generate),
+            id,
             workflow_name: self.workflow_name,
             group_id: self.group_id,
             metadata: self.metadata,
             tracing_api_key: self.tracing_api_key,
             started_at: std::sync::OnceLock::new(),
             ended_at: std::sync::OnceLock::new(),
+            remote_parent: remote_parent.map(Box::new),
         })))
     }
 

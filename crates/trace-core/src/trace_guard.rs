@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::context::{self, Parent};
-use crate::ids::TraceId;
+use crate::ids::{SpanId, TraceId};
 use crate::lifecycle::{CurrentFrame, State};
 use crate::registry;
 use crate::time::Timestamp;
@@ -22,18 +22,45 @@ pub struct TraceGuard {
     frame: CurrentFrame,
     /// Where the end goes: where the start went (see `registry`, "Scoped processors").
     route: registry::Route,
+    /// Resumed from a saved state: started elsewhere, so never announced to processors
+    /// here (no `on_trace_start`, no `on_trace_end`), and its spans hang under
+    /// `resumed_parent` when the state named one.
+    resumed: bool,
+    resumed_parent: Option<SpanId>,
 }
 
 impl fmt::Debug for TraceGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TraceGuard").field("trace", &self.record).field("state", &self.state).finish()
+        f.debug_struct("TraceGuard")
+            .field("trace", &self.record)
+            .field("state", &self.state)
+            .field("resumed", &self.resumed)
+            .field("resumed_parent", &self.resumed_parent)
+            .finish()
     }
 }
 
 impl TraceGuard {
     /// A guard, not started, of `record` (`None`: a no-op trace).
     pub(crate) fn new(record: Option<Arc<Trace>>) -> Self {
-        Self { record, state: State::Created, frame: CurrentFrame::default(), route: registry::Route::Current }
+        Self {
+            record,
+            state: State::Created,
+            frame: CurrentFrame::default(),
+            route: registry::Route::Current,
+            resumed: false,
+            resumed_parent: None,
+        }
+    }
+
+    /// A guard, not started, of a trace resumed from a saved state: processors hear of
+    /// neither its start nor its end, and spans created under it are children of
+    /// `parent` (the span current when the state was saved), or top-level spans.
+    pub(crate) fn resumed(record: Arc<Trace>, parent: Option<SpanId>) -> Self {
+        let mut guard = Self::new(Some(record));
+        guard.resumed = true;
+        guard.resumed_parent = parent;
+        guard
     }
 
     /// The trace record; `None` for a no-op trace.
@@ -51,20 +78,34 @@ impl TraceGuard {
         self.record.is_none()
     }
 
-    /// This trace as a parent for spans created elsewhere (another thread, a task).
+    /// Whether this guard resumed a trace started in another process (or earlier in this
+    /// one) from its saved [`TraceState`](crate::TraceState): processors are not told of
+    /// its start or end, which the process that started it reported. `false` for a trace
+    /// started here, and for one a resume started afresh after a key mismatch (see
+    /// [`ResumeBuilder::start`](crate::ResumeBuilder::start)).
+    pub fn is_resumed(&self) -> bool {
+        self.resumed
+    }
+
+    /// This trace as a parent for spans created elsewhere (another thread, a task). For a
+    /// resumed trace whose state named a span, that span.
     pub fn as_parent(&self) -> Parent {
-        self.record.as_ref().map_or(Parent::NoOp, |t| Parent::Trace(Arc::clone(t)))
+        match (&self.record, &self.resumed_parent) {
+            (None, _) => Parent::NoOp,
+            (Some(t), None) => Parent::Trace(Arc::clone(t)),
+            (Some(t), Some(span_id)) => Parent::Span { trace: Arc::clone(t), span_id: span_id.clone() },
+        }
     }
 
     /// Starts the trace and makes it the current trace: processors get `on_trace_start`.
     /// A second start logs a warning and does nothing.
     pub fn start(&mut self) {
         if self.begin() {
-            let (id, scope) = match &self.record {
-                Some(r) => (Arc::as_ptr(r) as usize, Parent::Trace(Arc::clone(r))),
-                None => (context::anon_frame_id(), Parent::NoOp),
+            let id = match &self.record {
+                Some(r) => Arc::as_ptr(r) as usize,
+                None => context::anon_frame_id(),
             };
-            self.frame.enter(id, scope);
+            self.frame.enter(id, self.as_parent());
         }
     }
 
@@ -82,6 +123,9 @@ impl TraceGuard {
             return false;
         }
         self.state = State::Started;
+        if self.resumed {
+            return true;
+        }
         if let Some(record) = &self.record {
             let _ = record.started_at.set(Timestamp::now());
             self.route = registry::dispatch_start(|p| p.on_trace_start(record));
@@ -121,6 +165,9 @@ impl TraceGuard {
                 return;
             }
             State::Started => self.state = State::Finished,
+        }
+        if self.resumed {
+            return;
         }
         if let Some(record) = &self.record {
             let _ = record.ended_at.set(Timestamp::now());

@@ -16,10 +16,6 @@ use crate::records::{records, Record};
 /// The instrumentation scope every span is reported under.
 pub(crate) const SCOPE_NAME: &str = "agents-tracing";
 
-/// `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK`: whether the parent is remote is known (it is
-/// not: parent links are all within the process that made the trace).
-pub(crate) const FLAGS_HAS_IS_REMOTE: u32 = 0x100;
-
 /// `STATUS_CODE_ERROR`.
 pub(crate) const STATUS_ERROR: i32 = 2;
 
@@ -114,10 +110,13 @@ impl Serialize for OtlpSpan<'_> {
         let mut m = serializer.serialize_map(None)?;
         m.serialize_entry("traceId", &trace_id_hex(r.trace_id))?;
         m.serialize_entry("spanId", &span_id_hex(r.span_id))?;
+        if let Some(trace_state) = r.trace_state {
+            m.serialize_entry("traceState", trace_state)?;
+        }
         if let Some(parent) = r.parent {
             m.serialize_entry("parentSpanId", &span_id_hex(parent))?;
         }
-        m.serialize_entry("flags", &FLAGS_HAS_IS_REMOTE)?;
+        m.serialize_entry("flags", &r.flags)?;
         m.serialize_entry("name", &r.mapped.name)?;
         m.serialize_entry("kind", &r.mapped.kind)?;
         if let Some((start, end)) = r.times {

@@ -92,13 +92,27 @@
 //! id; a generated span id (`span_` and 24 hex digits) keeps its last 16. A user-supplied
 //! id of another form is hashed: 128-bit FNV-1a of its text for a trace, 64-bit for a
 //! span. The same id always maps to the same OTLP id, so parent links match across
-//! batches; [`otlp_trace_id`] and [`otlp_span_id`] give the mapping, to find a trace in
-//! the backend. Our ids are also sent as attributes (`openai.agents.trace_id`, ...).
+//! batches and processes; [`otlp_trace_id`] and [`otlp_span_id`] give the mapping, to
+//! find a trace in the backend. The mapping is trace-core's ([`trace_core::w3c`], "Ids"),
+//! the one its W3C `traceparent` headers use: the `parent-id` a process sends for a span is
+//! the span id this exporter gives that span. Our ids are also sent as attributes
+//! (`openai.agents.trace_id`, ...).
+//!
+//! # Traces continued from another process
+//! A trace started from a W3C `traceparent` (`trace_core::TraceBuilder::traceparent`)
+//! keeps the caller's trace id, and its root span is sent as a child of the caller's span:
+//! `parentSpanId` is the `traceparent`'s `parent-id` and `flags` is 768 (the parent is
+//! known to be remote). Every span of such a trace carries the `tracestate` received as
+//! its `traceState`, as an OpenTelemetry SDK gives each span the trace state of its
+//! context. A trace resumed from a saved `trace_core::TraceState` is not sent as a root
+//! span again by the resuming process: the process that started it does, when it ends
+//! there.
 //!
 //! # Mapping
 //! Every span gets: `traceId`, `spanId`, `parentSpanId` (its trace's root span for a
 //! top-level span),
-//! `flags` 256 (the parent is known to be local), `startTimeUnixNano` and
+//! `flags` 256 (the parent is known to be local; 768, remote, for the root span of a
+//! trace continued from another process), `traceState` for such a trace, `startTimeUnixNano` and
 //! `endTimeUnixNano` (our timestamps' nanoseconds), a `name`, a `kind`
 //! (`SPAN_KIND_CLIENT` = 3 for calls to a model or an MCP server, `SPAN_KIND_INTERNAL` = 1
 //! otherwise: agents and tools run in-process, as the GenAI conventions say for them), and

@@ -15,7 +15,7 @@
 use prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
 use prost::Message;
 
-use crate::json::{truncate, TracesRequest, FLAGS_HAS_IS_REMOTE, SCOPE_NAME, STATUS_ERROR};
+use crate::json::{truncate, TracesRequest, SCOPE_NAME, STATUS_ERROR};
 use crate::mapping::{Attr, AttrValue};
 use crate::records::{records, Record};
 
@@ -43,6 +43,8 @@ mod field {
     pub(super) const TRACE_ID: u32 = 1;
     /// `Span.span_id`.
     pub(super) const SPAN_ID: u32 = 2;
+    /// `Span.trace_state`.
+    pub(super) const TRACE_STATE: u32 = 3;
     /// `Span.parent_span_id`.
     pub(super) const PARENT_SPAN_ID: u32 = 4;
     /// `Span.flags` (fixed32).
@@ -216,8 +218,9 @@ fn span_len(r: &Record<'_>, limit: Option<usize>) -> usize {
     let (start, end) = r.times.unwrap_or((0, 0));
     nested_len(field::TRACE_ID, 16)
         + nested_len(field::SPAN_ID, 8)
+        + r.trace_state.map_or(0, |s| string_len(field::TRACE_STATE, s))
         + r.parent.map_or(0, |_| nested_len(field::PARENT_SPAN_ID, 8))
-        + if FLAGS_HAS_IS_REMOTE == 0 { 0 } else { key_len(field::FLAGS) + 4 }
+        + if r.flags == 0 { 0 } else { key_len(field::FLAGS) + 4 }
         + string_len(field::NAME, &r.mapped.name)
         + if r.mapped.kind == 0 { 0 } else { key_len(field::KIND) + encoded_len_varint(r.mapped.kind as u64) }
         + if start == 0 { 0 } else { key_len(field::START) + 8 }
@@ -231,6 +234,9 @@ fn write_span(r: &Record<'_>, limit: Option<usize>, out: &mut Vec<u8>) {
     let (start, end) = r.times.unwrap_or((0, 0));
     bytes(field::TRACE_ID, &r.trace_id.to_be_bytes(), out);
     bytes(field::SPAN_ID, &r.span_id.to_be_bytes(), out);
+    if let Some(trace_state) = r.trace_state {
+        string(field::TRACE_STATE, trace_state, out);
+    }
     if let Some(parent) = r.parent {
         bytes(field::PARENT_SPAN_ID, &parent.to_be_bytes(), out);
     }
@@ -255,9 +261,9 @@ fn write_span(r: &Record<'_>, limit: Option<usize>, out: &mut Vec<u8>) {
         encode_key(field::STATUS_CODE, WireType::Varint, out);
         encode_varint(STATUS_ERROR as u64, out);
     }
-    if FLAGS_HAS_IS_REMOTE != 0 {
+    if r.flags != 0 {
         encode_key(field::FLAGS, WireType::ThirtyTwoBit, out);
-        out.extend_from_slice(&FLAGS_HAS_IS_REMOTE.to_le_bytes());
+        out.extend_from_slice(&r.flags.to_le_bytes());
     }
 }
 

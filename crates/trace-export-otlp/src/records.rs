@@ -3,18 +3,35 @@
 //! trace's root span, so a trace has one root in the backend.
 //!
 //! The root span's id is derived from the trace id ([`otlp_root_span_id`](crate::otlp_root_span_id)),
-//! so that spans exported before their trace ended name the right parent.
+//! so that spans exported before their trace ended name the right parent. A trace that
+//! continues a remote one (a W3C `traceparent`) has its root span under the remote span:
+//! its parent is the remote span's id, its flags say the parent is remote, and every span
+//! of the trace carries the `tracestate` received as its `trace_state`, as an OpenTelemetry
+//! SDK gives each span the trace state of its context.
 
-use trace_core::{ExportItem, Span, Timestamp, Trace};
+use trace_core::w3c::root_span_id;
+use trace_core::{ExportItem, Span, SpanId, Timestamp, Trace};
 
-use crate::ids::{root_span_id, span_id_value, trace_id_value};
 use crate::mapping::{map_span, map_trace, Mapped, MappingOptions};
+
+/// `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK`: whether the parent is remote is known; alone,
+/// the parent is local (a span of this process, or the trace's root span).
+pub(crate) const FLAGS_LOCAL_PARENT: u32 = 0x100;
+
+/// `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK | SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK`: the parent
+/// is a span of another process (the root span of a trace continued from a
+/// `traceparent`).
+pub(crate) const FLAGS_REMOTE_PARENT: u32 = 0x300;
 
 /// One OTLP span, its ids as numbers.
 pub(crate) struct Record<'a> {
     pub(crate) trace_id: u128,
     pub(crate) span_id: u64,
+    /// The W3C `tracestate` of the trace, when it continues a remote one.
+    pub(crate) trace_state: Option<&'a str>,
     pub(crate) parent: Option<u64>,
+    /// `Span.flags`: [`FLAGS_LOCAL_PARENT`] or [`FLAGS_REMOTE_PARENT`].
+    pub(crate) flags: u32,
     pub(crate) mapped: Mapped<'a>,
     /// Start and end, Unix nanoseconds; `None` when neither is known.
     pub(crate) times: Option<(u64, u64)>,
@@ -66,31 +83,42 @@ fn times(start: Option<Timestamp>, end: Option<Timestamp>) -> Option<(u64, u64)>
 /// `root_id` is the root span id of the span's trace.
 fn span_record(span: &Span, root_id: u64, mapping: MappingOptions) -> Record<'_> {
     Record {
-        trace_id: trace_id_value(span.trace_id()),
-        span_id: span_id_value(span.span_id()),
-        parent: Some(span.parent_id().map_or(root_id, span_id_value)),
+        trace_id: span.trace_id().to_w3c(),
+        span_id: span.span_id().to_w3c(),
+        trace_state: tracestate(span.trace()),
+        parent: Some(span.parent_id().map_or(root_id, SpanId::to_w3c)),
+        flags: FLAGS_LOCAL_PARENT,
         mapped: map_span(span, mapping),
         times: times(span.started_at(), span.ended_at()),
         error: span.error().map(|e| e.message.as_str()),
     }
 }
 
+/// The root span of `trace`: under the remote span it continues, if any.
 fn trace_record(trace: &Trace, mapping: MappingOptions) -> Record<'_> {
+    let remote = trace.remote_parent().map(|r| r.traceparent().parent_id());
     Record {
-        trace_id: trace_id_value(trace.trace_id()),
+        trace_id: trace.trace_id().to_w3c(),
         span_id: root_span_id(trace.trace_id()),
-        parent: None,
+        trace_state: tracestate(trace),
+        parent: remote,
+        flags: if remote.is_some() { FLAGS_REMOTE_PARENT } else { FLAGS_LOCAL_PARENT },
         mapped: map_trace(trace, mapping),
         times: times(trace.started_at(), trace.ended_at()),
         error: None,
     }
 }
 
+/// The `tracestate` `trace` received with its remote parent.
+fn tracestate(trace: &Trace) -> Option<&str> {
+    trace.remote_parent().and_then(|r| r.tracestate())
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
-    use trace_core::{CustomSpanData, SpanId, TraceId};
+    use trace_core::{CustomSpanData, TraceId};
 
     use super::*;
 

@@ -936,3 +936,53 @@ fn the_protobuf_body_is_the_bytes_prost_writes_for_the_same_message() {
         }
     }
 }
+
+#[test]
+fn a_trace_continued_from_a_traceparent_has_its_root_under_the_remote_span() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
+    use trace_core::w3c::{RemoteParent, TraceParent};
+
+    let incoming = TraceParent::parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").unwrap();
+    let remote = RemoteParent::new(incoming).with_tracestate("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+    let (start, end) = (Timestamp::from_unix_nanos(T0), Timestamp::from_unix_nanos(T0 + 5_000_000));
+    let trace = Trace::new(incoming.agent_trace_id(), "Answer request").with_remote_parent(remote);
+    let ended = Arc::new(trace.with_times(start, end));
+    let agent_id = SpanId::generate();
+    let agent = span(&ended, agent_id.clone(), None, 1, AgentSpanData { name: "Triage".into(), ..Default::default() });
+    let tool = span(&ended, SpanId::generate(), Some(&agent_id), 2, FunctionSpanData::default());
+    let items = [ExportItem::Span(Arc::new(agent)), ExportItem::Span(Arc::new(tool)), ExportItem::Trace(ended)];
+    let exporter = builder("http://127.0.0.1:9/v1/traces").build().unwrap();
+
+    let body = exporter.render(&items);
+    let message = ExportTraceServiceRequest::decode(&body[..]).expect("a protobuf request");
+    assert_eq!(message.encode_to_vec(), body, "the bytes prost writes, trace_state included");
+    assert_eq!(message, parse(&exporter.render_json(&items)), "the same request in JSON");
+
+    let got = spans(&message);
+    let (agent, tool, root) = (&got[0], &got[1], &got[2]);
+    assert_eq!(hex(&root.trace_id), "0af7651916cd43dd8448eb211c80319c", "the caller's trace id");
+    assert!(got.iter().all(|s| s.trace_id == root.trace_id));
+    assert_eq!(hex(&root.parent_span_id), "b7ad6b7169203331", "the root hangs under the caller's span");
+    assert_eq!(root.flags, 0x300, "the parent is known to be remote");
+    assert_eq!(hex(&agent.parent_span_id), hex(&root.span_id));
+    assert_eq!(tool.parent_span_id, agent.span_id);
+    for s in [agent, tool] {
+        assert_eq!(s.flags, 0x100, "{}: a local parent", s.name);
+    }
+    for s in &got {
+        assert_eq!(s.trace_state, "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE", "{}", s.name);
+    }
+}
+
+#[test]
+fn a_trace_of_this_process_has_no_trace_state_and_a_parentless_root() {
+    let f = fixture();
+    let ended = Arc::new((*f.trace).clone().with_times(Timestamp::from_unix_nanos(T0), Timestamp::from_unix_nanos(T0)));
+    let mut items = f.items.clone();
+    items.push(ExportItem::Trace(ended));
+    let exporter = builder("http://127.0.0.1:9/v1/traces").build().unwrap();
+    let got = spans(&parse(&exporter.render_json(&items)));
+    assert!(got.iter().all(|s| s.trace_state.is_empty() && s.flags == 0x100));
+    assert!(got.last().unwrap().parent_span_id.is_empty());
+}

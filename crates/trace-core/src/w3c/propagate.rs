@@ -1,0 +1,81 @@
+//! The way out: the `traceparent` (and `tracestate`) of a span or trace, for a call to
+//! another process.
+
+use crate::context::{self, Parent};
+use crate::trace::Trace;
+
+use super::ids::root_span_id;
+use super::traceparent::TraceParent;
+
+impl Parent {
+    /// The `traceparent` to send for a call made under this scope: the trace's W3C id, the
+    /// span's W3C id as `parent-id` (for a trace with no span, the id of its OTLP root
+    /// span, [`root_span_id`]), and the flags: the received ones for a trace that
+    /// continues a remote one (sampled and random kept, others 0), else `sampled`. `None`
+    /// for a no-op scope. See the [module docs](crate::w3c) for the id mapping.
+    ///
+    /// ```
+    /// use trace_core::{custom_span, trace, w3c};
+    ///
+    /// let run = trace("wf").traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").start();
+    /// let step = custom_span("call tool service").start();
+    /// let header = step.as_parent().traceparent().unwrap();
+    /// assert_eq!(header.trace_id(), 0x0af7651916cd43dd8448eb211c80319c);
+    /// assert_eq!(header.parent_id(), step.span_id().unwrap().to_w3c());
+    /// // With only the trace current, the parent is the trace's OTLP root span.
+    /// let header = run.as_parent().traceparent().unwrap();
+    /// assert_eq!(header.parent_id(), w3c::root_span_id(run.trace_id().unwrap()));
+    /// ```
+    pub fn traceparent(&self) -> Option<TraceParent> {
+        let (trace, parent_id) = match self {
+            Parent::NoOp => return None,
+            Parent::Trace(trace) => (trace, root_span_id(trace.trace_id())),
+            Parent::Span { trace, span_id } => (trace, span_id.to_w3c()),
+        };
+        TraceParent::new(trace.trace_id().to_w3c(), parent_id, outgoing_flags(trace)).ok()
+    }
+
+    /// The `tracestate` to send with [`traceparent`](Self::traceparent): the one the trace
+    /// received with its remote parent, as is; `None` when it had none.
+    pub fn tracestate(&self) -> Option<&str> {
+        self.trace().and_then(|t| t.remote_parent()).and_then(|r| r.tracestate())
+    }
+}
+
+/// The flags a trace sends on.
+fn outgoing_flags(trace: &Trace) -> u8 {
+    trace.remote_parent().map_or(TraceParent::FLAG_SAMPLED, |r| r.traceparent().flags() & TraceParent::KNOWN_FLAGS)
+}
+
+/// The `traceparent` of the current span (or, with no span current, of the current
+/// trace's root); `None` when no trace is current or tracing is off. See
+/// [`Parent::traceparent`].
+pub fn current_traceparent() -> Option<TraceParent> {
+    context::current_scope().and_then(|scope| scope.traceparent())
+}
+
+/// Gives `set` the headers of the current span for an outgoing call: `traceparent` and,
+/// when the trace received one, `tracestate`. Does nothing when no trace is current, so it
+/// can be called on every request. Cheap: no lock, two short strings.
+///
+/// ```
+/// use trace_core::{custom_span, trace, w3c};
+///
+/// let mut headers: Vec<(String, String)> = Vec::new();
+/// w3c::inject(|name, value| headers.push((name.to_owned(), value.to_owned())));
+/// assert!(headers.is_empty(), "no trace, no header");
+///
+/// let _run = trace("wf").start();
+/// let _call = custom_span("call").start();
+/// w3c::inject(|name, value| headers.push((name.to_owned(), value.to_owned())));
+/// assert_eq!(headers[0].0, "traceparent");
+/// assert_eq!(headers[0].1, w3c::current_traceparent().unwrap().to_string());
+/// ```
+pub fn inject(mut set: impl FnMut(&str, &str)) {
+    let Some(scope) = context::current_scope() else { return };
+    let Some(traceparent) = scope.traceparent() else { return };
+    set("traceparent", &traceparent.to_string());
+    if let Some(tracestate) = scope.tracestate() {
+        set("tracestate", tracestate);
+    }
+}

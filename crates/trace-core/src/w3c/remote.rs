@@ -1,0 +1,145 @@
+//! The remote parent of a trace continued from another process: its `traceparent` and
+//! `tracestate`, and the counts of headers ignored on the way in.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::traceparent::{TraceParent, TraceParentError};
+
+/// The longest `tracestate` kept, in bytes. The specification asks to pass on at least 512
+/// characters; a longer value is dropped whole (and counted), so that a header of any
+/// size cannot be copied onto every OTLP span of a trace.
+pub const MAX_TRACESTATE_LEN: usize = 8192;
+
+static INVALID_TRACEPARENTS: AtomicU64 = AtomicU64::new(0);
+static DROPPED_TRACESTATES: AtomicU64 = AtomicU64::new(0);
+
+/// How many `traceparent` headers given to
+/// [`TraceBuilder::traceparent`](crate::TraceBuilder::traceparent) were invalid since the
+/// process started: each was ignored and its trace started fresh, as the W3C
+/// specification says, and a debug line was logged with the reason.
+pub fn invalid_traceparents() -> u64 {
+    INVALID_TRACEPARENTS.load(Ordering::Relaxed)
+}
+
+/// How many `tracestate` values were dropped since the process started: longer than
+/// [`MAX_TRACESTATE_LEN`], or holding a character outside printable ASCII (which the
+/// specification does not allow and an HTTP header cannot carry). The trace still
+/// continues its `traceparent`; it only sends no `tracestate` on.
+pub fn dropped_tracestates() -> u64 {
+    DROPPED_TRACESTATES.load(Ordering::Relaxed)
+}
+
+/// Counts and logs an invalid `traceparent`, ignored.
+pub(crate) fn note_invalid_traceparent(error: &TraceParentError) {
+    INVALID_TRACEPARENTS.fetch_add(1, Ordering::Relaxed);
+    log::debug!("{error}: the trace starts fresh");
+}
+
+/// The span of another process that a trace continues: the `traceparent` it sent and its
+/// `tracestate`, kept as is.
+///
+/// A trace started with [`TraceBuilder::traceparent`](crate::TraceBuilder::traceparent)
+/// holds one ([`Trace::remote_parent`](crate::Trace::remote_parent)): the OTLP exporter
+/// makes it the parent of the trace's root span, and the `traceparent` this process sends
+/// on keeps its flags and its `tracestate` ([`inject`](super::inject)).
+///
+/// ```
+/// use trace_core::w3c::{RemoteParent, TraceParent};
+///
+/// let tp = TraceParent::parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")?;
+/// let remote = RemoteParent::new(tp).with_tracestate("congo=t61rcWkgMzE");
+/// assert_eq!(remote.tracestate(), Some("congo=t61rcWkgMzE"));
+/// assert!(remote.sampled());
+/// # Ok::<(), trace_core::w3c::TraceParentError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RemoteParent {
+    traceparent: TraceParent,
+    tracestate: Option<Arc<str>>,
+}
+
+impl RemoteParent {
+    /// The remote parent named by `traceparent`, without `tracestate`.
+    pub fn new(traceparent: TraceParent) -> Self {
+        Self { traceparent, tracestate: None }
+    }
+
+    /// Adds the `tracestate` that came with the `traceparent`, kept as is (builder style).
+    /// Spaces and tabs around it are ignored, and an empty value is none (the
+    /// specification asks not to send one). A value longer than [`MAX_TRACESTATE_LEN`]
+    /// bytes or with a character outside printable ASCII is dropped and counted
+    /// ([`dropped_tracestates`]).
+    pub fn with_tracestate(mut self, tracestate: &str) -> Self {
+        let value = tracestate.trim_matches([' ', '\t']);
+        self.tracestate = if value.is_empty() {
+            None
+        } else if value.len() > MAX_TRACESTATE_LEN || !value.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+            DROPPED_TRACESTATES.fetch_add(1, Ordering::Relaxed);
+            log::debug!(
+                "tracestate dropped: {} bytes, longer than {MAX_TRACESTATE_LEN} or not printable ASCII",
+                value.len()
+            );
+            None
+        } else {
+            Some(value.into())
+        };
+        self
+    }
+
+    /// The `traceparent` received.
+    pub fn traceparent(&self) -> &TraceParent {
+        &self.traceparent
+    }
+
+    /// The `tracestate` received, if any (and kept: see
+    /// [`with_tracestate`](Self::with_tracestate)).
+    pub fn tracestate(&self) -> Option<&str> {
+        self.tracestate.as_deref()
+    }
+
+    /// Whether the remote caller set the `sampled` flag: it may have recorded its part of
+    /// the trace.
+    pub fn sampled(&self) -> bool {
+        self.traceparent.sampled()
+    }
+}
+
+impl fmt::Debug for RemoteParent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteParent")
+            .field("traceparent", &self.traceparent)
+            .field("tracestate", &self.tracestate)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp() -> TraceParent {
+        TraceParent::new(7, 9, 1).unwrap()
+    }
+
+    #[test]
+    fn tracestate_is_kept_as_is_trimmed() {
+        let r = RemoteParent::new(tp()).with_tracestate(" rojo=00f067aa0ba902b7, congo=t61rcWkgMzE\t");
+        assert_eq!(r.tracestate(), Some("rojo=00f067aa0ba902b7, congo=t61rcWkgMzE"));
+        // Not validated beyond what a header can carry: kept even if it is no list.
+        assert_eq!(RemoteParent::new(tp()).with_tracestate("whatever it is").tracestate(), Some("whatever it is"));
+        assert_eq!(RemoteParent::new(tp()).with_tracestate(" \t ").tracestate(), None);
+    }
+
+    #[test]
+    fn a_tracestate_that_cannot_be_sent_on_is_dropped_and_counted() {
+        let before = dropped_tracestates();
+        for bad in ["a=b\r\nx-injected: 1".to_owned(), "a=é".to_owned(), "a=".repeat(MAX_TRACESTATE_LEN)] {
+            assert_eq!(RemoteParent::new(tp()).with_tracestate(&bad).tracestate(), None, "{bad:?}");
+        }
+        assert!(dropped_tracestates() >= before + 3);
+        let longest = "a".repeat(MAX_TRACESTATE_LEN);
+        assert_eq!(RemoteParent::new(tp()).with_tracestate(&longest).tracestate(), Some(longest.as_str()));
+    }
+}
