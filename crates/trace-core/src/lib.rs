@@ -85,10 +85,15 @@ mod lifecycle;
 pub mod limits;
 mod memory;
 pub mod panic;
+mod policy;
 mod processor;
 pub mod rate_limit;
+pub mod redact;
 pub mod registry;
+pub mod sampling;
 mod secret;
+pub mod sensitive;
+mod sharded_counter;
 mod simple;
 mod span;
 mod span_builder;
@@ -115,7 +120,9 @@ pub use registry::{
     clear_trace_processor, force_flush, is_tracing_disabled, processor_panics, set_trace_processor,
     set_trace_processor_shared, set_tracing_disabled, shutdown, trace_processor,
 };
+pub use sampling::{set_sampler, Sampler};
 pub use secret::ApiKey;
+pub use sensitive::{set_trace_include_sensitive_data, trace_include_sensitive_data};
 pub use simple::SimpleTraceProcessor;
 pub use span::{Span, SpanError, SPAN_METADATA_ROUTING_KEYS};
 pub use span_builder::{span, SpanBuilder};

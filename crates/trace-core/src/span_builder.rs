@@ -41,6 +41,15 @@ fn discard<D: SpanDataKind>(data: D) -> SpanGuard<D> {
     SpanGuard::new(None)
 }
 
+/// The guard of a span of a sampled-out trace, counted, its data released as in
+/// [`discard`].
+#[inline]
+fn sampled_out<D: SpanDataKind>(data: D) -> SpanGuard<D> {
+    crate::sampling::count_span();
+    crate::limits::release_span_data(&mut data.into());
+    SpanGuard::sampled_out()
+}
+
 /// Starts building a span with the given data (any `*SpanData` or
 /// [`SpanData`](crate::SpanData)).
 pub fn span<D: SpanDataKind>(data: D) -> SpanBuilder<D> {
@@ -100,10 +109,11 @@ impl<D: SpanDataKind> SpanBuilder<D> {
         };
         let (trace, parent_id) = match scope {
             Parent::NoOp => return discard(self.data),
+            Parent::SampledOut => return sampled_out(self.data),
             Parent::Trace(t) => (t, None),
             Parent::Span { trace, span_id } => (trace, Some(span_id)),
         };
-        let record = Span {
+        let mut record = Span {
             span_id: self.span_id.unwrap_or_else(SpanId::generate),
             trace,
             parent_id,
@@ -112,6 +122,8 @@ impl<D: SpanDataKind> SpanBuilder<D> {
             data: self.data.into(),
             error: None,
         };
+        // Sensitive data given to the builder never reaches a processor.
+        record.strip_sensitive_if_off();
         SpanGuard::new(Some(Arc::new(record)))
     }
 

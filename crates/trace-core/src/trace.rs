@@ -27,6 +27,9 @@ pub struct Trace {
     pub(crate) group_id: Option<String>,
     pub(crate) metadata: Option<JsonMap>,
     pub(crate) tracing_api_key: Option<ApiKey>,
+    /// Whether its spans record sensitive data (see [`sensitive`](crate::sensitive)),
+    /// decided when the trace was created.
+    pub(crate) include_sensitive_data: bool,
     /// When the trace started and ended: set by its guard, read by exporters that give a
     /// trace a record of its own (OTLP's root span). Not part of the OpenAI wire format.
     pub(crate) started_at: OnceLock<Timestamp>,
@@ -42,6 +45,7 @@ impl Trace {
             group_id: None,
             metadata: None,
             tracing_api_key: None,
+            include_sensitive_data: true,
             started_at: OnceLock::new(),
             ended_at: OnceLock::new(),
         }
@@ -63,6 +67,37 @@ impl Trace {
     pub fn with_tracing_api_key(mut self, key: impl Into<ApiKey>) -> Self {
         self.tracing_api_key = Some(key.into());
         self
+    }
+
+    /// Sets whether the trace's spans record sensitive data (builder style); `true` for a
+    /// trace made with [`Trace::new`]. Spans created through the guards and helpers honour
+    /// it (see [`sensitive`](crate::sensitive)).
+    pub fn with_include_sensitive_data(mut self, include: bool) -> Self {
+        self.include_sensitive_data = include;
+        self
+    }
+
+    /// Whether the trace's spans record sensitive data: the value its builder set with
+    /// [`include_sensitive_data`](crate::TraceBuilder::include_sensitive_data), else the
+    /// global switch when it was created (see [`sensitive`](crate::sensitive)).
+    pub fn include_sensitive_data(&self) -> bool {
+        self.include_sensitive_data
+    }
+
+    /// A copy made without deep recursion, whatever the nesting of its metadata (see
+    /// `limits::clone`).
+    pub(crate) fn clone_bounded(&self) -> Self {
+        use crate::limits::clone::CloneBounded;
+        Self {
+            id: self.id.clone(),
+            workflow_name: self.workflow_name.clone(),
+            group_id: self.group_id.clone(),
+            metadata: self.metadata.clone_bounded(),
+            tracing_api_key: self.tracing_api_key.clone(),
+            include_sensitive_data: self.include_sensitive_data,
+            started_at: self.started_at.clone(),
+            ended_at: self.ended_at.clone(),
+        }
     }
 
     /// The trace id.
@@ -119,6 +154,7 @@ impl fmt::Debug for Trace {
             .field("group_id", &self.group_id)
             .field("metadata", &OptJsonDebug(&self.metadata))
             .field("tracing_api_key", &self.tracing_api_key.as_ref().map(|_| "<redacted>"))
+            .field("include_sensitive_data", &self.include_sensitive_data)
             .finish()
     }
 }

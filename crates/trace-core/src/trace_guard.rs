@@ -22,18 +22,38 @@ pub struct TraceGuard {
     frame: CurrentFrame,
     /// Where the end goes: where the start went (see `registry`, "Scoped processors").
     route: registry::Route,
+    /// A no-op because the sampler turned it down: its scope makes its spans count as
+    /// sampled out.
+    sampled_out: bool,
 }
 
 impl fmt::Debug for TraceGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TraceGuard").field("trace", &self.record).field("state", &self.state).finish()
+        f.debug_struct("TraceGuard")
+            .field("trace", &self.record)
+            .field("state", &self.state)
+            .field("sampled_out", &self.sampled_out)
+            .finish()
     }
 }
 
 impl TraceGuard {
     /// A guard, not started, of `record` (`None`: a no-op trace).
     pub(crate) fn new(record: Option<Arc<Trace>>) -> Self {
-        Self { record, state: State::Created, frame: CurrentFrame::default(), route: registry::Route::Current }
+        Self {
+            record,
+            state: State::Created,
+            frame: CurrentFrame::default(),
+            route: registry::Route::Current,
+            sampled_out: false,
+        }
+    }
+
+    /// The guard of a trace the sampler turned down: a no-op whose scope is sampled out.
+    pub(crate) fn sampled_out() -> Self {
+        let mut guard = Self::new(None);
+        guard.sampled_out = true;
+        guard
     }
 
     /// The trace record; `None` for a no-op trace.
@@ -46,14 +66,38 @@ impl TraceGuard {
         self.record.as_ref().map(|t| t.trace_id())
     }
 
-    /// Whether this trace records nothing (tracing disabled).
+    /// Whether this trace records nothing (tracing disabled, or sampled out).
     pub fn is_noop(&self) -> bool {
         self.record.is_none()
     }
 
+    /// Whether the sampler turned this trace down (see [`sampling`](crate::sampling)): it
+    /// and its spans record nothing, and its spans are counted.
+    pub fn is_sampled_out(&self) -> bool {
+        self.sampled_out
+    }
+
+    /// Whether this trace's spans record sensitive data (see
+    /// [`sensitive`](crate::sensitive)); `false` for a no-op trace.
+    pub fn include_sensitive_data(&self) -> bool {
+        self.record.as_ref().is_some_and(|t| t.include_sensitive_data)
+    }
+
     /// This trace as a parent for spans created elsewhere (another thread, a task).
     pub fn as_parent(&self) -> Parent {
-        self.record.as_ref().map_or(Parent::NoOp, |t| Parent::Trace(Arc::clone(t)))
+        match &self.record {
+            Some(t) => Parent::Trace(Arc::clone(t)),
+            None => self.noop_scope(),
+        }
+    }
+
+    /// The scope a no-op trace gives its spans.
+    fn noop_scope(&self) -> Parent {
+        if self.sampled_out {
+            Parent::SampledOut
+        } else {
+            Parent::NoOp
+        }
     }
 
     /// Starts the trace and makes it the current trace: processors get `on_trace_start`.
@@ -62,7 +106,7 @@ impl TraceGuard {
         if self.begin() {
             let (id, scope) = match &self.record {
                 Some(r) => (Arc::as_ptr(r) as usize, Parent::Trace(Arc::clone(r))),
-                None => (context::anon_frame_id(), Parent::NoOp),
+                None => (context::anon_frame_id(), self.noop_scope()),
             };
             self.frame.enter(id, scope);
         }
