@@ -13,9 +13,10 @@
 //!   OpenTelemetry take it, else a 64-bit FNV-1a hash of its text ([`trace_id_randomness`]);
 //!   a trace is kept when that number is below `ratio * 2^56`.
 //! - **By rate** ([`Sampler::max_per_second`], or both with the [builder](Sampler::builder)):
-//!   at most `n` traces per second on average, with bursts of up to `n` (a token bucket of
-//!   `n` refilled at `n` per second). It is local to the process: each process has its
-//!   own budget. With both, the ratio decides first and the cap counts only the traces
+//!   at most `n` traces per second on average: a bucket of `n` tokens, full at first,
+//!   refilled at `n` per second, one token per trace kept. A burst after a quiet second
+//!   gets `n` traces at once; any window of `t` seconds holds at most `n + n * t` traces.
+//!   It is local to the process: each process has its own budget. With both, the ratio decides first and the cap counts only the traces
 //!   the ratio kept. The clock can be injected ([`SamplerBuilder::clock`]) to test it
 //!   without sleeping.
 //!
@@ -159,8 +160,9 @@ impl SamplerBuilder {
         self
     }
 
-    /// At most this many traces per second on average, bursts of up to this many
-    /// (at least one); finite and above zero. Default: no cap.
+    /// At most this many traces per second on average: a bucket of this many tokens (at
+    /// least one), full at first, refilled at this rate; finite and above zero. Default:
+    /// no cap.
     pub fn max_per_second(mut self, per_second: f64) -> Self {
         self.per_second = Some(per_second);
         self
