@@ -56,6 +56,15 @@
 //!   default processor a facade installs on first use ([`registry::first_use`]), the
 //!   per-thread [`cache`](registry::cache) the hot path reads processors through, and
 //!   [`retire`](registry::retire).
+//! - Production controls: [`sensitive`] (the sensitive-data switch, global
+//!   [`set_trace_include_sensitive_data`], per trace
+//!   [`TraceBuilder::include_sensitive_data`], or `OPENAI_AGENTS_TRACE_INCLUDE_SENSITIVE_DATA`:
+//!   model input and output, tool arguments and results, audio and error details never
+//!   recorded, the exact list with the Python source of each), [`sampling`] (head
+//!   sampling of whole traces by trace-id ratio or by rate, [`set_sampler`], counted in
+//!   [`sampling::sampling_stats`]) and [`redact`] (a [`redact::Redactor`] over every
+//!   string field plus built-in API-key masking, run by a batch processor's worker). With
+//!   none set, a span pays nothing for them and a trace creation one relaxed atomic load.
 //! - Plumbing for crate authors: [`panic`](mod@panic) (running code you do not own, panics caught),
 //!   [`rate_limit`] (rate-limited warnings), [`limits`], [`wire`].
 //! - [`InMemoryProcessor`] and [`InMemoryExporter`] for tests; [`SimpleTraceProcessor`]
