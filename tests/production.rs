@@ -18,7 +18,8 @@ fn the_quickstart_run_with_sensitive_data_off_and_a_redactor() {
     let (_lock, _rec) = crate::support::registry_lock();
     let console = ConsoleSpanExporter::with_writer(Vec::new());
     let emails = Redactor::new(|s: &str| {
-        s.contains('@').then(|| s.split(' ').map(|w| if w.contains('@') { "<email>" } else { w }).collect::<Vec<_>>().join(" "))
+        s.contains('@')
+            .then(|| s.split(' ').map(|w| if w.contains('@') { "<email>" } else { w }).collect::<Vec<_>>().join(" "))
     });
     let processor = Arc::new(BatchTraceProcessor::builder(console.clone()).redactor(emails).build().unwrap());
     set_trace_processor(Arc::clone(&processor));
@@ -45,7 +46,9 @@ fn the_quickstart_run_with_sensitive_data_off_and_a_redactor() {
     for gone in ["Where is my order", "Let me check", "order_id", "shipped", "late", "ada@example.com", "sk-proj"] {
         assert!(!out.contains(gone), "{gone}: {out}");
     }
-    for kept in ["gpt-4o-mini", "lookup_order", "Error running tool", "Error details are redacted.", "<email>", "<redacted>"] {
+    for kept in
+        ["gpt-4o-mini", "lookup_order", "Error running tool", "Error details are redacted.", "<email>", "<redacted>"]
+    {
         assert!(out.contains(kept), "{kept}: {out}");
     }
     assert_eq!(processor.stats().redacted, 1);

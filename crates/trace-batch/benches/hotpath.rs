@@ -335,9 +335,8 @@ struct PolicyRow {
 }
 
 fn mask_emails(text: &str) -> Option<String> {
-    text.contains('@').then(|| {
-        text.split(' ').map(|w| if w.contains('@') { "<email>" } else { w }).collect::<Vec<_>>().join(" ")
-    })
+    text.contains('@')
+        .then(|| text.split(' ').map(|w| if w.contains('@') { "<email>" } else { w }).collect::<Vec<_>>().join(" "))
 }
 
 fn policy_rows(s: &Settings) -> Vec<PolicyRow> {

@@ -94,7 +94,11 @@ impl BatchTraceProcessor {
         BatchTraceProcessorBuilder::new(exporter)
     }
 
-    pub(crate) fn from_parts(exporter: Arc<dyn TracingExporter>, config: BatchConfig, redactor: Option<Redactor>) -> Self {
+    pub(crate) fn from_parts(
+        exporter: Arc<dyn TracingExporter>,
+        config: BatchConfig,
+        redactor: Option<Redactor>,
+    ) -> Self {
         let (producer, ends) = channels(config.max_queue_size(), config.export_trigger_size());
         Self {
             hot: Padded(Hot {

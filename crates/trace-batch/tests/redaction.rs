@@ -15,9 +15,8 @@ use trace_core::{
 const PATIENCE: Option<Duration> = Some(Duration::from_secs(30));
 
 fn mask_emails(text: &str) -> Option<String> {
-    text.contains('@').then(|| {
-        text.split(' ').map(|w| if w.contains('@') { "<email>" } else { w }).collect::<Vec<_>>().join(" ")
-    })
+    text.contains('@')
+        .then(|| text.split(' ').map(|w| if w.contains('@') { "<email>" } else { w }).collect::<Vec<_>>().join(" "))
 }
 
 #[test]

@@ -53,9 +53,8 @@ pub(crate) fn include_sensitive_data() -> bool {
 /// Sets the sensitive-data switch, overriding the environment.
 pub(crate) fn set_include_sensitive_data(include: bool) {
     let off = if include { 0 } else { SENSITIVE_OFF };
-    let _ = FLAGS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |f| {
-        Some((f & !SENSITIVE_OFF) | SENSITIVE_KNOWN | off)
-    });
+    let _ =
+        FLAGS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |f| Some((f & !SENSITIVE_OFF) | SENSITIVE_KNOWN | off));
 }
 
 /// Marks a sampler as installed or not.

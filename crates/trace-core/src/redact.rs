@@ -236,8 +236,14 @@ mod tests {
         let names = || Some(vec!["secret".to_owned()]);
         let map = || Some(JsonMap::from_iter([("k".to_owned(), json!(["x", {"y": "secret"}]))]));
         let all: Vec<SpanData> = vec![
-            AgentSpanData { name: "secret".into(), handoffs: names(), tools: names(), output_type: s(), metadata: map() }
-                .into(),
+            AgentSpanData {
+                name: "secret".into(),
+                handoffs: names(),
+                tools: names(),
+                output_type: s(),
+                metadata: map(),
+            }
+            .into(),
             TaskSpanData { name: "secret".into(), usage: map(), metadata: map() }.into(),
             TurnSpanData { turn: 1, agent_name: "secret".into(), usage: map(), metadata: map() }.into(),
             FunctionSpanData { name: "secret".into(), input: s(), output: s(), mcp_data: map() }.into(),
@@ -249,8 +255,13 @@ mod tests {
                 usage: map(),
             }
             .into(),
-            ResponseSpanData { response_id: s(), usage: map(), response: Some(json!("secret")), input: Some(json!(["secret"])) }
-                .into(),
+            ResponseSpanData {
+                response_id: s(),
+                usage: map(),
+                response: Some(json!("secret")),
+                input: Some(json!(["secret"])),
+            }
+            .into(),
             HandoffSpanData { from_agent: s(), to_agent: s() }.into(),
             CustomSpanData { name: "secret".into(), data: map().unwrap() }.into(),
             GuardrailSpanData { name: "secret".into(), triggered: true }.into(),

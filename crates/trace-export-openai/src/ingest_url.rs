@@ -37,7 +37,8 @@ pub fn is_openai_ingest_endpoint(endpoint: &str) -> bool {
         return false;
     }
     let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
-    let valid_labels = host.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let valid_labels =
+        host.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     valid_labels && (host == "openai.com" || host.ends_with(".openai.com"))
 }
 

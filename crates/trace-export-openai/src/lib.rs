@@ -44,7 +44,7 @@
 //! replaces it at any time. Without any key, batches are lost with one warning per
 //! exporter (saying how to set a key or turn tracing off), then counted in silence
 //! ([`ExporterStats::no_api_key`]; `export` returns
-//! [`ExportError::NotConfigured`](trace_core::ExportError::NotConfigured), which the batch
+//! [`ExportError::NotConfigured`], which the batch
 //! processor counts without logging).
 //!
 //! For OpenAI's endpoint, on any OpenAI host (`https://api.openai.com`, the regional

@@ -10,7 +10,6 @@ use trace_core::redact::{mask_key_like, KeyMatch};
 /// too short to be a real credential.
 const MIN_SECRET_LEN: usize = 4;
 
-
 /// The secrets of one exporter, and the one way text is taken clean of them before it is
 /// logged or put in an error. `Debug` shows how many, never which.
 ///

@@ -134,9 +134,8 @@ fn scheme_credential(text: &str, at: usize, how: KeyMatch) -> Option<Found> {
         }
         KeyMatch::Anywhere => {
             let rest = &text[body..];
-            let len = rest
-                .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';'))
-                .unwrap_or(rest.len());
+            let len =
+                rest.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';')).unwrap_or(rest.len());
             (len > 0).then_some(Found { keep: body, end: body + len })
         }
     }

@@ -43,7 +43,7 @@ fn list(items: &mut Option<Vec<String>>, edit: Edit<'_>) -> bool {
 }
 
 /// Every string value under the values of `stack`, walked on the heap.
-fn json<'a>(mut stack: Vec<&'a mut Value>, edit: Edit<'_>) -> bool {
+fn json(mut stack: Vec<&mut Value>, edit: Edit<'_>) -> bool {
     let mut changed = false;
     while let Some(v) = stack.pop() {
         match v {
@@ -64,8 +64,12 @@ fn map(m: &mut JsonMap, edit: Edit<'_>) -> bool {
 /// once, in [`SpanData::json_fields_mut`]).
 pub(super) fn span_data(data: &mut SpanData, edit: Edit<'_>) -> bool {
     let mut changed = match data {
-        SpanData::Agent(d) => name(&mut d.name, edit) | list(&mut d.handoffs, edit) | list(&mut d.tools, edit)
-            | opt(&mut d.output_type, edit),
+        SpanData::Agent(d) => {
+            name(&mut d.name, edit)
+                | list(&mut d.handoffs, edit)
+                | list(&mut d.tools, edit)
+                | opt(&mut d.output_type, edit)
+        }
         SpanData::Task(d) => name(&mut d.name, edit),
         SpanData::Turn(d) => name(&mut d.agent_name, edit),
         SpanData::Function(d) => name(&mut d.name, edit) | opt(&mut d.input, edit) | opt(&mut d.output, edit),
