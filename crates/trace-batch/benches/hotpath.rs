@@ -17,6 +17,7 @@
 //!
 //! Then the production controls (`policy: ...` rows), one producer thread, the whole span
 //! with data in traces of 10 spans (the trace's start and end shared by its spans), the
+//! 65536 queue (the steady state), the
 //! variants run in interleaved rounds (one run of each in turn, so that a noisy moment
 //! hits them all): no control set (`plain`), a sampler at 100 %, 10 % and 0 %, a
 //! redactor on the batch worker (an e-mail rule and the API-key masking), and sensitive
@@ -341,8 +342,9 @@ fn mask_emails(text: &str) -> Option<String> {
 
 fn policy_rows(s: &Settings) -> Vec<PolicyRow> {
     let n = s.per_thread - s.per_thread % SPANS_PER_TRACE;
-    // Holds a whole run (spans and traces): no drop, whatever the worker's pace.
-    let queue = (n + n / SPANS_PER_TRACE + 16).next_power_of_two();
+    // The steady state, as the `whole span (registry)` row of the same queue: the worker
+    // drains while the producer runs (drops, if the worker fell behind, are shown).
+    let queue = STEADY_QUEUE;
     let mut rows: Vec<(PolicyRow, Arc<BatchTraceProcessor>)> = Policy::ALL
         .iter()
         .map(|&policy| {
