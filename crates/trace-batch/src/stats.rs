@@ -112,6 +112,9 @@ pub(crate) struct WorkerCounters {
     pub(crate) lost_at_deadline: AtomicU64,
     pub(crate) lost_worker_died: AtomicU64,
     pub(crate) redacted: AtomicU64,
+    /// Of `lost`: items of batches the exporter reported as not configured (already said
+    /// once by the exporter): no warning at shutdown for them.
+    pub(crate) lost_unlogged: AtomicU64,
     pub(crate) batches: AtomicU64,
     pub(crate) failed_batches: AtomicU64,
 }

@@ -349,7 +349,9 @@ impl Worker {
             Ok(Err(e)) if !e.should_log() => {
                 // Reported once by the exporter already (no API key, say): counted only.
                 log::debug!("tracing exporter did not export {n} items: {e}");
-                e.lost_items(n)
+                let lost = e.lost_items(n);
+                add(&self.shared.counters.lost_unlogged, lost as u64);
+                lost
             }
             Ok(Err(e)) => {
                 let lost = e.lost_items(n);
@@ -499,7 +501,9 @@ impl Worker {
         let full = self.shared.drops.queue_full.load(Ordering::Acquire);
         let lost = c.lost.load(Ordering::Acquire);
         let exported = c.exported.load(Ordering::Acquire);
-        if full > 0 || lost > 0 {
+        // Losses the exporter reported itself (no API key) do not call for a warning here.
+        let unlogged = c.lost_unlogged.load(Ordering::Acquire);
+        if full > 0 || lost > unlogged {
             log::warn!(
                 "tracing batch processor shut down: {exported} items exported, {full} dropped because the queue \
                  was full, {lost} lost to exporter failures or the shutdown deadline"
