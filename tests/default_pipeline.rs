@@ -76,4 +76,7 @@ fn registered_on_first_use_and_nothing_runs_before() {
     // The default pipeline masks API keys in span data on its worker.
     assert!(format!("{:?}", default_processor()).contains("mask_api_keys: true"));
     default_processor().shutdown(Some(Duration::from_secs(5))).expect("shutdown");
+    // Nor a summary warning at shutdown.
+    let after = test_support::logcap::all().into_iter().filter(|l| l.level <= log::Level::Warn).count();
+    assert_eq!(after, 1);
 }
