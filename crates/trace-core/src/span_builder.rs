@@ -41,6 +41,15 @@ fn discard<D: SpanDataKind>(data: D) -> SpanGuard<D> {
     SpanGuard::new(None)
 }
 
+/// Removes what the trace's sensitive-data switch leaves out from a record just made.
+#[cold]
+#[inline(never)]
+fn strip_sensitive(record: &mut Arc<Span>) {
+    if let Some(s) = Arc::get_mut(record) {
+        s.strip_sensitive_if_off();
+    }
+}
+
 /// The guard of a span of a sampled-out trace, counted, its data released as in
 /// [`discard`].
 #[inline]
@@ -113,7 +122,8 @@ impl<D: SpanDataKind> SpanBuilder<D> {
             Parent::Trace(t) => (t, None),
             Parent::Span { trace, span_id } => (trace, Some(span_id)),
         };
-        let mut record = Span {
+        let strip = !trace.include_sensitive_data;
+        let mut record = Arc::new(Span {
             span_id: self.span_id.unwrap_or_else(SpanId::generate),
             trace,
             parent_id,
@@ -121,10 +131,13 @@ impl<D: SpanDataKind> SpanBuilder<D> {
             ended_at: None,
             data: self.data.into(),
             error: None,
-        };
-        // Sensitive data given to the builder never reaches a processor.
-        record.strip_sensitive_if_off();
-        SpanGuard::new(Some(Arc::new(record)))
+        });
+        if strip {
+            // Sensitive data given to the builder never reaches a processor. (Done on the
+            // shared record, not before it is boxed: that would copy the record once more.)
+            strip_sensitive(&mut record);
+        }
+        SpanGuard::new(Some(record))
     }
 
     /// Creates the span, starts it and makes it current (Python's `with xxx_span(...)`).
