@@ -179,6 +179,23 @@ pub fn strip_sensitive_data(data: &mut SpanData) {
     }
 }
 
+impl SpanData {
+    /// Whether this type of span data has fields that [`strip_sensitive_data`] removes
+    /// (so that spans of the other types pay nothing more when the switch is off).
+    #[inline]
+    pub(crate) fn may_hold_sensitive_data(&self) -> bool {
+        matches!(
+            self,
+            SpanData::Generation(_)
+                | SpanData::Response(_)
+                | SpanData::Function(_)
+                | SpanData::Transcription(_)
+                | SpanData::Speech(_)
+                | SpanData::SpeechGroup(_)
+        )
+    }
+}
+
 /// Replaces the details of `error` as the Python SDK does when sensitive data is left
 /// out: its data, if set, becomes `{"error": "Error details are redacted."}` and keys
 /// added with [`SpanError::with_extra`] are removed; the message is kept (see the

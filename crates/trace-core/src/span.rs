@@ -289,7 +289,7 @@ impl Span {
     /// [`sensitive`](crate::sensitive)): a `bool` read when it is on.
     #[inline]
     pub(crate) fn strip_sensitive_if_off(&mut self) {
-        if !self.trace.include_sensitive_data {
+        if !self.trace.include_sensitive_data && (self.error.is_some() || self.data.may_hold_sensitive_data()) {
             self.strip_sensitive();
         }
     }

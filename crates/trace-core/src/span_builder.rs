@@ -132,7 +132,7 @@ impl<D: SpanDataKind> SpanBuilder<D> {
             data: self.data.into(),
             error: None,
         });
-        if strip {
+        if strip && record.data.may_hold_sensitive_data() {
             // Sensitive data given to the builder never reaches a processor. (Done on the
             // shared record, not before it is boxed: that would copy the record once more.)
             strip_sensitive(&mut record);
