@@ -34,18 +34,18 @@
 //! |---|---|---|---|
 //! | generation | `input` (the messages sent) | `null` | `models/openai_chatcompletions.py:639-640` (`if tracing.include_data(): span.span_data.input = converted_messages`) |
 //! | generation | `output` (the messages received) | `null` | `models/openai_chatcompletions.py:345-348`, `models/_trace.py:51-52` |
-//! | generation | `model_config.metadata` (request metadata) | key removed | `models/_trace.py:35-36` (`if not tracing.include_data(): config.pop("metadata", None)`) |
+//! | generation | `model_config.metadata` (request metadata) | key removed | `models/_trace.py:36-37` (`if not tracing.include_data(): config.pop("metadata", None)`) |
 //! | response | `response` and `input` (raw, never exported but seen by processors) | `None` | `models/openai_responses.py:639-641`, `740-745`, `806-808` |
 //! | function | `input` (the tool arguments) | `null` | `run_internal/tool_execution.py:1825-1826`; `run_internal/tool_actions.py:125-126`, `493-494`, `729-730`, `936-937` (computer, shell, custom, apply-patch tools) |
 //! | function | `output` (the tool result) | `null` | `run_internal/tool_execution.py:1866-1872`; `run_internal/tool_actions.py:214-215`, `678-679`, `858-859`, `1104-1105`; `mcp/util.py:839-841` (MCP tools) |
 //! | transcription | `input.data` (the audio) | `""` | `voice/models/openai_stt.py:205-206`, `630` (the audio flag, see below) |
 //! | transcription | `output` (the transcript) | `null` | `voice/models/openai_stt.py:210-211`, `659-660` |
-//! | transcription | `model_config.prompt`, `model_config.keywords` | `null` (when present) | `voice/models/openai_stt.py:185-194`, `633-637` |
+//! | transcription | `model_config.prompt`, `model_config.keywords` | `null` (when present) | `voice/models/openai_stt.py:187-196`, `635-639` |
 //! | speech | `input` (the text spoken) | `""` (when set) | `voice/result.py:151` (`input=text if ... else ""`) |
 //! | speech | `output.data` (the audio) | `""` | `voice/result.py:213-216` (the audio flag) |
 //! | speech | `model_config.instructions` | `null` (when present) | `voice/result.py:154-158` |
 //! | speech_group | `input` (the turn's text) | `""` (when set) | `voice/result.py:277-280` |
-//! | any | `error.data` (the error's details) | `{"error": "Error details are redacted."}` (when set; extra keys removed) | `util/_error_tracing.py:11`, `48-53`, `70-77`; `util/_tool_errors.py`; `run_internal/tool_execution.py:1848-1857`; `models/openai_responses.py:651-658` |
+//! | any | `error.data` (the error's details) | `{"error": "Error details are redacted."}` (when set; extra keys removed) | `util/_error_tracing.py:11`, `46-53`, `70-78`; `util/_tool_errors.py:5`; `run_internal/tool_execution.py:1848-1857`; `models/openai_responses.py:654-663` |
 //!
 //! Kept, as in Python: every name (agent, function, custom, guardrail), the model, model
 //! settings other than those above, usage, handoffs, tools and output types, MCP server
