@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! cargo run --example quickstart
+//! # The same run without model input and output, tool arguments and results:
+//! OPENAI_AGENTS_TRACE_INCLUDE_SENSITIVE_DATA=false cargo run --example quickstart
 //! ```
 
 use agents_tracing::{
@@ -36,7 +38,8 @@ fn main() {
         // ... run the tool ...
         match lookup_order(42) {
             Ok(status) => tool.set_output(status),
-            Err(e) => tool.set_error(SpanError::new(e)),
+            // A fixed message, the details in the data (left out with sensitive data off).
+            Err(e) => tool.set_error(SpanError::new("Error running tool").with_data(json!({"error": e}))),
         };
         tool.end();
 

@@ -83,6 +83,31 @@
 //! resumes traces should still call a function of this crate first (hold
 //! [`shutdown_on_drop`] in `main`) to get the default pipeline.
 //!
+//! # Production controls
+//!
+//! Built in, cheap when unused (a span pays nothing for them; a trace creation one relaxed
+//! atomic load), and counted:
+//!
+//! - **Sensitive data off with one switch**: [`set_trace_include_sensitive_data`]`(false)`,
+//!   or `OPENAI_AGENTS_TRACE_INCLUDE_SENSITIVE_DATA=false`, or per trace
+//!   `trace("..").include_sensitive_data(false)`, as the Python SDK's
+//!   `trace_include_sensitive_data`: model input and output, tool arguments and results,
+//!   audio and error details are never recorded (the exact list, with the Python source
+//!   that justifies each field: `core::sensitive`).
+//! - **Redaction**: a [`Redactor`] (your function over every string field, then the
+//!   built-in masking of `sk-...` keys and `Bearer` tokens) runs on the batch worker, once
+//!   per item, never on your threads: `BatchTraceProcessor::builder(..).redactor(..)`. The
+//!   default pipeline masks keys. See `core::redact`.
+//! - **Sampling**: [`set_sampler`]`(`[`Sampler`]`::ratio(0.1)?)` keeps whole traces by
+//!   trace id (the same decision in every process that continues a trace);
+//!   `Sampler::builder().max_per_second(50.0)` caps traces per second. What is sampled
+//!   out is counted apart from drops (`core::sampling::sampling_stats`). See
+//!   `core::sampling`.
+//! - **Endpoints and retries**: the OpenAI exporter sanitizes for every OpenAI host,
+//!   regional ones included, retries any failing status the server marks
+//!   `x-should-retry: true`, and without `OPENAI_API_KEY` warns once (saying how to set a
+//!   key or turn tracing off), then counts in silence.
+//!
 //! # Scoped processors
 //!
 //! `core::registry::set_default` and `with_default` put a processor in front of the
@@ -126,13 +151,14 @@ mod pipeline;
 pub use pipeline::{default_exporter, default_processor, set_tracing_export_api_key};
 
 pub use crate::core::trace;
+pub use trace_core::redact::Redactor;
 pub use trace_core::{
     agent_span, current_span_id, current_trace, custom_span, force_flush, function_span, generation_span,
-    guardrail_span, handoff_span, is_tracing_disabled, mcp_tools_span, response_span, set_trace_processor,
-    set_tracing_disabled, shutdown, span, speech_group_span, speech_span, task_span, transcription_span, turn_span,
-    Context, ExportError, ExportItem, FutureExt, InMemoryExporter, InMemoryProcessor, Parent, ProcessorError,
-    SimpleTraceProcessor, Span, SpanData, SpanError, SpanGuard, SpanKind, Trace, TraceGuard, TraceState,
-    TracingExporter, TracingProcessor,
+    guardrail_span, handoff_span, is_tracing_disabled, mcp_tools_span, response_span, set_sampler,
+    set_trace_include_sensitive_data, set_trace_processor, set_tracing_disabled, shutdown, span, speech_group_span,
+    speech_span, task_span, trace_include_sensitive_data, transcription_span, turn_span, Context, ExportError,
+    ExportItem, FutureExt, InMemoryExporter, InMemoryProcessor, Parent, ProcessorError, Sampler, SimpleTraceProcessor,
+    Span, SpanData, SpanError, SpanGuard, SpanKind, Trace, TraceGuard, TraceState, TracingExporter, TracingProcessor,
 };
 
 #[cfg(feature = "console")]

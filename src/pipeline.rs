@@ -8,10 +8,17 @@
 //! processor was set explicitly before (see [the crate
 //! docs](crate#the-default-pipeline-from-every-entry-point)). The exporter reads
 //! `OPENAI_API_KEY`, `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID` when it first exports.
+//!
+//! Beyond Python's: the batch processor masks API keys in span data on its worker
+//! ([`Redactor::api_keys`]): this pipeline sends data off the machine by default, and a
+//! key pasted into a tool's arguments should not travel with it. Without any key, the
+//! exporter warns once (how to set a key, how to turn tracing off) and the batches are
+//! counted, not logged (`default_exporter().stats().no_api_key`, `default_processor().stats().lost`).
 
 use std::sync::{Arc, OnceLock};
 
 use trace_batch::BatchTraceProcessor;
+use trace_core::redact::Redactor;
 use trace_core::TracingProcessor;
 use trace_export_openai::{BackendSpanExporter, WithHttpOptions};
 
@@ -38,11 +45,18 @@ pub fn default_exporter() -> Arc<BackendSpanExporter> {
 }
 
 /// The default processor: a batch processor with the Python SDK's defaults over
-/// [`default_exporter`]. Built (not started: its worker starts with the first span) on
-/// first call.
+/// [`default_exporter`], which masks API keys in span data on its worker
+/// ([`Redactor::api_keys`]). Built (not started: its worker starts with the first span)
+/// on first call.
 pub fn default_processor() -> Arc<BatchTraceProcessor> {
     register();
-    Arc::clone(PROCESSOR.get_or_init(|| Arc::new(BatchTraceProcessor::new(default_exporter()))))
+    Arc::clone(PROCESSOR.get_or_init(|| {
+        let processor = BatchTraceProcessor::builder_shared(default_exporter())
+            .redactor(Redactor::api_keys())
+            .build()
+            .expect("the default settings are valid");
+        Arc::new(processor)
+    }))
 }
 
 /// Registers the default processor with trace-core, to be installed at first use unless a

@@ -20,6 +20,7 @@ fn thread_names() -> Vec<String> {
 
 #[test]
 fn registered_on_first_use_and_nothing_runs_before() {
+    test_support::logcap::install();
     // No key: the exporter must not send anything anywhere.
     std::env::remove_var("OPENAI_API_KEY");
     // `trace_core`'s own function: the facade's `core::trace_processor` would install it.
@@ -52,5 +53,30 @@ fn registered_on_first_use_and_nothing_runs_before() {
     }
     assert_eq!(extra.started_traces().len(), 1);
     assert_eq!(default_processor().stats().queued, 3);
+
+    // Batch after batch without a key: one clear warning in all, then counted silence.
+    for _ in 0..4 {
+        {
+            let _t = trace("no key").start();
+            let _s = custom_span("step").start();
+        }
+        default_processor().force_flush(Some(Duration::from_secs(10))).expect("flush");
+    }
+    let warnings: Vec<_> = test_support::logcap::all()
+        .into_iter()
+        .filter(|l| l.level <= log::Level::Warn && l.target.starts_with("trace_"))
+        .map(|l| l.text)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(warnings[0].starts_with("OPENAI_API_KEY is not set"), "{}", warnings[0]);
+    assert!(warnings[0].contains("OPENAI_AGENTS_DISABLE_TRACING=1"), "{}", warnings[0]);
+    let stats = default_processor().stats();
+    assert_eq!((stats.queued, stats.lost, stats.exported), (11, 11, 0), "{stats:?}");
+    assert_eq!(default_exporter().stats().no_api_key, 11);
+    // The default pipeline masks API keys in span data on its worker.
+    assert!(format!("{:?}", default_processor()).contains("mask_api_keys: true"));
     default_processor().shutdown(Some(Duration::from_secs(5))).expect("shutdown");
+    // Nor a summary warning at shutdown.
+    let after = test_support::logcap::all().into_iter().filter(|l| l.level <= log::Level::Warn).count();
+    assert_eq!(after, 1);
 }

@@ -8,6 +8,7 @@ mod exporter_bad_input;
 #[cfg(all(feature = "openai-http", feature = "batch", feature = "multi"))]
 mod faults;
 mod golden;
+mod production;
 mod readme;
 mod support;
 mod viewers;

@@ -8,7 +8,10 @@
 //!
 //! Workloads (each figure the median of `--runs` runs, 5 by default):
 //! 1. hot path: ns per `on_span_end` and per whole span, 1 and 2 producer threads
-//!    (`crates/trace-batch/benches/hotpath.rs`, `benches/python/hotpath.py`);
+//!    (`crates/trace-batch/benches/hotpath.rs`, `benches/python/hotpath.py`), and the
+//!    whole span under each production control (sampling at 100, 10 and 0 %, a redactor,
+//!    sensitive data off) beside the plain figure, in interleaved rounds (`--runs` runs
+//!    per row);
 //! 2. end to end: 100,000 and 1,000,000 custom spans in one trace through the batch
 //!    processor and the OpenAI exporter to the loopback server (`cargo xtask serve`), batch
 //!    128 (the default) and 1000 (`benches/e2e.rs`, `benches/python/e2e.py`);
@@ -430,6 +433,8 @@ impl Bench<'_> {
         c.arg("--bench").env("HOTPATH_JSON", "1").current_dir(crate::cmd::root());
         if self.o.quick {
             c.env("HOTPATH_QUICK", "1");
+        } else {
+            c.env("HOTPATH_RUNS", self.o.runs.to_string());
         }
         let out = procs::capture("hotpath bench", &mut c)?;
         let rows = json::objects(&out);

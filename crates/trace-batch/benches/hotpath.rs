@@ -15,9 +15,19 @@
 //! the nanoseconds per operation per thread (wall time of the slowest thread / operations
 //! per thread).
 //!
+//! Then the production controls (`policy: ...` rows), one producer thread, the whole span
+//! with data in traces of 10 spans (the trace's start and end shared by its spans), the
+//! 65536 queue (the steady state), the
+//! variants run in interleaved rounds (one run of each in turn, so that a noisy moment
+//! hits them all): no control set (`plain`), a sampler at 100 %, 10 % and 0 %, a
+//! redactor on the batch worker (an e-mail rule and the API-key masking), and sensitive
+//! data off. Two figures per row: ns per span on the producer's thread, and ns per span
+//! until the worker has exported everything (the redactor's cost shows there).
+//!
 //! Run: `cargo bench -p trace-batch --bench hotpath`. Smoke mode (tiny N, seconds):
 //! `HOTPATH_QUICK=1 cargo bench -p trace-batch --bench hotpath` or pass `--quick`.
-//! `HOTPATH_JSON=1` adds one JSON line per row (for `cargo xtask bench`).
+//! `HOTPATH_JSON=1` adds one JSON line per row (for `cargo xtask bench`); `HOTPATH_RUNS=N`
+//! sets the runs per row (7 by default, 2 in smoke mode).
 
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
@@ -26,9 +36,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map};
 use trace_batch::BatchTraceProcessor;
+use trace_core::redact::Redactor;
+use trace_core::sampling::{clear_sampler, set_sampler, Sampler};
 use trace_core::{
-    clear_trace_processor, custom_span, set_trace_processor, trace, CustomSpanData, ExportError, ExportItem, Span,
-    SpanId, Trace, TraceId, TracingExporter, TracingProcessor,
+    clear_trace_processor, custom_span, set_trace_include_sensitive_data, set_trace_processor, trace, CustomSpanData,
+    ExportError, ExportItem, Span, SpanId, Trace, TraceId, TracingExporter, TracingProcessor,
 };
 
 /// An exporter that looks at the batch and throws it away.
@@ -85,8 +97,11 @@ struct Row {
 fn main() {
     let quick = std::env::var("HOTPATH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
         || std::env::args().any(|a| a == "--quick");
-    let settings =
+    let mut settings =
         if quick { Settings { per_thread: 2_000, runs: 2 } } else { Settings { per_thread: 100_000, runs: 7 } };
+    if let Some(runs) = std::env::var("HOTPATH_RUNS").ok().and_then(|v| v.parse().ok()).filter(|r: &usize| *r > 0) {
+        settings.runs = runs;
+    }
     println!(
         "trace-batch hot path: {} ops per thread per run, {} runs per row{}",
         settings.per_thread,
@@ -112,8 +127,11 @@ fn main() {
         }
     }
     print_table(&rows);
+    let policy = policy_rows(&settings);
+    print_policy_table(&policy);
     if std::env::var("HOTPATH_JSON").is_ok_and(|v| !v.is_empty() && v != "0") {
         print_json(&rows);
+        print_policy_json(&policy);
     }
     println!("total bench time: {:.1} s", started.elapsed().as_secs_f64());
 }
@@ -259,4 +277,182 @@ fn print_table(rows: &[Row]) {
     }
     println!();
     println!("targets: on_span_end <= 150 ns median; whole span <= 250 ns median (1 thread)");
+}
+
+/// A production control the `policy: ...` rows measure.
+#[derive(Clone, Copy, PartialEq)]
+enum Policy {
+    /// No control set: the baseline of these rows.
+    Plain,
+    /// A ratio sampler keeping this many percent of traces.
+    Sampling(u32),
+    /// A redactor on the batch worker: an e-mail rule, then the API-key masking.
+    Redactor,
+    /// The sensitive-data switch off.
+    SensitiveOff,
+}
+
+impl Policy {
+    const ALL: [Policy; 6] = [
+        Policy::Plain,
+        Policy::Sampling(100),
+        Policy::Sampling(10),
+        Policy::Sampling(0),
+        Policy::Redactor,
+        Policy::SensitiveOff,
+    ];
+
+    fn name(self) -> String {
+        match self {
+            Policy::Plain => "policy: plain".to_owned(),
+            Policy::Sampling(p) => format!("policy: sampling {p} %"),
+            Policy::Redactor => "policy: redactor set".to_owned(),
+            Policy::SensitiveOff => "policy: sensitive data off".to_owned(),
+        }
+    }
+
+    /// Sets the global controls for this variant (and unsets the others').
+    fn install(self) {
+        match self {
+            Policy::Sampling(p) => drop(set_sampler(Sampler::ratio(f64::from(p) / 100.0).expect("valid ratio"))),
+            _ => drop(clear_sampler()),
+        }
+        set_trace_include_sensitive_data(self != Policy::SensitiveOff);
+    }
+}
+
+/// Spans per trace in the `policy: ...` rows.
+const SPANS_PER_TRACE: usize = 10;
+
+struct PolicyRow {
+    policy: Policy,
+    queue: usize,
+    /// ns per span on the producer's thread, per round.
+    produce: Vec<f64>,
+    /// ns per span until the worker has exported everything, per round.
+    drained: Vec<f64>,
+    dropped: u64,
+    offered: u64,
+}
+
+fn mask_emails(text: &str) -> Option<String> {
+    text.contains('@')
+        .then(|| text.split(' ').map(|w| if w.contains('@') { "<email>" } else { w }).collect::<Vec<_>>().join(" "))
+}
+
+fn policy_rows(s: &Settings) -> Vec<PolicyRow> {
+    let n = s.per_thread - s.per_thread % SPANS_PER_TRACE;
+    // The steady state, as the `whole span (registry)` row of the same queue: the worker
+    // drains while the producer runs (drops, if the worker fell behind, are shown).
+    let queue = STEADY_QUEUE;
+    let mut rows: Vec<(PolicyRow, Arc<BatchTraceProcessor>)> = Policy::ALL
+        .iter()
+        .map(|&policy| {
+            let mut builder = BatchTraceProcessor::builder(Discard).max_queue_size(queue);
+            if policy == Policy::Redactor {
+                builder = builder.redactor(Redactor::new(mask_emails));
+            }
+            let processor = Arc::new(builder.build().expect("valid config"));
+            let row = PolicyRow { policy, queue, produce: Vec::new(), drained: Vec::new(), dropped: 0, offered: 0 };
+            (row, processor)
+        })
+        .collect();
+    // One warm-up round, not reported; then interleaved rounds.
+    for round in 0..=s.runs {
+        for (row, processor) in &mut rows {
+            drop(set_trace_processor(Arc::clone(processor)));
+            row.policy.install();
+            let before = processor.stats();
+            let size = if round == 0 { n.min(20_000) } else { n };
+            let (produce, drained) = policy_run(processor, size);
+            let after = processor.stats();
+            if round > 0 {
+                row.produce.push(produce);
+                row.drained.push(drained);
+                row.dropped += after.dropped() - before.dropped();
+                row.offered += after.offered() - before.offered();
+            }
+        }
+    }
+    Policy::Plain.install();
+    drop(clear_trace_processor());
+    rows.into_iter()
+        .map(|(row, processor)| {
+            processor.shutdown(Some(Duration::from_secs(10))).expect("shutdown");
+            row
+        })
+        .collect()
+}
+
+/// One run of `n` spans with data, in traces of [`SPANS_PER_TRACE`], on a thread of its
+/// own; returns ns per span until the last span ended, and until the worker exported all.
+fn policy_run(processor: &Arc<BatchTraceProcessor>, n: usize) -> (f64, f64) {
+    let processor = Arc::clone(processor);
+    thread::spawn(move || {
+        let t0 = Instant::now();
+        for t in 0..n / SPANS_PER_TRACE {
+            let _trace = trace("bench").start();
+            for j in 0..SPANS_PER_TRACE {
+                let mut data = Map::new();
+                data.insert("i".to_owned(), json!(t * SPANS_PER_TRACE + j));
+                let _span = custom_span("x").data(data).start();
+            }
+        }
+        let produced = t0.elapsed();
+        processor.force_flush(None).expect("flush");
+        let drained = t0.elapsed();
+        (produced.as_nanos() as f64 / n as f64, drained.as_nanos() as f64 / n as f64)
+    })
+    .join()
+    .expect("bench thread")
+}
+
+fn min_med_max(v: &[f64]) -> (f64, f64, f64) {
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(0.0, f64::max);
+    (min, median(v), max)
+}
+
+fn print_policy_table(rows: &[PolicyRow]) {
+    println!(
+        "production controls: 1 thread, custom spans with data in traces of {SPANS_PER_TRACE}, interleaved rounds"
+    );
+    println!(
+        "{:<28} {:>8} {:>10} {:>8} {:>8} {:>13} {:>9} {:>9} {:>8} {:>9}",
+        "measure", "queue", "median ns", "min ns", "max ns", "drained med", "drn min", "drn max", "dropped", "offered"
+    );
+    println!("{}", "-".repeat(122));
+    for r in rows {
+        let (min, med, max) = min_med_max(&r.produce);
+        let (dmin, dmed, dmax) = min_med_max(&r.drained);
+        println!(
+            "{:<28} {:>8} {:>10.1} {:>8.1} {:>8.1} {:>13.1} {:>9.1} {:>9.1} {:>8} {:>9}",
+            r.policy.name(),
+            r.queue,
+            med,
+            min,
+            max,
+            dmed,
+            dmin,
+            dmax,
+            r.dropped,
+            r.offered
+        );
+    }
+    println!();
+    println!("target: with no control set, the whole span is not dearer than before (the check is one relaxed load per trace)");
+}
+
+fn print_policy_json(rows: &[PolicyRow]) {
+    for r in rows {
+        let (min, med, max) = min_med_max(&r.produce);
+        let (dmin, dmed, dmax) = min_med_max(&r.drained);
+        println!(
+            r#"{{"lang":"rust","measure":"{}","queue":{},"threads":1,"median_ns":{med:.1},"min_ns":{min:.1},"max_ns":{max:.1},"drained_median_ns":{dmed:.1},"drained_min_ns":{dmin:.1},"drained_max_ns":{dmax:.1},"dropped":{},"offered":{}}}"#,
+            r.policy.name(),
+            r.queue,
+            r.dropped,
+            r.offered
+        );
+    }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use trace_core::redact::Redactor;
 use trace_core::TracingExporter;
 
 use crate::error::ConfigError;
@@ -158,11 +159,15 @@ impl BatchConfig {
 pub struct BatchTraceProcessorBuilder {
     exporter: Arc<dyn TracingExporter>,
     config: BatchConfig,
+    redactor: Option<Redactor>,
 }
 
 impl std::fmt::Debug for BatchTraceProcessorBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BatchTraceProcessorBuilder").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("BatchTraceProcessorBuilder")
+            .field("config", &self.config)
+            .field("redactor", &self.redactor)
+            .finish_non_exhaustive()
     }
 }
 
@@ -180,7 +185,19 @@ macro_rules! config_setters {
 
 impl BatchTraceProcessorBuilder {
     pub(crate) fn new(exporter: Arc<dyn TracingExporter>) -> Self {
-        Self { exporter, config: BatchConfig::default() }
+        Self { exporter, config: BatchConfig::default(), redactor: None }
+    }
+
+    /// Rewrites the strings of every item on the worker thread, once, before the exporter
+    /// sees it: your function (mask e-mail addresses, say) and the built-in masking of API
+    /// keys, as `redactor` says (see [`trace_core::redact`]). Default: none, and then the
+    /// worker does no such work at all (and a span end never does any). Items the
+    /// redactor changes are counted in [`BatchStats::redacted`](crate::BatchStats::redacted);
+    /// an item it panics on is dropped (never exported unredacted) and counted in
+    /// [`BatchStats::lost_to_panics`](crate::BatchStats::lost_to_panics).
+    pub fn redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = Some(redactor);
+        self
     }
 
     config_setters! {
@@ -216,9 +233,10 @@ impl BatchTraceProcessorBuilder {
         fn free_exported_on(on: FreeExported);
     }
 
-    /// The exporter and the validated settings, for [`build`](Self::build).
-    pub(crate) fn into_parts(self) -> Result<(Arc<dyn TracingExporter>, BatchConfig), ConfigError> {
-        Ok((self.exporter, self.config.validate()?))
+    /// The exporter, the validated settings and the redactor, for [`build`](Self::build).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn into_parts(self) -> Result<(Arc<dyn TracingExporter>, BatchConfig, Option<Redactor>), ConfigError> {
+        Ok((self.exporter, self.config.validate()?, self.redactor))
     }
 }
 

@@ -48,6 +48,10 @@
 //!   once when the queue holds `max(1, floor(8192 * 0.7))` = 5734 items.
 //! - `drop_timeout`: 5 s ([`DEFAULT_DROP_TIMEOUT`]) for the final export when the
 //!   processor is dropped without a shutdown.
+//! - `redactor`: none ([`BatchTraceProcessorBuilder::redactor`]). Set one
+//!   (`trace_core::redact::Redactor`) to rewrite every string of each item on the worker,
+//!   once, before the exporter sees it (your rule, then the masking of API keys); the
+//!   producers' threads never run it.
 //!
 //! # Behaviour
 //! - Traces are queued when they start and spans when they end, so a batch holds a trace
@@ -68,7 +72,11 @@
 //! - Should the worker thread itself die (a bug), flush and shutdown say so
 //!   (`ProcessorError::WorkerDied`), what it held is counted as lost and later items are
 //!   dropped: nothing waits for it for ever.
-//! - [`stats`](BatchTraceProcessor::stats) tells what became of every item.
+//! - [`stats`](BatchTraceProcessor::stats) tells what became of every item, and how many
+//!   the redactor rewrote. An item the redactor panics on is dropped, never exported
+//!   unredacted, and counted as lost to a panic; a batch the exporter reports
+//!   `NotConfigured` (the OpenAI exporter without a key, which warns once itself) is
+//!   counted as lost without a warning of its own.
 //!
 //! # Dependencies
 //! `trace-core`, `crossbeam-channel` (the queue), `log` (warnings), `thiserror` (errors).

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, RecvTimeoutError};
 use trace_core::rate_limit::LogRateLimiter;
+use trace_core::redact::Redactor;
 use trace_core::{ExportItem, ProcessorError, Span, Trace, TracingExporter, TracingProcessor};
 
 use crate::config::{BatchConfig, BatchTraceProcessorBuilder};
@@ -71,6 +72,7 @@ impl std::fmt::Debug for BatchTraceProcessor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BatchTraceProcessor")
             .field("config", &self.config)
+            .field("redactor", &self.hot.shared.redactor)
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -79,7 +81,7 @@ impl std::fmt::Debug for BatchTraceProcessor {
 impl BatchTraceProcessor {
     /// A processor over `exporter` with the default settings (the Python SDK's).
     pub fn new(exporter: impl TracingExporter) -> Self {
-        Self::from_parts(Arc::new(exporter), BatchConfig::default())
+        Self::from_parts(Arc::new(exporter), BatchConfig::default(), None)
     }
 
     /// Starts configuring a processor over `exporter`.
@@ -92,12 +94,16 @@ impl BatchTraceProcessor {
         BatchTraceProcessorBuilder::new(exporter)
     }
 
-    pub(crate) fn from_parts(exporter: Arc<dyn TracingExporter>, config: BatchConfig) -> Self {
+    pub(crate) fn from_parts(
+        exporter: Arc<dyn TracingExporter>,
+        config: BatchConfig,
+        redactor: Option<Redactor>,
+    ) -> Self {
         let (producer, ends) = channels(config.max_queue_size(), config.export_trigger_size());
         Self {
             hot: Padded(Hot {
                 trace_ends: exporter.wants_trace_ends(),
-                shared: Arc::new(Shared::new(exporter)),
+                shared: Arc::new(Shared::new(exporter, redactor)),
                 producer,
             }),
             thread: Mutex::new(WorkerThread { ends: Some(ends), handle: None, spawn_error: None }),
@@ -140,6 +146,7 @@ impl BatchTraceProcessor {
             lost_to_panics,
             lost_at_deadline,
             lost_worker_died,
+            redacted: c.redacted.load(Ordering::Acquire),
             batches: c.batches.load(Ordering::Acquire),
             failed_batches: c.failed_batches.load(Ordering::Acquire),
             pending: queued.saturating_sub(exported + lost),
@@ -371,8 +378,8 @@ impl BatchTraceProcessorBuilder {
     /// Validates the settings and makes the processor. No thread starts until the first
     /// trace or span is queued.
     pub fn build(self) -> Result<BatchTraceProcessor, ConfigError> {
-        let (exporter, config) = self.into_parts()?;
-        Ok(BatchTraceProcessor::from_parts(exporter, config))
+        let (exporter, config, redactor) = self.into_parts()?;
+        Ok(BatchTraceProcessor::from_parts(exporter, config, redactor))
     }
 }
 

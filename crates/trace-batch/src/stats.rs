@@ -37,7 +37,9 @@ pub struct BatchStats {
     /// worker died holding them.
     /// `lost == lost_to_exporter_errors() + lost_to_panics + lost_at_deadline + lost_worker_died`.
     pub lost: u64,
-    /// Of `lost`: items of batches whose exporter call panicked.
+    /// Of `lost`: items of batches whose exporter call panicked, and items the
+    /// [redactor](crate::BatchTraceProcessorBuilder::redactor) panicked on (dropped, never
+    /// exported unredacted).
     pub lost_to_panics: u64,
     /// Of `lost`: items still queued when the shutdown deadline passed, never handed to
     /// the exporter. The same number that `shutdown` (or a `force_flush` waiting on those
@@ -47,6 +49,9 @@ pub struct BatchStats {
     /// died (a panic escaped its loop: a bug, reported by
     /// [`ProcessorError::WorkerDied`](trace_core::ProcessorError::WorkerDied)).
     pub lost_worker_died: u64,
+    /// Items the [redactor](crate::BatchTraceProcessorBuilder::redactor) rewrote (at least
+    /// one string changed) before they were handed to the exporter; 0 without a redactor.
+    pub redacted: u64,
     /// Calls made to the exporter, whatever their outcome.
     pub batches: u64,
     /// Calls to the exporter that returned an error or panicked.
@@ -106,6 +111,10 @@ pub(crate) struct WorkerCounters {
     pub(crate) lost_to_panics: AtomicU64,
     pub(crate) lost_at_deadline: AtomicU64,
     pub(crate) lost_worker_died: AtomicU64,
+    pub(crate) redacted: AtomicU64,
+    /// Of `lost`: items of batches the exporter reported as not configured (already said
+    /// once by the exporter): no warning at shutdown for them.
+    pub(crate) lost_unlogged: AtomicU64,
     pub(crate) batches: AtomicU64,
     pub(crate) failed_batches: AtomicU64,
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{select, Receiver};
 use trace_core::panic::isolate;
 use trace_core::rate_limit::LogRateLimiter;
+use trace_core::redact::Redactor;
 use trace_core::{ExportItem, ProcessorError, TracingExporter};
 
 use crate::config::{BatchConfig, FreeExported, DEFAULT_DROP_TIMEOUT};
@@ -30,6 +31,8 @@ const EXPORT_LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// What the processor and its worker share.
 pub(crate) struct Shared {
     pub(crate) exporter: Arc<dyn TracingExporter>,
+    /// Rewrites each batch before the exporter sees it, on the worker.
+    pub(crate) redactor: Option<Redactor>,
     /// Read by every producer; on cache lines of its own.
     pub(crate) lifecycle: Padded<Lifecycle>,
     pub(crate) drops: Padded<DropCounters>,
@@ -55,6 +58,7 @@ pub(crate) mod fault {
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared")
+            .field("redactor", &self.redactor)
             .field("lifecycle", &self.lifecycle)
             .field("drops", &self.drops)
             .field("counters", &self.counters)
@@ -63,9 +67,10 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(exporter: Arc<dyn TracingExporter>) -> Self {
+    pub(crate) fn new(exporter: Arc<dyn TracingExporter>, redactor: Option<Redactor>) -> Self {
         Self {
             exporter,
+            redactor,
             lifecycle: Padded::default(),
             drops: Padded::default(),
             counters: Padded::default(),
@@ -328,6 +333,9 @@ impl Worker {
 
     /// Hands the batch to the exporter, counts the outcome, and empties the batch.
     fn export(&mut self) {
+        if !self.redact() {
+            return;
+        }
         let n = self.batch.len();
         let exporter = &self.shared.exporter;
         let batch = &self.batch;
@@ -338,6 +346,13 @@ impl Worker {
         let panicked = outcome.is_err();
         let lost = match outcome {
             Ok(Ok(())) => 0,
+            Ok(Err(e)) if !e.should_log() => {
+                // Reported once by the exporter already (no API key, say): counted only.
+                log::debug!("tracing exporter did not export {n} items: {e}");
+                let lost = e.lost_items(n);
+                add(&self.shared.counters.lost_unlogged, lost as u64);
+                lost
+            }
             Ok(Err(e)) => {
                 let lost = e.lost_items(n);
                 if let Some(suppressed) = self.export_log.check() {
@@ -372,6 +387,20 @@ impl Worker {
             FreeExported::Producers => self.ends.release.give_back(&mut self.batch),
             FreeExported::Worker => self.batch.clear(),
         }
+    }
+
+    /// Runs the redactor over the batch, if there is one: counts the items it changed,
+    /// and as lost to a panic those it panicked on (they are dropped, never exported
+    /// unredacted). Returns whether anything is left to export.
+    fn redact(&mut self) -> bool {
+        let Some(redactor) = &self.shared.redactor else { return true };
+        let outcome = redactor.redact_batch(&mut self.batch);
+        let counters = &self.shared.counters;
+        add(&counters.redacted, outcome.changed as u64);
+        // The part first, so that a concurrent `stats()` never sees it exceed the total.
+        add(&counters.lost_to_panics, outcome.removed as u64);
+        add(&counters.lost, outcome.removed as u64);
+        !self.batch.is_empty()
     }
 
     fn answer_flushes(&mut self) {
@@ -472,7 +501,9 @@ impl Worker {
         let full = self.shared.drops.queue_full.load(Ordering::Acquire);
         let lost = c.lost.load(Ordering::Acquire);
         let exported = c.exported.load(Ordering::Acquire);
-        if full > 0 || lost > 0 {
+        // Losses the exporter reported itself (no API key) do not call for a warning here.
+        let unlogged = c.lost_unlogged.load(Ordering::Acquire);
+        if full > 0 || lost > unlogged {
             log::warn!(
                 "tracing batch processor shut down: {exported} items exported, {full} dropped because the queue \
                  was full, {lost} lost to exporter failures or the shutdown deadline"

@@ -1,5 +1,5 @@
-//! What the batch processor logs when it drops items. Its own test binary, so the logger
-//! it installs (global to the process) sees this test's records only.
+//! What the batch processor logs when it drops or loses items. Its own test binary, so
+//! the logger it installs (global to the process) sees this binary's records only.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,10 +48,15 @@ fn warnings_containing(text: &str) -> Vec<String> {
         .collect()
 }
 
+fn install() {
+    // Once per binary; the tests run in parallel.
+    let _ = log::set_logger(&LOGS);
+    log::set_max_level(log::LevelFilter::Trace);
+}
+
 #[test]
 fn drops_log_one_warning_then_the_total_at_shutdown() {
-    log::set_logger(&LOGS).unwrap();
-    log::set_max_level(log::LevelFilter::Trace);
+    install();
 
     let exporter = Arc::new(Blocked(Mutex::new(false), std::sync::Condvar::new()));
     let p = BatchTraceProcessor::builder(Arc::clone(&exporter))
@@ -87,4 +92,32 @@ fn drops_log_one_warning_then_the_total_at_shutdown() {
     }
     assert_eq!(warnings_containing("is shut down, dropping trace").len(), 1);
     assert_eq!(p.stats().dropped_after_shutdown, 100);
+}
+
+/// An exporter that is never set up to send: every batch is `NotConfigured` (the OpenAI
+/// exporter without an API key, which warns once itself).
+struct Unconfigured;
+
+impl TracingExporter for Unconfigured {
+    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        Err(ExportError::NotConfigured { items: items.len(), reason: "no API key".to_owned() })
+    }
+}
+
+#[test]
+fn batches_an_exporter_is_not_configured_for_are_counted_without_a_warning_each() {
+    install();
+    let p = BatchTraceProcessor::builder(Unconfigured).build().unwrap();
+    let trace = Arc::new(Trace::new(TraceId::generate(), "t"));
+    for _ in 0..5 {
+        p.on_trace_start(&trace);
+        p.force_flush(Some(Duration::from_secs(30))).unwrap();
+    }
+    let s = p.stats();
+    assert_eq!((s.queued, s.lost, s.lost_to_exporter_errors(), s.failed_batches), (5, 5, 5, 5), "{s:?}");
+    p.shutdown(Some(Duration::from_secs(30))).unwrap();
+    // Neither per batch nor at shutdown: the exporter said it once.
+    assert!(warnings_containing("not exported").is_empty());
+    assert!(warnings_containing("exporter failed").is_empty());
+    assert!(warnings_containing("shut down: 0 items exported").is_empty());
 }

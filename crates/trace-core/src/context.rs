@@ -30,7 +30,8 @@ use crate::span::Span;
 use crate::trace::Trace;
 
 /// Where a new span attaches: a trace (the span is top-level) or a span of a trace; or a
-/// disabled (no-op) scope, whose children are no-ops too.
+/// disabled (no-op) scope, or the scope of a trace that was sampled out, whose children are
+/// no-ops too.
 ///
 /// Obtained from [`TraceGuard::as_parent`](crate::TraceGuard::as_parent),
 /// [`SpanGuard::as_parent`](crate::SpanGuard::as_parent), a [`Span`] or a trace record,
@@ -39,6 +40,10 @@ use crate::trace::Trace;
 pub enum Parent {
     /// Tracing is disabled in this scope; spans created here are no-ops.
     NoOp,
+    /// The trace of this scope was sampled out (see [`sampling`](crate::sampling)); spans
+    /// created here are no-ops, counted in
+    /// [`SamplingStats::spans_sampled_out`](crate::sampling::SamplingStats::spans_sampled_out).
+    SampledOut,
     /// Spans created here are top-level spans of this trace.
     Trace(Arc<Trace>),
     /// Spans created here are children of this span.
@@ -54,7 +59,7 @@ impl Parent {
     /// The trace of this scope, if it is not a no-op.
     pub fn trace(&self) -> Option<&Arc<Trace>> {
         match self {
-            Parent::NoOp => None,
+            Parent::NoOp | Parent::SampledOut => None,
             Parent::Trace(t) | Parent::Span { trace: t, .. } => Some(t),
         }
     }

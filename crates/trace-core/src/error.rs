@@ -87,6 +87,17 @@ pub enum ExportError {
         /// Why, for logs.
         reason: String,
     },
+    /// The exporter is not set up to send these items (the OpenAI exporter without an API
+    /// key) and has said so once already, in a warning that tells how to fix it. The
+    /// items are lost and counted; processors count them without logging each batch
+    /// ([`should_log`](Self::should_log) is `false`).
+    #[error("{items} item(s) not exported: {reason}")]
+    NotConfigured {
+        /// How many items of the batch were not exported.
+        items: usize,
+        /// Why, for logs at `debug` level.
+        reason: String,
+    },
 }
 
 impl ExportError {
@@ -98,8 +109,15 @@ impl ExportError {
     /// How many items were lost, at most `batch_len`.
     pub fn lost_items(&self, batch_len: usize) -> usize {
         match self {
-            ExportError::ShutDown { items } => (*items).min(batch_len),
+            ExportError::ShutDown { items } | ExportError::NotConfigured { items, .. } => (*items).min(batch_len),
             ExportError::Failed { failed, .. } => (*failed).min(batch_len),
         }
+    }
+
+    /// Whether a processor should log this failure (rate-limited, as every failure):
+    /// `false` for [`NotConfigured`](Self::NotConfigured), which the exporter reported once
+    /// already; processors still count its items as lost.
+    pub fn should_log(&self) -> bool {
+        !matches!(self, ExportError::NotConfigured { .. })
     }
 }

@@ -56,6 +56,15 @@
 //!   default processor a facade installs on first use ([`registry::first_use`]), the
 //!   per-thread [`cache`](registry::cache) the hot path reads processors through, and
 //!   [`retire`](registry::retire).
+//! - Production controls: [`sensitive`] (the sensitive-data switch, global
+//!   [`set_trace_include_sensitive_data`], per trace
+//!   [`TraceBuilder::include_sensitive_data`], or `OPENAI_AGENTS_TRACE_INCLUDE_SENSITIVE_DATA`:
+//!   model input and output, tool arguments and results, audio and error details never
+//!   recorded, the exact list with the Python source of each), [`sampling`] (head
+//!   sampling of whole traces by trace-id ratio or by rate, [`set_sampler`], counted in
+//!   [`sampling::sampling_stats`]) and [`redact`] (a [`redact::Redactor`] over every
+//!   string field plus built-in API-key masking, run by a batch processor's worker). With
+//!   none set, a span pays nothing for them and a trace creation one relaxed atomic load.
 //! - Plumbing for crate authors: [`panic`](mod@panic) (running code you do not own, panics caught),
 //!   [`rate_limit`] (rate-limited warnings), [`limits`], [`wire`].
 //! - [`InMemoryProcessor`] and [`InMemoryExporter`] for tests; [`SimpleTraceProcessor`]
@@ -118,10 +127,15 @@ mod lifecycle;
 pub mod limits;
 mod memory;
 pub mod panic;
+mod policy;
 mod processor;
 pub mod rate_limit;
+pub mod redact;
 pub mod registry;
+pub mod sampling;
 mod secret;
+pub mod sensitive;
+mod sharded_counter;
 mod simple;
 mod span;
 mod span_builder;
@@ -150,7 +164,9 @@ pub use registry::{
     clear_trace_processor, force_flush, is_tracing_disabled, processor_panics, set_trace_processor,
     set_trace_processor_shared, set_tracing_disabled, shutdown, trace_processor,
 };
+pub use sampling::{set_sampler, Sampler};
 pub use secret::ApiKey;
+pub use sensitive::{set_trace_include_sensitive_data, trace_include_sensitive_data};
 pub use simple::SimpleTraceProcessor;
 pub use span::{Span, SpanError, SPAN_METADATA_ROUTING_KEYS};
 pub use span_builder::{span, SpanBuilder};

@@ -34,7 +34,8 @@
 //! - `Debug` of span data, span errors, traces and trace builders prints user JSON as
 //!   depth-limited JSON text (the derived `Debug` of a `Value` recurses once per level).
 //!   `Clone` and `PartialEq` of these types still recurse: the pipeline never clones or
-//!   compares span data (processors share one `Arc<Span>`), but a user's or test
+//!   compares span data (processors share one `Arc<Span>`; a redactor that must rewrite a
+//!   span another processor also holds copies it level after level, on the heap), but a user's or test
 //!   processor that clones a span with deeply nested data ([`InMemoryProcessor`](crate::InMemoryProcessor)
 //!   does, at span start) does so on its own stack.
 //! - Non-finite floats are written as `null` by [`DepthLimited`], whatever the serializer
@@ -59,6 +60,7 @@
 //! and the release ([`release`], in `release.rs`).
 
 mod check;
+pub(crate) mod clone;
 pub(crate) mod depth_limited;
 mod release;
 pub(crate) mod serializer_proxy;

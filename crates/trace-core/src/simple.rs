@@ -35,7 +35,9 @@ impl<E: TracingExporter> SimpleTraceProcessor<E> {
 
     fn export(&self, item: ExportItem) {
         if let Err(e) = self.exporter.export(std::slice::from_ref(&item)) {
-            if let Some(suppressed) = self.errors.check() {
+            if !e.should_log() {
+                log::debug!("export skipped: {e}");
+            } else if let Some(suppressed) = self.errors.check() {
                 log::warn!("export failed: {e} ({suppressed} more failures since the last report)");
             }
         }

@@ -89,6 +89,24 @@ impl SpanError {
         &self.extra
     }
 
+    /// The keys added with [`with_extra`](Self::with_extra), to rewrite them.
+    pub(crate) fn extra_mut(&mut self) -> &mut JsonMap {
+        &mut self.extra
+    }
+
+    /// A copy made without deep recursion (see `limits::clone`).
+    pub(crate) fn clone_bounded(&self) -> Self {
+        use crate::limits::clone::CloneBounded;
+        Self { message: self.message.clone(), data: self.data.clone_bounded(), extra: self.extra.clone_bounded() }
+    }
+
+    /// Removes the keys added with [`with_extra`](Self::with_extra), releasing their JSON
+    /// without deep recursion.
+    pub(crate) fn clear_extra(&mut self) {
+        release_json(JsonMut::Object(&mut self.extra));
+        self.extra.clear();
+    }
+
     /// Empties the error's JSON without deep recursion.
     fn release_json(&mut self) {
         if let Some(data) = &mut self.data {
@@ -251,6 +269,38 @@ impl Span {
     /// they are written: for exporters that write the metadata without copying it.
     pub fn export_metadata_entries(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.routing_entries().chain(self.data_entries())
+    }
+
+    /// A copy made without deep recursion, whatever the nesting of its JSON (see
+    /// `limits::clone`); it shares the trace.
+    pub(crate) fn clone_bounded(&self) -> Self {
+        Self {
+            span_id: self.span_id.clone(),
+            trace: Arc::clone(&self.trace),
+            parent_id: self.parent_id.clone(),
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            data: self.data.clone_bounded(),
+            error: self.error.as_ref().map(SpanError::clone_bounded),
+        }
+    }
+
+    /// Removes what the trace's sensitive-data switch leaves out, if it is off (see
+    /// [`sensitive`](crate::sensitive)): a `bool` read when it is on.
+    #[inline]
+    pub(crate) fn strip_sensitive_if_off(&mut self) {
+        if !self.trace.include_sensitive_data && (self.error.is_some() || self.data.may_hold_sensitive_data()) {
+            self.strip_sensitive();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn strip_sensitive(&mut self) {
+        crate::sensitive::strip_sensitive_data(&mut self.data);
+        if let Some(error) = &mut self.error {
+            crate::sensitive::strip_sensitive_error(error);
+        }
     }
 
     fn has_export_metadata(&self) -> bool {

@@ -41,6 +41,24 @@ fn discard<D: SpanDataKind>(data: D) -> SpanGuard<D> {
     SpanGuard::new(None)
 }
 
+/// Removes what the trace's sensitive-data switch leaves out from a record just made.
+#[cold]
+#[inline(never)]
+fn strip_sensitive(record: &mut Arc<Span>) {
+    if let Some(s) = Arc::get_mut(record) {
+        s.strip_sensitive_if_off();
+    }
+}
+
+/// The guard of a span of a sampled-out trace, counted, its data released as in
+/// [`discard`].
+#[inline]
+fn sampled_out<D: SpanDataKind>(data: D) -> SpanGuard<D> {
+    crate::sampling::count_span();
+    crate::limits::release_span_data(&mut data.into());
+    SpanGuard::sampled_out()
+}
+
 /// Starts building a span with the given data (any `*SpanData` or
 /// [`SpanData`](crate::SpanData)).
 pub fn span<D: SpanDataKind>(data: D) -> SpanBuilder<D> {
@@ -100,10 +118,12 @@ impl<D: SpanDataKind> SpanBuilder<D> {
         };
         let (trace, parent_id) = match scope {
             Parent::NoOp => return discard(self.data),
+            Parent::SampledOut => return sampled_out(self.data),
             Parent::Trace(t) => (t, None),
             Parent::Span { trace, span_id } => (trace, Some(span_id)),
         };
-        let record = Span {
+        let strip = !trace.include_sensitive_data;
+        let mut record = Arc::new(Span {
             span_id: self.span_id.unwrap_or_else(SpanId::generate),
             trace,
             parent_id,
@@ -111,8 +131,13 @@ impl<D: SpanDataKind> SpanBuilder<D> {
             ended_at: None,
             data: self.data.into(),
             error: None,
-        };
-        SpanGuard::new(Some(Arc::new(record)))
+        });
+        if strip && record.data.may_hold_sensitive_data() {
+            // Sensitive data given to the builder never reaches a processor. (Done on the
+            // shared record, not before it is boxed: that would copy the record once more.)
+            strip_sensitive(&mut record);
+        }
+        SpanGuard::new(Some(record))
     }
 
     /// Creates the span, starts it and makes it current (Python's `with xxx_span(...)`).

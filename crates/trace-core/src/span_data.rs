@@ -15,6 +15,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::json_text::{JsonDebug, OptJsonDebug};
+use crate::limits::clone::CloneBounded;
 use crate::span_kind::SpanKind;
 
 mod json_fields;
@@ -208,19 +209,31 @@ pub struct McpListToolsSpanData {
     pub result: Option<Vec<String>>,
 }
 
-/// `Debug` for span data structs: user JSON fields printed as depth-limited JSON text
-/// (the derived `Debug` of a `Value` recurses once per level, and would overflow the
-/// stack on data nested thousands of levels deep).
+/// `Debug` for span data structs, and copies without deep recursion: user JSON fields
+/// printed as depth-limited JSON text (the derived `Debug` of a `Value` recurses once per
+/// level, and would overflow the stack on data nested thousands of levels deep), and
+/// copied level after level on the heap (see `limits::clone`). `plain` fields are printed
+/// and cloned as they are.
 macro_rules! debug_with_json {
     (@field plain, $v:expr) => { $v };
     (@field json, $v:expr) => { &JsonDebug($v) };
     (@field opt_json, $v:expr) => { &OptJsonDebug($v) };
+    (@clone plain, $v:expr) => { Clone::clone($v) };
+    (@clone json, $v:expr) => { CloneBounded::clone_bounded($v) };
+    (@clone opt_json, $v:expr) => { CloneBounded::clone_bounded($v) };
     ($($ty:ident { $($field:ident: $how:ident),* $(,)? })*) => {$(
         impl fmt::Debug for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($ty))
                     $(.field(stringify!($field), debug_with_json!(@field $how, &self.$field)))*
                     .finish()
+            }
+        }
+
+        impl $ty {
+            /// A copy made without deep recursion, whatever the nesting of its JSON.
+            pub(crate) fn clone_bounded(&self) -> Self {
+                Self { $($field: debug_with_json!(@clone $how, &self.$field)),* }
             }
         }
     )*};
@@ -246,6 +259,27 @@ debug_with_json! {
 }
 
 impl SpanData {
+    /// A copy made without deep recursion, whatever the nesting of its JSON (the derived
+    /// `Clone` recurses once per level).
+    pub(crate) fn clone_bounded(&self) -> SpanData {
+        match self {
+            SpanData::Agent(d) => SpanData::Agent(d.clone_bounded()),
+            SpanData::Task(d) => SpanData::Task(d.clone_bounded()),
+            SpanData::Turn(d) => SpanData::Turn(d.clone_bounded()),
+            SpanData::Function(d) => SpanData::Function(d.clone_bounded()),
+            SpanData::Generation(d) => SpanData::Generation(d.clone_bounded()),
+            SpanData::Response(d) => SpanData::Response(d.clone_bounded()),
+            SpanData::Custom(d) => SpanData::Custom(d.clone_bounded()),
+            SpanData::Transcription(d) => SpanData::Transcription(d.clone_bounded()),
+            SpanData::Speech(d) => SpanData::Speech(d.clone_bounded()),
+            // No JSON: the derived copies do not recurse.
+            SpanData::Handoff(d) => SpanData::Handoff(d.clone()),
+            SpanData::Guardrail(d) => SpanData::Guardrail(d.clone()),
+            SpanData::SpeechGroup(d) => SpanData::SpeechGroup(d.clone()),
+            SpanData::McpTools(d) => SpanData::McpTools(d.clone()),
+        }
+    }
+
     /// The `type` written on the wire: as [`kind`](Self::kind), except that task and turn
     /// spans go out as `custom`.
     pub fn wire_type(&self) -> &'static str {

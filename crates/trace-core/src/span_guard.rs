@@ -53,6 +53,9 @@ pub struct SpanGuard<D = SpanData> {
     frame: CurrentFrame,
     /// Where the end goes: where the start went (see `registry`, "Scoped processors").
     route: registry::Route,
+    /// A no-op because its trace was sampled out: its scope makes its children count as
+    /// sampled out too.
+    sampled_out: bool,
     _data: PhantomData<fn() -> D>,
 }
 
@@ -70,8 +73,16 @@ impl<D> SpanGuard<D> {
             state: State::Created,
             frame: CurrentFrame::default(),
             route: registry::Route::Current,
+            sampled_out: false,
             _data: PhantomData,
         }
+    }
+
+    /// The guard of a span of a sampled-out trace: a no-op whose scope is sampled out.
+    pub(crate) fn sampled_out() -> Self {
+        let mut guard = Self::new(None);
+        guard.sampled_out = true;
+        guard
     }
 
     /// The span record (its data as of now); `None` for a no-op span.
@@ -89,14 +100,41 @@ impl<D> SpanGuard<D> {
         self.record.as_ref().map(|s| s.trace_id())
     }
 
-    /// Whether this span records nothing.
+    /// Whether this span records nothing (tracing disabled, no current trace, or its trace
+    /// sampled out).
     pub fn is_noop(&self) -> bool {
         self.record.is_none()
     }
 
+    /// Whether this span is a no-op because its trace was sampled out (see
+    /// [`sampling`](crate::sampling)).
+    pub fn is_sampled_out(&self) -> bool {
+        self.sampled_out
+    }
+
+    /// Whether this span records sensitive data (model input and output, tool arguments
+    /// and results, ...): its trace's setting (see [`sensitive`](crate::sensitive)); `false`
+    /// on a no-op span. Check it before building custom data that is sensitive, as the
+    /// Python SDK's code checks `tracing.include_data()`.
+    pub fn include_sensitive_data(&self) -> bool {
+        self.record.as_ref().is_some_and(|s| s.trace.include_sensitive_data)
+    }
+
     /// This span as a parent for spans created elsewhere (another thread, a task).
     pub fn as_parent(&self) -> Parent {
-        self.record.as_ref().map_or(Parent::NoOp, |s| Parent::from(&**s))
+        match &self.record {
+            Some(s) => Parent::from(&**s),
+            None => self.noop_scope(),
+        }
+    }
+
+    /// The scope a no-op span gives its children.
+    fn noop_scope(&self) -> Parent {
+        if self.sampled_out {
+            Parent::SampledOut
+        } else {
+            Parent::NoOp
+        }
     }
 
     /// Records an error on the span (Python's `set_error`), replacing any earlier one.
@@ -131,7 +169,7 @@ impl<D> SpanGuard<D> {
             Some(r) => {
                 (Arc::as_ptr(r) as usize, Parent::Span { trace: Arc::clone(&r.trace), span_id: r.span_id.clone() })
             }
-            None => (context::anon_frame_id(), Parent::NoOp),
+            None => (context::anon_frame_id(), self.noop_scope()),
         };
         self.frame.enter(id, scope);
     }
@@ -197,6 +235,8 @@ impl<D> SpanGuard<D> {
         if let Some(record) = self.record.as_mut() {
             if let Some(s) = Arc::get_mut(record) {
                 s.ended_at = Some(Timestamp::now());
+                // What the setters put there since the span was created.
+                s.strip_sensitive_if_off();
             }
             let record = &*record;
             registry::dispatch_end(std::mem::take(&mut self.route), |p| p.on_span_end(record));

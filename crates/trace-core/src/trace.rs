@@ -28,6 +28,9 @@ pub struct Trace {
     pub(crate) group_id: Option<String>,
     pub(crate) metadata: Option<JsonMap>,
     pub(crate) tracing_api_key: Option<ApiKey>,
+    /// Whether its spans record sensitive data (see [`sensitive`](crate::sensitive)),
+    /// decided when the trace was created.
+    pub(crate) include_sensitive_data: bool,
     /// When the trace started and ended: set by its guard, read by exporters that give a
     /// trace a record of its own (OTLP's root span). Not part of the OpenAI wire format.
     pub(crate) started_at: OnceLock<Timestamp>,
@@ -46,6 +49,7 @@ impl Trace {
             group_id: None,
             metadata: None,
             tracing_api_key: None,
+            include_sensitive_data: true,
             started_at: OnceLock::new(),
             ended_at: OnceLock::new(),
             remote_parent: None,
@@ -75,6 +79,38 @@ impl Trace {
     pub fn with_remote_parent(mut self, remote_parent: RemoteParent) -> Self {
         self.remote_parent = Some(Box::new(remote_parent));
         self
+    }
+
+    /// Sets whether the trace's spans record sensitive data (builder style); `true` for a
+    /// trace made with [`Trace::new`]. Spans created through the guards and helpers honour
+    /// it (see [`sensitive`](crate::sensitive)).
+    pub fn with_include_sensitive_data(mut self, include: bool) -> Self {
+        self.include_sensitive_data = include;
+        self
+    }
+
+    /// Whether the trace's spans record sensitive data: the value its builder set with
+    /// [`include_sensitive_data`](crate::TraceBuilder::include_sensitive_data), else the
+    /// global switch when it was created (see [`sensitive`](crate::sensitive)).
+    pub fn include_sensitive_data(&self) -> bool {
+        self.include_sensitive_data
+    }
+
+    /// A copy made without deep recursion, whatever the nesting of its metadata (see
+    /// `limits::clone`).
+    pub(crate) fn clone_bounded(&self) -> Self {
+        use crate::limits::clone::CloneBounded;
+        Self {
+            id: self.id.clone(),
+            workflow_name: self.workflow_name.clone(),
+            group_id: self.group_id.clone(),
+            metadata: self.metadata.clone_bounded(),
+            tracing_api_key: self.tracing_api_key.clone(),
+            include_sensitive_data: self.include_sensitive_data,
+            started_at: self.started_at.clone(),
+            ended_at: self.ended_at.clone(),
+            remote_parent: self.remote_parent.clone(),
+        }
     }
 
     /// The trace id.
@@ -112,9 +148,9 @@ impl Trace {
 
     /// The `sampled` flag of the `traceparent` this trace continues: `Some(true)` when the
     /// caller recorded (or may have recorded) its part, `Some(false)` when it did not,
-    /// `None` when the trace does not continue a remote one. For a sampler to follow the
-    /// caller's decision (parent-based sampling); this crate records the trace whatever
-    /// the flag says.
+    /// `None` when the trace does not continue a remote one. An installed
+    /// [sampler](crate::sampling) follows it when the trace is created (parent-based
+    /// sampling; see [`w3c`](crate::w3c)).
     pub fn remote_sampled(&self) -> Option<bool> {
         self.remote_parent().map(RemoteParent::sampled)
     }
@@ -142,6 +178,7 @@ impl Trace {
             group_id: self.group_id.clone(),
             metadata: self.metadata.clone(),
             tracing_api_key: None,
+            include_sensitive_data: self.include_sensitive_data,
             started_at: OnceLock::new(),
             ended_at: OnceLock::new(),
             remote_parent: self.remote_parent.clone(),
@@ -166,6 +203,7 @@ impl fmt::Debug for Trace {
             .field("metadata", &OptJsonDebug(&self.metadata))
             .field("tracing_api_key", &self.tracing_api_key.as_ref().map(|_| "<redacted>"))
             .field("remote_parent", &self.remote_parent)
+            .field("include_sensitive_data", &self.include_sensitive_data)
             .finish()
     }
 }

@@ -30,6 +30,7 @@ pub fn trace(workflow_name: impl Into<String>) -> TraceBuilder {
         group_id: None,
         metadata: None,
         tracing_api_key: None,
+        include_sensitive_data: None,
         disabled: false,
         traceparent: None,
         tracestate: None,
@@ -44,6 +45,7 @@ pub struct TraceBuilder {
     group_id: Option<String>,
     metadata: Option<JsonMap>,
     tracing_api_key: Option<ApiKey>,
+    include_sensitive_data: Option<bool>,
     disabled: bool,
     traceparent: Option<TraceParent>,
     tracestate: Option<String>,
@@ -58,6 +60,7 @@ impl fmt::Debug for TraceBuilder {
             // Depth-limited JSON text: the derived `Debug` of a `Value` recurses per level.
             .field("metadata", &crate::json_text::OptJsonDebug(&self.metadata))
             .field("tracing_api_key", &self.tracing_api_key)
+            .field("include_sensitive_data", &self.include_sensitive_data)
             .field("disabled", &self.disabled)
             .field("traceparent", &self.traceparent)
             .field("tracestate", &self.tracestate)
@@ -132,13 +135,26 @@ impl TraceBuilder {
         self
     }
 
+    /// Whether this trace's spans record sensitive data (model input and output, tool
+    /// arguments and results, audio, error details: see [`sensitive`](crate::sensitive)),
+    /// whatever the global switch says: Python's `RunConfig.trace_include_sensitive_data`
+    /// for one run. Default: the global switch
+    /// ([`set_trace_include_sensitive_data`](crate::sensitive::set_trace_include_sensitive_data),
+    /// else `OPENAI_AGENTS_TRACE_INCLUDE_SENSITIVE_DATA`, else `true`).
+    pub fn include_sensitive_data(mut self, include: bool) -> Self {
+        self.include_sensitive_data = Some(include);
+        self
+    }
+
     /// Makes this trace a no-op when `true` (Python's `disabled=True`).
     pub fn disabled(mut self, disabled: bool) -> Self {
         self.disabled = disabled;
         self
     }
 
-    /// Creates the trace without starting it; start it with [`TraceGuard::start`].
+    /// Creates the trace without starting it; start it with [`TraceGuard::start`]. An
+    /// installed [sampler](crate::sampling) decides here whether it is recorded: a trace
+    /// turned down is a no-op ([`TraceGuard::is_sampled_out`]) whose spans are no-ops too.
     pub fn create(self) -> TraceGuard {
         if context::current_trace().is_some() {
             log::warn!("a trace is already current; creating a new trace, but this is probably a mistake");
@@ -169,12 +185,27 @@ impl TraceBuilder {
             }
             None => self.trace_id.unwrap_or_else(TraceId::generate),
         };
+        let policy = crate::policy::at_trace_start();
+        if policy.sampler_set() {
+            // A continued trace follows its caller's `sampled` flag; any other asks the sampler.
+            let keep = match &remote_parent {
+                Some(remote) => crate::sampling::decide_remote(remote.sampled()),
+                None => crate::sampling::decide(&id),
+            };
+            if !keep {
+                if let Some(metadata) = self.metadata {
+                    crate::limits::release(serde_json::Value::Object(metadata));
+                }
+                return TraceGuard::sampled_out();
+            }
+        }
         TraceGuard::new(Some(Arc::new(Trace {
             id,
             workflow_name: self.workflow_name,
             group_id: self.group_id,
             metadata: self.metadata,
             tracing_api_key: self.tracing_api_key,
+            include_sensitive_data: self.include_sensitive_data.unwrap_or_else(|| policy.include_sensitive_data()),
             started_at: std::sync::OnceLock::new(),
             ended_at: std::sync::OnceLock::new(),
             remote_parent: remote_parent.map(Box::new),

@@ -27,6 +27,9 @@ pub struct TraceGuard {
     /// `resumed_parent` when the state named one.
     resumed: bool,
     resumed_parent: Option<SpanId>,
+    /// A no-op because the sampler turned it down: its scope makes its spans count as
+    /// sampled out.
+    sampled_out: bool,
 }
 
 impl fmt::Debug for TraceGuard {
@@ -36,6 +39,7 @@ impl fmt::Debug for TraceGuard {
             .field("state", &self.state)
             .field("resumed", &self.resumed)
             .field("resumed_parent", &self.resumed_parent)
+            .field("sampled_out", &self.sampled_out)
             .finish()
     }
 }
@@ -50,6 +54,7 @@ impl TraceGuard {
             route: registry::Route::Current,
             resumed: false,
             resumed_parent: None,
+            sampled_out: false,
         }
     }
 
@@ -63,6 +68,13 @@ impl TraceGuard {
         guard
     }
 
+    /// The guard of a trace the sampler turned down: a no-op whose scope is sampled out.
+    pub(crate) fn sampled_out() -> Self {
+        let mut guard = Self::new(None);
+        guard.sampled_out = true;
+        guard
+    }
+
     /// The trace record; `None` for a no-op trace.
     pub fn trace(&self) -> Option<&Arc<Trace>> {
         self.record.as_ref()
@@ -73,7 +85,7 @@ impl TraceGuard {
         self.record.as_ref().map(|t| t.trace_id())
     }
 
-    /// Whether this trace records nothing (tracing disabled).
+    /// Whether this trace records nothing (tracing disabled, or sampled out).
     pub fn is_noop(&self) -> bool {
         self.record.is_none()
     }
@@ -87,13 +99,34 @@ impl TraceGuard {
         self.resumed
     }
 
+    /// Whether the sampler turned this trace down (see [`sampling`](crate::sampling)): it
+    /// and its spans record nothing, and its spans are counted.
+    pub fn is_sampled_out(&self) -> bool {
+        self.sampled_out
+    }
+
+    /// Whether this trace's spans record sensitive data (see
+    /// [`sensitive`](crate::sensitive)); `false` for a no-op trace.
+    pub fn include_sensitive_data(&self) -> bool {
+        self.record.as_ref().is_some_and(|t| t.include_sensitive_data)
+    }
+
     /// This trace as a parent for spans created elsewhere (another thread, a task). For a
     /// resumed trace whose state named a span, that span.
     pub fn as_parent(&self) -> Parent {
         match (&self.record, &self.resumed_parent) {
-            (None, _) => Parent::NoOp,
+            (None, _) => self.noop_scope(),
             (Some(t), None) => Parent::Trace(Arc::clone(t)),
             (Some(t), Some(span_id)) => Parent::Span { trace: Arc::clone(t), span_id: span_id.clone() },
+        }
+    }
+
+    /// The scope a no-op trace gives its spans.
+    fn noop_scope(&self) -> Parent {
+        if self.sampled_out {
+            Parent::SampledOut
+        } else {
+            Parent::NoOp
         }
     }
 

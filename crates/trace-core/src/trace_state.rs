@@ -142,10 +142,10 @@ impl TraceState {
     /// the parent of what the resumed trace records): see
     /// [`TraceGuard::as_parent`](crate::TraceGuard::as_parent) and
     /// [`SpanGuard::as_parent`](crate::SpanGuard::as_parent). A no-op state for
-    /// [`Parent::NoOp`].
+    /// [`Parent::NoOp`] and [`Parent::SampledOut`].
     pub fn from_parent(parent: &Parent) -> Self {
         match parent {
-            Parent::NoOp => Self::noop(),
+            Parent::NoOp | Parent::SampledOut => Self::noop(),
             Parent::Trace(trace) => Self::of(trace, None),
             Parent::Span { trace, span_id } => Self::of(trace, Some(span_id.clone())),
         }

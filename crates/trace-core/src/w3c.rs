@@ -65,8 +65,11 @@
 //! # Sampling
 //! The incoming `sampled` flag is kept on the trace,
 //! [`Trace::remote_sampled`](crate::Trace::remote_sampled) (`None` for a trace not
-//! continued from a `traceparent`), for a sampler to follow; this crate does not sample,
-//! and records the trace whatever the flag says. What a trace sends on: the flags it
+//! continued from a `traceparent`). With a [sampler](crate::sampling) installed, a
+//! continued trace follows it (parent-based sampling, as OpenTelemetry's default): kept
+//! when the flag is on, sampled out when it is off (counted in
+//! [`SamplingStats::traces_out_by_parent`](crate::sampling::SamplingStats)), whatever the
+//! ratio and the rate cap say; with none, every trace is recorded. What a trace sends on: the flags it
 //! received (`sampled` and the Level 2 `random` flag, other bits 0, as the specification
 //! asks) when it continues a remote trace, so the caller's decision reaches the next
 //! service unchanged; `01` (sampled) for a trace started here, since it is recorded.

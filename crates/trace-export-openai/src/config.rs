@@ -16,8 +16,12 @@ pub const USER_AGENT: &str = concat!("agents-tracing/", env!("CARGO_PKG_VERSION"
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Sanitize {
-    /// Only when the endpoint is [`OPENAI_INGEST_ENDPOINT`] (a trailing `/` ignored), as
-    /// the Python SDK does. Other endpoints receive the payload unchanged.
+    /// When the endpoint is OpenAI's ingest endpoint on any OpenAI host: the default
+    /// [`OPENAI_INGEST_ENDPOINT`] and the regional hosts (`https://us.api.openai.com/...`,
+    /// any `https://*.openai.com/v1/traces/ingest`; see [`is_openai_ingest_endpoint`](crate::is_openai_ingest_endpoint)).
+    /// The Python SDK compares with the default URL only, so its exporter sends a
+    /// regional host the unsanitized body, which it refuses (`400 unknown_parameter` for
+    /// `usage.requests`). Other endpoints receive the payload unchanged.
     #[default]
     Auto,
     /// Always, whatever the endpoint (for a proxy in front of OpenAI, say).
@@ -171,7 +175,7 @@ impl BackendSpanExporterBuilder {
         match self.sanitize {
             Sanitize::Always => true,
             Sanitize::Never => false,
-            Sanitize::Auto => self.endpoint.trim_end_matches('/') == OPENAI_INGEST_ENDPOINT,
+            Sanitize::Auto => crate::ingest_url::is_openai_ingest_endpoint(&self.endpoint),
         }
     }
 }
@@ -220,6 +224,7 @@ mod tests {
         assert!(b.clone().endpoint("https://api.openai.com/v1/traces/ingest/").sanitizes());
         assert!(b.clone().endpoint("https://api.openai.com/v1/traces/ingest//").sanitizes());
         assert!(!b.clone().endpoint("http://127.0.0.1:1/v1/traces/ingest").sanitizes());
+        assert!(b.clone().endpoint("https://us.api.openai.com/v1/traces/ingest").sanitizes(), "regional");
         assert!(b.clone().endpoint("http://127.0.0.1:1/").sanitize(Sanitize::Always).sanitizes());
         assert!(!b.sanitize(Sanitize::Never).sanitizes());
     }

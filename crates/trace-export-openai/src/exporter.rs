@@ -331,7 +331,11 @@ impl BackendSpanExporter {
         let key = self.credentials.api_key();
         if key.is_none() && !self.warned_no_key.swap(true, Ordering::Relaxed) {
             log::warn!(
-                "OPENAI_API_KEY is not set, skipping trace export (warned once; set the variable or call set_api_key)"
+                "OPENAI_API_KEY is not set, skipping trace export: traces are not sent to OpenAI. To send them, set \
+                 OPENAI_API_KEY or call set_tracing_export_api_key(..) (BackendSpanExporter::set_api_key); to turn \
+                 tracing off, set OPENAI_AGENTS_DISABLE_TRACING=1 or call set_tracing_disabled(true); to keep other \
+                 processors without OpenAI's, call set_trace_processors(..). This warning is given once: later \
+                 batches are counted in stats().no_api_key, not logged"
             );
         }
         key
@@ -386,7 +390,9 @@ impl TracingExporter for BackendSpanExporter {
     ///
     /// # Errors
     /// [`ExportError::Failed`] with the number of items of the groups that were not
-    /// delivered (no key, rejected, retries or budget exhausted);
+    /// delivered (rejected, retries or budget exhausted, left out; and items without a
+    /// key among them); [`ExportError::NotConfigured`] when the only items lost had no
+    /// key (warned once per exporter, then counted in [`ExporterStats::no_api_key`]);
     /// [`ExportError::ShutDown`] if the exporter was shut down before or during the export.
     fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
         self.engine.refuse_if_shut_down(items.len())?;
@@ -395,6 +401,8 @@ impl TracingExporter for BackendSpanExporter {
         }
         let deadline = self.engine.deadline();
         let mut failed = 0;
+        // Of `failed`: items not sent for want of a key (warned once, then counted only).
+        let mut no_key = 0;
         let mut reasons: Vec<String> = Vec::new();
         let mut shut_down = false;
         let mut send = |key: Option<&ApiKey>, group: &[ExportItem]| {
@@ -424,7 +432,11 @@ impl TracingExporter for BackendSpanExporter {
                     failed += written.sent;
                 }
                 Err(e) => {
-                    failed += e.lost_items(written.sent);
+                    let lost = e.lost_items(written.sent);
+                    failed += lost;
+                    if matches!(e, SendFailure::NoApiKey) {
+                        no_key += lost;
+                    }
                     let reason = e.to_string();
                     if !reasons.contains(&reason) {
                         reasons.push(reason);
@@ -444,6 +456,9 @@ impl TracingExporter for BackendSpanExporter {
             Ok(())
         } else if shut_down {
             Err(ExportError::ShutDown { items: failed })
+        } else if no_key == failed {
+            // Said once, in the warning of `default_key`: counted, not logged again.
+            Err(ExportError::NotConfigured { items: failed, reason: reasons.join("; ") })
         } else {
             Err(ExportError::failed(failed, reasons.join("; ")))
         }

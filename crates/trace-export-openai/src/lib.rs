@@ -41,12 +41,17 @@
 //! key, one request per key, as in Python. The API key, organization and project default to
 //! `OPENAI_API_KEY`, `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID`, read when first needed; a
 //! missing key is looked up again on the next batch, and [`BackendSpanExporter::set_api_key`]
-//! replaces it at any time. Without any key, the batch is lost with one warning per
-//! exporter.
+//! replaces it at any time. Without any key, batches are lost with one warning per
+//! exporter (saying how to set a key or turn tracing off), then counted in silence
+//! ([`ExporterStats::no_api_key`]; `export` returns
+//! [`ExportError::NotConfigured`], which the batch
+//! processor counts without logging).
 //!
-//! For OpenAI's endpoint the body is sanitized as the Python SDK does it (oversized
-//! `input`/`output` cut to 100,000 bytes, generation usage reshaped, usage dropped from other
-//! spans, reasoning removed from generations): see [`Sanitize`] to force it on or off.
+//! For OpenAI's endpoint, on any OpenAI host (`https://api.openai.com`, the regional
+//! `https://us.api.openai.com`, ...: [`is_openai_ingest_endpoint`]), the body is sanitized
+//! as the Python SDK does it (oversized `input`/`output` cut to 100,000 bytes, generation
+//! usage reshaped, usage dropped from other spans, reasoning removed from generations):
+//! see [`Sanitize`] to force it on or off.
 //!
 //! # Retries and time limits
 //! As the Python SDK 0.24: transport errors, 5xx, 408, 409 and 429 are retried, up to
@@ -54,8 +59,10 @@
 //! name [`max_retries`](BackendSpanExporterBuilder::max_retries) works too),
 //! after 1 s, 2 s, ... (doubling up to 30 s, plus up to 10 % jitter). A `Retry-After` (or
 //! `retry-after-ms`) header raises the wait to at least its value, capped at the maximum
-//! delay; `x-should-retry: false` stops at once; other 4xx are not retried and are logged
-//! once with the status and the start of the body. The key is never logged.
+//! delay; `x-should-retry: false` stops at once and `x-should-retry: true` retries any
+//! answer that is not a success, 4xx included (as the JS SDK does); other 4xx are not
+//! retried and are logged once with the status and the start of the body. The key is
+//! never logged.
 //!
 //! Beyond Python: each phase of a request has a timeout (connect 5 s, send 20 s, response
 //! headers 20 s, body 10 s), and one export has a total
@@ -117,10 +124,12 @@
 
 mod config;
 mod exporter;
+mod ingest_url;
 mod policy;
 mod sanitize;
 
 pub use config::{BackendSpanExporterBuilder, Sanitize, OPENAI_INGEST_ENDPOINT, USER_AGENT};
 pub use exporter::{BackendSpanExporter, ExportBatch};
+pub use ingest_url::is_openai_ingest_endpoint;
 pub use trace_core::{ApiKey, ExportError, TracingExporter};
 pub use trace_http::{BuildError, ExporterStats, PreparedRequest, WithHttpOptions};

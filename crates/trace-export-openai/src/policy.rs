@@ -28,10 +28,23 @@ fn classify(status: u16) -> StatusClass {
     }
 }
 
-/// Whether an `x-should-retry` header value allows a retry: only `false` (any case,
-/// surrounding blanks ignored) forbids it.
-fn server_allows_retry(x_should_retry: Option<&str>) -> bool {
-    x_should_retry.map_or(true, |v| !v.trim().eq_ignore_ascii_case("false"))
+/// What the server's `x-should-retry` header says (any case, surrounding blanks ignored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ServerSays {
+    /// `true`: retry, whatever the status.
+    Retry,
+    /// `false`: do not retry.
+    DoNotRetry,
+    /// No header, or another value: the status decides.
+    Nothing,
+}
+
+fn server_says(x_should_retry: Option<&str>) -> ServerSays {
+    match x_should_retry.map(str::trim) {
+        Some(v) if v.eq_ignore_ascii_case("true") => ServerSays::Retry,
+        Some(v) if v.eq_ignore_ascii_case("false") => ServerSays::DoNotRetry,
+        _ => ServerSays::Nothing,
+    }
 }
 
 impl ExportPolicy for OpenAiPolicy {
@@ -39,12 +52,15 @@ impl ExportPolicy for OpenAiPolicy {
         "Tracing"
     }
 
+    /// The status decides, unless the server says otherwise: `x-should-retry: true`
+    /// retries any answer that is not a success (a 4xx too, as the JS SDK 0.20 does),
+    /// `x-should-retry: false` forbids a retry. A success is a success either way.
     fn verdict(&self, reply: &Reply) -> Verdict {
-        match classify(reply.status) {
-            StatusClass::Success => Verdict::Success,
-            StatusClass::Rejected => Verdict::Reject,
-            StatusClass::Retryable if server_allows_retry(reply.header("x-should-retry")) => Verdict::Retry,
-            StatusClass::Retryable => Verdict::RetryForbidden,
+        match (classify(reply.status), server_says(reply.header("x-should-retry"))) {
+            (StatusClass::Success, _) => Verdict::Success,
+            (_, ServerSays::Retry) | (StatusClass::Retryable, ServerSays::Nothing) => Verdict::Retry,
+            (StatusClass::Retryable, ServerSays::DoNotRetry) => Verdict::RetryForbidden,
+            (StatusClass::Rejected, _) => Verdict::Reject,
         }
     }
 
@@ -120,12 +136,13 @@ mod tests {
     }
 
     #[test]
-    fn only_false_forbids_a_retry() {
-        assert!(server_allows_retry(None));
-        assert!(server_allows_retry(Some("true")));
-        assert!(server_allows_retry(Some("no")));
-        assert!(!server_allows_retry(Some("false")));
-        assert!(!server_allows_retry(Some(" FALSE ")));
+    fn the_server_header_is_read_as_true_false_or_nothing() {
+        assert_eq!(server_says(None), ServerSays::Nothing);
+        assert_eq!(server_says(Some("no")), ServerSays::Nothing);
+        assert_eq!(server_says(Some("true")), ServerSays::Retry);
+        assert_eq!(server_says(Some(" TRUE ")), ServerSays::Retry);
+        assert_eq!(server_says(Some("false")), ServerSays::DoNotRetry);
+        assert_eq!(server_says(Some(" FALSE ")), ServerSays::DoNotRetry);
     }
 
     #[test]

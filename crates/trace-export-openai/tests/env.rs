@@ -43,7 +43,7 @@ fn credentials_come_from_the_environment_when_first_needed() {
     // No key anywhere: the batch is lost, with one warning however many batches.
     for _ in 0..2 {
         let err = exporter.export(&one_trace()).unwrap_err();
-        assert!(matches!(err, ExportError::Failed { failed: 1, .. }), "{err:?}");
+        assert!(matches!(err, ExportError::NotConfigured { items: 1, .. }), "{err:?}");
     }
     assert!(server.requests().is_empty());
     let warnings = test_support::logcap::all()

@@ -2,15 +2,13 @@
 
 use std::fmt;
 
-/// What replaces a secret.
-pub const REDACTED: &str = "<redacted>";
+/// What replaces a secret (trace-core's, shared with the span redactor).
+pub use trace_core::redact::REDACTED;
+use trace_core::redact::{mask_key_like, KeyMatch};
 
 /// Secrets shorter than this are not searched for: too likely to match ordinary text, and
 /// too short to be a real credential.
 const MIN_SECRET_LEN: usize = 4;
-
-/// Key characters after `sk-` needed for a token in the middle of a text to count as a key.
-const MIN_KEY_CHARS: usize = 8;
 
 /// The secrets of one exporter, and the one way text is taken clean of them before it is
 /// logged or put in an error. `Debug` shows how many, never which.
@@ -94,51 +92,11 @@ fn replace_secret(text: &str, secret: &str) -> String {
     out
 }
 
-fn is_key_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
-}
-
 /// `text` with key-like tokens replaced: `sk-` keys wherever they start, and the
-/// credential of `Bearer`/`Basic`.
+/// credential of `Bearer`/`Basic` (trace-core's one matcher, in its eager form for text
+/// that may have been cut anywhere).
 pub(crate) fn redact_key_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    loop {
-        let next = [find_ascii_ci(rest, "sk-"), find_ascii_ci(rest, "bearer "), find_ascii_ci(rest, "basic ")]
-            .into_iter()
-            .flatten()
-            .min_by_key(|(at, _)| *at);
-        let Some((at, marker_len)) = next else {
-            out.push_str(rest);
-            return out;
-        };
-        let is_sk = rest[at..].len() >= 3 && rest[at..at + 3].eq_ignore_ascii_case("sk-");
-        let body_start = at + marker_len;
-        let body = &rest[body_start..];
-        let body_len = if is_sk {
-            body.find(|c: char| !is_key_char(c)).unwrap_or(body.len())
-        } else {
-            body.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';')).unwrap_or(body.len())
-        };
-        let at_end = body_start + body_len == rest.len();
-        let long_enough = if is_sk { body_len >= MIN_KEY_CHARS || (at_end && body_len > 0) } else { body_len > 0 };
-        if long_enough {
-            // `Bearer <redacted>` keeps its scheme word; an `sk-` key goes whole.
-            let keep = if is_sk { at } else { body_start };
-            out.push_str(&rest[..keep]);
-            out.push_str(REDACTED);
-        } else {
-            out.push_str(&rest[..body_start + body_len]);
-        }
-        rest = &rest[body_start + body_len..];
-    }
-}
-
-/// The first occurrence of `needle` (ASCII, any case) in `haystack`: its byte offset and
-/// length.
-fn find_ascii_ci(haystack: &str, needle: &str) -> Option<(usize, usize)> {
-    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    (0..h.len().saturating_sub(n.len() - 1)).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n)).map(|i| (i, n.len()))
+    mask_key_like(text, KeyMatch::Anywhere).into_owned()
 }
 
 #[cfg(test)]

@@ -170,6 +170,8 @@ impl ResumeBuilder {
         }
         let mut trace = identity.identity();
         trace.tracing_api_key = self.key.clone().filter(|k| !k.is_empty());
+        // The resuming process's switch (the saved state does not carry it).
+        trace.include_sensitive_data = crate::policy::include_sensitive_data();
         match self.state.key.matches(self.key.as_ref()) {
             Ok(()) => Outcome::Resumed(TraceGuard::resumed(Arc::new(trace), self.state.parent_span_id.clone())),
             Err(mismatch) => {

@@ -28,7 +28,8 @@ impl Parent {
     /// ```
     pub fn traceparent(&self) -> Option<TraceParent> {
         let (trace, parent_id) = match self {
-            Parent::NoOp => return None,
+            // A sampled-out trace has no id to send: the callee decides afresh.
+            Parent::NoOp | Parent::SampledOut => return None,
             Parent::Trace(trace) => (trace, root_span_id(trace.trace_id())),
             Parent::Span { trace, span_id } => (trace, span_id.to_w3c()),
         };

@@ -197,6 +197,29 @@ fn x_should_retry_false_stops_at_once() {
 }
 
 #[test]
+fn x_should_retry_true_retries_any_failing_status() {
+    for status in [400, 401, 404, 422, 500] {
+        let server = TestServer::start([Reply::status(status).header("x-should-retry", "true")], Reply::ok());
+        let exporter = builder(&server.url(), "sk-test-retry-anyway").build().unwrap();
+        exporter.export(&items("retried", 1)).unwrap();
+        assert_eq!(server.requests().len(), 2, "status {status}");
+        assert_eq!(exporter.stats().delivered, 2);
+    }
+    // Retried up to the attempts allowed, then counted.
+    let server = TestServer::always(Reply::status(400).header("X-Should-Retry", " TRUE "));
+    let exporter = builder(&server.url(), "sk-test-retry-anyway").max_retries(3).build().unwrap();
+    let err = exporter.export(&items("still refused", 1)).unwrap_err();
+    assert_eq!(failed(&err), 2);
+    assert_eq!(server.requests().len(), 3);
+    assert_eq!(exporter.stats().retries_exhausted, 2);
+    // A success is a success, whatever the header.
+    let server = TestServer::always(Reply::ok().header("x-should-retry", "true"));
+    let exporter = builder(&server.url(), "sk-test-retry-anyway").build().unwrap();
+    exporter.export(&items("fine", 1)).unwrap();
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
 fn a_refused_connection_is_retried_then_counted() {
     let key = "sk-test-refused";
     let url = format!("http://127.0.0.1:{}/v1/traces/ingest", closed_port());
@@ -358,13 +381,26 @@ fn without_any_key_the_batch_is_lost_with_one_warning_and_a_key_set_later_is_use
 
     for _ in 0..3 {
         let err = exporter.export(&items("no key", 2)).unwrap_err();
-        assert_eq!(failed(&err), 3);
+        // Counted, and not for processors to log again: the exporter said it once.
+        assert!(matches!(err, ExportError::NotConfigured { items: 3, .. }), "{err:?}");
+        assert!(!err.should_log());
         assert!(err.to_string().contains("no API key"), "{err}");
     }
     assert!(server.requests().is_empty());
+    assert_eq!(exporter.stats().no_api_key, 9);
     let warnings = logger::LOG.mine(Level::Warn);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].starts_with("OPENAI_API_KEY is not set, skipping trace export"));
+    // It says how to set a key and how to turn tracing off.
+    for hint in ["set_tracing_export_api_key", "OPENAI_AGENTS_DISABLE_TRACING=1", "set_tracing_disabled(true)"] {
+        assert!(warnings[0].contains(hint), "{hint}: {}", warnings[0]);
+    }
+    // Mixed with another failure, the batch is a plain failure again.
+    let own = batch(Trace::new(TraceId::generate(), "own").with_tracing_api_key("sk-test-own-rejected"), 0);
+    let rejecting = TestServer::always(Reply::status(400));
+    let mixed = builder(&rejecting.url(), "").build().unwrap();
+    let queue: Vec<_> = items("no key", 0).into_iter().chain(own).collect();
+    assert_eq!(failed(&mixed.export(&queue).unwrap_err()), 2);
 
     // Items with their own key still go out.
     let own = batch(Trace::new(TraceId::generate(), "own").with_tracing_api_key("sk-test-own-only"), 1);

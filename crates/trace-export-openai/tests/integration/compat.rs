@@ -260,3 +260,41 @@ fn the_numbers_and_errors_bodies_match_python_byte_for_byte() {
         assert_eq!(trace_core::wire::to_json_string(&golden(raw)).unwrap(), raw.trim_end());
     }
 }
+
+/// A regional OpenAI host gets the body `api.openai.com` gets: sanitized, so that
+/// `usage.requests` (which a regional host refuses with `400 unknown_parameter`) is moved
+/// under `details`. A dry run: the bytes `export` would send, no network.
+#[cfg(feature = "rustls")]
+#[test]
+fn a_regional_openai_host_gets_the_sanitized_body() {
+    use std::sync::Arc;
+    use trace_core::{GenerationSpanData, Span, SpanId, Trace, TraceId};
+    use trace_export_openai::WithHttpOptions;
+
+    let trace = Arc::new(Trace::new(TraceId::from_u128(1), "regional"));
+    let usage = json!({"requests": 1, "input_tokens": 3, "output_tokens": 4, "total_tokens": 7});
+    let data = GenerationSpanData { usage: usage.as_object().cloned(), ..Default::default() };
+    let span = Arc::new(Span::new(SpanId::from_u128(2), Arc::clone(&trace), None, data));
+    let items = [ExportItem::Trace(trace), ExportItem::Span(span)];
+    let body = |endpoint: &str| {
+        let exporter = BackendSpanExporter::builder()
+            .endpoint(endpoint)
+            .api_key("sk-test-regional")
+            .read_env(false)
+            .proxy_from_env(false)
+            .build()
+            .unwrap();
+        assert!(exporter.sanitizes(), "{endpoint}");
+        let requests = exporter.prepare_requests(&items);
+        assert_eq!(requests[0].url, endpoint);
+        String::from_utf8(requests[0].body.clone()).unwrap()
+    };
+    let regional = body("https://us.api.openai.com/v1/traces/ingest");
+    assert_eq!(regional, body("https://api.openai.com/v1/traces/ingest"));
+    assert_eq!(regional, body("https://eu.api.openai.com/v1/traces/ingest/"));
+    let sent: Value = serde_json::from_str(&regional).unwrap();
+    assert_eq!(
+        sent["data"][1]["span_data"]["usage"],
+        json!({"input_tokens": 3, "output_tokens": 4, "details": {"requests": 1, "total_tokens": 7}})
+    );
+}
