@@ -39,6 +39,7 @@ fn main() {
         Ok("resume") => resume_child(),
         _ => {
             run("a_traceparent_continues_the_callers_trace_in_another_process", traceparent_parent);
+            run("a_trace_continued_from_a_process_of_this_library_is_announced_once", traceparent_from_ours);
             run("a_saved_trace_resumes_in_another_process_and_is_announced_once", resume_parent);
         }
     }
@@ -215,6 +216,48 @@ fn traceparent_parent() {
     let gateway_root = otlp.iter().find(|s| s.service == "gateway" && s.str("name") == "gateway").expect("root");
     assert_eq!(call.str("parentSpanId"), gateway_root.str("spanId"));
     assert_eq!(gateway_root.str("parentSpanId"), "");
+}
+
+/// Both processes are this library's, both export to OpenAI and OTLP: the caller passes
+/// the headers `inject` gives (its `tracestate` says it announced the trace), so the
+/// worker continues the trace without announcing or ending it again.
+fn traceparent_from_ours() {
+    let server = TestServer::always(Reply::ok());
+    let addr = server.addr().to_string();
+    let pipeline = install(&addr, "caller", true);
+    let trace_id = {
+        let run = trace("caller").start();
+        let _call = custom_span("call worker").start();
+        let mut headers = Vec::new();
+        agents_tracing::core::w3c::inject(|name, value| headers.push((name.to_owned(), value.to_owned())));
+        assert_eq!(headers[1].1, agents_tracing::core::w3c::ANNOUNCED_ENTRY);
+        spawn_child("traceparent", &[(SERVER, &addr), (TRACEPARENT, &headers[0].1), (TRACESTATE, &headers[1].1)]);
+        run.trace_id().cloned().expect("a trace")
+    };
+    pipeline.shutdown(Some(Duration::from_secs(10))).expect("shut down");
+
+    // Caller: the trace object and its span to OpenAI (2), its span and its root over
+    // OTLP (2). Worker: two spans to OpenAI (2) and over OTLP (2), no trace object, no root.
+    let requests = server.wait_for(8, Duration::from_secs(10));
+    assert_eq!(requests.len(), 8, "{:#?}", requests.iter().map(|r| &r.path).collect::<Vec<_>>());
+    let items = openai_items(&requests);
+    let traces: Vec<&Value> = items.iter().map(|(i, _)| i).filter(|i| i["object"] == "trace").collect();
+    assert_eq!(traces.len(), 1, "the trace object is exported once, by the caller");
+    assert_eq!(
+        (&traces[0]["id"], &traces[0]["workflow_name"]),
+        (&Value::from(trace_id.to_string()), &Value::from("caller"))
+    );
+    assert!(items.iter().all(|(i, _)| i["object"] == "trace" || i["trace_id"] == trace_id.to_string()));
+
+    let otlp = otlp_spans(&requests);
+    assert_eq!(otlp.len(), 4);
+    let roots: Vec<&Otlp> = otlp.iter().filter(|s| s.attr("openai.agents.span_data.type") == "trace").collect();
+    assert_eq!(roots.len(), 1, "one root span, the caller's");
+    let call = find(&otlp, "caller", "call worker");
+    let agent = find(&otlp, "worker", "Worker agent");
+    assert_eq!(agent.str("parentSpanId"), call.str("spanId"), "the worker's run hangs under the call");
+    assert_eq!(agent.span["flags"], 0x300, "a remote parent");
+    assert_eq!(find(&otlp, "worker", "lookup_order").str("parentSpanId"), agent.str("spanId"));
 }
 
 fn traceparent_child() {

@@ -43,7 +43,10 @@ fn readme_across_processes_block_runs() -> Result<(), agents_tracing::core::Trac
     let call_w3c = call.span_id().unwrap().to_w3c();
     assert_eq!(
         headers,
-        [("traceparent".to_owned(), format!("00-0af7651916cd43dd8448eb211c80319c-{call_w3c:016x}-01"))]
+        [
+            ("traceparent".to_owned(), format!("00-0af7651916cd43dd8448eb211c80319c-{call_w3c:016x}-01")),
+            ("tracestate".to_owned(), w3c::ANNOUNCED_ENTRY.to_owned())
+        ]
     );
 
     let saved: String = TraceState::current().to_json_string();

@@ -104,6 +104,12 @@ impl TraceBuilder {
     /// [`trace_id`](Self::trace_id), and the caller's span becomes its
     /// [`remote_parent`](Trace::remote_parent); see [`w3c`](crate::w3c).
     ///
+    /// When the [`tracestate`](Self::tracestate) says the caller is a process of this
+    /// library ([`ANNOUNCED_ENTRY`](crate::w3c::ANNOUNCED_ENTRY)), the trace was announced
+    /// there: it is not announced again (no `on_trace_start` or `on_trace_end` here, as for
+    /// a [resumed](crate::TraceGuard::is_resumed) trace), so the trace object reaches a
+    /// backend once.
+    ///
     /// An invalid header is ignored, as the W3C specification says: the trace starts fresh
     /// (with a generated id, or the one given to [`trace_id`](Self::trace_id)), and the
     /// [`tracestate`](Self::tracestate) is ignored with it. It is
@@ -199,7 +205,9 @@ impl TraceBuilder {
                 return TraceGuard::sampled_out();
             }
         }
-        TraceGuard::new(Some(Arc::new(Trace {
+        // Announced already by the process of this library that sent the traceparent.
+        let announced = remote_parent.as_ref().is_some_and(RemoteParent::announced);
+        let record = Arc::new(Trace {
             id,
             workflow_name: self.workflow_name,
             group_id: self.group_id,
@@ -209,7 +217,12 @@ impl TraceBuilder {
             started_at: std::sync::OnceLock::new(),
             ended_at: std::sync::OnceLock::new(),
             remote_parent: remote_parent.map(Box::new),
-        })))
+        });
+        if announced {
+            TraceGuard::resumed(record, None)
+        } else {
+            TraceGuard::new(Some(record))
+        }
     }
 
     /// Creates the trace, starts it and makes it current (Python's `with trace(...)`).

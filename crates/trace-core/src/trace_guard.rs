@@ -91,8 +91,10 @@ impl TraceGuard {
     }
 
     /// Whether this guard resumed a trace started in another process (or earlier in this
-    /// one) from its saved [`TraceState`](crate::TraceState): processors are not told of
-    /// its start or end, which the process that started it reported. `false` for a trace
+    /// one) from its saved [`TraceState`](crate::TraceState), or continues the
+    /// `traceparent` of a process of this library that announced it
+    /// ([`RemoteParent::announced`](crate::w3c::RemoteParent::announced)): processors are
+    /// not told of its start or end, which the process that started it reported. `false` for a trace
     /// started here, and for one a resume started afresh after a key mismatch (see
     /// [`ResumeBuilder::start`](crate::ResumeBuilder::start)).
     pub fn is_resumed(&self) -> bool {

@@ -21,7 +21,8 @@
 //! let span_id = call.span_id().unwrap().to_w3c();
 //! assert_eq!(headers, [
 //!     format!("traceparent: 00-0af7651916cd43dd8448eb211c80319c-{span_id:016x}-01"),
-//!     "tracestate: congo=t61rcWkgMzE".to_owned(),
+//!     // This library's entry first (the trace was announced here), then the caller's.
+//!     "tracestate: agents-tracing=1,congo=t61rcWkgMzE".to_owned(),
 //! ]);
 //!
 //! // A malformed header is ignored, as the specification says: the trace starts fresh.
@@ -39,11 +40,11 @@
 //! as its [`RemoteParent`]. The OTLP exporter sends the trace's root span as a child of
 //! that span (its `parent_span_id`, with the `tracestate` as `trace_state`, the flags
 //! saying the parent is remote), so an OpenTelemetry backend shows the run under the
-//! request's span. The trace is announced to processors (`on_trace_start`) as any trace:
-//! the caller may be a gateway that never announced it to an agents backend. Two
-//! processes of this library that share one run should pass a saved
-//! [`TraceState`](crate::TraceState) instead (see [`trace_state`](crate::trace_state)),
-//! which announces the trace once.
+//! request's span. The trace is announced to processors (`on_trace_start`) as any trace,
+//! unless the caller is a process of this library (see "Announced once" below): a gateway
+//! never announced it to an agents backend. A run that pauses and resumes elsewhere can
+//! also pass a saved [`TraceState`](crate::TraceState) (see
+//! [`trace_state`](crate::trace_state)), which announces the trace once too.
 //!
 //! An invalid `traceparent` (every form the specification lists: wrong length, upper
 //! case, not hex, all-zero ids, version `ff`, bad separators, a version `00` header with
@@ -61,6 +62,15 @@
 //! `parent-id` is the W3C id of the current span, which is also the OTLP span id the OTLP
 //! exporter sends for that span; with only a trace current, it is the id of the trace's
 //! OTLP root span ([`root_span_id`]). The header is always version `00`.
+//!
+//! # Announced once
+//! The `tracestate` a trace sends on starts with [`ANNOUNCED_ENTRY`] (`agents-tracing=1`),
+//! then the members it received. A process of this library that continues a trace from
+//! such a caller knows the trace object was announced there
+//! ([`RemoteParent::announced`]): it does not announce or end it again, so processors hear
+//! `on_trace_start` once across the processes, the OTLP root span is the caller's, and the
+//! OTLP exporter hangs the callee's top-level spans under the caller's span. From any
+//! other caller the trace is announced where it is continued.
 //!
 //! # Sampling
 //! The incoming `sampled` flag is kept on the trace,
@@ -110,5 +120,5 @@ mod traceparent;
 pub use ids::root_span_id;
 pub use propagate::{current_traceparent, inject};
 pub(crate) use remote::note_invalid_traceparent;
-pub use remote::{dropped_tracestates, invalid_traceparents, RemoteParent, MAX_TRACESTATE_LEN};
+pub use remote::{dropped_tracestates, invalid_traceparents, RemoteParent, ANNOUNCED_ENTRY, MAX_TRACESTATE_LEN};
 pub use traceparent::{TraceParent, TraceParentError};

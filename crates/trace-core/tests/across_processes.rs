@@ -76,7 +76,8 @@ fn outgoing_headers_name_the_current_span_and_keep_the_callers_flags_and_state()
         injected(),
         [
             ("traceparent".to_owned(), format!("00-{TRACE_HEX}-{root:016x}-00")),
-            ("tracestate".to_owned(), "congo=t61rcWkgMzE".to_owned())
+            // This library's entry first, then the caller's as they came.
+            ("tracestate".to_owned(), "agents-tracing=1,congo=t61rcWkgMzE".to_owned())
         ]
     );
     let step = custom_span("call").start();
@@ -86,10 +87,12 @@ fn outgoing_headers_name_the_current_span_and_keep_the_callers_flags_and_state()
     drop(step);
     drop(run);
 
-    // A trace started here sends `sampled` and no tracestate; unknown incoming flags are 0.
+    // A trace started here sends `sampled` and only this library's tracestate entry;
+    // unknown incoming flags are 0.
     let own = trace("Own").start();
     let headers = injected();
-    assert_eq!(headers.len(), 1);
+    assert_eq!(headers.len(), 2);
+    assert_eq!(headers[1], ("tracestate".to_owned(), w3c::ANNOUNCED_ENTRY.to_owned()));
     assert!(headers[0].1.starts_with(&format!("00-{:032x}-", own.trace_id().unwrap().to_w3c())));
     assert!(headers[0].1.ends_with("-01"));
     drop(own);
@@ -119,7 +122,8 @@ fn an_invalid_traceparent_is_ignored_and_counted_and_the_trace_starts_fresh() {
         assert_eq!(t.trace_id().to_string(), "trace_11111111111111111111111111111111", "{header:?}: own id kept");
         assert!(t.remote_parent().is_none(), "{header:?}");
         assert_eq!(t.remote_sampled(), None);
-        assert_eq!(injected().len(), 1, "{header:?}: the tracestate went with the bad traceparent");
+        let headers = injected();
+        assert_eq!(headers[1].1, w3c::ANNOUNCED_ENTRY, "{header:?}: the tracestate went with the bad traceparent");
     }
     assert_eq!(w3c::invalid_traceparents() - before, bad.len() as u64);
     assert_eq!(trace_starts(&rec), bad.len());
@@ -286,5 +290,28 @@ fn a_continued_trace_keeps_its_remote_parent_when_resumed() {
     let _resumed = state.resume().start();
     let t = current_trace().unwrap();
     assert_eq!(t.remote_parent().map(|r| *r.traceparent()), TraceParent::parse(INCOMING).ok());
-    assert_eq!(injected()[1], ("tracestate".to_owned(), "congo=t61".to_owned()));
+    assert_eq!(injected()[1], ("tracestate".to_owned(), "agents-tracing=1,congo=t61".to_owned()));
+}
+
+#[test]
+fn a_trace_continued_from_a_process_of_this_library_is_announced_once() {
+    let (_l, rec) = lock();
+    // The caller: a trace of its own, announced here; its call carries both headers.
+    let (traceparent, tracestate) = {
+        let _run = trace("caller").start();
+        let _call = custom_span("call worker").start();
+        let headers = injected();
+        (headers[0].1.clone(), headers[1].1.clone())
+    };
+    assert_eq!(trace_starts(&rec), 1);
+    // The callee continues it: same id, not announced again, not ended here either.
+    let run = trace("worker").traceparent(traceparent.as_str()).tracestate(tracestate.as_str()).start();
+    assert!(run.is_resumed(), "continued from an announcing caller");
+    assert!(run.trace().unwrap().remote_parent().unwrap().announced());
+    drop(run);
+    assert_eq!((trace_starts(&rec), trace_ends(&rec)), (1, 1), "announced and ended once, by the caller");
+    // A caller that is no process of this library (a gateway): announced here.
+    let gateway = trace("from gateway").traceparent(INCOMING).tracestate("congo=t61").start();
+    assert!(!gateway.is_resumed());
+    assert_eq!(trace_starts(&rec), 2);
 }

@@ -7,10 +7,13 @@
 //! continues a remote one (a W3C `traceparent`) has its root span under the remote span:
 //! its parent is the remote span's id, its flags say the parent is remote, and every span
 //! of the trace carries the `tracestate` received as its `trace_state`, as an OpenTelemetry
-//! SDK gives each span the trace state of its context.
+//! SDK gives each span the trace state of its context. A trace continued from a process of
+//! this library ([`RemoteParent::announced`](trace_core::w3c::RemoteParent::announced)) is
+//! not ended here, so it sends no root span (the caller sends the trace's one); its
+//! top-level spans hang under the remote span instead.
 
 use trace_core::w3c::root_span_id;
-use trace_core::{ExportItem, Span, SpanId, Timestamp, Trace};
+use trace_core::{ExportItem, Span, Timestamp, Trace};
 
 use crate::mapping::{map_span, map_trace, Mapped, MappingOptions};
 
@@ -44,19 +47,19 @@ pub(crate) struct Record<'a> {
 pub(crate) fn records(items: &[ExportItem], mapping: MappingOptions) -> impl Iterator<Item = Record<'_>> {
     // The root span id of the last trace seen: the spans of a batch mostly come a trace
     // at a time, and the id is a hash of the trace id's text.
-    let mut root: Option<(&Trace, u64)> = None;
+    let mut root: Option<(&Trace, (u64, u32))> = None;
     items.iter().filter_map(move |item| match item {
         ExportItem::Span(span) => {
             let trace: &Trace = span.trace();
-            let root_id = match root {
-                Some((last, id)) if std::ptr::eq(last, trace) => id,
+            let top = match root {
+                Some((last, top)) if std::ptr::eq(last, trace) => top,
                 _ => {
-                    let id = root_span_id(trace.trace_id());
-                    root = Some((trace, id));
-                    id
+                    let top = top_level_parent(trace);
+                    root = Some((trace, top));
+                    top
                 }
             };
-            Some(span_record(span, root_id, mapping))
+            Some(span_record(span, top, mapping))
         }
         ExportItem::Trace(trace) if trace.ended_at().is_some() => Some(trace_record(trace, mapping)),
         ExportItem::Trace(_) => None,
@@ -80,14 +83,29 @@ fn times(start: Option<Timestamp>, end: Option<Timestamp>) -> Option<(u64, u64)>
     start.or(end).zip(end.or(start)).map(|(s, e)| (s.unix_nanos(), e.unix_nanos()))
 }
 
-/// `root_id` is the root span id of the span's trace.
-fn span_record(span: &Span, root_id: u64, mapping: MappingOptions) -> Record<'_> {
+/// The parent of a top-level span of `trace`, and its flags: the trace's root span; or,
+/// for a trace continued from a process of this library that announced it (and sends its
+/// root span), the remote span the trace continues.
+fn top_level_parent(trace: &Trace) -> (u64, u32) {
+    match trace.remote_parent().filter(|r| r.announced()) {
+        Some(remote) => (remote.traceparent().parent_id(), FLAGS_REMOTE_PARENT),
+        None => (root_span_id(trace.trace_id()), FLAGS_LOCAL_PARENT),
+    }
+}
+
+/// `top` is the parent of a top-level span of its trace, and its flags
+/// ([`top_level_parent`]).
+fn span_record(span: &Span, top: (u64, u32), mapping: MappingOptions) -> Record<'_> {
+    let (parent, flags) = match span.parent_id() {
+        Some(id) => (id.to_w3c(), FLAGS_LOCAL_PARENT),
+        None => top,
+    };
     Record {
         trace_id: span.trace_id().to_w3c(),
         span_id: span.span_id().to_w3c(),
         trace_state: tracestate(span.trace()),
-        parent: Some(span.parent_id().map_or(root_id, SpanId::to_w3c)),
-        flags: FLAGS_LOCAL_PARENT,
+        parent: Some(parent),
+        flags,
         mapped: map_span(span, mapping),
         times: times(span.started_at(), span.ended_at()),
         error: span.error().map(|e| e.message.as_str()),
@@ -118,7 +136,7 @@ fn tracestate(trace: &Trace) -> Option<&str> {
 mod tests {
     use std::sync::Arc;
 
-    use trace_core::{CustomSpanData, TraceId};
+    use trace_core::{CustomSpanData, SpanId, TraceId};
 
     use super::*;
 

@@ -36,10 +36,13 @@ impl Parent {
         TraceParent::new(trace.trace_id().to_w3c(), parent_id, outgoing_flags(trace)).ok()
     }
 
-    /// The `tracestate` to send with [`traceparent`](Self::traceparent): the one the trace
-    /// received with its remote parent, as is; `None` when it had none.
-    pub fn tracestate(&self) -> Option<&str> {
-        self.trace().and_then(|t| t.remote_parent()).and_then(|r| r.tracestate())
+    /// The `tracestate` to send with [`traceparent`](Self::traceparent):
+    /// [`ANNOUNCED_ENTRY`](super::ANNOUNCED_ENTRY) (so a process of this library that
+    /// continues the trace does not announce it again), then the members the trace
+    /// received with its remote parent, as they came; `None` when there is no trace.
+    pub fn tracestate(&self) -> Option<String> {
+        let trace = self.trace()?;
+        Some(super::remote::outgoing_tracestate(trace.remote_parent().and_then(|r| r.tracestate())))
     }
 }
 
@@ -55,8 +58,8 @@ pub fn current_traceparent() -> Option<TraceParent> {
     context::current_scope().and_then(|scope| scope.traceparent())
 }
 
-/// Gives `set` the headers of the current span for an outgoing call: `traceparent` and,
-/// when the trace received one, `tracestate`. Does nothing when no trace is current, so it
+/// Gives `set` the headers of the current span for an outgoing call: `traceparent` and
+/// `tracestate` (see [`Parent::tracestate`]). Does nothing when no trace is current, so it
 /// can be called on every request. Cheap: no lock, two short strings.
 ///
 /// ```
@@ -77,6 +80,6 @@ pub fn inject(mut set: impl FnMut(&str, &str)) {
     let Some(traceparent) = scope.traceparent() else { return };
     set("traceparent", &traceparent.to_string());
     if let Some(tracestate) = scope.tracestate() {
-        set("tracestate", tracestate);
+        set("tracestate", &tracestate);
     }
 }

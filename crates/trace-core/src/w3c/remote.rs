@@ -37,6 +37,17 @@ pub(crate) fn note_invalid_traceparent(error: &TraceParentError) {
     log::debug!("{error}: the trace starts fresh");
 }
 
+/// The `tracestate` entry a trace from this library carries on (`agents-tracing=1`): the
+/// trace was announced (`on_trace_start`) by the process that started it, so a process of
+/// this library that continues it does not announce it again.
+pub const ANNOUNCED_ENTRY: &str = "agents-tracing=1";
+
+/// The key of [`ANNOUNCED_ENTRY`].
+const ANNOUNCED_KEY: &str = "agents-tracing";
+
+/// The most list members a `tracestate` may hold (W3C Trace Context).
+const MAX_TRACESTATE_MEMBERS: usize = 32;
+
 /// The span of another process that a trace continues: the `traceparent` it sent and its
 /// `tracestate`, kept as is.
 ///
@@ -104,6 +115,38 @@ impl RemoteParent {
     pub fn sampled(&self) -> bool {
         self.traceparent.sampled()
     }
+
+    /// Whether the caller is a process of this library that announced the trace already:
+    /// its `tracestate` holds [`ANNOUNCED_ENTRY`]'s key. A trace continued from such a
+    /// caller is not announced again (no `on_trace_start` or `on_trace_end` here; see
+    /// [`TraceGuard::is_resumed`](crate::TraceGuard::is_resumed)), so the trace object
+    /// reaches a backend once, from the process that started it.
+    pub fn announced(&self) -> bool {
+        self.tracestate.as_deref().is_some_and(|ts| members(ts).any(|m| key_of(m) == ANNOUNCED_KEY))
+    }
+}
+
+/// The list members of a `tracestate`, trimmed, empty ones skipped.
+fn members(tracestate: &str) -> impl Iterator<Item = &str> {
+    tracestate.split(',').map(|m| m.trim_matches([' ', '\t'])).filter(|m| !m.is_empty())
+}
+
+fn key_of(member: &str) -> &str {
+    member.split_once('=').map_or(member, |(k, _)| k)
+}
+
+/// The `tracestate` a trace sends on: [`ANNOUNCED_ENTRY`] first (an updated entry goes to
+/// the left, as the specification asks), then the members `received`, without an older
+/// entry of this library, up to the specification's 32 members.
+pub(crate) fn outgoing_tracestate(received: Option<&str>) -> String {
+    let mut out = String::from(ANNOUNCED_ENTRY);
+    for member in
+        received.into_iter().flat_map(members).filter(|m| key_of(m) != ANNOUNCED_KEY).take(MAX_TRACESTATE_MEMBERS - 1)
+    {
+        out.push(',');
+        out.push_str(member);
+    }
+    out
 }
 
 impl fmt::Debug for RemoteParent {
@@ -121,6 +164,20 @@ mod tests {
 
     fn tp() -> TraceParent {
         TraceParent::new(7, 9, 1).unwrap()
+    }
+
+    #[test]
+    fn the_announced_entry_goes_first_once_and_the_list_stays_within_32_members() {
+        assert_eq!(outgoing_tracestate(None), "agents-tracing=1");
+        assert_eq!(outgoing_tracestate(Some("rojo=00f0, congo=t61")), "agents-tracing=1,rojo=00f0,congo=t61");
+        assert_eq!(outgoing_tracestate(Some("congo=t61,agents-tracing=1")), "agents-tracing=1,congo=t61");
+        let long: Vec<String> = (0..40).map(|i| format!("k{i}=v")).collect();
+        let out = outgoing_tracestate(Some(&long.join(",")));
+        assert_eq!(out.split(',').count(), 32);
+        assert!(out.ends_with(",k30=v"), "{out}");
+        assert!(RemoteParent::new(tp()).with_tracestate("congo=t61, agents-tracing=1").announced());
+        assert!(!RemoteParent::new(tp()).with_tracestate("congo=t61").announced());
+        assert!(!RemoteParent::new(tp()).announced());
     }
 
     #[test]
