@@ -19,6 +19,10 @@
 //!   It is local to the process: each process has its own budget. With both, the ratio decides first and the cap counts only the traces
 //!   the ratio kept. The clock can be injected ([`SamplerBuilder::clock`]) to test it
 //!   without sleeping.
+//! - **By parent**: a trace continued from a W3C `traceparent` follows the caller's
+//!   `sampled` flag instead of the ratio and the cap (as OpenTelemetry's parent-based
+//!   sampler does), so a whole distributed trace goes or stays; those traces do not count
+//!   against the cap (see [`w3c`](crate::w3c)).
 //!
 //! No sampler is installed by default (the Python SDK samples nothing out). Without one,
 //! a trace creation pays one relaxed atomic load, shared with the sensitive-data switch,
@@ -264,12 +268,8 @@ fn monotonic() -> Duration {
 pub fn trace_id_randomness(trace_id: &TraceId) -> u64 {
     match trace_id.as_u128() {
         Some(value) => (value as u64) & MASK_56,
-        None => trace_id.with_str(|text| mix(fnv1a(text.as_bytes()))) & MASK_56,
+        None => trace_id.with_str(|text| mix(crate::fnv::fnv1a_64(text.as_bytes()))) & MASK_56,
     }
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// splitmix64's finalizer: spreads the hash's entropy over all its bits.

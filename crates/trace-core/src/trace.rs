@@ -176,7 +176,8 @@ impl Trace {
             id: self.id.clone(),
             workflow_name: self.workflow_name.clone(),
             group_id: self.group_id.clone(),
-            metadata: self.metadata.clone(),
+            // Bounded: user metadata may nest any number of levels.
+            metadata: self.metadata.as_ref().map(crate::limits::clone::CloneBounded::clone_bounded),
             tracing_api_key: None,
             include_sensitive_data: self.include_sensitive_data,
             started_at: OnceLock::new(),

@@ -96,9 +96,10 @@
 //! - A process that resumes a trace through the `agents-tracing` facade and never called
 //!   any of its functions before gets no default pipeline (Rust runs no code before
 //!   `main`): hold the facade's `shutdown_on_drop` in `main`, as every program should.
-//! - A W3C `traceparent` alone ([`w3c`](crate::w3c)) continues a trace too, but announces
-//!   it (the caller may be a service that never announced it); between two processes of
-//!   this library, pass the state.
+//! - A W3C `traceparent` ([`w3c`](crate::w3c)) continues a trace too: announced where it
+//!   is continued, unless the `tracestate` says a process of this library announced it
+//!   (see "Announced once" there). A saved state also carries the metadata, the group id
+//!   and the key check, which the headers do not.
 
 use std::sync::Arc;
 
@@ -121,7 +122,7 @@ pub const DEFAULT_WORKFLOW_NAME: &str = "Agent workflow";
 
 /// A trace's identity, saved to resume the trace in another process: see the [module
 /// docs](self).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct TraceState {
     /// The trace's identity (id, workflow name, group id, metadata, remote parent), its
     /// key and times left out; `None` for a no-op state.
@@ -129,6 +130,17 @@ pub struct TraceState {
     /// The span that was current when the state was taken.
     parent_span_id: Option<SpanId>,
     key: KeyCheck,
+}
+
+/// By hand: the metadata is copied without deep recursion, whatever its nesting.
+impl Clone for TraceState {
+    fn clone(&self) -> Self {
+        Self {
+            trace: self.trace.as_ref().map(Trace::identity),
+            parent_span_id: self.parent_span_id.clone(),
+            key: self.key.clone(),
+        }
+    }
 }
 
 impl TraceState {

@@ -70,7 +70,11 @@
 //! ([`RemoteParent::announced`]): it does not announce or end it again, so processors hear
 //! `on_trace_start` once across the processes, the OTLP root span is the caller's, and the
 //! OTLP exporter hangs the callee's top-level spans under the caller's span. From any
-//! other caller the trace is announced where it is continued.
+//! other caller the trace is announced where it is continued. The entry says only that
+//! the caller announced the trace to its own processors: if the caller exports somewhere
+//! the callee does not (only OTLP, or another OpenAI project's key), the callee's spans
+//! reach a backend whose trace object was never sent there. Remove the entry from the
+//! incoming `tracestate` (or pass none) to make such a callee announce the trace itself.
 //!
 //! # Sampling
 //! The incoming `sampled` flag is kept on the trace,
@@ -79,10 +83,11 @@
 //! continued trace follows it (parent-based sampling, as OpenTelemetry's default): kept
 //! when the flag is on, sampled out when it is off (counted in
 //! [`SamplingStats::traces_out_by_parent`](crate::sampling::SamplingStats)), whatever the
-//! ratio and the rate cap say; with none, every trace is recorded. What a trace sends on: the flags it
-//! received (`sampled` and the Level 2 `random` flag, other bits 0, as the specification
-//! asks) when it continues a remote trace, so the caller's decision reaches the next
-//! service unchanged; `01` (sampled) for a trace started here, since it is recorded.
+//! ratio and the rate cap say (the parent-based rule: a caller's `sampled` flag is not
+//! held to this process's rate cap); with none, every trace is recorded. What a trace
+//! sends on: `sampled`, since a trace that sends a `traceparent` is recorded here (a
+//! sampled-out trace sends none), with the Level 2 `random` flag it received (other bits
+//! 0, as the specification asks).
 //!
 //! # Ids
 //! The one mapping between this library's ids and W3C ids, used by the `traceparent`
@@ -118,7 +123,7 @@ mod remote;
 mod traceparent;
 
 pub use ids::root_span_id;
-pub use propagate::{current_traceparent, inject};
+pub use propagate::{current_traceparent, inject, top_level_parent_id};
 pub(crate) use remote::note_invalid_traceparent;
 pub use remote::{dropped_tracestates, invalid_traceparents, RemoteParent, ANNOUNCED_ENTRY, MAX_TRACESTATE_LEN};
 pub use traceparent::{TraceParent, TraceParentError};

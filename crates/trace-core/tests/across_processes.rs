@@ -63,7 +63,7 @@ fn a_traceparent_continues_the_callers_trace() {
 }
 
 #[test]
-fn outgoing_headers_name_the_current_span_and_keep_the_callers_flags_and_state() {
+fn outgoing_headers_name_the_current_span_say_sampled_and_keep_the_callers_state() {
     let (_l, _rec) = lock();
     assert!(injected().is_empty(), "no trace current, no header");
     assert_eq!(w3c::current_traceparent(), None);
@@ -75,14 +75,15 @@ fn outgoing_headers_name_the_current_span_and_keep_the_callers_flags_and_state()
     assert_eq!(
         injected(),
         [
-            ("traceparent".to_owned(), format!("00-{TRACE_HEX}-{root:016x}-00")),
+            // `sampled`: this process records the trace, whatever the caller did.
+            ("traceparent".to_owned(), format!("00-{TRACE_HEX}-{root:016x}-01")),
             // This library's entry first, then the caller's as they came.
             ("tracestate".to_owned(), "agents-tracing=1,congo=t61rcWkgMzE".to_owned())
         ]
     );
     let step = custom_span("call").start();
     let span_w3c = step.span_id().unwrap().to_w3c();
-    assert_eq!(injected()[0].1, format!("00-{TRACE_HEX}-{span_w3c:016x}-00"), "the caller's flags, unchanged");
+    assert_eq!(injected()[0].1, format!("00-{TRACE_HEX}-{span_w3c:016x}-01"));
     assert_eq!(w3c::current_traceparent(), step.as_parent().traceparent());
     drop(step);
     drop(run);

@@ -12,7 +12,7 @@
 //! not ended here, so it sends no root span (the caller sends the trace's one); its
 //! top-level spans hang under the remote span instead.
 
-use trace_core::w3c::root_span_id;
+use trace_core::w3c::{root_span_id, top_level_parent_id};
 use trace_core::{ExportItem, Span, Timestamp, Trace};
 
 use crate::mapping::{map_span, map_trace, Mapped, MappingOptions};
@@ -83,14 +83,11 @@ fn times(start: Option<Timestamp>, end: Option<Timestamp>) -> Option<(u64, u64)>
     start.or(end).zip(end.or(start)).map(|(s, e)| (s.unix_nanos(), e.unix_nanos()))
 }
 
-/// The parent of a top-level span of `trace`, and its flags: the trace's root span; or,
-/// for a trace continued from a process of this library that announced it (and sends its
-/// root span), the remote span the trace continues.
+/// The parent of a top-level span of `trace` ([`top_level_parent_id`]), and its flags:
+/// remote when that is the caller's span.
 fn top_level_parent(trace: &Trace) -> (u64, u32) {
-    match trace.remote_parent().filter(|r| r.announced()) {
-        Some(remote) => (remote.traceparent().parent_id(), FLAGS_REMOTE_PARENT),
-        None => (root_span_id(trace.trace_id()), FLAGS_LOCAL_PARENT),
-    }
+    let announced = trace.remote_parent().is_some_and(|r| r.announced());
+    (top_level_parent_id(trace), if announced { FLAGS_REMOTE_PARENT } else { FLAGS_LOCAL_PARENT })
 }
 
 /// `top` is the parent of a top-level span of its trace, and its flags

@@ -146,11 +146,18 @@ impl Bridged {
                     self.name_from_field(text(value));
                 }
             }
-            (Kind::Workflow | Kind::Custom, _) => self.update(|d| {
-                if let SpanData::Custom(c) = d {
-                    c.data.insert(field.to_owned(), value);
+            (Kind::Workflow | Kind::Custom, _) => {
+                // Custom data is kept whatever the sensitive-data switch says (it is the
+                // user's); content the conventions name is left out here when it is off.
+                if is_content(field) && !self.span.as_ref().is_some_and(SpanGuard::include_sensitive_data) {
+                    return;
                 }
-            }),
+                self.update(|d| {
+                    if let SpanData::Custom(c) = d {
+                        c.data.insert(field.to_owned(), value);
+                    }
+                });
+            }
         }
     }
 
@@ -330,6 +337,23 @@ impl Bridged {
             d.model_config.get_or_insert_with(JsonMap::new).insert(key.to_owned(), value);
         });
     }
+}
+
+/// Whether a field carries message content, tool arguments or results: what the
+/// sensitive-data switch keeps out of a span.
+fn is_content(field: &str) -> bool {
+    const CONTENT: [&str; 9] = [
+        "input.value",
+        "output.value",
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.system_instructions",
+        "gen_ai.tool.call.arguments",
+        "gen_ai.tool.call.result",
+        "gen_ai.prompt",
+        "gen_ai.completion",
+    ];
+    CONTENT.contains(&field) || field.starts_with("llm.input_messages.") || field.starts_with("llm.output_messages.")
 }
 
 /// What follows an operation in a span name (`invoke_agent Triage` gives `Triage`), or

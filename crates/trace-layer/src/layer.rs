@@ -34,6 +34,10 @@ where
             None => return,
         };
         let Some(span) = ctx.span(id) else { return };
+        if span.extensions().get::<Bridged>().is_some() {
+            // A second AgentsLayer in the same subscriber: the first one bridged it.
+            return;
+        }
         let mut fields: Vec<(&'static str, Value)> = Vec::new();
         attrs.record(&mut JsonVisitor(|name, value| fields.push((name, value))));
 
@@ -83,9 +87,18 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
+        if span.extensions().get::<Bridged>().is_none() {
+            return;
+        }
+        // The values first, with no lock held: formatting a value runs user code, which
+        // may emit an event that this layer handles.
+        let mut fields: Vec<(&'static str, Value)> = Vec::new();
+        values.record(&mut JsonVisitor(|name, value| fields.push((name, value))));
         let mut extensions = span.extensions_mut();
         if let Some(bridged) = extensions.get_mut::<Bridged>() {
-            values.record(&mut JsonVisitor(|name, value| bridged.apply(name, value)));
+            for (name, value) in fields {
+                bridged.apply(name, value);
+            }
         }
     }
 

@@ -367,3 +367,23 @@ fn a_run_recorded_under_a_plain_span_is_one_trace_held_by_that_span() {
         vec![json!({"role": "system", "content": "Be brief."}), json!({"role": "user", "content": "Hi"})]
     );
 }
+
+#[test]
+fn with_sensitive_data_off_content_stays_out_of_custom_spans_too() {
+    let (_turn, recorder) = recorder();
+    {
+        let _trace = trace_core::trace("private").include_sensitive_data(false).start();
+        info_span!("plan", openinference.span.kind = "CHAIN", input.value = "my card is 4111", step = 2)
+            .in_scope(|| {});
+        info_span!(
+            "chat",
+            gen_ai.operation.name = "chat",
+            gen_ai.input.messages = r#"[{"role":"user","content":"secret"}]"#
+        )
+        .in_scope(|| {});
+    }
+    let spans = recorder.finished_spans();
+    let SpanData::Custom(plan) = spans[0].data() else { panic!("a custom span") };
+    assert_eq!(serde_json::Value::Object(plan.data.clone()), json!({"step": 2}), "the content field left out");
+    assert_eq!(generation(&spans[1]).input, None, "the generation's input stripped");
+}

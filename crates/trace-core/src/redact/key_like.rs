@@ -102,6 +102,11 @@ fn sk_key(text: &str, at: usize, how: KeyMatch) -> Option<Found> {
     if !starts_with_ci(bytes, at, b"sk-") {
         return None;
     }
+    // Before the scan below: inside a word there is no key to find, and scanning there
+    // would make `xsk-xsk-xsk-...` quadratic.
+    if how == KeyMatch::Words && !word_start(bytes, at) {
+        return None;
+    }
     let body = at + 3;
     let run = bytes[body..].iter().take_while(|b| is_key_byte(**b)).count();
     let end = body + run;

@@ -93,7 +93,9 @@ impl TraceState {
         }
         match object.get("metadata") {
             None | Some(Value::Null) => {}
-            Some(Value::Object(metadata)) => trace = trace.with_metadata(metadata.clone()),
+            Some(Value::Object(metadata)) => {
+                trace = trace.with_metadata(crate::limits::clone::CloneBounded::clone_bounded(metadata));
+            }
             Some(_) => return Err(TraceStateError::InvalidField { field: "metadata", expected: "an object" }),
         }
         if let Some(header) = string("traceparent")? {

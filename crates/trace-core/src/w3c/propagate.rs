@@ -30,7 +30,7 @@ impl Parent {
         let (trace, parent_id) = match self {
             // A sampled-out trace has no id to send: the callee decides afresh.
             Parent::NoOp | Parent::SampledOut => return None,
-            Parent::Trace(trace) => (trace, root_span_id(trace.trace_id())),
+            Parent::Trace(trace) => (trace, top_level_parent_id(trace)),
             Parent::Span { trace, span_id } => (trace, span_id.to_w3c()),
         };
         TraceParent::new(trace.trace_id().to_w3c(), parent_id, outgoing_flags(trace)).ok()
@@ -46,9 +46,24 @@ impl Parent {
     }
 }
 
-/// The flags a trace sends on.
+/// The flags a trace sends on: `sampled`, since this process records the trace (a trace
+/// that is not recorded has no `traceparent` to send), and the caller's other known flags.
 fn outgoing_flags(trace: &Trace) -> u8 {
-    trace.remote_parent().map_or(TraceParent::FLAG_SAMPLED, |r| r.traceparent().flags() & TraceParent::KNOWN_FLAGS)
+    let received = trace.remote_parent().map_or(0, |r| r.traceparent().flags() & TraceParent::KNOWN_FLAGS);
+    received | TraceParent::FLAG_SAMPLED
+}
+
+/// The W3C (and OTLP) id of what a top-level span of `trace` hangs under: the trace's
+/// OTLP root span ([`root_span_id`]); for a trace continued from a process of this
+/// library that announced it (and sends the root span,
+/// [`RemoteParent::announced`](super::RemoteParent::announced)), the caller's span. The
+/// OTLP exporter and the outgoing `traceparent` of a trace with no span current both use
+/// it.
+pub fn top_level_parent_id(trace: &Trace) -> u64 {
+    match trace.remote_parent().filter(|r| r.announced()) {
+        Some(remote) => remote.traceparent().parent_id(),
+        None => root_span_id(trace.trace_id()),
+    }
 }
 
 /// The `traceparent` of the current span (or, with no span current, of the current
