@@ -281,6 +281,7 @@ impl TracingExporter for HtmlWaterfallExporter {
                     ExportItem::Span(span) => drops.extend(s.span_ended(span).err()),
                 }
             }
+            ended.extend(s.take_evicted());
             s.limits()
         };
         for why in drops {
@@ -425,11 +426,18 @@ impl HtmlWaterfallExporterBuilder {
             max_spans_per_trace: self.max_spans_per_trace,
             max_spans: self.max_spans,
         };
+        // One page per trace: a trace this process never saw start (resumed, or continued
+        // from another process) never ends here either; its page is written early when
+        // the store is full rather than filling it for good.
+        let store = match self.output {
+            Output::PerTrace(_) => Store::new(limits).evicting(),
+            Output::Run(_) => Store::new(limits),
+        };
         Ok(HtmlWaterfallExporter {
             inner: Arc::new(Inner {
                 output: self.output,
                 title: self.title,
-                store: Mutex::new(Store::new(limits)),
+                store: Mutex::new(store),
                 pages_written: AtomicU64::new(0),
                 spans_in_pages: AtomicU64::new(0),
                 spans_in_failed_pages: AtomicU64::new(0),

@@ -13,7 +13,9 @@ use crate::store::DropCounts;
 pub struct TreeStats {
     /// Trees printed when their trace ended.
     pub traces_printed: u64,
-    /// Trees printed at shutdown, their trace never having ended.
+    /// Trees printed before their trace ended: at shutdown, or early to make room when
+    /// `max_open_traces` were open and the trace's start was never seen here (a trace
+    /// resumed or continued from another process, which never ends here either).
     pub unfinished_traces_printed: u64,
     /// Spans shown in the trees written.
     pub spans_printed: u64,

@@ -73,16 +73,53 @@ pub(crate) struct Store {
     limits: Limits,
     closed: bool,
     drops: DropCounts,
+    /// Whether a full store makes room by taking out the oldest trace whose start it never
+    /// saw (see [`Store::take_evicted`]).
+    evicts: bool,
+    evicted: Vec<Held>,
 }
 
 impl Store {
     pub(crate) fn new(limits: Limits) -> Self {
-        Self { held: HashMap::new(), spans: 0, next_seq: 0, limits, closed: false, drops: DropCounts::default() }
+        Self {
+            held: HashMap::new(),
+            spans: 0,
+            next_seq: 0,
+            limits,
+            closed: false,
+            drops: DropCounts::default(),
+            evicts: false,
+            evicted: Vec::new(),
+        }
+    }
+
+    /// Makes room, when full, by taking out the oldest trace whose start this store never
+    /// saw: a trace resumed or continued from another process, whose end never comes here
+    /// either, so that such traces cannot fill the store for good. Its owner shows what
+    /// was taken out ([`take_evicted`](Self::take_evicted)). Off by default.
+    pub(crate) fn evicting(mut self) -> Self {
+        self.evicts = true;
+        self
+    }
+
+    /// The traces taken out to make room since the last call, oldest first.
+    pub(crate) fn take_evicted(&mut self) -> Vec<Held> {
+        std::mem::take(&mut self.evicted)
     }
 
     fn insert(&mut self, trace: &Arc<Trace>, start_seen: bool) -> Result<&mut Held, Dropped> {
         if self.held.len() >= self.limits.max_traces {
-            return Err(Dropped::TooManyTraces);
+            let oldest_unstarted = self
+                .held
+                .values()
+                .filter(|h| !h.start_seen)
+                .min_by_key(|h| h.seq)
+                .map(|h| h.trace.trace_id().clone())
+                .filter(|_| self.evicts);
+            let Some(id) = oldest_unstarted else { return Err(Dropped::TooManyTraces) };
+            if let Some(held) = self.remove(&id) {
+                self.evicted.push(held);
+            }
         }
         let seq = self.next_seq;
         self.next_seq += 1;

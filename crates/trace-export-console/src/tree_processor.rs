@@ -158,17 +158,26 @@ impl TreeConsoleProcessor {
     fn dropped(&self, why: store::Dropped, limits: Limits) {
         store::warn_dropped(&self.inner.drops_log, WHO, why, limits);
     }
+
+    /// After the store's lock is released: warns of what was refused and prints the trees
+    /// taken out early to make room.
+    fn after_gathering(&self, refused: Option<store::Dropped>, evicted: &[Held], limits: Limits) {
+        if let Some(why) = refused {
+            self.dropped(why, limits);
+        }
+        for held in evicted {
+            self.print(held, Moment::Evicted, limits.max_spans_per_trace);
+        }
+    }
 }
 
 impl TracingProcessor for TreeConsoleProcessor {
     fn on_trace_start(&self, trace: &Arc<Trace>) {
-        let refused = {
+        let (refused, evicted, limits) = {
             let mut s = lock(&self.inner.store);
-            s.trace_started(trace).err().map(|why| (why, s.limits()))
+            (s.trace_started(trace).err(), s.take_evicted(), s.limits())
         };
-        if let Some((why, limits)) = refused {
-            self.dropped(why, limits);
-        }
+        self.after_gathering(refused, &evicted, limits);
     }
 
     fn on_trace_end(&self, trace: &Arc<Trace>) {
@@ -185,13 +194,11 @@ impl TracingProcessor for TreeConsoleProcessor {
     fn on_span_start(&self, _span: &Span) {}
 
     fn on_span_end(&self, span: &Arc<Span>) {
-        let refused = {
+        let (refused, evicted, limits) = {
             let mut s = lock(&self.inner.store);
-            s.span_ended(span).err().map(|why| (why, s.limits()))
+            (s.span_ended(span).err(), s.take_evicted(), s.limits())
         };
-        if let Some((why, limits)) = refused {
-            self.dropped(why, limits);
-        }
+        self.after_gathering(refused, &evicted, limits);
     }
 
     /// Does nothing: a tree is printed when its trace ends, or at shutdown.
@@ -319,7 +326,8 @@ impl TreeConsoleProcessorBuilder {
         };
         TreeConsoleProcessor {
             inner: Arc::new(Inner {
-                store: Mutex::new(Store::new(limits)),
+                // A trace never seen to start here is printed early when the store is full.
+                store: Mutex::new(Store::new(limits).evicting()),
                 sink: Mutex::new(self.sink),
                 palette: Palette::new(colors),
                 traces_printed: AtomicU64::new(0),

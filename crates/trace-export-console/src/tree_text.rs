@@ -19,6 +19,9 @@ pub(crate) enum Moment {
     Ended,
     /// The processor shut down before it ended.
     Shutdown,
+    /// Printed before it ended to make room: its start was never seen here (resumed or
+    /// continued from another process), and `max_open_traces` traces were open.
+    Evicted,
 }
 
 /// The tree of `held` as text: a header line, one line per span, and a line saying how many
@@ -76,9 +79,16 @@ fn header(out: &mut String, held: &Held, moment: Moment, palette: Palette) {
         out.push_str("  ");
         palette.paint(out, Role::Error, &count(errors, "error"));
     }
-    if moment == Moment::Shutdown {
-        out.push_str("  ");
-        palette.paint(out, Role::Warn, "[not ended: printed at shutdown]");
+    match moment {
+        Moment::Ended => {}
+        Moment::Shutdown => {
+            out.push_str("  ");
+            palette.paint(out, Role::Warn, "[not ended: printed at shutdown]");
+        }
+        Moment::Evicted => {
+            out.push_str("  ");
+            palette.paint(out, Role::Warn, "[not ended here: printed early to make room (max_open_traces)]");
+        }
     }
     if !held.start_seen {
         out.push_str("  ");

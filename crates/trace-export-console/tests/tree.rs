@@ -316,6 +316,28 @@ fn the_open_trace_cap_is_counted_and_frees_up_when_a_trace_ends() {
 }
 
 #[test]
+fn traces_never_seen_to_start_are_printed_early_to_make_room() {
+    // Spans of traces resumed or continued from another process arrive with no start
+    // and no end here: they must not fill the store for good.
+    let p = TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Never).max_open_traces(2).build().unwrap();
+    let (r1, r2, local) = (trace(20, "resumed-1", 10), trace(21, "resumed-2", 10), trace(22, "local", 10));
+    p.on_span_end(&span(&r1, 1, None, (0, 1), CustomSpanData::default()));
+    p.on_span_end(&span(&r2, 2, None, (0, 1), CustomSpanData::default()));
+    run(&p, &local, &[span(&local, 3, None, (0, 1), CustomSpanData::default())]);
+    let text = output(&p);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("resumed-1") && lines[0].contains("printed early"), "{text}");
+    assert!(lines.iter().any(|l| l.starts_with("local")), "the local trace was kept and printed: {text}");
+    let stats = p.stats();
+    assert_eq!((stats.traces_dropped, stats.unfinished_traces_printed, stats.traces_printed), (0, 1, 1));
+    // A store full of traces whose start was seen still refuses, as before.
+    let q = TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Never).max_open_traces(1).build().unwrap();
+    q.on_trace_start(&trace(30, "open", 10));
+    q.on_trace_start(&trace(31, "refused", 10));
+    assert_eq!((q.stats().traces_dropped, q.stats().unfinished_traces_printed), (1, 0));
+}
+
+#[test]
 fn shutdown_prints_traces_that_never_ended_and_refuses_what_comes_later() {
     let p = plain();
     let open = trace(20, "never ends", 50);
