@@ -602,3 +602,15 @@ fn span_kind_names_the_type_of_each_span() {
     assert_eq!(kinds, [SpanKind::Agent, SpanKind::Turn, SpanKind::McpTools]);
     assert_eq!(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(), ["agent", "turn", "mcp_tools"]);
 }
+
+#[test]
+fn a_saved_trace_state_copies_deep_metadata_without_recursion() {
+    let (_l, _rec) = lock();
+    // 100,000 levels: a recursive copy overflows a test thread's stack.
+    let _t = trace("wf").metadata(deep_map(100_000)).start();
+    let state = trace_core::TraceState::current();
+    let copy = state.clone();
+    let text = copy.to_json_string();
+    assert!(text.contains(trace_core::DEPTH_LIMIT_MARKER), "the metadata is cut at the depth limit when written");
+    drop((state, copy));
+}
