@@ -6,7 +6,7 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use trace_core::rate_limit::LogRateLimiter;
 use trace_core::{ExportError, ExportItem, Timestamp, Trace, TracingExporter};
@@ -15,13 +15,9 @@ use crate::error::{ConfigError, HtmlError};
 use crate::html_data::PageData;
 use crate::html_page;
 use crate::stats::HtmlStats;
-use crate::store::{self, DropCounts, Held, Limits, Store};
+use crate::store::{self, lock, DropCounts, Held, Limits, Store};
 
 const WHO: &str = "HtmlWaterfallExporter";
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Where the pages go.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,11 +3,18 @@
 //! spans in all, every span left out counted.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use trace_core::rate_limit::LogRateLimiter;
 use trace_core::{Span, Trace, TraceId};
+
+/// Locks `m`, going on after a panic elsewhere poisoned it (the store and the outputs stay
+/// consistent: every change under their locks is a single step). Shared by the tree
+/// printer and the HTML exporter.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// The caps of a [`Store`]. Each is at least 1 (the builders refuse 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use trace_core::rate_limit::LogRateLimiter;
@@ -13,14 +13,10 @@ use crate::color::{ColorMode, Palette};
 use crate::error::ConfigError;
 use crate::sink::Sink;
 use crate::stats::TreeStats;
-use crate::store::{self, Held, Limits, Store};
+use crate::store::{self, lock, Held, Limits, Store};
 use crate::tree_text::{self, Moment};
 
 const WHO: &str = "TreeConsoleProcessor";
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Gathers each trace's spans and, when the trace ends, prints it as an indented tree:
 /// kind, name, duration and what matters per kind (model and tokens of a generation, a
