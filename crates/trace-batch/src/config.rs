@@ -21,6 +21,9 @@ pub const DEFAULT_SCHEDULE_DELAY: Duration = Duration::from_secs(5);
 /// Default [`export_trigger_ratio`](BatchTraceProcessorBuilder::export_trigger_ratio): 0.7,
 /// as in Python.
 pub const DEFAULT_EXPORT_TRIGGER_RATIO: f64 = 0.7;
+/// Default [`export_on_full_batch`](BatchTraceProcessorBuilder::export_on_full_batch):
+/// `true`, a deliberate difference from the Python SDK (see the setter).
+pub const DEFAULT_EXPORT_ON_FULL_BATCH: bool = true;
 /// Default [`drop_timeout`](BatchTraceProcessorBuilder::drop_timeout): 5 seconds, the budget
 /// the Python SDK's exit handler gives `shutdown`.
 pub const DEFAULT_DROP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -49,6 +52,7 @@ pub struct BatchConfig {
     pub(crate) max_batch_size: usize,
     pub(crate) schedule_delay: Duration,
     pub(crate) export_trigger_ratio: f64,
+    pub(crate) export_on_full_batch: bool,
     pub(crate) drop_timeout: Duration,
     pub(crate) free_exported_on: FreeExported,
 }
@@ -60,6 +64,7 @@ impl Default for BatchConfig {
             max_batch_size: DEFAULT_MAX_BATCH_SIZE,
             schedule_delay: DEFAULT_SCHEDULE_DELAY,
             export_trigger_ratio: DEFAULT_EXPORT_TRIGGER_RATIO,
+            export_on_full_batch: DEFAULT_EXPORT_ON_FULL_BATCH,
             drop_timeout: DEFAULT_DROP_TIMEOUT,
             free_exported_on: FreeExported::Producers,
         }
@@ -94,6 +99,24 @@ impl BatchConfig {
         let size = (self.max_queue_size as f64 * self.export_trigger_ratio).floor();
         // `as` saturates; the ratio is at most 1, so the size is at most the queue size.
         (size as usize).clamp(1, self.max_queue_size)
+    }
+
+    /// Whether the worker exports each full batch as soon as it is queued (see
+    /// [`BatchTraceProcessorBuilder::export_on_full_batch`]).
+    pub fn export_on_full_batch(&self) -> bool {
+        self.export_on_full_batch
+    }
+
+    /// The queue length at which a producer wakes the worker: a full batch
+    /// (`max_batch_size`) when [`export_on_full_batch`](Self::export_on_full_batch) is on
+    /// and the batch is smaller than the trigger size, else the
+    /// [`export_trigger_size`](Self::export_trigger_size). 128 with the defaults.
+    pub fn wake_size(&self) -> usize {
+        if self.export_on_full_batch {
+            self.export_trigger_size().min(self.max_batch_size)
+        } else {
+            self.export_trigger_size()
+        }
     }
 
     /// How long dropping the processor without a [`shutdown`] waits for the final export.
@@ -221,6 +244,19 @@ impl BatchTraceProcessorBuilder {
         /// `(0, 1]`.
         fn export_trigger_ratio(ratio: f64);
 
+        /// Whether the worker exports each full batch (`max_batch_size` items) as soon as
+        /// it is queued, besides the exports at the trigger size and on the schedule.
+        /// Default: `true` ([`DEFAULT_EXPORT_ON_FULL_BATCH`]), which differs from the
+        /// Python SDK on purpose: Python's worker waits until the queue holds the trigger
+        /// size (5734 items with the defaults) or the schedule delay passes, so a burst
+        /// fills 70 % of the queue before the first export, every span of it stays in
+        /// memory meanwhile, and only 30 % of the queue is left for what comes while that
+        /// export runs. Exporting full batches at once sends the same batches (never more
+        /// than `max_batch_size` items, in queue order) earlier; a partial batch still
+        /// waits for the trigger size, the schedule, a flush or the shutdown, as in Python.
+        /// `false` restores Python's timing.
+        fn export_on_full_batch(on: bool);
+
         /// How long dropping the processor without calling
         /// [`shutdown`](crate::BatchTraceProcessor::shutdown) waits for what is queued to be
         /// exported. Default: 5 s ([`DEFAULT_DROP_TIMEOUT`]).
@@ -252,6 +288,13 @@ mod tests {
         assert_eq!(c.schedule_delay(), Duration::from_secs(5));
         assert_eq!(c.export_trigger_ratio(), 0.7);
         assert_eq!(c.export_trigger_size(), 5734);
+        assert!(c.export_on_full_batch());
+        assert_eq!(c.wake_size(), 128);
+        let python = BatchConfig { export_on_full_batch: false, ..BatchConfig::default() };
+        assert_eq!(python.wake_size(), 5734);
+        // A trigger below the batch size wakes the worker at the trigger either way.
+        let small = BatchConfig { max_queue_size: 100, export_trigger_ratio: 0.5, ..BatchConfig::default() };
+        assert_eq!(small.wake_size(), 50);
     }
 
     #[test]

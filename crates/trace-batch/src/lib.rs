@@ -46,6 +46,10 @@
 //! - `schedule_delay`: 5 s ([`DEFAULT_SCHEDULE_DELAY`]) at most between exports.
 //! - `export_trigger_ratio`: 0.7 ([`DEFAULT_EXPORT_TRIGGER_RATIO`]): the worker exports at
 //!   once when the queue holds `max(1, floor(8192 * 0.7))` = 5734 items.
+//! - `export_on_full_batch`: `true` ([`DEFAULT_EXPORT_ON_FULL_BATCH`]), the one default
+//!   that differs from Python's, on purpose: the worker also exports each full batch (128
+//!   items) as soon as it is queued, instead of letting a burst fill 70 % of the queue
+//!   first; `false` gives Python's timing.
 //! - `drop_timeout`: 5 s ([`DEFAULT_DROP_TIMEOUT`]) for the final export when the
 //!   processor is dropped without a shutdown.
 //! - `redactor`: none ([`BatchTraceProcessorBuilder::redactor`]). Set one
@@ -93,8 +97,8 @@ mod stats;
 mod worker;
 
 pub use config::{
-    BatchConfig, BatchTraceProcessorBuilder, FreeExported, DEFAULT_DROP_TIMEOUT, DEFAULT_EXPORT_TRIGGER_RATIO,
-    DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE, DEFAULT_SCHEDULE_DELAY,
+    BatchConfig, BatchTraceProcessorBuilder, FreeExported, DEFAULT_DROP_TIMEOUT, DEFAULT_EXPORT_ON_FULL_BATCH,
+    DEFAULT_EXPORT_TRIGGER_RATIO, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE, DEFAULT_SCHEDULE_DELAY,
 };
 pub use error::ConfigError;
 pub use processor::BatchTraceProcessor;

@@ -38,8 +38,11 @@ struct WorkerThread {
 ///   queue drops the item and counts it ([`BatchStats::dropped_queue_full`]), with a
 ///   rate-limited warning.
 /// - One worker thread, named [`WORKER_THREAD_NAME`], starts on the first item. It exports
-///   when the queue reaches the trigger size or when the schedule delay has passed since
-///   its last export, in batches of at most `max_batch_size` items, in queue order.
+///   each full batch as soon as it is queued (see
+///   [`export_on_full_batch`](BatchTraceProcessorBuilder::export_on_full_batch)), and
+///   everything queued when the queue reaches the trigger size or when the schedule delay
+///   has passed since its last export, in batches of at most `max_batch_size` items, in
+///   queue order.
 /// - An exporter error or panic costs its batch only ([`BatchStats::lost`]).
 /// - [`force_flush`](Self::force_flush) and [`shutdown`](Self::shutdown) are served by the
 ///   worker; their callers wait up to their timeout.
@@ -99,7 +102,7 @@ impl BatchTraceProcessor {
         config: BatchConfig,
         redactor: Option<Redactor>,
     ) -> Self {
-        let (producer, ends) = channels(config.max_queue_size(), config.export_trigger_size());
+        let (producer, ends) = channels(config.max_queue_size(), config.wake_size());
         Self {
             hot: Padded(Hot {
                 trace_ends: exporter.wants_trace_ends(),
@@ -489,9 +492,12 @@ mod worker_death_tests {
         }
     }
 
+    /// Exports only when a test asks (a flush, the shutdown): Python's timing, with the
+    /// schedule an hour away.
     fn processor(exporter: &Arc<Counting>, max_batch: usize) -> BatchTraceProcessor {
         BatchTraceProcessor::builder_shared(Arc::clone(exporter) as _)
             .max_batch_size(max_batch)
+            .export_on_full_batch(false)
             .schedule_delay(Duration::from_secs(3600))
             .build()
             .unwrap()

@@ -2,8 +2,9 @@
 //! batches, answers flush and shutdown requests.
 //!
 //! It sleeps on the control and wake-up channels with a timeout set to the next scheduled
-//! export, so it runs only when there is something to do: the queue reached the trigger
-//! size, the schedule delay passed, or a flush or shutdown arrived.
+//! export, so it runs only when there is something to do: a full batch is queued (with
+//! `export_on_full_batch`), the queue reached the trigger size, the schedule delay passed,
+//! or a flush or shutdown arrived.
 
 #[cfg(test)]
 use std::sync::atomic::AtomicU8;
@@ -144,6 +145,8 @@ pub(crate) struct Worker {
     shared: Arc<Shared>,
     max_batch: usize,
     trigger: usize,
+    /// Export each full batch at once (`export_on_full_batch`).
+    full_batches: bool,
     delay: Duration,
     free_exported_on: FreeExported,
     batch: Vec<ExportItem>,
@@ -184,6 +187,7 @@ impl Worker {
             shared,
             max_batch: config.max_batch_size(),
             trigger: config.export_trigger_size(),
+            full_batches: config.export_on_full_batch(),
             delay: config.schedule_delay(),
             free_exported_on: config.free_exported_on(),
             batch: Vec::with_capacity(config.max_batch_size()),
@@ -220,13 +224,21 @@ impl Worker {
                 return;
             }
             let now = Instant::now();
-            if export_due(now, self.next_export, self.ends.data.len(), self.trigger) {
+            let queued = self.ends.data.len();
+            if export_due(now, self.next_export, queued, self.trigger) {
                 // As Python's `_export_batches`: once started, export until the queue is
                 // empty, items that arrive meanwhile included, so a steady flow close to
                 // the exporter's speed never piles up to the queue's size. (A flush, by
                 // contrast, waits only for what was queued before it.)
                 self.drain(u64::MAX);
                 self.next_export = later(self.delay);
+                continue;
+            }
+            if self.full_batches && queued >= self.max_batch {
+                // The full batches only: a partial one waits for the trigger size or the
+                // schedule (which is not moved), as it would in Python.
+                let full = queued - queued % self.max_batch;
+                self.drain(self.taken + full as u64);
                 continue;
             }
             self.wait(self.next_export - now);

@@ -184,8 +184,9 @@ fn span_numbers(items: &[ExportItem]) -> Vec<u128> {
 }
 
 fn processor(exporter: impl TracingExporter) -> BatchTraceProcessorBuilder {
-    // A long schedule, so that nothing is exported unless a test asks for it.
-    BatchTraceProcessor::builder(exporter).schedule_delay(Duration::from_secs(3600))
+    // A long schedule and Python's timing (no export of full batches at once), so that
+    // nothing is exported before the trigger size unless a test asks for it.
+    BatchTraceProcessor::builder(exporter).schedule_delay(Duration::from_secs(3600)).export_on_full_batch(false)
 }
 
 /// A recorder, a processor over it (`configure`d), and a trace `t` it was told of.
@@ -307,8 +308,9 @@ fn traces_queue_at_start_and_spans_at_end() {
     assert_eq!(exporter.thread_names.lock().unwrap().iter().collect::<Vec<_>>(), [WORKER_THREAD_NAME]);
 }
 
-/// The trigger, not the schedule (an hour away), sends the export: the first export starts
-/// only once the 50th item was offered. (That nothing below the trigger wakes the worker
+/// With Python's timing (`export_on_full_batch(false)`, as every test here but the next),
+/// the trigger, not the schedule (an hour away), sends the export: the first export starts only once the 50th item was
+/// offered. (That nothing below the trigger wakes the worker
 /// is checked without waiting by the unit tests
 /// `an_export_is_due_on_schedule_or_at_the_trigger_size_only` and
 /// `the_worker_is_woken_at_the_trigger_size_only`.)
@@ -346,6 +348,27 @@ fn exports_when_the_trigger_size_is_reached_in_batches_of_max_batch_size() {
     assert_eq!(batches.len(), 3);
     let order: Vec<_> = exporter.items().iter().map(span_number).collect();
     assert_eq!(order, (0..50).map(Some).collect::<Vec<_>>());
+    accounted(&p);
+}
+
+/// With `export_on_full_batch` (the default), each full batch is exported as soon as it is
+/// queued, far below the trigger size (700 here), and a partial batch waits: 25 items give
+/// two batches of 10 at once; the last 5 go only with the flush.
+#[test]
+fn full_batches_are_exported_at_once_and_a_partial_one_waits() {
+    let exporter = Recorder::default();
+    let p =
+        processor(exporter.clone()).max_queue_size(1000).max_batch_size(10).export_on_full_batch(true).build().unwrap();
+    assert_eq!((p.config().export_trigger_size(), p.config().wake_size()), (700, 10));
+    let t = new_trace("t");
+    // However the worker interleaves with the producer, it takes full batches only.
+    end_spans(&p, &t, 0..25);
+    exporter.wait_items(20);
+    assert_eq!(exporter.batches().iter().map(Vec::len).collect::<Vec<_>>(), [10, 10]);
+    // Nothing but the flush sends the partial batch (the schedule is an hour away).
+    p.force_flush(Some(PATIENCE)).unwrap();
+    assert_eq!(exporter.batches().iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 5]);
+    assert_eq!(span_numbers(&exporter.items()), (0..25).collect::<Vec<_>>());
     accounted(&p);
 }
 

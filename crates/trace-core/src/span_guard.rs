@@ -141,7 +141,7 @@ impl<D> SpanGuard<D> {
     /// Does nothing on a no-op span or once the span has ended.
     pub fn set_error(&mut self, error: SpanError) -> &mut Self {
         match self.record_mut() {
-            Some(s) => s.error = Some(error),
+            Some(s) => s.error = Some(Box::new(error)),
             None => {
                 if let Some(data) = error.data {
                     json_input::discard(data);

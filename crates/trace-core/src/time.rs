@@ -5,23 +5,26 @@
 //! the microsecond is zero (`2025-03-11T12:00:00+00:00`). No date crate is needed.
 
 use std::fmt;
+use std::num::NonZeroU64;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Serialize, Serializer};
 
 /// A point in time in UTC, with nanosecond resolution. Times before 1970 count as the
-/// epoch.
+/// epoch; times after the year 2554 as its last nanosecond.
 ///
-/// Kept as the [`SystemTime`] the clock gave: taking one is a clock read, nothing more;
-/// the conversion to Unix time happens when it is read or formatted.
+/// Kept as nanoseconds since the Unix epoch in eight bytes (a [`SystemTime`] takes
+/// sixteen), and `Option<Timestamp>` is eight bytes too: a span holds two. Taking one is a
+/// clock read and a subtraction; the text form is written when it is formatted.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
-    at: SystemTime,
+    /// Nanoseconds since the epoch, plus one: never zero, so `Option` needs no extra word.
+    nanos_plus_one: NonZeroU64,
 }
 
 impl Default for Timestamp {
     fn default() -> Self {
-        Self { at: UNIX_EPOCH }
+        Self::from_unix_nanos(0)
     }
 }
 
@@ -32,26 +35,29 @@ impl Timestamp {
     /// Reads the system clock.
     #[inline]
     pub fn now() -> Self {
-        Self { at: SystemTime::now() }
+        Self::from_system_time(SystemTime::now())
     }
 
-    /// A timestamp from nanoseconds since the Unix epoch.
+    /// A timestamp from nanoseconds since the Unix epoch (`u64::MAX` counts as one less).
+    #[inline]
     pub fn from_unix_nanos(unix_nanos: u64) -> Self {
-        Self { at: UNIX_EPOCH + Duration::from_nanos(unix_nanos) }
+        Self { nanos_plus_one: NonZeroU64::MIN.saturating_add(unix_nanos.min(u64::MAX - 1)) }
     }
 
     /// A timestamp from a [`SystemTime`]; times before the epoch become the epoch.
     #[inline]
     pub fn from_system_time(t: SystemTime) -> Self {
-        Self { at: t.max(UNIX_EPOCH) }
+        let nanos = match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos())),
+            Err(_) => 0,
+        };
+        Self::from_unix_nanos(nanos)
     }
 
     /// Nanoseconds since the Unix epoch (saturating in the year 2554).
+    #[inline]
     pub fn unix_nanos(self) -> u64 {
-        match self.at.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos())),
-            Err(_) => 0,
-        }
+        self.nanos_plus_one.get() - 1
     }
 
     /// Microseconds since the Unix epoch (the precision of the text form).
@@ -61,7 +67,7 @@ impl Timestamp {
 
     /// As a [`SystemTime`].
     pub fn to_system_time(self) -> SystemTime {
-        self.at
+        UNIX_EPOCH + Duration::from_nanos(self.unix_nanos())
     }
 
     /// Calls `f` with the ISO 8601 text without allocating.
@@ -78,9 +84,9 @@ impl Timestamp {
     }
 
     fn write_iso(self, buf: &mut [u8; ISO_MAX]) -> usize {
-        let since_epoch = self.at.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-        let secs = since_epoch.as_secs();
-        let micros = since_epoch.subsec_micros();
+        let nanos = self.unix_nanos();
+        let secs = nanos / 1_000_000_000;
+        let micros = (nanos % 1_000_000_000 / 1_000) as u32;
         let days = secs / 86_400;
         let rem = (secs % 86_400) as u32;
         let (year, month, day) = civil_from_days(days as i64);
@@ -233,6 +239,19 @@ mod tests {
         assert!(t.unix_nanos() > 1_577_836_800_000_000_000);
         let json = crate::wire::to_json_string(&t).unwrap();
         assert!(json.starts_with("\"20") && json.ends_with("+00:00\""), "{json}");
+    }
+
+    #[test]
+    fn eight_bytes_with_or_without_a_value_and_exact_at_both_ends() {
+        assert_eq!(std::mem::size_of::<Option<Timestamp>>(), 8);
+        assert_eq!(Timestamp::default().unix_nanos(), 0);
+        assert_eq!(Timestamp::from_unix_nanos(1).unix_nanos(), 1);
+        assert_eq!(Timestamp::from_unix_nanos(u64::MAX).unix_nanos(), u64::MAX - 1);
+        let t = SystemTime::now();
+        let nanos = t.duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
+        assert_eq!(Timestamp::from_system_time(t).unix_nanos(), nanos);
+        assert_eq!(Timestamp::from_system_time(t).to_system_time(), t);
+        assert!(Timestamp::from_unix_nanos(5) < Timestamp::from_unix_nanos(6));
     }
 
     #[test]
