@@ -257,8 +257,9 @@ impl Bench<'_> {
             for (who, r) in [("ours", &o), ("opentelemetry-rust", &t)] {
                 if !r.clean() {
                     res.notes.push(format!(
-                        "round {round}: {who} with queue 1,048,576 lost spans ({} of {} received)",
-                        r.received, r.n
+                        "round {round}: {who} with queue 1,048,576 did not deliver every span exactly once: the \
+                         server counted {} of {} ({} reported dropped)",
+                        r.received, r.n, r.dropped
                     ));
                 }
             }

@@ -526,16 +526,14 @@ fn otel_row(f: &Figure) -> Vec<String> {
 
 /// The comparison with opentelemetry-rust: the table, the steal time, the rate searches.
 fn otel_section(o: &OtelResults) -> String {
-    let mut s = String::from(
-        "
-## Against opentelemetry-rust
-
-",
-    );
+    let mut s = String::from("\n## Against opentelemetry-rust\n\n");
     let _ = writeln!(
         s,
-        "`cargo xtask bench --only otel`: this project against `opentelemetry_sdk` 0.33 (`BatchSpanProcessor`) and          `opentelemetry-otlp` 0.33 (HTTP/protobuf) in `benches/otel`, {} interleaved rounds (each round runs every          variant once, each a fresh process, in turn). The ratio is ours ÷ opentelemetry-rust per round: median          (min–max over the rounds); the absolute figures are median [min, max]. Steal time over the workload          (/proc/stat): {}.{}
-",
+        "`cargo xtask bench --only otel`: this project against `opentelemetry_sdk` 0.33 (`BatchSpanProcessor`) and \
+         `opentelemetry-otlp` 0.33 (HTTP/protobuf) in `benches/otel`, {} interleaved rounds (each round runs every \
+         variant once, each a fresh process, in turn). The ratio is ours ÷ opentelemetry-rust per round: median \
+         (min–max over the rounds); the absolute figures are median [min, max]. Steal time over the workload \
+         (/proc/stat): {}.{}\n",
         o.rounds,
         o.steal_pct.map_or_else(|| "unknown".to_owned(), |p| format!("{p:.1} % of all CPU time")),
         if o.smoke { " **Smoke run (`BENCH_OTEL_SMOKE`): a tenth of the spans; not figures to compare.**" } else { "" }
@@ -543,34 +541,31 @@ fn otel_section(o: &OtelResults) -> String {
     let rows: Vec<Vec<String>> = o.figures.iter().map(otel_row).collect();
     s.push_str(&table(&["figure", "ours ÷ otel", "ours", "opentelemetry-rust", "goal (ratio)", "verdict"], &rows));
     s.push_str(
-        "
-Spans: `custom_span(\"x\")` with data `{\"i\": i}` inside one trace (ours), a child span `x` of one          root span with the integer attribute `i` (theirs). Whole span: create, start, set `i`, end, enqueue, timed          on the producer thread (`benches/e2e.rs --hot`, `otel-e2e-bench --hot`): 100,000 spans of warm-up then          200,000 with a queue of 65,536, or (fresh process) 1,000 then 200,000 with a queue of 1,048,576; each          side's default batch size, an exporter that discards. Delivered spans/s: 1,000,000 spans as fast as one          thread makes them, spans the loopback server received ÷ (its last arrival − the first span's start);          with the defaults (ours: queue 8,192, batch 128; theirs: queue 2,048, batch 512) most spans are dropped          (counted on both sides). Rate: the `rate` workload's search for both, defaults, paced producer. Memory          per queued span: (RSS after − RSS before) ÷ 200,000 spans held in a queue of 262,144 while the exporter          waits at a gate; the queue allocated up front (ours: about 16 bytes per slot; theirs: a `SpanData` per          slot of `std::sync::mpsc::sync_channel`) is in the \"pipeline installed\" row, not in that figure.
-",
+        "\nSpans: `custom_span(\"x\")` with data `{\"i\": i}` inside one trace (ours), a child span `x` of one \
+         root span with the integer attribute `i` (theirs). Whole span: create, start, set `i`, end, enqueue, timed \
+         on the producer thread (`benches/e2e.rs --hot`, `otel-e2e-bench --hot`): 100,000 spans of warm-up then \
+         200,000 with a queue of 65,536, or (fresh process) 1,000 then 200,000 with a queue of 1,048,576; each \
+         side's default batch size, an exporter that discards. Delivered spans/s: 1,000,000 spans as fast as one \
+         thread makes them, spans the loopback server received ÷ (its last arrival − the first span's start); \
+         with the defaults (ours: queue 8,192, batch 128; theirs: queue 2,048, batch 512) most spans are dropped \
+         (counted on both sides). Peak RSS: VmHWM of those default runs. Rate: the `rate` workload's search for \
+         both, defaults, paced producer. Memory per queued span: (RSS after − RSS before) ÷ 200,000 spans held in \
+         a queue of 262,144 while the exporter waits at a gate; the queue allocated up front (ours: about 16 bytes \
+         per slot; theirs: a `SpanData` per slot of `std::sync::mpsc::sync_channel`) is in the \"pipeline \
+         installed\" row, not in that figure.\n",
     );
     if o.rate_ours_reused {
-        s.push_str(
-            "
-Our rate is the `rate` workload's of this run (see its search above).
-",
-        );
+        s.push_str("\nOur rate is the `rate` workload's of this run (see its search above).\n");
+    }
+    if !o.notes.is_empty() {
+        s.push('\n');
     }
     for note in &o.notes {
-        let _ = writeln!(
-            s,
-            "
-- Note: {note}"
-        );
+        let _ = writeln!(s, "- Note: {note}");
     }
     for (name, search) in [("ours (this workload)", &o.rate_ours), ("opentelemetry-rust", &o.rate_otel)] {
         if let Some(search) = search {
-            let _ = write!(
-                s,
-                "
-### Sustainable rate search: {name}
-
-{}",
-                search_table(search)
-            );
+            let _ = write!(s, "\n### Sustainable rate search: {name}\n\n{}", search_table(search));
         }
     }
     s
