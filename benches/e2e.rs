@@ -5,6 +5,8 @@
 //! ```text
 //! cargo bench --bench e2e --features openai-http,otlp-http -- --endpoint http://127.0.0.1:PORT/v1/traces/ingest \
 //!     [--n 100000] [--batch 128] [--queue 8192] [--trigger RATIO] [--rate SPANS_PER_S] [--serialize] [--export-only]
+//! cargo bench --bench e2e --features openai-http,otlp-http -- --hot [--warmup 100000] [--n 200000] [--queue 65536] [--no-data]
+//! cargo bench --bench e2e --features openai-http,otlp-http -- --queued-memory [--n 200000] [--queue 262144]
 //! ```
 //!
 //! `--otlp protobuf|gzip|json` sends through `OtlpSpanExporter` instead (HTTP/protobuf,
@@ -15,31 +17,44 @@
 //! `--export-only` calls the exporter's `export` directly with one 128-span batch, over and
 //! over (serialisation and the HTTP round trip, no batch processor, no producer).
 //!
+//! `--hot` measures the whole span on the producer thread: `--n` spans (200,000) of
+//! `custom_span("x")` with data `{"i": i}` (none with `--no-data`), created, started,
+//! finished and enqueued after `--warmup` such spans (100,000), into a batch processor with
+//! a queue of `--queue` (65,536 here) and an exporter that discards; ns per span.
+//! `--queued-memory` installs a queue of `--queue` (262,144 here) and an exporter that waits
+//! at a gate until the producer has made `--n` spans (200,000) with data, and prints the
+//! resident memory those queued spans took per span. Both are the project's side of the
+//! comparison with opentelemetry-rust (`cargo xtask bench --only otel`).
+//!
+//! Without `--queue` or `--batch`, the batch processor keeps the library's default.
+//!
 //! With `--rate`, the producer is paced: it makes every span that is due by now, then
 //! sleeps until the next one is due, so it offers `rate` spans per second on average without
 //! burning a core the worker and the server need (at high rates it produces in short bursts
 //! of the spans due during one sleep, ~60 µs at least on Linux).
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agents_tracing::batch::BatchTraceProcessor;
 use agents_tracing::core::{
-    custom_span, set_trace_processor, trace, CustomSpanData, ExportItem, JsonMap, Span, SpanId, Timestamp, Trace,
-    TraceId, TracingExporter,
+    custom_span, set_trace_processor, trace, CustomSpanData, ExportError, ExportItem, JsonMap, Span, SpanId, Timestamp,
+    Trace, TraceId, TracingExporter,
 };
 use agents_tracing::openai::{BackendSpanExporter, ExportBatch};
 use agents_tracing::otlp::{Compression, OtlpSpanExporter, Protocol};
 
 #[path = "support/proc_stats.rs"]
 mod proc_stats;
-use proc_stats::{cpu_seconds, peak_rss_mib};
+use proc_stats::{cpu_seconds, current_rss_mib, peak_rss_mib};
 
 struct Args {
     endpoint: String,
-    n: u64,
-    batch: usize,
-    queue: usize,
+    /// Spans to produce; each mode has its own default.
+    n: Option<u64>,
+    /// The batch processor's settings; the library's defaults when absent.
+    batch: Option<usize>,
+    queue: Option<usize>,
     rate: f64,
     /// The export trigger ratio; the library's default (0.7) when absent.
     trigger: Option<f64>,
@@ -47,33 +62,45 @@ struct Args {
     export_only: bool,
     /// `--otlp`: the OTLP exporter with this encoding, instead of the OpenAI exporter.
     otlp: Option<String>,
+    hot: bool,
+    warmup: u64,
+    no_data: bool,
+    queued_memory: bool,
 }
 
 fn parse() -> Args {
     let mut a = Args {
         endpoint: String::new(),
-        n: 100_000,
-        batch: 128,
-        queue: 8192,
+        n: None,
+        batch: None,
+        queue: None,
         rate: 0.0,
         trigger: None,
         serialize: false,
         export_only: false,
         otlp: None,
+        hot: false,
+        warmup: 100_000,
+        no_data: false,
+        queued_memory: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_default();
         match flag.as_str() {
             "--endpoint" => a.endpoint = value(),
-            "--n" => a.n = value().parse().unwrap_or(a.n),
-            "--batch" => a.batch = value().parse().unwrap_or(a.batch),
-            "--queue" => a.queue = value().parse().unwrap_or(a.queue),
+            "--n" => a.n = value().parse().ok(),
+            "--batch" => a.batch = value().parse().ok(),
+            "--queue" => a.queue = value().parse().ok(),
             "--rate" => a.rate = value().parse().unwrap_or(0.0),
             "--trigger" => a.trigger = value().parse().ok(),
             "--serialize" => a.serialize = true,
             "--export-only" => a.export_only = true,
             "--otlp" => a.otlp = Some(value()),
+            "--hot" => a.hot = true,
+            "--warmup" => a.warmup = value().parse().unwrap_or(a.warmup),
+            "--no-data" => a.no_data = true,
+            "--queued-memory" => a.queued_memory = true,
             _ => {} // `cargo bench` adds `--bench`
         }
     }
@@ -189,24 +216,139 @@ fn produce_paced(n: u64, rate: f64, t0: Instant) {
     }
 }
 
-fn main() {
-    let a = parse();
-    if a.serialize {
-        return serialize_only(a.n);
+/// A gate the exporter waits at until the producer opens it.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        while !*open {
+            open = self.opened.wait(open).unwrap_or_else(|e| e.into_inner());
+        }
     }
-    if a.export_only {
-        return export_only(&a.endpoint, a.n);
+
+    fn open(&self) {
+        *self.open.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.opened.notify_all();
     }
-    let exporter: Arc<dyn TracingExporter> = match &a.otlp {
-        Some(encoding) => Arc::new(otlp_exporter(&a.endpoint, encoding)),
-        None => Arc::new(exporter(&a.endpoint)),
-    };
-    let mut builder = BatchTraceProcessor::builder_shared(exporter).max_batch_size(a.batch).max_queue_size(a.queue);
+}
+
+/// Discards every batch; with a gate, waits at it first (on the worker thread).
+struct Discard(Option<Arc<Gate>>);
+
+impl TracingExporter for Discard {
+    fn export(&self, _items: &[ExportItem]) -> Result<(), ExportError> {
+        if let Some(gate) = &self.0 {
+            gate.wait();
+        }
+        Ok(())
+    }
+}
+
+/// A batch processor over `exporter` with the settings asked for (the defaults otherwise,
+/// with `queue` for the queue size), installed as the trace processor.
+fn install(exporter: Arc<dyn TracingExporter>, a: &Args, queue: Option<usize>) -> Arc<BatchTraceProcessor> {
+    let mut builder = BatchTraceProcessor::builder_shared(exporter);
+    if let Some(batch) = a.batch {
+        builder = builder.max_batch_size(batch);
+    }
+    if let Some(queue) = a.queue.or(queue) {
+        builder = builder.max_queue_size(queue);
+    }
     if let Some(ratio) = a.trigger {
         builder = builder.export_trigger_ratio(ratio);
     }
     let processor = Arc::new(builder.build().expect("config"));
     set_trace_processor(Arc::clone(&processor));
+    processor
+}
+
+/// `--hot`: ns per whole span on the producer thread, after a warm-up.
+fn hot(a: &Args) {
+    let n = a.n.unwrap_or(200_000);
+    let processor = install(Arc::new(Discard(None)), a, Some(65_536));
+    let ns = {
+        let _t = trace("hot").start();
+        if a.no_data {
+            for _ in 0..a.warmup {
+                let _s = custom_span("x").start();
+            }
+            let t0 = Instant::now();
+            for _ in 0..n {
+                let _s = custom_span("x").start();
+            }
+            t0.elapsed().as_nanos() as f64 / n as f64
+        } else {
+            for i in 0..a.warmup {
+                let _s = custom_span("x").data(data(i)).start();
+            }
+            let t0 = Instant::now();
+            for i in 0..n {
+                let _s = custom_span("x").data(data(i)).start();
+            }
+            t0.elapsed().as_nanos() as f64 / n as f64
+        }
+    };
+    processor.shutdown(Some(Duration::from_secs(120))).expect("shutdown");
+    println!(
+        r#"{{"lang":"rust","what":"hot","data":{},"warmup":{},"n":{n},"queue":{},"ns_per_span":{ns:.1},"dropped":{},"peak_rss_mib":{:.1}}}"#,
+        !a.no_data,
+        a.warmup,
+        processor.config().max_queue_size(),
+        processor.stats().dropped(),
+        peak_rss_mib()
+    );
+}
+
+/// `--queued-memory`: resident memory per span held in the queue while the exporter waits.
+fn queued_memory(a: &Args) {
+    let n = a.n.unwrap_or(200_000);
+    let rss_start = current_rss_mib();
+    let gate = Arc::new(Gate::default());
+    let processor = install(Arc::new(Discard(Some(Arc::clone(&gate)))), a, Some(262_144));
+    let (before, after, peak) = {
+        let _t = trace("memory").start();
+        let before = current_rss_mib();
+        for i in 0..n {
+            let _s = custom_span("x").data(data(i)).start();
+        }
+        (before, current_rss_mib(), peak_rss_mib())
+    };
+    gate.open();
+    processor.shutdown(Some(Duration::from_secs(120))).expect("shutdown");
+    println!(
+        r#"{{"lang":"rust","what":"queued_memory","n":{n},"queue":{},"rss_start_mib":{rss_start:.1},"rss_before_mib":{before:.1},"rss_after_mib":{after:.1},"bytes_per_queued_span":{:.1},"pipeline_mib":{:.1},"peak_rss_mib":{peak:.1},"dropped":{}}}"#,
+        processor.config().max_queue_size(),
+        (after - before) * 1024.0 * 1024.0 / n as f64,
+        before - rss_start,
+        processor.stats().dropped()
+    );
+}
+
+fn main() {
+    let a = parse();
+    if a.serialize {
+        return serialize_only(a.n.unwrap_or(100_000));
+    }
+    if a.export_only {
+        return export_only(&a.endpoint, a.n.unwrap_or(100_000));
+    }
+    if a.hot {
+        return hot(&a);
+    }
+    if a.queued_memory {
+        return queued_memory(&a);
+    }
+    let n = a.n.unwrap_or(100_000);
+    let exporter: Arc<dyn TracingExporter> = match &a.otlp {
+        Some(encoding) => Arc::new(otlp_exporter(&a.endpoint, encoding)),
+        None => Arc::new(exporter(&a.endpoint)),
+    };
+    let processor = install(exporter, &a, None);
 
     let cpu0 = cpu_seconds();
     let start_unix_ns = unix_ns();
@@ -214,9 +356,9 @@ fn main() {
     {
         let _t = trace("e2e").start();
         if a.rate > 0.0 {
-            produce_paced(a.n, a.rate, t0);
+            produce_paced(n, a.rate, t0);
         } else {
-            for i in 0..a.n {
+            for i in 0..n {
                 let _s = custom_span("x").data(data(i)).start();
             }
         }
@@ -228,9 +370,9 @@ fn main() {
     println!(
         r#"{{"lang":"rust","exporter":"{}","n":{},"batch":{},"queue":{},"rate":{},"produce_s":{:.4},"total_s":{:.4},"start_unix_ns":{},"dropped":{},"lost":{},"exported":{},"peak_rss_mib":{:.1},"cpu_s":{:.2}}}"#,
         a.otlp.as_deref().map_or("openai".to_owned(), |e| format!("otlp-{e}")),
-        a.n,
-        a.batch,
-        a.queue,
+        n,
+        processor.config().max_batch_size(),
+        processor.config().max_queue_size(),
         a.rate,
         produce_s,
         total_s,

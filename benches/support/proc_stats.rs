@@ -1,4 +1,5 @@
-//! What a benchmark process reads about itself from /proc: CPU time and peak memory.
+//! What a benchmark process reads about itself from /proc: CPU time and memory (peak and
+//! current).
 //! Shared by `benches/e2e.rs` and `benches/otel` (included with `#[path]`).
 
 /// User + system CPU seconds of this process, from /proc/self/stat.
@@ -12,10 +13,20 @@ pub(crate) fn cpu_seconds() -> f64 {
 
 /// Peak resident set size in MiB, from /proc/self/status.
 pub(crate) fn peak_rss_mib() -> f64 {
+    status_kib("VmHWM:") / 1024.0
+}
+
+/// The KiB figure of the /proc/self/status line that starts with `key` (0 if absent).
+fn status_kib(key: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Resident set size now in MiB, from /proc/self/status.
+pub(crate) fn current_rss_mib() -> f64 {
+    status_kib("VmRSS:") / 1024.0
 }

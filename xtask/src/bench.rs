@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo xtask bench [--quick] [--runs N] [--python PATH] [--setup-python] [--no-python]
-//!                   [--only hotpath,e2e,serialize,rate,layer] [--out FILE] [--wait-quiet]
+//!                   [--only hotpath,e2e,serialize,rate,layer,otel] [--out FILE] [--wait-quiet]
 //! ```
 //!
 //! Workloads (each figure the median of `--runs` runs, 5 by default):
@@ -22,7 +22,13 @@
 //! 5. the `tracing` layer: ns per bridged span (create, enter, record, exit, close) through
 //!    `trace_layer::AgentsLayer` into a batch processor, against tracing-subscriber's `fmt`
 //!    layer and tracing-opentelemetry with `opentelemetry_sdk` (`benches/otel`, its own
-//!    workspace, built here only; not part of `--quick`).
+//!    workspace, built here only; not part of `--quick`);
+//! 6. against opentelemetry-rust 0.33 (`otel`; `benches/otel`, not part of `--quick`): the
+//!    whole span (ns, with and without data, warm and in a fresh process), delivered spans/s
+//!    and peak RSS with each library's default batch processor, the highest zero-drop rate,
+//!    the OTLP exporters with a queue that holds every span, and resident bytes per queued
+//!    span, in interleaved rounds (max(`--runs`, 3)), as ratios ours ÷ theirs with min and
+//!    max over the rounds, and the machine's steal time over the workload (`bench/otel.rs`).
 //!
 //! Python is used when found (`--python PATH`, else `target/bench-venv/bin/python`, else a
 //! `python3` that imports `agents`); `--setup-python` makes `target/bench-venv` first.
@@ -38,6 +44,7 @@
 
 mod json;
 mod machine;
+mod otel;
 mod procs;
 mod report;
 
@@ -61,10 +68,10 @@ struct Options {
     wait_quiet: bool,
 }
 
-const WORKLOADS: &[&str] = &["hotpath", "e2e", "serialize", "rate", "layer"];
+const WORKLOADS: &[&str] = &["hotpath", "e2e", "serialize", "rate", "layer", "otel"];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--python PATH] [--setup-python] [--no-python] \
-                     [--only hotpath,e2e,serialize,rate,layer] [--out FILE] [--wait-quiet]";
+                     [--only hotpath,e2e,serialize,rate,layer,otel] [--out FILE] [--wait-quiet]";
 
 impl Options {
     fn parse(args: &[String]) -> Result<Self, String> {
@@ -209,6 +216,9 @@ pub(crate) struct Export {
     pub(crate) py_export: Vec<f64>,
 }
 
+/// The offered rates the search steps up for a Rust pipeline (ours, and opentelemetry-rust's).
+const RATE_LADDER: &[f64] = &[100e3, 200e3, 400e3, 800e3, 1.2e6, 1.6e6, 2.4e6, 3.2e6, 4.8e6];
+
 /// One step of the sustainable-rate search.
 #[derive(Debug)]
 pub(crate) struct Step {
@@ -262,6 +272,8 @@ pub(crate) struct Results {
     pub(crate) unaccounted: Vec<String>,
     /// The `tracing` layer bench: each variant's ns per span, one per round.
     pub(crate) layer: Vec<(String, Vec<f64>)>,
+    /// The comparison with opentelemetry-rust.
+    pub(crate) otel: Option<otel::OtelResults>,
     pub(crate) raw: Vec<String>,
 }
 
@@ -320,6 +332,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     if o.wants("layer") && !o.quick {
         b.layer()?;
+    }
+    if o.wants("otel") && !o.quick {
+        b.otel()?;
     }
     let load_end = machine::load_average();
     let elapsed = b.started.elapsed().as_secs_f64();
@@ -571,7 +586,7 @@ impl Bench<'_> {
     }
 
     fn rate(&mut self) -> Result<(), String> {
-        const RUST: &[f64] = &[100e3, 200e3, 400e3, 800e3, 1.2e6, 1.6e6, 2.4e6, 3.2e6, 4.8e6];
+        const RUST: &[f64] = RATE_LADDER;
         const PYTHON: &[f64] = &[10e3, 15e3, 20e3, 25e3, 30e3, 35e3, 40e3, 50e3, 60e3];
         self.note("sustainable rate: Rust");
         let rust = self.search(RUST, 10e3, |b, rate, n| b.e2e_rust(n, 128, rate).map(Some))?;

@@ -1,6 +1,9 @@
 //! `cargo xtask serve`: a loopback HTTP/1.1 server that answers every POST with 200 and
 //! counts what it receives, for the end-to-end benchmarks (Rust and Python post to the same
-//! server). `GET /stats` returns the counts as JSON; `POST /reset` zeroes them.
+//! server). `GET /stats` returns the counts as JSON; `POST /reset` zeroes them. Spans are
+//! counted in the OpenAI exporter's JSON bodies and in OTLP/HTTP protobuf bodies (an
+//! uncompressed `ExportTraceServiceRequest`, as both sides of `cargo xtask bench --only otel`
+//! send it).
 //!
 //! It writes each answer (status, headers, body) in one write with TCP_NODELAY, so Nagle
 //! and delayed ACKs add no latency.
@@ -63,6 +66,60 @@ fn count_spans_and_traces(body: &[u8]) -> (u64, u64) {
     (spans, traces)
 }
 
+/// A protobuf varint at the start of `b`: its value and its length.
+fn varint(b: &[u8]) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    for (i, byte) in b.iter().enumerate().take(10) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((v, i + 1));
+        }
+    }
+    None
+}
+
+/// The length-delimited fields numbered `field` of the protobuf message `msg`, in order;
+/// `None` if `msg` is not well-formed protobuf.
+fn len_fields(msg: &[u8], field: u64) -> Option<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    let mut rest = msg;
+    while !rest.is_empty() {
+        let (key, n) = varint(rest)?;
+        rest = &rest[n..];
+        let skip = match key & 7 {
+            0 => varint(rest)?.1,
+            1 => 8,
+            5 => 4,
+            2 => {
+                let (len, n) = varint(rest)?;
+                let end = n.checked_add(usize::try_from(len).ok()?)?;
+                if key >> 3 == field {
+                    out.push(rest.get(n..end)?);
+                }
+                end
+            }
+            _ => return None,
+        };
+        rest = rest.get(skip..)?;
+    }
+    Some(out)
+}
+
+/// How many spans an OTLP `ExportTraceServiceRequest` in protobuf holds: `resource_spans`
+/// (1) → `scope_spans` (2) → `spans` (2). 0 for a body that is not one.
+fn count_otlp_protobuf_spans(body: &[u8]) -> u64 {
+    let count = || -> Option<u64> {
+        let mut spans = 0;
+        for resource in len_fields(body, 1)? {
+            for scope in len_fields(resource, 2)? {
+                spans += len_fields(scope, 2)?.len() as u64;
+            }
+        }
+        Some(spans)
+    };
+    count().unwrap_or(0)
+}
+
 fn answer(stream: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {
     let msg =
         format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
@@ -84,6 +141,7 @@ fn serve_connection(stream: TcpStream, counts: &Counts) -> std::io::Result<()> {
         let method = parts.next().unwrap_or("").to_owned();
         let path = parts.next().unwrap_or("").to_owned();
         let mut length = 0usize;
+        let mut protobuf = false;
         loop {
             line.clear();
             if reader.read_line(&mut line)? == 0 {
@@ -96,6 +154,8 @@ fn serve_connection(stream: TcpStream, counts: &Counts) -> std::io::Result<()> {
             if let Some((name, value)) = header.split_once(':') {
                 if name.eq_ignore_ascii_case("content-length") {
                     length = value.trim().parse().unwrap_or(0);
+                } else if name.eq_ignore_ascii_case("content-type") {
+                    protobuf = value.trim().eq_ignore_ascii_case("application/x-protobuf");
                 }
             }
         }
@@ -112,7 +172,8 @@ fn serve_connection(stream: TcpStream, counts: &Counts) -> std::io::Result<()> {
                 let _ = counts.first_unix_ns.compare_exchange(0, t, Ordering::AcqRel, Ordering::Acquire);
                 counts.requests.fetch_add(1, Ordering::AcqRel);
                 counts.bytes.fetch_add(length as u64, Ordering::AcqRel);
-                let (spans, traces) = count_spans_and_traces(&body);
+                let (spans, traces) =
+                    if protobuf { (count_otlp_protobuf_spans(&body), 0) } else { count_spans_and_traces(&body) };
                 counts.spans.fetch_add(spans, Ordering::AcqRel);
                 counts.traces.fetch_add(traces, Ordering::AcqRel);
                 answer(&mut writer, "200 OK", "{}")?;
@@ -147,7 +208,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::count_spans_and_traces;
+    use super::{count_otlp_protobuf_spans, count_spans_and_traces};
 
     #[test]
     fn counts_spans_and_traces() {
@@ -155,5 +216,34 @@ mod tests {
         assert_eq!(count_spans_and_traces(body), (2, 1));
         assert_eq!(count_spans_and_traces(b"\"trace"), (0, 0));
         assert_eq!(count_spans_and_traces(b""), (0, 0));
+    }
+
+    /// A length-delimited field: key (field number, wire type 2), length (a varint), bytes.
+    fn field(number: u8, bytes: &[u8]) -> Vec<u8> {
+        let mut out = vec![number << 3 | 2];
+        let mut len = bytes.len();
+        while len >= 0x80 {
+            out.push((len & 0x7f) as u8 | 0x80);
+            len >>= 7;
+        }
+        out.push(len as u8);
+        out.extend_from_slice(bytes);
+        out
+    }
+
+    #[test]
+    fn counts_otlp_protobuf_spans() {
+        // A span: trace id (1), span id (2), name (5), a fixed64 start time (7), kind (6).
+        let span =
+            [field(1, &[7; 16]), field(2, &[8; 8]), field(5, b"x"), vec![7 << 3 | 1, 1, 2, 3, 4, 5, 6, 7, 8]].concat();
+        let span = [span, vec![6 << 3, 1]].concat();
+        let scope = [field(1, &field(1, b"scope")), field(2, &span), field(2, &span)].concat();
+        let resource = [field(1, b"resource"), field(2, &scope), field(2, &field(2, &span))].concat();
+        let body = [field(1, &resource), field(1, &field(2, &field(2, &span)))].concat();
+        assert!(body.len() > 200, "lengths of two bytes are read too");
+        assert_eq!(count_otlp_protobuf_spans(&body), 4);
+        assert_eq!(count_otlp_protobuf_spans(b""), 0);
+        assert_eq!(count_otlp_protobuf_spans(&body[..body.len() - 1]), 0, "truncated");
+        assert_eq!(count_otlp_protobuf_spans(b"{\"resourceSpans\":[]}"), 0, "JSON");
     }
 }

@@ -1,30 +1,41 @@
-//! The opentelemetry-rust side of the OTLP end-to-end benchmark: N spans with one integer
-//! attribute, children of one root span, through `opentelemetry_sdk`'s `BatchSpanProcessor`
-//! and `opentelemetry-otlp`'s HTTP/protobuf exporter (blocking reqwest client) to a loopback
-//! server (`cargo xtask serve`). Prints one JSON line in the shape of `benches/e2e.rs`.
+//! The opentelemetry-rust side of `cargo xtask bench --only otel`: spans with one integer
+//! attribute, children of one root span, through `opentelemetry_sdk`'s `BatchSpanProcessor`.
+//! Prints one JSON line in the shape of `benches/e2e.rs`. Four modes:
 //!
 //! ```text
-//! cargo run --release --manifest-path benches/otel/Cargo.toml -- \
-//!     --endpoint http://127.0.0.1:PORT/v1/traces [--n 1000000] [--queue N] [--batch N]
+//! otel-e2e-bench --endpoint http://127.0.0.1:PORT/v1/traces [--n 1000000] [--queue N] [--batch N] [--rate SPANS_PER_S]
+//! otel-e2e-bench --hot [--warmup 100000] [--n 200000] [--queue 65536] [--no-data]
+//! otel-e2e-bench --queued-memory [--n 200000] [--queue 262144]
 //! ```
 //!
-//! Without `--queue`/`--batch`, the SDK's defaults (queue 2,048, batch 512, 5 s delay).
-//! `exported` counts the spans the exporter reported as sent; `dropped` is `n - exported`.
+//! - End to end (with `--endpoint`): `opentelemetry-otlp`'s HTTP/protobuf exporter (blocking
+//!   reqwest client) to a loopback server (`cargo xtask serve`). Without `--queue`/`--batch`,
+//!   the SDK's defaults (queue 2,048, batch 512, 5 s delay). `--rate` paces the producer as
+//!   `benches/e2e.rs` does: every span due by now, then a sleep until the next one is due.
+//!   `exported` counts the spans (the root included) the exporter reported as sent;
+//!   `dropped` is `n + 1 - exported`.
+//! - `--hot`: the whole span (create, start, set `i` unless `--no-data`, end, enqueue) on the
+//!   producer thread, timed over `--n` spans after `--warmup` spans, into an exporter that
+//!   discards (default batch size).
+//! - `--queued-memory`: an exporter that blocks until the producer has queued `--n` spans;
+//!   the RSS before and after producing them, per span.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{Span as _, TraceContextExt, Tracer, TracerProvider as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider, SpanData, SpanExporter,
+};
 use opentelemetry_sdk::Resource;
 
 #[path = "../../support/proc_stats.rs"]
 mod proc_stats;
-use proc_stats::{cpu_seconds, peak_rss_mib};
+use proc_stats::{cpu_seconds, current_rss_mib, peak_rss_mib};
 
 /// The OTLP exporter, counting the spans of every batch it reports as sent.
 #[derive(Debug)]
@@ -53,28 +64,94 @@ impl<E: SpanExporter> SpanExporter for Counting<E> {
     }
 }
 
-fn main() {
-    let (mut endpoint, mut n, mut queue, mut batch) = (String::new(), 1_000_000u64, None, None);
+/// A gate the exporter waits at until the producer opens it.
+#[derive(Debug, Default)]
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        while !*open {
+            open = self.opened.wait(open).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn open(&self) {
+        *self.open.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.opened.notify_all();
+    }
+}
+
+/// Counts and discards; with a gate, waits at it first (the SDK runs `export` on its own
+/// worker thread, so blocking here holds only that thread).
+#[derive(Debug)]
+struct Discard {
+    exported: Arc<AtomicU64>,
+    gate: Option<Arc<Gate>>,
+}
+
+impl SpanExporter for Discard {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        if let Some(gate) = &self.gate {
+            gate.wait();
+        }
+        self.exported.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+struct Args {
+    endpoint: String,
+    n: Option<u64>,
+    queue: Option<usize>,
+    batch: Option<usize>,
+    rate: f64,
+    hot: bool,
+    warmup: u64,
+    no_data: bool,
+    queued_memory: bool,
+}
+
+fn parse() -> Args {
+    let mut a = Args {
+        endpoint: String::new(),
+        n: None,
+        queue: None,
+        batch: None,
+        rate: 0.0,
+        hot: false,
+        warmup: 100_000,
+        no_data: false,
+        queued_memory: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_default();
         match flag.as_str() {
-            "--endpoint" => endpoint = value(),
-            "--n" => n = value().parse().unwrap_or(n),
-            "--queue" => queue = value().parse::<usize>().ok(),
-            "--batch" => batch = value().parse::<usize>().ok(),
+            "--endpoint" => a.endpoint = value(),
+            "--n" => a.n = value().parse().ok(),
+            "--queue" => a.queue = value().parse().ok(),
+            "--batch" => a.batch = value().parse().ok(),
+            "--rate" => a.rate = value().parse().unwrap_or(0.0),
+            "--hot" => a.hot = true,
+            "--warmup" => a.warmup = value().parse().unwrap_or(a.warmup),
+            "--no-data" => a.no_data = true,
+            "--queued-memory" => a.queued_memory = true,
             _ => {}
         }
     }
-    assert!(!endpoint.is_empty(), "--endpoint is required");
+    a
+}
 
-    let exported = Arc::new(AtomicU64::new(0));
-    let inner = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_endpoint(endpoint)
-        .with_protocol(Protocol::HttpBinary)
-        .build()
-        .expect("exporter");
+fn unix_ns() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}
+
+/// The batch settings asked for; the SDK's defaults for what was not.
+fn batch_config(queue: Option<usize>, batch: Option<usize>) -> opentelemetry_sdk::trace::BatchConfig {
     let mut config = BatchConfigBuilder::default();
     if let Some(q) = queue {
         config = config.with_max_queue_size(q);
@@ -82,21 +159,136 @@ fn main() {
     if let Some(b) = batch {
         config = config.with_max_export_batch_size(b);
     }
-    let processor = BatchSpanProcessor::builder(Counting { inner, exported: Arc::clone(&exported) })
-        .with_batch_config(config.build())
-        .build();
-    let provider = SdkTracerProvider::builder().with_span_processor(processor).build();
+    config.build()
+}
+
+/// A provider with one batch processor over `exporter`.
+fn provider(exporter: impl SpanExporter + 'static, queue: Option<usize>, batch: Option<usize>) -> SdkTracerProvider {
+    let processor = BatchSpanProcessor::builder(exporter).with_batch_config(batch_config(queue, batch)).build();
+    SdkTracerProvider::builder().with_span_processor(processor).build()
+}
+
+/// One whole span under `cx`: created, started, `i` set (with `data`), ended, enqueued.
+#[inline]
+fn span(tracer: &SdkTracer, cx: &Context, i: u64, data: bool) {
+    let mut span = tracer.start_with_context("x", cx);
+    if data {
+        span.set_attribute(KeyValue::new("i", i as i64));
+    }
+    span.end();
+}
+
+/// `n` spans at `rate` spans/s on average: every span due by now, then a sleep until the
+/// next one is due (as `produce_paced` in `benches/e2e.rs`).
+fn produce_paced(tracer: &SdkTracer, cx: &Context, n: u64, rate: f64, t0: Instant) {
+    let mut i = 0u64;
+    while i < n {
+        let due = ((t0.elapsed().as_secs_f64() * rate) as u64 + 1).min(n);
+        while i < due {
+            span(tracer, cx, i, true);
+            i += 1;
+        }
+        if i < n {
+            let next = t0 + Duration::from_secs_f64(i as f64 / rate);
+            let now = Instant::now();
+            if next > now {
+                std::thread::sleep(next - now);
+            }
+        }
+    }
+}
+
+/// `--hot`: ns per whole span on the producer thread, after a warm-up.
+fn hot(a: &Args) {
+    let n = a.n.unwrap_or(200_000);
+    let queue = a.queue.unwrap_or(65_536);
+    let exported = Arc::new(AtomicU64::new(0));
+    let provider = provider(Discard { exported: Arc::clone(&exported), gate: None }, Some(queue), a.batch);
+    let tracer = provider.tracer("hot");
+    let root = tracer.start("hot");
+    let cx = Context::current_with_span(root);
+    let data = !a.no_data;
+    for i in 0..a.warmup {
+        span(&tracer, &cx, i, data);
+    }
+    let t0 = Instant::now();
+    for i in 0..n {
+        span(&tracer, &cx, i, data);
+    }
+    let ns = t0.elapsed().as_nanos() as f64 / n as f64;
+    cx.span().end();
+    provider.shutdown().expect("shutdown");
+    let total = a.warmup + n + 1;
+    println!(
+        r#"{{"lang":"otel","what":"hot","data":{data},"warmup":{},"n":{n},"queue":{queue},"ns_per_span":{ns:.1},"dropped":{},"peak_rss_mib":{:.1}}}"#,
+        a.warmup,
+        total.saturating_sub(exported.load(Ordering::Relaxed)),
+        peak_rss_mib()
+    );
+}
+
+/// `--queued-memory`: RSS per span held in the queue while the exporter is blocked.
+fn queued_memory(a: &Args) {
+    let n = a.n.unwrap_or(200_000);
+    let queue = a.queue.unwrap_or(262_144);
+    let rss_start = current_rss_mib();
+    let exported = Arc::new(AtomicU64::new(0));
+    let gate = Arc::new(Gate::default());
+    let provider =
+        provider(Discard { exported: Arc::clone(&exported), gate: Some(Arc::clone(&gate)) }, Some(queue), a.batch);
+    let tracer = provider.tracer("memory");
+    let root = tracer.start("memory");
+    let cx = Context::current_with_span(root);
+    let before = current_rss_mib();
+    for i in 0..n {
+        span(&tracer, &cx, i, true);
+    }
+    let after = current_rss_mib();
+    let peak = peak_rss_mib();
+    gate.open();
+    cx.span().end();
+    provider.shutdown().expect("shutdown");
+    let total = n + 1;
+    println!(
+        r#"{{"lang":"otel","what":"queued_memory","n":{n},"queue":{queue},"rss_start_mib":{rss_start:.1},"rss_before_mib":{before:.1},"rss_after_mib":{after:.1},"bytes_per_queued_span":{:.1},"pipeline_mib":{:.1},"peak_rss_mib":{peak:.1},"dropped":{}}}"#,
+        (after - before) * 1024.0 * 1024.0 / n as f64,
+        before - rss_start,
+        total.saturating_sub(exported.load(Ordering::Relaxed)),
+    );
+}
+
+fn main() {
+    let a = parse();
+    if a.hot {
+        return hot(&a);
+    }
+    if a.queued_memory {
+        return queued_memory(&a);
+    }
+    let n = a.n.unwrap_or(1_000_000);
+    assert!(!a.endpoint.is_empty(), "--endpoint is required");
+    let exported = Arc::new(AtomicU64::new(0));
+    let inner = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(&a.endpoint)
+        .with_protocol(Protocol::HttpBinary)
+        .build()
+        .expect("exporter");
+    let provider = provider(Counting { inner, exported: Arc::clone(&exported) }, a.queue, a.batch);
     let tracer = provider.tracer("e2e");
 
     let cpu0 = cpu_seconds();
+    let start_unix_ns = unix_ns();
     let t0 = Instant::now();
     {
         let root = tracer.start("e2e");
         let cx = Context::current_with_span(root);
-        for i in 0..n {
-            let mut span = tracer.start_with_context("x", &cx);
-            span.set_attribute(KeyValue::new("i", i as i64));
-            span.end();
+        if a.rate > 0.0 {
+            produce_paced(&tracer, &cx, n, a.rate, t0);
+        } else {
+            for i in 0..n {
+                span(&tracer, &cx, i, true);
+            }
         }
         cx.span().end();
     }
@@ -105,9 +297,10 @@ fn main() {
     let total_s = t0.elapsed().as_secs_f64();
     let exported = exported.load(Ordering::Relaxed);
     println!(
-        r#"{{"lang":"otel","n":{n},"queue":{},"batch":{},"produce_s":{produce_s:.4},"total_s":{total_s:.4},"exported":{exported},"dropped":{},"peak_rss_mib":{:.1},"cpu_s":{:.2}}}"#,
-        queue.unwrap_or(2048),
-        batch.unwrap_or(512),
+        r#"{{"lang":"otel","n":{n},"queue":{},"batch":{},"rate":{},"produce_s":{produce_s:.4},"total_s":{total_s:.4},"start_unix_ns":{start_unix_ns},"exported":{exported},"dropped":{},"peak_rss_mib":{:.1},"cpu_s":{:.2}}}"#,
+        a.queue.unwrap_or(2048),
+        a.batch.unwrap_or(512),
+        a.rate,
         (n + 1).saturating_sub(exported),
         peak_rss_mib(),
         cpu_seconds() - cpu0

@@ -1,5 +1,5 @@
 //! What the report says about the machine and the checkout: cores, CPU model, date, commit,
-//! load average.
+//! load average, steal time.
 
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -42,6 +42,40 @@ pub(crate) fn load_average() -> String {
 /// The 1-minute load average.
 pub(crate) fn load_1min() -> f64 {
     load_average().split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
+
+/// The machine's CPU time so far, from the `cpu` line of /proc/stat, in jiffies: all of it
+/// and the part stolen by the hypervisor (the `steal` column).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct CpuTimes {
+    pub(crate) total: u64,
+    pub(crate) steal: u64,
+}
+
+impl CpuTimes {
+    /// Reads /proc/stat; `None` where it cannot be read or parsed.
+    pub(crate) fn read() -> Option<Self> {
+        Self::parse(&std::fs::read_to_string("/proc/stat").ok()?)
+    }
+
+    /// The `cpu` line of a /proc/stat text: user, nice, system, idle, iowait, irq, softirq,
+    /// steal (the 8th column), then guest and guest_nice, which user and nice already hold
+    /// and so are not added to the total. Older kernels without steal give `None`.
+    pub(crate) fn parse(stat: &str) -> Option<Self> {
+        let line = stat.lines().find(|l| l.split_whitespace().next() == Some("cpu"))?;
+        let cols: Vec<u64> = line.split_whitespace().skip(1).take(8).map(str::parse).collect::<Result<_, _>>().ok()?;
+        if cols.len() < 8 {
+            return None;
+        }
+        Some(Self { total: cols.iter().sum(), steal: cols[7] })
+    }
+
+    /// The steal time between `self` (earlier) and `later`, in % of all the CPU time.
+    pub(crate) fn steal_pct_until(&self, later: &Self) -> Option<f64> {
+        let total = later.total.checked_sub(self.total)?;
+        let steal = later.steal.checked_sub(self.steal)?;
+        (total > 0).then(|| 100.0 * steal as f64 / total as f64)
+    }
 }
 
 /// `git rev-parse --short HEAD`, with "+ local changes" when the work tree differs from it.
@@ -87,12 +121,26 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::civil_from_days;
+    use super::{civil_from_days, CpuTimes};
 
     #[test]
     fn dates() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn steal_from_proc_stat() {
+        let before = "cpu  100 5 50 800 10 1 4 30 7 0\ncpu0 50 2 25 400 5 0 2 15 0 0\nintr 1 2 3\n";
+        let after = "cpu  200 5 90 1500 10 1 4 90 9 0\ncpu0 100 2 45 750 5 0 2 45 0 0\n";
+        let (b, a) = (CpuTimes::parse(before).unwrap(), CpuTimes::parse(after).unwrap());
+        assert_eq!(b, CpuTimes { total: 1000, steal: 30 });
+        assert_eq!(a, CpuTimes { total: 1900, steal: 90 });
+        assert_eq!(b.steal_pct_until(&a), Some(100.0 * 60.0 / 900.0));
+        assert_eq!(a.steal_pct_until(&b), None, "a counter that went back");
+        assert_eq!(b.steal_pct_until(&b), None, "no time passed");
+        assert_eq!(CpuTimes::parse("cpu  1 2 3 4 5 6 7\n"), None, "no steal column");
+        assert_eq!(CpuTimes::parse("cpu0 1 2 3 4 5 6 7 8\n"), None, "no total line");
     }
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::machine::Machine;
+use super::otel::{Figure, Goal, OtelResults, Spread, Unit};
 use super::procs::{Python, AGENTS_VERSION};
 use super::{med, median, min_max, E2eRow, E2eRun, Results, Search};
 
@@ -480,6 +481,96 @@ fn layer_table(r: &Results) -> String {
     )
 }
 
+/// A figure's value in its unit.
+fn value(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::NsPerSpan | Unit::Mib => dec(v, 1),
+        Unit::SpansPerS => thousands(v),
+        Unit::Bytes => dec(v, 0),
+    }
+}
+
+/// `median [min, max]`, or the value alone when there is one.
+fn spread(unit: Unit, v: &[f64]) -> String {
+    match Spread::of(v) {
+        None => "-".to_owned(),
+        Some(s) if v.len() == 1 => value(unit, s.median),
+        Some(s) => format!("{} [{}, {}]", value(unit, s.median), value(unit, s.min), value(unit, s.max)),
+    }
+}
+
+fn otel_row(f: &Figure) -> Vec<String> {
+    let ratio = f.ratio().map_or_else(
+        || "-".to_owned(),
+        |r| {
+            if f.ours.len() > 1 {
+                format!("{:.2} ({:.2}–{:.2})", r.median, r.min, r.max)
+            } else {
+                format!("{:.2}", r.median)
+            }
+        },
+    );
+    let goal = match f.goal {
+        Goal::None => "—".to_owned(),
+        Goal::AtMost(g) => format!("≤ {g:.1}"),
+        Goal::AtLeast(g) => format!("≥ {g:.1}"),
+        Goal::AtLeastAnd { ratio, ours } => format!("≥ {ratio:.1} and ours ≥ {}", thousands(ours)),
+    };
+    let verdict = match f.pass() {
+        Some(true) => "**pass**",
+        Some(false) => "**fail**",
+        None => "—",
+    };
+    vec![f.label.clone(), ratio, spread(f.unit, &f.ours), spread(f.unit, &f.otel), goal, verdict.to_owned()]
+}
+
+/// The comparison with opentelemetry-rust: the table, the steal time, the rate searches.
+fn otel_section(o: &OtelResults) -> String {
+    let mut s = String::from("\n## Against opentelemetry-rust\n\n");
+    let _ = writeln!(
+        s,
+        "`cargo xtask bench --only otel`: this project against `opentelemetry_sdk` 0.33 (`BatchSpanProcessor`) and \
+         `opentelemetry-otlp` 0.33 (HTTP/protobuf) in `benches/otel`, {} interleaved rounds (each round runs every \
+         variant once, each a fresh process, in turn). The ratio is ours ÷ opentelemetry-rust per round: median \
+         (min–max over the rounds); the absolute figures are median [min, max]. Steal time over the workload \
+         (/proc/stat): {}.{}\n",
+        o.rounds,
+        o.steal_pct.map_or_else(|| "unknown".to_owned(), |p| format!("{p:.1} % of all CPU time")),
+        if o.smoke { " **Smoke run (`BENCH_OTEL_SMOKE`): a tenth of the spans; not figures to compare.**" } else { "" }
+    );
+    let rows: Vec<Vec<String>> = o.figures.iter().map(otel_row).collect();
+    s.push_str(&table(&["figure", "ours ÷ otel", "ours", "opentelemetry-rust", "goal (ratio)", "verdict"], &rows));
+    s.push_str(
+        "\nSpans: `custom_span(\"x\")` with data `{\"i\": i}` inside one trace (ours), a child span `x` of one \
+         root span with the integer attribute `i` (theirs). Whole span: create, start, set `i`, end, enqueue, timed \
+         on the producer thread (`benches/e2e.rs --hot`, `otel-e2e-bench --hot`): 100,000 spans of warm-up then \
+         200,000 with a queue of 65,536, or (fresh process) 1,000 then 200,000 with a queue of 1,048,576; each \
+         side's default batch size, an exporter that discards. Delivered spans/s: 1,000,000 spans as fast as one \
+         thread makes them, spans the loopback server received ÷ (its last arrival − the first span's start); \
+         with the defaults (ours: queue 8,192, batch 128; theirs: queue 2,048, batch 512) most spans are dropped \
+         (counted on both sides). Peak RSS: VmHWM of those default runs. Rate: the `rate` workload's search for \
+         both, defaults, paced producer. Memory per queued span: (RSS after − RSS before) ÷ 200,000 spans held in \
+         a queue of 262,144 while the exporter waits at a gate; the queue allocated up front (ours: about 16 bytes \
+         per slot; theirs: a `SpanData` per slot of `std::sync::mpsc::sync_channel`) is in the \"pipeline \
+         installed\" row, not in that figure.\n",
+    );
+    if o.rate_ours_reused {
+        s.push_str("\nOur rate is the `rate` workload's of this run (see its search above).\n");
+    }
+    if !o.notes.is_empty() {
+        s.push('\n');
+    }
+    for note in &o.notes {
+        let _ = writeln!(s, "- Note: {note}");
+    }
+    for (name, search) in [("ours (this workload)", &o.rate_ours), ("opentelemetry-rust", &o.rate_otel)] {
+        if let Some(search) = search {
+            let _ = write!(s, "\n### Sustainable rate search: {name}\n\n{}", search_table(search));
+        }
+    }
+    s
+}
+
 /// The whole BENCHMARKS.md text (without the kept hand-written section).
 pub(crate) fn render(ctx: &Context, r: &Results) -> String {
     let mut s = String::new();
@@ -510,6 +601,9 @@ pub(crate) fn render(ctx: &Context, r: &Results) -> String {
     }
     if !r.layer.is_empty() {
         s.push_str(&layer_table(r));
+    }
+    if let Some(o) = &r.otel {
+        s.push_str(&otel_section(o));
     }
     s.push_str("\n## Method\n\n");
     s.push_str(METHOD);
