@@ -126,21 +126,25 @@ pub(crate) fn channels(capacity: usize, trigger: usize) -> (Producer, WorkerEnds
 
 impl Producer {
     /// Queues `item` without blocking. On success, wakes the worker if the queue reached
-    /// the trigger size (a failed `try_send` on the full wake-up slot costs no system call),
-    /// and drops one exported item handed back by the worker, if there is one.
+    /// the wake-up size (a failed `try_send` on the full wake-up slot costs no system
+    /// call). Whatever the outcome, drops one exported item handed back by the worker, if
+    /// there is one: a producer whose items are refused (the queue is full) still frees
+    /// what was exported, so exported spans do not pile up in the release channel while
+    /// the queue is full (they would double the memory held at the queue's limit).
     #[inline]
     pub(crate) fn offer(&self, item: ExportItem) -> Result<(), Refused> {
-        match self.data.try_send(item) {
+        let outcome = match self.data.try_send(item) {
             Ok(()) => {
                 if self.data.len() >= self.trigger {
                     let _ = self.wake.try_send(());
                 }
-                drop(self.release.try_recv());
                 Ok(())
             }
             Err(TrySendError::Full(item)) => Err(Refused::Full(item)),
             Err(TrySendError::Disconnected(item)) => Err(Refused::Disconnected(item)),
-        }
+        };
+        drop(self.release.try_recv());
+        outcome
     }
 
     /// How many items are in the queue now.
@@ -159,6 +163,24 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use trace_core::{Trace, TraceId};
+
+    /// A refused offer (the queue is full) still frees one exported item.
+    #[test]
+    fn a_refused_offer_frees_an_exported_item_too() {
+        let (producer, worker) = channels(1, 1);
+        let trace = Arc::new(Trace::new(TraceId::generate(), "t"));
+        assert!(producer.offer(ExportItem::Trace(Arc::clone(&trace))).is_ok());
+        let mut exported = vec![ExportItem::Span(Arc::new(trace_core::Span::new(
+            trace_core::SpanId::generate(),
+            Arc::clone(&trace),
+            None,
+            trace_core::CustomSpanData::default(),
+        )))];
+        worker.release.give_back(&mut exported);
+        assert_eq!(producer.release.len(), 1);
+        assert!(matches!(producer.offer(ExportItem::Trace(trace)), Err(Refused::Full(_))));
+        assert_eq!(producer.release.len(), 0, "the refused offer did not free the exported item");
+    }
 
     /// Below the trigger size no producer wakes the worker; the item that reaches it does.
     #[test]
