@@ -137,7 +137,7 @@ fn serialize_only(n: u64) {
     let mut bytes = 0u64;
     for _ in 0..rounds {
         buf.clear();
-        agents_tracing::core::wire::write_json(&mut buf, &ExportBatch(&batch)).expect("serializes");
+        ExportBatch(&batch).write_json(&mut buf).expect("serializes");
         bytes += buf.len() as u64;
     }
     let s = t0.elapsed().as_secs_f64();

@@ -105,6 +105,16 @@ macro_rules! id_type {
             }
         }
 
+        impl $name {
+            /// Calls `text` with the id's text and whether it may need JSON escaping (a
+            /// custom id may hold any character; a generated one is prefix and hex digits).
+            #[inline]
+            pub(crate) fn with_wire_text<R>(&self, text: impl FnOnce(&str, bool) -> R) -> R {
+                let custom = self.is_custom();
+                self.with_str(|s| text(s, custom))
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 self.with_str(|s| f.write_str(s))

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::limits::DepthLimited;
+use crate::span::{Span, SpanFields};
 
 /// Writes `value` as compact JSON to `writer`, nesting cut at the depth limit, floats as
 /// Python writes them (see `wire::write_json`).
@@ -20,6 +21,80 @@ use crate::limits::DepthLimited;
 pub(crate) fn write<W: io::Write, T: Serialize + ?Sized>(writer: W, value: &T) -> serde_json::Result<()> {
     let mut serializer = serde_json::Serializer::with_formatter(writer, PythonFloats);
     DepthLimited::new(value).serialize(&mut serializer)
+}
+
+/// Writes `value` as if it sat `depth` levels inside a record (see
+/// [`DepthLimited::at_depth`]), as [`write`] does otherwise.
+#[allow(clippy::disallowed_methods)]
+fn write_at_depth<W: io::Write, T: Serialize + ?Sized>(writer: W, value: &T, depth: usize) -> serde_json::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(writer, PythonFloats);
+    DepthLimited::at_depth(value, depth).serialize(&mut serializer)
+}
+
+/// A span object written as bytes: the keys and the text that needs no escaping as they
+/// are, the rest through serde_json one level inside the object (so the depth limit cuts
+/// where the span's `Serialize` cuts). The same bytes as [`write`] of the span, with the
+/// escaping scan and the serializer layers skipped for the ids and timestamps: most of a
+/// span object's text.
+pub(crate) fn write_span<W: io::Write, D: Serialize + ?Sized>(
+    writer: W,
+    span: &Span,
+    data: &D,
+) -> serde_json::Result<()> {
+    let mut out = SpanBytes { writer, first: true };
+    out.raw(b"{")?;
+    span.write_fields(data, &mut out)?;
+    out.raw(b"}")
+}
+
+/// The byte writer behind [`write_span`].
+struct SpanBytes<W> {
+    writer: W,
+    first: bool,
+}
+
+impl<W: io::Write> SpanBytes<W> {
+    fn raw(&mut self, bytes: &[u8]) -> serde_json::Result<()> {
+        self.writer.write_all(bytes).map_err(serde_json::Error::io)
+    }
+
+    /// `,"key":` (no comma before the first key). Keys are the span object's own, plain
+    /// ASCII.
+    fn key(&mut self, key: &'static str) -> serde_json::Result<()> {
+        if !std::mem::take(&mut self.first) {
+            self.raw(b",")?;
+        }
+        self.raw(b"\"")?;
+        self.raw(key.as_bytes())?;
+        self.raw(b"\":")
+    }
+}
+
+impl<W: io::Write> SpanFields for SpanBytes<W> {
+    type Error = serde_json::Error;
+
+    fn ascii(&mut self, key: &'static str, value: &str) -> serde_json::Result<()> {
+        debug_assert!(value.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\'), "{value:?}");
+        self.key(key)?;
+        self.raw(b"\"")?;
+        self.raw(value.as_bytes())?;
+        self.raw(b"\"")
+    }
+
+    fn text(&mut self, key: &'static str, value: &str) -> serde_json::Result<()> {
+        self.key(key)?;
+        write(&mut self.writer, value)
+    }
+
+    fn null(&mut self, key: &'static str) -> serde_json::Result<()> {
+        self.key(key)?;
+        self.raw(b"null")
+    }
+
+    fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> serde_json::Result<()> {
+        self.key(key)?;
+        write_at_depth(&mut self.writer, value, 1)
+    }
 }
 
 /// `value` as compact JSON text (see [`write`]).

@@ -327,30 +327,100 @@ impl SerializeUnlimited for Span {
     }
 }
 
+/// Where [`Span::write_fields`] puts the fields of a span object: serde's
+/// `SerializeStruct` (the span's `Serialize`), or the byte writer of the `wire` module,
+/// which writes the text that needs no escaping (generated ids, timestamps) as it is.
+pub(crate) trait SpanFields {
+    /// What a failed write returns.
+    type Error;
+    /// A string that needs no JSON escaping (ASCII letters, digits, `_`, `-`, `.`, `:`, `+`).
+    fn ascii(&mut self, key: &'static str, value: &str) -> Result<(), Self::Error>;
+    /// A string that may need escaping.
+    fn text(&mut self, key: &'static str, value: &str) -> Result<(), Self::Error>;
+    /// `null`.
+    fn null(&mut self, key: &'static str) -> Result<(), Self::Error>;
+    /// Any value, one level inside the span object.
+    fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Self::Error>;
+}
+
+/// The span's `Serialize`: each field through `serialize_field`.
+struct SerdeFields<S>(S);
+
+impl<S: SerializeStruct> SpanFields for SerdeFields<S> {
+    type Error = S::Error;
+    fn ascii(&mut self, key: &'static str, value: &str) -> Result<(), S::Error> {
+        self.0.serialize_field(key, value)
+    }
+    fn text(&mut self, key: &'static str, value: &str) -> Result<(), S::Error> {
+        self.0.serialize_field(key, value)
+    }
+    fn null(&mut self, key: &'static str) -> Result<(), S::Error> {
+        self.0.serialize_field(key, &None::<()>)
+    }
+    fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), S::Error> {
+        self.0.serialize_field(key, value)
+    }
+}
+
 impl Span {
+    /// How many fields [`write_fields`](Self::write_fields) writes: 9 with a `metadata`
+    /// key, else 8.
+    pub(crate) fn field_count(&self) -> usize {
+        if self.has_export_metadata() {
+            9
+        } else {
+            8
+        }
+    }
+
     /// The span object of the Python SDK, key for key, with `span_data` written from
-    /// `data` (the span's own data, or a rewrite of it: see
-    /// `wire::SpanWithData`). No depth limit of its own.
+    /// `data` (the span's own data, or a rewrite of it: see `wire::SpanWithData`): the one
+    /// description of the span object, which both its `Serialize` and
+    /// `wire::write_span_json` follow.
+    pub(crate) fn write_fields<F: SpanFields, D: Serialize + ?Sized>(
+        &self,
+        data: &D,
+        out: &mut F,
+    ) -> Result<(), F::Error> {
+        out.ascii("object", "trace.span")?;
+        self.span_id.with_wire_text(|s, custom| if custom { out.text("id", s) } else { out.ascii("id", s) })?;
+        self.trace
+            .id
+            .with_wire_text(|s, custom| if custom { out.text("trace_id", s) } else { out.ascii("trace_id", s) })?;
+        match &self.parent_id {
+            Some(p) => {
+                p.with_wire_text(|s, custom| if custom { out.text("parent_id", s) } else { out.ascii("parent_id", s) })?
+            }
+            None => out.null("parent_id")?,
+        }
+        for (key, at) in [("started_at", self.started_at), ("ended_at", self.ended_at)] {
+            match at {
+                Some(t) => t.with_iso(|s| out.ascii(key, s))?,
+                None => out.null(key)?,
+            }
+        }
+        out.value("span_data", data)?;
+        // Within the span's own limit (a standalone error would count from itself).
+        match &self.error {
+            Some(e) => out.value("error", &Unlimited(&**e))?,
+            None => out.null("error")?,
+        }
+        if self.has_export_metadata() {
+            out.value("metadata", &MetadataView(self))?;
+        }
+        Ok(())
+    }
+
+    /// The span object through serde ([`write_fields`](Self::write_fields) into a
+    /// struct). No depth limit of its own.
     pub(crate) fn serialize_with_data<S: Serializer, D: Serialize + ?Sized>(
         &self,
         data: &D,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        let with_meta = self.has_export_metadata();
-        let mut s = serializer.serialize_struct("Span", if with_meta { 9 } else { 8 })?;
-        s.serialize_field("object", "trace.span")?;
-        s.serialize_field("id", &self.span_id)?;
-        s.serialize_field("trace_id", &self.trace.id)?;
-        s.serialize_field("parent_id", &self.parent_id)?;
-        s.serialize_field("started_at", &self.started_at)?;
-        s.serialize_field("ended_at", &self.ended_at)?;
-        s.serialize_field("span_data", data)?;
-        // Within the span's own limit (a standalone error would count from itself).
-        s.serialize_field("error", &self.error.as_deref().map(Unlimited))?;
-        if with_meta {
-            s.serialize_field("metadata", &MetadataView(self))?;
-        }
-        s.end()
+        let mut fields = SerdeFields(serializer.serialize_struct("Span", self.field_count())?);
+        self.write_fields(data, &mut fields)?;
+        fields.0.end()
     }
 }
 

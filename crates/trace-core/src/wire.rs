@@ -37,6 +37,7 @@ use std::io;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::exporter::ExportItem;
 use crate::json_text;
 use crate::limits::{DepthLimited, Record, SerializeUnlimited};
 use crate::span::Span;
@@ -83,6 +84,40 @@ pub fn to_json_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u
 /// ```
 pub fn write_json<W: io::Write, T: Serialize + ?Sized>(writer: W, value: &T) -> serde_json::Result<()> {
     json_text::write(writer, value)
+}
+
+/// Writes `span`'s object as compact JSON to `writer`, with `span_data` written from
+/// `data` (pass [`Span::data`] for its own, or a rewrite as [`SpanWithData`] does):
+/// exactly the bytes of [`write_json`] of the span (or of the [`SpanWithData`]), depth
+/// limit included, but faster, as the generated ids and the timestamps, which never need
+/// JSON escaping, are copied as they are. For exporters that write many spans.
+///
+/// ```
+/// use std::sync::Arc;
+/// use trace_core::{wire, CustomSpanData, Span, SpanId, Trace, TraceId};
+///
+/// let trace = Arc::new(Trace::new(TraceId::from_u128(1), "w"));
+/// let span = Span::new(SpanId::from_u128(2), trace, None, CustomSpanData::default());
+/// let mut fast = Vec::new();
+/// wire::write_span_json(&mut fast, &span, span.data()).unwrap();
+/// assert_eq!(fast, wire::to_json_vec(&span).unwrap());
+/// ```
+pub fn write_span_json<W: io::Write, D: Serialize + ?Sized>(
+    writer: W,
+    span: &Span,
+    data: &D,
+) -> serde_json::Result<()> {
+    json_text::write_span(writer, span, data)
+}
+
+/// Writes an item (trace or span object) as compact JSON to `writer`: [`write_json`] for
+/// a trace, [`write_span_json`] with its own data for a span. The same bytes as
+/// [`write_json`] of the item.
+pub fn write_item_json<W: io::Write>(writer: W, item: &ExportItem) -> serde_json::Result<()> {
+    match item {
+        ExportItem::Span(span) => write_span_json(writer, span, span.data()),
+        ExportItem::Trace(trace) => write_json(writer, &**trace),
+    }
 }
 
 /// `value` as a [`Value`] tree, nesting cut at the depth limit (so the tree can be cloned,
@@ -159,6 +194,68 @@ mod tests {
         assert_eq!(to_json_string(&tree).unwrap(), expected);
         assert_eq!(depth_cuts() - before, 5);
         release(v);
+    }
+
+    /// The byte writer of span objects writes what their `Serialize` writes, byte for
+    /// byte: every span type, ids generated and custom (escapes included), with and
+    /// without parent, times, error, metadata, and with data cut at the depth limit.
+    #[test]
+    fn span_objects_written_as_bytes_equal_their_serde_form() {
+        use std::sync::Arc;
+
+        use serde_json::json;
+
+        use crate::{AgentSpanData, CustomSpanData, SpanData, SpanError, SpanId, SpanKind, Timestamp, Trace, TraceId};
+
+        let plain = Arc::new(Trace::new(TraceId::generate(), "w"));
+        let routed = Arc::new(
+            Trace::new(TraceId::from_string("tr \"ace\"\n\u{e9}"), "w")
+                .with_metadata(json!({"agent_harness_id": "h-1", "other": 1}).as_object().unwrap().clone()),
+        );
+        let now = Timestamp::now();
+        let mut spans = Vec::new();
+        for trace in [&plain, &routed] {
+            for kind in SpanKind::ALL {
+                spans.push(Span::new(SpanId::generate(), Arc::clone(trace), None, SpanData::empty(kind)));
+            }
+            let data = json!({"f": 1.5e-7, "s": "q\"\\\u{1}", "deep": deep(150)}).as_object().unwrap().clone();
+            spans.push(
+                Span::new(
+                    SpanId::from_string("custom \"id\""),
+                    Arc::clone(trace),
+                    Some(SpanId::generate()),
+                    CustomSpanData { name: "c\"".into(), data },
+                )
+                .with_times(now, Timestamp::from_unix_nanos(1_700_000_000_000_000_000))
+                .with_error(SpanError::new("boom").with_data(json!([1, {"x": null}])).with_extra("code", json!(5))),
+            );
+            let agent = AgentSpanData {
+                name: "a".into(),
+                metadata: Some(json!({"k": "v", "agent_harness_id": "shadowed"}).as_object().unwrap().clone()),
+                ..Default::default()
+            };
+            spans.push(
+                Span::new(SpanId::generate(), Arc::clone(trace), Some(SpanId::from_string("p\u{2028}")), agent)
+                    .with_times(Timestamp::from_unix_nanos(0), now),
+            );
+        }
+        for span in &spans {
+            let mut fast = Vec::new();
+            write_span_json(&mut fast, span, span.data()).unwrap();
+            let serde = to_json_vec(span).unwrap();
+            assert_eq!(String::from_utf8_lossy(&fast), String::from_utf8_lossy(&serde));
+            let mut item = Vec::new();
+            write_item_json(&mut item, &ExportItem::Span(Arc::new(span.clone()))).unwrap();
+            assert_eq!(item, serde);
+            // With other data, as `SpanWithData` writes it.
+            let other = json!({"type": "custom", "name": "rewritten", "data": {"d": deep(150)}});
+            let mut fast = Vec::new();
+            write_span_json(&mut fast, span, &other).unwrap();
+            assert_eq!(fast, to_json_vec(&SpanWithData::new(span, &other)).unwrap());
+        }
+        let mut item = Vec::new();
+        write_item_json(&mut item, &ExportItem::Trace(Arc::clone(&routed))).unwrap();
+        assert_eq!(item, to_json_vec(&*routed).unwrap());
     }
 
     #[test]

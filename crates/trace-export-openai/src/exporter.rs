@@ -67,6 +67,36 @@ impl serde::Serialize for ExportBatch<'_> {
     }
 }
 
+impl ExportBatch<'_> {
+    /// Writes the batch as its `Serialize` does, byte for byte, through the fast span
+    /// writer (`trace_core::wire::write_item_json`): the body the exporter sends when
+    /// nothing is sanitized or left out.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use trace_core::{CustomSpanData, ExportItem, Span, SpanId, Trace, TraceId};
+    /// use trace_export_openai::ExportBatch;
+    ///
+    /// let trace = Arc::new(Trace::new(TraceId::from_u128(1), "w"));
+    /// let span = Span::new(SpanId::from_u128(2), Arc::clone(&trace), None, CustomSpanData::default());
+    /// let items = [ExportItem::Trace(trace), ExportItem::Span(Arc::new(span))];
+    /// let mut body = Vec::new();
+    /// ExportBatch(&items).write_json(&mut body)?;
+    /// assert_eq!(body, trace_core::wire::to_json_vec(&ExportBatch(&items))?);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn write_json<W: std::io::Write>(&self, mut out: W) -> serde_json::Result<()> {
+        out.write_all(b"{\"data\":[").map_err(serde_json::Error::io)?;
+        for (i, item) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",").map_err(serde_json::Error::io)?;
+            }
+            trace_core::wire::write_item_json(&mut out, item)?;
+        }
+        out.write_all(b"]}").map_err(serde_json::Error::io)
+    }
+}
+
 /// What [`BackendSpanExporter::write_body`] put in a request body.
 #[derive(Debug, Default)]
 struct Written {
@@ -250,16 +280,10 @@ impl BackendSpanExporter {
             }
             let result = match self.max_item_bytes {
                 // No limit (the default): straight into the body, no per-fragment check.
-                None if self.sanitize => trace_core::wire::write_json(&mut *body, &SanitizedItem(item)),
-                None => trace_core::wire::write_json(&mut *body, item),
+                None => self.write_item(&mut *body, item),
                 Some(max) => {
                     let limit = body.len().saturating_add(max);
-                    let mut out = Capped { buf: body, limit };
-                    if self.sanitize {
-                        trace_core::wire::write_json(&mut out, &SanitizedItem(item))
-                    } else {
-                        trace_core::wire::write_json(&mut out, item)
-                    }
+                    self.write_item(Capped { buf: body, limit }, item)
                 }
             };
             let Err(e) = result else {
@@ -296,6 +320,15 @@ impl BackendSpanExporter {
             self.engine.record_left_out(written.too_large, written.unsendable);
         }
         written
+    }
+
+    /// Writes one item's object, sanitized if the exporter sanitizes.
+    fn write_item<W: std::io::Write>(&self, out: W, item: &ExportItem) -> serde_json::Result<()> {
+        if self.sanitize {
+            SanitizedItem(item).write_json(out)
+        } else {
+            trace_core::wire::write_item_json(out, item)
+        }
     }
 
     /// Serializes and sends one group, retrying as configured. Returns what was written

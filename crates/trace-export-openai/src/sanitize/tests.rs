@@ -245,6 +245,7 @@ fn unchanged_spans_are_written_byte_for_byte_as_trace_core_writes_them() {
     for span in &spans {
         let plain = trace_core::wire::to_json_vec(span).unwrap();
         assert_eq!(trace_core::wire::to_json_vec(&SanitizedSpan(span)).unwrap(), plain);
+        assert_fast_writer_agrees(span);
         // The span writer of the changed path gives the same object as trace-core.
         let object = Object::from_serialize(span.data()).unwrap();
         let mirrored = trace_core::wire::to_json_value(&SpanWithData::new(span, &DataOut::Object(object))).unwrap();
@@ -267,6 +268,7 @@ fn sanitized_span_data_keeps_the_typed_key_order() {
     let span = span_of(FunctionSpanData { name: "f".into(), input: Some("x".repeat(100_001)), ..Default::default() });
     let text = trace_core::wire::to_json_string(&SanitizedSpan(&span)).unwrap();
     assert!(text.contains(r#""span_data":{"type":"function","name":"f","input":"xxx"#), "{}", &text[..300]);
+    assert_fast_writer_agrees(&span);
     assert!(text.contains(r#"... [truncated]","output":null,"mcp_data":null}"#));
 }
 
@@ -284,7 +286,17 @@ fn rebuilt_generation_usage_has_pythons_key_order() {
             text.contains(r#""usage":{"input_tokens":3,"output_tokens":5,"details":{"zeta":1,"alpha":2}}"#),
             "{text}"
         );
+        assert_fast_writer_agrees(&span);
     }
+}
+
+/// What the exporter writes (`SanitizedItem::write_json`, the fast span writer) is what
+/// the sanitized item's `Serialize` writes, byte for byte.
+fn assert_fast_writer_agrees(span: &Span) {
+    let item = ExportItem::Span(Arc::new(span.clone()));
+    let mut fast = Vec::new();
+    SanitizedItem(&item).write_json(&mut fast).unwrap();
+    assert_eq!(String::from_utf8(fast).unwrap(), trace_core::wire::to_json_string(&SanitizedItem(&item)).unwrap());
 }
 
 #[test]
@@ -295,6 +307,9 @@ fn traces_pass_through() {
         trace_core::wire::to_json_string(&SanitizedItem(&item)).unwrap(),
         trace_core::wire::to_json_string(&item).unwrap()
     );
+    let mut fast = Vec::new();
+    SanitizedItem(&item).write_json(&mut fast).unwrap();
+    assert_eq!(fast, trace_core::wire::to_json_vec(&item).unwrap());
 }
 
 /// A value nested `levels` deep, built without recursion.
