@@ -47,9 +47,9 @@
 //! - `export_trigger_ratio`: 0.7 ([`DEFAULT_EXPORT_TRIGGER_RATIO`]): the worker exports at
 //!   once when the queue holds `max(1, floor(8192 * 0.7))` = 5734 items.
 //! - `export_on_full_batch`: `true` ([`DEFAULT_EXPORT_ON_FULL_BATCH`]), the one default
-//!   that differs from Python's, on purpose: the worker also exports each full batch (128
-//!   items) as soon as it is queued, instead of letting a burst fill 70 % of the queue
-//!   first; `false` gives Python's timing.
+//!   that differs from Python's, on purpose: the worker also exports full batches (128
+//!   items) without waiting for the trigger size, woken once four are queued, instead of
+//!   letting a burst fill 70 % of the queue first; `false` gives Python's timing.
 //! - `drop_timeout`: 5 s ([`DEFAULT_DROP_TIMEOUT`]) for the final export when the
 //!   processor is dropped without a shutdown.
 //! - `redactor`: none ([`BatchTraceProcessorBuilder::redactor`]). Set one

@@ -38,7 +38,7 @@ struct WorkerThread {
 ///   queue drops the item and counts it ([`BatchStats::dropped_queue_full`]), with a
 ///   rate-limited warning.
 /// - One worker thread, named [`WORKER_THREAD_NAME`], starts on the first item. It exports
-///   each full batch as soon as it is queued (see
+///   full batches once four are queued (see
 ///   [`export_on_full_batch`](BatchTraceProcessorBuilder::export_on_full_batch)), and
 ///   everything queued when the queue reaches the trigger size or when the schedule delay
 ///   has passed since its last export, in batches of at most `max_batch_size` items, in

@@ -2,7 +2,7 @@
 //! batches, answers flush and shutdown requests.
 //!
 //! It sleeps on the control and wake-up channels with a timeout set to the next scheduled
-//! export, so it runs only when there is something to do: a full batch is queued (with
+//! export, so it runs only when there is something to do: four full batches are queued (with
 //! `export_on_full_batch`), the queue reached the trigger size, the schedule delay passed,
 //! or a flush or shutdown arrived.
 
@@ -145,7 +145,7 @@ pub(crate) struct Worker {
     shared: Arc<Shared>,
     max_batch: usize,
     trigger: usize,
-    /// Export each full batch at once (`export_on_full_batch`).
+    /// Export full batches without waiting for the trigger size (`export_on_full_batch`).
     full_batches: bool,
     delay: Duration,
     free_exported_on: FreeExported,
