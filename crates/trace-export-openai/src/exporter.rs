@@ -548,7 +548,7 @@ mod tests {
         let requests = exporter.prepare_requests(&[start.clone(), end.clone()]);
         assert_eq!(requests.len(), 1);
         assert_eq!(requests[0].body, trace_core::wire::to_json_vec(&ExportBatch(&[start])).unwrap());
-        assert!(exporter.prepare_requests(&[end.clone()]).is_empty(), "nothing to send");
+        assert!(exporter.prepare_requests(std::slice::from_ref(&end)).is_empty(), "nothing to send");
         // Nothing sent (the port is closed), nothing lost.
         assert_eq!(exporter.export(&[end]), Ok(()));
         assert_eq!(exporter.stats(), ExporterStats::default());
