@@ -198,6 +198,7 @@ impl Exporter {
         for item in items {
             match item {
                 ExportItem::Trace(t) => batch.on_trace_start(t),
+                ExportItem::TraceEnd(t) => batch.on_trace_end(t),
                 ExportItem::Span(s) => batch.on_span_end(s),
             }
         }

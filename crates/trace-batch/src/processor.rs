@@ -412,6 +412,7 @@ fn kind(item: &ExportItem) -> &'static str {
     match item {
         ExportItem::Trace(_) => "trace",
         ExportItem::Span(_) => "span",
+        ExportItem::TraceEnd(_) => "trace end",
     }
 }
 
@@ -422,13 +423,13 @@ impl TracingProcessor for BatchTraceProcessor {
         self.enqueue(ExportItem::Trace(Arc::clone(trace)));
     }
 
-    /// Queues the trace again, now ended, when the exporter
-    /// [wants trace ends](TracingExporter::wants_trace_ends); otherwise does nothing (the
-    /// trace was queued at its start).
+    /// Queues the trace again, now ended, as an [`ExportItem::TraceEnd`], when the
+    /// exporter [wants trace ends](TracingExporter::wants_trace_ends); otherwise does
+    /// nothing (the trace was queued at its start). Counted and dropped like any item.
     #[inline]
     fn on_trace_end(&self, trace: &Arc<Trace>) {
         if self.hot.trace_ends {
-            self.enqueue(ExportItem::Trace(Arc::clone(trace)));
+            self.enqueue(ExportItem::TraceEnd(Arc::clone(trace)));
         }
     }
 

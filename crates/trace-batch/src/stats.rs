@@ -5,7 +5,8 @@ use std::sync::atomic::AtomicU64;
 /// A snapshot of a processor's counters; see
 /// [`BatchTraceProcessor::stats`](crate::BatchTraceProcessor::stats).
 ///
-/// Every item offered (a trace at its start, and again at its end when the exporter
+/// Every item offered (a trace at its start; again at its end, as an
+/// [`ExportItem::TraceEnd`](trace_core::ExportItem::TraceEnd), when the exporter
 /// [wants trace ends](trace_core::TracingExporter::wants_trace_ends); a span at its end)
 /// is either queued or
 /// dropped: `offered() == queued + dropped_queue_full + dropped_after_shutdown`. Every

@@ -308,6 +308,40 @@ fn traces_queue_at_start_and_spans_at_end() {
     assert_eq!(exporter.thread_names.lock().unwrap().iter().collect::<Vec<_>>(), [WORKER_THREAD_NAME]);
 }
 
+/// A [`Recorder`] that wants trace ends.
+struct WantsEnds(Recorder);
+
+impl TracingExporter for WantsEnds {
+    fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        self.0.export(items)
+    }
+    fn wants_trace_ends(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn a_trace_end_is_its_own_item_queued_and_counted_like_the_others() {
+    let exporter = Recorder::default();
+    let p = processor(WantsEnds(exporter.clone())).build().unwrap();
+    let t = new_trace("t");
+    p.on_trace_start(&t);
+    p.on_span_end(&span(&t, 1));
+    p.on_trace_end(&t);
+    p.force_flush(Some(PATIENCE)).unwrap();
+    let items = exporter.items();
+    assert_eq!(items, [ExportItem::Trace(Arc::clone(&t)), ExportItem::Span(span(&t, 1)), ExportItem::TraceEnd(t)]);
+    let s = accounted(&p);
+    assert_eq!((s.offered(), s.queued, s.exported), (3, 3, 3));
+    p.shutdown(Some(PATIENCE)).unwrap();
+    // Refused after shutdown, and counted, like any item.
+    let late = new_trace("late");
+    p.on_trace_end(&late);
+    let s = p.stats();
+    assert_eq!((s.offered(), s.queued, s.dropped_after_shutdown), (4, 3, 1));
+    assert_eq!(exporter.item_count(), 3);
+}
+
 /// With Python's timing (`export_on_full_batch(false)`, as every test here but the next),
 /// the trigger, not the schedule (an hour away), sends the export: the first export starts only once the 50th item was
 /// offered. (That nothing below the trigger wakes the worker

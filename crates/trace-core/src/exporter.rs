@@ -10,22 +10,36 @@ use crate::secret::ApiKey;
 use crate::span::Span;
 use crate::trace::Trace;
 
-/// One thing to export: a trace (queued when it starts) or a span (queued when it ends).
+/// One thing to export: a trace (queued when it starts), a span (queued when it ends),
+/// or, for an exporter that [wants trace ends](TracingExporter::wants_trace_ends), the
+/// trace again when it ends.
 ///
-/// Cloning costs a reference count. Serializes to the Python SDK's trace or span object.
+/// Cloning costs a reference count. Serializes to the Python SDK's trace or span object
+/// ([`TraceEnd`](Self::TraceEnd) as the trace object, like [`Trace`](Self::Trace)).
+///
+/// Not `#[non_exhaustive]`: an exporter matches on it, and the compiler then points at
+/// every match to update when a variant is added.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExportItem {
-    /// A trace object.
+    /// A trace object, offered when the trace starts. The trace may have ended by the
+    /// time it is exported (a short trace, a batch exported late), so its
+    /// [`ended_at`](Trace::ended_at) does not tell a start from an end: the variant does.
     Trace(Arc<Trace>),
     /// A finished span.
     Span(Arc<Span>),
+    /// The trace again, ended, for exporters that
+    /// [want trace ends](TracingExporter::wants_trace_ends): offered when the trace ends,
+    /// after its [`Trace`](Self::Trace) item and (in queue order) after the spans that
+    /// ended before it. Holds the same `Arc<Trace>` as the start item. Exporters that do
+    /// not want trace ends never receive it from the processors of this workspace.
+    TraceEnd(Arc<Trace>),
 }
 
 impl ExportItem {
     /// The id of the trace the item belongs to.
     pub fn trace_id(&self) -> &TraceId {
         match self {
-            ExportItem::Trace(t) => t.trace_id(),
+            ExportItem::Trace(t) | ExportItem::TraceEnd(t) => t.trace_id(),
             ExportItem::Span(s) => s.trace_id(),
         }
     }
@@ -33,7 +47,7 @@ impl ExportItem {
     /// The per-trace tracing API key the item carries, if any.
     pub fn tracing_api_key(&self) -> Option<&ApiKey> {
         match self {
-            ExportItem::Trace(t) => t.tracing_api_key(),
+            ExportItem::Trace(t) | ExportItem::TraceEnd(t) => t.tracing_api_key(),
             ExportItem::Span(s) => s.tracing_api_key(),
         }
     }
@@ -42,16 +56,22 @@ impl ExportItem {
     pub fn as_span(&self) -> Option<&Arc<Span>> {
         match self {
             ExportItem::Span(s) => Some(s),
-            ExportItem::Trace(_) => None,
+            ExportItem::Trace(_) | ExportItem::TraceEnd(_) => None,
         }
     }
 
-    /// The trace, if the item is one.
+    /// The trace, if the item is one, at its start ([`Trace`](Self::Trace)) or at its end
+    /// ([`TraceEnd`](Self::TraceEnd)); [`is_trace_end`](Self::is_trace_end) tells which.
     pub fn as_trace(&self) -> Option<&Arc<Trace>> {
         match self {
-            ExportItem::Trace(t) => Some(t),
+            ExportItem::Trace(t) | ExportItem::TraceEnd(t) => Some(t),
             ExportItem::Span(_) => None,
         }
+    }
+
+    /// Whether the item is a trace's end ([`TraceEnd`](Self::TraceEnd)).
+    pub fn is_trace_end(&self) -> bool {
+        matches!(self, ExportItem::TraceEnd(_))
     }
 }
 
@@ -70,7 +90,7 @@ impl From<Arc<Trace>> for ExportItem {
 impl Serialize for ExportItem {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            ExportItem::Trace(t) => t.serialize(serializer),
+            ExportItem::Trace(t) | ExportItem::TraceEnd(t) => t.serialize(serializer),
             ExportItem::Span(s) => s.serialize(serializer),
         }
     }
@@ -99,13 +119,18 @@ pub trait TracingExporter: Send + Sync + 'static {
     /// Asks the exporter to stop: later exports fail fast, running ones end soon.
     fn shutdown(&self) {}
 
-    /// Whether the exporter wants each trace a second time, when it ends (with
-    /// [`Trace::ended_at`](crate::Trace::ended_at) set), besides the first time, when it
-    /// starts. Default: `false`, as in the Python SDK, whose wire format has one trace
-    /// object, sent at the start. An exporter that gives a trace a record of its own with
-    /// start and end times (OTLP's root span) says `true`; the processors of this
+    /// Whether the exporter wants each trace a second time, when it ends, as an
+    /// [`ExportItem::TraceEnd`], besides the first time, when it starts, as an
+    /// [`ExportItem::Trace`]. Default: `false`, as in the Python SDK, whose wire format has
+    /// one trace object, sent at the start. An exporter that gives a trace a record of its
+    /// own with start and end times (OTLP's root span) says `true`; the processors of this
     /// workspace then offer the trace at both ends, and such an exporter tells the two
-    /// apart by `ended_at`.
+    /// apart by the variant. Not by [`Trace::ended_at`](crate::Trace::ended_at): both
+    /// items hold the same `Arc<Trace>`, so a start item exported after the trace ended
+    /// has an end time too.
+    ///
+    /// An exporter that says `false` gets no `TraceEnd` from these processors; if handed
+    /// one anyway, the exporters of this workspace skip it.
     fn wants_trace_ends(&self) -> bool {
         false
     }

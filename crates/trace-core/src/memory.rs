@@ -82,8 +82,9 @@ impl InMemoryProcessor {
         })
     }
 
-    /// What a batch processor would export: traces at their start and spans at their
-    /// end, in that order, as export items.
+    /// What a batch processor would export to an exporter that does not
+    /// [want trace ends](crate::TracingExporter::wants_trace_ends): traces at their start
+    /// and spans at their end, in that order, as export items.
     pub fn export_items(&self) -> Vec<ExportItem> {
         self.pick(|e| match e {
             ProcessorEvent::TraceStart(t) => Some(ExportItem::Trace(Arc::clone(t))),

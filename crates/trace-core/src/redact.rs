@@ -12,7 +12,8 @@
 //!   lists of tools and handoffs, every string value inside user JSON: custom data,
 //!   metadata, usage, model settings, generation messages; the error's message, data and
 //!   extra keys) and of its trace (workflow name, group id, metadata values), whatever
-//!   the nesting. Not ids, timestamps, JSON object keys, nor audio payloads (base64).
+//!   the nesting; a trace item is rewritten alike at its start
+//!   ([`ExportItem::Trace`]) and at its end ([`ExportItem::TraceEnd`]). Not ids, timestamps, JSON object keys, nor audio payloads (base64).
 //! - **In what order**: your function first (`Some(new)` replaces the string, `None`
 //!   keeps it, at no cost), then the key masking on the result: `sk-` keys (20 or more
 //!   key characters, as whole words) and `Bearer` tokens (16 or more) become
@@ -179,7 +180,7 @@ impl TraceCache {
 /// Rewrites one item; whether anything changed.
 fn redact_item(item: &mut ExportItem, edit: walk::Edit<'_>, traces: &mut TraceCache) -> bool {
     match item {
-        ExportItem::Trace(t) => match traces.rewritten(t, edit) {
+        ExportItem::Trace(t) | ExportItem::TraceEnd(t) => match traces.rewritten(t, edit) {
             Some(new) => {
                 *t = new;
                 true
@@ -294,6 +295,31 @@ mod tests {
         // One copy of the trace for the whole batch.
         let first = batch[1].as_span().unwrap().trace();
         assert!(batch.iter().skip(1).all(|i| Arc::ptr_eq(i.as_span().unwrap().trace(), first)));
+    }
+
+    /// A trace's end item is rewritten as its start item is, and in one batch both (and
+    /// the trace of its spans) get the same rewritten copy.
+    #[test]
+    fn a_trace_end_is_rewritten_like_a_trace_start() {
+        let trace = Arc::new(Trace::new(TraceId::generate(), "wf secret"));
+        let span = Span::new(SpanId::generate(), Arc::clone(&trace), None, CustomSpanData::default());
+        let mut batch = vec![
+            ExportItem::Trace(Arc::clone(&trace)),
+            ExportItem::Span(Arc::new(span)),
+            ExportItem::TraceEnd(Arc::clone(&trace)),
+        ];
+        assert_eq!(shout().redact_batch(&mut batch), Redacted { changed: 3, removed: 0 });
+        assert!(batch[2].is_trace_end(), "still the trace's end");
+        let start = batch[0].as_trace().unwrap();
+        let end = batch[2].as_trace().unwrap();
+        assert_eq!(end.workflow_name(), "wf ******");
+        assert!(Arc::ptr_eq(start, end) && Arc::ptr_eq(batch[1].as_span().unwrap().trace(), end));
+        // Alone in its batch too.
+        let mut alone = vec![ExportItem::TraceEnd(Arc::clone(&trace))];
+        assert_eq!(shout().redact_batch(&mut alone).changed, 1);
+        assert!(alone[0].is_trace_end());
+        assert_eq!(alone[0].as_trace().unwrap().workflow_name(), "wf ******");
+        assert_eq!(trace.workflow_name(), "wf secret", "the recorded trace is untouched");
     }
 
     #[test]

@@ -10,8 +10,10 @@ use crate::rate_limit::LogRateLimiter;
 use crate::span::Span;
 use crate::trace::Trace;
 
-/// Calls the exporter right away, on the caller's thread: each trace when it starts and
-/// each span when it ends, one item per call.
+/// Calls the exporter right away, on the caller's thread: each trace when it starts (and
+/// as an [`ExportItem::TraceEnd`] when it ends, if the exporter
+/// [wants trace ends](TracingExporter::wants_trace_ends)) and each span when it ends, one
+/// item per call.
 ///
 /// For examples, tests and exporters that never block (an in-memory one). It breaks the
 /// rule that ending a span never waits on I/O when the exporter does I/O, so production
@@ -50,7 +52,7 @@ impl<E: TracingExporter> TracingProcessor for SimpleTraceProcessor<E> {
     }
     fn on_trace_end(&self, trace: &Arc<Trace>) {
         if self.exporter.wants_trace_ends() {
-            self.export(ExportItem::Trace(Arc::clone(trace)));
+            self.export(ExportItem::TraceEnd(Arc::clone(trace)));
         }
     }
     fn on_span_start(&self, _span: &Span) {}

@@ -47,9 +47,9 @@ enum Output {
 /// span is a short critical section; a per-trace page is then written on the thread that
 /// ends the trace) or under the batch processor (everything on its worker). It
 /// [wants trace ends](TracingExporter::wants_trace_ends), to know when a trace is over:
-/// the first trace item of a trace is its start, the next one (once the trace has an end
-/// time) its end. A trace never offered at its end is written at shutdown, marked as not
-/// ended.
+/// an [`ExportItem::TraceEnd`] (a trace whose start never came, refused by a cap or lost
+/// on the way, is held from its end on, room permitting, marked as its start not seen). A
+/// trace never offered at its end is written at shutdown, marked as not ended.
 ///
 /// Caps: [`max_traces`](HtmlWaterfallExporterBuilder::max_traces),
 /// [`max_spans_per_trace`](HtmlWaterfallExporterBuilder::max_spans_per_trace) and
@@ -241,18 +241,15 @@ impl HtmlWaterfallExporter {
         }
     }
 
-    /// A trace item: the first for a trace is its start, the next its end (the processors
-    /// offer both, in that order, to an exporter that wants trace ends). Returns the trace
-    /// taken out of the store when it ended and pages are per trace.
-    fn trace_item(&self, s: &mut Store, trace: &Arc<Trace>) -> (Option<Held>, Option<store::Dropped>) {
-        let is_end = trace.ended_at().is_some() && s.start_seen(trace.trace_id()).is_some();
-        if !is_end {
-            return (None, s.trace_started(trace).err());
+    /// A trace's end ([`ExportItem::TraceEnd`]). Returns the trace taken out of the store
+    /// when pages are per trace.
+    fn trace_end(&self, s: &mut Store, trace: &Arc<Trace>) -> Option<Held> {
+        if !s.trace_end_received(trace) {
+            return None;
         }
-        s.trace_ended(trace);
         match self.inner.output {
-            Output::PerTrace(_) => (s.remove(trace.trace_id()), None),
-            Output::Run(_) => (None, None),
+            Output::PerTrace(_) => s.remove(trace.trace_id()),
+            Output::Run(_) => None,
         }
     }
 }
@@ -269,11 +266,8 @@ impl TracingExporter for HtmlWaterfallExporter {
             let mut s = lock(&self.inner.store);
             for item in items {
                 match item {
-                    ExportItem::Trace(t) => {
-                        let (done, dropped) = self.trace_item(&mut s, t);
-                        ended.extend(done);
-                        drops.extend(dropped);
-                    }
+                    ExportItem::Trace(t) => drops.extend(s.trace_started(t).err()),
+                    ExportItem::TraceEnd(t) => ended.extend(self.trace_end(&mut s, t)),
                     ExportItem::Span(span) => drops.extend(s.span_ended(span).err()),
                 }
             }

@@ -52,7 +52,10 @@ impl ConsoleSpanExporter {
         self.sink.lock().unwrap_or_else(|e| e.into_inner()).take_buffer()
     }
 
-    /// Writes the lines for `items` to `out`.
+    /// Writes the lines for `items` to `out`. A trace's end ([`ExportItem::TraceEnd`],
+    /// never offered to this exporter by the processors: it does not
+    /// [want trace ends](TracingExporter::wants_trace_ends)) is skipped: the trace's line
+    /// is written at its start.
     pub fn write_items(out: &mut dyn Write, items: &[ExportItem]) -> io::Result<()> {
         for item in items {
             match item {
@@ -64,6 +67,7 @@ impl ConsoleSpanExporter {
                     trace_core::wire::write_json(&mut *out, &**s).map_err(io::Error::other)?;
                     out.write_all(b"\n")?;
                 }
+                ExportItem::TraceEnd(_) => {}
             }
         }
         Ok(())
@@ -97,10 +101,11 @@ mod tests {
             CustomSpanData { name: "x".into(), data: Default::default() },
         ));
         let exporter = ConsoleSpanExporter::with_writer(Vec::new());
-        exporter.export(&[ExportItem::Trace(trace), ExportItem::Span(span)]).unwrap();
+        let end = ExportItem::TraceEnd(Arc::clone(&trace));
+        exporter.export(&[ExportItem::Trace(trace), ExportItem::Span(span), end]).unwrap();
         let out = String::from_utf8(exporter.take_output()).unwrap();
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 2, "a trace's end is skipped");
         assert_eq!(lines[0], "[Exporter] Export trace_id=trace_00000000000000000000000000000001, name=wf");
         assert_eq!(
             lines[1],

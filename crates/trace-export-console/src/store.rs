@@ -199,9 +199,16 @@ impl Store {
         }
     }
 
-    /// Whether the trace is held and its start was seen; `None` when it is not held.
-    pub(crate) fn start_seen(&self, id: &TraceId) -> Option<bool> {
-        self.held.get(id).map(|h| h.start_seen)
+    /// A trace's end received by an exporter: marks it ended, holding it from now on if it
+    /// was not held (its start never came: refused by a cap, lost on the way, or it came
+    /// for an earlier trace of the same id, ended since), as a trace whose start was not
+    /// seen, unless the store is closed or full. Not counted when refused: the trace was
+    /// counted at its start, or by whoever lost it. Returns whether it is held.
+    pub(crate) fn trace_end_received(&mut self, trace: &Arc<Trace>) -> bool {
+        if !self.held.contains_key(trace.trace_id()) && (self.closed || self.insert(trace, false).is_err()) {
+            return false;
+        }
+        self.trace_ended(trace)
     }
 
     /// Takes a trace out of the store.

@@ -29,11 +29,11 @@ fn data(page: &str) -> Value {
     serde_json::from_str(&page[start..start + len]).expect("the data is JSON")
 }
 
-/// Items as a processor offering trace ends gives them: the trace, its spans, the trace again.
+/// Items as a processor offering trace ends gives them: the trace, its spans, the trace's end.
 fn items(t: &Arc<Trace>, spans: &[Arc<Span>]) -> Vec<ExportItem> {
     let mut items = vec![ExportItem::Trace(Arc::clone(t))];
     items.extend(spans.iter().cloned().map(ExportItem::Span));
-    items.push(ExportItem::Trace(Arc::clone(t)));
+    items.push(ExportItem::TraceEnd(Arc::clone(t)));
     items
 }
 
@@ -299,7 +299,7 @@ fn a_page_that_cannot_be_written_is_an_error_naming_the_file_and_counted() {
 #[test]
 fn a_trace_exported_after_it_ended_is_still_a_start_then_an_end() {
     // Under the batch processor, a trace queued at its start may be exported after it
-    // ended (same `Arc`, end time already set): the first item of a trace is its start.
+    // ended (same `Arc`, end time already set): it is still its start.
     let dir = TempDir::new("late-start");
     let e = HtmlWaterfallExporter::per_trace(&dir.0).build().unwrap();
     let (t, spans) = small_run(0xc3);
@@ -309,9 +309,31 @@ fn a_trace_exported_after_it_ended_is_still_a_start_then_an_end() {
     e.export(&first).unwrap();
     assert_eq!((e.stats().pages_written, e.stats().spans_held), (0, 3));
     let mut rest: Vec<ExportItem> = spans[3..].iter().cloned().map(ExportItem::Span).collect();
-    rest.push(ExportItem::Trace(t.clone()));
+    rest.push(ExportItem::TraceEnd(t.clone()));
     e.export(&rest).unwrap();
     assert_eq!((e.stats().pages_written, e.stats().spans_in_pages), (1, 5));
+}
+
+#[test]
+fn a_trace_end_whose_start_never_came_writes_its_page_at_the_end() {
+    // b's start is refused (no room), then a ends and makes room: b's end alone writes
+    // b's page, ended, its start not seen, and b is not counted as dropped twice. (The
+    // same for a start lost on the way: a full queue drops it.)
+    let dir = TempDir::new("end-only");
+    let e = HtmlWaterfallExporter::per_trace(&dir.0).max_traces(1).build().unwrap();
+    let (a, b) = (trace(0xa1, "a", 10), trace(0xb2, "b", 10));
+    e.export(&[ExportItem::Trace(a.clone()), ExportItem::Trace(b.clone())]).unwrap();
+    assert_eq!((e.stats().traces_held, e.stats().traces_dropped), (1, 1));
+    e.export(&[ExportItem::TraceEnd(a)]).unwrap();
+    e.export(&[ExportItem::TraceEnd(b)]).unwrap();
+    let stats = e.stats();
+    assert_eq!((stats.pages_written, stats.traces_held, stats.traces_dropped), (2, 0, 1));
+    let d = data(&std::fs::read_to_string(dir.0.join("trace_000000000000000000000000000000b2.html")).unwrap());
+    assert_eq!((&d["traces"][0]["ended"], &d["traces"][0]["start_seen"]), (&json!(true), &json!(false)));
+    // After shutdown, an end is refused like anything else.
+    e.shutdown();
+    e.export(&[ExportItem::TraceEnd(trace(0xc3, "c", 10))]).unwrap();
+    assert_eq!(e.stats().pages_written, 2);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! [`BackendSpanExporter`]: credentials, grouping by API key, and the export loop.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,7 +45,8 @@ impl fmt::Debug for BackendSpanExporter {
 
 /// The request body the OpenAI ingest endpoint takes, `{"data":[item, ...]}`, as the
 /// exporter writes it with the sanitizer off and no `max_item_bytes`: write it with
-/// [`trace_core::wire::write_json`] (or `to_json_vec`) to get the exact bytes.
+/// [`trace_core::wire::write_json`] (or `to_json_vec`) to get the exact bytes. (A
+/// [`ExportItem::TraceEnd`] is written as the trace object; the exporter skips those.)
 ///
 /// ```
 /// use std::sync::Arc;
@@ -242,7 +244,7 @@ impl BackendSpanExporter {
     /// when no key is found.
     pub fn prepare_requests(&self, items: &[ExportItem]) -> Vec<PreparedRequest> {
         let (organization, project) = self.credentials.org_and_project();
-        let groups = group_by_key(items);
+        let groups = group_by_key(&without_trace_ends(items));
         groups
             .into_iter()
             .map(|(key, group)| {
@@ -300,7 +302,7 @@ impl BackendSpanExporter {
             if count {
                 if let Some(suppressed) = self.left_out_log.check() {
                     let (kind, id) = match item {
-                        ExportItem::Trace(t) => ("trace", t.trace_id().to_string()),
+                        ExportItem::Trace(t) | ExportItem::TraceEnd(t) => ("trace", t.trace_id().to_string()),
                         ExportItem::Span(s) => ("span", s.span_id().to_string()),
                     };
                     let why = if too_large {
@@ -404,6 +406,18 @@ impl BackendSpanExporterBuilder {
     }
 }
 
+/// `items` without the trace ends ([`ExportItem::TraceEnd`]): the wire format has one trace
+/// object per trace, sent at its start. The processors never offer trace ends to this
+/// exporter (it does not [want them](TracingExporter::wants_trace_ends)); an exporter
+/// wrapping this one may pass them on, and they are skipped: not sent, not counted.
+fn without_trace_ends(items: &[ExportItem]) -> Cow<'_, [ExportItem]> {
+    if items.iter().any(ExportItem::is_trace_end) {
+        Cow::Owned(items.iter().filter(|i| !i.is_trace_end()).cloned().collect())
+    } else {
+        Cow::Borrowed(items)
+    }
+}
+
 /// Splits a batch by per-trace API key, first-seen order, queue order within each group.
 fn group_by_key(items: &[ExportItem]) -> Vec<(Option<ApiKey>, Vec<ExportItem>)> {
     let mut groups: Vec<(Option<ApiKey>, Vec<ExportItem>)> = Vec::new();
@@ -427,7 +441,11 @@ impl TracingExporter for BackendSpanExporter {
     /// key among them); [`ExportError::NotConfigured`] when the only items lost had no
     /// key (warned once per exporter, then counted in [`ExporterStats::no_api_key`]);
     /// [`ExportError::ShutDown`] if the exporter was shut down before or during the export.
+    ///
+    /// Trace ends ([`ExportItem::TraceEnd`]) are skipped: the trace object was sent with
+    /// the trace's start.
     fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+        let items = &*without_trace_ends(items);
         self.engine.refuse_if_shut_down(items.len())?;
         if items.is_empty() {
             return Ok(());
@@ -548,5 +566,24 @@ mod tests {
         assert_eq!(first.body, expected);
         let text = format!("{requests:?}");
         assert!(!text.contains("sk-secret") && !text.contains("sk-own"));
+    }
+
+    #[test]
+    fn trace_ends_are_skipped() {
+        let exporter = BackendSpanExporter::builder()
+            .api_key("sk-secret")
+            .endpoint("http://127.0.0.1:9/v1/traces/ingest")
+            .read_env(false)
+            .build()
+            .unwrap();
+        let start = item(None);
+        let end = ExportItem::TraceEnd(Arc::clone(start.as_trace().unwrap()));
+        let requests = exporter.prepare_requests(&[start.clone(), end.clone()]);
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].body, trace_core::wire::to_json_vec(&ExportBatch(&[start])).unwrap());
+        assert!(exporter.prepare_requests(std::slice::from_ref(&end)).is_empty(), "nothing to send");
+        // Nothing sent (the port is closed), nothing lost.
+        assert_eq!(exporter.export(&[end]), Ok(()));
+        assert_eq!(exporter.stats(), ExporterStats::default());
     }
 }

@@ -45,7 +45,7 @@ pub(crate) struct SanitizedItem<'a>(pub(crate) &'a ExportItem);
 impl Serialize for SanitizedItem<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
-            ExportItem::Trace(trace) => trace.serialize(serializer),
+            ExportItem::Trace(trace) | ExportItem::TraceEnd(trace) => trace.serialize(serializer),
             ExportItem::Span(span) => SanitizedSpan(span).serialize(serializer),
         }
     }

@@ -238,7 +238,7 @@ fn check(seed: u64) {
         assert_eq!(data.len(), items.len(), "every item is there");
         for (item, json) in items.iter().zip(data) {
             let id = match item {
-                ExportItem::Trace(t) => t.trace_id().to_string(),
+                ExportItem::Trace(t) | ExportItem::TraceEnd(t) => t.trace_id().to_string(),
                 ExportItem::Span(s) => s.span_id().to_string(),
             };
             assert_eq!(json["id"].as_str(), Some(id.as_str()), "in order, ids as given");

@@ -89,8 +89,9 @@ impl OtlpSpanExporter {
     /// The body an export of `items` would send, byte for byte (encoded as the
     /// [protocol](Self::protocol) says, then compressed as the
     /// [compression](Self::compression) says), without sending anything: for dry runs,
-    /// debugging and tests. Spans of `items` become OTLP spans in order, and each trace
-    /// item of a trace that ended its root span; a trace that only started adds nothing.
+    /// debugging and tests. Spans of `items` become OTLP spans in order, and each trace end
+    /// ([`ExportItem::TraceEnd`]) its trace's root span; a trace's start item
+    /// ([`ExportItem::Trace`]) adds nothing, even if the trace has ended since.
     /// With nothing to send, the body holds an empty span list, and
     /// [`export`](TracingExporter::export) sends nothing.
     pub fn render(&self, items: &[ExportItem]) -> Vec<u8> {
@@ -231,10 +232,10 @@ pub(crate) fn build_with(b: OtlpSpanExporterBuilder, env: &Env) -> Result<OtlpSp
 }
 
 impl TracingExporter for OtlpSpanExporter {
-    /// Sends the spans of the batch in one request, with a root span for each trace item
-    /// of a trace that ended, retried as the OTLP specification says, within the export
-    /// budget. A batch with nothing to send (only traces that just started) sends nothing
-    /// and succeeds.
+    /// Sends the spans of the batch in one request, with a root span for each trace end
+    /// ([`ExportItem::TraceEnd`]), retried as the OTLP specification says, within the
+    /// export budget. A batch with nothing to send (only trace starts) sends nothing and
+    /// succeeds.
     ///
     /// # Errors
     /// [`ExportError::Failed`] with the number of items not delivered (all of them, or the
@@ -270,7 +271,8 @@ impl TracingExporter for OtlpSpanExporter {
         self.engine.shutdown();
     }
 
-    /// `true`: a trace that ended becomes its root span, from the trace's start to its end.
+    /// `true`: a trace's end ([`ExportItem::TraceEnd`]) becomes its root span, from the
+    /// trace's start to its end.
     fn wants_trace_ends(&self) -> bool {
         true
     }

@@ -78,12 +78,15 @@
 //!
 //! Each trace also becomes one span of its own, the root of its trace in the backend: the
 //! exporter [wants trace ends](trace_core::TracingExporter::wants_trace_ends), so the
-//! processors offer a trace again when it ends, and that item is sent as a span named
+//! processors offer a trace again when it ends
+//! ([`ExportItem::TraceEnd`](trace_core::ExportItem::TraceEnd)), and that item is sent as a span named
 //! after the workflow, from the trace's start to its end (`openai.agents.span_data.type`
 //! = `trace`; the group id as `gen_ai.conversation.id`, or `session.id` under
 //! OpenInference; the metadata). Every span without a parent is its child; its id is
 //! derived from the trace id ([`otlp_root_span_id`]), so spans sent before their trace
-//! ended name it already. A trace item offered at the start sends nothing, and a batch of
+//! ended name it already. A trace item offered at the start
+//! ([`ExportItem::Trace`](trace_core::ExportItem::Trace)) sends nothing, even when the
+//! trace has ended by the time it is exported, and a batch of
 //! such items only succeeds without a request. A trace that never ends (the process died)
 //! leaves its top-level spans with a parent the backend never receives.
 //!

@@ -1,5 +1,7 @@
 //! What becomes one OTLP span, for both encodings: each span of a batch, and each trace
-//! that ended, as the root span of its trace. A span without a parent is a child of its
+//! end ([`ExportItem::TraceEnd`]), as the root span of its trace. A trace's start item
+//! ([`ExportItem::Trace`]) adds nothing, even when the trace has ended by the time it is
+//! exported: both items hold the same trace, and the root span is sent once. A span without a parent is a child of its
 //! trace's root span, so a trace has one root in the backend.
 //!
 //! The root span's id is derived from the trace id ([`otlp_root_span_id`](crate::otlp_root_span_id)),
@@ -42,8 +44,8 @@ pub(crate) struct Record<'a> {
     pub(crate) error: Option<&'a str>,
 }
 
-/// The records of `items`: spans in order, and a root span for each trace item whose
-/// trace has ended (a trace item offered at the start adds nothing).
+/// The records of `items`: spans in order, and a root span for each trace end (a trace
+/// item offered at the start adds nothing).
 pub(crate) fn records(items: &[ExportItem], mapping: MappingOptions) -> impl Iterator<Item = Record<'_>> {
     // The root span id of the last trace seen: the spans of a batch mostly come a trace
     // at a time, and the id is a hash of the trace id's text.
@@ -61,7 +63,7 @@ pub(crate) fn records(items: &[ExportItem], mapping: MappingOptions) -> impl Ite
             };
             Some(span_record(span, top, mapping))
         }
-        ExportItem::Trace(trace) if trace.ended_at().is_some() => Some(trace_record(trace, mapping)),
+        ExportItem::TraceEnd(trace) => Some(trace_record(trace, mapping)),
         ExportItem::Trace(_) => None,
     })
 }
@@ -71,8 +73,8 @@ pub(crate) fn count(items: &[ExportItem]) -> usize {
     items
         .iter()
         .filter(|item| match item {
-            ExportItem::Span(_) => true,
-            ExportItem::Trace(trace) => trace.ended_at().is_some(),
+            ExportItem::Span(_) | ExportItem::TraceEnd(_) => true,
+            ExportItem::Trace(_) => false,
         })
         .count()
 }

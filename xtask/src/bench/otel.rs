@@ -80,7 +80,7 @@ impl Spread {
     }
 }
 
-/// ours[i] ÷ otel[i] for each round both have, skipping a zero divisor.
+/// `ours[i] / otel[i]` for each round both have, skipping a zero divisor.
 pub(crate) fn ratios(ours: &[f64], otel: &[f64]) -> Vec<f64> {
     ours.iter().zip(otel).filter(|(_, t)| **t != 0.0).map(|(o, t)| o / t).collect()
 }

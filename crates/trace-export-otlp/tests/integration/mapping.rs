@@ -863,14 +863,15 @@ fn a_negative_rejected_count_is_no_rejection_in_either_encoding() {
 }
 
 #[test]
-fn a_trace_that_ended_is_the_root_span_and_a_trace_that_started_adds_nothing() {
+fn a_trace_end_is_the_root_span_and_a_trace_start_adds_nothing() {
     let (start, end) = (Timestamp::from_unix_nanos(T0), Timestamp::from_unix_nanos(T0 + 5_000_000));
     let trace = Trace::new(TraceId::generate(), "Customer support").with_group_id("chat-42");
     let started = Arc::new(trace.clone());
     let ended = Arc::new(trace.with_times(start, end));
     let agent =
         span(&ended, SpanId::generate(), None, 1, AgentSpanData { name: "Triage".into(), ..Default::default() });
-    let items = [ExportItem::Trace(started), ExportItem::Span(Arc::new(agent)), ExportItem::Trace(Arc::clone(&ended))];
+    let items =
+        [ExportItem::Trace(started), ExportItem::Span(Arc::new(agent)), ExportItem::TraceEnd(Arc::clone(&ended))];
     for profile in [Profile::GenAi, Profile::OpenInference] {
         let server = TestServer::always(Reply::ok());
         let exporter = builder(&traces_url(&server)).profile(profile).build().unwrap();
@@ -908,6 +909,62 @@ fn through_a_processor_a_trace_is_sent_once_as_the_root_of_its_spans() {
     assert_eq!(hex(&root[0].span_id), otlp_root_span_id(&trace_id));
     assert!(root[0].start_time_unix_nano <= agent[0].start_time_unix_nano);
     assert!(root[0].end_time_unix_nano >= agent[0].end_time_unix_nano);
+}
+
+/// An exporter that keeps what a processor hands it, for the test to export later: as a
+/// batch processor's worker does when it gets to a batch after its trace has ended.
+struct Deferred {
+    wants_trace_ends: bool,
+    held: Arc<std::sync::Mutex<Vec<ExportItem>>>,
+}
+
+impl TracingExporter for Deferred {
+    fn export(&self, items: &[ExportItem]) -> Result<(), trace_core::ExportError> {
+        self.held.lock().unwrap().extend_from_slice(items);
+        Ok(())
+    }
+    fn wants_trace_ends(&self) -> bool {
+        self.wants_trace_ends
+    }
+}
+
+/// Regression: a trace's start item and end item hold the same `Arc<Trace>`, so a start
+/// item exported after the trace ended has an end time too; it must not make a second
+/// root span. The items are the ones the processor offers (start, span, end), exported
+/// once the trace is over: in one batch, and split in two batches at each place.
+#[test]
+fn a_trace_start_exported_after_the_trace_ended_adds_no_second_root_span() {
+    for protocol in [Protocol::HttpProtobuf, Protocol::HttpJson] {
+        let probe = builder("http://127.0.0.1:9/v1/traces").build().unwrap();
+        let held = Arc::default();
+        let deferred = Deferred { wants_trace_ends: probe.wants_trace_ends(), held: Arc::clone(&held) };
+        let trace_id = trace_core::registry::with_default(trace_core::SimpleTraceProcessor::new(deferred), || {
+            let run = trace_core::trace("Customer support").start();
+            trace_core::agent_span("Triage").start().end();
+            run.trace_id().cloned().unwrap()
+        });
+        let items: Vec<ExportItem> = held.lock().unwrap().clone();
+        assert_eq!(items.len(), 3, "the trace's start, its span, the trace's end");
+        assert!(items[0].as_trace().and_then(|t| t.ended_at()).is_some(), "the start item's trace has ended");
+        let root = otlp_root_span_id(&trace_id);
+        for split in 0..=items.len() {
+            let server = TestServer::always(Reply::ok());
+            let exporter = builder(&traces_url(&server)).protocol(protocol).build().unwrap();
+            for batch in [&items[..split], &items[split..]] {
+                exporter.export(batch).expect("delivered");
+            }
+            let got: Vec<ProtoSpan> = server.requests().iter().flat_map(|r| spans(&decode(r))).collect();
+            let case = format!("{protocol:?}, batches {:?}", [split, items.len() - split]);
+            assert_eq!(got.iter().filter(|s| hex(&s.span_id) == root).count(), 1, "one root span: {case}");
+            assert_eq!(got.len(), 2, "the agent span and the root: {case}");
+            assert_eq!(records_counted(&exporter, &items), 2, "{case}");
+        }
+    }
+}
+
+/// How many OTLP spans the exporter makes of `items`, from its JSON body.
+fn records_counted(exporter: &trace_export_otlp::OtlpSpanExporter, items: &[ExportItem]) -> usize {
+    spans(&parse(&exporter.render_json(items))).len()
 }
 
 #[test]
@@ -951,7 +1008,7 @@ fn a_trace_continued_from_a_traceparent_has_its_root_under_the_remote_span() {
     let agent_id = SpanId::generate();
     let agent = span(&ended, agent_id.clone(), None, 1, AgentSpanData { name: "Triage".into(), ..Default::default() });
     let tool = span(&ended, SpanId::generate(), Some(&agent_id), 2, FunctionSpanData::default());
-    let items = [ExportItem::Span(Arc::new(agent)), ExportItem::Span(Arc::new(tool)), ExportItem::Trace(ended)];
+    let items = [ExportItem::Span(Arc::new(agent)), ExportItem::Span(Arc::new(tool)), ExportItem::TraceEnd(ended)];
     let exporter = builder("http://127.0.0.1:9/v1/traces").build().unwrap();
 
     let body = exporter.render(&items);
@@ -980,7 +1037,7 @@ fn a_trace_of_this_process_has_no_trace_state_and_a_parentless_root() {
     let f = fixture();
     let ended = Arc::new((*f.trace).clone().with_times(Timestamp::from_unix_nanos(T0), Timestamp::from_unix_nanos(T0)));
     let mut items = f.items.clone();
-    items.push(ExportItem::Trace(ended));
+    items.push(ExportItem::TraceEnd(ended));
     let exporter = builder("http://127.0.0.1:9/v1/traces").build().unwrap();
     let got = spans(&parse(&exporter.render_json(&items)));
     assert!(got.iter().all(|s| s.trace_state.is_empty() && s.flags == 0x100));
