@@ -111,12 +111,12 @@ pub fn write_span_json<W: io::Write, D: Serialize + ?Sized>(
 }
 
 /// Writes an item (trace or span object) as compact JSON to `writer`: [`write_json`] for
-/// a trace, [`write_span_json`] with its own data for a span. The same bytes as
+/// a trace (at its start or end), [`write_span_json`] with its own data for a span. The same bytes as
 /// [`write_json`] of the item.
 pub fn write_item_json<W: io::Write>(writer: W, item: &ExportItem) -> serde_json::Result<()> {
     match item {
         ExportItem::Span(span) => write_span_json(writer, span, span.data()),
-        ExportItem::Trace(trace) => write_json(writer, &**trace),
+        ExportItem::Trace(trace) | ExportItem::TraceEnd(trace) => write_json(writer, &**trace),
     }
 }
 

@@ -56,7 +56,7 @@ impl SanitizedItem<'_> {
     /// `trace_core::wire` (the same bytes).
     pub(crate) fn write_json<W: std::io::Write>(&self, out: W) -> serde_json::Result<()> {
         match self.0 {
-            ExportItem::Trace(_) => trace_core::wire::write_item_json(out, self.0),
+            ExportItem::Trace(_) | ExportItem::TraceEnd(_) => trace_core::wire::write_item_json(out, self.0),
             ExportItem::Span(span) => match plan(span.data()) {
                 None => trace_core::wire::write_span_json(out, span, span.data()),
                 Some(data) => trace_core::wire::write_span_json(out, span, &data),
