@@ -12,13 +12,20 @@ use serde::{Serialize, Serializer};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Writes `prefix` followed by the low `digits` hex digits of `value` into `buf`.
+/// Writes `prefix` followed by the low `digits` hex digits of `value` into `buf`: a byte
+/// (two digits) at a time, from the last digit back.
 fn write_hex<'a>(buf: &'a mut [u8; 38], prefix: &[u8], value: u128, digits: usize) -> &'a str {
     let len = prefix.len() + digits;
     buf[..prefix.len()].copy_from_slice(prefix);
-    for i in 0..digits {
-        let shift = 4 * (digits - 1 - i);
-        buf[prefix.len() + i] = HEX[((value >> shift) & 0xf) as usize];
+    let bytes = value.to_le_bytes();
+    let mut end = len;
+    for &byte in bytes.iter().take(digits.div_ceil(2)) {
+        end -= 1;
+        buf[end] = HEX[usize::from(byte & 0xf)];
+        if end > prefix.len() {
+            end -= 1;
+            buf[end] = HEX[usize::from(byte >> 4)];
+        }
     }
     // Only ASCII was written, so this cannot fail.
     std::str::from_utf8(&buf[..len]).unwrap_or_default()
