@@ -33,7 +33,7 @@
 //! burning a core the worker and the server need (at high rates it produces in short bursts
 //! of the spans due during one sleep, ~60 µs at least on Linux).
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agents_tracing::batch::BatchTraceProcessor;
@@ -44,8 +44,11 @@ use agents_tracing::core::{
 use agents_tracing::openai::{BackendSpanExporter, ExportBatch};
 use agents_tracing::otlp::{Compression, OtlpSpanExporter, Protocol};
 
+#[path = "support/gate.rs"]
+mod gate;
 #[path = "support/proc_stats.rs"]
 mod proc_stats;
+use gate::Gate;
 use proc_stats::{cpu_seconds, current_rss_mib, peak_rss_mib};
 
 struct Args {
@@ -213,27 +216,6 @@ fn produce_paced(n: u64, rate: f64, t0: Instant) {
                 std::thread::sleep(next - now);
             }
         }
-    }
-}
-
-/// A gate the exporter waits at until the producer opens it.
-#[derive(Default)]
-struct Gate {
-    open: Mutex<bool>,
-    opened: Condvar,
-}
-
-impl Gate {
-    fn wait(&self) {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        while !*open {
-            open = self.opened.wait(open).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    fn open(&self) {
-        *self.open.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.opened.notify_all();
     }
 }
 

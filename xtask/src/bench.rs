@@ -407,20 +407,7 @@ impl Bench<'_> {
     /// span through both batch processors.
     fn layer(&mut self) -> Result<(), String> {
         self.note("tracing layer: AgentsLayer, fmt, tracing-opentelemetry (benches/otel)");
-        let exe = procs::build(
-            "layer bench (benches/otel)",
-            &[
-                "build",
-                "--release",
-                "--manifest-path",
-                "benches/otel/Cargo.toml",
-                "--target-dir",
-                "target/otel",
-                "--bin",
-                "layer-bench",
-            ],
-            "layer-bench",
-        )?;
+        let exe = procs::build_otel_bin("layer bench (benches/otel)", "layer-bench")?;
         let spans: u64 = 200_000;
         let mut c = Command::new(exe);
         c.args(["--rounds", &self.o.runs.max(3).to_string(), "--spans", &spans.to_string()]);

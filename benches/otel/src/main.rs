@@ -21,7 +21,7 @@
 //!   the RSS before and after producing them, per span.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{Span as _, TraceContextExt, Tracer, TracerProvider as _};
@@ -35,6 +35,9 @@ use opentelemetry_sdk::Resource;
 
 #[path = "../../support/proc_stats.rs"]
 mod proc_stats;
+#[path = "../../support/gate.rs"]
+mod gate;
+use gate::Gate;
 use proc_stats::{cpu_seconds, current_rss_mib, peak_rss_mib};
 
 /// The OTLP exporter, counting the spans of every batch it reports as sent.
@@ -61,27 +64,6 @@ impl<E: SpanExporter> SpanExporter for Counting<E> {
     }
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource)
-    }
-}
-
-/// A gate the exporter waits at until the producer opens it.
-#[derive(Debug, Default)]
-struct Gate {
-    open: Mutex<bool>,
-    opened: Condvar,
-}
-
-impl Gate {
-    fn wait(&self) {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        while !*open {
-            open = self.opened.wait(open).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    fn open(&self) {
-        *self.open.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.opened.notify_all();
     }
 }
 

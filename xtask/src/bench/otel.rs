@@ -189,20 +189,7 @@ impl Bench<'_> {
     /// The `otel` workload (see the module documentation).
     pub(super) fn otel(&mut self) -> Result<(), String> {
         self.note("against opentelemetry-rust: building benches/otel");
-        let theirs = procs::build(
-            "opentelemetry-rust bench (benches/otel)",
-            &[
-                "build",
-                "--release",
-                "--manifest-path",
-                "benches/otel/Cargo.toml",
-                "--target-dir",
-                "target/otel",
-                "--bin",
-                "otel-e2e-bench",
-            ],
-            "otel-e2e-bench",
-        )?;
+        let theirs = procs::build_otel_bin("opentelemetry-rust bench (benches/otel)", "otel-e2e-bench")?;
         let smoke = std::env::var_os("BENCH_OTEL_SMOKE").is_some_and(|v| v != "0");
         let sz = Sizes::new(smoke);
         let rounds = self.o.runs.max(3);

@@ -40,6 +40,25 @@ pub(crate) fn build(what: &str, args: &[&str], name: &str) -> Result<PathBuf, St
         .ok_or_else(|| format!("build {what}: cargo named no executable for {name}"))
 }
 
+/// Builds `bin` of `benches/otel` (its own workspace, release, target dir `target/otel`)
+/// and returns its path.
+pub(crate) fn build_otel_bin(what: &str, bin: &str) -> Result<PathBuf, String> {
+    build(
+        what,
+        &[
+            "build",
+            "--release",
+            "--manifest-path",
+            "benches/otel/Cargo.toml",
+            "--target-dir",
+            "target/otel",
+            "--bin",
+            bin,
+        ],
+        bin,
+    )
+}
+
 impl Binaries {
     /// Builds the hot-path and end-to-end benches (bench profile) and the server: a release
     /// build of this xtask, or, with `current_server`, the running xtask itself (a debug build,
