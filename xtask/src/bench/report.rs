@@ -529,7 +529,7 @@ fn otel_section(o: &OtelResults) -> String {
     let mut s = String::from("\n## Against opentelemetry-rust\n\n");
     let _ = writeln!(
         s,
-        "`cargo xtask bench --only otel`: this project against `opentelemetry_sdk` 0.33 (`BatchSpanProcessor`) and \
+        "The `otel` workload of `cargo xtask bench` (alone: `--only otel`): this project against `opentelemetry_sdk` 0.33 (`BatchSpanProcessor`) and \
          `opentelemetry-otlp` 0.33 (HTTP/protobuf) in `benches/otel`, {} interleaved rounds (each round runs every \
          variant once, each a fresh process, in turn). The ratio is ours ÷ opentelemetry-rust per round: median \
          (min–max over the rounds); the absolute figures are median [min, max]. Steal time over the workload \
