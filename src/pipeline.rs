@@ -44,7 +44,8 @@ pub fn default_exporter() -> Arc<BackendSpanExporter> {
     }))
 }
 
-/// The default processor: a batch processor with the Python SDK's defaults over
+/// The default processor: a batch processor with the Python SDK's defaults (but for
+/// `export_on_full_batch`, see `trace_batch`) over
 /// [`default_exporter`], which masks API keys in span data on its worker
 /// ([`Redactor::api_keys`]). Built (not started: its worker starts with the first span)
 /// on first call.

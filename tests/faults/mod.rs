@@ -208,10 +208,10 @@ pub(crate) fn batch(exporter: &Arc<BackendSpanExporter>) -> BatchTraceProcessorB
 }
 
 /// Batch settings for the cases that count requests: exports only when flushed or shut
-/// down, never on the 20 ms schedule, which could otherwise split a trace produced in
+/// down (Python's timing, below the trigger size), never on the 20 ms schedule, which could otherwise split a trace produced in
 /// one go into two batches (two requests) as it fires in the middle of production.
 pub(crate) fn on_flush_only(batch: BatchTraceProcessorBuilder) -> BatchTraceProcessorBuilder {
-    batch.schedule_delay(Duration::from_secs(600))
+    batch.schedule_delay(Duration::from_secs(600)).export_on_full_batch(false)
 }
 
 /// The full pipeline, installed in the registry through the global fan-out: the batch

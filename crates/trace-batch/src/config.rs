@@ -253,18 +253,20 @@ impl BatchTraceProcessorBuilder {
 
         /// Whether the worker exports full batches (`max_batch_size` items) without waiting
         /// for the trigger size, besides the exports at the trigger size and on the
-        /// schedule: a producer wakes it once four full batches are queued (512 items with
-        /// the defaults; one system call per four batches), and it exports every full
-        /// batch there is.
+        /// schedule: a producer wakes it once four full batches are queued
+        /// ([`BatchConfig::wake_size`]: 512 items with the defaults; one system call per
+        /// four batches), and it exports every full batch there is. Fewer items than that
+        /// wait as in Python, for the trigger size, the schedule, a flush or the shutdown;
+        /// and when four batches would reach the trigger size (`max_batch_size` of 1434 or
+        /// more with the default queue) the switch changes nothing.
         /// Default: `true` ([`DEFAULT_EXPORT_ON_FULL_BATCH`]), which differs from the
         /// Python SDK on purpose: Python's worker waits until the queue holds the trigger
         /// size (5734 items with the defaults) or the schedule delay passes, so a burst
         /// fills 70 % of the queue before the first export, every span of it stays in
         /// memory meanwhile, and only 30 % of the queue is left for what comes while that
         /// export runs. Exporting full batches early sends the same batches (never more
-        /// than `max_batch_size` items, in queue order) earlier; a partial batch still
-        /// waits for the trigger size, the schedule, a flush or the shutdown, as in Python.
-        /// `false` restores Python's timing.
+        /// than `max_batch_size` items, in queue order) earlier. `false` restores Python's
+        /// timing.
         fn export_on_full_batch(on: bool);
 
         /// How long dropping the processor without calling

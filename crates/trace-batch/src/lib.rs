@@ -39,7 +39,8 @@
 //! ```
 //!
 //! # Defaults
-//! The Python SDK's, each settable on [`BatchTraceProcessorBuilder`]:
+//! The Python SDK's but one (`export_on_full_batch`, below), each settable on
+//! [`BatchTraceProcessorBuilder`]:
 //! - `max_queue_size`: 8192 items ([`DEFAULT_MAX_QUEUE_SIZE`]); a full queue drops new
 //!   items.
 //! - `max_batch_size`: 128 items per exporter call ([`DEFAULT_MAX_BATCH_SIZE`]).
@@ -62,9 +63,9 @@
 //!   before its spans, and spans in the order they ended: the Python SDK's order.
 //! - The caller's thread does a `try_send` on a bounded channel, and frees one exported
 //!   span handed back by the worker if there is one (see [`FreeExported`]): no lock, no
-//!   system call (except once per trigger crossing, to wake the worker, and on the very
-//!   first item, which starts the worker under a lock). A full queue drops the item; drops
-//!   are counted and logged at most once per 10 s.
+//!   system call (except once per crossing of the wake-up size, to wake the worker, and
+//!   on the very first item, which starts the worker under a lock). A full queue drops
+//!   the item; drops are counted and logged at most once per 10 s.
 //! - The worker thread ([`WORKER_THREAD_NAME`]) starts on the first item and sleeps until
 //!   there is work. An exporter that fails or panics loses that batch only.
 //! - [`force_flush`](BatchTraceProcessor::force_flush) and

@@ -4,11 +4,12 @@
 //! The data queue is a crossbeam array channel filled with `try_send`. The worker never
 //! blocks on it (a blocked receiver would make every send wake it, a system call per
 //! span); it blocks on the control and wake-up channels instead. A producer whose send
-//! brings the queue to the trigger size puts a token in the one-slot wake-up channel, so
-//! the worker is woken once per trigger crossing, not once per item.
+//! brings the queue to the wake-up size (`BatchConfig::wake_size`: four full batches, or
+//! the trigger size) puts a token in the one-slot wake-up channel, so the worker is woken
+//! once per crossing, not once per item.
 //!
 //! Exported items travel back to the producers on a small release channel, and a
-//! producer drops one each time it queues one. Spans are thus freed on the threads that
+//! producer drops one each time it offers one (queued or refused). Spans are thus freed on the threads that
 //! allocated them: with glibc's malloc, freeing on the worker made every producer `malloc`
 //! miss its thread cache and fight the worker for the arena lock (a futex system call
 //! per contended span; the whole span cost 430-470 ns instead of about 200 ns here).
@@ -48,7 +49,8 @@ pub(crate) struct ShutdownRequest {
 pub(crate) struct Producer {
     data: Sender<ExportItem>,
     wake: Sender<()>,
-    trigger: usize,
+    /// The queue length that wakes the worker.
+    wake_size: usize,
     pub(crate) control: Sender<Control>,
     /// Exported items, to drop on the producer's thread (see the module docs).
     release: Receiver<ExportItem>,
@@ -104,10 +106,10 @@ pub(crate) enum Refused {
     Disconnected(ExportItem),
 }
 
-/// Makes the channels for a queue of `capacity` items that wakes the worker at `trigger`.
+/// Makes the channels for a queue of `capacity` items that wakes the worker at `wake_size`.
 /// The release channel holds as many items as the queue: a whole drain's worth, so that
 /// the worker hands everything back even when it exports several batches in a row.
-pub(crate) fn channels(capacity: usize, trigger: usize) -> (Producer, WorkerEnds) {
+pub(crate) fn channels(capacity: usize, wake_size: usize) -> (Producer, WorkerEnds) {
     let (data_tx, data_rx) = bounded(capacity);
     let (wake_tx, wake_rx) = bounded(1);
     let (control_tx, control_rx) = unbounded();
@@ -115,7 +117,7 @@ pub(crate) fn channels(capacity: usize, trigger: usize) -> (Producer, WorkerEnds
     let producer = Producer {
         data: data_tx,
         wake: wake_tx,
-        trigger,
+        wake_size,
         control: control_tx,
         release: release_rx.clone(),
         queued: data_rx.clone(),
@@ -135,7 +137,7 @@ impl Producer {
     pub(crate) fn offer(&self, item: ExportItem) -> Result<(), Refused> {
         let outcome = match self.data.try_send(item) {
             Ok(()) => {
-                if self.data.len() >= self.trigger {
+                if self.data.len() >= self.wake_size {
                     let _ = self.wake.try_send(());
                 }
                 Ok(())
@@ -182,18 +184,18 @@ mod tests {
         assert_eq!(producer.release.len(), 0, "the refused offer did not free the exported item");
     }
 
-    /// Below the trigger size no producer wakes the worker; the item that reaches it does.
+    /// Below the wake-up size no producer wakes the worker; the item that reaches it does.
     #[test]
-    fn the_worker_is_woken_at_the_trigger_size_only() {
+    fn the_worker_is_woken_at_the_wake_up_size_only() {
         let (producer, worker) = channels(100, 50);
         let trace = Arc::new(Trace::new(TraceId::generate(), "t"));
         for _ in 0..49 {
             assert!(producer.offer(ExportItem::Trace(Arc::clone(&trace))).is_ok());
         }
-        assert!(worker.wake.is_empty(), "woken below the trigger size");
+        assert!(worker.wake.is_empty(), "woken below the wake-up size");
         assert!(producer.offer(ExportItem::Trace(Arc::clone(&trace))).is_ok());
         assert_eq!(worker.wake.len(), 1);
-        // One token however many items follow: one wake-up per trigger crossing.
+        // One token however many items follow: one wake-up per crossing.
         assert!(producer.offer(ExportItem::Trace(trace)).is_ok());
         assert_eq!(worker.wake.len(), 1);
     }

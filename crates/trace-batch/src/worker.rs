@@ -174,8 +174,9 @@ fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::AcqRel);
 }
 
-/// Whether the worker exports now: the schedule is due or the queue reached the trigger
-/// size. Nothing else starts an export, besides a flush or the shutdown.
+/// Whether the worker exports everything queued now: the schedule is due or the queue
+/// reached the trigger size. Besides, `serve` exports the full batches when
+/// `export_on_full_batch` is on, and a flush or the shutdown exports what they wait for.
 fn export_due(now: Instant, next_export: Instant, queued: usize, trigger: usize) -> bool {
     now >= next_export || queued >= trigger
 }

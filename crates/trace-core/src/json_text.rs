@@ -73,7 +73,7 @@ impl<W: io::Write> SpanBytes<W> {
 impl<W: io::Write> SpanFields for SpanBytes<W> {
     type Error = serde_json::Error;
 
-    fn ascii(&mut self, key: &'static str, value: &str) -> serde_json::Result<()> {
+    fn ascii(&mut self, key: &'static str, value: &str, _optional: bool) -> serde_json::Result<()> {
         debug_assert!(value.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\'), "{value:?}");
         self.key(key)?;
         self.raw(b"\"")?;
@@ -81,7 +81,7 @@ impl<W: io::Write> SpanFields for SpanBytes<W> {
         self.raw(b"\"")
     }
 
-    fn text(&mut self, key: &'static str, value: &str) -> serde_json::Result<()> {
+    fn text(&mut self, key: &'static str, value: &str, _optional: bool) -> serde_json::Result<()> {
         self.key(key)?;
         write(&mut self.writer, value)
     }
@@ -91,7 +91,12 @@ impl<W: io::Write> SpanFields for SpanBytes<W> {
         self.raw(b"null")
     }
 
-    fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> serde_json::Result<()> {
+    fn value<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+        _optional: bool,
+    ) -> serde_json::Result<()> {
         self.key(key)?;
         write_at_depth(&mut self.writer, value, 1)
     }

@@ -330,35 +330,48 @@ impl SerializeUnlimited for Span {
 /// Where [`Span::write_fields`] puts the fields of a span object: serde's
 /// `SerializeStruct` (the span's `Serialize`), or the byte writer of the `wire` module,
 /// which writes the text that needs no escaping (generated ids, timestamps) as it is.
+/// `optional` says the field is an `Option` (`parent_id`, the times, `error`): serde writes
+/// a present one as `Some`, which only formats that are not self-describing show.
 pub(crate) trait SpanFields {
     /// What a failed write returns.
     type Error;
     /// A string that needs no JSON escaping (ASCII letters, digits, `_`, `-`, `.`, `:`, `+`).
-    fn ascii(&mut self, key: &'static str, value: &str) -> Result<(), Self::Error>;
+    fn ascii(&mut self, key: &'static str, value: &str, optional: bool) -> Result<(), Self::Error>;
     /// A string that may need escaping.
-    fn text(&mut self, key: &'static str, value: &str) -> Result<(), Self::Error>;
-    /// `null`.
+    fn text(&mut self, key: &'static str, value: &str, optional: bool) -> Result<(), Self::Error>;
+    /// `null`: an absent optional field.
     fn null(&mut self, key: &'static str) -> Result<(), Self::Error>;
     /// Any value, one level inside the span object.
-    fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Self::Error>;
+    fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T, optional: bool)
+        -> Result<(), Self::Error>;
 }
 
 /// The span's `Serialize`: each field through `serialize_field`.
 struct SerdeFields<S>(S);
 
+impl<S: SerializeStruct> SerdeFields<S> {
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T, optional: bool) -> Result<(), S::Error> {
+        if optional {
+            self.0.serialize_field(key, &Some(value))
+        } else {
+            self.0.serialize_field(key, value)
+        }
+    }
+}
+
 impl<S: SerializeStruct> SpanFields for SerdeFields<S> {
     type Error = S::Error;
-    fn ascii(&mut self, key: &'static str, value: &str) -> Result<(), S::Error> {
-        self.0.serialize_field(key, value)
+    fn ascii(&mut self, key: &'static str, value: &str, optional: bool) -> Result<(), S::Error> {
+        self.field(key, value, optional)
     }
-    fn text(&mut self, key: &'static str, value: &str) -> Result<(), S::Error> {
-        self.0.serialize_field(key, value)
+    fn text(&mut self, key: &'static str, value: &str, optional: bool) -> Result<(), S::Error> {
+        self.field(key, value, optional)
     }
     fn null(&mut self, key: &'static str) -> Result<(), S::Error> {
         self.0.serialize_field(key, &None::<()>)
     }
-    fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), S::Error> {
-        self.0.serialize_field(key, value)
+    fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T, optional: bool) -> Result<(), S::Error> {
+        self.field(key, value, optional)
     }
 }
 
@@ -382,31 +395,41 @@ impl Span {
         data: &D,
         out: &mut F,
     ) -> Result<(), F::Error> {
-        out.ascii("object", "trace.span")?;
-        self.span_id.with_wire_text(|s, custom| if custom { out.text("id", s) } else { out.ascii("id", s) })?;
-        self.trace
-            .id
-            .with_wire_text(|s, custom| if custom { out.text("trace_id", s) } else { out.ascii("trace_id", s) })?;
-        match &self.parent_id {
-            Some(p) => {
-                p.with_wire_text(|s, custom| if custom { out.text("parent_id", s) } else { out.ascii("parent_id", s) })?
+        /// An id: as it is when generated, escaped when custom.
+        fn id<F: SpanFields>(
+            out: &mut F,
+            key: &'static str,
+            text: &str,
+            custom: bool,
+            optional: bool,
+        ) -> Result<(), F::Error> {
+            if custom {
+                out.text(key, text, optional)
+            } else {
+                out.ascii(key, text, optional)
             }
+        }
+        out.ascii("object", "trace.span", false)?;
+        self.span_id.with_wire_text(|s, custom| id(out, "id", s, custom, false))?;
+        self.trace.id.with_wire_text(|s, custom| id(out, "trace_id", s, custom, false))?;
+        match &self.parent_id {
+            Some(p) => p.with_wire_text(|s, custom| id(out, "parent_id", s, custom, true))?,
             None => out.null("parent_id")?,
         }
         for (key, at) in [("started_at", self.started_at), ("ended_at", self.ended_at)] {
             match at {
-                Some(t) => t.with_iso(|s| out.ascii(key, s))?,
+                Some(t) => t.with_iso(|s| out.ascii(key, s, true))?,
                 None => out.null(key)?,
             }
         }
-        out.value("span_data", data)?;
+        out.value("span_data", data, false)?;
         // Within the span's own limit (a standalone error would count from itself).
         match &self.error {
-            Some(e) => out.value("error", &Unlimited(&**e))?,
+            Some(e) => out.value("error", &Unlimited(&**e), true)?,
             None => out.null("error")?,
         }
         if self.has_export_metadata() {
-            out.value("metadata", &MetadataView(self))?;
+            out.value("metadata", &MetadataView(self), false)?;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Serialize, Serializer};
 
 /// A point in time in UTC, with nanosecond resolution. Times before 1970 count as the
-/// epoch; times after the year 2554 as its last nanosecond.
+/// epoch; times after the year 2554 as the last one it holds (`u64::MAX - 1` nanoseconds).
 ///
 /// Kept as nanoseconds since the Unix epoch in eight bytes (a [`SystemTime`] takes
 /// sixteen), and `Option<Timestamp>` is eight bytes too: a span holds two. Taking one is a

@@ -443,7 +443,9 @@ impl TracingExporter for BackendSpanExporter {
     /// [`ExportError::ShutDown`] if the exporter was shut down before or during the export.
     ///
     /// Trace ends ([`ExportItem::TraceEnd`]) are skipped: the trace object was sent with
-    /// the trace's start.
+    /// the trace's start. (The processors of this workspace never hand this exporter one,
+    /// as it does not [want trace ends](TracingExporter::wants_trace_ends); one handed to
+    /// it anyway counts as exported in the processor's stats when the export succeeds.)
     fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
         let items = &*without_trace_ends(items);
         self.engine.refuse_if_shut_down(items.len())?;
