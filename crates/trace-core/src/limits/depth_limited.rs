@@ -29,6 +29,19 @@ pub fn depth_cuts() -> u64 {
     CUTS.load(Ordering::Relaxed)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// The cuts made on this thread: tests count their own cuts with it, whatever other
+    /// tests running in parallel cut meanwhile (they add to [`CUTS`]).
+    static THREAD_CUTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many cuts this thread made (tests only; see `THREAD_CUTS`).
+#[cfg(test)]
+pub(crate) fn thread_depth_cuts() -> u64 {
+    THREAD_CUTS.with(std::cell::Cell::get)
+}
+
 /// Serializes the wrapped value with container nesting limited to [`MAX_JSON_DEPTH`] and
 /// non-finite floats written as `null`; see the module docs of `trace_core::limits`.
 ///
@@ -135,6 +148,8 @@ pub(crate) use serialize_as_record;
 #[inline(never)]
 fn cut<S: Serializer>(serializer: S) -> Result<S::Ok, S::Error> {
     let total = CUTS.fetch_add(1, Ordering::Relaxed) + 1;
+    #[cfg(test)]
+    THREAD_CUTS.with(|c| c.set(c.get() + 1));
     if let Some(suppressed) = CUT_LOG.check() {
         log::warn!(
             "tracing: span data nested deeper than {MAX_JSON_DEPTH} levels was replaced by {DEPTH_LIMIT_MARKER:?} \
