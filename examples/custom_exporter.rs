@@ -17,7 +17,9 @@ use agents_tracing::{
 };
 
 /// Writes one JSON object per line, exactly as the OpenAI endpoint would receive each item,
-/// through `wire::write_json` (nesting cut at the depth limit, as every exporter must).
+/// through `wire::write_item_json` (nesting cut at the depth limit, as every exporter must;
+/// the same bytes as `wire::write_json` of the item, with the ids and timestamps of spans
+/// copied without escaping).
 struct JsonLinesExporter {
     file: Mutex<BufWriter<File>>,
 }
@@ -27,7 +29,7 @@ impl TracingExporter for JsonLinesExporter {
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         let mut write = || -> std::io::Result<()> {
             for item in items {
-                agents_tracing::core::wire::write_json(&mut *file, item)?;
+                agents_tracing::core::wire::write_item_json(&mut *file, item)?;
                 file.write_all(b"\n")?;
             }
             file.flush()
