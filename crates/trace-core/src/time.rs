@@ -87,23 +87,14 @@ impl Timestamp {
         let nanos = self.unix_nanos();
         let secs = nanos / 1_000_000_000;
         let micros = (nanos % 1_000_000_000 / 1_000) as u32;
-        let days = secs / 86_400;
-        let rem = (secs % 86_400) as u32;
-        let (year, month, day) = civil_from_days(days as i64);
-        let (h, m, s) = (rem / 3600, (rem / 60) % 60, rem % 60);
-
-        let mut w = Writer { buf, pos: 0 };
-        w.num(year.clamp(0, 9999) as u32, 4);
-        w.byte(b'-');
-        w.num(month, 2);
-        w.byte(b'-');
-        w.num(day, 2);
-        w.byte(b'T');
-        w.num(h, 2);
-        w.byte(b':');
-        w.num(m, 2);
-        w.byte(b':');
-        w.num(s, 2);
+        // The spans of a batch mostly share their second: its text is kept per thread.
+        let (cached, mut head) = LAST_SECOND.get();
+        if cached != secs || head[0] == 0 {
+            head = second_text(secs);
+            LAST_SECOND.set((secs, head));
+        }
+        buf[..SECOND_LEN].copy_from_slice(&head);
+        let mut w = Writer { buf, pos: SECOND_LEN };
         if micros != 0 {
             w.byte(b'.');
             w.num(micros, 6);
@@ -113,6 +104,38 @@ impl Timestamp {
         }
         w.pos
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`.
+const SECOND_LEN: usize = 19;
+
+thread_local! {
+    /// The second last formatted on this thread, and its text (all zeros at first).
+    static LAST_SECOND: std::cell::Cell<(u64, [u8; SECOND_LEN])> = const { std::cell::Cell::new((0, [0; SECOND_LEN])) };
+}
+
+/// The text of the second `secs` since the epoch: `YYYY-MM-DDTHH:MM:SS`.
+fn second_text(secs: u64) -> [u8; SECOND_LEN] {
+    let days = secs / 86_400;
+    let rem = (secs % 86_400) as u32;
+    let (year, month, day) = civil_from_days(days as i64);
+    let (h, m, s) = (rem / 3600, (rem / 60) % 60, rem % 60);
+    let mut buf = [0u8; ISO_MAX];
+    let mut w = Writer { buf: &mut buf, pos: 0 };
+    w.num(year.clamp(0, 9999) as u32, 4);
+    w.byte(b'-');
+    w.num(month, 2);
+    w.byte(b'-');
+    w.num(day, 2);
+    w.byte(b'T');
+    w.num(h, 2);
+    w.byte(b':');
+    w.num(m, 2);
+    w.byte(b':');
+    w.num(s, 2);
+    let mut text = [0u8; SECOND_LEN];
+    text.copy_from_slice(&buf[..SECOND_LEN]);
+    text
 }
 
 struct Writer<'a> {
