@@ -12,8 +12,8 @@
 //! 4. delivered spans/s, 1,000,000 spans, each library's default batch processor: ours with
 //!    the OpenAI exporter (and, informational, our OTLP exporter), theirs with
 //!    opentelemetry-otlp, to the loopback server;
-//! 5. the highest zero-drop paced rate with the defaults (the `rate` workload's search, for
-//!    both; ours reused when `rate` ran in this invocation);
+//! 5. the highest zero-drop paced rate with the defaults: the `rate` workload's search (a
+//!    ladder, then bisection), once per round for each side, ours then theirs;
 //! 6. OTLP exporters against each other, 1,000,000 spans, queue 1,048,576, batch 512;
 //! 7. peak RSS of the runs of 4;
 //! 8. resident bytes per queued span: 200,000 spans held in a 262,144 queue while the
@@ -114,11 +114,9 @@ pub(crate) struct OtelResults {
     pub(crate) rounds: usize,
     /// Steal time over the workload, % of all CPU time.
     pub(crate) steal_pct: Option<f64>,
-    /// The rate searches: ours (unless the `rate` workload's was reused) and theirs.
-    pub(crate) rate_ours: Option<Search>,
-    pub(crate) rate_otel: Option<Search>,
-    /// Ours came from the `rate` workload of this invocation.
-    pub(crate) rate_ours_reused: bool,
+    /// The rate searches, one per round: ours and theirs.
+    pub(crate) rate_ours: Vec<Search>,
+    pub(crate) rate_otel: Vec<Search>,
     /// Anything odd seen (drops where none should be).
     pub(crate) notes: Vec<String>,
     pub(crate) smoke: bool,
@@ -278,33 +276,32 @@ impl Bench<'_> {
         Ok(())
     }
 
-    /// The highest zero-drop paced rate with the defaults: ours from the `rate` workload if
-    /// it ran, else searched here; theirs searched here, on the same ladder.
+    /// The highest zero-drop paced rate with the defaults: a search per round for each side,
+    /// ours then theirs, on the same ladder; a round where a side passed no step counts as
+    /// 0 spans/s for it (no ratio that round).
     fn otel_rates(&mut self, res: &mut OtelResults, theirs: &std::path::Path, endpoint: &str) -> Result<(), String> {
         let ladder = if res.smoke { &RATE_LADDER[..2] } else { RATE_LADDER };
-        let ours = match self.r.rate_rust.as_ref().and_then(|s| s.sustainable) {
-            Some(rate) => {
-                res.rate_ours_reused = true;
-                Some(rate)
-            }
-            None => {
-                self.note("against opentelemetry-rust: sustainable rate, ours (OpenAI exporter, defaults)");
-                let s = self.search(ladder, 10e3, |b, rate, n| b.e2e_rust(n, 128, rate).map(Some))?;
-                let best = s.sustainable;
-                res.rate_ours = Some(s);
-                best
-            }
-        };
-        self.note("against opentelemetry-rust: sustainable rate, opentelemetry-rust (OTLP, defaults)");
-        let s = self.search(ladder, 10e3, |b, rate, n| {
-            let mut c = Command::new(theirs);
-            c.args(["--endpoint", endpoint, "--n", &n.to_string(), "--rate", &rate.to_string()]);
-            b.otel_e2e("opentelemetry-rust, paced", &mut c, n + 1).map(Some)
-        })?;
-        let f = &mut res.figures[RATE];
-        f.ours.extend(ours);
-        f.otel.extend(s.sustainable);
-        res.rate_otel = Some(s);
+        for round in 1..=res.rounds {
+            self.note(&format!(
+                "against opentelemetry-rust: sustainable rate, round {round} of {}: ours (OpenAI exporter, defaults)",
+                res.rounds
+            ));
+            let ours = self.search(ladder, 10e3, |b, rate, n| b.e2e_rust(n, 128, rate).map(Some))?;
+            self.note(&format!(
+                "against opentelemetry-rust: sustainable rate, round {round} of {}: opentelemetry-rust (OTLP, defaults)",
+                res.rounds
+            ));
+            let otel = self.search(ladder, 10e3, |b, rate, n| {
+                let mut c = Command::new(theirs);
+                c.args(["--endpoint", endpoint, "--n", &n.to_string(), "--rate", &rate.to_string()]);
+                b.otel_e2e("opentelemetry-rust, paced", &mut c, n + 1).map(Some)
+            })?;
+            let f = &mut res.figures[RATE];
+            f.ours.push(ours.sustainable.unwrap_or(0.0));
+            f.otel.push(otel.sustainable.unwrap_or(0.0));
+            res.rate_ours.push(ours);
+            res.rate_otel.push(otel);
+        }
         Ok(())
     }
 

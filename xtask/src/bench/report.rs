@@ -548,24 +548,21 @@ fn otel_section(o: &OtelResults) -> String {
          side's default batch size, an exporter that discards. Delivered spans/s: 1,000,000 spans as fast as one \
          thread makes them, spans the loopback server received ÷ (its last arrival − the first span's start); \
          with the defaults (ours: queue 8,192, batch 128; theirs: queue 2,048, batch 512) most spans are dropped \
-         (counted on both sides). Peak RSS: VmHWM of those default runs. Rate: the `rate` workload's search for \
-         both, defaults, paced producer. Memory per queued span: (RSS after − RSS before) ÷ 200,000 spans held in \
+         (counted on both sides). Peak RSS: VmHWM of those default runs. Rate: the `rate` workload's search, \
+         once per round for each side, defaults, paced producer. Memory per queued span: (RSS after − RSS before) ÷ 200,000 spans held in \
          a queue of 262,144 while the exporter waits at a gate; the queue allocated up front (ours: about 16 bytes \
          per slot; theirs: a `SpanData` per slot of `std::sync::mpsc::sync_channel`) is in the \"pipeline \
          installed\" row, not in that figure.\n",
     );
-    if o.rate_ours_reused {
-        s.push_str("\nOur rate is the `rate` workload's of this run (see its search above).\n");
-    }
     if !o.notes.is_empty() {
         s.push('\n');
     }
     for note in &o.notes {
         let _ = writeln!(s, "- Note: {note}");
     }
-    for (name, search) in [("ours (this workload)", &o.rate_ours), ("opentelemetry-rust", &o.rate_otel)] {
-        if let Some(search) = search {
-            let _ = write!(s, "\n### Sustainable rate search: {name}\n\n{}", search_table(search));
+    for (round, (ours, otel)) in o.rate_ours.iter().zip(&o.rate_otel).enumerate() {
+        for (name, search) in [("ours", ours), ("opentelemetry-rust", otel)] {
+            let _ = write!(s, "\n### Sustainable rate search, round {}: {name}\n\n{}", round + 1, search_table(search));
         }
     }
     s
