@@ -464,6 +464,60 @@ impl Drop for Span {
 mod tests {
     use super::*;
 
+    /// The span object through serde, token by token: an optional field that is present
+    /// (`parent_id`, the times, `error`) is a `Some`, an absent one a `None`, as the
+    /// `Option` fields were written before the span object had one description
+    /// (`write_fields`); formats that are not self-describing depend on it.
+    #[test]
+    fn optional_fields_are_some_or_none_for_serde() {
+        use serde_test::{assert_ser_tokens, Configure, Token};
+
+        let trace = Arc::new(Trace::new(TraceId::from_u128(1), "w"));
+        let t = Timestamp::from_unix_nanos(1_700_000_000_000_000_000);
+        let span = Span::new(SpanId::from_u128(2), trace, Some(SpanId::from_u128(3)), crate::CustomSpanData::default())
+            .with_times(t, t)
+            .with_error(SpanError::new("e"));
+        let tokens = [
+            Token::NewtypeStruct { name: crate::limits::depth_limited::RECORD },
+            Token::Struct { name: "Span", len: 8 },
+            Token::Str("object"),
+            Token::Str("trace.span"),
+            Token::Str("id"),
+            Token::Str("span_000000000000000000000002"),
+            Token::Str("trace_id"),
+            Token::Str("trace_00000000000000000000000000000001"),
+            Token::Str("parent_id"),
+            Token::Some,
+            Token::Str("span_000000000000000000000003"),
+            Token::Str("started_at"),
+            Token::Some,
+            Token::Str("2023-11-14T22:13:20+00:00"),
+            Token::Str("ended_at"),
+            Token::Some,
+            Token::Str("2023-11-14T22:13:20+00:00"),
+            Token::Str("span_data"),
+            Token::Struct { name: "SpanData", len: 3 },
+            Token::Str("type"),
+            Token::Str("custom"),
+            Token::Str("name"),
+            Token::Str(""),
+            Token::Str("data"),
+            Token::Map { len: Some(0) },
+            Token::MapEnd,
+            Token::StructEnd,
+            Token::Str("error"),
+            Token::Some,
+            Token::Map { len: Some(2) },
+            Token::Str("message"),
+            Token::Str("e"),
+            Token::Str("data"),
+            Token::None,
+            Token::MapEnd,
+            Token::StructEnd,
+        ];
+        assert_ser_tokens(&span.readable(), &tokens);
+    }
+
     /// Every queued span holds one: its size is memory per queued span (512 bytes before
     /// the error was boxed, ids packed to 24 bytes and timestamps to 8).
     #[test]
