@@ -18,7 +18,7 @@
 //! over (serialisation and the HTTP round trip, no batch processor, no producer).
 //!
 //! `--hot` measures the whole span on the producer thread: `--n` spans (200,000) of
-//! `custom_span("x")` with data `{"i": i}` (none with `--no-data`), created, started,
+//! `custom_span("x").field("i", i)` (data `{"i": i}`; none with `--no-data`), created, started,
 //! finished and enqueued after `--warmup` such spans (100,000), into a batch processor with
 //! a queue of `--queue` (65,536 here) and an exporter that discards; ns per span.
 //! `--queued-memory` installs a queue of `--queue` (262,144 here) and an exporter that waits
@@ -38,7 +38,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agents_tracing::batch::BatchTraceProcessor;
 use agents_tracing::core::{
-    custom_span, set_trace_processor, trace, CustomSpanData, ExportError, ExportItem, JsonMap, Span, SpanId, Timestamp,
+    custom_span, set_trace_processor, trace, CustomSpanData, DataMap, ExportError, ExportItem, Span, SpanId, Timestamp,
     Trace, TraceId, TracingExporter,
 };
 use agents_tracing::openai::{BackendSpanExporter, ExportBatch};
@@ -114,19 +114,13 @@ fn unix_ns() -> u128 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
 
-fn data(i: u64) -> JsonMap {
-    let mut m = JsonMap::new();
-    m.insert("i".to_owned(), i.into());
-    m
-}
-
 /// 128 finished custom spans of one trace, as the worker hands them to the exporter.
 fn batch_of_128() -> Vec<ExportItem> {
     let trace = Arc::new(Trace::new(TraceId::generate(), "e2e"));
     let now = Timestamp::now();
     (0..128)
         .map(|i| {
-            let d = CustomSpanData { name: "x".into(), data: data(i) };
+            let d = CustomSpanData { name: "x".into(), data: DataMap::from_iter([("i", i)]) };
             ExportItem::Span(Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, d).with_times(now, now)))
         })
         .collect()
@@ -206,7 +200,7 @@ fn produce_paced(n: u64, rate: f64, t0: Instant) {
     while i < n {
         let due = ((t0.elapsed().as_secs_f64() * rate) as u64 + 1).min(n);
         while i < due {
-            let _s = custom_span("x").data(data(i)).start();
+            let _s = custom_span("x").field("i", i).start();
             i += 1;
         }
         if i < n {
@@ -266,11 +260,11 @@ fn hot(a: &Args) {
             t0.elapsed().as_nanos() as f64 / n as f64
         } else {
             for i in 0..a.warmup {
-                let _s = custom_span("x").data(data(i)).start();
+                let _s = custom_span("x").field("i", i).start();
             }
             let t0 = Instant::now();
             for i in 0..n {
-                let _s = custom_span("x").data(data(i)).start();
+                let _s = custom_span("x").field("i", i).start();
             }
             t0.elapsed().as_nanos() as f64 / n as f64
         }
@@ -296,7 +290,7 @@ fn queued_memory(a: &Args) {
         let _t = trace("memory").start();
         let before = current_rss_mib();
         for i in 0..n {
-            let _s = custom_span("x").data(data(i)).start();
+            let _s = custom_span("x").field("i", i).start();
         }
         (before, current_rss_mib(), peak_rss_mib())
     };
@@ -341,7 +335,7 @@ fn main() {
             produce_paced(n, a.rate, t0);
         } else {
             for i in 0..n {
-                let _s = custom_span("x").data(data(i)).start();
+                let _s = custom_span("x").field("i", i).start();
             }
         }
     }

@@ -65,7 +65,7 @@ struct Case {
 }
 
 fn custom(trace: &Arc<Trace>, name: &'static str, data: JsonMap) -> Span {
-    Span::new(SpanId::generate(), Arc::clone(trace), None, CustomSpanData { name: name.into(), data })
+    Span::new(SpanId::generate(), Arc::clone(trace), None, CustomSpanData { name: name.into(), data: data.into() })
 }
 
 const CASES: &[Case] = &[

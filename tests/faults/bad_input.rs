@@ -220,7 +220,7 @@ fn lone_surrogates_cannot_reach_tracing() {
         SpanId::generate(),
         std::sync::Arc::new(agents_tracing::core::Trace::new(TraceId::generate(), lossy.clone())),
         None,
-        agents_tracing::core::CustomSpanData { name: lossy.clone().into(), data: JsonMap::new() },
+        agents_tracing::core::CustomSpanData { name: lossy.clone().into(), data: Default::default() },
     );
     let text = agents_tracing::core::wire::to_json_string(&span).unwrap();
     let back: Value = serde_json::from_str(&text).unwrap();

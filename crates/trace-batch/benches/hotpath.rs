@@ -179,7 +179,7 @@ fn one_run(measure: Measure, processor: &Arc<BatchTraceProcessor>, threads: usiz
                         .map(|i| {
                             let mut data = Map::new();
                             data.insert("i".to_owned(), json!(i));
-                            let d = CustomSpanData { name: "x".into(), data };
+                            let d = CustomSpanData { name: "x".into(), data: data.into() };
                             Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, d))
                         })
                         .collect();

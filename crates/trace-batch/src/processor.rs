@@ -472,7 +472,7 @@ mod worker_death_tests {
     use crate::worker::fault;
     use std::ops::Range;
     use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
-    use trace_core::{CustomSpanData, ExportError, JsonMap, SpanId, TraceId};
+    use trace_core::{CustomSpanData, ExportError, SpanId, TraceId};
 
     /// A bound for waits that only a hung processor would reach.
     const PATIENCE: Duration = Duration::from_secs(30);
@@ -505,7 +505,7 @@ mod worker_death_tests {
     }
 
     fn span(trace: &Arc<Trace>, n: u128) -> Arc<Span> {
-        let data = CustomSpanData { name: "s".into(), data: JsonMap::new() };
+        let data = CustomSpanData { name: "s".into(), data: Default::default() };
         Arc::new(Span::new(SpanId::from_u128(n), Arc::clone(trace), None, data))
     }
 

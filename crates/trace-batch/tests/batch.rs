@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde_json::Value;
 use trace_batch::{BatchStats, BatchTraceProcessor, BatchTraceProcessorBuilder, ConfigError, WORKER_THREAD_NAME};
 use trace_core::{
-    CustomSpanData, ExportError, ExportItem, InMemoryExporter, JsonMap, ProcessorError, Span, SpanId, Trace, TraceId,
+    CustomSpanData, ExportError, ExportItem, InMemoryExporter, ProcessorError, Span, SpanId, Trace, TraceId,
     TracingExporter, TracingProcessor,
 };
 
@@ -36,7 +36,7 @@ fn new_trace(name: &str) -> Arc<Trace> {
 
 /// A finished custom span whose id encodes `n`.
 fn span(trace: &Arc<Trace>, n: u128) -> Arc<Span> {
-    let data = CustomSpanData { name: format!("s{n}").into(), data: JsonMap::new() };
+    let data = CustomSpanData { name: format!("s{n}").into(), data: Default::default() };
     Arc::new(Span::new(SpanId::from_u128(n), Arc::clone(trace), None, data))
 }
 

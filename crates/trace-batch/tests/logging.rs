@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use trace_batch::BatchTraceProcessor;
 use trace_core::{
-    CustomSpanData, ExportError, ExportItem, JsonMap, Span, SpanId, Trace, TraceId, TracingExporter, TracingProcessor,
+    CustomSpanData, ExportError, ExportItem, Span, SpanId, Trace, TraceId, TracingExporter, TracingProcessor,
 };
 
 struct Capture(Mutex<Vec<(log::Level, String)>>);
@@ -66,7 +66,7 @@ fn drops_log_one_warning_then_the_total_at_shutdown() {
         .unwrap();
     let trace = Arc::new(Trace::new(TraceId::generate(), "t"));
     for n in 0..5_000u128 {
-        let data = CustomSpanData { name: "s".into(), data: JsonMap::new() };
+        let data = CustomSpanData { name: "s".into(), data: Default::default() };
         p.on_span_end(&Arc::new(Span::new(SpanId::from_u128(n), Arc::clone(&trace), None, data)));
     }
     let stats = p.stats();

@@ -42,7 +42,7 @@ fn items_are_rewritten_on_the_worker_before_the_exporter_sees_them() {
         SpanId::generate(),
         Arc::clone(&trace),
         None,
-        CustomSpanData { name: "plain".into(), data: JsonMap::from_iter([("n".to_owned(), json!(1))]) },
+        CustomSpanData { name: "plain".into(), data: JsonMap::from_iter([("n".to_owned(), json!(1))]).into() },
     ));
     p.on_trace_start(&trace);
     p.on_span_end(&kept_elsewhere);
@@ -79,7 +79,7 @@ fn an_item_the_redactor_panics_on_is_dropped_and_counted() {
     let p = BatchTraceProcessor::builder(exporter.clone()).redactor(redactor).build().unwrap();
     let trace = Arc::new(Trace::new(TraceId::generate(), "wf"));
     for name in ["ok", "boom", "ok too"] {
-        let data = CustomSpanData { name: name.into(), data: JsonMap::new() };
+        let data = CustomSpanData { name: name.into(), data: Default::default() };
         p.on_span_end(&Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, data)));
     }
     p.force_flush(PATIENCE).unwrap();

@@ -123,6 +123,16 @@ impl sealed::Sealed for JsonMap {
 }
 impl IntoJson for JsonMap {}
 
+impl sealed::Sealed for crate::span_data::DataMap {
+    fn into_json(self) -> serde_json::Result<Value> {
+        Ok(Value::Object(self.into_map()))
+    }
+    fn discard(mut self) {
+        crate::limits::release_json(crate::span_data::JsonMut::Data(&mut self));
+    }
+}
+impl IntoJson for crate::span_data::DataMap {}
+
 impl<T: Serialize + ?Sized> sealed::Sealed for &T {
     fn into_json(self) -> serde_json::Result<Value> {
         crate::json_text::to_value(self)

@@ -171,8 +171,8 @@ pub use simple::SimpleTraceProcessor;
 pub use span::{Span, SpanError, SPAN_METADATA_ROUTING_KEYS};
 pub use span_builder::{span, SpanBuilder};
 pub use span_data::{
-    AgentSpanData, CustomSpanData, FunctionSpanData, GenerationSpanData, GuardrailSpanData, HandoffSpanData, JsonMap,
-    McpListToolsSpanData, Name, ResponseSpanData, SpanData, SpanDataKind, SpeechGroupSpanData, SpeechSpanData,
+    AgentSpanData, CustomSpanData, DataMap, FunctionSpanData, GenerationSpanData, GuardrailSpanData, HandoffSpanData,
+    JsonMap, McpListToolsSpanData, Name, ResponseSpanData, SpanData, SpanDataKind, SpeechGroupSpanData, SpeechSpanData,
     TaskSpanData, TranscriptionSpanData, TurnSpanData,
 };
 pub use span_guard::SpanGuard;

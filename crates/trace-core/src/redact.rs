@@ -264,7 +264,7 @@ mod tests {
             }
             .into(),
             HandoffSpanData { from_agent: s(), to_agent: s() }.into(),
-            CustomSpanData { name: "secret".into(), data: map().unwrap() }.into(),
+            CustomSpanData { name: "secret".into(), data: map().unwrap().into() }.into(),
             GuardrailSpanData { name: "secret".into(), triggered: true }.into(),
             TranscriptionSpanData { output: s(), model: s(), model_config: map(), ..Default::default() }.into(),
             SpeechSpanData { input: s(), model: s(), model_config: map(), ..Default::default() }.into(),
@@ -329,7 +329,7 @@ mod tests {
         for _ in 0..100_000 {
             deep = Value::Array(vec![deep]);
         }
-        let data = CustomSpanData { name: "c".into(), data: JsonMap::from_iter([("d".to_owned(), deep)]) };
+        let data = CustomSpanData { name: "c".into(), data: JsonMap::from_iter([("d".to_owned(), deep)]).into() };
         let original = Arc::new(Span::new(SpanId::generate(), trace, None, data));
         let mut batch = vec![ExportItem::Span(Arc::clone(&original))];
         let handle = std::thread::Builder::new()
@@ -356,7 +356,7 @@ mod tests {
                 SpanId::generate(),
                 Arc::clone(&trace),
                 None,
-                CustomSpanData { name: name.into(), data: JsonMap::new() },
+                CustomSpanData { name: name.into(), data: Default::default() },
             )))
         };
         let mut batch = vec![span("ok"), span("boom"), span("ok too")];

@@ -318,7 +318,7 @@ mod tests {
         assert!(exported(SpeechGroupSpanData { input: None })["input"].is_null());
 
         // Untouched: custom data, agents, MCP listings.
-        let custom = CustomSpanData { name: "c".into(), data: map(json!({"k": "v"})).unwrap() };
+        let custom = CustomSpanData { name: "c".into(), data: map(json!({"k": "v"})).unwrap().into() };
         assert_eq!(exported(custom.clone()), crate::wire::to_json_value(&SpanData::from(custom)).unwrap());
         let listing = McpListToolsSpanData { server: Some("files".into()), result: Some(vec!["read".into()]) };
         assert_eq!(exported(listing)["result"], json!(["read"]));

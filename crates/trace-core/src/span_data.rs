@@ -18,8 +18,10 @@ use crate::json_text::{JsonDebug, OptJsonDebug};
 use crate::limits::clone::CloneBounded;
 use crate::span_kind::SpanKind;
 
+mod data_map;
 mod json_fields;
 
+pub use data_map::{DataMap, DATA_MAP_INLINE};
 #[cfg(test)]
 pub(crate) use json_fields::every_type_with_json;
 pub use json_fields::{JsonField, JsonMut, JsonPlace, JsonRef};
@@ -129,8 +131,9 @@ pub struct HandoffSpanData {
 pub struct CustomSpanData {
     /// The span's name.
     pub name: Name,
-    /// Free-form data (`{}` by default).
-    pub data: JsonMap,
+    /// Free-form data (`{}` by default); one or two entries are kept without allocating
+    /// (see [`DataMap`]).
+    pub data: DataMap,
 }
 
 /// A guardrail span.
@@ -566,7 +569,7 @@ mod tests {
         assert_eq!(to_json(ResponseSpanData::default()), r#"{"type":"response","response_id":null,"usage":null}"#);
         assert_eq!(to_json(HandoffSpanData::default()), r#"{"type":"handoff","from_agent":null,"to_agent":null}"#);
         assert_eq!(
-            to_json(CustomSpanData { name: "c".into(), data: JsonMap::new() }),
+            to_json(CustomSpanData { name: "c".into(), data: Default::default() }),
             r#"{"type":"custom","name":"c","data":{}}"#
         );
         assert_eq!(
@@ -589,7 +592,7 @@ mod tests {
     fn user_json_keeps_insertion_order_as_python_dicts_do() {
         let data = JsonMap::from_iter([("zeta".to_owned(), json!(1)), ("alpha".to_owned(), json!({"y": 2, "b": 3}))]);
         assert_eq!(
-            to_json(CustomSpanData { name: "c".into(), data }),
+            to_json(CustomSpanData { name: "c".into(), data: data.into() }),
             r#"{"type":"custom","name":"c","data":{"zeta":1,"alpha":{"y":2,"b":3}}}"#
         );
     }

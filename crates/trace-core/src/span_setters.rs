@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use crate::json_input::{self, IntoJson};
+use crate::limits::release_json;
 use crate::span_builder::SpanBuilder;
 use crate::span_data::*;
 use crate::span_guard::SpanGuard;
@@ -20,10 +21,19 @@ fn put_object(slot: &mut Option<JsonMap>, input: impl IntoJson, field: &str) {
     }
 }
 
-/// As [`put_object`], for a field that is an object always (`null` gives `{}`).
-fn put_data(slot: &mut JsonMap, input: impl IntoJson, field: &str) {
-    let old = std::mem::replace(slot, json_input::to_object(input, field).unwrap_or_default());
-    json_input::discard(old);
+/// As [`put_object`], for a custom span's data, an object always (`null` gives `{}`).
+fn put_data(slot: &mut DataMap, input: impl IntoJson, field: &str) {
+    let new = json_input::to_object(input, field).map(DataMap::from).unwrap_or_default();
+    let mut old = std::mem::replace(slot, new);
+    release_json(JsonMut::Data(&mut old));
+}
+
+/// Sets `key` in a custom span's data; the value it replaces is released without deep
+/// recursion.
+fn put_field(slot: &mut DataMap, key: Name, value: Value) {
+    if let Some(old) = slot.insert(key, value) {
+        json_input::discard(old);
+    }
 }
 
 /// Stores `input` as the JSON value in `slot` (`null` clears it).
@@ -185,6 +195,28 @@ setters!(ResponseSpanData {
 });
 setters!(HandoffSpanData { opt from_agent / set_from_agent: String, opt to_agent / set_to_agent: String });
 setters!(CustomSpanData { data data / set_data: JsonMap });
+
+impl SpanBuilder<CustomSpanData> {
+    /// Sets one entry of [`data`](CustomSpanData::data), after those set before:
+    /// `custom_span("step").field("tries", 2).field("tool", "search")`. A key set again keeps
+    /// its place and takes the new value. Up to [`DATA_MAP_INLINE`] entries under
+    /// `&'static str` keys cost no allocation (see [`DataMap`]); a [`JsonMap`] given to
+    /// [`data`](Self::data) costs three.
+    pub fn field(mut self, key: impl Into<Name>, value: impl Into<Value>) -> Self {
+        put_field(&mut self.data.data, key.into(), value.into());
+        self
+    }
+}
+
+impl SpanGuard<CustomSpanData> {
+    /// Sets one entry of [`data`](CustomSpanData::data) while the span runs, as
+    /// [`SpanBuilder::field`] does (compare `tracing::Span::record`). Does nothing on a
+    /// no-op span or once the span has ended.
+    pub fn record(&mut self, key: impl Into<Name>, value: impl Into<Value>) -> &mut Self {
+        let key = key.into();
+        self.set_or_discard(value.into(), |d, v| put_field(&mut d.data, key, v), json_input::discard)
+    }
+}
 setters!(GuardrailSpanData { plain triggered / set_triggered: bool });
 setters!(TranscriptionSpanData {
     opt input / set_input: String,

@@ -226,7 +226,7 @@ mod tests {
                     SpanId::from_string("custom \"id\""),
                     Arc::clone(trace),
                     Some(SpanId::generate()),
-                    CustomSpanData { name: "c\"".into(), data },
+                    CustomSpanData { name: "c\"".into(), data: data.into() },
                 )
                 .with_times(now, Timestamp::from_unix_nanos(1_700_000_000_000_000_000))
                 .with_error(SpanError::new("boom").with_data(json!([1, {"x": null}])).with_extra("code", json!(5))),
@@ -308,7 +308,7 @@ mod tests {
                     SpanId::generate(),
                     Arc::clone(&trace),
                     None,
-                    CustomSpanData { name: "c".into(), data: map(deep(100_000)) },
+                    CustomSpanData { name: "c".into(), data: map(deep(100_000)).into() },
                 )
                 .with_error(SpanError::new("e").with_data(map(deep(100_000))));
                 let text = format!("{span:?}");

@@ -171,6 +171,25 @@ fn data_is_mutable_until_the_span_ends() {
 }
 
 #[test]
+fn custom_fields_set_one_by_one_are_the_data_object_of_the_json_form() {
+    let (_l, rec) = lock();
+    let _t = trace("wf").start();
+    custom_span("whole").data(json!({"step": "plan", "tries": 1, "tool": {"name": "search"}})).start().finish();
+    let mut s = custom_span("fields").field("step", "plan").field("tries", 0).start();
+    s.record("tries", 1).record("tool", json!({"name": "search"}));
+    s.finish();
+    s.record("late", true); // ended: ignored
+    custom_span("off").disabled(true).field("k", 1).start().record("k", 2);
+    let spans = rec.finished_spans();
+    assert_eq!(spans.len(), 2, "the disabled span is a no-op");
+    let [whole, fields] =
+        [&spans[0], &spans[1]].map(|s| serde_json::to_value(&**s).unwrap()["span_data"]["data"].clone());
+    assert_eq!(fields, whole);
+    let text = wire::to_json_string(&*spans[1]).unwrap();
+    assert!(text.contains(r#""data":{"step":"plan","tries":1,"tool":{"name":"search"}}"#), "{text}");
+}
+
+#[test]
 fn context_does_not_leak_into_new_threads_but_can_be_carried() {
     let (_l, rec) = lock();
     let t = trace("wf").start();
@@ -437,7 +456,7 @@ fn setters_and_update_do_nothing_on_a_no_op_span() {
         let mut live = custom_span("live").start();
         live.update(|d| {
             runs.set(runs.get() + 1);
-            d.data.insert("n".into(), json!(1));
+            d.data.insert("n", 1);
         });
         live.finish();
         live.update(|_| runs.set(runs.get() + 1));

@@ -134,7 +134,7 @@ fn user_strings_cannot_break_out_of_the_page() {
             1,
             None,
             (0, 5),
-            CustomSpanData { name: nasty.to_owned().into(), data: map(json!({"html": nasty, "<k>": [nasty]})) },
+            CustomSpanData { name: nasty.to_owned().into(), data: map(json!({"html": nasty, "<k>": [nasty]})).into() },
         ),
         failed(
             span(
@@ -173,7 +173,7 @@ fn json_nested_100000_levels_is_cut_not_a_crash() {
         deep = Value::Array(vec![deep]);
     }
     let deep_data = JsonMap::from_iter([("v".to_owned(), deep)]);
-    let s = span(&t, 1, None, (0, 1), CustomSpanData { name: "deep".into(), data: deep_data });
+    let s = span(&t, 1, None, (0, 1), CustomSpanData { name: "deep".into(), data: deep_data.into() });
     e.export(&items(&t, &[s])).unwrap();
     let html = page(&e);
     assert!(html.contains(DEPTH_LIMIT_MARKER));

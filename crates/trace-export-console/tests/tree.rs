@@ -88,7 +88,7 @@ fn every_kind() -> (Arc<Trace>, Vec<Arc<Span>>) {
             },
         ),
         span(&t, 8, Some(2), (600, 610), GuardrailSpanData { name: "no_pii".into(), triggered: true }),
-        span(&t, 9, Some(2), (620, 621), CustomSpanData { name: "note".into(), data: map(json!({"k": "v"})) }),
+        span(&t, 9, Some(2), (620, 621), CustomSpanData { name: "note".into(), data: map(json!({"k": "v"})).into() }),
         span(
             &t,
             10,

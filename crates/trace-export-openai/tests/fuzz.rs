@@ -131,7 +131,7 @@ impl Gen {
 
     fn data(&mut self) -> SpanData {
         match self.0.u8(..8) {
-            0 => CustomSpanData { name: self.string().into(), data: self.json_map() }.into(),
+            0 => CustomSpanData { name: self.string().into(), data: self.json_map().into() }.into(),
             1 => GenerationSpanData {
                 input: self.0.bool().then(|| (0..self.0.usize(..3)).map(|_| self.message()).collect()),
                 output: self.0.bool().then(|| (0..self.0.usize(..3)).map(|_| self.message()).collect()),

@@ -139,7 +139,12 @@ impl<'a> Attrs<'a> {
 
     /// Each entry of `map` as `<prefix><key>`, skipping nulls.
     pub(crate) fn flatten(&mut self, prefix: &str, map: Option<&'a JsonMap>) {
-        for (k, v) in map.into_iter().flatten() {
+        self.flatten_entries(prefix, map.into_iter().flatten().map(|(k, v)| (k.as_str(), v)));
+    }
+
+    /// Each of `entries` whose value maps to an attribute, under `<prefix><key>`.
+    pub(crate) fn flatten_entries(&mut self, prefix: &str, entries: impl Iterator<Item = (&'a str, &'a Value)>) {
+        for (k, v) in entries {
             if let Some(value) = json_value(v) {
                 self.push(join(prefix, k), value);
             }

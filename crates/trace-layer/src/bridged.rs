@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use serde_json::{Map, Value};
-use trace_core::span_data::JsonMap;
+use trace_core::span_data::{DataMap, JsonMap};
 use trace_core::{
     AgentSpanData, CustomSpanData, FunctionSpanData, GenerationSpanData, Parent, SpanData, SpanError, SpanGuard,
     TraceGuard,
@@ -97,7 +97,7 @@ impl Bridged {
             Kind::Generation => GenerationSpanData::default().into(),
             Kind::Function => FunctionSpanData { name: detail, ..Default::default() }.into(),
             Kind::Agent => AgentSpanData { name: detail, ..Default::default() }.into(),
-            Kind::Workflow | Kind::Custom => CustomSpanData { name: Cow::Borrowed(name), data: JsonMap::new() }.into(),
+            Kind::Workflow | Kind::Custom => CustomSpanData { name: Cow::Borrowed(name), data: DataMap::new() }.into(),
         };
         let span = trace_core::span(data).parent(parent).start_detached();
         let scope = span.as_parent();
@@ -110,7 +110,7 @@ impl Bridged {
     }
 
     /// Applies one field recorded on the `tracing` span.
-    pub(crate) fn apply(&mut self, field: &str, value: Value) {
+    pub(crate) fn apply(&mut self, field: &'static str, value: Value) {
         if field == OPERATION || field == OPENINFERENCE_KIND {
             return;
         }
@@ -154,7 +154,7 @@ impl Bridged {
                 }
                 self.update(|d| {
                     if let SpanData::Custom(c) = d {
-                        c.data.insert(field.to_owned(), value);
+                        c.data.insert(field, value);
                     }
                 });
             }

@@ -418,7 +418,7 @@ const METHOD: &str = "\
 - **Hot path** (`crates/trace-batch/benches/hotpath.rs`, `benches/python/hotpath.py`): the exporter discards; \
   the queue holds the whole run (Rust: the next power of two above it; Python: `max_queue_size = N + 16`), \
   so nothing is dropped. `on_span_end` is the processor's call on prebuilt finished spans; the whole span \
-  is `custom_span(\"x\")` with data `{\"i\": i}` created, started and finished inside a trace, through the \
+  is `custom_span(\"x\").field(\"i\", i)` (data `{\"i\": i}`) created, started and finished inside a trace, through the \
   registered processor. The figure is the wall time of the slowest thread ÷ operations per thread. \
   Python: 100,000 spans per run in total (50,000 per thread with 2 threads).
 - **End to end** (`benches/e2e.rs`, `benches/python/e2e.py`): one trace holding N custom spans \
@@ -541,7 +541,7 @@ fn otel_section(o: &OtelResults) -> String {
     let rows: Vec<Vec<String>> = o.figures.iter().map(otel_row).collect();
     s.push_str(&table(&["figure", "ours ÷ otel", "ours", "opentelemetry-rust", "goal (ratio)", "verdict"], &rows));
     s.push_str(
-        "\nSpans: `custom_span(\"x\")` with data `{\"i\": i}` inside one trace (ours), a child span `x` of one \
+        "\nSpans: `custom_span(\"x\").field(\"i\", i)` (data `{\"i\": i}`) inside one trace (ours), a child span `x` of one \
          root span with the integer attribute `i` (theirs). Whole span: create, start, set `i`, end, enqueue, timed \
          on the producer thread (`benches/e2e.rs --hot`, `otel-e2e-bench --hot`): 100,000 spans of warm-up then \
          200,000 with a queue of 65,536, or (fresh process) 1,000 then 200,000 with a queue of 1,048,576; each \

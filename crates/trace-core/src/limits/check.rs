@@ -25,6 +25,7 @@ fn list_depth_exceeds(items: &[Value], max: usize) -> bool {
 fn field_depth_exceeds(value: JsonRef<'_>, max: usize) -> bool {
     match value {
         JsonRef::Object(map) => map_depth_exceeds(map, max),
+        JsonRef::Data(map) => max == 0 || map.iter().any(|(_, v)| json_depth_exceeds(v, max - 1)),
         JsonRef::Array(items) => list_depth_exceeds(items, max),
         JsonRef::Value(v) => json_depth_exceeds(v, max),
     }
@@ -55,7 +56,7 @@ mod tests {
         assert!(json_depth_exceeds(&v, 500));
         let mut map = JsonMap::new();
         map.insert("deep".into(), v);
-        let data = SpanData::Custom(crate::CustomSpanData { name: "c".into(), data: map });
+        let data = SpanData::Custom(crate::CustomSpanData { name: "c".into(), data: map.into() });
         assert!(span_data_depth_exceeds(&data, 50));
         let mut data = data;
         release_span_data(&mut data);

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::span_data::{JsonMut, SpanData};
+use crate::span_data::{DataMap, JsonMut, SpanData};
 
 /// Below this depth, dropping span data recurses; deeper, it continues on the heap.
 const RECURSIVE_RELEASE_DEPTH: usize = 64;
@@ -60,6 +60,14 @@ pub(crate) fn release_json(field: JsonMut<'_>) {
                 }
             }
         }
+        JsonMut::Data(map) => {
+            if map.iter().any(|(_, v)| is_container(v)) {
+                for v in map.values_mut() {
+                    release_at(std::mem::take(v), 1);
+                }
+                *map = DataMap::new();
+            }
+        }
         JsonMut::Array(items) => {
             if items.iter().any(is_container) {
                 for v in std::mem::take(items) {
@@ -109,6 +117,9 @@ mod tests {
                         match field.value.expect("every field is set") {
                             JsonMut::Object(m) => {
                                 m.insert("deep".to_owned(), deep());
+                            }
+                            JsonMut::Data(m) => {
+                                m.insert("deep", deep());
                             }
                             JsonMut::Array(items) => items.push(deep()),
                             JsonMut::Value(v) => *v = deep(),

@@ -89,6 +89,7 @@ pub(super) fn span_data(data: &mut SpanData, edit: Edit<'_>) -> bool {
     for field in data.json_fields_mut() {
         match field.value {
             Some(JsonMut::Object(m)) => stack.extend(m.values_mut()),
+            Some(JsonMut::Data(m)) => stack.extend(m.values_mut()),
             Some(JsonMut::Array(items)) => stack.extend(items.iter_mut()),
             Some(JsonMut::Value(v)) => stack.push(v),
             _ => {}

@@ -10,7 +10,7 @@
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use super::{JsonMap, SpanData};
+use super::{DataMap, JsonMap, SpanData};
 
 /// Where a JSON field of span data is written on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub enum JsonPlace {
 pub enum JsonRef<'a> {
     /// A JSON object field ([`JsonMap`]).
     Object(&'a JsonMap),
+    /// The data object of a custom span ([`DataMap`]).
+    Data(&'a DataMap),
     /// A list of JSON values (generation input and output).
     Array(&'a [Value]),
     /// Any JSON value.
@@ -53,6 +55,7 @@ impl Serialize for JsonRef<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             JsonRef::Object(m) => m.serialize(serializer),
+            JsonRef::Data(m) => m.serialize(serializer),
             JsonRef::Array(items) => items.serialize(serializer),
             JsonRef::Value(v) => v.serialize(serializer),
         }
@@ -65,6 +68,8 @@ impl Serialize for JsonRef<'_> {
 pub enum JsonMut<'a> {
     /// A JSON object field ([`JsonMap`]).
     Object(&'a mut JsonMap),
+    /// The data object of a custom span ([`DataMap`]).
+    Data(&'a mut DataMap),
     /// A list of JSON values (generation input and output).
     Array(&'a mut Vec<Value>),
     /// Any JSON value.
@@ -91,12 +96,12 @@ trait AsJson {
     fn as_json_mut(&mut self) -> Option<JsonMut<'_>>;
 }
 
-impl AsJson for JsonMap {
+impl AsJson for DataMap {
     fn as_json(&self) -> Option<JsonRef<'_>> {
-        Some(JsonRef::Object(self))
+        Some(JsonRef::Data(self))
     }
     fn as_json_mut(&mut self) -> Option<JsonMut<'_>> {
-        Some(JsonMut::Object(self))
+        Some(JsonMut::Data(self))
     }
 }
 
@@ -220,7 +225,7 @@ pub(crate) fn every_type_with_json() -> Vec<SpanData> {
             }
             .into(),
             HandoffSpanData::default().into(),
-            CustomSpanData { data: map().unwrap(), ..Default::default() }.into(),
+            CustomSpanData { data: map().unwrap().into(), ..Default::default() }.into(),
             GuardrailSpanData::default().into(),
             TranscriptionSpanData { model_config: map(), ..Default::default() }.into(),
             SpeechSpanData { model_config: map(), ..Default::default() }.into(),

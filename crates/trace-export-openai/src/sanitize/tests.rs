@@ -111,7 +111,9 @@ fn typed(v: &Value) -> SpanData {
             metadata: None,
         }
         .into(),
-        "custom" => CustomSpanData { name: string(&v["name"]).unwrap().into(), data: map(&v["data"]).unwrap() }.into(),
+        "custom" => {
+            CustomSpanData { name: string(&v["name"]).unwrap().into(), data: map(&v["data"]).unwrap().into() }.into()
+        }
         "mcp_tools" => McpListToolsSpanData { server: string(&v["server"]), result: strings(&v["result"]) }.into(),
         other => panic!("no typed form for {other}"),
     }
@@ -219,8 +221,11 @@ fn fast_paths_agree_with_the_general_path() {
         AgentSpanData { name: "a".into(), tools: Some(vec!["t".into()]), ..Default::default() }.into(),
         TurnSpanData { turn: 1, agent_name: "a".into(), usage: usage(json!({"input_tokens": 5})), metadata: None }
             .into(),
-        CustomSpanData { name: "c".into(), data: usage(json!({"usage": 1, "input": "x".repeat(200_000)})).unwrap() }
-            .into(),
+        CustomSpanData {
+            name: "c".into(),
+            data: usage(json!({"usage": 1, "input": "x".repeat(200_000)})).unwrap().into(),
+        }
+        .into(),
     ];
     for data in datas {
         let fast = sanitized_span_data(&span_of(data.clone()));
@@ -338,7 +343,7 @@ fn deeply_nested_data_is_cut_where_trace_core_cuts_it_without_deep_recursion() {
         });
         let mut data = JsonMap::new();
         data.insert("deep".into(), deep());
-        let custom = span_of(CustomSpanData { name: "c".into(), data });
+        let custom = span_of(CustomSpanData { name: "c".into(), data: data.into() });
         let mut out = Vec::new();
         for span in [&generation, &custom] {
             let sanitized = trace_core::wire::to_json_string(&SanitizedSpan(span)).unwrap();

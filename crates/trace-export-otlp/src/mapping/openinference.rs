@@ -211,7 +211,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
         SpanData::Custom(d) => {
             a.str(KIND, "CHAIN");
             a.sd_str("name", Some(&d.name));
-            a.flatten(sd!("data."), Some(&d.data));
+            a.flatten_entries(sd!("data."), d.data.iter());
             (titled("custom", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Guardrail(d) => {

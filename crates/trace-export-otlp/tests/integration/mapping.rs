@@ -164,7 +164,8 @@ fn fixture() -> Fixture {
                 name: "plan".into(),
                 data: map(
                     json!({"steps": 3, "kind": "fast", "ratio": 0.5, "tags": ["a", "b"], "nested": {"x": 1}, "skip": null}),
-                ),
+                )
+                .into(),
             },
         ),
         span(t, SpanId::generate(), Some(&agent_id), 8, GuardrailSpanData { name: "no_pii".into(), triggered: true })
