@@ -49,13 +49,12 @@ fn now_ns() -> u64 {
 }
 
 /// How many JSON strings `"trace.span"` and `"trace"` `body` holds: one search for `"trace`
-/// (std's substring search, much faster than splitting on every quote), then a look at what
-/// follows. Good enough for the bodies this server's clients send: a user string that holds
+/// (memchr's SIMD substring search: std's two-way search cost the server as much CPU as the
+/// client spent serialising), then a look at what follows. Good enough for the bodies this server's clients send: a user string that holds
 /// exactly `"trace.span"` would be counted too, and the benchmarks' spans hold none.
 fn count_spans_and_traces(body: &[u8]) -> (u64, u64) {
-    let Ok(text) = std::str::from_utf8(body) else { return (0, 0) };
     let (mut spans, mut traces) = (0, 0);
-    for (i, _) in text.match_indices("\"trace") {
+    for i in memchr::memmem::find_iter(body, b"\"trace") {
         let rest = &body[i + "\"trace".len()..];
         if rest.first() == Some(&b'"') {
             traces += 1;

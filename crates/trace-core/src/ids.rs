@@ -14,7 +14,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Writes `prefix` followed by the low `digits` hex digits of `value` into `buf`: a byte
 /// (two digits) at a time, from the last digit back.
-fn write_hex<'a>(buf: &'a mut [u8; 38], prefix: &[u8], value: u128, digits: usize) -> &'a str {
+fn write_hex<'a>(buf: &'a mut [u8; 38], prefix: &[u8], value: u128, digits: usize) -> &'a [u8] {
     let len = prefix.len() + digits;
     buf[..prefix.len()].copy_from_slice(prefix);
     let bytes = value.to_le_bytes();
@@ -27,8 +27,16 @@ fn write_hex<'a>(buf: &'a mut [u8; 38], prefix: &[u8], value: u128, digits: usiz
             buf[end] = HEX[usize::from(byte >> 4)];
         }
     }
-    // Only ASCII was written, so this cannot fail.
-    std::str::from_utf8(&buf[..len]).unwrap_or_default()
+    &buf[..len]
+}
+
+/// An id's text as the span writer takes it: ASCII that needs no JSON escaping (a
+/// generated id: prefix and hex digits), or any text (a custom id).
+pub(crate) enum WireText<'a> {
+    /// Bytes to write as they are, between quotes.
+    Ascii(&'a [u8]),
+    /// Text to escape.
+    Text(&'a str),
 }
 
 /// A `u128` kept as two `u64`s: 8-byte aligned, so an id takes 24 bytes instead of 32
@@ -105,7 +113,8 @@ macro_rules! id_type {
                 match &self.0 {
                     Repr::Generated(v) => {
                         let mut buf = [0u8; 38];
-                        f(write_hex(&mut buf, $prefix.as_bytes(), v.get(), $digits))
+                        // Only ASCII was written, so this cannot fail.
+                        f(std::str::from_utf8(write_hex(&mut buf, $prefix.as_bytes(), v.get(), $digits)).unwrap_or_default())
                     }
                     Repr::Custom(s) => f(s),
                 }
@@ -113,12 +122,18 @@ macro_rules! id_type {
         }
 
         impl $name {
-            /// Calls `text` with the id's text and whether it may need JSON escaping (a
-            /// custom id may hold any character; a generated one is prefix and hex digits).
+            /// Calls `text` with the id's text as the span writer takes it: the bytes of a
+            /// generated id (prefix and hex digits, never escaped, never checked as UTF-8
+            /// again), the text of a custom one.
             #[inline]
-            pub(crate) fn with_wire_text<R>(&self, text: impl FnOnce(&str, bool) -> R) -> R {
-                let custom = self.is_custom();
-                self.with_str(|s| text(s, custom))
+            pub(crate) fn with_wire_text<R>(&self, text: impl FnOnce(WireText<'_>) -> R) -> R {
+                match &self.0 {
+                    Repr::Generated(v) => {
+                        let mut buf = [0u8; 38];
+                        text(WireText::Ascii(write_hex(&mut buf, $prefix.as_bytes(), v.get(), $digits)))
+                    }
+                    Repr::Custom(s) => text(WireText::Text(s)),
+                }
             }
         }
 
@@ -197,7 +212,7 @@ id_type!(
 /// chooses. This helper exists for users who want one in the same style.
 pub fn gen_group_id() -> String {
     let mut buf = [0u8; 38];
-    write_hex(&mut buf, b"group_", fastrand::u128(..), 24).to_owned()
+    String::from_utf8_lossy(write_hex(&mut buf, b"group_", fastrand::u128(..), 24)).into_owned()
 }
 
 #[cfg(test)]

@@ -73,11 +73,11 @@ impl<W: io::Write> SpanBytes<W> {
 impl<W: io::Write> SpanFields for SpanBytes<W> {
     type Error = serde_json::Error;
 
-    fn ascii(&mut self, key: &'static str, value: &str, _optional: bool) -> serde_json::Result<()> {
-        debug_assert!(value.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\'), "{value:?}");
+    fn ascii(&mut self, key: &'static str, value: &[u8], _optional: bool) -> serde_json::Result<()> {
+        debug_assert!(value.iter().all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\\'), "{value:?}");
         self.key(key)?;
         self.raw(b"\"")?;
-        self.raw(value.as_bytes())?;
+        self.raw(value)?;
         self.raw(b"\"")
     }
 

@@ -7,7 +7,7 @@ use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::ids::{SpanId, TraceId};
+use crate::ids::{SpanId, TraceId, WireText};
 use crate::json_input::{self, IntoJson};
 use crate::json_text::{self, JsonDebug, OptJsonDebug};
 use crate::limits::{release_json, release_span_data, serialize_as_record, SerializeUnlimited, Unlimited};
@@ -335,8 +335,9 @@ impl SerializeUnlimited for Span {
 pub(crate) trait SpanFields {
     /// What a failed write returns.
     type Error;
-    /// A string that needs no JSON escaping (ASCII letters, digits, `_`, `-`, `.`, `:`, `+`).
-    fn ascii(&mut self, key: &'static str, value: &str, optional: bool) -> Result<(), Self::Error>;
+    /// A string that needs no JSON escaping (ASCII letters, digits, `_`, `-`, `.`, `:`, `+`),
+    /// as bytes: the byte writer copies them as they are.
+    fn ascii(&mut self, key: &'static str, value: &[u8], optional: bool) -> Result<(), Self::Error>;
     /// A string that may need escaping.
     fn text(&mut self, key: &'static str, value: &str, optional: bool) -> Result<(), Self::Error>;
     /// `null`: an absent optional field.
@@ -361,8 +362,9 @@ impl<S: SerializeStruct> SerdeFields<S> {
 
 impl<S: SerializeStruct> SpanFields for SerdeFields<S> {
     type Error = S::Error;
-    fn ascii(&mut self, key: &'static str, value: &str, optional: bool) -> Result<(), S::Error> {
-        self.field(key, value, optional)
+    fn ascii(&mut self, key: &'static str, value: &[u8], optional: bool) -> Result<(), S::Error> {
+        // The byte writer's fast path; here the text goes through serde as any string.
+        self.field(key, std::str::from_utf8(value).unwrap_or_default(), optional)
     }
     fn text(&mut self, key: &'static str, value: &str, optional: bool) -> Result<(), S::Error> {
         self.field(key, value, optional)
@@ -399,26 +401,24 @@ impl Span {
         fn id<F: SpanFields>(
             out: &mut F,
             key: &'static str,
-            text: &str,
-            custom: bool,
+            text: WireText<'_>,
             optional: bool,
         ) -> Result<(), F::Error> {
-            if custom {
-                out.text(key, text, optional)
-            } else {
-                out.ascii(key, text, optional)
+            match text {
+                WireText::Ascii(bytes) => out.ascii(key, bytes, optional),
+                WireText::Text(text) => out.text(key, text, optional),
             }
         }
-        out.ascii("object", "trace.span", false)?;
-        self.span_id.with_wire_text(|s, custom| id(out, "id", s, custom, false))?;
-        self.trace.id.with_wire_text(|s, custom| id(out, "trace_id", s, custom, false))?;
+        out.ascii("object", b"trace.span", false)?;
+        self.span_id.with_wire_text(|s| id(out, "id", s, false))?;
+        self.trace.id.with_wire_text(|s| id(out, "trace_id", s, false))?;
         match &self.parent_id {
-            Some(p) => p.with_wire_text(|s, custom| id(out, "parent_id", s, custom, true))?,
+            Some(p) => p.with_wire_text(|s| id(out, "parent_id", s, true))?,
             None => out.null("parent_id")?,
         }
         for (key, at) in [("started_at", self.started_at), ("ended_at", self.ended_at)] {
             match at {
-                Some(t) => t.with_iso(|s| out.ascii(key, s, true))?,
+                Some(t) => t.with_iso_bytes(|s| out.ascii(key, s, true))?,
                 None => out.null(key)?,
             }
         }

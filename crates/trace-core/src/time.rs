@@ -72,10 +72,16 @@ impl Timestamp {
 
     /// Calls `f` with the ISO 8601 text without allocating.
     pub fn with_iso<R>(self, f: impl FnOnce(&str) -> R) -> R {
+        // Only ASCII digits and punctuation were written.
+        self.with_iso_bytes(|b| f(std::str::from_utf8(b).unwrap_or_default()))
+    }
+
+    /// [`with_iso`](Self::with_iso) as bytes, for the span writer (ASCII digits and
+    /// punctuation, not checked as UTF-8 again).
+    pub(crate) fn with_iso_bytes<R>(self, f: impl FnOnce(&[u8]) -> R) -> R {
         let mut buf = [0u8; ISO_MAX];
         let len = self.write_iso(&mut buf);
-        // Only ASCII digits and punctuation were written.
-        f(std::str::from_utf8(&buf[..len]).unwrap_or_default())
+        f(&buf[..len])
     }
 
     /// The ISO 8601 text, as Python's `isoformat()` writes it.
