@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::limits::DepthLimited;
-use crate::span::{Span, SpanFields};
+use crate::span::{Key, Span, SpanFields};
 
 /// Writes `value` as compact JSON to `writer`, nesting cut at the depth limit, floats as
 /// Python writes them (see `wire::write_json`).
@@ -58,45 +58,50 @@ impl<W: io::Write> SpanBytes<W> {
         self.writer.write_all(bytes).map_err(serde_json::Error::io)
     }
 
-    /// `,"key":` (no comma before the first key). Keys are the span object's own, plain
-    /// ASCII.
-    fn key(&mut self, key: &'static str) -> serde_json::Result<()> {
-        if !std::mem::take(&mut self.first) {
-            self.raw(b",")?;
-        }
-        self.raw(b"\"")?;
-        self.raw(key.as_bytes())?;
-        self.raw(b"\":")
+    /// `,"key":` (no comma before the first key), in one write.
+    fn key(&mut self, key: Key) -> serde_json::Result<()> {
+        let json = key.json.as_bytes();
+        let json = if std::mem::take(&mut self.first) { &json[1..] } else { json };
+        self.raw(json)
     }
 }
+
+/// The longest text [`SpanFields::ascii`] gets: a generated id (`trace_` and 32 hex digits)
+/// or a timestamp (32 bytes).
+const ASCII_MAX: usize = 40;
 
 impl<W: io::Write> SpanFields for SpanBytes<W> {
     type Error = serde_json::Error;
 
-    fn ascii(&mut self, key: &'static str, value: &[u8], _optional: bool) -> serde_json::Result<()> {
+    fn ascii(&mut self, key: Key, value: &[u8], _optional: bool) -> serde_json::Result<()> {
         debug_assert!(value.iter().all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\\'), "{value:?}");
         self.key(key)?;
-        self.raw(b"\"")?;
-        self.raw(value)?;
-        self.raw(b"\"")
+        // The string with its quotes in one write (three small writes cost more).
+        let mut quoted = [b'"'; ASCII_MAX + 2];
+        match quoted.get_mut(1..=value.len()) {
+            Some(inner) => {
+                inner.copy_from_slice(value);
+                self.raw(&quoted[..value.len() + 2])
+            }
+            None => {
+                self.raw(b"\"")?;
+                self.raw(value)?;
+                self.raw(b"\"")
+            }
+        }
     }
 
-    fn text(&mut self, key: &'static str, value: &str, _optional: bool) -> serde_json::Result<()> {
+    fn text(&mut self, key: Key, value: &str, _optional: bool) -> serde_json::Result<()> {
         self.key(key)?;
         write(&mut self.writer, value)
     }
 
-    fn null(&mut self, key: &'static str) -> serde_json::Result<()> {
+    fn null(&mut self, key: Key) -> serde_json::Result<()> {
         self.key(key)?;
         self.raw(b"null")
     }
 
-    fn value<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-        _optional: bool,
-    ) -> serde_json::Result<()> {
+    fn value<T: Serialize + ?Sized>(&mut self, key: Key, value: &T, _optional: bool) -> serde_json::Result<()> {
         self.key(key)?;
         write_at_depth(&mut self.writer, value, 1)
     }

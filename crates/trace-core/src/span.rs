@@ -327,6 +327,24 @@ impl SerializeUnlimited for Span {
     }
 }
 
+/// A key of the span object: its name, and the JSON text before its value with the comma
+/// that separates it from the key before (`,"name":`), which the byte writer copies in
+/// one write.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Key {
+    /// The key's name.
+    pub(crate) name: &'static str,
+    /// `,"name":`.
+    pub(crate) json: &'static str,
+}
+
+/// The [`Key`] named `$name`.
+macro_rules! key {
+    ($name:literal) => {
+        Key { name: $name, json: concat!(",\"", $name, "\":") }
+    };
+}
+
 /// Where [`Span::write_fields`] puts the fields of a span object: serde's
 /// `SerializeStruct` (the span's `Serialize`), or the byte writer of the `wire` module,
 /// which writes the text that needs no escaping (generated ids, timestamps) as it is.
@@ -337,42 +355,41 @@ pub(crate) trait SpanFields {
     type Error;
     /// A string that needs no JSON escaping (ASCII letters, digits, `_`, `-`, `.`, `:`, `+`),
     /// as bytes: the byte writer copies them as they are.
-    fn ascii(&mut self, key: &'static str, value: &[u8], optional: bool) -> Result<(), Self::Error>;
+    fn ascii(&mut self, key: Key, value: &[u8], optional: bool) -> Result<(), Self::Error>;
     /// A string that may need escaping.
-    fn text(&mut self, key: &'static str, value: &str, optional: bool) -> Result<(), Self::Error>;
+    fn text(&mut self, key: Key, value: &str, optional: bool) -> Result<(), Self::Error>;
     /// `null`: an absent optional field.
-    fn null(&mut self, key: &'static str) -> Result<(), Self::Error>;
+    fn null(&mut self, key: Key) -> Result<(), Self::Error>;
     /// Any value, one level inside the span object.
-    fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T, optional: bool)
-        -> Result<(), Self::Error>;
+    fn value<T: Serialize + ?Sized>(&mut self, key: Key, value: &T, optional: bool) -> Result<(), Self::Error>;
 }
 
 /// The span's `Serialize`: each field through `serialize_field`.
 struct SerdeFields<S>(S);
 
 impl<S: SerializeStruct> SerdeFields<S> {
-    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T, optional: bool) -> Result<(), S::Error> {
+    fn field<T: Serialize + ?Sized>(&mut self, key: Key, value: &T, optional: bool) -> Result<(), S::Error> {
         if optional {
-            self.0.serialize_field(key, &Some(value))
+            self.0.serialize_field(key.name, &Some(value))
         } else {
-            self.0.serialize_field(key, value)
+            self.0.serialize_field(key.name, value)
         }
     }
 }
 
 impl<S: SerializeStruct> SpanFields for SerdeFields<S> {
     type Error = S::Error;
-    fn ascii(&mut self, key: &'static str, value: &[u8], optional: bool) -> Result<(), S::Error> {
+    fn ascii(&mut self, key: Key, value: &[u8], optional: bool) -> Result<(), S::Error> {
         // The byte writer's fast path; here the text goes through serde as any string.
         self.field(key, std::str::from_utf8(value).unwrap_or_default(), optional)
     }
-    fn text(&mut self, key: &'static str, value: &str, optional: bool) -> Result<(), S::Error> {
+    fn text(&mut self, key: Key, value: &str, optional: bool) -> Result<(), S::Error> {
         self.field(key, value, optional)
     }
-    fn null(&mut self, key: &'static str) -> Result<(), S::Error> {
-        self.0.serialize_field(key, &None::<()>)
+    fn null(&mut self, key: Key) -> Result<(), S::Error> {
+        self.0.serialize_field(key.name, &None::<()>)
     }
-    fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T, optional: bool) -> Result<(), S::Error> {
+    fn value<T: Serialize + ?Sized>(&mut self, key: Key, value: &T, optional: bool) -> Result<(), S::Error> {
         self.field(key, value, optional)
     }
 }
@@ -398,38 +415,33 @@ impl Span {
         out: &mut F,
     ) -> Result<(), F::Error> {
         /// An id: as it is when generated, escaped when custom.
-        fn id<F: SpanFields>(
-            out: &mut F,
-            key: &'static str,
-            text: WireText<'_>,
-            optional: bool,
-        ) -> Result<(), F::Error> {
+        fn id<F: SpanFields>(out: &mut F, key: Key, text: WireText<'_>, optional: bool) -> Result<(), F::Error> {
             match text {
                 WireText::Ascii(bytes) => out.ascii(key, bytes, optional),
                 WireText::Text(text) => out.text(key, text, optional),
             }
         }
-        out.ascii("object", b"trace.span", false)?;
-        self.span_id.with_wire_text(|s| id(out, "id", s, false))?;
-        self.trace.id.with_wire_text(|s| id(out, "trace_id", s, false))?;
+        out.ascii(key!("object"), b"trace.span", false)?;
+        self.span_id.with_wire_text(|s| id(out, key!("id"), s, false))?;
+        self.trace.id.with_wire_text(|s| id(out, key!("trace_id"), s, false))?;
         match &self.parent_id {
-            Some(p) => p.with_wire_text(|s| id(out, "parent_id", s, true))?,
-            None => out.null("parent_id")?,
+            Some(p) => p.with_wire_text(|s| id(out, key!("parent_id"), s, true))?,
+            None => out.null(key!("parent_id"))?,
         }
-        for (key, at) in [("started_at", self.started_at), ("ended_at", self.ended_at)] {
+        for (key, at) in [(key!("started_at"), self.started_at), (key!("ended_at"), self.ended_at)] {
             match at {
                 Some(t) => t.with_iso_bytes(|s| out.ascii(key, s, true))?,
                 None => out.null(key)?,
             }
         }
-        out.value("span_data", data, false)?;
+        out.value(key!("span_data"), data, false)?;
         // Within the span's own limit (a standalone error would count from itself).
         match &self.error {
-            Some(e) => out.value("error", &Unlimited(&**e), true)?,
-            None => out.null("error")?,
+            Some(e) => out.value(key!("error"), &Unlimited(&**e), true)?,
+            None => out.null(key!("error"))?,
         }
         if self.has_export_metadata() {
-            out.value("metadata", &MetadataView(self), false)?;
+            out.value(key!("metadata"), &MetadataView(self), false)?;
         }
         Ok(())
     }
