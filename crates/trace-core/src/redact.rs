@@ -242,32 +242,39 @@ mod tests {
                 handoffs: names(),
                 tools: names(),
                 output_type: s(),
-                metadata: map(),
+                metadata: map().map(Box::new),
             }
             .into(),
-            TaskSpanData { name: "secret".into(), usage: map(), metadata: map() }.into(),
-            TurnSpanData { turn: 1, agent_name: "secret".into(), usage: map(), metadata: map() }.into(),
-            FunctionSpanData { name: "secret".into(), input: s(), output: s(), mcp_data: map() }.into(),
+            TaskSpanData { name: "secret".into(), usage: map().map(Box::new), metadata: map().map(Box::new) }.into(),
+            TurnSpanData {
+                turn: 1,
+                agent_name: "secret".into(),
+                usage: map().map(Box::new),
+                metadata: map().map(Box::new),
+            }
+            .into(),
+            FunctionSpanData { name: "secret".into(), input: s(), output: s(), mcp_data: map().map(Box::new) }.into(),
             GenerationSpanData {
                 input: Some(vec![json!({"content": "secret"})]),
                 output: Some(vec![json!("secret")]),
                 model: s(),
-                model_config: map(),
-                usage: map(),
+                model_config: map().map(Box::new),
+                usage: map().map(Box::new),
             }
             .into(),
             ResponseSpanData {
                 response_id: s(),
-                usage: map(),
-                response: Some(json!("secret")),
-                input: Some(json!(["secret"])),
+                usage: map().map(Box::new),
+                response: Some(Box::new(json!("secret"))),
+                input: Some(Box::new(json!(["secret"]))),
             }
             .into(),
             HandoffSpanData { from_agent: s(), to_agent: s() }.into(),
             CustomSpanData { name: "secret".into(), data: map().unwrap().into() }.into(),
             GuardrailSpanData { name: "secret".into(), triggered: true }.into(),
-            TranscriptionSpanData { output: s(), model: s(), model_config: map(), ..Default::default() }.into(),
-            SpeechSpanData { input: s(), model: s(), model_config: map(), ..Default::default() }.into(),
+            TranscriptionSpanData { output: s(), model: s(), model_config: map().map(Box::new), ..Default::default() }
+                .into(),
+            SpeechSpanData { input: s(), model: s(), model_config: map().map(Box::new), ..Default::default() }.into(),
             SpeechGroupSpanData { input: s() }.into(),
             McpListToolsSpanData { server: s(), result: names() }.into(),
         ];

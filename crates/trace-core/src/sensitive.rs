@@ -157,7 +157,7 @@ pub fn strip_sensitive_data(data: &mut SpanData) {
         }
         SpanData::Response(d) => {
             for v in d.response.take().into_iter().chain(d.input.take()) {
-                release(v);
+                release(*v);
             }
         }
         SpanData::Function(d) => {
@@ -211,7 +211,7 @@ pub fn strip_sensitive_error(error: &mut SpanError) {
 
 /// Sets each of `keys` present in `config` to `null` (Python builds these settings with
 /// the key present and a `None` value).
-fn null_keys(config: &mut Option<JsonMap>, keys: &[&str]) {
+fn null_keys(config: &mut Option<Box<JsonMap>>, keys: &[&str]) {
     let Some(config) = config else { return };
     for key in keys {
         if let Some(v) = config.get_mut(*key) {
@@ -258,8 +258,8 @@ mod tests {
             input: Some(vec![json!({"role": "user", "content": "secret"})]),
             output: Some(vec![json!({"role": "assistant", "content": "secret"})]),
             model: Some("gpt-4o".into()),
-            model_config: map(json!({"temperature": 0.5, "metadata": {"user": "ada"}})),
-            usage: map(json!({"input_tokens": 3})),
+            model_config: map(json!({"temperature": 0.5, "metadata": {"user": "ada"}})).map(Box::new),
+            usage: map(json!({"input_tokens": 3})).map(Box::new),
         });
         assert_eq!(
             g,
@@ -270,8 +270,8 @@ mod tests {
         let mut r: SpanData = ResponseSpanData {
             response_id: Some("resp_1".into()),
             usage: None,
-            response: Some(json!({"output": "secret"})),
-            input: Some(json!("secret")),
+            response: Some(Box::new(json!({"output": "secret"}))),
+            input: Some(Box::new(json!("secret"))),
         }
         .into();
         strip_sensitive_data(&mut r);
@@ -282,7 +282,7 @@ mod tests {
             name: "lookup".into(),
             input: Some("{\"q\": 1}".into()),
             output: Some("secret".into()),
-            mcp_data: map(json!({"server": "files"})),
+            mcp_data: map(json!({"server": "files"})).map(Box::new),
         });
         assert_eq!(
             f,
@@ -293,7 +293,7 @@ mod tests {
             input: Some("UklGRg==".into()),
             output: Some("hello".into()),
             model: Some("whisper".into()),
-            model_config: map(json!({"language": "en", "prompt": "secret", "keywords": ["a"]})),
+            model_config: map(json!({"language": "en", "prompt": "secret", "keywords": ["a"]})).map(Box::new),
             ..Default::default()
         });
         assert_eq!(
@@ -305,7 +305,7 @@ mod tests {
         let s = exported(SpeechSpanData {
             input: Some("hello".into()),
             output: Some("UklGRg==".into()),
-            model_config: map(json!({"voice": "ash", "instructions": "secret"})),
+            model_config: map(json!({"voice": "ash", "instructions": "secret"})).map(Box::new),
             first_content_at: Some("2025-01-01T00:00:00+00:00".into()),
             ..Default::default()
         });

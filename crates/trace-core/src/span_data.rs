@@ -49,7 +49,7 @@ pub struct AgentSpanData {
     /// The name of the agent's output type (`"str"` by default in the Python runner).
     pub output_type: Option<String>,
     /// Extra metadata, exported in the span's `metadata` object, not in `span_data`.
-    pub metadata: Option<JsonMap>,
+    pub metadata: Option<Box<JsonMap>>,
 }
 
 /// A task span: one top-level run. Exported as a `custom` span named `task`.
@@ -58,9 +58,9 @@ pub struct TaskSpanData {
     /// The task's name.
     pub name: Name,
     /// Token usage; exported under `data.usage` only when set.
-    pub usage: Option<JsonMap>,
+    pub usage: Option<Box<JsonMap>>,
     /// Extra metadata, exported in the span's `metadata` object.
-    pub metadata: Option<JsonMap>,
+    pub metadata: Option<Box<JsonMap>>,
 }
 
 /// A turn span: one turn of the agent loop. Exported as a `custom` span named `turn`.
@@ -71,9 +71,9 @@ pub struct TurnSpanData {
     /// The name of the agent that runs the turn.
     pub agent_name: Name,
     /// Token usage; exported under `data.usage` only when set.
-    pub usage: Option<JsonMap>,
+    pub usage: Option<Box<JsonMap>>,
     /// Extra metadata, exported in the span's `metadata` object.
-    pub metadata: Option<JsonMap>,
+    pub metadata: Option<Box<JsonMap>>,
 }
 
 /// A function (tool call) span.
@@ -86,7 +86,7 @@ pub struct FunctionSpanData {
     /// The result as text (Python exports `str(output)`).
     pub output: Option<String>,
     /// For MCP tools: `{"server": name}`.
-    pub mcp_data: Option<JsonMap>,
+    pub mcp_data: Option<Box<JsonMap>>,
 }
 
 /// A generation span: one model call through the Chat Completions style API.
@@ -99,9 +99,9 @@ pub struct GenerationSpanData {
     /// The model name.
     pub model: Option<String>,
     /// The model settings.
-    pub model_config: Option<JsonMap>,
+    pub model_config: Option<Box<JsonMap>>,
     /// Token usage, as the model reported it.
-    pub usage: Option<JsonMap>,
+    pub usage: Option<Box<JsonMap>>,
 }
 
 /// A response span: one call to the Responses API.
@@ -110,11 +110,11 @@ pub struct ResponseSpanData {
     /// The response id.
     pub response_id: Option<String>,
     /// Token usage (the OpenAI exporter removes it, as in Python).
-    pub usage: Option<JsonMap>,
+    pub usage: Option<Box<JsonMap>>,
     /// The raw response, for processors; never exported.
-    pub response: Option<Value>,
+    pub response: Option<Box<Value>>,
     /// The raw input, for processors; never exported.
-    pub input: Option<Value>,
+    pub input: Option<Box<Value>>,
 }
 
 /// A handoff span: control passing from one agent to another.
@@ -131,8 +131,8 @@ pub struct HandoffSpanData {
 pub struct CustomSpanData {
     /// The span's name.
     pub name: Name,
-    /// Free-form data (`{}` by default); one or two entries are kept without allocating
-    /// (see [`DataMap`]).
+    /// Free-form data (`{}` by default); one entry is kept without allocating, a few in
+    /// one allocation (see [`DataMap`]).
     pub data: DataMap,
 }
 
@@ -157,7 +157,7 @@ pub struct TranscriptionSpanData {
     /// The model name.
     pub model: Option<String>,
     /// The model settings.
-    pub model_config: Option<JsonMap>,
+    pub model_config: Option<Box<JsonMap>>,
 }
 
 impl Default for TranscriptionSpanData {
@@ -178,7 +178,7 @@ pub struct SpeechSpanData {
     /// The model name.
     pub model: Option<String>,
     /// The model settings.
-    pub model_config: Option<JsonMap>,
+    pub model_config: Option<Box<JsonMap>>,
     /// When the first audio arrived, as ISO 8601 text.
     pub first_content_at: Option<String>,
 }
@@ -319,9 +319,9 @@ impl SpanData {
     /// exported `metadata` object.
     pub fn metadata(&self) -> Option<&JsonMap> {
         match self {
-            SpanData::Agent(d) => d.metadata.as_ref(),
-            SpanData::Task(d) => d.metadata.as_ref(),
-            SpanData::Turn(d) => d.metadata.as_ref(),
+            SpanData::Agent(d) => d.metadata.as_deref(),
+            SpanData::Task(d) => d.metadata.as_deref(),
+            SpanData::Turn(d) => d.metadata.as_deref(),
             _ => None,
         }
     }
@@ -605,7 +605,7 @@ mod tests {
         );
         let usage = json!({"input_tokens": 1}).as_object().cloned();
         assert_eq!(
-            to_json(TurnSpanData { turn: 2, agent_name: "A".into(), usage, metadata: None }),
+            to_json(TurnSpanData { turn: 2, agent_name: "A".into(), usage: usage.map(Box::new), metadata: None }),
             r#"{"type":"custom","name":"turn","data":{"sdk_span_type":"turn","turn":2,"agent_name":"A","usage":{"input_tokens":1}}}"#
         );
     }
@@ -615,12 +615,15 @@ mod tests {
         let d = ResponseSpanData {
             response_id: Some("r".into()),
             usage: None,
-            response: Some(json!({"id": "r", "secret": 1})),
-            input: Some(json!("hi")),
+            response: Some(Box::new(json!({"id": "r", "secret": 1}))),
+            input: Some(Box::new(json!("hi"))),
         };
         assert_eq!(to_json(d), r#"{"type":"response","response_id":"r","usage":null}"#);
-        let a =
-            AgentSpanData { name: "A".into(), metadata: json!({"m": 1}).as_object().cloned(), ..Default::default() };
+        let a = AgentSpanData {
+            name: "A".into(),
+            metadata: json!({"m": 1}).as_object().cloned().map(Box::new),
+            ..Default::default()
+        };
         assert!(!to_json(a).contains("\"m\""));
     }
 

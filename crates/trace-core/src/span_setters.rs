@@ -15,9 +15,9 @@ use crate::span_guard::SpanGuard;
 
 /// Stores `input` as the object in `slot`; the value it replaces is released without deep
 /// recursion.
-fn put_object(slot: &mut Option<JsonMap>, input: impl IntoJson, field: &str) {
-    if let Some(old) = std::mem::replace(slot, json_input::to_object(input, field)) {
-        json_input::discard(old);
+fn put_object(slot: &mut Option<Box<JsonMap>>, input: impl IntoJson, field: &str) {
+    if let Some(old) = std::mem::replace(slot, json_input::to_object(input, field).map(Box::new)) {
+        json_input::discard(*old);
     }
 }
 
@@ -37,9 +37,9 @@ fn put_field(slot: &mut DataMap, key: Name, value: Value) {
 }
 
 /// Stores `input` as the JSON value in `slot` (`null` clears it).
-fn put_value(slot: &mut Option<Value>, input: impl IntoJson, field: &str) {
-    if let Some(old) = std::mem::replace(slot, json_input::to_value(input, field)) {
-        json_input::discard(old);
+fn put_value(slot: &mut Option<Box<Value>>, input: impl IntoJson, field: &str) {
+    if let Some(old) = std::mem::replace(slot, json_input::to_value(input, field).map(Box::new)) {
+        json_input::discard(*old);
     }
 }
 
@@ -199,8 +199,8 @@ setters!(CustomSpanData { data data / set_data: JsonMap });
 impl SpanBuilder<CustomSpanData> {
     /// Sets one entry of [`data`](CustomSpanData::data), after those set before:
     /// `custom_span("step").field("tries", 2).field("tool", "search")`. A key set again keeps
-    /// its place and takes the new value. Up to [`DATA_MAP_INLINE`] entries under
-    /// `&'static str` keys cost no allocation (see [`DataMap`]); a [`JsonMap`] given to
+    /// its place and takes the new value. One entry under a `&'static str` key costs no
+    /// allocation, up to 16 cost one (see [`DataMap`]); a [`JsonMap`] given to
     /// [`data`](Self::data) costs three.
     pub fn field(mut self, key: impl Into<Name>, value: impl Into<Value>) -> Self {
         put_field(&mut self.data.data, key.into(), value.into());

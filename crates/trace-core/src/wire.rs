@@ -233,7 +233,9 @@ mod tests {
             );
             let agent = AgentSpanData {
                 name: "a".into(),
-                metadata: Some(json!({"k": "v", "agent_harness_id": "shadowed"}).as_object().unwrap().clone()),
+                metadata: Some(Box::new(
+                    json!({"k": "v", "agent_harness_id": "shadowed"}).as_object().unwrap().clone(),
+                )),
                 ..Default::default()
             };
             spans.push(

@@ -400,7 +400,7 @@ fn guard_setters_fill_the_typed_data_until_the_span_ends() {
             .set_response_id("resp_1")
             .set_usage(json!({"input_tokens": 3}))
             .set_response(&std::collections::BTreeMap::from([("raw", 1)]));
-        assert_eq!(response.data().unwrap().response, Some(json!({"raw": 1})));
+        assert_eq!(response.data().unwrap().response, Some(Box::new(json!({"raw": 1}))));
         drop(response);
         let mut agent = agent_span("A").start();
         agent.set_tools(["search"]).set_handoffs(vec![String::from("B")]).set_output_type("str");

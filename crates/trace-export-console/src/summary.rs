@@ -60,10 +60,10 @@ pub(crate) fn summarize(span: &Span) -> Summary {
             (d.name.to_string(), parts)
         }
         SpanData::Generation(d) => {
-            (d.model.clone().unwrap_or_default(), tokens(d.usage.as_ref()).into_iter().collect())
+            (d.model.clone().unwrap_or_default(), tokens(d.usage.as_deref()).into_iter().collect())
         }
         SpanData::Response(d) => {
-            (d.response_id.clone().unwrap_or_default(), tokens(d.usage.as_ref()).into_iter().collect())
+            (d.response_id.clone().unwrap_or_default(), tokens(d.usage.as_deref()).into_iter().collect())
         }
         SpanData::Handoff(d) => {
             (format!("{} -> {}", d.from_agent.as_deref().unwrap_or("?"), d.to_agent.as_deref().unwrap_or("?")), vec![])
@@ -94,10 +94,10 @@ pub(crate) fn summarize(span: &Span) -> Summary {
             });
             (d.server.clone().unwrap_or_default(), tools.into_iter().collect())
         }
-        SpanData::Task(d) => (d.name.to_string(), tokens(d.usage.as_ref()).into_iter().collect()),
+        SpanData::Task(d) => (d.name.to_string(), tokens(d.usage.as_deref()).into_iter().collect()),
         SpanData::Turn(d) => {
             let mut parts = vec![format!("agent: {}", short(&d.agent_name))];
-            parts.extend(tokens(d.usage.as_ref()));
+            parts.extend(tokens(d.usage.as_deref()));
             (format!("turn {}", d.turn), parts)
         }
         // A kind added to trace-core later: its readable name, no details.
@@ -189,7 +189,7 @@ mod tests {
         let g = |usage: Value| {
             summarize(&span(GenerationSpanData {
                 model: Some("gpt-4o".into()),
-                usage: Some(map(usage)),
+                usage: Some(Box::new(map(usage))),
                 ..Default::default()
             }))
         };
@@ -208,7 +208,7 @@ mod tests {
             name: "search".into(),
             input: Some(long.clone()),
             output: Some("line1\nline2".into()),
-            mcp_data: Some(map(json!({"server": "files"}))),
+            mcp_data: Some(Box::new(map(json!({"server": "files"})))),
         })
         .with_error(SpanError::new("timed\nout"));
         let sum = summarize(&s);

@@ -41,7 +41,7 @@ fn every_kind() -> (Arc<Trace>, Vec<Arc<Span>>) {
             (20, 420),
             GenerationSpanData {
                 model: Some("gpt-4o-mini".into()),
-                usage: Some(map(json!({"input_tokens": 12, "output_tokens": 5}))),
+                usage: Some(Box::new(map(json!({"input_tokens": 12, "output_tokens": 5})))),
                 ..Default::default()
             },
         ),
@@ -52,7 +52,7 @@ fn every_kind() -> (Arc<Trace>, Vec<Arc<Span>>) {
             (430, 560),
             ResponseSpanData {
                 response_id: Some("resp_1".into()),
-                usage: Some(map(json!({"prompt_tokens": 3, "completion_tokens": 4}))),
+                usage: Some(Box::new(map(json!({"prompt_tokens": 3, "completion_tokens": 4})))),
                 ..Default::default()
             },
         ),
@@ -83,7 +83,7 @@ fn every_kind() -> (Arc<Trace>, Vec<Arc<Span>>) {
             TurnSpanData {
                 turn: 1,
                 agent_name: "Triage".into(),
-                usage: Some(map(json!({"total_tokens": 24}))),
+                usage: Some(Box::new(map(json!({"total_tokens": 24})))),
                 metadata: None,
             },
         ),
@@ -106,7 +106,7 @@ fn every_kind() -> (Arc<Trace>, Vec<Arc<Span>>) {
                     name: "read".into(),
                     input: Some(r#"{"path": "/etc"}"#.into()),
                     output: None,
-                    mcp_data: Some(map(json!({"server": "files"}))),
+                    mcp_data: Some(Box::new(map(json!({"server": "files"})))),
                 },
             ),
             "permission denied",
@@ -154,7 +154,7 @@ fn every_kind() -> (Arc<Trace>, Vec<Arc<Span>>) {
             (0, 1490),
             TaskSpanData {
                 name: "Support".into(),
-                usage: Some(map(json!({"input_tokens": 15, "output_tokens": 9}))),
+                usage: Some(Box::new(map(json!({"input_tokens": 15, "output_tokens": 9})))),
                 metadata: None,
             },
         ),

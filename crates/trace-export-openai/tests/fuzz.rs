@@ -136,22 +136,22 @@ impl Gen {
                 input: self.0.bool().then(|| (0..self.0.usize(..3)).map(|_| self.message()).collect()),
                 output: self.0.bool().then(|| (0..self.0.usize(..3)).map(|_| self.message()).collect()),
                 model: self.opt_string(),
-                model_config: self.opt_map(),
-                usage: self.usage(),
+                model_config: self.opt_map().map(Box::new),
+                usage: self.usage().map(Box::new),
             }
             .into(),
             2 => FunctionSpanData {
                 name: self.string().into(),
                 input: self.opt_string(),
                 output: self.opt_string(),
-                mcp_data: self.opt_map(),
+                mcp_data: self.opt_map().map(Box::new),
             }
             .into(),
             3 => ResponseSpanData {
                 response_id: self.opt_string(),
-                usage: self.usage(),
-                response: self.0.bool().then(|| self.json()),
-                input: self.0.bool().then(|| self.json()),
+                usage: self.usage().map(Box::new),
+                response: self.0.bool().then(|| self.json()).map(Box::new),
+                input: self.0.bool().then(|| self.json()).map(Box::new),
             }
             .into(),
             4 => AgentSpanData {
@@ -159,14 +159,14 @@ impl Gen {
                 handoffs: self.0.bool().then(|| vec![self.string()]),
                 tools: None,
                 output_type: self.opt_string(),
-                metadata: self.opt_map(),
+                metadata: self.opt_map().map(Box::new),
             }
             .into(),
             5 => TurnSpanData {
                 turn: self.0.i64(..),
                 agent_name: self.string().into(),
-                usage: self.usage(),
-                metadata: self.opt_map(),
+                usage: self.usage().map(Box::new),
+                metadata: self.opt_map().map(Box::new),
             }
             .into(),
             6 => SpeechSpanData { input: self.opt_string(), output: self.opt_string(), ..Default::default() }.into(),

@@ -37,7 +37,9 @@ fn batch() -> Vec<ExportItem> {
                         json!({"role": "user", "content": format!("Where is order {i}? It was due yesterday.")}),
                     ]),
                     output: Some(vec![json!({"role": "assistant", "content": "Let me look that order up."})]),
-                    usage: Some(json!({"input_tokens": 120, "output_tokens": 34}).as_object().unwrap().clone()),
+                    usage: Some(Box::new(
+                        json!({"input_tokens": 120, "output_tokens": 34}).as_object().unwrap().clone(),
+                    )),
                     ..Default::default()
                 }
                 .into(),

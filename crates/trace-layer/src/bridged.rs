@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use serde_json::{Map, Value};
-use trace_core::span_data::{DataMap, JsonMap};
+use trace_core::span_data::DataMap;
 use trace_core::{
     AgentSpanData, CustomSpanData, FunctionSpanData, GenerationSpanData, Parent, SpanData, SpanError, SpanGuard,
     TraceGuard,
@@ -316,7 +316,7 @@ impl Bridged {
     fn usage(&mut self, path: &[&str], value: &Value) {
         let count = integer(value).map_or_else(|| value.clone(), Value::from);
         self.generation(|d| {
-            let usage = d.usage.get_or_insert_with(JsonMap::new);
+            let usage = d.usage.get_or_insert_with(Default::default);
             match path {
                 [key] => {
                     usage.insert((*key).to_owned(), count);
@@ -334,7 +334,7 @@ impl Bridged {
 
     fn model_config(&mut self, key: &str, value: Value) {
         self.generation(|d| {
-            d.model_config.get_or_insert_with(JsonMap::new).insert(key.to_owned(), value);
+            d.model_config.get_or_insert_with(Default::default).insert(key.to_owned(), value);
         });
     }
 }

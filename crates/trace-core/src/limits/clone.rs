@@ -87,6 +87,12 @@ impl CloneBounded for JsonMap {
     }
 }
 
+impl<T: CloneBounded> CloneBounded for Box<T> {
+    fn clone_bounded(&self) -> Self {
+        Box::new((**self).clone_bounded())
+    }
+}
+
 impl<T: CloneBounded> CloneBounded for Option<T> {
     fn clone_bounded(&self) -> Self {
         self.as_ref().map(T::clone_bounded)

@@ -1,5 +1,5 @@
 //! [`DataMap`]: the free-form data of a custom span, an insertion-ordered JSON object that
-//! keeps its first entries inline.
+//! keeps one entry inline and a few in a list.
 
 use std::fmt;
 
@@ -12,18 +12,22 @@ use crate::json_text::JsonDebug;
 use crate::limits::clone::{clone_json, clone_map, CloneBounded};
 
 /// How many entries a [`DataMap`] holds without allocating.
-pub const DATA_MAP_INLINE: usize = 2;
+pub const DATA_MAP_INLINE: usize = 1;
+
+/// Up to this many entries, a [`DataMap`] keeps them in one list (one allocation, keys as
+/// given, found by a linear search); more go into a [`JsonMap`] (hashed).
+const LIST_MAX: usize = 16;
 
 /// The `data` object of a custom span: string keys to JSON values, in insertion order, as
 /// a Python dict.
 ///
-/// The first [`DATA_MAP_INLINE`] entries are kept inline, so a custom span with one or two
-/// fields under `&'static str` keys costs no allocation for its data
-/// (`custom_span("step").field("i", 1)`), where a [`JsonMap`] costs three (its entries,
-/// its index and the key). A third entry moves them all into a [`JsonMap`]; a
-/// [`JsonMap`] given whole (`From<JsonMap>`, what [`data`](crate::SpanBuilder::data)
-/// stores) is kept as it is. Every conversion keeps the order: `From<JsonMap>`,
-/// [`into_map`](Self::into_map) and `FromIterator`.
+/// Sized for the common custom span, which carries a field or a few: one entry is kept
+/// inline, so `custom_span("step").field("i", 1)` costs no allocation for its data, where
+/// a [`JsonMap`] costs three (its entries, its index and the key); up to 16 entries cost
+/// one (a list, with `&'static str` keys kept borrowed); more are moved into a [`JsonMap`].
+/// A [`JsonMap`] given whole (`From<JsonMap>`, what [`data`](crate::SpanBuilder::data)
+/// stores) is kept as it is. Every form keeps insertion order, and so does every
+/// conversion: `From<JsonMap>`, [`into_map`](Self::into_map) and `FromIterator`.
 ///
 /// Two maps are equal when they hold the same entries, in any order, as two [`JsonMap`]s
 /// are.
@@ -44,24 +48,25 @@ pub struct DataMap(Repr);
 
 #[derive(Clone)]
 enum Repr {
-    /// `entries[..len]` are the map's entries; the rest are placeholders (`""`, `null`).
-    Inline { len: u8, entries: [(Name, Value); DATA_MAP_INLINE] },
-    /// More entries than fit inline (or a map given whole).
+    /// No entry or one, inline.
+    One(Option<(Name, Value)>),
+    /// Two to [`LIST_MAX`] entries, in order.
+    List(Vec<(Name, Value)>),
+    /// More entries than that, or a map given whole.
     Map(JsonMap),
 }
-
-const EMPTY_SLOT: (Name, Value) = (Name::Borrowed(""), Value::Null);
 
 impl DataMap {
     /// An empty map (no allocation).
     pub const fn new() -> Self {
-        DataMap(Repr::Inline { len: 0, entries: [EMPTY_SLOT; DATA_MAP_INLINE] })
+        DataMap(Repr::One(None))
     }
 
     /// How many entries the map holds.
     pub fn len(&self) -> usize {
         match &self.0 {
-            Repr::Inline { len, .. } => usize::from(*len),
+            Repr::One(e) => usize::from(e.is_some()),
+            Repr::List(v) => v.len(),
             Repr::Map(m) => m.len(),
         }
     }
@@ -71,24 +76,31 @@ impl DataMap {
         self.len() == 0
     }
 
+    /// The entries kept as a list (inline or not); `None` for a [`JsonMap`].
+    fn list(&self) -> Option<&[(Name, Value)]> {
+        match &self.0 {
+            Repr::One(e) => Some(e.as_slice()),
+            Repr::List(v) => Some(v),
+            Repr::Map(_) => None,
+        }
+    }
+
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        match &self.0 {
-            Repr::Inline { len, entries } => {
-                entries[..usize::from(*len)].iter().find(|(k, _)| k == key).map(|(_, v)| v)
-            }
-            Repr::Map(m) => m.get(key),
+        match (&self.0, self.list()) {
+            (Repr::Map(m), _) => m.get(key),
+            (_, list) => list.unwrap_or_default().iter().find(|(k, _)| k == key).map(|(_, v)| v),
         }
     }
 
     /// The value under `key`, mutably.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        match &mut self.0 {
-            Repr::Inline { len, entries } => {
-                entries[..usize::from(*len)].iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
-            }
-            Repr::Map(m) => m.get_mut(key),
-        }
+        let list = match &mut self.0 {
+            Repr::One(e) => e.as_mut_slice(),
+            Repr::List(v) => v.as_mut_slice(),
+            Repr::Map(m) => return m.get_mut(key),
+        };
+        list.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// Whether the map holds `key`.
@@ -105,11 +117,15 @@ impl DataMap {
             return Some(std::mem::replace(slot, value));
         }
         match &mut self.0 {
-            Repr::Inline { len, entries } if usize::from(*len) < DATA_MAP_INLINE => {
-                entries[usize::from(*len)] = (key, value);
-                *len += 1;
+            Repr::One(e @ None) => *e = Some((key, value)),
+            Repr::One(e) => {
+                let mut list = Vec::with_capacity(4);
+                list.extend(e.take());
+                list.push((key, value));
+                self.0 = Repr::List(list);
             }
-            Repr::Inline { .. } => {
+            Repr::List(v) if v.len() < LIST_MAX => v.push((key, value)),
+            Repr::List(_) => {
                 let mut map = self.take_map();
                 map.insert(key.into_owned(), value);
                 self.0 = Repr::Map(map);
@@ -124,12 +140,13 @@ impl DataMap {
     /// Removes `key` and returns its value; the other entries keep their order.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         match &mut self.0 {
-            Repr::Inline { len, entries } => {
-                let n = usize::from(*len);
-                let i = entries[..n].iter().position(|(k, _)| k == key)?;
-                entries[i..n].rotate_left(1);
-                *len -= 1;
-                Some(std::mem::replace(&mut entries[n - 1], EMPTY_SLOT).1)
+            Repr::One(e) => match e {
+                Some((k, _)) if k == key => e.take().map(|(_, v)| v),
+                _ => None,
+            },
+            Repr::List(list) => {
+                let i = list.iter().position(|(k, _)| k == key)?;
+                Some(list.remove(i).1)
             }
             Repr::Map(m) => m.shift_remove(key),
         }
@@ -138,40 +155,33 @@ impl DataMap {
     /// Keeps the entries for which `keep` says `true`, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
         match &mut self.0 {
-            Repr::Inline { len, entries } => {
-                let mut kept = 0;
-                for i in 0..usize::from(*len) {
-                    let (k, v) = &mut entries[i];
-                    if keep(k, v) {
-                        entries.swap(kept, i);
-                        kept += 1;
-                    }
+            Repr::One(e) => {
+                if e.as_mut().is_some_and(|(k, v)| !keep(k, v)) {
+                    *e = None;
                 }
-                for slot in &mut entries[kept..] {
-                    *slot = EMPTY_SLOT;
-                }
-                *len = kept as u8;
             }
+            Repr::List(list) => list.retain_mut(|(k, v)| keep(k, v)),
             Repr::Map(m) => m.retain(|k, v| keep(k, v)),
         }
     }
 
     /// The entries, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> + '_ {
-        let (inline, map) = match &self.0 {
-            Repr::Inline { len, entries } => (&entries[..usize::from(*len)], None),
-            Repr::Map(m) => (&[][..], Some(m.iter())),
+        let (list, map) = match (&self.0, self.list()) {
+            (Repr::Map(m), _) => (&[][..], Some(m.iter())),
+            (_, list) => (list.unwrap_or_default(), None),
         };
-        Iter { inline: inline.iter(), map }
+        Iter { list: list.iter(), map }
     }
 
     /// The entries, in order, values mutably.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Value)> + '_ {
-        let (inline, map) = match &mut self.0 {
-            Repr::Inline { len, entries } => (&mut entries[..usize::from(*len)], None),
+        let (list, map) = match &mut self.0 {
+            Repr::One(e) => (e.as_mut_slice(), None),
+            Repr::List(v) => (v.as_mut_slice(), None),
             Repr::Map(m) => (&mut [][..], Some(m.iter_mut())),
         };
-        inline.iter_mut().map(|(k, v)| (&**k, v)).chain(map.into_iter().flatten().map(|(k, v)| (k.as_str(), v)))
+        list.iter_mut().map(|(k, v)| (&**k, v)).chain(map.into_iter().flatten().map(|(k, v)| (k.as_str(), v)))
     }
 
     /// The keys, in order.
@@ -192,9 +202,8 @@ impl DataMap {
     /// Takes every entry out as a [`JsonMap`], leaving the map empty.
     fn take_map(&mut self) -> JsonMap {
         match std::mem::take(self).0 {
-            Repr::Inline { len, entries } => {
-                entries.into_iter().take(usize::from(len)).map(|(k, v)| (k.into_owned(), v)).collect()
-            }
+            Repr::One(e) => e.into_iter().map(|(k, v)| (k.into_owned(), v)).collect(),
+            Repr::List(list) => list.into_iter().map(|(k, v)| (k.into_owned(), v)).collect(),
             Repr::Map(m) => m,
         }
     }
@@ -203,22 +212,18 @@ impl DataMap {
 impl CloneBounded for DataMap {
     /// A copy made without deep recursion, whatever the nesting of the values.
     fn clone_bounded(&self) -> Self {
-        match &self.0 {
-            Repr::Inline { len, entries } => {
-                let mut copy = [EMPTY_SLOT; DATA_MAP_INLINE];
-                for (slot, (k, v)) in copy.iter_mut().zip(&entries[..usize::from(*len)]) {
-                    *slot = (k.clone(), clone_json(v));
-                }
-                DataMap(Repr::Inline { len: *len, entries: copy })
-            }
-            Repr::Map(m) => DataMap(Repr::Map(clone_map(m))),
-        }
+        let entry = |(k, v): &(Name, Value)| (k.clone(), clone_json(v));
+        DataMap(match &self.0 {
+            Repr::One(e) => Repr::One(e.as_ref().map(entry)),
+            Repr::List(list) => Repr::List(list.iter().map(entry).collect()),
+            Repr::Map(m) => Repr::Map(clone_map(m)),
+        })
     }
 }
 
 /// The entries of a [`DataMap`], borrowed, in order.
 struct Iter<'a> {
-    inline: std::slice::Iter<'a, (Name, Value)>,
+    list: std::slice::Iter<'a, (Name, Value)>,
     map: Option<serde_json::map::Iter<'a>>,
 }
 
@@ -228,12 +233,12 @@ impl<'a> Iterator for Iter<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.map {
             Some(m) => m.next().map(|(k, v)| (k.as_str(), v)),
-            None => self.inline.next().map(|(k, v)| (&**k, v)),
+            None => self.list.next().map(|(k, v)| (&**k, v)),
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.map.as_ref().map_or(self.inline.len(), ExactSizeIterator::len);
+        let n = self.map.as_ref().map_or(self.list.len(), ExactSizeIterator::len);
         (n, Some(n))
     }
 }
@@ -325,21 +330,27 @@ mod tests {
     }
 
     #[test]
-    fn inline_then_map_keeps_insertion_order() {
+    fn inline_then_list_then_map_keep_insertion_order() {
         let mut d = DataMap::new();
-        for (i, key) in ["zeta", "alpha", "mid", "beta"].into_iter().enumerate() {
-            assert_eq!(d.insert(key, i), None);
+        let keys: Vec<String> = (0..LIST_MAX + 4).map(|i| format!("k{}", (i * 7) % 23)).collect();
+        for (i, key) in keys.iter().enumerate() {
+            assert_eq!(d.insert(key.clone(), i), None);
             assert_eq!(d.len(), i + 1);
-            let keys: Vec<_> = d.keys().collect();
-            assert_eq!(keys, ["zeta", "alpha", "mid", "beta"][..=i]);
+            match i + 1 {
+                1 => assert!(matches!(d.0, Repr::One(Some(_)))),
+                2..=LIST_MAX => assert!(matches!(d.0, Repr::List(_))),
+                _ => assert!(matches!(d.0, Repr::Map(_))),
+            }
+            assert!(d.keys().eq(keys[..=i].iter().map(String::as_str)));
+            assert_eq!(d.get(key), Some(&Value::from(i)));
         }
-        assert!(matches!(d.0, Repr::Map(_)));
-        assert_eq!(crate::wire::to_json_string(&d).unwrap(), r#"{"zeta":0,"alpha":1,"mid":2,"beta":3}"#);
+        let text = crate::wire::to_json_string(&d).unwrap();
+        assert!(text.starts_with(r#"{"k0":0,"k7":1,"k14":2,"#), "{text}");
     }
 
     #[test]
     fn a_key_set_twice_keeps_its_place_and_returns_the_old_value() {
-        for n in [2, 4] {
+        for n in [1, 3, LIST_MAX + 2] {
             let mut d: DataMap = (0..n).map(|i| (format!("k{i}"), i)).collect();
             assert_eq!(d.insert("k0", "again"), Some(json!(0)));
             assert_eq!(d.len(), n);
@@ -349,7 +360,7 @@ mod tests {
 
     #[test]
     fn remove_and_retain_keep_the_order_of_the_rest() {
-        for n in [2, 5] {
+        for n in [2, 5, LIST_MAX + 3] {
             let mut d: DataMap = (0..n).map(|i| (format!("k{i}"), i)).collect();
             assert_eq!(d.remove("k0"), Some(json!(0)));
             assert_eq!(d.remove("k0"), None);
@@ -374,6 +385,8 @@ mod tests {
             assert_eq!(d.clone_bounded(), d);
             let rebuilt: DataMap = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             assert_eq!(rebuilt, d);
+            assert_eq!(rebuilt.clone_bounded(), d);
+            assert_eq!(rebuilt.into_map(), m);
         }
         let ab: DataMap = [("a", 1), ("b", 2)].into_iter().collect();
         let ba: DataMap = [("b", 2), ("a", 1)].into_iter().collect();
@@ -386,7 +399,7 @@ mod tests {
 
     #[test]
     fn values_are_editable_in_place() {
-        for n in [1, 3] {
+        for n in [1, 3, LIST_MAX + 1] {
             let mut d: DataMap = (0..n).map(|i| (format!("k{i}"), i)).collect();
             for v in d.values_mut() {
                 *v = json!("x");

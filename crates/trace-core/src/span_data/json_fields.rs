@@ -105,12 +105,12 @@ impl AsJson for DataMap {
     }
 }
 
-impl AsJson for Option<JsonMap> {
+impl AsJson for Option<Box<JsonMap>> {
     fn as_json(&self) -> Option<JsonRef<'_>> {
-        self.as_ref().map(JsonRef::Object)
+        self.as_deref().map(JsonRef::Object)
     }
     fn as_json_mut(&mut self) -> Option<JsonMut<'_>> {
-        self.as_mut().map(JsonMut::Object)
+        self.as_deref_mut().map(JsonMut::Object)
     }
 }
 
@@ -123,12 +123,12 @@ impl AsJson for Option<Vec<Value>> {
     }
 }
 
-impl AsJson for Option<Value> {
+impl AsJson for Option<Box<Value>> {
     fn as_json(&self) -> Option<JsonRef<'_>> {
-        self.as_ref().map(JsonRef::Value)
+        self.as_deref().map(JsonRef::Value)
     }
     fn as_json_mut(&mut self) -> Option<JsonMut<'_>> {
-        self.as_mut().map(JsonMut::Value)
+        self.as_deref_mut().map(JsonMut::Value)
     }
 }
 
@@ -186,7 +186,7 @@ impl SpanData {
     /// use serde_json::json;
     /// use trace_core::span_data::{JsonPlace, ResponseSpanData, SpanData};
     ///
-    /// let data = SpanData::from(ResponseSpanData { response: Some(json!({"id": "r"})), ..Default::default() });
+    /// let data = SpanData::from(ResponseSpanData { response: Some(Box::new(json!({"id": "r"}))), ..Default::default() });
     /// let fields: Vec<_> = data.json_fields().map(|f| (f.key, f.place, f.value.is_some())).collect();
     /// assert_eq!(fields, [
     ///     ("usage", JsonPlace::SpanData, false),
@@ -212,23 +212,30 @@ pub(crate) fn every_type_with_json() -> Vec<SpanData> {
         let map = || Some(JsonMap::from_iter([("k".to_owned(), Value::from(1))]));
         let list = || Some(vec![Value::from("x")]);
         vec![
-            AgentSpanData { metadata: map(), ..Default::default() }.into(),
-            TaskSpanData { usage: map(), metadata: map(), ..Default::default() }.into(),
-            TurnSpanData { usage: map(), metadata: map(), ..Default::default() }.into(),
-            FunctionSpanData { mcp_data: map(), ..Default::default() }.into(),
-            GenerationSpanData { input: list(), output: list(), model_config: map(), usage: map(), model: None }.into(),
+            AgentSpanData { metadata: map().map(Box::new), ..Default::default() }.into(),
+            TaskSpanData { usage: map().map(Box::new), metadata: map().map(Box::new), ..Default::default() }.into(),
+            TurnSpanData { usage: map().map(Box::new), metadata: map().map(Box::new), ..Default::default() }.into(),
+            FunctionSpanData { mcp_data: map().map(Box::new), ..Default::default() }.into(),
+            GenerationSpanData {
+                input: list(),
+                output: list(),
+                model_config: map().map(Box::new),
+                usage: map().map(Box::new),
+                model: None,
+            }
+            .into(),
             ResponseSpanData {
-                usage: map(),
-                response: Some(Value::from(1)),
-                input: Some(Value::from(2)),
+                usage: map().map(Box::new),
+                response: Some(Box::new(Value::from(1))),
+                input: Some(Box::new(Value::from(2))),
                 ..Default::default()
             }
             .into(),
             HandoffSpanData::default().into(),
             CustomSpanData { data: map().unwrap().into(), ..Default::default() }.into(),
             GuardrailSpanData::default().into(),
-            TranscriptionSpanData { model_config: map(), ..Default::default() }.into(),
-            SpeechSpanData { model_config: map(), ..Default::default() }.into(),
+            TranscriptionSpanData { model_config: map().map(Box::new), ..Default::default() }.into(),
+            SpeechSpanData { model_config: map().map(Box::new), ..Default::default() }.into(),
             SpeechGroupSpanData::default().into(),
             McpListToolsSpanData::default().into(),
         ]

@@ -152,7 +152,7 @@ mod tests {
     fn only_top_level_fields_named_are_edited_in_place() {
         let data = SpanData::from(GenerationSpanData {
             input: Some(vec![json!({"usage": 1})]),
-            usage: Some(crate::JsonMap::from_iter([("input_tokens".to_owned(), json!(1))])),
+            usage: Some(Box::new(crate::JsonMap::from_iter([("input_tokens".to_owned(), json!(1))]))),
             ..Default::default()
         });
         let new = json!({"x": 1});

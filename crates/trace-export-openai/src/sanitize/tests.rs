@@ -72,15 +72,15 @@ fn typed(v: &Value) -> SpanData {
             name: string(&v["name"]).unwrap().into(),
             input: string(&v["input"]),
             output: string(&v["output"]),
-            mcp_data: map(&v["mcp_data"]),
+            mcp_data: map(&v["mcp_data"]).map(Box::new),
         }
         .into(),
         "generation" => GenerationSpanData {
             input: v["input"].as_array().cloned(),
             output: v["output"].as_array().cloned(),
             model: string(&v["model"]),
-            model_config: map(&v["model_config"]),
-            usage: map(&v["usage"]),
+            model_config: map(&v["model_config"]).map(Box::new),
+            usage: map(&v["usage"]).map(Box::new),
         }
         .into(),
         "speech_group" => SpeechGroupSpanData { input: string(&v["input"]) }.into(),
@@ -89,7 +89,7 @@ fn typed(v: &Value) -> SpanData {
             input_format: string(&v["input"]["format"]),
             output: string(&v["output"]),
             model: string(&v["model"]),
-            model_config: map(&v["model_config"]),
+            model_config: map(&v["model_config"]).map(Box::new),
         }
         .into(),
         "speech" => SpeechSpanData {
@@ -97,17 +97,19 @@ fn typed(v: &Value) -> SpanData {
             output: string(&v["output"]["data"]),
             output_format: string(&v["output"]["format"]),
             model: string(&v["model"]),
-            model_config: map(&v["model_config"]),
+            model_config: map(&v["model_config"]).map(Box::new),
             first_content_at: string(&v["first_content_at"]),
         }
         .into(),
-        "response" => {
-            ResponseSpanData { response_id: string(&v["response_id"]), usage: map(&v["usage"]), ..Default::default() }
-                .into()
+        "response" => ResponseSpanData {
+            response_id: string(&v["response_id"]),
+            usage: map(&v["usage"]).map(Box::new),
+            ..Default::default()
         }
+        .into(),
         "custom" if v["data"]["sdk_span_type"] == "task" => TaskSpanData {
             name: string(&v["data"]["name"]).unwrap().into(),
-            usage: map(&v["data"]["usage"]),
+            usage: map(&v["data"]["usage"]).map(Box::new),
             metadata: None,
         }
         .into(),
@@ -190,37 +192,49 @@ fn fast_paths_agree_with_the_general_path() {
     let datas: Vec<SpanData> = vec![
         ResponseSpanData {
             response_id: Some("r".into()),
-            usage: usage(json!({"input_tokens": 1})),
+            usage: usage(json!({"input_tokens": 1})).map(Box::new),
             ..Default::default()
         }
         .into(),
         ResponseSpanData {
             response_id: None,
             usage: None,
-            response: Some(json!({"big": "x".repeat(200_000)})),
-            input: Some(json!("raw")),
+            response: Some(Box::new(json!({"big": "x".repeat(200_000)}))),
+            input: Some(Box::new(json!("raw"))),
         }
         .into(),
         GenerationSpanData {
             input: Some(vec![json!({"role": "user", "content": "hi"})]),
             output: Some(vec![json!({"role": "assistant", "content": "yo"})]),
             model: Some("m".into()),
-            model_config: usage(json!({"temperature": 0.5})),
+            model_config: usage(json!({"temperature": 0.5})).map(Box::new),
             usage: usage(json!({"input_tokens": 1, "output_tokens": 2, "total_tokens": 3, "requests": 1,
-                "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}})),
+                "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}))
+            .map(Box::new),
         }
         .into(),
-        GenerationSpanData { usage: usage(json!({"input_tokens": "x", "output_tokens": 2})), ..Default::default() }
-            .into(),
-        GenerationSpanData { usage: usage(json!({"input_tokens": 1, "output_tokens": 2})), ..Default::default() }
-            .into(),
+        GenerationSpanData {
+            usage: usage(json!({"input_tokens": "x", "output_tokens": 2})).map(Box::new),
+            ..Default::default()
+        }
+        .into(),
+        GenerationSpanData {
+            usage: usage(json!({"input_tokens": 1, "output_tokens": 2})).map(Box::new),
+            ..Default::default()
+        }
+        .into(),
         GenerationSpanData::default().into(),
         FunctionSpanData { name: "f".into(), input: Some("\u{1}\"\\é".repeat(30_000)), ..Default::default() }.into(),
         TranscriptionSpanData::default().into(),
         SpeechSpanData::default().into(),
         AgentSpanData { name: "a".into(), tools: Some(vec!["t".into()]), ..Default::default() }.into(),
-        TurnSpanData { turn: 1, agent_name: "a".into(), usage: usage(json!({"input_tokens": 5})), metadata: None }
-            .into(),
+        TurnSpanData {
+            turn: 1,
+            agent_name: "a".into(),
+            usage: usage(json!({"input_tokens": 5})).map(Box::new),
+            metadata: None,
+        }
+        .into(),
         CustomSpanData {
             name: "c".into(),
             data: usage(json!({"usage": 1, "input": "x".repeat(200_000)})).unwrap().into(),
@@ -241,7 +255,7 @@ fn unchanged_spans_are_written_byte_for_byte_as_trace_core_writes_them() {
     let trace = Arc::new(Trace::new(TraceId::generate(), "w").with_metadata(meta.clone()));
     let t = Timestamp::from_unix_nanos(1_741_694_400_000_000_000);
     let spans = [
-        span_of(AgentSpanData { name: "a".into(), metadata: Some(meta), ..Default::default() }),
+        span_of(AgentSpanData { name: "a".into(), metadata: Some(Box::new(meta)), ..Default::default() }),
         Span::new(SpanId::generate(), Arc::clone(&trace), Some(SpanId::generate()), GuardrailSpanData::default())
             .with_times(t, t)
             .with_error(SpanError::new("boom").with_data(json!({"k": 1}).as_object().cloned().unwrap())),
@@ -285,7 +299,7 @@ fn rebuilt_generation_usage_has_pythons_key_order() {
     for reasoning in [false, true] {
         // Fast path (usage only), and the general path (reasoning to remove).
         let input = reasoning.then(|| vec![json!({"type": "reasoning"}), json!({"role": "user"})]);
-        let span = span_of(GenerationSpanData { usage: usage.clone(), input, ..Default::default() });
+        let span = span_of(GenerationSpanData { usage: usage.clone().map(Box::new), input, ..Default::default() });
         let text = trace_core::wire::to_json_string(&SanitizedSpan(&span)).unwrap();
         assert!(
             text.contains(r#""usage":{"input_tokens":3,"output_tokens":5,"details":{"zeta":1,"alpha":2}}"#),
@@ -338,7 +352,7 @@ fn deeply_nested_data_is_cut_where_trace_core_cuts_it_without_deep_recursion() {
         let generation = span_of(GenerationSpanData {
             input: Some(vec![deep(), json!({"role": "user", "content": "hi"})]),
             output: Some(vec![deep()]),
-            usage: Some(usage),
+            usage: Some(Box::new(usage)),
             ..Default::default()
         });
         let mut data = JsonMap::new();

@@ -273,7 +273,7 @@ fn a_regional_openai_host_gets_the_sanitized_body() {
 
     let trace = Arc::new(Trace::new(TraceId::from_u128(1), "regional"));
     let usage = json!({"requests": 1, "input_tokens": 3, "output_tokens": 4, "total_tokens": 7});
-    let data = GenerationSpanData { usage: usage.as_object().cloned(), ..Default::default() };
+    let data = GenerationSpanData { usage: usage.as_object().cloned().map(Box::new), ..Default::default() };
     let span = Arc::new(Span::new(SpanId::from_u128(2), Arc::clone(&trace), None, data));
     let items = [ExportItem::Trace(trace), ExportItem::Span(span)];
     let body = |endpoint: &str| {

@@ -47,7 +47,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
         }
         SpanData::Task(d) => {
             a.sd_str("name", Some(&d.name));
-            a.usage_rest(d.usage.as_ref(), &[]);
+            a.usage_rest(d.usage.as_deref(), &[]);
             (titled("task", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Turn(d) => {
@@ -55,7 +55,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
             if !d.agent_name.is_empty() {
                 a.str("gen_ai.agent.name", &d.agent_name);
             }
-            a.usage_rest(d.usage.as_ref(), &[]);
+            a.usage_rest(d.usage.as_deref(), &[]);
             (turn_title(d), KIND_INTERNAL)
         }
         SpanData::Function(d) => {
@@ -69,15 +69,15 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
                 a.opt_str("gen_ai.tool.call.arguments", d.input.as_deref());
                 a.opt_str("gen_ai.tool.call.result", d.output.as_deref());
             }
-            a.flatten(sd!("mcp_data."), d.mcp_data.as_ref());
+            a.flatten(sd!("mcp_data."), d.mcp_data.as_deref());
             (super::genai_name("execute_tool", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Generation(d) => {
             a.str(OPERATION, "chat");
             a.str(PROVIDER, PROVIDER_OPENAI);
             a.opt_str("gen_ai.request.model", d.model.as_deref());
-            a.model_config(d.model_config.as_ref());
-            usage(a, d.usage.as_ref());
+            a.model_config(d.model_config.as_deref());
+            usage(a, d.usage.as_deref());
             if content {
                 if let Some(input) = &d.input {
                     let msgs: Vec<_> = input.iter().map(|m| super::messages::message(m, "user")).collect();
@@ -91,17 +91,17 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
             (super::genai_name("chat", d.model.as_deref()), KIND_CLIENT)
         }
         SpanData::Response(d) => {
-            let model = response_model(d.response.as_ref());
+            let model = response_model(d.response.as_deref());
             a.str(OPERATION, "chat");
             a.str(PROVIDER, PROVIDER_OPENAI);
             a.opt_str("gen_ai.response.id", d.response_id.as_deref());
             a.opt_str("gen_ai.response.model", model);
-            usage(a, d.usage.as_ref());
+            usage(a, d.usage.as_deref());
             if content {
                 if let Some(input) = &d.input {
                     a.owned("gen_ai.input.messages", json_text(&genai_messages(&messages(input, "user"))));
                 }
-                let response = d.response.as_ref();
+                let response = d.response.as_deref();
                 if let Some(output) = response.and_then(|r| r.get("output")) {
                     a.owned("gen_ai.output.messages", json_text(&genai_messages(&one_choice(output))));
                 }
@@ -128,7 +128,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
         }
         SpanData::Transcription(d) => {
             a.opt_str("gen_ai.request.model", d.model.as_deref());
-            a.model_config(d.model_config.as_ref());
+            a.model_config(d.model_config.as_deref());
             a.sd_str("input.format", d.input_format.as_deref());
             if content {
                 a.sd_str("output", d.output.as_deref());
@@ -137,7 +137,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
         }
         SpanData::Speech(d) => {
             a.opt_str("gen_ai.request.model", d.model.as_deref());
-            a.model_config(d.model_config.as_ref());
+            a.model_config(d.model_config.as_deref());
             if content {
                 a.sd_str("input", d.input.as_deref());
             }

@@ -133,7 +133,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
         SpanData::Task(d) => {
             a.str(KIND, "CHAIN");
             a.sd_str("name", Some(&d.name));
-            a.usage_rest(d.usage.as_ref(), &[]);
+            a.usage_rest(d.usage.as_deref(), &[]);
             (titled("task", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Turn(d) => {
@@ -142,7 +142,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
             if !d.agent_name.is_empty() {
                 a.str("agent.name", &d.agent_name);
             }
-            a.usage_rest(d.usage.as_ref(), &[]);
+            a.usage_rest(d.usage.as_deref(), &[]);
             (turn_title(d), KIND_INTERNAL)
         }
         SpanData::Function(d) => {
@@ -156,12 +156,12 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
                     value(a, "output", output.to_owned());
                 }
             }
-            a.flatten(sd!("mcp_data."), d.mcp_data.as_ref());
+            a.flatten(sd!("mcp_data."), d.mcp_data.as_deref());
             (super::genai_name("execute_tool", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Generation(d) => {
-            llm(a, d.model.as_deref(), d.model_config.as_ref());
-            usage(a, d.usage.as_ref());
+            llm(a, d.model.as_deref(), d.model_config.as_deref());
+            usage(a, d.usage.as_deref());
             if content {
                 if let Some(input) = &d.input {
                     value(a, "input", json_text(input));
@@ -177,12 +177,12 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
             (super::genai_name("chat", d.model.as_deref()), KIND_CLIENT)
         }
         SpanData::Response(d) => {
-            let model = response_model(d.response.as_ref());
+            let model = response_model(d.response.as_deref());
             llm(a, model, None);
             a.sd_str("response_id", d.response_id.as_deref());
-            usage(a, d.usage.as_ref());
+            usage(a, d.usage.as_deref());
             if content {
-                let response = d.response.as_ref();
+                let response = d.response.as_deref();
                 let mut input_msgs = Vec::new();
                 if let Some(instructions) = response.and_then(|r| r.get("instructions")) {
                     input_msgs.extend(messages(instructions, "system").into_iter().map(|mut m| {
@@ -221,7 +221,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
             (titled("guardrail", Some(&d.name)), KIND_INTERNAL)
         }
         SpanData::Transcription(d) => {
-            llm(a, d.model.as_deref(), d.model_config.as_ref());
+            llm(a, d.model.as_deref(), d.model_config.as_deref());
             a.sd_str("input.format", d.input_format.as_deref());
             if let Some(output) = d.output.as_deref().filter(|_| content) {
                 value(a, "output", output.to_owned());
@@ -229,7 +229,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
             (titled("transcription", d.model.as_deref()), KIND_CLIENT)
         }
         SpanData::Speech(d) => {
-            llm(a, d.model.as_deref(), d.model_config.as_ref());
+            llm(a, d.model.as_deref(), d.model_config.as_deref());
             if let Some(input) = d.input.as_deref().filter(|_| content) {
                 value(a, "input", input.to_owned());
             }

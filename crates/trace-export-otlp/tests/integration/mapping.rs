@@ -62,8 +62,8 @@ fn fixture() -> Fixture {
             0,
             TaskSpanData {
                 name: "Answer".into(),
-                usage: Some(map(json!({"input_tokens": 100, "output_tokens": 200}))),
-                metadata: Some(map(json!({"run": "r1"}))),
+                usage: Some(Box::new(map(json!({"input_tokens": 100, "output_tokens": 200})))),
+                metadata: Some(Box::new(map(json!({"run": "r1"})))),
             },
         ),
         span(
@@ -74,7 +74,7 @@ fn fixture() -> Fixture {
             TurnSpanData {
                 turn: 2,
                 agent_name: "Triage".into(),
-                usage: Some(map(json!({"requests": 1}))),
+                usage: Some(Box::new(map(json!({"requests": 1})))),
                 metadata: None,
             },
         ),
@@ -88,7 +88,7 @@ fn fixture() -> Fixture {
                 handoffs: Some(vec!["Billing".into()]),
                 tools: Some(vec!["lookup_order".into(), "refund".into()]),
                 output_type: Some("str".into()),
-                metadata: Some(map(json!({"team": "support"}))),
+                metadata: Some(Box::new(map(json!({"team": "support"})))),
             },
         ),
         span(
@@ -100,7 +100,7 @@ fn fixture() -> Fixture {
                 name: "lookup_order".into(),
                 input: Some(r#"{"id":42}"#.into()),
                 output: Some("shipped".into()),
-                mcp_data: Some(map(json!({"server": "orders"}))),
+                mcp_data: Some(Box::new(map(json!({"server": "orders"})))),
             },
         )
         .with_error(SpanError::new("Tool failed").with_data(map(json!({"type": "ToolTimeout", "after_s": 3})))),
@@ -120,11 +120,11 @@ fn fixture() -> Fixture {
                     "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "lookup_order", "arguments": "{\"id\":42}"}}]
                 })]),
                 model: Some("gpt-4o-mini".into()),
-                model_config: Some(map(json!({"temperature": 0.2, "max_tokens": 100, "reasoning_effort": "low"}))),
-                usage: Some(map(json!({
+                model_config: Some(Box::new(map(json!({"temperature": 0.2, "max_tokens": 100, "reasoning_effort": "low"})))),
+                usage: Some(Box::new(map(json!({
                     "prompt_tokens": 12, "completion_tokens": 34, "total_tokens": 46,
                     "prompt_tokens_details": {"cached_tokens": 4}, "completion_tokens_details": {"reasoning_tokens": 7}
-                }))),
+                })))),
             },
         ),
         span(
@@ -134,18 +134,18 @@ fn fixture() -> Fixture {
             5,
             ResponseSpanData {
                 response_id: Some("resp_123".into()),
-                usage: Some(map(json!({
+                usage: Some(Box::new(map(json!({
                     "input_tokens": 5, "output_tokens": 6,
                     "input_tokens_details": {"cached_tokens": 1}, "output_tokens_details": {"reasoning_tokens": 2}
-                }))),
-                response: Some(json!({
+                })))),
+                response: Some(Box::new(json!({
                     "id": "resp_123",
                     "model": "gpt-4o-2024-08-06",
                     "instructions": "Be polite.",
                     "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "On its way."}]}],
                     "secret": "raw-response"
-                })),
-                input: Some(json!([{"role": "user", "content": "Is order 42 late?"}])),
+                }))),
+                input: Some(Box::new(json!([{"role": "user", "content": "Is order 42 late?"}]))),
             },
         ),
         span(
@@ -180,7 +180,7 @@ fn fixture() -> Fixture {
                 input_format: Some("pcm".into()),
                 output: Some("hello there".into()),
                 model: Some("whisper-1".into()),
-                model_config: Some(map(json!({"language": "en"}))),
+                model_config: Some(Box::new(map(json!({"language": "en"})))),
             },
         ),
         span(
@@ -193,7 +193,7 @@ fn fixture() -> Fixture {
                 output: Some("QVVESU9fT1VU".into()),
                 output_format: Some("pcm".into()),
                 model: Some("tts-1".into()),
-                model_config: Some(map(json!({"voice": "alloy", "top_p": 0.9}))),
+                model_config: Some(Box::new(map(json!({"voice": "alloy", "top_p": 0.9})))),
                 first_content_at: Some("2025-03-11T12:00:00.5+00:00".into()),
             },
         ),
@@ -739,7 +739,8 @@ fn user_json_in_content_is_cut_at_the_depth_limit() {
         input: Some(vec![object(vec![("role", json!("user")), ("content", serde_json::Value::Array(vec![custom()]))])]),
         ..Default::default()
     };
-    let response = ResponseSpanData { input: Some(serde_json::Value::Array(vec![custom()])), ..Default::default() };
+    let response =
+        ResponseSpanData { input: Some(Box::new(serde_json::Value::Array(vec![custom()]))), ..Default::default() };
     let items = [
         ExportItem::Span(Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, data))),
         ExportItem::Span(Arc::new(Span::new(SpanId::generate(), Arc::clone(&trace), None, response))),
@@ -837,7 +838,7 @@ fn protobuf_json_and_gzip_bodies_decode_to_the_same_request() {
 fn token_counts_too_large_to_add_leave_the_total_out() {
     let trace = Arc::new(Trace::new(TraceId::generate(), "tokens"));
     let data = GenerationSpanData {
-        usage: Some(map(json!({"input_tokens": i64::MAX, "output_tokens": 1}))),
+        usage: Some(Box::new(map(json!({"input_tokens": i64::MAX, "output_tokens": 1})))),
         ..Default::default()
     };
     let items = [ExportItem::Span(Arc::new(Span::new(SpanId::generate(), trace, None, data)))];
