@@ -48,10 +48,11 @@ fn now_ns() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
-/// How many JSON strings `"trace.span"` and `"trace"` `body` holds: one search for `"trace`
-/// (memchr's SIMD substring search: std's two-way search cost the server as much CPU as the
-/// client spent serialising), then a look at what follows. Good enough for the bodies this server's clients send: a user string that holds
-/// exactly `"trace.span"` would be counted too, and the benchmarks' spans hold none.
+/// How many JSON strings `"trace.span"` and `"trace"` `body` holds: one search for
+/// `"trace` (memchr's SIMD substring search: std's two-way search cost the server as much
+/// CPU as the client spent serialising), then a look at what follows. Good enough for the
+/// bodies this server's clients send: a user string that holds exactly `"trace.span"`
+/// would be counted too, and the benchmarks' spans hold none.
 fn count_spans_and_traces(body: &[u8]) -> (u64, u64) {
     let (mut spans, mut traces) = (0, 0);
     for i in memchr::memmem::find_iter(body, b"\"trace") {

@@ -5,7 +5,8 @@
 //! `data`, ...) take any [`IntoJson`]:
 //!
 //! - a [`serde_json::Value`] or a [`JsonMap`]: stored as is (moved, not copied; nesting is
-//!   cut at [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) when the span is written);
+//!   cut at [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) when the span is written); a
+//!   [`DataMap`](crate::DataMap) as an object;
 //! - a reference to anything [`Serialize`] (`&MyUsage`, `&vec`, `&json!(..)`): serialized
 //!   through [`wire::to_json_value`](crate::wire::to_json_value), so nesting is cut at the
 //!   depth limit (and counted) right away.
@@ -91,14 +92,14 @@ mod sealed {
 }
 
 /// JSON that the trace and span setters take: a [`serde_json::Value`] or a [`JsonMap`]
-/// (moved as is), or a reference to any [`Serialize`] value (serialized with the depth
-/// limit). See the [module docs](self) for what a field expecting an object does with
-/// anything else.
+/// (moved as is), a [`DataMap`](crate::DataMap) (as the object it holds), or a reference
+/// to any [`Serialize`] value (serialized with the depth limit). See the
+/// [module docs](self) for what a field expecting an object does with anything else.
 ///
-/// Sealed: the three forms above cover every `Serialize` type.
+/// Sealed: the forms above cover every `Serialize` type.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not JSON a span setter takes",
-    label = "pass a `serde_json::Value`, a `JsonMap`, or a reference to a `Serialize` value",
+    label = "pass a `serde_json::Value`, a `JsonMap`, a `DataMap`, or a reference to a `Serialize` value",
     note = "for a value of your own type, pass a reference: `&value`"
 )]
 pub trait IntoJson: sealed::Sealed {}

@@ -78,16 +78,13 @@ impl<W: io::Write> SpanFields for SpanBytes<W> {
         self.key(key)?;
         // The string with its quotes in one write (three small writes cost more).
         let mut quoted = [b'"'; ASCII_MAX + 2];
-        match quoted.get_mut(1..=value.len()) {
-            Some(inner) => {
-                inner.copy_from_slice(value);
-                self.raw(&quoted[..value.len() + 2])
-            }
-            None => {
-                self.raw(b"\"")?;
-                self.raw(value)?;
-                self.raw(b"\"")
-            }
+        if value.len() <= ASCII_MAX {
+            quoted[1..=value.len()].copy_from_slice(value);
+            self.raw(&quoted[..value.len() + 2])
+        } else {
+            self.raw(b"\"")?;
+            self.raw(value)?;
+            self.raw(b"\"")
         }
     }
 

@@ -150,7 +150,7 @@ pub fn strip_sensitive_data(data: &mut SpanData) {
                 release(v);
             }
             if let Some(config) = &mut d.model_config {
-                if let Some(v) = config.remove("metadata") {
+                if let Some(v) = crate::span_data::remove_in_order(config, "metadata") {
                     release(v);
                 }
             }
@@ -266,6 +266,17 @@ mod tests {
             json!({"type": "generation", "input": null, "output": null, "model": "gpt-4o",
                    "model_config": {"temperature": 0.5}, "usage": {"input_tokens": 3}})
         );
+
+        // The other settings keep their order, as after Python's `dict.pop`.
+        let mut g: SpanData = GenerationSpanData {
+            model_config: map(json!({"metadata": {"user": "ada"}, "temperature": 0.5, "top_p": 1})).map(Box::new),
+            ..Default::default()
+        }
+        .into();
+        strip_sensitive_data(&mut g);
+        let SpanData::Generation(d) = &g else { unreachable!() };
+        let keys: Vec<_> = d.model_config.as_deref().into_iter().flat_map(|m| m.keys()).collect();
+        assert_eq!(keys, ["temperature", "top_p"]);
 
         let mut r: SpanData = ResponseSpanData {
             response_id: Some("resp_1".into()),

@@ -21,6 +21,7 @@ use crate::span_kind::SpanKind;
 mod data_map;
 mod json_fields;
 
+pub(crate) use data_map::remove_in_order;
 pub use data_map::{DataMap, DATA_MAP_INLINE};
 #[cfg(test)]
 pub(crate) use json_fields::every_type_with_json;

@@ -199,9 +199,9 @@ setters!(CustomSpanData { data data / set_data: JsonMap });
 impl SpanBuilder<CustomSpanData> {
     /// Sets one entry of [`data`](CustomSpanData::data), after those set before:
     /// `custom_span("step").field("tries", 2).field("tool", "search")`. A key set again keeps
-    /// its place and takes the new value. One entry under a `&'static str` key costs no
-    /// allocation, up to 16 cost one (see [`DataMap`]); a [`JsonMap`] given to
-    /// [`data`](Self::data) costs three.
+    /// its place and takes the new value. One entry under a `&'static str` key with a
+    /// number, bool or `null` value costs no allocation, up to 16 entries one more (see
+    /// [`DataMap`]); a [`JsonMap`] given to [`data`](Self::data) costs three.
     pub fn field(mut self, key: impl Into<Name>, value: impl Into<Value>) -> Self {
         put_field(&mut self.data.data, key.into(), value.into());
         self
