@@ -4,7 +4,7 @@
 //! The data queue is a crossbeam array channel filled with `try_send`. The worker never
 //! blocks on it (a blocked receiver would make every send wake it, a system call per
 //! span); it blocks on the control and wake-up channels instead. A producer whose send
-//! brings the queue to the wake-up size (`BatchConfig::wake_size`: four full batches, or
+//! brings the queue to the wake-up size (`BatchConfig::wake_size`: eight full batches, or
 //! the trigger size) puts a token in the one-slot wake-up channel, so the worker is woken
 //! once per crossing, not once per item.
 //!

@@ -2,7 +2,7 @@
 //! batches, answers flush and shutdown requests.
 //!
 //! It sleeps on the control and wake-up channels with a timeout set to the next scheduled
-//! export, so it runs only when there is something to do: four full batches are queued (with
+//! export, so it runs only when there is something to do: eight full batches are queued (with
 //! `export_on_full_batch`), the queue reached the trigger size, the schedule delay passed,
 //! or a flush or shutdown arrived.
 

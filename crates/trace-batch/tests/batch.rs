@@ -385,24 +385,24 @@ fn exports_when_the_trigger_size_is_reached_in_batches_of_max_batch_size() {
     accounted(&p);
 }
 
-/// With `export_on_full_batch` (the default), full batches are exported once four are
-/// queued, far below the trigger size (700 here), and a partial batch waits: 45 items give
-/// four batches of 10 without any flush; the last 5 go only with the flush.
+/// With `export_on_full_batch` (the default), full batches are exported once eight are
+/// queued, far below the trigger size (700 here), and a partial batch waits: 85 items give
+/// eight batches of 10 without any flush; the last 5 go only with the flush.
 #[test]
 fn full_batches_are_exported_early_and_a_partial_one_waits() {
     let exporter = Recorder::default();
     let p =
         processor(exporter.clone()).max_queue_size(1000).max_batch_size(10).export_on_full_batch(true).build().unwrap();
-    assert_eq!((p.config().export_trigger_size(), p.config().wake_size()), (700, 40));
+    assert_eq!((p.config().export_trigger_size(), p.config().wake_size()), (700, 80));
     let t = new_trace("t");
     // However the worker interleaves with the producer, it takes full batches only.
-    end_spans(&p, &t, 0..45);
-    exporter.wait_items(40);
-    assert_eq!(exporter.batches().iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 10, 10]);
+    end_spans(&p, &t, 0..85);
+    exporter.wait_items(80);
+    assert_eq!(exporter.batches().iter().map(Vec::len).collect::<Vec<_>>(), [10; 8]);
     // Nothing but the flush sends the partial batch (the schedule is an hour away).
     p.force_flush(Some(PATIENCE)).unwrap();
-    assert_eq!(exporter.batches().iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 10, 10, 5]);
-    assert_eq!(span_numbers(&exporter.items()), (0..45).collect::<Vec<_>>());
+    assert_eq!(exporter.batches().iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 10, 10, 10, 10, 10, 10, 5]);
+    assert_eq!(span_numbers(&exporter.items()), (0..85).collect::<Vec<_>>());
     accounted(&p);
 }
 
