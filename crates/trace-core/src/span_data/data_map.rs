@@ -103,20 +103,20 @@ impl DataMap {
         self.len() == 0
     }
 
-    /// The entries kept as a list (inline or not); `None` for a [`JsonMap`].
-    fn list(&self) -> Option<&[(Name, Value)]> {
+    /// The entries kept as a list (inline or not), or the [`JsonMap`].
+    fn parts(&self) -> (&[(Name, Value)], Option<&JsonMap>) {
         match &self.0 {
-            Repr::One(e) => Some(e.as_slice()),
-            Repr::List(v) => Some(v),
-            Repr::Map(_) => None,
+            Repr::One(e) => (e.as_slice(), None),
+            Repr::List(v) => (v, None),
+            Repr::Map(m) => (&[], Some(m)),
         }
     }
 
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        match (&self.0, self.list()) {
-            (Repr::Map(m), _) => m.get(key),
-            (_, list) => list.unwrap_or_default().iter().find(|(k, _)| k == key).map(|(_, v)| v),
+        match self.parts() {
+            (_, Some(m)) => m.get(key),
+            (list, None) => list.iter().find(|(k, _)| k == key).map(|(_, v)| v),
         }
     }
 
@@ -194,11 +194,8 @@ impl DataMap {
 
     /// The entries, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> + '_ {
-        let (list, map) = match (&self.0, self.list()) {
-            (Repr::Map(m), _) => (&[][..], Some(m.iter())),
-            (_, list) => (list.unwrap_or_default(), None),
-        };
-        Iter { list: list.iter(), map }
+        let (list, map) = self.parts();
+        Iter { list: list.iter(), map: map.map(JsonMap::iter) }
     }
 
     /// The entries, in order, values mutably.
