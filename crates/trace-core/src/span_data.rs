@@ -22,7 +22,7 @@ mod data_map;
 mod json_fields;
 
 pub(crate) use data_map::remove_in_order;
-pub use data_map::{DataMap, DATA_MAP_INLINE};
+pub use data_map::DataMap;
 #[cfg(test)]
 pub(crate) use json_fields::every_type_with_json;
 pub use json_fields::{JsonField, JsonMut, JsonPlace, JsonRef};

@@ -11,9 +11,6 @@ use super::{JsonMap, Name};
 use crate::json_text::JsonDebug;
 use crate::limits::clone::{clone_json, clone_map, CloneBounded};
 
-/// How many entries a [`DataMap`] holds without allocating.
-pub const DATA_MAP_INLINE: usize = 1;
-
 /// Up to this many entries, a [`DataMap`] keeps them in one list (one allocation, keys as
 /// given, found by a linear search); more go into a [`JsonMap`] (hashed).
 const LIST_MAX: usize = 16;
