@@ -18,6 +18,20 @@ use ureq::{Agent, RequestBuilder};
 
 use crate::reply::{Reply, TransportError};
 
+/// A connection's receive buffer, which the response head and body pass through: 16 KiB,
+/// the longest response head Python's HTTP client (h11, under httpx) accepts. ureq's
+/// default is 128 KiB, zeroed (so resident) for each pooled connection.
+const INPUT_BUFFER_BYTES: usize = 16 * 1024;
+
+/// The longest response head accepted: one byte less than the receive buffer, so that a
+/// longer head is ureq's clear `LargeResponseHeader` error, not a read that cannot progress.
+const MAX_RESPONSE_HEAD_BYTES: usize = INPUT_BUFFER_BYTES - 1;
+
+/// A connection's send buffer, which the request head and body pass through, one write
+/// per buffer: 64 KiB holds a 128-span batch of ordinary spans (about 40 KiB) in one write.
+/// ureq's default is 128 KiB, zeroed like the receive buffer.
+const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
+
 /// The time each phase of a request may take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
@@ -77,7 +91,10 @@ impl HttpAgent {
             .timeout_send_body(Some(t.send))
             .timeout_recv_response(Some(t.response))
             .timeout_recv_body(Some(t.body))
-            .timeout_resolve(settings.resolve_timeout);
+            .timeout_resolve(settings.resolve_timeout)
+            .input_buffer_size(INPUT_BUFFER_BYTES)
+            .max_response_header_size(MAX_RESPONSE_HEAD_BYTES)
+            .output_buffer_size(OUTPUT_BUFFER_BYTES);
         config = config.proxy(settings.proxy.clone());
         let agent = Agent::with_parts(config.build(), DefaultConnector::default(), LiteralFirst::default());
         Self { agent, timeouts: t }

@@ -107,3 +107,30 @@ fn the_timeouts_are_cut_to_the_remaining_budget() {
     let reply = post(&agent, &server.url(), Duration::from_secs(60)).expect("answered within the agent's own wait");
     assert_eq!(reply.status, 200);
 }
+
+/// A response head up to 16 KiB (Python's h11 limit) is read; a longer one is a clear
+/// transport error, not a stalled read.
+#[test]
+fn a_response_head_is_read_up_to_16_kib() {
+    let under = "a".repeat(15 * 1024);
+    let over = "b".repeat(17 * 1024);
+    let server = TestServer::start([Reply::ok().header("x-long", &under)], Reply::ok().header("x-long", &over));
+    let agent = agent(Duration::from_secs(5));
+    let reply = post(&agent, &server.url(), Duration::from_secs(10)).unwrap();
+    assert!(reply.is_success());
+    assert_eq!(reply.header("x-long").map(str::len), Some(under.len()));
+    let err = post(&agent, &server.url(), Duration::from_secs(10)).unwrap_err();
+    assert!(err.to_string().contains("header"), "{err}");
+}
+
+/// A body several times the connection's 64 KiB send buffer arrives whole.
+#[test]
+fn a_body_larger_than_the_send_buffer_arrives_whole() {
+    let server = TestServer::always(Reply::ok());
+    let body: Vec<u8> = (0..300 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    let agent = agent(Duration::from_secs(5));
+    let request = agent.post(&server.url()).header("Content-Type", "application/octet-stream");
+    let reply = agent.send(request, &body, Duration::from_secs(10)).unwrap();
+    assert!(reply.is_success());
+    assert_eq!(server.requests()[0].body, body);
+}
