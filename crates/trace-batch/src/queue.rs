@@ -106,6 +106,13 @@ pub(crate) enum Refused {
     Disconnected(ExportItem),
 }
 
+/// The release channel's size: two wake-ups' worth of items (2,048 with the defaults), at
+/// most the queue's capacity. Each slot costs 24 bytes whether used or not, and a drain
+/// longer than that is rare; what does not fit is freed on the worker.
+fn release_capacity(capacity: usize, wake_size: usize) -> usize {
+    wake_size.saturating_mul(2).clamp(1, capacity.max(1))
+}
+
 /// Makes the channels for a queue of `capacity` items that wakes the worker at `wake_size`.
 /// The release channel holds as many items as the queue: a whole drain's worth, so that
 /// the worker hands everything back even when it exports several batches in a row.
@@ -113,7 +120,7 @@ pub(crate) fn channels(capacity: usize, wake_size: usize) -> (Producer, WorkerEn
     let (data_tx, data_rx) = bounded(capacity);
     let (wake_tx, wake_rx) = bounded(1);
     let (control_tx, control_rx) = unbounded();
-    let (release_tx, release_rx) = bounded(capacity);
+    let (release_tx, release_rx) = bounded(release_capacity(capacity, wake_size));
     let producer = Producer {
         data: data_tx,
         wake: wake_tx,
