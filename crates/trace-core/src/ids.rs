@@ -39,12 +39,12 @@ pub(crate) enum WireText<'a> {
     Text(&'a str),
 }
 
-/// A `u128` kept as two `u64`s: 8-byte aligned, so an id takes 24 bytes instead of 32
-/// (a `u128` is 16-byte aligned), in every span twice.
+/// A trace id's 128 bits kept as two `u64`s: 8-byte aligned, so the id takes 24 bytes
+/// instead of 32 (a `u128` is 16-byte aligned).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct Bits([u64; 2]);
+struct Bits128([u64; 2]);
 
-impl Bits {
+impl Bits128 {
     #[inline]
     fn new(v: u128) -> Self {
         Self([(v >> 64) as u64, v as u64])
@@ -56,17 +56,37 @@ impl Bits {
     }
 }
 
+/// A span id's 96 bits kept as three `u32`s: with the tag and a one-word custom id beside
+/// them, a span id takes 16 bytes, and a span holds two (its own and its parent's).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Bits96([u32; 3]);
+
+impl Bits96 {
+    /// Keeps the low 96 bits of `v`.
+    #[inline]
+    fn new(v: u128) -> Self {
+        Self([(v >> 64) as u32, (v >> 32) as u32, v as u32])
+    }
+
+    #[inline]
+    fn get(self) -> u128 {
+        (u128::from(self.0[0]) << 64) | (u128::from(self.0[1]) << 32) | u128::from(self.0[2])
+    }
+}
+
+/// An id: the number of a generated one, or the text of one the user gave. The text is
+/// behind one thin pointer (custom ids are rare) so that the variant takes one word.
 #[derive(Clone, PartialEq, Eq, Hash)]
-enum Repr {
-    Generated(Bits),
-    Custom(Arc<str>),
+enum Repr<B> {
+    Generated(B),
+    Custom(Arc<String>),
 }
 
 macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal, $digits:literal, $mask:expr) => {
+    ($(#[$doc:meta])* $name:ident, $bits:ident, $prefix:literal, $digits:literal, $mask:expr) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash)]
-        pub struct $name(Repr);
+        pub struct $name(Repr<$bits>);
 
         impl $name {
             /// The text prefix of a generated id.
@@ -75,12 +95,12 @@ macro_rules! id_type {
             /// A new random id. Cheap: one call into the thread-local random generator.
             #[inline]
             pub fn generate() -> Self {
-                Self(Repr::Generated(Bits::new(fastrand::u128(..) & $mask)))
+                Self(Repr::Generated($bits::new(fastrand::u128(..) & $mask)))
             }
 
             /// An id from its numeric value; formats as the prefix and the low hex digits.
             pub fn from_u128(value: u128) -> Self {
-                Self(Repr::Generated(Bits::new(value & $mask)))
+                Self(Repr::Generated($bits::new(value & $mask)))
             }
 
             /// An id exactly as the user gives it. Not validated, as in the Python SDK.
@@ -89,8 +109,8 @@ macro_rules! id_type {
             pub fn from_string(id: impl Into<String>) -> Self {
                 let id: String = id.into();
                 match parse_generated(&id, $prefix, $digits) {
-                    Some(value) => Self(Repr::Generated(Bits::new(value))),
-                    None => Self(Repr::Custom(id.into())),
+                    Some(value) => Self(Repr::Generated($bits::new(value))),
+                    None => Self(Repr::Custom(Arc::new(id))),
                 }
             }
 
@@ -193,6 +213,7 @@ pub(crate) fn lower_hex(bytes: &[u8], digits: usize) -> Option<u128> {
 id_type!(
     /// A trace id: `trace_` followed by 32 lowercase hex digits when generated.
     TraceId,
+    Bits128,
     "trace_",
     32,
     u128::MAX
@@ -201,6 +222,7 @@ id_type!(
 id_type!(
     /// A span id: `span_` followed by 24 lowercase hex digits when generated.
     SpanId,
+    Bits96,
     "span_",
     24,
     (1u128 << 96) - 1
