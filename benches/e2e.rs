@@ -3,10 +3,10 @@
 //! Driven by `cargo xtask bench`, which starts the server and compares with the Python SDK.
 //!
 //! ```text
-//! cargo bench --bench e2e --features openai-http,otlp-http -- --endpoint http://127.0.0.1:PORT/v1/traces/ingest \
+//! cargo bench -p agents-tracing --bench e2e --features openai-http,otlp-http,batch -- --endpoint http://127.0.0.1:PORT/v1/traces/ingest \
 //!     [--n 100000] [--batch 128] [--queue 8192] [--trigger RATIO] [--rate SPANS_PER_S] [--serialize] [--export-only]
-//! cargo bench --bench e2e --features openai-http,otlp-http -- --hot [--warmup 100000] [--n 200000] [--queue 65536] [--no-data]
-//! cargo bench --bench e2e --features openai-http,otlp-http -- --queued-memory [--n 200000] [--queue 262144]
+//! cargo bench -p agents-tracing --bench e2e --features openai-http,otlp-http,batch -- --hot [--warmup 100000] [--n 200000] [--queue 65536] [--no-data]
+//! cargo bench -p agents-tracing --bench e2e --features openai-http,otlp-http,batch -- --queued-memory [--n 200000] [--queue 262144]
 //! ```
 //!
 //! `--otlp protobuf|gzip|json` sends through `OtlpSpanExporter` instead (HTTP/protobuf,

@@ -63,12 +63,26 @@ impl Binaries {
     /// Builds the hot-path and end-to-end benches (bench profile) and the server: a release
     /// build of this xtask, or, with `current_server`, the running xtask itself (a debug build,
     /// fast enough for a smoke run, and nothing more to compile in CI).
+    ///
+    /// The e2e bench is built with `-p agents-tracing` so that only the facade's features
+    /// are on, as in a user's build of `openai-http`: from the workspace root without `-p`,
+    /// the default members' default features come in too, among them the exporters'
+    /// `rustls` (1.6 MB of TLS code, a third of which was resident in a plain-HTTP run).
     pub(crate) fn build(current_server: bool) -> Result<Self, String> {
         let hotpath =
             build("hotpath bench", &["bench", "--no-run", "-p", "trace-batch", "--bench", "hotpath"], "hotpath")?;
         let e2e = build(
             "e2e bench",
-            &["bench", "--no-run", "--bench", "e2e", "--features", "openai-http,otlp-http,batch"],
+            &[
+                "bench",
+                "--no-run",
+                "-p",
+                "agents-tracing",
+                "--bench",
+                "e2e",
+                "--features",
+                "openai-http,otlp-http,batch",
+            ],
             "e2e",
         )?;
         let server = if current_server {
