@@ -14,7 +14,7 @@ use crate::limits::{release_json, release_span_data, serialize_as_record, Serial
 use crate::secret::ApiKey;
 use crate::span_data::{JsonMap, JsonMut, SpanData};
 use crate::span_kind::SpanKind;
-use crate::time::Timestamp;
+use crate::time::{TimeCell, Timestamp};
 use crate::trace::Trace;
 
 /// Keys of the trace metadata that are copied into each span's `metadata`, as in Python.
@@ -151,8 +151,9 @@ pub struct Span {
     pub(crate) span_id: SpanId,
     pub(crate) trace: Arc<Trace>,
     pub(crate) parent_id: Option<SpanId>,
-    pub(crate) started_at: Option<Timestamp>,
-    pub(crate) ended_at: Option<Timestamp>,
+    /// Set by the guard through a shared reference (see [`TimeCell`]).
+    pub(crate) started_at: TimeCell,
+    pub(crate) ended_at: TimeCell,
     pub(crate) data: SpanData,
     /// Boxed: rare, and 168 bytes inline in every span.
     pub(crate) error: Option<Box<SpanError>>,
@@ -163,13 +164,21 @@ impl Span {
     /// [`custom_span`](crate::custom_span) instead; this is for processors and exporters
     /// that build spans themselves (tests, replays of finished spans).
     pub fn new(span_id: SpanId, trace: Arc<Trace>, parent_id: Option<SpanId>, data: impl Into<SpanData>) -> Self {
-        Self { span_id, trace, parent_id, started_at: None, ended_at: None, data: data.into(), error: None }
+        Self {
+            span_id,
+            trace,
+            parent_id,
+            started_at: TimeCell::new(None),
+            ended_at: TimeCell::new(None),
+            data: data.into(),
+            error: None,
+        }
     }
 
     /// Sets both timestamps (builder style), for replaying a finished span.
     pub fn with_times(mut self, started_at: Timestamp, ended_at: Timestamp) -> Self {
-        self.started_at = Some(started_at);
-        self.ended_at = Some(ended_at);
+        self.started_at = TimeCell::new(Some(started_at));
+        self.ended_at = TimeCell::new(Some(ended_at));
         self
     }
 
@@ -201,12 +210,12 @@ impl Span {
 
     /// When the span started.
     pub fn started_at(&self) -> Option<Timestamp> {
-        self.started_at
+        self.started_at.get()
     }
 
     /// When the span ended.
     pub fn ended_at(&self) -> Option<Timestamp> {
-        self.ended_at
+        self.ended_at.get()
     }
 
     /// The typed span data.
@@ -279,8 +288,8 @@ impl Span {
             span_id: self.span_id.clone(),
             trace: Arc::clone(&self.trace),
             parent_id: self.parent_id.clone(),
-            started_at: self.started_at,
-            ended_at: self.ended_at,
+            started_at: self.started_at.clone(),
+            ended_at: self.ended_at.clone(),
             data: self.data.clone_bounded(),
             error: self.error.as_ref().map(|e| Box::new(e.clone_bounded())),
         }
@@ -428,7 +437,7 @@ impl Span {
             Some(p) => p.with_wire_text(|s| id(out, key!("parent_id"), s, true))?,
             None => out.null(key!("parent_id"))?,
         }
-        for (key, at) in [(key!("started_at"), self.started_at), (key!("ended_at"), self.ended_at)] {
+        for (key, at) in [(key!("started_at"), self.started_at()), (key!("ended_at"), self.ended_at())] {
             match at {
                 Some(t) => t.with_iso_bytes(|s| out.ascii(key, s, true))?,
                 None => out.null(key)?,

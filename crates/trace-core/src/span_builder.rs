@@ -9,6 +9,7 @@ use crate::registry;
 use crate::span::Span;
 use crate::span_data::SpanDataKind;
 use crate::span_guard::SpanGuard;
+use crate::time::TimeCell;
 use crate::trace_builder::NO_OP_ID;
 
 /// Settings of a span to create. Made by the helpers ([`custom_span`](crate::custom_span),
@@ -127,8 +128,8 @@ impl<D: SpanDataKind> SpanBuilder<D> {
             span_id: self.span_id.unwrap_or_else(SpanId::generate),
             trace,
             parent_id,
-            started_at: None,
-            ended_at: None,
+            started_at: TimeCell::new(None),
+            ended_at: TimeCell::new(None),
             data: self.data.into(),
             error: None,
         });

@@ -190,11 +190,8 @@ impl<D> SpanGuard<D> {
             return false;
         }
         self.state = State::Started;
-        if let Some(record) = self.record.as_mut() {
-            if let Some(s) = Arc::get_mut(record) {
-                s.started_at = Some(Timestamp::now());
-            }
-            let record = &*record;
+        if let Some(record) = self.record.as_ref() {
+            record.started_at.set(Timestamp::now());
             self.route = registry::dispatch_start(|p| p.on_span_start(record));
         }
         true
@@ -233,10 +230,12 @@ impl<D> SpanGuard<D> {
         }
         self.state = State::Finished;
         if let Some(record) = self.record.as_mut() {
-            if let Some(s) = Arc::get_mut(record) {
-                s.ended_at = Some(Timestamp::now());
+            record.ended_at.set(Timestamp::now());
+            if !record.trace.include_sensitive_data {
                 // What the setters put there since the span was created.
-                s.strip_sensitive_if_off();
+                if let Some(s) = Arc::get_mut(record) {
+                    s.strip_sensitive_if_off();
+                }
             }
             let record = &*record;
             registry::dispatch_end(std::mem::take(&mut self.route), |p| p.on_span_end(record));

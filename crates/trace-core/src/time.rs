@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Serialize, Serializer};
@@ -25,6 +26,50 @@ pub struct Timestamp {
 impl Default for Timestamp {
     fn default() -> Self {
         Self::from_unix_nanos(0)
+    }
+}
+
+/// A span's start or end time, set through a shared reference: a plain store, where
+/// setting it through [`Arc::get_mut`](std::sync::Arc::get_mut) costs a locked
+/// compare-exchange (a full barrier) on every start and every finish. Only the span's
+/// guard sets it, before the span reaches a processor's `on_span_end`; readers get it
+/// through the queue or channel that handed them the span, which orders the store first.
+pub(crate) struct TimeCell(AtomicU64);
+
+impl TimeCell {
+    /// A cell holding `t`.
+    pub(crate) fn new(t: Option<Timestamp>) -> Self {
+        Self(AtomicU64::new(t.map_or(0, |t| t.nanos_plus_one.get())))
+    }
+
+    /// The time, if set.
+    #[inline]
+    pub(crate) fn get(&self) -> Option<Timestamp> {
+        NonZeroU64::new(self.0.load(Ordering::Relaxed)).map(|nanos_plus_one| Timestamp { nanos_plus_one })
+    }
+
+    /// Sets the time.
+    #[inline]
+    pub(crate) fn set(&self, t: Timestamp) {
+        self.0.store(t.nanos_plus_one.get(), Ordering::Relaxed);
+    }
+}
+
+impl Clone for TimeCell {
+    fn clone(&self) -> Self {
+        Self::new(self.get())
+    }
+}
+
+impl PartialEq for TimeCell {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl fmt::Debug for TimeCell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.get(), f)
     }
 }
 
