@@ -550,8 +550,8 @@ fn otel_section(o: &OtelResults) -> String {
          with the defaults (ours: queue 8,192, batch 128; theirs: queue 2,048, batch 512) most spans are dropped \
          (counted on both sides). Peak RSS: VmHWM of those default runs. Rate: the `rate` workload's search, \
          once per round for each side, defaults, paced producer. Memory per queued span: (RSS after − RSS before) ÷ 200,000 spans held in \
-         a queue of 262,144 while the exporter waits at a gate; the queue allocated up front (ours: about 16 bytes \
-         per slot; theirs: a `SpanData` per slot of `std::sync::mpsc::sync_channel`) is in the \"pipeline \
+         a queue of 262,144 while the exporter waits at a gate; the queue allocated up front (ours: 24 bytes \
+         per slot, a stamp and the item; theirs: a `SpanData` per slot of `std::sync::mpsc::sync_channel`) is in the \"pipeline \
          installed\" row, not in that figure.\n",
     );
     if !o.notes.is_empty() {
