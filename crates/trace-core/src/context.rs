@@ -36,7 +36,11 @@ use crate::trace::Trace;
 /// Obtained from [`TraceGuard::as_parent`](crate::TraceGuard::as_parent),
 /// [`SpanGuard::as_parent`](crate::SpanGuard::as_parent), a [`Span`] or a trace record,
 /// or [`Context::parent`]; passed to a span builder's `parent` setter.
+///
+/// Non-exhaustive: a scope of a new kind may be added (as [`Parent::SampledOut`] was), so
+/// a `match` outside this crate needs a wildcard arm.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Parent {
     /// Tracing is disabled in this scope; spans created here are no-ops.
     NoOp,
