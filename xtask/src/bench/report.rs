@@ -545,7 +545,9 @@ fn otel_section(o: &OtelResults) -> String {
          root span with the integer attribute `i` (theirs). Whole span: create, start, set `i`, end, enqueue, timed \
          on the producer thread (`benches/e2e.rs --hot`, `otel-e2e-bench --hot`): 100,000 spans of warm-up then \
          200,000 with a queue of 65,536, or (fresh process) 1,000 then 200,000 with a queue of 1,048,576; each \
-         side's default batch size, an exporter that discards. Delivered spans/s: 1,000,000 spans as fast as one \
+         side's default batch size, an exporter that discards. Ours is made the current span while it runs and the \
+         context restored at its end (Python's `with`; a push and a pop of the thread's context stack); theirs is \
+         started under an explicit parent context and never attached. Delivered spans/s: 1,000,000 spans as fast as one \
          thread makes them, spans the loopback server received ÷ (its last arrival − the first span's start); \
          with the defaults (ours: queue 8,192, batch 128; theirs: queue 2,048, batch 512) most spans are dropped \
          (counted on both sides). Peak RSS: VmHWM of those default runs. Rate: the `rate` workload's search, \
