@@ -234,7 +234,9 @@ impl BatchTraceProcessorBuilder {
     config_setters! {
         /// How many items (traces and spans) the queue holds before new ones are dropped.
         /// Default: 8192 ([`DEFAULT_MAX_QUEUE_SIZE`]). Must not be zero. The queue is allocated
-        /// up front: about 16 bytes per slot.
+        /// up front: 24 bytes per slot (a stamp and the item's pointer), plus a channel of
+        /// up to `2 * wake_size` slots (2,048 with the defaults) that hands exported spans
+        /// back to the producers.
         fn max_queue_size(size: usize);
 
         /// The most items handed to the exporter in one call. Default: 128

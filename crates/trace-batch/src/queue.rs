@@ -113,9 +113,9 @@ fn release_capacity(capacity: usize, wake_size: usize) -> usize {
     wake_size.saturating_mul(2).clamp(1, capacity.max(1))
 }
 
-/// Makes the channels for a queue of `capacity` items that wakes the worker at `wake_size`.
-/// The release channel holds as many items as the queue: a whole drain's worth, so that
-/// the worker hands everything back even when it exports several batches in a row.
+/// Makes the channels for a queue of `capacity` items that wakes the worker at `wake_size`,
+/// and a release channel of [`release_capacity`] items: exported spans that do not fit
+/// (a drain longer than two wake-ups) are freed on the worker.
 pub(crate) fn channels(capacity: usize, wake_size: usize) -> (Producer, WorkerEnds) {
     let (data_tx, data_rx) = bounded(capacity);
     let (wake_tx, wake_rx) = bounded(1);

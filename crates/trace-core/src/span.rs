@@ -541,9 +541,9 @@ mod tests {
 
     /// Every queued span holds one: its size is memory per queued span (512 bytes before
     /// the error was boxed, ids packed to 24 bytes and timestamps to 8; 320 before the
-    /// JSON fields of span data were boxed and custom data kept one entry inline; 208
-    /// before span ids took 16 bytes). With the `Arc` counts, 208 bytes: a 224-byte chunk
-    /// from glibc's malloc.
+    /// JSON fields of span data were boxed and custom data kept one entry inline; 216, a
+    /// 240-byte chunk, before span ids took 16 bytes). With the `Arc` counts, 208 bytes: a
+    /// 224-byte chunk from glibc's malloc.
     #[test]
     fn a_span_record_stays_small() {
         use std::mem::size_of;

@@ -18,14 +18,15 @@ use ureq::{Agent, RequestBuilder};
 
 use crate::reply::{Reply, TransportError};
 
-/// A connection's receive buffer, which the response head and body pass through: 16 KiB,
-/// the longest response head Python's HTTP client (h11, under httpx) accepts. ureq's
-/// default is 128 KiB, zeroed (so resident) for each pooled connection.
-const INPUT_BUFFER_BYTES: usize = 16 * 1024;
+/// The longest response head accepted: 16 KiB, what Python's HTTP client (h11, under
+/// httpx) accepts. A longer one is ureq's `LargeResponseHeader` error.
+const MAX_RESPONSE_HEAD_BYTES: usize = 16 * 1024;
 
-/// The longest response head accepted: one byte less than the receive buffer, so that a
-/// longer head is ureq's clear `LargeResponseHeader` error, not a read that cannot progress.
-const MAX_RESPONSE_HEAD_BYTES: usize = INPUT_BUFFER_BYTES - 1;
+/// A connection's receive buffer, which the response head and body pass through: 1 KiB
+/// more than the longest head, so that a longer head fills past the limit and is refused
+/// rather than leaving a read that cannot progress. ureq's default is 128 KiB, zeroed (so
+/// resident) for each pooled connection.
+const INPUT_BUFFER_BYTES: usize = MAX_RESPONSE_HEAD_BYTES + 1024;
 
 /// A connection's send buffer, which the request head and body pass through, one write
 /// per buffer: 64 KiB holds a 128-span batch of ordinary spans (about 40 KiB) in one write.

@@ -108,7 +108,7 @@ fn the_timeouts_are_cut_to_the_remaining_budget() {
     assert_eq!(reply.status, 200);
 }
 
-/// A response head up to 16 KiB (Python's h11 limit) is read; a longer one is a clear
+/// A response head of up to 16 KiB (Python's h11 limit) is read; a longer one is a clear
 /// transport error, not a stalled read.
 #[test]
 fn a_response_head_is_read_up_to_16_kib() {
