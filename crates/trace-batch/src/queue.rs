@@ -14,7 +14,6 @@
 //! miss its thread cache and fight the worker for the arena lock (a futex system call
 //! per contended span; the whole span cost 430-470 ns instead of about 200 ns here).
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TrySendError};
@@ -79,13 +78,15 @@ pub(crate) struct Release {
 }
 
 impl Release {
-    /// Hands exported spans that would be freed here back to the producers; drops the
-    /// rest here: spans someone else still holds (dropping them is a decrement), traces
-    /// (few), and what does not fit.
+    /// Hands exported spans back to the producers; drops the rest here: traces (few) and
+    /// what does not fit. The worker does not check whether anyone else still holds a
+    /// span: reading the reference count would pull the record's cache line to this core
+    /// only for the producer to pull it back (for a span someone else holds, the producer's
+    /// drop is a decrement). Not checking made the whole span 2–8 % cheaper (medians of
+    /// three sets of 8–10 interleaved pairs).
     pub(crate) fn give_back(&self, items: &mut Vec<ExportItem>) {
         for item in items.drain(..) {
-            let last_reference = matches!(&item, ExportItem::Span(s) if Arc::strong_count(s) == 1);
-            if last_reference {
+            if matches!(item, ExportItem::Span(_)) {
                 if let Err(e) = self.tx.try_send(item) {
                     drop(e.into_inner());
                 }
