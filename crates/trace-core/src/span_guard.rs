@@ -231,8 +231,10 @@ impl<D> SpanGuard<D> {
         self.state = State::Finished;
         if let Some(record) = self.record.as_mut() {
             record.ended_at.set(Timestamp::now());
+            // Strip what the setters put there since the span was created. The flag is
+            // read here first so that, with sensitive data on (the default), no
+            // `Arc::get_mut` (a locked operation) is paid.
             if !record.trace.include_sensitive_data {
-                // What the setters put there since the span was created.
                 if let Some(s) = Arc::get_mut(record) {
                     s.strip_sensitive_if_off();
                 }

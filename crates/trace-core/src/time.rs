@@ -38,6 +38,7 @@ pub(crate) struct TimeCell(AtomicU64);
 
 impl TimeCell {
     /// A cell holding `t`.
+    #[inline]
     pub(crate) fn new(t: Option<Timestamp>) -> Self {
         Self(AtomicU64::new(t.map_or(0, |t| t.nanos_plus_one.get())))
     }
