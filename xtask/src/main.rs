@@ -11,6 +11,8 @@
 //! cargo xtask html       the HTML waterfall in headless Chromium: rows, nesting, no fetch (--screenshot PATH)
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod bench;
 mod chromium;
 mod ci;

@@ -13,6 +13,8 @@
 //! - [`doubles`]: a processor that panics on every call, an exporter that blocks until a
 //!   [`gate`] opens, and a panic hook that keeps deliberate panics quiet.
 
+#![forbid(unsafe_code)]
+
 pub mod doubles;
 pub mod exporter;
 pub mod gate;
