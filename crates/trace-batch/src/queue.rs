@@ -145,7 +145,9 @@ impl Producer {
     pub(crate) fn offer(&self, item: ExportItem) -> Result<(), Refused> {
         let outcome = match self.data.try_send(item) {
             Ok(()) => {
-                if self.data.len() >= self.wake_size {
+                // The wake-up is sent only into an empty channel: while the worker has not
+                // taken the last one, a send would find the channel full, after a fence.
+                if self.data.len() >= self.wake_size && self.wake.is_empty() {
                     let _ = self.wake.try_send(());
                 }
                 Ok(())

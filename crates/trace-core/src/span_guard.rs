@@ -230,7 +230,11 @@ impl<D> SpanGuard<D> {
         }
         self.state = State::Finished;
         if let Some(record) = self.record.as_mut() {
-            record.ended_at.set(Timestamp::now());
+            // A span never ends before it started: the clock may step back a fraction of
+            // a microsecond when a thread re-anchors it (see `clock`), or further when the
+            // system clock is set back.
+            let end = Timestamp::now();
+            record.ended_at.set(record.started_at.get().map_or(end, |start| end.max(start)));
             // Strip what the setters put there since the span was created. The flag is
             // read here first so that, with sensitive data on (the default), no
             // `Arc::get_mut` (a locked operation) is paid.
