@@ -230,9 +230,9 @@ impl<D> SpanGuard<D> {
         }
         self.state = State::Finished;
         if let Some(record) = self.record.as_mut() {
-            // A span never ends before it started: the clock may step back a fraction of
-            // a microsecond when a thread re-anchors it (see `clock`), or further when the
-            // system clock is set back.
+            // A span never ends before it started, even when the system clock is set
+            // back meanwhile, or the span ends on another thread than it started on
+            // (see `clock` for how far two threads' reads may differ).
             let end = Timestamp::now();
             record.ended_at.set(record.started_at.get().map_or(end, |start| end.max(start)));
             // Strip what the setters put there since the span was created. The flag is
