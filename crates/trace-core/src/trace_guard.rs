@@ -205,7 +205,10 @@ impl TraceGuard {
             return;
         }
         if let Some(record) = &self.record {
-            let _ = record.ended_at.set(Timestamp::now());
+            // Never before the start, as for spans (see `SpanGuard`): a trace may end on
+            // another thread, or after the system clock was set back.
+            let end = Timestamp::now();
+            let _ = record.ended_at.set(record.started_at().map_or(end, |start| end.max(start)));
             registry::dispatch_end(std::mem::take(&mut self.route), |p| p.on_trace_end(record));
         }
     }
