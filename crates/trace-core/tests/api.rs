@@ -633,3 +633,48 @@ fn a_saved_trace_state_copies_deep_metadata_without_recursion() {
     assert!(text.contains(trace_core::DEPTH_LIMIT_MARKER), "the metadata is cut at the depth limit when written");
     drop((state, copy));
 }
+
+/// Times come from each thread's clock (see `Timestamp::now`): a span or trace finished on
+/// another thread than it started on still never ends before it starts, and on one thread
+/// one span's end is never after the next one's start.
+#[test]
+fn ends_are_never_before_starts_across_threads_and_one_thread_reads_forward() {
+    let (_l, rec) = lock();
+    let mut t = trace("wf").create();
+    t.start_detached();
+    let mut spans: Vec<_> = (0..200)
+        .map(|i| {
+            let mut s = custom_span(format!("moved{i}")).parent(t.as_parent()).create();
+            s.start_detached();
+            s
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for s in &mut spans {
+                s.finish();
+            }
+            t.finish();
+        });
+    });
+    for i in 0..2_000 {
+        let _s = custom_span(format!("seq{i}")).parent(t.as_parent()).start_detached();
+    }
+    drop(spans);
+    let finished = rec.finished_spans();
+    assert_eq!(finished.len(), 2_200);
+    for s in &finished {
+        assert!(s.ended_at() >= s.started_at(), "{s:?}");
+    }
+    let traces = rec.events().into_iter().filter_map(|e| match e {
+        ProcessorEvent::TraceEnd(t) => Some(t),
+        _ => None,
+    });
+    for t in traces {
+        assert!(t.ended_at() >= t.started_at());
+    }
+    let seq = &finished[200..];
+    for pair in seq.windows(2) {
+        assert!(pair[0].ended_at() <= pair[1].started_at(), "{:?} then {:?}", pair[0], pair[1]);
+    }
+}
