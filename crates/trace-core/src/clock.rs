@@ -46,14 +46,30 @@ mod rate;
 #[cfg(target_arch = "x86_64")]
 mod tsc;
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-/// Nanoseconds since the Unix epoch, read from the system clock (0 before the epoch).
-pub(crate) fn system_nanos() -> u64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
+/// Nanoseconds since the Unix epoch of `t` (0 before the epoch; saturating in the year
+/// 2554).
+#[inline]
+pub(crate) fn unix_nanos(t: SystemTime) -> u64 {
+    match t.duration_since(UNIX_EPOCH) {
         Ok(d) => d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos())),
         Err(_) => 0,
     }
+}
+
+/// Nanoseconds since the Unix epoch, read from the system clock.
+pub(crate) fn system_nanos() -> u64 {
+    unix_nanos(SystemTime::now())
+}
+
+/// Monotonic nanoseconds since the first call in the process: the clock of the crate's
+/// rate limits and of the counter's calibration.
+pub(crate) fn monotonic_nanos() -> u64 {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    let base = *BASE.get_or_init(Instant::now);
+    u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Nanoseconds since the Unix epoch, now: [`system_nanos`] or, on x86-64, the thread's

@@ -5,14 +5,9 @@
 //! repeated warnings (dropped spans, failed exports, panics) through [`LogRateLimiter`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn monotonic_nanos() -> u64 {
-    static BASE: OnceLock<Instant> = OnceLock::new();
-    let base = *BASE.get_or_init(Instant::now);
-    u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
+use crate::clock::monotonic_nanos;
 
 /// Lets one event through per interval and counts the ones it holds back.
 ///

@@ -57,8 +57,8 @@ mod rate_cap;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use crate::ids::TraceId;
 use crate::rate_limit::LogRateLimiter;
@@ -138,7 +138,7 @@ pub enum SamplerError {
 /// |---|---|
 /// | [`ratio`](Self::ratio) | 1.0: every trace (the Python SDK samples nothing out) |
 /// | [`max_per_second`](Self::max_per_second) | none: no cap |
-/// | [`clock`](Self::clock) | the monotonic clock ([`Instant`]) |
+/// | [`clock`](Self::clock) | the monotonic clock ([`Instant`](std::time::Instant)) |
 #[must_use = "a builder does nothing until `build`"]
 pub struct SamplerBuilder {
     ratio: f64,
@@ -257,8 +257,7 @@ impl Sampler {
 }
 
 fn monotonic() -> Duration {
-    static BASE: OnceLock<Instant> = OnceLock::new();
-    BASE.get_or_init(Instant::now).elapsed()
+    Duration::from_nanos(crate::clock::monotonic_nanos())
 }
 
 /// The 56 random bits of a trace id that the ratio compares: the id's last 56 bits when it

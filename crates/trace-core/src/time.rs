@@ -83,9 +83,8 @@ impl Timestamp {
     /// cost of `SystemTime::now()`: a reading is the system clock's to within a small
     /// fraction of the text form's microsecond (50 ns on the benchmark machine), and
     /// a thread's readings through the counter never go back. Elsewhere, or when the
-    /// counter proves unusable
-    /// (it strays from the system clock, goes backwards, or cannot be read in step with
-    /// it), it is `SystemTime::now()` itself.
+    /// counter proves unusable (it strays from the system clock, goes backwards, or
+    /// cannot be read in step with it), it is `SystemTime::now()` itself.
     #[inline]
     pub fn now() -> Self {
         Self::from_unix_nanos(crate::clock::now_nanos())
@@ -100,11 +99,7 @@ impl Timestamp {
     /// A timestamp from a [`SystemTime`]; times before the epoch become the epoch.
     #[inline]
     pub fn from_system_time(t: SystemTime) -> Self {
-        let nanos = match t.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos())),
-            Err(_) => 0,
-        };
-        Self::from_unix_nanos(nanos)
+        Self::from_unix_nanos(crate::clock::unix_nanos(t))
     }
 
     /// Nanoseconds since the Unix epoch (saturating in the year 2554).

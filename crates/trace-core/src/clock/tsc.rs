@@ -2,11 +2,10 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::Mutex;
 
 use super::anchor::{self, Anchor, Step, TIGHT_TICKS};
-use super::{rate, system_nanos};
+use super::{monotonic_nanos, rate, system_nanos};
 
 /// The first calibration window; each one after is twice the last.
 const FIRST_WINDOW_NANOS: u64 = 10_000_000;
@@ -142,12 +141,6 @@ fn sample() {
         c.window = nanos.saturating_mul(2);
         SAMPLE_DUE.store(tsc.saturating_add(rate::ticks(nanos, new)), Ordering::Relaxed);
     }
-}
-
-fn monotonic_nanos() -> u64 {
-    static BASE: OnceLock<Instant> = OnceLock::new();
-    let base = *BASE.get_or_init(Instant::now);
-    u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A tight pair: the count of loose ones in a row starts over.
