@@ -105,10 +105,9 @@ mod tests {
         // anchor's millisecond (two samples 1,000 ticks loose over 10 ms: 200 ns); far
         // below a wrong rate's (1 % off strays 10 µs in one millisecond).
         const BOUND: u64 = 5_000;
-        let mut through_counter = 0u64;
         let mut reads = 0u64;
         #[cfg(target_arch = "x86_64")]
-        let mut last = 0u64;
+        let (mut through_counter, mut last) = (0u64, 0u64);
         loop {
             let before = system_nanos();
             let t = now_nanos();
