@@ -37,7 +37,7 @@
 //! at what the last one would read, until they pass it. Across threads, two reads less
 //! than that error apart may come out in either order, and the system clock itself steps
 //! back when it is set back; so a span's or trace's end is never set before its start
-//! (see `SpanGuard` and `TraceGuard`).
+//! (`Timestamp::end_after`, used by `SpanGuard` and `TraceGuard`).
 
 #[cfg(any(target_arch = "x86_64", test))]
 mod anchor;

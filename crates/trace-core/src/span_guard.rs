@@ -230,11 +230,7 @@ impl<D> SpanGuard<D> {
         }
         self.state = State::Finished;
         if let Some(record) = self.record.as_mut() {
-            // A span never ends before it started, even when the system clock is set
-            // back meanwhile, or the span ends on another thread than it started on
-            // (see `clock` for how far two threads' reads may differ).
-            let end = Timestamp::now();
-            record.ended_at.set(record.started_at.get().map_or(end, |start| end.max(start)));
+            record.ended_at.set(Timestamp::end_after(record.started_at.get()));
             // Strip what the setters put there since the span was created. The flag is
             // read here first so that, with sensitive data on (the default), no
             // `Arc::get_mut` (a locked operation) is paid.

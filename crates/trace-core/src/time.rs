@@ -90,6 +90,15 @@ impl Timestamp {
         Self::from_unix_nanos(crate::clock::now_nanos())
     }
 
+    /// Reads the clock for the end of something that started at `start`: never before
+    /// it (the system clock may be set back meanwhile, and two threads' reads may differ
+    /// by a few tens of nanoseconds).
+    #[inline]
+    pub(crate) fn end_after(start: Option<Timestamp>) -> Self {
+        let end = Self::now();
+        start.map_or(end, |start| end.max(start))
+    }
+
     /// A timestamp from nanoseconds since the Unix epoch (`u64::MAX` counts as one less).
     #[inline]
     pub fn from_unix_nanos(unix_nanos: u64) -> Self {

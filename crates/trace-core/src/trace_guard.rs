@@ -205,10 +205,7 @@ impl TraceGuard {
             return;
         }
         if let Some(record) = &self.record {
-            // Never before the start, as for spans (see `SpanGuard`): a trace may end on
-            // another thread, or after the system clock was set back.
-            let end = Timestamp::now();
-            let _ = record.ended_at.set(record.started_at().map_or(end, |start| end.max(start)));
+            let _ = record.ended_at.set(Timestamp::end_after(record.started_at()));
             registry::dispatch_end(std::mem::take(&mut self.route), |p| p.on_trace_end(record));
         }
     }

@@ -58,7 +58,13 @@ impl Anchor {
     #[inline]
     pub(super) fn read(&self, tsc: u64) -> Option<u64> {
         let elapsed = tsc.wrapping_sub(self.tsc);
-        (elapsed < self.ticks).then(|| self.nanos.saturating_add(rate::nanos(elapsed, self.mult)).max(self.floor))
+        (elapsed < self.ticks).then(|| self.at(elapsed))
+    }
+
+    /// The reading `elapsed` ticks after the anchor.
+    #[inline]
+    fn at(&self, elapsed: u64) -> u64 {
+        self.nanos.saturating_add(rate::nanos(elapsed, self.mult)).max(self.floor)
     }
 
     fn position(&self, tsc: u64) -> Position {
@@ -71,7 +77,7 @@ impl Anchor {
         } else if elapsed > CHECK_ANCHORS.saturating_mul(self.ticks) {
             Position::Unknown
         } else {
-            Position::At(self.nanos.saturating_add(rate::nanos(elapsed, self.mult)).max(self.floor))
+            Position::At(self.at(elapsed))
         }
     }
 }
