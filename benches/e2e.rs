@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo bench -p agents-tracing --bench e2e --features openai-http,otlp-http,batch -- --endpoint http://127.0.0.1:PORT/v1/traces/ingest \
-//!     [--n 100000] [--batch 128] [--queue 8192] [--trigger RATIO] [--rate SPANS_PER_S] [--serialize] [--export-only]
+//!     [--n 100000] [--batch 128] [--queue 8192] [--trigger RATIO] [--concurrent N] [--rate SPANS_PER_S] [--serialize] [--export-only]
 //! cargo bench -p agents-tracing --bench e2e --features openai-http,otlp-http,batch -- --hot [--warmup 100000] [--n 200000] [--queue 65536] [--no-data]
 //! cargo bench -p agents-tracing --bench e2e --features openai-http,otlp-http,batch -- --queued-memory [--n 200000] [--queue 262144]
 //! ```
@@ -26,7 +26,8 @@
 //! resident memory those queued spans took per span. Both are the project's side of the
 //! comparison with opentelemetry-rust (`cargo xtask bench --only otel`).
 //!
-//! Without `--queue` or `--batch`, the batch processor keeps the library's default.
+//! Without `--queue`, `--batch`, `--trigger` or `--concurrent` (`max_concurrent_exports`),
+//! the batch processor keeps the library's default.
 //!
 //! With `--rate`, the producer is paced: it makes every span that is due by now, then
 //! sleeps until the next one is due, so it offers `rate` spans per second on average without
@@ -61,6 +62,8 @@ struct Args {
     rate: f64,
     /// The export trigger ratio; the library's default (0.7) when absent.
     trigger: Option<f64>,
+    /// The batch processor's `max_concurrent_exports`; the exporter's default when absent.
+    concurrent: Option<usize>,
     serialize: bool,
     export_only: bool,
     /// `--otlp`: the OTLP exporter with this encoding, instead of the OpenAI exporter.
@@ -79,6 +82,7 @@ fn parse() -> Args {
         queue: None,
         rate: 0.0,
         trigger: None,
+        concurrent: None,
         serialize: false,
         export_only: false,
         otlp: None,
@@ -97,6 +101,7 @@ fn parse() -> Args {
             "--queue" => a.queue = value().parse().ok(),
             "--rate" => a.rate = value().parse().unwrap_or(0.0),
             "--trigger" => a.trigger = value().parse().ok(),
+            "--concurrent" => a.concurrent = value().parse().ok(),
             "--serialize" => a.serialize = true,
             "--export-only" => a.export_only = true,
             "--otlp" => a.otlp = Some(value()),
@@ -237,6 +242,9 @@ fn install(exporter: Arc<dyn TracingExporter>, a: &Args, queue: Option<usize>) -
     }
     if let Some(ratio) = a.trigger {
         builder = builder.export_trigger_ratio(ratio);
+    }
+    if let Some(n) = a.concurrent {
+        builder = builder.max_concurrent_exports(n);
     }
     let processor = Arc::new(builder.build().expect("config"));
     set_trace_processor(Arc::clone(&processor));

@@ -8,7 +8,33 @@ use agents_tracing::core::{custom_span, trace, FutureExt};
 use serde_json::Value;
 use test_support::server::Reply;
 
-use super::{body, exporter, hold_exports, server, timed, Accounting, Pipeline, Produced};
+use super::{
+    assert_acknowledged_once, body, exporter, hold_exports, on_flush_only, produce, server, timed, Accounting,
+    Pipeline, Produced,
+};
+use test_support::server::TestServer;
+
+/// Checks that no request arrived carrying a span before the request carrying its trace:
+/// for every span, the trace's request came first (or is the same request).
+fn no_span_before_its_trace(requests: &[test_support::server::Recorded]) {
+    let mut trace_request = HashMap::new();
+    for (i, r) in requests.iter().enumerate() {
+        for item in body(r)["data"].as_array().cloned().unwrap_or_default() {
+            if item["object"] == "trace" {
+                trace_request.entry(item["id"].as_str().unwrap_or("").to_owned()).or_insert(i);
+            }
+        }
+    }
+    for (i, r) in requests.iter().enumerate() {
+        for item in body(r)["data"].as_array().cloned().unwrap_or_default() {
+            if item["object"] == "trace.span" {
+                let trace = item["trace_id"].as_str().unwrap_or("");
+                let first = trace_request.get(trace).copied();
+                assert!(first.is_some_and(|t| t <= i), "request {i} carries a span of {trace}, sent in {first:?}");
+            }
+        }
+    }
+}
 
 /// One trace named `who`: a span `A` with three children `B0..B2`, each with a child `C`.
 /// 1 trace + 7 spans.
@@ -117,5 +143,31 @@ fn many_threads_and_tasks_each_with_its_own_trace_keep_their_parents() {
             }
         }
     }
+    no_span_before_its_trace(&requests);
     a.print("many_threads_and_tasks", produced.max_block, Some(shutdown));
+}
+
+/// The OpenAI exporter asks for two exports at once: with a backlog, a slow answer to one
+/// request does not hold back the next, which goes out on a second connection; and the
+/// request that carries the trace is answered before any other goes out.
+#[test]
+fn two_requests_in_flight_on_two_connections_and_no_span_before_its_trace() {
+    // The second request is answered slowly (a byte every 20 ms), every other one at once.
+    let server = TestServer::start([Reply::ok(), Reply::ok().slowly(Duration::from_millis(20))], Reply::ok());
+    let p = Pipeline::install(exporter(&server.url()), |b| on_flush_only(b).max_batch_size(8), vec![]);
+    assert_eq!(p.batch.config().max_concurrent_exports(), 2, "the exporter's default");
+    // One trace of 63 spans: 64 items, 8 batches, all queued before the flush.
+    let produced = produce("in-flight", 1, 1, 63);
+    let shutdown = p.flush_then_shut_down(Duration::from_secs(10));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 8);
+    // The trace's batch goes out alone; then two at a time, and the slow answer to one of
+    // the first two after it keeps its connection busy while the other opens a second.
+    assert_eq!(server.connections(), 2, "two requests in flight at once, on two connections");
+    assert!(body(&requests[0])["data"][0]["object"] == "trace", "the trace's request comes first");
+    no_span_before_its_trace(&requests);
+    assert_acknowledged_once(&requests, produced.items);
+    let a = Accounting::check(&p, produced.items);
+    assert_eq!((a.batch.exported, a.batch.batches), (64, 8), "{:?}", a.batch);
+    a.print("two_requests_in_flight", produced.max_block, Some(shutdown));
 }

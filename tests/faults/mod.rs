@@ -199,6 +199,12 @@ impl TracingExporter for HoldableExporter {
     fn shutdown(&self) {
         self.0.shutdown();
     }
+
+    /// The OpenAI exporter's: the suite runs the pipeline with its default exports in
+    /// flight at once.
+    fn concurrent_exports(&self) -> usize {
+        self.0.concurrent_exports()
+    }
 }
 
 /// A batch processor builder for the suite: exports every 20 ms, each export held back

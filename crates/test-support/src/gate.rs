@@ -57,6 +57,15 @@ impl Gate {
         state.entered > 0
     }
 
+    /// Waits until `n` calls have entered [`wait`](Gate::wait), up to `bound` (a guard
+    /// against hanging, not a measurement); returns whether they have.
+    pub fn wait_entered_n(&self, n: u64, bound: Duration) -> bool {
+        let state = self.lock();
+        let (state, _) =
+            self.changed.wait_timeout_while(state, bound, |s| s.entered < n).unwrap_or_else(|e| e.into_inner());
+        state.entered >= n
+    }
+
     /// How many calls have entered [`wait`](Gate::wait) so far.
     pub fn entered(&self) -> u64 {
         self.lock().entered

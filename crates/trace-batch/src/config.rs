@@ -63,6 +63,7 @@ pub struct BatchConfig {
     pub(crate) export_on_full_batch: bool,
     pub(crate) drop_timeout: Duration,
     pub(crate) free_exported_on: FreeExported,
+    pub(crate) max_concurrent_exports: usize,
 }
 
 impl Default for BatchConfig {
@@ -75,6 +76,7 @@ impl Default for BatchConfig {
             export_on_full_batch: DEFAULT_EXPORT_ON_FULL_BATCH,
             drop_timeout: DEFAULT_DROP_TIMEOUT,
             free_exported_on: FreeExported::Producers,
+            max_concurrent_exports: 1,
         }
     }
 }
@@ -139,6 +141,20 @@ impl BatchConfig {
         self.free_exported_on
     }
 
+    /// How many exporter calls may run at once (see
+    /// [`BatchTraceProcessorBuilder::max_concurrent_exports`]). In a processor's
+    /// [`config`](crate::BatchTraceProcessor::config), the number in force; in
+    /// `BatchConfig::default()`, 1.
+    pub fn max_concurrent_exports(&self) -> usize {
+        self.max_concurrent_exports
+    }
+
+    /// The default settings for `exporter`: the defaults, with the exporter's
+    /// [`concurrent_exports`](TracingExporter::concurrent_exports) (0 taken as 1).
+    pub(crate) fn for_exporter(exporter: &dyn TracingExporter) -> Self {
+        Self { max_concurrent_exports: exporter.concurrent_exports().max(1), ..Self::default() }
+    }
+
     fn validate(mut self) -> Result<Self, ConfigError> {
         if self.max_queue_size == 0 {
             return Err(ConfigError::ZeroQueueSize);
@@ -148,6 +164,9 @@ impl BatchConfig {
         }
         if self.schedule_delay.is_zero() {
             return Err(ConfigError::ZeroScheduleDelay);
+        }
+        if self.max_concurrent_exports == 0 {
+            return Err(ConfigError::ZeroConcurrentExports);
         }
         let ratio = self.export_trigger_ratio;
         if !(ratio.is_finite() && ratio > 0.0 && ratio <= 1.0) {
@@ -168,9 +187,12 @@ impl BatchConfig {
 
 /// Builds a [`BatchTraceProcessor`](crate::BatchTraceProcessor); made by [`BatchTraceProcessor::builder`](crate::BatchTraceProcessor::builder).
 ///
-/// Every setting defaults to the Python SDK's value. [`build`](Self::build) rejects zero
-/// sizes, a zero delay and a ratio outside `(0, 1]`, and clamps a batch size larger than
-/// the queue to the queue size.
+/// Every setting defaults to the Python SDK's value, but two that differ on purpose
+/// ([`export_on_full_batch`](Self::export_on_full_batch), and
+/// [`max_concurrent_exports`](Self::max_concurrent_exports) for an exporter that asks for
+/// more than one). [`build`](Self::build) rejects zero sizes, a zero delay, zero concurrent
+/// exports and a ratio outside `(0, 1]`, and clamps a batch size larger than the queue to
+/// the queue size.
 ///
 /// ```
 /// use std::time::Duration;
@@ -216,7 +238,8 @@ macro_rules! config_setters {
 
 impl BatchTraceProcessorBuilder {
     pub(crate) fn new(exporter: Arc<dyn TracingExporter>) -> Self {
-        Self { exporter, config: BatchConfig::default(), redactor: None }
+        let config = BatchConfig::for_exporter(&*exporter);
+        Self { exporter, config, redactor: None }
     }
 
     /// Rewrites the strings of every item on the worker thread, once, before the exporter
@@ -282,6 +305,22 @@ impl BatchTraceProcessorBuilder {
         /// weighs against [`FreeExported::Worker`] (whole-span cost, and the worst span end
         /// when spans carry megabytes of data).
         fn free_exported_on(on: FreeExported);
+        /// How many calls of the exporter's `export` may run at once. Default: the
+        /// exporter's [`concurrent_exports`](TracingExporter::concurrent_exports): 1 for
+        /// an exporter that does not say (the Python SDK's one batch at a time, in queue
+        /// order), 2 for the workspace's HTTP exporters. Must not be zero.
+        ///
+        /// Above 1, the worker hands a batch to an export helper thread (named
+        /// [`EXPORT_HELPER_THREAD_NAME`](crate::EXPORT_HELPER_THREAD_NAME), started when
+        /// first needed, up to `max_concurrent_exports - 1` of them) when one is free and
+        /// more is queued behind the batch, and exports the next batch itself meanwhile:
+        /// serialising and sending one batch overlaps with waiting for the answer to
+        /// another. Batches may then reach the exporter out of order, with one exception
+        /// kept: a batch that holds a trace's start is exported by the worker itself, and
+        /// no later batch is handed over before it returns, so no span reaches the
+        /// exporter before its trace. A flush or the shutdown waits for every batch in
+        /// flight.
+        fn max_concurrent_exports(n: usize);
     }
 
     /// The exporter, the validated settings and the redactor, for [`build`](Self::build).

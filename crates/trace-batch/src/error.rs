@@ -14,6 +14,9 @@ pub enum ConfigError {
     /// `schedule_delay` was zero.
     #[error("schedule_delay is 0: the worker would export in a busy loop; give a positive delay (the default is 5 s)")]
     ZeroScheduleDelay,
+    /// `max_concurrent_exports` was zero.
+    #[error("max_concurrent_exports is 0: no batch could be exported; give at least 1 (1 exports one batch at a time, as the Python SDK does)")]
+    ZeroConcurrentExports,
     /// `export_trigger_ratio` was not a number in `(0, 1]`.
     #[error("export_trigger_ratio is {0}: it must be a number greater than 0 and at most 1 (the default is 0.7)")]
     InvalidTriggerRatio(f64),

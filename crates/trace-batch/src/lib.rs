@@ -91,9 +91,11 @@
 
 mod config;
 mod error;
+mod lanes;
 mod lifecycle;
 mod processor;
 mod queue;
+mod shared;
 mod stats;
 mod worker;
 
@@ -102,6 +104,7 @@ pub use config::{
     DEFAULT_EXPORT_TRIGGER_RATIO, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE, DEFAULT_SCHEDULE_DELAY,
 };
 pub use error::ConfigError;
+pub use lanes::EXPORT_HELPER_THREAD_NAME;
 pub use processor::BatchTraceProcessor;
 pub use stats::BatchStats;
 pub use worker::WORKER_THREAD_NAME;

@@ -15,8 +15,9 @@ use crate::config::{BatchConfig, BatchTraceProcessorBuilder};
 use crate::error::ConfigError;
 use crate::lifecycle::{lock, Begin, State};
 use crate::queue::{channels, Control, Producer, Refused, ShutdownRequest, WorkerEnds};
+use crate::shared::Shared;
 use crate::stats::{BatchStats, Padded};
-use crate::worker::{Shared, Worker, WORKER_THREAD_NAME};
+use crate::worker::{Worker, WORKER_THREAD_NAME};
 
 /// How often "queue full" and "dropped after shutdown" warnings are logged, at most.
 const DROP_LOG_INTERVAL: Duration = Duration::from_secs(10);
@@ -82,9 +83,11 @@ impl std::fmt::Debug for BatchTraceProcessor {
 }
 
 impl BatchTraceProcessor {
-    /// A processor over `exporter` with the default settings (the Python SDK's).
+    /// A processor over `exporter` with the default settings (see [`BatchTraceProcessorBuilder`]).
     pub fn new(exporter: impl TracingExporter) -> Self {
-        Self::from_parts(Arc::new(exporter), BatchConfig::default(), None)
+        let exporter: Arc<dyn TracingExporter> = Arc::new(exporter);
+        let config = BatchConfig::for_exporter(&*exporter);
+        Self::from_parts(exporter, config, None)
     }
 
     /// Starts configuring a processor over `exporter`.
@@ -370,7 +373,7 @@ impl BatchTraceProcessor {
         lock(&self.thread).handle.as_ref().is_some_and(|h| h.thread().id() == thread::current().id())
     }
 
-    /// Test-only: makes the worker's loop panic at `point` (see `worker::fault`).
+    /// Test-only: makes the worker's loop panic at `point` (see `shared::fault`).
     #[cfg(test)]
     pub(crate) fn inject_worker_fault(&self, point: u8) {
         self.shared().fault.store(point, Ordering::Release);
@@ -469,7 +472,7 @@ impl Drop for BatchTraceProcessor {
 #[cfg(test)]
 mod worker_death_tests {
     use super::*;
-    use crate::worker::fault;
+    use crate::shared::fault;
     use std::ops::Range;
     use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
     use trace_core::{CustomSpanData, ExportError, SpanId, TraceId};
@@ -592,6 +595,89 @@ mod worker_death_tests {
         let s = settled(&p);
         assert_eq!((s.queued, s.lost_worker_died), (3, 3), "{s:?}");
         assert_eq!(p.force_flush(None), Err(p.shared().death_error()));
+    }
+
+    /// Counts what it exports; a call on an export helper waits until the test opens the
+    /// gate. Asks for two exports at once.
+    #[derive(Default)]
+    struct HeldOnHelpers {
+        exported: AtomicUsize,
+        /// (open, calls that entered on a helper, calls that returned on the worker)
+        state: std::sync::Mutex<(bool, usize, usize)>,
+        changed: std::sync::Condvar,
+    }
+
+    impl HeldOnHelpers {
+        fn wait_for(&self, cond: impl Fn(&(bool, usize, usize)) -> bool) {
+            let state = self.state.lock().unwrap();
+            let (_state, timeout) = self.changed.wait_timeout_while(state, PATIENCE, |s| !cond(s)).unwrap();
+            assert!(!timeout.timed_out(), "hung");
+        }
+        fn open(&self) {
+            self.state.lock().unwrap().0 = true;
+            self.changed.notify_all();
+        }
+    }
+
+    impl TracingExporter for HeldOnHelpers {
+        fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
+            let on_helper = thread::current().name() == Some(crate::EXPORT_HELPER_THREAD_NAME);
+            if on_helper {
+                let mut state = self.state.lock().unwrap();
+                state.1 += 1;
+                self.changed.notify_all();
+                while !state.0 {
+                    state = self.changed.wait(state).unwrap();
+                }
+            }
+            self.exported.fetch_add(items.len(), Ordering::SeqCst);
+            if !on_helper {
+                self.state.lock().unwrap().2 += 1;
+                self.changed.notify_all();
+            }
+            Ok(())
+        }
+        fn concurrent_exports(&self) -> usize {
+            2
+        }
+    }
+
+    /// The worker dies while an export helper holds a batch: it waits for that batch
+    /// (exported, and counted by the helper) and counts only what it held or what was
+    /// queued as lost to its death.
+    #[test]
+    fn a_worker_dying_while_a_helper_exports_counts_every_item_once() {
+        let exporter = Arc::new(HeldOnHelpers::default());
+        let p = Arc::new(
+            BatchTraceProcessor::builder_shared(Arc::clone(&exporter) as _)
+                .max_batch_size(2)
+                .export_on_full_batch(false)
+                .schedule_delay(Duration::from_secs(3600))
+                .build()
+                .unwrap(),
+        );
+        let t = Arc::new(Trace::new(TraceId::generate(), "t"));
+        end_spans(&p, &t, 0..4);
+        let flush = |p: &Arc<BatchTraceProcessor>| {
+            let p = Arc::clone(p);
+            thread::spawn(move || p.force_flush(Some(PATIENCE)))
+        };
+        // Spans 0..2 go to the helper (held), 2..4 are exported by the worker.
+        let first = flush(&p);
+        exporter.wait_for(|s| s.1 == 1 && s.2 == 1);
+        p.inject_worker_fault(fault::AFTER_WAKE);
+        end_spans(&p, &t, 4..6);
+        // This flush wakes the worker, which dies at the fault point; its death waits
+        // for the helper's batch. (Should the helper's report wake the worker first, the
+        // first flush succeeds and the worker dies on the second's wake-up instead.)
+        let second = flush(&p);
+        exporter.open();
+        let first = first.join().unwrap();
+        assert!(matches!(first, Ok(()) | Err(ProcessorError::WorkerDied { items: 2, .. })), "{first:?}");
+        died_with(second.join().unwrap(), 2);
+        let s = settled(&p);
+        assert_eq!((s.queued, s.exported, s.lost, s.lost_worker_died), (6, 4, 2, 2), "{s:?}");
+        assert_eq!(exporter.exported.load(Ordering::SeqCst), 4);
     }
 
     /// Producers keep producing while the worker dies: every item is accounted for, as

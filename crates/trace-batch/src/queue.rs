@@ -69,8 +69,8 @@ pub(crate) struct WorkerEnds {
     pub(crate) release: Release,
 }
 
-/// The worker's end of the release channel.
-#[derive(Debug)]
+/// The worker's end of the release channel (its export helpers hold copies).
+#[derive(Clone, Debug)]
 pub(crate) struct Release {
     tx: Sender<ExportItem>,
     /// To empty the channel when producers have gone quiet.

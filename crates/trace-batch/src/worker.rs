@@ -6,138 +6,24 @@
 //! `export_on_full_batch`), the queue reached the trigger size, the schedule delay passed,
 //! or a flush or shutdown arrived.
 
-#[cfg(test)]
-use std::sync::atomic::AtomicU8;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{select, Receiver};
+use crossbeam_channel::select;
 use trace_core::panic::isolate;
-use trace_core::rate_limit::LogRateLimiter;
-use trace_core::redact::Redactor;
-use trace_core::{ExportItem, ProcessorError, TracingExporter};
+use trace_core::{ExportItem, ProcessorError};
 
 use crate::config::{BatchConfig, FreeExported, DEFAULT_DROP_TIMEOUT};
-use crate::lifecycle::{Lifecycle, State};
+use crate::lanes::Lanes;
+use crate::lifecycle::State;
 use crate::queue::{Control, Reply, ShutdownRequest, WorkerEnds};
-use crate::stats::{DropCounters, Padded, WorkerCounters};
+#[cfg(test)]
+use crate::shared::fault;
+use crate::shared::{add, Shared};
 
 /// The name of the worker thread, as seen in debuggers and `top -H`.
 pub const WORKER_THREAD_NAME: &str = "trace-batch-worker";
-
-/// How often failures of the exporter are logged, at most.
-const EXPORT_LOG_INTERVAL: Duration = Duration::from_secs(10);
-
-/// What the processor and its worker share.
-pub(crate) struct Shared {
-    pub(crate) exporter: Arc<dyn TracingExporter>,
-    /// Rewrites each batch before the exporter sees it, on the worker.
-    pub(crate) redactor: Option<Redactor>,
-    /// Read by every producer; on cache lines of its own.
-    pub(crate) lifecycle: Padded<Lifecycle>,
-    pub(crate) drops: Padded<DropCounters>,
-    pub(crate) counters: Padded<WorkerCounters>,
-    /// Test-only fault injection: makes the worker's loop panic at a chosen point.
-    #[cfg(test)]
-    pub(crate) fault: AtomicU8,
-}
-
-/// Where the test-only fault injection makes the worker's loop panic.
-#[cfg(test)]
-pub(crate) mod fault {
-    /// No fault.
-    pub(crate) const NONE: u8 = 0;
-    /// After the worker woke up (on a control message, a wake-up token or its schedule).
-    pub(crate) const AFTER_WAKE: u8 = 1;
-    /// With a batch taken out of the queue, before handing it to the exporter.
-    pub(crate) const BEFORE_EXPORT: u8 = 2;
-    /// At whichever of those points comes next.
-    pub(crate) const ANY: u8 = u8::MAX;
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("redactor", &self.redactor)
-            .field("lifecycle", &self.lifecycle)
-            .field("drops", &self.drops)
-            .field("counters", &self.counters)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Shared {
-    pub(crate) fn new(exporter: Arc<dyn TracingExporter>, redactor: Option<Redactor>) -> Self {
-        Self {
-            exporter,
-            redactor,
-            lifecycle: Padded::default(),
-            drops: Padded::default(),
-            counters: Padded::default(),
-            #[cfg(test)]
-            fault: AtomicU8::new(fault::NONE),
-        }
-    }
-
-    /// Calls the exporter's `shutdown` once, whoever asks first (the worker at the end of
-    /// its final drain or at its death, or a caller whose shutdown deadline passed).
-    /// A panic in the exporter's `shutdown` is caught and logged: it must neither kill the
-    /// worker before it reports its final drain nor unwind into a caller of `shutdown`.
-    pub(crate) fn shut_down_exporter(&self) {
-        if self.lifecycle.claim_exporter_shutdown() {
-            if let Err(panic) = isolate(|| self.exporter.shutdown()) {
-                log::error!("[non-fatal] tracing exporter panicked in shutdown: {panic}");
-            }
-        }
-    }
-
-    /// The shutdown deadline passed: takes what is left in `queue` without exporting it
-    /// and counts it as lost at the deadline. Done once, by the worker or by the caller of
-    /// `shutdown`, whoever comes first; returns how many items that was.
-    pub(crate) fn abandon(&self, queue: &Receiver<ExportItem>) -> u64 {
-        self.lifecycle.abandon_once(|| {
-            let mut abandoned = 0u64;
-            while queue.try_recv().is_ok() {
-                abandoned += 1;
-            }
-            if abandoned > 0 {
-                let c = &self.counters;
-                add(&c.taken, abandoned);
-                // The part first, so that a concurrent `stats()` never sees it exceed the total.
-                add(&c.lost_at_deadline, abandoned);
-                add(&c.lost, abandoned);
-                log::warn!(
-                    "[non-fatal] tracing: shutdown deadline reached; {abandoned} queued items were not exported"
-                );
-            }
-            abandoned
-        })
-    }
-
-    /// The outcome of a flush or shutdown asked of a worker that is gone: `Ok` after a
-    /// complete final drain, [`ProcessorError::Abandoned`] if its deadline abandoned items,
-    /// [`ProcessorError::WorkerDied`] if it died.
-    pub(crate) fn outcome_of_gone_worker(&self) -> Result<(), ProcessorError> {
-        match self.lifecycle.state() {
-            State::Died => Err(self.death_error()),
-            State::Exited => match self.lifecycle.abandoned() {
-                0 => Ok(()),
-                items => Err(ProcessorError::Abandoned { items }),
-            },
-            // The channel closed although the worker did not say it was gone.
-            _ => Err(ProcessorError::WorkerUnavailable("the worker thread stopped unexpectedly".to_owned())),
-        }
-    }
-
-    /// The error that tells of the worker's death.
-    pub(crate) fn death_error(&self) -> ProcessorError {
-        // The reason first: reading it waits until the death is settled, and only then is
-        // the count of what the worker left behind final.
-        let reason = self.lifecycle.death_reason();
-        ProcessorError::WorkerDied { items: self.counters.lost_worker_died.load(Ordering::Acquire), reason }
-    }
-}
 
 /// The worker's state; lives on the worker thread.
 pub(crate) struct Worker {
@@ -161,17 +47,14 @@ pub(crate) struct Worker {
     /// to export or abandon).
     final_drain: bool,
     next_export: Instant,
-    export_log: LogRateLimiter,
+    /// The export helpers, when more than one export may run at once.
+    lanes: Lanes,
 }
 
 /// `delay` from now; a year from now if the delay is too large for the clock.
 fn later(delay: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(delay).or_else(|| now.checked_add(Duration::from_secs(365 * 86_400))).unwrap_or(now)
-}
-
-fn add(counter: &AtomicU64, n: u64) {
-    counter.fetch_add(n, Ordering::AcqRel);
 }
 
 /// Whether the worker exports everything queued now: the schedule is due or the queue
@@ -183,6 +66,12 @@ fn export_due(now: Instant, next_export: Instant, queued: usize, trigger: usize)
 
 impl Worker {
     pub(crate) fn new(ends: WorkerEnds, shared: Arc<Shared>, config: &BatchConfig) -> Self {
+        let lanes = Lanes::new(
+            config.max_concurrent_exports(),
+            Arc::clone(&shared),
+            ends.release.clone(),
+            config.free_exported_on(),
+        );
         Self {
             ends,
             shared,
@@ -197,7 +86,7 @@ impl Worker {
             shutdown: None,
             final_drain: false,
             next_export: later(config.schedule_delay()),
-            export_log: LogRateLimiter::new(EXPORT_LOG_INTERVAL),
+            lanes,
         }
     }
 
@@ -260,7 +149,7 @@ impl Worker {
         let _ = point;
     }
 
-    /// Sleeps until a control message, a wake-up token or the timeout.
+    /// Sleeps until a control message, a wake-up token, a helper's report or the timeout.
     fn wait(&mut self, timeout: Duration) {
         select! {
             recv(self.ends.control) -> msg => match msg {
@@ -269,6 +158,10 @@ impl Worker {
             },
             recv(self.ends.wake) -> msg => if msg.is_err() {
                 self.orphaned();
+            },
+            recv(self.lanes.reports()) -> msg => if let Ok(done) = msg {
+                self.lanes.settle(done);
+                self.answer_flushes();
             },
             default(timeout) => self.ends.release.clear(),
         }
@@ -312,6 +205,7 @@ impl Worker {
     fn drain(&mut self, mut target: u64) {
         loop {
             self.poll_control();
+            self.lanes.poll();
             if self.shutdown.is_some() {
                 break;
             }
@@ -320,11 +214,12 @@ impl Worker {
                 break;
             }
             let want = usize::try_from(target - self.taken).unwrap_or(usize::MAX).min(self.max_batch);
+            let start = self.taken;
             if self.take(want) == 0 {
                 break;
             }
             self.fault_point(2);
-            self.export();
+            self.export(start);
             self.answer_flushes();
         }
         self.answer_flushes();
@@ -344,62 +239,23 @@ impl Worker {
         got
     }
 
-    /// Hands the batch to the exporter, counts the outcome, and empties the batch.
-    fn export(&mut self) {
+    /// Hands the batch, whose first item is at queue position `start`, to the exporter
+    /// and empties it: to an export helper if one has room, more is queued behind the
+    /// batch and it holds no trace start (a trace's batch returns before any later batch
+    /// goes out, so no span reaches the exporter before its trace); on this thread
+    /// otherwise.
+    fn export(&mut self, start: u64) {
         if !self.redact() {
             return;
         }
-        let n = self.batch.len();
-        let exporter = &self.shared.exporter;
-        let batch = &self.batch;
-        let outcome = isolate(|| exporter.export(batch));
-        let counters = &self.shared.counters;
-        add(&counters.batches, 1);
-        let failed = !matches!(outcome, Ok(Ok(())));
-        let panicked = outcome.is_err();
-        let lost = match outcome {
-            Ok(Ok(())) => 0,
-            Ok(Err(e)) if !e.should_log() => {
-                // Reported once by the exporter already (no API key, say): counted only.
-                log::debug!("tracing exporter did not export {n} items: {e}");
-                let lost = e.lost_items(n);
-                add(&self.shared.counters.lost_unlogged, lost as u64);
-                lost
-            }
-            Ok(Err(e)) => {
-                let lost = e.lost_items(n);
-                if let Some(suppressed) = self.export_log.check() {
-                    log::warn!(
-                        "[non-fatal] tracing exporter failed; {lost} of {n} items lost: {e} \
-                         ({suppressed} more failures since the last report)"
-                    );
-                }
-                lost
-            }
-            Err(panic) => {
-                if let Some(suppressed) = self.export_log.check() {
-                    log::error!(
-                        "[non-fatal] tracing exporter panicked; dropping batch of {n} items: {panic} \
-                         ({suppressed} more failures since the last report)"
-                    );
-                }
-                n
-            }
-        };
-        if failed {
-            add(&counters.failed_batches, 1);
+        if self.lanes.has_room()
+            && !self.ends.data.is_empty()
+            && !self.batch.iter().any(|item| matches!(item, ExportItem::Trace(_)))
+            && self.lanes.hand_off(&mut self.batch, start)
+        {
+            return;
         }
-        add(&counters.exported, (n - lost) as u64);
-        // The parts first, so that a concurrent `stats()` never sees them exceed the total.
-        if panicked {
-            add(&counters.lost_to_panics, lost as u64);
-        }
-        add(&counters.lost, lost as u64);
-        match self.free_exported_on {
-            // The producers drop the items, on the threads that allocated them.
-            FreeExported::Producers => self.ends.release.give_back(&mut self.batch),
-            FreeExported::Worker => self.batch.clear(),
-        }
+        self.shared.export_batch(&mut self.batch, &self.ends.release, self.free_exported_on);
     }
 
     /// Runs the redactor over the batch, if there is one: counts the items it changed,
@@ -416,8 +272,10 @@ impl Worker {
         !self.batch.is_empty()
     }
 
+    /// Answers the flushes whose items are all settled: taken, and exported or lost (none
+    /// of them in a batch a helper still holds).
     fn answer_flushes(&mut self) {
-        let taken = self.taken;
+        let taken = self.lanes.settled_through(self.taken);
         self.flushes.retain(|(target, reply)| {
             if *target <= taken {
                 let _ = reply.try_send(Ok(()));
@@ -435,18 +293,24 @@ impl Worker {
         self.final_drain = true;
         let abandoned = loop {
             self.poll_control();
+            self.lanes.poll();
             // Flushes whose items have all been exported.
             self.answer_flushes();
             if request.deadline.is_some_and(|d| Instant::now() >= d) {
                 break self.shared.abandon(&self.ends.data);
             }
+            let start = self.taken;
             if self.take(self.max_batch) == 0 {
                 // Nothing left: nothing abandoned, unless the caller of `shutdown` did it
                 // at its deadline while an export was in flight.
                 break self.shared.lifecycle.seal_abandoned();
             }
-            self.export();
+            self.export(start);
         };
+        // The helpers' batches in flight return (their exports are bounded by the
+        // exporter's own timeouts and cut short by a shutdown at the caller's deadline)
+        // before the exporter is shut down and the helpers stop.
+        self.lanes.close();
         self.ends.release.clear();
         self.shared.shut_down_exporter();
         self.log_totals();
@@ -472,6 +336,9 @@ impl Worker {
             "tracing batch processor's worker thread died ({reason}); queued items are lost and later ones dropped. \
              This is a bug, please report it"
         );
+        // The helpers' batches in flight are settled (counted by the helpers) first, so
+        // that what follows counts only what the worker itself held.
+        self.lanes.close();
         let shared = Arc::clone(&self.shared);
         let (data, batch) = (&self.ends.data, &mut self.batch);
         // Producers stop queueing (what they offer from now on is dropped and counted),

@@ -98,8 +98,9 @@ impl Serialize for ExportItem {
 
 /// Sends batches of traces and spans somewhere: stdout, an HTTP endpoint, a file.
 ///
-/// The Python SDK's `TracingExporter`. A batch processor calls [`export`](Self::export) on
-/// its own worker thread, one batch at a time, never concurrently with itself.
+/// The Python SDK's `TracingExporter`. A batch processor calls [`export`](Self::export) off
+/// the caller's thread: one batch at a time, unless the exporter says in
+/// [`concurrent_exports`](Self::concurrent_exports) that it serves more at once.
 ///
 /// # Rules for implementors
 /// - `export` may block (it runs off the caller's thread), but must not block forever:
@@ -113,7 +114,10 @@ impl Serialize for ExportItem {
 ///   after the request in flight).
 pub trait TracingExporter: Send + Sync + 'static {
     /// Exports a batch. Items are in queue order: a trace before its spans, and spans in
-    /// the order they ended.
+    /// the order they ended. With [`concurrent_exports`](Self::concurrent_exports) above 1,
+    /// batches may overlap and arrive out of order, except that a batch holding a trace
+    /// (its start) has returned before any later batch is handed over, so no span of that
+    /// trace reaches the exporter before the trace.
     fn export(&self, items: &[ExportItem]) -> Result<(), ExportError>;
 
     /// Asks the exporter to stop: later exports fail fast, running ones end soon.
@@ -134,6 +138,17 @@ pub trait TracingExporter: Send + Sync + 'static {
     fn wants_trace_ends(&self) -> bool {
         false
     }
+
+    /// How many calls of [`export`](Self::export) a batch processor runs at once by
+    /// default (its `max_concurrent_exports` setting overrides it). Default: 1, as in the
+    /// Python SDK: calls never overlap and batches arrive in queue order, which an exporter
+    /// writing to one stream (stdout, a file) relies on. An exporter whose calls spend
+    /// most of their time waiting for a network round trip says more: the HTTP exporters
+    /// of this workspace say 2, so that one batch is serialised and sent while the answer
+    /// to the previous one is on its way. 0 is taken as 1.
+    fn concurrent_exports(&self) -> usize {
+        1
+    }
 }
 
 /// A shared or boxed exporter is the exporter it points to.
@@ -148,6 +163,9 @@ macro_rules! forward {
             }
             fn wants_trace_ends(&self) -> bool {
                 (**self).wants_trace_ends()
+            }
+            fn concurrent_exports(&self) -> usize {
+                (**self).concurrent_exports()
             }
         }
     )*};

@@ -522,6 +522,14 @@ impl TracingExporter for BackendSpanExporter {
     fn shutdown(&self) {
         self.engine.shutdown();
     }
+
+    /// 2 ([`trace_http::CONCURRENT_EXPORTS`]): a batch processor in front of this exporter
+    /// keeps two requests in flight, each on its own connection, where the Python SDK
+    /// sends one at a time. No span is sent before its trace: a batch holding a trace's
+    /// start returns before a later batch is handed over.
+    fn concurrent_exports(&self) -> usize {
+        trace_http::CONCURRENT_EXPORTS
+    }
 }
 
 #[cfg(test)]

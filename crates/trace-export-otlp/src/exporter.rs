@@ -276,6 +276,12 @@ impl TracingExporter for OtlpSpanExporter {
     fn wants_trace_ends(&self) -> bool {
         true
     }
+
+    /// 2 ([`trace_http::CONCURRENT_EXPORTS`]): a batch processor in front of this exporter
+    /// keeps two requests in flight, each on its own connection.
+    fn concurrent_exports(&self) -> usize {
+        trace_http::CONCURRENT_EXPORTS
+    }
 }
 
 #[cfg(test)]

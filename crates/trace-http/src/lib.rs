@@ -115,11 +115,11 @@ mod stop;
 
 pub use agent::{AgentSettings, HttpAgent, Timeouts};
 pub use backoff::{Backoff, Jitter, RetryAfterCap};
-pub use buffer::{BodyBuffer, KEEP_BUFFER_BYTES};
+pub use buffer::{BodyBuffer, KEEP_BUFFERS, KEEP_BUFFER_BYTES};
 pub use endpoint::{
     check_endpoint, is_loopback_host, redact_user_info, redact_user_info_and_query, CheckedEndpoint, EndpointError,
 };
-pub use engine::{Engine, EngineConfig, LOGGED_BODY_CHARS};
+pub use engine::{Engine, EngineConfig, CONCURRENT_EXPORTS, LOGGED_BODY_CHARS};
 pub use failure::{BuildError, SendFailure};
 pub use options::{HasHttpOptions, HttpOptions, WithHttpOptions};
 pub use policy::{ExportPolicy, LogEvent, Verdict};
