@@ -1,6 +1,6 @@
 //! [`BatchTraceProcessor`]: queues traces and spans without blocking the caller and exports
-//! them in batches from one background thread, as the Python SDK's processor of the same
-//! name does.
+//! them in batches from a background thread, as the Python SDK's processor of the same
+//! name does (with a second export in flight when the exporter asks for it).
 //!
 //! **Should I use this crate?** Yes, in front of every exporter that does I/O; it is what
 //! keeps span calls cheap on your threads. For tests, `trace_core::InMemoryProcessor`
@@ -39,8 +39,8 @@
 //! ```
 //!
 //! # Defaults
-//! The Python SDK's but one (`export_on_full_batch`, below), each settable on
-//! [`BatchTraceProcessorBuilder`]:
+//! The Python SDK's but two (`export_on_full_batch` and, for the HTTP exporters,
+//! `max_concurrent_exports`, below), each settable on [`BatchTraceProcessorBuilder`]:
 //! - `max_queue_size`: 8192 items ([`DEFAULT_MAX_QUEUE_SIZE`]); a full queue drops new
 //!   items.
 //! - `max_batch_size`: 128 items per exporter call ([`DEFAULT_MAX_BATCH_SIZE`]).
@@ -49,8 +49,14 @@
 //!   once when the queue holds `max(1, floor(8192 * 0.7))` = 5734 items.
 //! - `export_on_full_batch`: `true` ([`DEFAULT_EXPORT_ON_FULL_BATCH`]), the one default
 //!   that differs from Python's, on purpose: the worker also exports full batches (128
-//!   items) without waiting for the trigger size, woken once four are queued, instead of
+//!   items) without waiting for the trigger size, woken once eight are queued, instead of
 //!   letting a burst fill 70 % of the queue first; `false` gives Python's timing.
+//! - `max_concurrent_exports`: the exporter's
+//!   [`concurrent_exports`](trace_core::TracingExporter::concurrent_exports): 1 (Python's
+//!   one export at a time) unless the exporter asks for more; the OpenAI and OTLP
+//!   exporters ask for 2, so that one batch is serialised and sent while the answer to
+//!   another is on its way. The second export runs on a helper thread
+//!   ([`EXPORT_HELPER_THREAD_NAME`]) started when first needed.
 //! - `drop_timeout`: 5 s ([`DEFAULT_DROP_TIMEOUT`]) for the final export when the
 //!   processor is dropped without a shutdown.
 //! - `redactor`: none ([`BatchTraceProcessorBuilder::redactor`]). Set one
@@ -60,7 +66,10 @@
 //!
 //! # Behaviour
 //! - Traces are queued when they start and spans when they end, so a batch holds a trace
-//!   before its spans, and spans in the order they ended: the Python SDK's order.
+//!   before its spans, and spans in the order they ended: the Python SDK's order. With
+//!   more than one export at once, batches may reach the exporter out of order, but a
+//!   batch holding a trace's start returns before any later batch goes out: no span is
+//!   exported before its trace.
 //! - The caller's thread does a `try_send` on a bounded channel, and frees one exported
 //!   span handed back by the worker if there is one (see [`FreeExported`]): no lock, no
 //!   system call (except once per crossing of the wake-up size, to wake the worker, and
@@ -68,6 +77,9 @@
 //!   the item; drops are counted and logged at most once per 10 s.
 //! - The worker thread ([`WORKER_THREAD_NAME`]) starts on the first item and sleeps until
 //!   there is work. An exporter that fails or panics loses that batch only.
+//! - [`force_flush`](BatchTraceProcessor::force_flush) returns once every batch it waits
+//!   for has returned, on the worker or on a helper; the shutdown waits for the batches
+//!   in flight before it shuts the exporter down and stops the helpers.
 //! - [`force_flush`](BatchTraceProcessor::force_flush) and
 //!   [`shutdown`](BatchTraceProcessor::shutdown) travel to the worker on their own channel
 //!   (a full queue cannot block them); the caller waits up to its timeout.

@@ -39,11 +39,13 @@ struct WorkerThread {
 ///   queue drops the item and counts it ([`BatchStats::dropped_queue_full`]), with a
 ///   rate-limited warning.
 /// - One worker thread, named [`WORKER_THREAD_NAME`], starts on the first item. It exports
-///   full batches once four are queued (see
+///   full batches once eight are queued (see
 ///   [`export_on_full_batch`](BatchTraceProcessorBuilder::export_on_full_batch)), and
 ///   everything queued when the queue reaches the trigger size or when the schedule delay
 ///   has passed since its last export, in batches of at most `max_batch_size` items, in
-///   queue order.
+///   queue order. Up to
+///   [`max_concurrent_exports`](BatchTraceProcessorBuilder::max_concurrent_exports)
+///   exports run at once (the exporter's choice by default), the others on helper threads.
 /// - An exporter error or panic costs its batch only ([`BatchStats::lost`]).
 /// - [`force_flush`](Self::force_flush) and [`shutdown`](Self::shutdown) are served by the
 ///   worker; their callers wait up to their timeout.
