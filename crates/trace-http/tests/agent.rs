@@ -123,7 +123,7 @@ fn a_response_head_is_read_up_to_16_kib() {
     assert!(err.to_string().contains("header"), "{err}");
 }
 
-/// A body several times the connection's 64 KiB send buffer arrives whole.
+/// A body several times the connection's 48 KiB send buffer arrives whole.
 #[test]
 fn a_body_larger_than_the_send_buffer_arrives_whole() {
     let server = TestServer::always(Reply::ok());
