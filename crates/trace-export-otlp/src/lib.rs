@@ -242,6 +242,11 @@
 //! the request in flight. Warnings are rate-limited (one line per 10 s per kind, with the
 //! number held back).
 //!
+//! # Requests in flight
+//! As the OpenAI exporter, it asks a batch processor for two exports at once
+//! ([`TracingExporter::concurrent_exports`] is 2), each request on its own pooled
+//! connection; `max_concurrent_exports(1)` on the processor sends one at a time.
+//!
 //! # Security
 //! Every configured header counts as a credential (`Authorization`, `x-honeycomb-team`,
 //! `dd-api-key`, ...): `Debug` output of the builder and the exporter shows header names

@@ -16,6 +16,8 @@
 //!   with one error type ([`SendFailure`]; [`BuildError`] at build time).
 //! - [`HttpOptions`] and [`WithHttpOptions`]: the knobs every HTTP exporter has, mixed
 //!   into each builder, with the same names everywhere.
+//! - [`CONCURRENT_EXPORTS`]: how many exports a batch processor runs at once in front of
+//!   these exporters by default (2), and [`BodyBuffer`], which keeps a body buffer for each.
 //! - [`Secrets`]: the one way text from a server or from ureq is cleaned of credentials,
 //!   whole, before any cut.
 //! - The pieces the engine is made of, public for tests and other exporters:
