@@ -352,11 +352,12 @@ fn main() {
     let total_s = t0.elapsed().as_secs_f64();
     let st = processor.stats();
     println!(
-        r#"{{"lang":"rust","exporter":"{}","n":{},"batch":{},"queue":{},"rate":{},"produce_s":{:.4},"total_s":{:.4},"start_unix_ns":{},"dropped":{},"lost":{},"exported":{},"peak_rss_mib":{:.1},"cpu_s":{:.2}}}"#,
+        r#"{{"lang":"rust","exporter":"{}","n":{},"batch":{},"queue":{},"concurrent":{},"rate":{},"produce_s":{:.4},"total_s":{:.4},"start_unix_ns":{},"dropped":{},"lost":{},"exported":{},"peak_rss_mib":{:.1},"cpu_s":{:.2}}}"#,
         a.otlp.as_deref().map_or("openai".to_owned(), |e| format!("otlp-{e}")),
         n,
         processor.config().max_batch_size(),
         processor.config().max_queue_size(),
+        processor.config().max_concurrent_exports(),
         a.rate,
         produce_s,
         total_s,

@@ -32,6 +32,12 @@ pub const DEFAULT_EXPORT_ON_FULL_BATCH: bool = true;
 /// medians of 5 interleaved pairs of `e2e --hot`).
 const WAKE_BATCHES: usize = 8;
 
+/// The most exports a processor runs at once: a larger
+/// [`max_concurrent_exports`](BatchTraceProcessorBuilder::max_concurrent_exports) (or an
+/// exporter's [`concurrent_exports`](TracingExporter::concurrent_exports)) is clamped to
+/// it. Each export in flight beyond the first is a thread, a connection and a body buffer.
+pub const MAX_CONCURRENT_EXPORTS: usize = 64;
+
 /// Default [`drop_timeout`](BatchTraceProcessorBuilder::drop_timeout): 5 seconds, the budget
 /// the Python SDK's exit handler gives `shutdown`.
 pub const DEFAULT_DROP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -47,8 +53,9 @@ pub enum FreeExported {
     /// is that a producer may free a large span another thread made, inside its span end.
     #[default]
     Producers,
-    /// The worker, right after the export: a span end never frees another span, whatever
-    /// its size, at the cost of allocator contention between producers and the worker.
+    /// The thread that exported them (the worker or an export helper), right after the
+    /// export: a span end never frees another span, whatever its size, at the cost of
+    /// allocator contention between producers and the exporting threads.
     Worker,
 }
 
@@ -143,16 +150,19 @@ impl BatchConfig {
 
     /// How many exporter calls may run at once (see
     /// [`BatchTraceProcessorBuilder::max_concurrent_exports`]). In a processor's
-    /// [`config`](crate::BatchTraceProcessor::config), the number in force; in
+    /// [`config`](crate::BatchTraceProcessor::config), the setting it was built with (fewer
+    /// run if an export helper thread could not be started: that is logged); in
     /// `BatchConfig::default()`, 1.
     pub fn max_concurrent_exports(&self) -> usize {
         self.max_concurrent_exports
     }
 
     /// The default settings for `exporter`: the defaults, with the exporter's
-    /// [`concurrent_exports`](TracingExporter::concurrent_exports) (0 taken as 1).
+    /// [`concurrent_exports`](TracingExporter::concurrent_exports) (0 taken as 1, and at
+    /// most [`MAX_CONCURRENT_EXPORTS`]).
     pub(crate) fn for_exporter(exporter: &dyn TracingExporter) -> Self {
-        Self { max_concurrent_exports: exporter.concurrent_exports().max(1), ..Self::default() }
+        let concurrent = exporter.concurrent_exports().clamp(1, MAX_CONCURRENT_EXPORTS);
+        Self { max_concurrent_exports: concurrent, ..Self::default() }
     }
 
     fn validate(mut self) -> Result<Self, ConfigError> {
@@ -167,6 +177,13 @@ impl BatchConfig {
         }
         if self.max_concurrent_exports == 0 {
             return Err(ConfigError::ZeroConcurrentExports);
+        }
+        if self.max_concurrent_exports > MAX_CONCURRENT_EXPORTS {
+            log::debug!(
+                "max_concurrent_exports {} is more than {MAX_CONCURRENT_EXPORTS}; using {MAX_CONCURRENT_EXPORTS}",
+                self.max_concurrent_exports
+            );
+            self.max_concurrent_exports = MAX_CONCURRENT_EXPORTS;
         }
         let ratio = self.export_trigger_ratio;
         if !(ratio.is_finite() && ratio > 0.0 && ratio <= 1.0) {
@@ -308,18 +325,20 @@ impl BatchTraceProcessorBuilder {
         /// How many calls of the exporter's `export` may run at once. Default: the
         /// exporter's [`concurrent_exports`](TracingExporter::concurrent_exports): 1 for
         /// an exporter that does not say (the Python SDK's one batch at a time, in queue
-        /// order), 2 for the workspace's HTTP exporters. Must not be zero.
+        /// order), 2 for the workspace's HTTP exporters. Must not be zero; clamped to
+        /// [`MAX_CONCURRENT_EXPORTS`].
         ///
         /// Above 1, the worker hands a batch to an export helper thread (named
         /// [`EXPORT_HELPER_THREAD_NAME`](crate::EXPORT_HELPER_THREAD_NAME), started when
         /// first needed, up to `max_concurrent_exports - 1` of them) when one is free and
         /// more is queued behind the batch, and exports the next batch itself meanwhile:
         /// serialising and sending one batch overlaps with waiting for the answer to
-        /// another. Batches may then reach the exporter out of order, with one exception
-        /// kept: a batch that holds a trace's start is exported by the worker itself, and
-        /// no later batch is handed over before it returns, so no span reaches the
-        /// exporter before its trace. A flush or the shutdown waits for every batch in
-        /// flight.
+        /// another. Batches may then reach the exporter out of order, with one order
+        /// kept: a batch with items of a trace whose start is in a batch still being
+        /// exported waits until that batch has returned, so no span reaches the exporter
+        /// before its trace. A flush or the shutdown waits for every batch in flight. The
+        /// exporter's `force_flush` or `shutdown` called from a helper thread is refused as
+        /// from the worker's (`ProcessorError::OnWorkerThread` for a flush).
         fn max_concurrent_exports(n: usize);
     }
 

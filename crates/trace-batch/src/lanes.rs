@@ -1,14 +1,17 @@
 //! Export helpers: the threads that let a batch processor run more than one exporter call
 //! at once (`max_concurrent_exports`). The worker keeps exporting too; a helper takes a
 //! batch the worker hands it, exports it, and reports back, so that the worker knows
-//! which items are settled (for flushes) and when none are in flight (for the shutdown).
+//! which items are settled (for flushes), which traces' starts are still on their way
+//! (no span of theirs may go out meanwhile) and when none are in flight (for the
+//! shutdown).
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 use trace_core::panic::isolate;
-use trace_core::ExportItem;
+use trace_core::{ExportItem, TraceId};
 
 use crate::config::FreeExported;
 use crate::queue::Release;
@@ -16,6 +19,18 @@ use crate::shared::Shared;
 
 /// The name of the export helper threads, as seen in debuggers and `top -H`.
 pub const EXPORT_HELPER_THREAD_NAME: &str = "trace-batch-export";
+
+thread_local! {
+    /// On an export helper: the address of its processor's [`Shared`] (0 elsewhere), so
+    /// that a flush or shutdown its exporter calls is refused rather than waiting for the
+    /// helper's own batch.
+    static HELPER_OF: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether this thread is one of the export helpers of the processor that owns `shared`.
+pub(crate) fn on_helper_of(shared: &Shared) -> bool {
+    HELPER_OF.with(Cell::get) == std::ptr::from_ref(shared) as usize
+}
 
 /// A batch handed to a helper, and the queue position of its first item.
 struct Job {
@@ -30,6 +45,13 @@ pub(crate) struct Done {
     start: u64,
 }
 
+/// A batch a helper holds: the queue position of its first item, and the traces whose
+/// starts it carries.
+struct InFlight {
+    start: u64,
+    traces: Vec<TraceId>,
+}
+
 /// The worker's side of its helpers.
 pub(crate) struct Lanes {
     /// How many helpers may run: `max_concurrent_exports - 1` (the worker exports too);
@@ -40,8 +62,8 @@ pub(crate) struct Lanes {
     jobs_rx: Receiver<Job>,
     done_tx: Sender<Done>,
     done: Receiver<Done>,
-    /// Queue position and length of each batch a helper holds.
-    in_flight: Vec<(u64, usize)>,
+    /// The batches the helpers hold.
+    in_flight: Vec<InFlight>,
     helpers: Vec<JoinHandle<()>>,
     /// An emptied batch, to put in the worker's hands when it hands one over.
     spare: Option<Vec<ExportItem>>,
@@ -68,7 +90,7 @@ impl Lanes {
             jobs_rx,
             done_tx,
             done,
-            in_flight: Vec::with_capacity(wanted),
+            in_flight: Vec::new(),
             helpers: Vec::new(),
             spare: None,
             shared,
@@ -92,15 +114,21 @@ impl Lanes {
         }
         let Some(jobs) = &self.jobs else { return false };
         let capacity = batch.capacity();
+        let traces = batch
+            .iter()
+            .filter_map(|item| match item {
+                ExportItem::Trace(t) => Some(t.trace_id().clone()),
+                ExportItem::Span(_) | ExportItem::TraceEnd(_) => None,
+            })
+            .collect();
         let job = Job { batch: std::mem::replace(batch, self.spare.take().unwrap_or_default()), start };
-        let len = job.batch.len();
         if let Err(e) = jobs.try_send(job) {
             // Not expected: the channel holds as many jobs as there are helpers.
             *batch = e.into_inner().batch;
             return false;
         }
         batch.reserve(capacity);
-        self.in_flight.push((start, len));
+        self.in_flight.push(InFlight { start, traces });
         true
     }
 
@@ -136,7 +164,7 @@ impl Lanes {
 
     /// Records a helper's report.
     pub(crate) fn settle(&mut self, done: Done) {
-        if let Some(i) = self.in_flight.iter().position(|&(start, _)| start == done.start) {
+        if let Some(i) = self.in_flight.iter().position(|f| f.start == done.start) {
             self.in_flight.swap_remove(i);
         }
         if self.spare.is_none() {
@@ -149,6 +177,27 @@ impl Lanes {
         while let Ok(done) = self.done.try_recv() {
             self.settle(done);
         }
+    }
+
+    /// Waits until no helper holds the start of a trace that an item of `batch` belongs
+    /// to, so that no span (or end) of a trace goes out before the trace's own batch has
+    /// returned.
+    pub(crate) fn wait_for_traces_of(&mut self, batch: &[ExportItem]) {
+        while self.holds_a_trace_of(batch) {
+            match self.done.recv() {
+                Ok(done) => self.settle(done),
+                // Not expected: this side holds a sender too.
+                Err(_) => break,
+            }
+        }
+    }
+
+    fn holds_a_trace_of(&self, batch: &[ExportItem]) -> bool {
+        let mut starts = self.in_flight.iter().flat_map(|f| &f.traces).peekable();
+        if starts.peek().is_none() {
+            return false;
+        }
+        starts.any(|trace| batch.iter().any(|item| item.trace_id() == trace))
     }
 
     /// Waits until no helper holds a batch.
@@ -165,7 +214,7 @@ impl Lanes {
     /// The queue position up to which every item taken is settled (exported or lost):
     /// the first item of the oldest batch a helper holds, or `taken` if none holds one.
     pub(crate) fn settled_through(&self, taken: u64) -> u64 {
-        self.in_flight.iter().map(|&(start, _)| start).min().map_or(taken, |oldest| oldest.min(taken))
+        self.in_flight.iter().map(|f| f.start).min().map_or(taken, |oldest| oldest.min(taken))
     }
 
     /// Waits for the batches in flight, then stops the helpers and waits for their threads
@@ -180,17 +229,21 @@ impl Lanes {
 }
 
 /// A helper's loop: exports each batch it is handed and reports back, until the worker
-/// closes the job channel. A panic outside the exporter (a bug) is caught and logged, and
-/// the batch reported as done all the same, so that the worker never waits for it.
+/// closes the job channel. A panic outside the exporter (a bug), even one in the logger
+/// that reports it, is caught, and the batch reported as done all the same, so that the
+/// worker never waits for it.
 fn help(shared: &Shared, jobs: &Receiver<Job>, done: &Sender<Done>, release: &Release, free_on: FreeExported) {
+    HELPER_OF.with(|h| h.set(std::ptr::from_ref(shared) as usize));
     for Job { mut batch, start } in jobs.iter() {
-        if let Err(panic) = isolate(|| shared.export_batch(&mut batch, release, free_on)) {
-            log::error!(
-                "tracing batch processor's export helper panicked outside the exporter ({panic}); \
-                 this is a bug, please report it"
-            );
-            batch.clear();
-        }
+        let _ = isolate(|| {
+            if let Err(panic) = isolate(|| shared.export_batch(&mut batch, release, free_on)) {
+                log::error!(
+                    "tracing batch processor's export helper panicked outside the exporter ({panic}); \
+                     this is a bug, please report it"
+                );
+            }
+        });
+        batch.clear();
         if done.send(Done { batch, start }).is_err() {
             return;
         }

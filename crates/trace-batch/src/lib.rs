@@ -68,8 +68,8 @@
 //! - Traces are queued when they start and spans when they end, so a batch holds a trace
 //!   before its spans, and spans in the order they ended: the Python SDK's order. With
 //!   more than one export at once, batches may reach the exporter out of order, but a
-//!   batch holding a trace's start returns before any later batch goes out: no span is
-//!   exported before its trace.
+//!   batch with items of a trace whose start is still being exported waits for that
+//!   export to return: no span is exported before its trace.
 //! - The caller's thread does a `try_send` on a bounded channel, and frees one exported
 //!   span handed back by the worker if there is one (see [`FreeExported`]): no lock, no
 //!   system call (except once per crossing of the wake-up size, to wake the worker, and
@@ -114,6 +114,7 @@ mod worker;
 pub use config::{
     BatchConfig, BatchTraceProcessorBuilder, FreeExported, DEFAULT_DROP_TIMEOUT, DEFAULT_EXPORT_ON_FULL_BATCH,
     DEFAULT_EXPORT_TRIGGER_RATIO, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE, DEFAULT_SCHEDULE_DELAY,
+    MAX_CONCURRENT_EXPORTS,
 };
 pub use error::ConfigError;
 pub use lanes::EXPORT_HELPER_THREAD_NAME;

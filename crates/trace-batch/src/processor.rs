@@ -43,7 +43,8 @@ struct WorkerThread {
 ///   [`export_on_full_batch`](BatchTraceProcessorBuilder::export_on_full_batch)), and
 ///   everything queued when the queue reaches the trigger size or when the schedule delay
 ///   has passed since its last export, in batches of at most `max_batch_size` items, in
-///   queue order. Up to
+///   queue order (the order in which they reach the exporter, too, with one export at a
+///   time). Up to
 ///   [`max_concurrent_exports`](BatchTraceProcessorBuilder::max_concurrent_exports)
 ///   exports run at once (the exporter's choice by default), the others on helper threads.
 /// - An exporter error or panic costs its batch only ([`BatchStats::lost`]).
@@ -257,8 +258,9 @@ impl BatchTraceProcessor {
     /// After [`shutdown`](Self::shutdown) there is nothing left to flush: `Ok`, or the
     /// error that tells what the shutdown could not export: [`ProcessorError::Abandoned`]
     /// when its deadline abandoned queued items (this flush's among them),
-    /// [`ProcessorError::WorkerDied`] when the worker died. Called on the worker thread
-    /// (from the exporter), it returns [`ProcessorError::OnWorkerThread`] at once.
+    /// [`ProcessorError::WorkerDied`] when the worker died. Called on the worker thread or
+    /// an export helper (from the exporter), it returns [`ProcessorError::OnWorkerThread`]
+    /// at once.
     pub fn force_flush(&self, timeout: Option<Duration>) -> Result<(), ProcessorError> {
         // A timeout too large for the clock means no bound.
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
@@ -294,8 +296,9 @@ impl BatchTraceProcessor {
     /// ([`BatchStats::lost_at_deadline`]) and reported:
     /// [`ProcessorError::Abandoned`] with that number, the same whether the worker or the
     /// caller got to the deadline first; [`ProcessorError::Timeout`] when nothing was
-    /// queued any more but the export in flight had not returned (the worker then stops
-    /// after it). [`ProcessorError::WorkerDied`] if the worker died (what it held is
+    /// queued any more but an export in flight had not returned (the worker then stops
+    /// after the exports in flight). Called from the exporter (on the worker or an export
+    /// helper), it asks for the shutdown and returns `Ok` at once. [`ProcessorError::WorkerDied`] if the worker died (what it held is
     /// counted in [`BatchStats::lost_worker_died`]). A second call returns
     /// [`ProcessorError::AlreadyShutdown`]. Items offered afterwards are dropped and
     /// counted ([`BatchStats::dropped_after_shutdown`]).
@@ -324,7 +327,7 @@ impl BatchTraceProcessor {
             shared.shut_down_exporter();
             return Err(ProcessorError::WorkerUnavailable("the worker thread has no handle".to_owned()));
         };
-        let on_worker = handle.thread().id() == thread::current().id();
+        let on_worker = handle.thread().id() == thread::current().id() || crate::lanes::on_helper_of(shared);
         let (done_tx, done_rx) = bounded(1);
         let request = ShutdownRequest { deadline, done: (!on_worker).then_some(done_tx) };
         if self.hot.producer.control.send(Control::Shutdown(request)).is_err() {
@@ -371,8 +374,11 @@ impl BatchTraceProcessor {
         }
     }
 
+    /// Whether this is the worker's thread or one of its export helpers': where the
+    /// exporter runs, and where waiting for the worker would wait for itself.
     fn on_worker_thread(&self) -> bool {
-        lock(&self.thread).handle.as_ref().is_some_and(|h| h.thread().id() == thread::current().id())
+        crate::lanes::on_helper_of(self.shared())
+            || lock(&self.thread).handle.as_ref().is_some_and(|h| h.thread().id() == thread::current().id())
     }
 
     /// Test-only: makes the worker's loop panic at `point` (see `shared::fault`).

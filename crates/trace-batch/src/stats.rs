@@ -57,8 +57,8 @@ pub struct BatchStats {
     pub batches: u64,
     /// Calls to the exporter that returned an error or panicked.
     pub failed_batches: u64,
-    /// Queued items not yet exported or lost: waiting in the queue or in the batch being
-    /// exported.
+    /// Queued items not yet exported or lost: waiting in the queue or in the batches being
+    /// exported (on the worker or an export helper).
     pub pending: u64,
 }
 
@@ -101,8 +101,8 @@ pub(crate) struct DropCounters {
     pub(crate) after_shutdown: AtomicU64,
 }
 
-/// Counters written by the worker thread (and, for an abandonment at the shutdown
-/// deadline, by the caller of `shutdown`); read by `stats()`.
+/// Counters written by the worker thread and its export helpers (and, for an abandonment
+/// at the shutdown deadline, by the caller of `shutdown`); read by `stats()`.
 #[derive(Debug, Default)]
 pub(crate) struct WorkerCounters {
     /// Items taken out of the queue.

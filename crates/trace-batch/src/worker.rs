@@ -1,10 +1,11 @@
 //! The worker thread: takes items out of the queue and hands them to the exporter in
 //! batches, answers flush and shutdown requests.
 //!
-//! It sleeps on the control and wake-up channels with a timeout set to the next scheduled
-//! export, so it runs only when there is something to do: eight full batches are queued (with
-//! `export_on_full_batch`), the queue reached the trigger size, the schedule delay passed,
-//! or a flush or shutdown arrived.
+//! It hands batches to its export helpers (`lanes`) when more than one export may run at
+//! once. It sleeps on the control, wake-up and helper-report channels with a timeout set
+//! to the next scheduled export, so it runs only when there is something to do: eight
+//! full batches are queued (with `export_on_full_batch`), the queue reached the trigger
+//! size, the schedule delay passed, a helper returned, or a flush or shutdown arrived.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -240,19 +241,16 @@ impl Worker {
     }
 
     /// Hands the batch, whose first item is at queue position `start`, to the exporter
-    /// and empties it: to an export helper if one has room, more is queued behind the
-    /// batch and it holds no trace start (a trace's batch returns before any later batch
-    /// goes out, so no span reaches the exporter before its trace); on this thread
-    /// otherwise.
+    /// and empties it: to an export helper if one has room and more is queued behind the
+    /// batch, on this thread otherwise. First it waits for the helpers' batches that hold
+    /// the start of a trace this batch has items of: no span reaches the exporter before
+    /// its trace.
     fn export(&mut self, start: u64) {
         if !self.redact() {
             return;
         }
-        if self.lanes.has_room()
-            && !self.ends.data.is_empty()
-            && !self.batch.iter().any(|item| matches!(item, ExportItem::Trace(_)))
-            && self.lanes.hand_off(&mut self.batch, start)
-        {
+        self.lanes.wait_for_traces_of(&self.batch);
+        if self.lanes.has_room() && !self.ends.data.is_empty() && self.lanes.hand_off(&mut self.batch, start) {
             return;
         }
         self.shared.export_batch(&mut self.batch, &self.ends.release, self.free_exported_on);
@@ -291,12 +289,14 @@ impl Worker {
     /// the outcome to whoever waits.
     fn finish(&mut self, request: ShutdownRequest) {
         self.final_drain = true;
+        let mut past_deadline = false;
         let abandoned = loop {
             self.poll_control();
             self.lanes.poll();
             // Flushes whose items have all been exported.
             self.answer_flushes();
             if request.deadline.is_some_and(|d| Instant::now() >= d) {
+                past_deadline = true;
                 break self.shared.abandon(&self.ends.data);
             }
             let start = self.taken;
@@ -307,10 +307,16 @@ impl Worker {
             }
             self.export(start);
         };
-        // The helpers' batches in flight return (their exports are bounded by the
-        // exporter's own timeouts and cut short by a shutdown at the caller's deadline)
-        // before the exporter is shut down and the helpers stop.
+        // Past the deadline, the exporter is shut down first, so that the helpers' exports
+        // in flight give up soon (as a caller waiting for the shutdown does at its
+        // deadline); otherwise they return (bounded by the exporter's own timeouts) before
+        // it is shut down. Either way the helpers stop, and the flushes their batches
+        // completed are answered as such.
+        if past_deadline {
+            self.shared.shut_down_exporter();
+        }
         self.lanes.close();
+        self.answer_flushes();
         self.ends.release.clear();
         self.shared.shut_down_exporter();
         self.log_totals();

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Barrier, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Barrier, Condvar, Mutex, OnceLock, Weak};
 use std::thread;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use test_support::doubles::{quiet_deliberate_panics, DELIBERATE_PANIC};
 use test_support::gate::Gate;
 use trace_batch::{
     BatchStats, BatchTraceProcessor, BatchTraceProcessorBuilder, ConfigError, EXPORT_HELPER_THREAD_NAME,
-    WORKER_THREAD_NAME,
+    MAX_CONCURRENT_EXPORTS, WORKER_THREAD_NAME,
 };
 use trace_core::{
     CustomSpanData, ExportError, ExportItem, InMemoryExporter, ProcessorError, Span, SpanId, Trace, TraceId,
@@ -116,6 +116,14 @@ impl Watcher {
         let events = self.events.lock().unwrap();
         let (_events, timeout) = self.changed.wait_timeout_while(events, PATIENCE, |e| !cond(e)).unwrap();
         assert!(!timeout.timed_out(), "hung waiting for: {what}");
+    }
+
+    /// Whether the events satisfy `cond` within `bound`: a bounded wait for something
+    /// that must not happen (never a measurement).
+    fn saw_within(&self, bound: Duration, cond: impl Fn(&[Event]) -> bool) -> bool {
+        let events = self.events.lock().unwrap();
+        let (events, _) = self.changed.wait_timeout_while(events, bound, |e| !cond(e)).unwrap();
+        cond(&events)
     }
 
     fn exported(&self) -> Vec<u128> {
@@ -223,6 +231,72 @@ fn in_background<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> m
     rx
 }
 
+/// Calls its processor's `force_flush`, or its `shutdown` once, from inside `export`, and
+/// records what each call returned, by thread.
+#[derive(Default)]
+struct CallsBack {
+    processor: OnceLock<Weak<BatchTraceProcessor>>,
+    shut_down: AtomicBool,
+    results: Mutex<Vec<CallBack>>,
+}
+
+/// The thread, the call (`"flush"` or `"shutdown"`) and what it returned.
+type CallBack = (String, &'static str, Result<(), ProcessorError>);
+
+impl TracingExporter for CallsBack {
+    fn export(&self, _: &[ExportItem]) -> Result<(), ExportError> {
+        let Some(p) = self.processor.get().and_then(Weak::upgrade) else { return Ok(()) };
+        let thread = thread::current().name().unwrap_or("").to_owned();
+        let (what, result) = if thread == EXPORT_HELPER_THREAD_NAME && !self.shut_down.swap(true, Ordering::SeqCst) {
+            ("shutdown", p.shutdown(Some(PATIENCE)))
+        } else {
+            ("flush", p.force_flush(Some(PATIENCE)))
+        };
+        self.results.lock().unwrap().push((thread, what, result));
+        Ok(())
+    }
+    fn concurrent_exports(&self) -> usize {
+        2
+    }
+}
+
+#[test]
+fn a_flush_or_shutdown_from_the_exporter_on_a_helper_is_refused_or_deferred_not_waited_for() {
+    let exporter = Arc::new(CallsBack::default());
+    let p = Arc::new(
+        BatchTraceProcessor::builder_shared(Arc::clone(&exporter) as Arc<dyn TracingExporter>)
+            .max_batch_size(4)
+            .export_on_full_batch(false)
+            .schedule_delay(Duration::from_secs(3600))
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(p.config().max_concurrent_exports(), 2, "builder_shared asks the exporter too");
+    exporter.processor.set(Arc::downgrade(&p)).unwrap();
+    end_spans(&p, &new_trace("t"), 0..12);
+    // The flush drains three batches: one on the helper, the others on the worker. The
+    // helper's export asks for the shutdown, which is served once the exports return.
+    assert_eq!(p.force_flush(Some(PATIENCE)), Ok(()), "every item exported");
+    assert_eq!(p.shutdown(Some(PATIENCE)), Err(ProcessorError::AlreadyShutdown), "the helper's came first");
+    let results = exporter.results.lock().unwrap().clone();
+    assert!(results.iter().any(|(t, _, _)| t == EXPORT_HELPER_THREAD_NAME), "a helper exported: {results:?}");
+    for (thread, what, result) in &results {
+        match *what {
+            "shutdown" => assert_eq!(result, &Ok(()), "a shutdown from the exporter on {thread} is deferred"),
+            _ => assert_eq!(result, &Err(ProcessorError::OnWorkerThread), "a flush from the exporter on {thread}"),
+        }
+    }
+    let s = accounted(&p);
+    assert_eq!((s.queued, s.exported), (12, 12), "{s:?}");
+}
+
+#[test]
+fn a_huge_setting_is_clamped() {
+    let huge = BatchTraceProcessor::builder(Watcher::new(1, hold_none)).max_concurrent_exports(usize::MAX).build();
+    assert_eq!(huge.unwrap().config().max_concurrent_exports(), MAX_CONCURRENT_EXPORTS);
+    assert_eq!(BatchTraceProcessor::new(Watcher::new(usize::MAX, hold_none)).config().max_concurrent_exports(), 64);
+}
+
 #[test]
 fn the_setting_defaults_to_the_exporters_and_can_be_overridden() {
     let asks = |n| Watcher::new(n, hold_none);
@@ -291,40 +365,58 @@ fn one_export_at_a_time_keeps_queue_order_on_the_worker() {
 }
 
 #[test]
-fn no_later_batch_goes_out_while_a_batch_holding_a_trace_start_is_exported() {
+fn no_span_goes_out_while_its_traces_start_is_being_exported() {
     let watcher = Watcher::new(3, hold_on_helpers);
     let p = Arc::new(processor(&watcher, 4).build().unwrap());
-    // B1: spans 0..4 of an earlier trace. B2: trace `t`'s start and its spans 100..103.
-    // B3, B4: more spans of `t`.
-    end_spans(&p, &new_trace("earlier"), 0..4);
+    // B1: trace `t`'s start and its spans 100..103. B2: spans 0..4 of another trace.
+    // B3: spans 103..107 of `t`.
     let t = new_trace("t");
     p.on_trace_start(&t);
-    end_spans(&p, &t, 100..111);
+    end_spans(&p, &t, 100..103);
+    end_spans(&p, &new_trace("other"), 0..4);
+    end_spans(&p, &t, 103..107);
     let flush = in_background({
         let p = Arc::clone(&p);
         move || p.force_flush(Some(PATIENCE))
     });
-    // B1 goes to a helper (held); B2, with the trace, is exported by the worker itself;
-    // only then B3 goes to the second helper (held) and B4 to the worker.
-    watcher.wait_for("two helper exports held and two worker exports done", |e| {
-        worker_exits(e) >= 2
-            && e.iter().filter(|e| matches!(e, Event::Enter(b) if b.thread == EXPORT_HELPER_THREAD_NAME)).count() >= 2
-    });
-    let events = watcher.events();
-    let with_trace = None;
-    let trace_batch_exit = exited(&events, with_trace).expect("the trace's batch returned");
-    assert!(
-        matches!(&events[trace_batch_exit], Event::Exit(b) if b.thread == WORKER_THREAD_NAME),
-        "the worker exports a batch holding a trace start itself: {events:?}"
-    );
-    for later in [Some(103), Some(107)] {
-        let enter = entered(&events, later).expect("the later batches went out");
-        assert!(enter > trace_batch_exit, "batch {later:?} went out before the trace's batch returned: {events:?}");
-    }
+    // B1 and B2 go to the two helpers and are held there, at once: a batch with a trace's
+    // start holds back only batches of that trace.
+    assert!(watcher.gate.wait_entered_n(2, PATIENCE), "B1 and B2 in flight together");
+    // B3 waits for B1, held at the gate: it must not go out, on the worker or anywhere.
+    // (A bounded wait for what must not happen; it always runs to its end when all is well.)
+    let b3_went_out = watcher.saw_within(Duration::from_millis(100), |e| entered(e, Some(103)).is_some());
+    assert!(!b3_went_out, "a span went out while its trace's start was in flight: {:?}", watcher.events());
     watcher.gate.open();
     flush.recv_timeout(PATIENCE).expect("the flush returns").expect("the flush succeeds");
+    let events = watcher.events();
+    let trace_batch_exit = exited(&events, None).expect("the trace's batch returned");
+    let b3_enter = entered(&events, Some(103)).expect("B3 went out");
+    assert!(b3_enter > trace_batch_exit, "B3 went out before the trace's batch returned: {events:?}");
     let s = accounted(&p);
-    assert_eq!((s.queued, s.exported), (16, 16), "{s:?}");
+    assert_eq!((s.queued, s.exported, s.batches), (12, 12, 3), "{s:?}");
+    p.shutdown(Some(PATIENCE)).unwrap();
+}
+
+#[test]
+fn batches_of_different_traces_each_with_its_start_overlap() {
+    // Agent runs are short traces: most batches hold a trace's start. They still overlap.
+    let watcher = Watcher::new(3, hold_all);
+    let p = Arc::new(processor(&watcher, 4).build().unwrap());
+    for i in 0..4u128 {
+        let t = new_trace("run");
+        p.on_trace_start(&t);
+        end_spans(&p, &t, i * 10..i * 10 + 3);
+    }
+    let flush = in_background({
+        let p = Arc::clone(&p);
+        move || p.force_flush(Some(PATIENCE))
+    });
+    assert!(watcher.gate.wait_entered_n(3, PATIENCE), "three trace batches in flight at once");
+    watcher.gate.open();
+    flush.recv_timeout(PATIENCE).expect("the flush returns").expect("the flush succeeds");
+    assert_eq!(watcher.most.load(Ordering::SeqCst), 3);
+    let s = accounted(&p);
+    assert_eq!((s.queued, s.exported, s.batches), (16, 16, 4), "{s:?}");
     p.shutdown(Some(PATIENCE)).unwrap();
 }
 
@@ -417,7 +509,11 @@ fn counts_stay_exact_with_overlapping_exports_that_fail_and_panic() {
     assert_eq!(s.lost_to_exporter_errors(), watcher.failed_items.load(Ordering::SeqCst) as u64, "{s:?}");
     assert_eq!(s.lost_to_panics, watcher.panicked_items.load(Ordering::SeqCst) as u64, "{s:?}");
     assert_eq!(s.batches, watcher.calls.load(Ordering::SeqCst) as u64, "{s:?}");
-    assert!(watcher.most.load(Ordering::SeqCst) <= 4);
+    let most = watcher.most.load(Ordering::SeqCst);
+    assert!(most <= 4, "at most four exports at once: {most}");
+    let on_helpers =
+        watcher.events().iter().any(|e| matches!(e, Event::Enter(b) if b.thread == EXPORT_HELPER_THREAD_NAME));
+    assert!(on_helpers, "the helpers exported");
     let unique: HashSet<u128> = watcher.exported().into_iter().collect();
     assert_eq!(unique.len() as u64, spans_exported, "no span exported twice");
 }

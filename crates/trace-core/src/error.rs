@@ -44,11 +44,11 @@ pub enum ProcessorError {
         /// What killed it (the panic's message).
         reason: String,
     },
-    /// `force_flush` was called on the processor's own worker thread (from its exporter),
-    /// where it would wait for itself.
+    /// `force_flush` was called on the processor's own worker thread or one of its export
+    /// helpers (from its exporter), where it would wait for itself.
     #[error(
-        "force_flush was called on the processor's own worker thread (from its exporter?), where it would wait \
-         for itself; call it from another thread"
+        "force_flush was called on one of the processor's own export threads (from its exporter?), where it would \
+         wait for itself; call it from another thread"
     )]
     OnWorkerThread,
     /// Several processors of a fan-out failed; each entry is the processor's position
