@@ -149,7 +149,7 @@ fn many_threads_and_tasks_each_with_its_own_trace_keep_their_parents() {
 
 /// The OpenAI exporter asks for two exports at once: with a backlog, a slow answer to one
 /// request does not hold back the next, which goes out on a second connection; and the
-/// request that carries the trace is answered before any other goes out.
+/// request that carries the trace is answered before any with its spans goes out.
 #[test]
 fn two_requests_in_flight_on_two_connections_and_no_span_before_its_trace() {
     // The second request is answered slowly (a byte every 20 ms), every other one at once.
@@ -161,8 +161,9 @@ fn two_requests_in_flight_on_two_connections_and_no_span_before_its_trace() {
     let shutdown = p.flush_then_shut_down(Duration::from_secs(10));
     let requests = server.requests();
     assert_eq!(requests.len(), 8);
-    // The trace's batch goes out alone; then two at a time, and the slow answer to one of
-    // the first two after it keeps its connection busy while the other opens a second.
+    // The trace's batch goes out alone (every other batch has spans of that trace); then
+    // two at a time, and the slow answer to one of the first two after it keeps its
+    // connection busy while the other opens a second.
     assert_eq!(server.connections(), 2, "two requests in flight at once, on two connections");
     assert!(body(&requests[0])["data"][0]["object"] == "trace", "the trace's request comes first");
     no_span_before_its_trace(&requests);

@@ -116,8 +116,8 @@ pub trait TracingExporter: Send + Sync + 'static {
     /// Exports a batch. Items are in queue order: a trace before its spans, and spans in
     /// the order they ended. With [`concurrent_exports`](Self::concurrent_exports) above 1,
     /// batches may overlap and arrive out of order, except that a batch holding a trace
-    /// (its start) has returned before any later batch is handed over, so no span of that
-    /// trace reaches the exporter before the trace.
+    /// (its start) has returned before a later batch with items of that trace is handed
+    /// over, so no span reaches the exporter before its trace.
     fn export(&self, items: &[ExportItem]) -> Result<(), ExportError>;
 
     /// Asks the exporter to stop: later exports fail fast, running ones end soon.

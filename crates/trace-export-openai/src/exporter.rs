@@ -525,8 +525,8 @@ impl TracingExporter for BackendSpanExporter {
 
     /// 2 ([`trace_http::CONCURRENT_EXPORTS`]): a batch processor in front of this exporter
     /// keeps two requests in flight, each on its own connection, where the Python SDK
-    /// sends one at a time. No span is sent before its trace: a batch holding a trace's
-    /// start returns before a later batch is handed over.
+    /// sends one at a time. No span is sent before its trace: a batch with items of a
+    /// trace whose start is in a batch still in flight waits for that batch to return.
     fn concurrent_exports(&self) -> usize {
         trace_http::CONCURRENT_EXPORTS
     }
