@@ -183,32 +183,26 @@ impl Lanes {
     /// to, so that no span (or end) of a trace goes out before the trace's own batch has
     /// returned.
     pub(crate) fn wait_for_traces_of(&mut self, batch: &[ExportItem]) {
-        while self.holds_a_trace_of(batch) {
+        self.wait_until(|lanes| {
+            let mut starts = lanes.in_flight.iter().flat_map(|f| &f.traces);
+            !starts.any(|trace| batch.iter().any(|item| item.trace_id() == trace))
+        });
+    }
+
+    /// Records the helpers' reports as they come until `enough` holds.
+    fn wait_until(&mut self, enough: impl Fn(&Self) -> bool) {
+        while !enough(self) {
             match self.done.recv() {
                 Ok(done) => self.settle(done),
                 // Not expected: this side holds a sender too.
                 Err(_) => break,
             }
         }
-    }
-
-    fn holds_a_trace_of(&self, batch: &[ExportItem]) -> bool {
-        let mut starts = self.in_flight.iter().flat_map(|f| &f.traces).peekable();
-        if starts.peek().is_none() {
-            return false;
-        }
-        starts.any(|trace| batch.iter().any(|item| item.trace_id() == trace))
     }
 
     /// Waits until no helper holds a batch.
     pub(crate) fn wait_idle(&mut self) {
-        while !self.in_flight.is_empty() {
-            match self.done.recv() {
-                Ok(done) => self.settle(done),
-                // Not expected: this side holds a sender too.
-                Err(_) => break,
-            }
-        }
+        self.wait_until(|lanes| lanes.in_flight.is_empty());
     }
 
     /// The queue position up to which every item taken is settled (exported or lost):
