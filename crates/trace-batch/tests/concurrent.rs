@@ -420,18 +420,25 @@ fn batches_of_different_traces_each_with_its_start_overlap() {
     p.shutdown(Some(PATIENCE)).unwrap();
 }
 
-#[test]
-fn a_flush_waits_for_the_batches_in_flight_on_the_helpers() {
+/// Two exports at once, batches of 4, spans 0..8 queued, then `call` on another thread:
+/// returns once B1 (0..4) is held on the helper and the worker has exported B2 (4..8).
+fn with_b1_held_on_the_helper<T: Send + 'static>(
+    call: impl FnOnce(&BatchTraceProcessor) -> T + Send + 'static,
+) -> (Arc<Watcher>, Arc<BatchTraceProcessor>, mpsc::Receiver<T>) {
     let watcher = Watcher::new(2, hold_on_helpers);
     let p = Arc::new(processor(&watcher, 4).build().unwrap());
-    let t = new_trace("t");
-    end_spans(&p, &t, 0..8);
-    let flush = in_background({
+    end_spans(&p, &new_trace("t"), 0..8);
+    let result = in_background({
         let p = Arc::clone(&p);
-        move || p.force_flush(Some(PATIENCE))
+        move || call(&p)
     });
-    // B1 (0..4) is held on the helper; the worker exported B2 (4..8) itself.
     watcher.wait_for("B1 held, B2 done", |e| worker_exits(e) >= 1 && entered(e, Some(0)).is_some());
+    (watcher, p, result)
+}
+
+#[test]
+fn a_flush_waits_for_the_batches_in_flight_on_the_helpers() {
+    let (watcher, p, flush) = with_b1_held_on_the_helper(|p| p.force_flush(Some(PATIENCE)));
     assert_eq!(watcher.exported(), (4..8).collect::<Vec<_>>());
     // Every item was taken out of the queue, but B1 is still in flight: no flush is done.
     assert!(
@@ -449,15 +456,7 @@ fn a_flush_waits_for_the_batches_in_flight_on_the_helpers() {
 
 #[test]
 fn the_shutdown_waits_for_the_batches_in_flight_before_shutting_the_exporter_down() {
-    let watcher = Watcher::new(2, hold_on_helpers);
-    let p = Arc::new(processor(&watcher, 4).build().unwrap());
-    let t = new_trace("t");
-    end_spans(&p, &t, 0..8);
-    let shutdown = in_background({
-        let p = Arc::clone(&p);
-        move || p.shutdown(Some(PATIENCE))
-    });
-    watcher.wait_for("B1 held, B2 done", |e| worker_exits(e) >= 1 && entered(e, Some(0)).is_some());
+    let (watcher, p, shutdown) = with_b1_held_on_the_helper(|p| p.shutdown(Some(PATIENCE)));
     assert_eq!(watcher.shutdowns.load(Ordering::SeqCst), 0, "not shut down with a batch in flight");
     watcher.gate.open();
     shutdown.recv_timeout(PATIENCE).expect("the shutdown returns").expect("everything exported");
