@@ -5,7 +5,6 @@
 //! (no span of theirs may go out meanwhile) and when none are in flight (for the
 //! shutdown).
 
-use std::cell::Cell;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
@@ -19,18 +18,6 @@ use crate::shared::Shared;
 
 /// The name of the export helper threads, as seen in debuggers and `top -H`.
 pub const EXPORT_HELPER_THREAD_NAME: &str = "trace-batch-export";
-
-thread_local! {
-    /// On an export helper: the address of its processor's [`Shared`] (0 elsewhere), so
-    /// that a flush or shutdown its exporter calls is refused rather than waiting for the
-    /// helper's own batch.
-    static HELPER_OF: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Whether this thread is one of the export helpers of the processor that owns `shared`.
-pub(crate) fn on_helper_of(shared: &Shared) -> bool {
-    HELPER_OF.with(Cell::get) == std::ptr::from_ref(shared) as usize
-}
 
 /// A batch handed to a helper, and the queue position of its first item.
 struct Job {
@@ -227,7 +214,7 @@ impl Lanes {
 /// that reports it, is caught, and the batch reported as done all the same, so that the
 /// worker never waits for it.
 fn help(shared: &Shared, jobs: &Receiver<Job>, done: &Sender<Done>, release: &Release, free_on: FreeExported) {
-    HELPER_OF.with(|h| h.set(std::ptr::from_ref(shared) as usize));
+    shared.mark_exporting_thread();
     for Job { mut batch, start } in jobs.iter() {
         let _ = isolate(|| {
             if let Err(panic) = isolate(|| shared.export_batch(&mut batch, release, free_on)) {

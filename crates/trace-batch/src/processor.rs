@@ -327,7 +327,7 @@ impl BatchTraceProcessor {
             shared.shut_down_exporter();
             return Err(ProcessorError::WorkerUnavailable("the worker thread has no handle".to_owned()));
         };
-        let on_worker = handle.thread().id() == thread::current().id() || crate::lanes::on_helper_of(shared);
+        let on_worker = shared.on_exporting_thread();
         let (done_tx, done_rx) = bounded(1);
         let request = ShutdownRequest { deadline, done: (!on_worker).then_some(done_tx) };
         if self.hot.producer.control.send(Control::Shutdown(request)).is_err() {
@@ -374,11 +374,8 @@ impl BatchTraceProcessor {
         }
     }
 
-    /// Whether this is the worker's thread or one of its export helpers': where the
-    /// exporter runs, and where waiting for the worker would wait for itself.
     fn on_worker_thread(&self) -> bool {
-        crate::lanes::on_helper_of(self.shared())
-            || lock(&self.thread).handle.as_ref().is_some_and(|h| h.thread().id() == thread::current().id())
+        self.shared().on_exporting_thread()
     }
 
     /// Test-only: makes the worker's loop panic at `point` (see `shared::fault`).

@@ -2,6 +2,7 @@
 //! the lifecycle, the counters, and the one routine that hands a batch to the exporter
 //! and accounts for the outcome.
 
+use std::cell::Cell;
 #[cfg(test)]
 use std::sync::atomic::AtomicU8;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +19,13 @@ use crate::config::FreeExported;
 use crate::lifecycle::{Lifecycle, State};
 use crate::queue::Release;
 use crate::stats::{DropCounters, Padded, WorkerCounters};
+
+thread_local! {
+    /// On a processor's worker or export helper: the address of its [`Shared`] (0
+    /// elsewhere), so that a flush or shutdown its exporter calls there is recognised and
+    /// refused or deferred rather than left waiting for the thread's own export.
+    static EXPORTING_FOR: Cell<usize> = const { Cell::new(0) };
+}
 
 /// How often failures of the exporter are logged, at most.
 const EXPORT_LOG_INTERVAL: Duration = Duration::from_secs(10);
@@ -65,6 +73,19 @@ impl Shared {
             #[cfg(test)]
             fault: AtomicU8::new(fault::NONE),
         }
+    }
+
+    /// Marks this thread as one that calls this processor's exporter (its worker or an
+    /// export helper), for [`on_exporting_thread`](Self::on_exporting_thread).
+    pub(crate) fn mark_exporting_thread(&self) {
+        EXPORTING_FOR.with(|t| t.set(std::ptr::from_ref(self) as usize));
+    }
+
+    /// Whether this is this processor's worker or one of its export helpers: where the
+    /// exporter runs, and where waiting for the worker would wait for itself. (The
+    /// worker's join handle cannot tell: a shutdown takes it.)
+    pub(crate) fn on_exporting_thread(&self) -> bool {
+        EXPORTING_FOR.with(Cell::get) == std::ptr::from_ref(self) as usize
     }
 
     /// Hands `batch` to the exporter, counts the outcome, and empties the batch (its

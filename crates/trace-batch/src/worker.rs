@@ -97,6 +97,7 @@ impl Worker {
     /// marks itself dead, so that nothing waits for it for ever and producers drop (and
     /// count) what they offer afterwards.
     pub(crate) fn run(mut self) {
+        self.shared.mark_exporting_thread();
         let outcome = isolate(|| self.serve());
         if self.shared.lifecycle.state() != State::Exited {
             let reason = match outcome {

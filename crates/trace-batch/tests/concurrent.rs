@@ -290,6 +290,33 @@ fn a_flush_or_shutdown_from_the_exporter_on_a_helper_is_refused_or_deferred_not_
     assert_eq!((s.queued, s.exported), (12, 12), "{s:?}");
 }
 
+/// The shutdown takes the worker's join handle; the worker must still be recognised when
+/// its exporter calls `force_flush` during the final drain.
+#[test]
+fn a_flush_from_the_exporter_during_the_final_drain_is_refused_not_waited_for() {
+    let exporter = Arc::new(CallsBack::default());
+    let p = Arc::new(
+        BatchTraceProcessor::builder_shared(Arc::clone(&exporter) as Arc<dyn TracingExporter>)
+            .max_batch_size(4)
+            .max_concurrent_exports(1)
+            .export_on_full_batch(false)
+            .schedule_delay(Duration::from_secs(3600))
+            .build()
+            .unwrap(),
+    );
+    exporter.processor.set(Arc::downgrade(&p)).unwrap();
+    end_spans(&p, &new_trace("t"), 0..8);
+    assert_eq!(p.shutdown(Some(PATIENCE)), Ok(()));
+    let results = exporter.results.lock().unwrap().clone();
+    assert_eq!(results.len(), 2, "{results:?}");
+    for (thread, what, result) in &results {
+        assert_eq!((thread.as_str(), *what), (WORKER_THREAD_NAME, "flush"));
+        assert_eq!(result, &Err(ProcessorError::OnWorkerThread), "refused at once");
+    }
+    let s = accounted(&p);
+    assert_eq!((s.queued, s.exported), (8, 8), "{s:?}");
+}
+
 #[test]
 fn a_huge_setting_is_clamped() {
     let huge = BatchTraceProcessor::builder(Watcher::new(1, hold_none)).max_concurrent_exports(usize::MAX).build();
