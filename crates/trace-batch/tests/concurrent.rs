@@ -222,11 +222,15 @@ fn accounted(p: &BatchTraceProcessor) -> BatchStats {
     s
 }
 
-/// Runs `f` on another thread; its result arrives on the returned channel.
-fn in_background<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> mpsc::Receiver<T> {
+/// Runs `call` on `p` on another thread; its result arrives on the returned channel.
+fn in_background<T: Send + 'static>(
+    p: &Arc<BatchTraceProcessor>,
+    call: impl FnOnce(&BatchTraceProcessor) -> T + Send + 'static,
+) -> mpsc::Receiver<T> {
     let (tx, rx) = mpsc::channel();
+    let p = Arc::clone(p);
     thread::spawn(move || {
-        let _ = tx.send(f());
+        let _ = tx.send(call(&p));
     });
     rx
 }
@@ -345,10 +349,7 @@ fn exports_overlap_up_to_the_limit_and_every_item_is_exported_once() {
     let p = Arc::new(processor(&watcher, 4).build().unwrap());
     let t = new_trace("t");
     end_spans(&p, &t, 0..20);
-    let flush = in_background({
-        let p = Arc::clone(&p);
-        move || p.force_flush(Some(PATIENCE))
-    });
+    let flush = in_background(&p, |p| p.force_flush(Some(PATIENCE)));
     // Five batches queued: two go to helpers, the worker exports the third itself, and
     // all three wait at the gate.
     assert!(watcher.gate.wait_entered_n(3, PATIENCE), "three exports running at once");
@@ -402,10 +403,7 @@ fn no_span_goes_out_while_its_traces_start_is_being_exported() {
     end_spans(&p, &t, 100..103);
     end_spans(&p, &new_trace("other"), 0..4);
     end_spans(&p, &t, 103..107);
-    let flush = in_background({
-        let p = Arc::clone(&p);
-        move || p.force_flush(Some(PATIENCE))
-    });
+    let flush = in_background(&p, |p| p.force_flush(Some(PATIENCE)));
     // B1 and B2 go to the two helpers and are held there, at once: a batch with a trace's
     // start holds back only batches of that trace.
     assert!(watcher.gate.wait_entered_n(2, PATIENCE), "B1 and B2 in flight together");
@@ -434,10 +432,7 @@ fn batches_of_different_traces_each_with_its_start_overlap() {
         p.on_trace_start(&t);
         end_spans(&p, &t, i * 10..i * 10 + 3);
     }
-    let flush = in_background({
-        let p = Arc::clone(&p);
-        move || p.force_flush(Some(PATIENCE))
-    });
+    let flush = in_background(&p, |p| p.force_flush(Some(PATIENCE)));
     assert!(watcher.gate.wait_entered_n(3, PATIENCE), "three trace batches in flight at once");
     watcher.gate.open();
     flush.recv_timeout(PATIENCE).expect("the flush returns").expect("the flush succeeds");
@@ -455,10 +450,7 @@ fn with_b1_held_on_the_helper<T: Send + 'static>(
     let watcher = Watcher::new(2, hold_on_helpers);
     let p = Arc::new(processor(&watcher, 4).build().unwrap());
     end_spans(&p, &new_trace("t"), 0..8);
-    let result = in_background({
-        let p = Arc::clone(&p);
-        move || call(&p)
-    });
+    let result = in_background(&p, call);
     watcher.wait_for("B1 held, B2 done", |e| worker_exits(e) >= 1 && entered(e, Some(0)).is_some());
     (watcher, p, result)
 }
