@@ -127,7 +127,10 @@ impl BatchConfig {
     /// The queue length at which a producer wakes the worker: eight full batches
     /// (`8 * max_batch_size`) when [`export_on_full_batch`](Self::export_on_full_batch) is
     /// on and that is below the trigger size, else the
-    /// [`export_trigger_size`](Self::export_trigger_size). 1024 with the defaults.
+    /// [`export_trigger_size`](Self::export_trigger_size). 1024 with the defaults. Also
+    /// what must still be queued behind a batch, outside a flush or the shutdown, for
+    /// the worker to hand it to an export helper (see
+    /// [`max_concurrent_exports`](BatchTraceProcessorBuilder::max_concurrent_exports)).
     pub fn wake_size(&self) -> usize {
         if self.export_on_full_batch {
             self.export_trigger_size().min(self.max_batch_size.saturating_mul(WAKE_BATCHES))
@@ -331,14 +334,17 @@ impl BatchTraceProcessorBuilder {
         /// Above 1, the worker hands a batch to an export helper thread (named
         /// [`EXPORT_HELPER_THREAD_NAME`](crate::EXPORT_HELPER_THREAD_NAME), started when
         /// first needed, up to `max_concurrent_exports - 1` of them) when one is free and
-        /// more is queued behind the batch, and exports the next batch itself meanwhile:
-        /// serialising and sending one batch overlaps with waiting for the answer to
-        /// another. Batches may then reach the exporter out of order, with one order
-        /// kept: a batch with items of a trace whose start is in a batch still being
-        /// exported waits until that batch has returned, so no span reaches the exporter
-        /// before its trace. A flush or the shutdown waits for every batch in flight. The
-        /// exporter's `force_flush` or `shutdown` called from a helper thread is refused as
-        /// from the worker's (`ProcessorError::OnWorkerThread` for a flush).
+        /// the worker is behind, and exports the next batch itself meanwhile: serialising
+        /// and sending one batch overlaps with waiting for the answer to another. Behind
+        /// means that a wake-up's worth ([`BatchConfig::wake_size`], 1024 items with the
+        /// defaults) is still queued behind the batch, or, while a flush or the shutdown
+        /// waits, that anything is; a flow that one export at a time keeps up with thus
+        /// costs no helper's wake-ups. Batches may then reach the exporter out of order,
+        /// with one order kept: a batch with items of a trace whose start is in a batch
+        /// still being exported waits until that batch has returned, so no span reaches
+        /// the exporter before its trace. A flush or the shutdown waits for every batch in
+        /// flight. The exporter's `force_flush` or `shutdown` called from a helper thread
+        /// is refused as from the worker's (`ProcessorError::OnWorkerThread` for a flush).
         fn max_concurrent_exports(n: usize);
     }
 

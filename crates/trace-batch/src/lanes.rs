@@ -1,9 +1,9 @@
 //! Export helpers: the threads that let a batch processor run more than one exporter call
 //! at once (`max_concurrent_exports`). The worker keeps exporting too; a helper takes a
-//! batch the worker hands it, exports it, and reports back, so that the worker knows
-//! which items are settled (for flushes), which traces' starts are still on their way
-//! (no span of theirs may go out meanwhile) and when none are in flight (for the
-//! shutdown).
+//! batch the worker hands it when the worker is behind (`Worker::behind`), exports it, and
+//! reports back, so that the worker knows which items are settled (for flushes), which
+//! traces' starts are still on their way (no span of theirs may go out meanwhile) and when
+//! none are in flight (for the shutdown).
 
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};

@@ -56,7 +56,9 @@
 //!   one export at a time) unless the exporter asks for more; the OpenAI and OTLP
 //!   exporters ask for 2, so that one batch is serialised and sent while the answer to
 //!   another is on its way. The second export runs on a helper thread
-//!   ([`EXPORT_HELPER_THREAD_NAME`]) started when first needed.
+//!   ([`EXPORT_HELPER_THREAD_NAME`]) started when first needed, and only when the worker
+//!   is behind: a wake-up's worth (1024 items) still queued behind the batch it takes,
+//!   or a flush or the shutdown waiting.
 //! - `drop_timeout`: 5 s ([`DEFAULT_DROP_TIMEOUT`]) for the final export when the
 //!   processor is dropped without a shutdown.
 //! - `redactor`: none ([`BatchTraceProcessorBuilder::redactor`]). Set one

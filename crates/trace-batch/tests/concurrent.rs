@@ -362,17 +362,62 @@ fn exports_overlap_up_to_the_limit_and_every_item_is_exported_once() {
     assert_eq!(spans.len(), 20, "each span once: {spans:?}");
     spans.sort_unstable();
     assert_eq!(spans, (0..20).collect::<Vec<_>>());
-    let threads: HashSet<String> = watcher
+    let threads = export_threads(&watcher);
+    assert!(threads.contains(WORKER_THREAD_NAME) && threads.contains(EXPORT_HELPER_THREAD_NAME), "{threads:?}");
+    let s = accounted(&p);
+    assert_eq!((s.queued, s.exported, s.batches), (20, 20, 5), "{s:?}");
+    p.shutdown(Some(PATIENCE)).unwrap();
+}
+
+/// The threads the exports ran on.
+fn export_threads(watcher: &Watcher) -> HashSet<String> {
+    watcher
         .events()
         .into_iter()
         .filter_map(|e| match e {
             Event::Enter(b) => Some(b.thread),
             Event::Exit(_) => None,
         })
-        .collect();
-    assert!(threads.contains(WORKER_THREAD_NAME) && threads.contains(EXPORT_HELPER_THREAD_NAME), "{threads:?}");
+        .collect()
+}
+
+#[test]
+fn a_drain_the_worker_keeps_up_with_uses_no_helper() {
+    // A queue of 16: the trigger size, and so the wake-up size, is 11. The eleventh span
+    // wakes the worker, which takes 4 with 7 queued behind them, then 4 with 3, then 3:
+    // never a wake-up's worth behind the batch in hand, so it exports them all itself.
+    let watcher = Watcher::new(2, hold_none);
+    let p = processor(&watcher, 4).max_queue_size(16).build().unwrap();
+    assert_eq!(p.config().wake_size(), 11);
+    end_spans(&p, &new_trace("t"), 0..11);
+    watcher.wait_for("three batches exported", |e| worker_exits(e) == 3);
+    assert_eq!(export_threads(&watcher), HashSet::from([WORKER_THREAD_NAME.to_owned()]));
+    assert_eq!(watcher.exported(), (0..11).collect::<Vec<_>>(), "queue order");
+    p.shutdown(Some(PATIENCE)).unwrap();
+}
+
+#[test]
+fn a_helper_takes_a_batch_once_the_worker_falls_behind() {
+    // A queue of 64: the wake-up size is 44. The 44th span wakes the worker, which takes
+    // 0..4 with 40 behind them (not yet behind) and exports them itself, held at the gate.
+    // Meanwhile 16 more arrive: its next batch has 52 behind it, and goes to a helper.
+    let watcher = Watcher::new(2, hold_all);
+    let p = processor(&watcher, 4).max_queue_size(64).build().unwrap();
+    assert_eq!(p.config().wake_size(), 44);
+    let t = new_trace("t");
+    end_spans(&p, &t, 0..44);
+    watcher.wait_for("the first batch held on the worker", |e| entered(e, Some(0)).is_some());
+    end_spans(&p, &t, 44..60);
+    watcher.gate.open();
+    // No flush: while one waits, any batch with something behind it may go to a helper.
+    watcher.wait_for("every batch returned", |e| e.iter().filter(|e| matches!(e, Event::Exit(_))).count() == 15);
+    let threads = export_threads(&watcher);
+    assert!(threads.contains(EXPORT_HELPER_THREAD_NAME), "{threads:?}");
+    assert_eq!(watcher.events()[0], Event::Enter(Batch { first: Some(0), thread: WORKER_THREAD_NAME.to_owned() }));
+    // The counts are settled once the flush returns.
+    p.force_flush(Some(PATIENCE)).unwrap();
     let s = accounted(&p);
-    assert_eq!((s.queued, s.exported, s.batches), (20, 20, 5), "{s:?}");
+    assert_eq!((s.queued, s.exported, s.batches), (60, 60, 15), "{s:?}");
     p.shutdown(Some(PATIENCE)).unwrap();
 }
 
