@@ -127,16 +127,22 @@ impl BatchConfig {
     /// The queue length at which a producer wakes the worker: eight full batches
     /// (`8 * max_batch_size`) when [`export_on_full_batch`](Self::export_on_full_batch) is
     /// on and that is below the trigger size, else the
-    /// [`export_trigger_size`](Self::export_trigger_size). 1024 with the defaults. Also
-    /// what must still be queued behind a batch, outside a flush or the shutdown, for
-    /// the worker to hand it to an export helper (see
-    /// [`max_concurrent_exports`](BatchTraceProcessorBuilder::max_concurrent_exports)).
+    /// [`export_trigger_size`](Self::export_trigger_size). 1024 with the defaults.
     pub fn wake_size(&self) -> usize {
         if self.export_on_full_batch {
             self.export_trigger_size().min(self.max_batch_size.saturating_mul(WAKE_BATCHES))
         } else {
             self.export_trigger_size()
         }
+    }
+
+    /// How much must still be queued behind a batch, outside a flush or the shutdown, for
+    /// the worker to hand it to an export helper (see
+    /// [`max_concurrent_exports`](BatchTraceProcessorBuilder::max_concurrent_exports)):
+    /// eight full batches (`8 * max_batch_size`), or half the queue if that is less, so
+    /// that it can be reached whatever the trigger. 1024 with the defaults.
+    pub fn hand_off_size(&self) -> usize {
+        self.max_batch_size.saturating_mul(WAKE_BATCHES).min(self.max_queue_size / 2).max(1)
     }
 
     /// How long dropping the processor without a [`shutdown`] waits for the final export.
@@ -336,10 +342,10 @@ impl BatchTraceProcessorBuilder {
         /// first needed, up to `max_concurrent_exports - 1` of them) when one is free and
         /// the worker is behind, and exports the next batch itself meanwhile: serialising
         /// and sending one batch overlaps with waiting for the answer to another. Behind
-        /// means that a wake-up's worth ([`BatchConfig::wake_size`], 1024 items with the
-        /// defaults) is still queued behind the batch, or, while a flush or the shutdown
-        /// waits, that anything is; a flow that one export at a time keeps up with thus
-        /// costs no helper's wake-ups. Batches may then reach the exporter out of order,
+        /// means that [`BatchConfig::hand_off_size`] items (1024 with the defaults) are
+        /// still queued behind the batch, or, while a flush or the shutdown waits, that
+        /// anything is; a flow that one export at a time keeps up with thus costs no
+        /// helper's wake-ups. Batches may then reach the exporter out of order,
         /// with one order kept: a batch with items of a trace whose start is in a batch
         /// still being exported waits until that batch has returned, so no span reaches
         /// the exporter before its trace. A flush or the shutdown waits for every batch in
@@ -374,6 +380,19 @@ mod tests {
         // A trigger below the batch size wakes the worker at the trigger either way.
         let small = BatchConfig { max_queue_size: 100, export_trigger_ratio: 0.5, ..BatchConfig::default() };
         assert_eq!(small.wake_size(), 50);
+    }
+
+    #[test]
+    fn the_hand_off_size_is_eight_batches_or_half_the_queue() {
+        assert_eq!(BatchConfig::default().hand_off_size(), 1024);
+        // Whatever the trigger: a second export needs no 70 % of the queue first.
+        let python = BatchConfig { export_on_full_batch: false, ..BatchConfig::default() };
+        assert_eq!(python.hand_off_size(), 1024);
+        // Half the queue: with the queue full and a batch taken, 192 are behind it.
+        let small = BatchConfig { max_queue_size: 256, max_batch_size: 64, ..BatchConfig::default() };
+        assert_eq!(small.hand_off_size(), 128);
+        let tiny = BatchConfig { max_queue_size: 1, max_batch_size: 1, ..BatchConfig::default() };
+        assert_eq!(tiny.hand_off_size(), 1);
     }
 
     #[test]

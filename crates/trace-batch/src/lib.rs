@@ -57,8 +57,8 @@
 //!   exporters ask for 2, so that one batch is serialised and sent while the answer to
 //!   another is on its way. The second export runs on a helper thread
 //!   ([`EXPORT_HELPER_THREAD_NAME`]) started when first needed, and only when the worker
-//!   is behind: a wake-up's worth (1024 items) still queued behind the batch it takes,
-//!   or a flush or the shutdown waiting.
+//!   is behind: [`BatchConfig::hand_off_size`] items (1024) still queued behind the batch
+//!   it takes, or, while a flush or the shutdown waits, any.
 //! - `drop_timeout`: 5 s ([`DEFAULT_DROP_TIMEOUT`]) for the final export when the
 //!   processor is dropped without a shutdown.
 //! - `redactor`: none ([`BatchTraceProcessorBuilder::redactor`]). Set one

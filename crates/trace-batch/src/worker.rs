@@ -2,7 +2,7 @@
 //! batches, answers flush and shutdown requests.
 //!
 //! It hands batches to its export helpers (`lanes`) when more than one export may run at
-//! once. It sleeps on the control, wake-up and helper-report channels with a timeout set
+//! once and it is behind (see `Worker::behind`). It sleeps on the control, wake-up and helper-report channels with a timeout set
 //! to the next scheduled export, so it runs only when there is something to do: eight
 //! full batches are queued (with `export_on_full_batch`), the queue reached the trigger
 //! size, the schedule delay passed, a helper returned, or a flush or shutdown arrived.
@@ -33,8 +33,8 @@ pub(crate) struct Worker {
     max_batch: usize,
     trigger: usize,
     /// How much must still be queued behind a batch for a helper to take it, outside a
-    /// flush or the shutdown: a wake-up's worth (`BatchConfig::wake_size`), so that a
-    /// second export starts only when the worker alone is falling behind.
+    /// flush or the shutdown (`BatchConfig::hand_off_size`), so that a second export
+    /// starts only when the worker alone is falling behind.
     hand_off_at: usize,
     /// Export full batches without waiting for the trigger size (`export_on_full_batch`).
     full_batches: bool,
@@ -82,7 +82,7 @@ impl Worker {
             shared,
             max_batch: config.max_batch_size(),
             trigger: config.export_trigger_size(),
-            hand_off_at: config.wake_size(),
+            hand_off_at: config.hand_off_size(),
             full_batches: config.export_on_full_batch(),
             delay: config.schedule_delay(),
             free_exported_on: config.free_exported_on(),
@@ -256,6 +256,8 @@ impl Worker {
             return;
         }
         self.lanes.wait_for_traces_of(&self.batch);
+        // A flush or the shutdown that came since the drain's last look counts now.
+        self.poll_control();
         if self.lanes.has_room() && self.behind() && self.lanes.hand_off(&mut self.batch, start) {
             return;
         }
@@ -263,8 +265,8 @@ impl Worker {
     }
 
     /// Whether a second export is worth its cost: while a flush or the shutdown waits,
-    /// whenever anything is queued behind the batch; otherwise only when a wake-up's
-    /// worth still is, so that the worker alone is falling behind. (Each hand-off wakes a
+    /// whenever anything is queued behind the batch; otherwise only when `hand_off_at`
+    /// items still are, so that the worker alone is falling behind. (Each hand-off wakes a
     /// helper, and each request a helper sends wakes the server on another core: at
     /// 400,000 spans/s, which one export at a time keeps up with, handing off whenever
     /// anything was queued cost about a third more CPU, the loopback server's included.)

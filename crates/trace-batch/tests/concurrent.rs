@@ -383,14 +383,15 @@ fn export_threads(watcher: &Watcher) -> HashSet<String> {
 
 #[test]
 fn a_drain_the_worker_keeps_up_with_uses_no_helper() {
-    // A queue of 16: the trigger size, and so the wake-up size, is 11. The eleventh span
-    // wakes the worker, which takes 4 with 7 queued behind them, then 4 with 3, then 3:
-    // never a wake-up's worth behind the batch in hand, so it exports them all itself.
+    // A queue of 16: the trigger size, which wakes the worker, is 11, and the hand-off
+    // size half the queue, 8. The eleventh span wakes the worker, which takes 4 with 7
+    // queued behind them, then 4 with 3, then 3: never 8 behind the batch in hand, so it
+    // exports them all itself.
     let watcher = Watcher::new(2, hold_none);
     let p = processor(&watcher, 4).max_queue_size(16).build().unwrap();
-    assert_eq!(p.config().wake_size(), 11);
+    assert_eq!((p.config().wake_size(), p.config().hand_off_size()), (11, 8));
     end_spans(&p, &new_trace("t"), 0..11);
-    watcher.wait_for("three batches exported", |e| worker_exits(e) == 3);
+    watcher.wait_for("three batches exported", |e| e.iter().filter(|e| matches!(e, Event::Exit(_))).count() == 3);
     assert_eq!(export_threads(&watcher), HashSet::from([WORKER_THREAD_NAME.to_owned()]));
     assert_eq!(watcher.exported(), (0..11).collect::<Vec<_>>(), "queue order");
     p.shutdown(Some(PATIENCE)).unwrap();
@@ -398,26 +399,28 @@ fn a_drain_the_worker_keeps_up_with_uses_no_helper() {
 
 #[test]
 fn a_helper_takes_a_batch_once_the_worker_falls_behind() {
-    // A queue of 64: the wake-up size is 44. The 44th span wakes the worker, which takes
-    // 0..4 with 40 behind them (not yet behind) and exports them itself, held at the gate.
-    // Meanwhile 16 more arrive: its next batch has 52 behind it, and goes to a helper.
+    // Full batches exported as they come, in batches of 4: the 32nd span wakes the worker,
+    // and 32 behind a batch make the worker behind. It takes 0..4 with 28 behind them and
+    // exports them itself, held at the gate. Meanwhile 16 more arrive: its next batch,
+    // 4..8, has 40 behind it, and goes to a helper.
     let watcher = Watcher::new(2, hold_all);
-    let p = processor(&watcher, 4).max_queue_size(64).build().unwrap();
-    assert_eq!(p.config().wake_size(), 44);
+    let p = processor(&watcher, 4).export_on_full_batch(true).max_queue_size(256).build().unwrap();
+    assert_eq!((p.config().wake_size(), p.config().hand_off_size()), (32, 32));
     let t = new_trace("t");
-    end_spans(&p, &t, 0..44);
+    end_spans(&p, &t, 0..32);
     watcher.wait_for("the first batch held on the worker", |e| entered(e, Some(0)).is_some());
-    end_spans(&p, &t, 44..60);
+    end_spans(&p, &t, 32..48);
     watcher.gate.open();
     // No flush: while one waits, any batch with something behind it may go to a helper.
-    watcher.wait_for("every batch returned", |e| e.iter().filter(|e| matches!(e, Event::Exit(_))).count() == 15);
-    let threads = export_threads(&watcher);
-    assert!(threads.contains(EXPORT_HELPER_THREAD_NAME), "{threads:?}");
-    assert_eq!(watcher.events()[0], Event::Enter(Batch { first: Some(0), thread: WORKER_THREAD_NAME.to_owned() }));
+    watcher.wait_for("every batch returned", |e| e.iter().filter(|e| matches!(e, Event::Exit(_))).count() == 12);
+    let events = watcher.events();
+    let batch = |first, thread: &str| Event::Enter(Batch { first: Some(first), thread: thread.to_owned() });
+    assert_eq!(events[0], batch(0, WORKER_THREAD_NAME), "{events:?}");
+    assert!(events.contains(&batch(4, EXPORT_HELPER_THREAD_NAME)), "{events:?}");
     // The counts are settled once the flush returns.
     p.force_flush(Some(PATIENCE)).unwrap();
     let s = accounted(&p);
-    assert_eq!((s.queued, s.exported, s.batches), (60, 60, 15), "{s:?}");
+    assert_eq!((s.queued, s.exported, s.batches), (48, 48, 12), "{s:?}");
     p.shutdown(Some(PATIENCE)).unwrap();
 }
 
@@ -542,24 +545,36 @@ fn counts_stay_exact_with_overlapping_exports_that_fail_and_panic() {
             c if c % 3 == 2 => Some(Fault::Fail),
             _ => None,
         },
-        ..Arc::into_inner(Watcher::new(4, hold_none)).unwrap()
+        ..Arc::into_inner(Watcher::new(4, hold_all)).unwrap()
     });
     let p = Arc::new(
         BatchTraceProcessor::builder(Arc::clone(&watcher)).max_queue_size(256).max_batch_size(16).build().unwrap(),
     );
     const PER_PRODUCER: u128 = 3000;
-    let start = Arc::new(Barrier::new(2));
+    const FIRST: u128 = 500;
+    // Two producers and this thread: after the first part of the spans, and once the gate
+    // is open.
+    let phase = Arc::new(Barrier::new(3));
     let producers: Vec<_> = (0..2u128)
         .map(|id| {
-            let (p, start) = (Arc::clone(&p), Arc::clone(&start));
+            let (p, phase) = (Arc::clone(&p), Arc::clone(&phase));
             thread::spawn(move || {
                 let t = new_trace("t");
                 p.on_trace_start(&t);
-                start.wait();
-                end_spans(&p, &t, id * PER_PRODUCER..(id + 1) * PER_PRODUCER);
+                let base = id * PER_PRODUCER;
+                end_spans(&p, &t, base..base + FIRST);
+                phase.wait();
+                phase.wait();
+                end_spans(&p, &t, base + FIRST..base + PER_PRODUCER);
             })
         })
         .collect();
+    // With every export held at the gate, the first 1,002 items fill the queue of 256
+    // (the rest are dropped): the worker is then far behind, and once the gate opens it
+    // hands batches to the helpers while both producers go on.
+    phase.wait();
+    watcher.gate.open();
+    phase.wait();
     for h in producers {
         h.join().unwrap();
     }

@@ -145,7 +145,8 @@ pub trait TracingExporter: Send + Sync + 'static {
     /// writing to one stream (stdout, a file) relies on. An exporter whose calls spend
     /// most of their time waiting for a network round trip says more: the HTTP exporters
     /// of this workspace say 2, so that one batch is serialised and sent while the answer
-    /// to the previous one is on its way. 0 is taken as 1.
+    /// to the previous one is on its way (the batch processor starts the second export
+    /// only when it falls behind). 0 is taken as 1.
     fn concurrent_exports(&self) -> usize {
         1
     }

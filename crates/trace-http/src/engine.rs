@@ -34,8 +34,9 @@ pub const LOGGED_BODY_CHARS: usize = 512;
 /// work, bounds the rate. On this project's 2-core VM, `export` of 128-span batches to a
 /// loopback server delivered 0.8M–1.2M spans/s from one thread and 2.2M–2.7M from two
 /// (`benches/e2e.rs --export-only`, three rounds each); over a real network, where the
-/// round trip is longer, the gain is larger. Each export in flight holds its own
-/// connection and body buffer. A batch processor's `max_concurrent_exports(1)` restores
+/// round trip is longer, the gain is larger. The batch processor starts the second export
+/// only when the first falls behind. Each export in flight holds its own connection and
+/// body buffer. A batch processor's `max_concurrent_exports(1)` restores
 /// Python's one-at-a-time order.
 pub const CONCURRENT_EXPORTS: usize = 2;
 
