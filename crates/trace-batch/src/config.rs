@@ -345,12 +345,12 @@ impl BatchTraceProcessorBuilder {
         /// means that [`BatchConfig::hand_off_size`] items (1024 with the defaults) are
         /// still queued behind the batch, or, while a flush or the shutdown waits, that
         /// anything is; a flow that one export at a time keeps up with thus costs no
-        /// helper's wake-ups. Batches may then reach the exporter out of order,
-        /// with one order kept: a batch with items of a trace whose start is in a batch
-        /// still being exported waits until that batch has returned, so no span reaches
-        /// the exporter before its trace. A flush or the shutdown waits for every batch in
-        /// flight. The exporter's `force_flush` or `shutdown` called from a helper thread
-        /// is refused as from the worker's (`ProcessorError::OnWorkerThread` for a flush).
+        /// helper's wake-ups. Batches may then reach the exporter out of order, with one
+        /// order kept: a batch with items of a trace whose start is in a batch still being
+        /// exported waits until that batch has returned, so no span reaches the exporter
+        /// before its trace. A flush or the shutdown waits for every batch in flight. The
+        /// exporter's `force_flush` or `shutdown` called from a helper thread is refused as
+        /// from the worker's (`ProcessorError::OnWorkerThread` for a flush).
         fn max_concurrent_exports(n: usize);
     }
 

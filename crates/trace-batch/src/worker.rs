@@ -2,10 +2,11 @@
 //! batches, answers flush and shutdown requests.
 //!
 //! It hands batches to its export helpers (`lanes`) when more than one export may run at
-//! once and it is behind (see `Worker::behind`). It sleeps on the control, wake-up and helper-report channels with a timeout set
-//! to the next scheduled export, so it runs only when there is something to do: eight
-//! full batches are queued (with `export_on_full_batch`), the queue reached the trigger
-//! size, the schedule delay passed, a helper returned, or a flush or shutdown arrived.
+//! once and it is behind (see `Worker::behind`). It sleeps on the control, wake-up and
+//! helper-report channels with a timeout set to the next scheduled export, so it runs only
+//! when there is something to do: eight full batches are queued (with
+//! `export_on_full_batch`), the queue reached the trigger size, the schedule delay passed,
+//! a helper returned, or a flush or shutdown arrived.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -269,7 +270,8 @@ impl Worker {
     /// items still are, so that the worker alone is falling behind. (Each hand-off wakes a
     /// helper, and each request a helper sends wakes the server on another core: at
     /// 400,000 spans/s, which one export at a time keeps up with, handing off whenever
-    /// anything was queued cost about a third more CPU, the loopback server's included.)
+    /// anything was queued cost up to a third more CPU than one export at a time, the
+    /// loopback server's included.)
     fn behind(&self) -> bool {
         let queued = self.ends.data.len();
         if self.final_drain || !self.flushes.is_empty() {

@@ -75,10 +75,11 @@
 //! The exporter asks a batch processor for two exports at once
 //! ([`TracingExporter::concurrent_exports`] is 2; the Python SDK sends one at a time): when
 //! the processor falls behind, one batch is serialised and sent while the answer to the
-//! previous one is on its way, each request on its own pooled connection. Batches may then arrive out of order, but a
-//! batch with spans of a trace whose start is in a request still in flight waits for its
-//! answer, so the backend never gets a span before its trace. `max_concurrent_exports(1)`
-//! on the batch processor restores Python's one request at a time.
+//! previous one is on its way, each request on its own pooled connection. Batches may then
+//! arrive out of order, but a batch with spans of a trace whose start is in a request
+//! still in flight waits for its answer, so the backend never gets a span before its
+//! trace. `max_concurrent_exports(1)` on the batch processor restores Python's one request
+//! at a time.
 //!
 //! # Errors and accounting
 //! [`TracingExporter::export`] returns [`trace_core::ExportError`] with the number of items

@@ -245,7 +245,8 @@
 //! # Requests in flight
 //! As the OpenAI exporter, it asks a batch processor for two exports at once
 //! ([`TracingExporter::concurrent_exports`] is 2; the second when the processor falls
-//! behind), each request on its own pooled connection; `max_concurrent_exports(1)` on the processor sends one at a time.
+//! behind), each request on its own pooled connection; `max_concurrent_exports(1)` on the
+//! processor sends one at a time.
 //!
 //! # Security
 //! Every configured header counts as a credential (`Authorization`, `x-honeycomb-team`,

@@ -36,8 +36,8 @@ pub const LOGGED_BODY_CHARS: usize = 512;
 /// (`benches/e2e.rs --export-only`, three rounds each); over a real network, where the
 /// round trip is longer, the gain is larger. The batch processor starts the second export
 /// only when the first falls behind. Each export in flight holds its own connection and
-/// body buffer. A batch processor's `max_concurrent_exports(1)` restores
-/// Python's one-at-a-time order.
+/// body buffer. A batch processor's `max_concurrent_exports(1)` restores Python's
+/// one-at-a-time order.
 pub const CONCURRENT_EXPORTS: usize = 2;
 
 /// How often the engine's warnings (retries, failures) may be logged, per engine.
