@@ -136,6 +136,11 @@ fn worker_exits(events: &[Event]) -> usize {
     events.iter().filter(|e| matches!(e, Event::Exit(b) if b.thread == WORKER_THREAD_NAME)).count()
 }
 
+/// The exits of all calls, on whichever thread.
+fn exits(events: &[Event]) -> usize {
+    events.iter().filter(|e| matches!(e, Event::Exit(_))).count()
+}
+
 fn entered(events: &[Event], first: Option<u128>) -> Option<usize> {
     events.iter().position(|e| matches!(e, Event::Enter(b) if b.first == first))
 }
@@ -391,7 +396,7 @@ fn a_drain_the_worker_keeps_up_with_uses_no_helper() {
     let p = processor(&watcher, 4).max_queue_size(16).build().unwrap();
     assert_eq!((p.config().wake_size(), p.config().hand_off_size()), (11, 8));
     end_spans(&p, &new_trace("t"), 0..11);
-    watcher.wait_for("three batches exported", |e| e.iter().filter(|e| matches!(e, Event::Exit(_))).count() == 3);
+    watcher.wait_for("three batches exported", |e| exits(e) == 3);
     assert_eq!(export_threads(&watcher), HashSet::from([WORKER_THREAD_NAME.to_owned()]));
     assert_eq!(watcher.exported(), (0..11).collect::<Vec<_>>(), "queue order");
     p.shutdown(Some(PATIENCE)).unwrap();
@@ -412,7 +417,7 @@ fn a_helper_takes_a_batch_once_the_worker_falls_behind() {
     end_spans(&p, &t, 32..48);
     watcher.gate.open();
     // No flush: while one waits, any batch with something behind it may go to a helper.
-    watcher.wait_for("every batch returned", |e| e.iter().filter(|e| matches!(e, Event::Exit(_))).count() == 12);
+    watcher.wait_for("every batch returned", |e| exits(e) == 12);
     let events = watcher.events();
     let batch = |first, thread: &str| Event::Enter(Batch { first: Some(first), thread: thread.to_owned() });
     assert_eq!(events[0], batch(0, WORKER_THREAD_NAME), "{events:?}");
