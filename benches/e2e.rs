@@ -115,6 +115,36 @@ fn parse() -> Args {
     a
 }
 
+/// Prints `message` as the bench's error and exits with status 2.
+fn fail(message: &str) -> ! {
+    eprintln!("e2e: {message}");
+    std::process::exit(2)
+}
+
+/// Fails with a clear message unless something accepts a TCP connection at `endpoint`'s
+/// host and port, so that a missing server is said at once rather than after the final
+/// drain's retries run into its deadline.
+fn require_server(endpoint: &str) {
+    if endpoint.is_empty() {
+        fail("--endpoint is required (e.g. http://127.0.0.1:PORT/v1/traces/ingest, served by `cargo xtask serve --port PORT`)");
+    }
+    let authority = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
+    let authority = authority.split('/').next().unwrap_or_default();
+    let reached = std::net::ToSocketAddrs::to_socket_addrs(authority).ok().and_then(|mut addrs| {
+        addrs.find_map(|addr| std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok())
+    });
+    if reached.is_none() {
+        fail(&format!("nothing accepts connections at {authority} (--endpoint {endpoint}); start `cargo xtask serve --port PORT` first"));
+    }
+}
+
+/// Shuts `processor` down, failing the bench if the final drain did not export everything.
+fn shut_down(processor: &BatchTraceProcessor) {
+    if let Err(e) = processor.shutdown(Some(Duration::from_secs(120))) {
+        fail(&format!("shutdown: {e}"));
+    }
+}
+
 fn unix_ns() -> u128 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
@@ -139,7 +169,7 @@ fn serialize_only(n: u64) {
     let mut bytes = 0u64;
     for _ in 0..rounds {
         buf.clear();
-        ExportBatch(&batch).write_json(&mut buf).expect("serializes");
+        ExportBatch(&batch).write_json(&mut buf).unwrap_or_else(|e| fail(&format!("serialise: {e}")));
         bytes += buf.len() as u64;
     }
     let s = t0.elapsed().as_secs_f64();
@@ -153,19 +183,22 @@ fn serialize_only(n: u64) {
 }
 
 fn exporter(endpoint: &str) -> BackendSpanExporter {
-    assert!(!endpoint.is_empty(), "--endpoint is required");
-    BackendSpanExporter::builder().endpoint(endpoint).api_key("sk-bench").read_env(false).build().expect("exporter")
+    BackendSpanExporter::builder()
+        .endpoint(endpoint)
+        .api_key("sk-bench")
+        .read_env(false)
+        .build()
+        .unwrap_or_else(|e| fail(&format!("exporter: {e}")))
 }
 
 /// The OTLP exporter with `encoding` (`protobuf`, `gzip`: protobuf + gzip, `json`), no
 /// `OTEL_*` variable read.
 fn otlp_exporter(endpoint: &str, encoding: &str) -> OtlpSpanExporter {
-    assert!(!endpoint.is_empty(), "--endpoint is required");
     let (protocol, compression) = match encoding {
         "protobuf" => (Protocol::HttpProtobuf, Compression::None),
         "gzip" => (Protocol::HttpProtobuf, Compression::Gzip),
         "json" => (Protocol::HttpJson, Compression::None),
-        other => panic!("--otlp {other}: expected protobuf, gzip or json"),
+        other => fail(&format!("--otlp {other}: expected protobuf, gzip or json")),
     };
     OtlpSpanExporter::builder()
         .endpoint(endpoint)
@@ -173,7 +206,7 @@ fn otlp_exporter(endpoint: &str, encoding: &str) -> OtlpSpanExporter {
         .compression(compression)
         .read_env(false)
         .build()
-        .expect("exporter")
+        .unwrap_or_else(|e| fail(&format!("exporter: {e}")))
 }
 
 /// The exporter alone: `export` of one 128-span batch, again and again, on this thread.
@@ -181,12 +214,12 @@ fn export_only(endpoint: &str, n: u64) {
     let exporter = exporter(endpoint);
     let batch = batch_of_128();
     // One warm-up request opens the connection.
-    exporter.export(&batch).expect("export");
+    exporter.export(&batch).unwrap_or_else(|e| fail(&format!("export: {e}")));
     let rounds = (n / 128).max(1);
     let cpu0 = cpu_seconds();
     let t0 = Instant::now();
     for _ in 0..rounds {
-        exporter.export(&batch).expect("export");
+        exporter.export(&batch).unwrap_or_else(|e| fail(&format!("export: {e}")));
     }
     let s = t0.elapsed().as_secs_f64();
     let spans = rounds * 128;
@@ -246,7 +279,7 @@ fn install(exporter: Arc<dyn TracingExporter>, a: &Args, queue: Option<usize>) -
     if let Some(n) = a.concurrent {
         builder = builder.max_concurrent_exports(n);
     }
-    let processor = Arc::new(builder.build().expect("config"));
+    let processor = Arc::new(builder.build().unwrap_or_else(|e| fail(&format!("batch processor: {e}"))));
     set_trace_processor(Arc::clone(&processor));
     processor
 }
@@ -277,7 +310,7 @@ fn hot(a: &Args) {
             t0.elapsed().as_nanos() as f64 / n as f64
         }
     };
-    processor.shutdown(Some(Duration::from_secs(120))).expect("shutdown");
+    shut_down(&processor);
     println!(
         r#"{{"lang":"rust","what":"hot","data":{},"warmup":{},"n":{n},"queue":{},"ns_per_span":{ns:.1},"dropped":{},"peak_rss_mib":{:.1}}}"#,
         !a.no_data,
@@ -303,7 +336,7 @@ fn queued_memory(a: &Args) {
         (before, current_rss_mib(), peak_rss_mib())
     };
     gate.open();
-    processor.shutdown(Some(Duration::from_secs(120))).expect("shutdown");
+    shut_down(&processor);
     println!(
         r#"{{"lang":"rust","what":"queued_memory","n":{n},"queue":{},"rss_start_mib":{rss_start:.1},"rss_before_mib":{before:.1},"rss_after_mib":{after:.1},"bytes_per_queued_span":{:.1},"pipeline_mib":{:.1},"peak_rss_mib":{peak:.1},"dropped":{}}}"#,
         processor.config().max_queue_size(),
@@ -319,6 +352,7 @@ fn main() {
         return serialize_only(a.n.unwrap_or(100_000));
     }
     if a.export_only {
+        require_server(&a.endpoint);
         return export_only(&a.endpoint, a.n.unwrap_or(100_000));
     }
     if a.hot {
@@ -328,6 +362,7 @@ fn main() {
         return queued_memory(&a);
     }
     let n = a.n.unwrap_or(100_000);
+    require_server(&a.endpoint);
     let exporter: Arc<dyn TracingExporter> = match &a.otlp {
         Some(encoding) => Arc::new(otlp_exporter(&a.endpoint, encoding)),
         None => Arc::new(exporter(&a.endpoint)),
@@ -348,7 +383,7 @@ fn main() {
         }
     }
     let produce_s = t0.elapsed().as_secs_f64();
-    processor.shutdown(Some(Duration::from_secs(120))).expect("shutdown");
+    shut_down(&processor);
     let total_s = t0.elapsed().as_secs_f64();
     let st = processor.stats();
     println!(
