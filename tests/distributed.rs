@@ -208,7 +208,7 @@ fn traceparent_parent() {
         .find(|s| s.service == "worker" && s.attr("openai.agents.span_data.type") == "trace")
         .expect("the worker's root span");
     assert_eq!(worker_root.str("parentSpanId"), call.str("spanId"), "the worker's run is under the call");
-    assert_eq!(worker_root.span["flags"], 0x300, "a remote parent");
+    assert_eq!(worker_root.span["flags"], 0x301, "a remote parent, sampled");
     assert_eq!(worker_root.str("traceState"), "gw=7f3a");
     let agent = find(&otlp, "worker", "Worker agent");
     assert_eq!(agent.str("parentSpanId"), worker_root.str("spanId"));
@@ -256,7 +256,7 @@ fn traceparent_from_ours() {
     let call = find(&otlp, "caller", "call worker");
     let agent = find(&otlp, "worker", "Worker agent");
     assert_eq!(agent.str("parentSpanId"), call.str("spanId"), "the worker's run hangs under the call");
-    assert_eq!(agent.span["flags"], 0x300, "a remote parent");
+    assert_eq!(agent.span["flags"], 0x301, "a remote parent, sampled");
     assert_eq!(find(&otlp, "worker", "lookup_order").str("parentSpanId"), agent.str("spanId"));
 }
 

@@ -118,6 +118,16 @@ pub struct ResponseSpanData {
     pub input: Option<Box<Value>>,
 }
 
+impl ResponseSpanData {
+    /// The `response_id` exported: the raw [`response`](Self::response)'s string `"id"`
+    /// when it has one (Python exports `response.id` whenever a response is set), else
+    /// [`response_id`](Self::response_id).
+    pub fn exported_response_id(&self) -> Option<&str> {
+        let from_response = self.response.as_deref().and_then(|r| r.get("id")).and_then(Value::as_str);
+        from_response.or(self.response_id.as_deref())
+    }
+}
+
 /// A handoff span: control passing from one agent to another.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HandoffSpanData {
@@ -310,7 +320,7 @@ impl SpanData {
             SpanData::Generation(d) => d.model.clone(),
             SpanData::Transcription(d) => d.model.clone(),
             SpanData::Speech(d) => d.model.clone(),
-            SpanData::Response(d) => d.response_id.clone(),
+            SpanData::Response(d) => d.exported_response_id().map(str::to_owned),
             SpanData::SpeechGroup(_) => None,
             SpanData::McpTools(d) => d.server.clone(),
         }
@@ -411,7 +421,7 @@ impl Serialize for SpanData {
                 "usage": &d.usage,
             }),
             SpanData::Response(d) => span_data_object!(serializer, ty, {
-                "response_id": &d.response_id,
+                "response_id": &d.exported_response_id(),
                 "usage": &d.usage,
             }),
             SpanData::Handoff(d) => span_data_object!(serializer, ty, {
@@ -631,6 +641,22 @@ mod tests {
             ..Default::default()
         };
         assert!(!to_json(a).contains("\"m\""));
+    }
+
+    /// Python's `ResponseSpanData.export`: `response.id` whenever a response is set.
+    #[test]
+    fn the_response_id_comes_from_the_raw_response_when_it_has_one() {
+        let d = |id: Option<&str>, response: Option<Value>| ResponseSpanData {
+            response_id: id.map(Into::into),
+            response: response.map(Box::new),
+            ..Default::default()
+        };
+        let only_raw = d(None, Some(json!({"id": "resp_9", "output": []})));
+        assert_eq!(to_json(only_raw), r#"{"type":"response","response_id":"resp_9","usage":null}"#);
+        assert_eq!(d(Some("given"), Some(json!({"id": "resp_9"}))).exported_response_id(), Some("resp_9"));
+        assert_eq!(d(Some("given"), Some(json!({"id": 7}))).exported_response_id(), Some("given"));
+        assert_eq!(d(Some("given"), None).exported_response_id(), Some("given"));
+        assert_eq!(d(None, None).exported_response_id(), None);
     }
 
     #[test]

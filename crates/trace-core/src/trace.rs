@@ -68,9 +68,10 @@ impl Trace {
         self
     }
 
-    /// Sets the per-trace tracing API key (builder style).
+    /// Sets the per-trace tracing API key (builder style); an empty key is no key (the
+    /// exporter's own is used).
     pub fn with_tracing_api_key(mut self, key: impl Into<ApiKey>) -> Self {
-        self.tracing_api_key = Some(key.into());
+        self.tracing_api_key = Some(key.into()).filter(|k| !k.is_empty());
         self
     }
 

@@ -92,9 +92,10 @@ impl TraceBuilder {
     }
 
     /// A tracing API key for this trace only: its items are exported with this key, in
-    /// their own request. Never exported, never logged.
+    /// their own request. Never exported, never logged. An empty key is no key: the
+    /// exporter's own is used (Python's `item_key or self.api_key`).
     pub fn tracing_api_key(mut self, key: impl Into<ApiKey>) -> Self {
-        self.tracing_api_key = Some(key.into());
+        self.tracing_api_key = Some(key.into()).filter(|k| !k.is_empty());
         self
     }
 

@@ -155,6 +155,19 @@ fn spans_inherit_the_trace_key_and_routing_metadata() {
     assert!(!format!("{span:?}").contains("sk-trace"));
 }
 
+/// Python's `item_key or self.api_key`: an empty per-trace key (an unset variable read
+/// with `unwrap_or_default`) is no key, so the exporter's own is used.
+#[test]
+fn an_empty_trace_key_is_no_key() {
+    let (_l, rec) = lock();
+    {
+        let _t = trace("wf").tracing_api_key("").start();
+        let _a = agent_span("A").start();
+    }
+    assert!(rec.finished_spans()[0].tracing_api_key().is_none());
+    assert!(Trace::new(TraceId::generate(), "t").with_tracing_api_key("").tracing_api_key().is_none());
+}
+
 #[test]
 fn data_is_mutable_until_the_span_ends() {
     let (_l, rec) = lock();

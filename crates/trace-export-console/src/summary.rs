@@ -63,7 +63,7 @@ pub(crate) fn summarize(span: &Span) -> Summary {
             (d.model.clone().unwrap_or_default(), tokens(d.usage.as_deref()).into_iter().collect())
         }
         SpanData::Response(d) => {
-            (d.response_id.clone().unwrap_or_default(), tokens(d.usage.as_deref()).into_iter().collect())
+            (d.exported_response_id().unwrap_or_default().to_owned(), tokens(d.usage.as_deref()).into_iter().collect())
         }
         SpanData::Handoff(d) => {
             (format!("{} -> {}", d.from_agent.as_deref().unwrap_or("?"), d.to_agent.as_deref().unwrap_or("?")), vec![])

@@ -49,12 +49,12 @@ pub enum Sanitize {
 /// | [`response_timeout`](WithHttpOptions::response_timeout) | 20 s (Python waits 60 s) |
 /// | [`body_timeout`](WithHttpOptions::body_timeout) | 10 s |
 /// | [`resolve_timeout`](WithHttpOptions::resolve_timeout) | none |
-/// | [`export_budget`](WithHttpOptions::export_budget) | 30 s (Python has none: a hung server holds a batch 183 s) |
+/// | [`export_budget`](WithHttpOptions::export_budget) | 90 s: Python's whole schedule fits (3 attempts, two `Retry-After` waits at the 30 s cap); Python has none, and a hung server holds a batch 183 s there |
 /// | [`proxy_from_env`](WithHttpOptions::proxy_from_env) | `true` |
 /// | [`allow_insecure_http`](WithHttpOptions::allow_insecure_http) | `false`: the key never goes in clear text off this machine |
 ///
-/// `Debug` never shows the API key.
-#[derive(Clone, Debug)]
+/// `Debug` never shows the API key, nor the user info or query of the endpoint.
+#[derive(Clone)]
 #[must_use = "a builder does nothing until `build`"]
 pub struct BackendSpanExporterBuilder {
     pub(crate) api_key: Option<ApiKey>,
@@ -65,6 +65,23 @@ pub struct BackendSpanExporterBuilder {
     pub(crate) sanitize: Sanitize,
     pub(crate) read_env: bool,
     pub(crate) max_item_bytes: Option<usize>,
+    pub(crate) response_data_in_logs: Option<bool>,
+}
+
+impl std::fmt::Debug for BackendSpanExporterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackendSpanExporterBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("organization", &self.organization)
+            .field("project", &self.project)
+            .field("endpoint", &trace_http::redact_user_info_and_query(&self.endpoint))
+            .field("http", &self.http)
+            .field("sanitize", &self.sanitize)
+            .field("read_env", &self.read_env)
+            .field("max_item_bytes", &self.max_item_bytes)
+            .field("response_data_in_logs", &self.response_data_in_logs)
+            .finish()
+    }
 }
 
 impl Default for BackendSpanExporterBuilder {
@@ -85,7 +102,7 @@ impl Default for BackendSpanExporterBuilder {
                 max_attempts: 3,
                 base_delay: Duration::from_secs(1),
                 max_delay: Duration::from_secs(30),
-                export_budget: Duration::from_secs(30),
+                export_budget: Duration::from_secs(90),
                 export_budget_set: false,
                 proxy_from_env: true,
                 allow_insecure_http: false,
@@ -93,6 +110,7 @@ impl Default for BackendSpanExporterBuilder {
             sanitize: Sanitize::Auto,
             read_env: true,
             max_item_bytes: None,
+            response_data_in_logs: None,
         }
     }
 }
@@ -125,6 +143,17 @@ impl BackendSpanExporterBuilder {
     /// header is then left out).
     pub fn project(mut self, project: impl Into<String>) -> Self {
         self.project = Some(project.into()).filter(|p| !p.is_empty());
+        self
+    }
+
+    /// Whether what the server said when it refused a batch (a 4xx answer's body, scrubbed
+    /// of secrets and cut) goes into the log line and the error. Default: as in the Python
+    /// SDK, only when `OPENAI_AGENTS_DONT_LOG_MODEL_DATA` and
+    /// `OPENAI_AGENTS_DONT_LOG_TOOL_DATA` are both set to something other than `1` or
+    /// `true` (so not by default: a server may quote span content in its answer);
+    /// otherwise the line says that the response data is redacted.
+    pub fn response_data_in_logs(mut self, shown: bool) -> Self {
+        self.response_data_in_logs = Some(shown);
         self
     }
 
@@ -213,7 +242,7 @@ mod tests {
         assert_eq!(b.http.base_delay, Duration::from_secs(1));
         assert_eq!(b.http.max_delay, Duration::from_secs(30));
         assert_eq!(b.http.timeouts.connect, Duration::from_secs(5));
-        assert_eq!(b.http.export_budget, Duration::from_secs(30));
+        assert_eq!(b.http.export_budget, Duration::from_secs(90));
         assert!(b.http.proxy_from_env && !b.http.allow_insecure_http);
         assert!(b.sanitizes());
     }

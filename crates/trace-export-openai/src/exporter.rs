@@ -12,7 +12,7 @@ use trace_core::{ApiKey, ExportError, ExportItem, TracingExporter};
 use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, PreparedRequest, SendFailure};
 
 use crate::config::{BackendSpanExporterBuilder, USER_AGENT};
-use crate::policy::OpenAiPolicy;
+use crate::policy::{python_logs_response_data, OpenAiPolicy};
 use crate::sanitize::SanitizedItem;
 
 /// Sends traces and spans to OpenAI's traces ingest endpoint (or another collector that
@@ -28,6 +28,7 @@ pub struct BackendSpanExporter {
     warned_no_key: AtomicBool,
     max_item_bytes: Option<usize>,
     left_out_log: LogRateLimiter,
+    policy: OpenAiPolicy,
 }
 
 impl fmt::Debug for BackendSpanExporter {
@@ -39,6 +40,7 @@ impl fmt::Debug for BackendSpanExporter {
             .field("project", &self.credentials.project)
             .field("sanitize", &self.sanitize)
             .field("max_item_bytes", &self.max_item_bytes)
+            .field("response_data_in_logs", &self.policy.response_data)
             .finish_non_exhaustive()
     }
 }
@@ -193,6 +195,13 @@ impl BackendSpanExporter {
     }
 
     pub(crate) fn from_builder(b: BackendSpanExporterBuilder, engine: Engine) -> Self {
+        let response_data = b.response_data_in_logs.unwrap_or_else(|| {
+            let var = |name: &str| if b.read_env { std::env::var(name).ok() } else { None };
+            python_logs_response_data(
+                var("OPENAI_AGENTS_DONT_LOG_MODEL_DATA").as_deref(),
+                var("OPENAI_AGENTS_DONT_LOG_TOOL_DATA").as_deref(),
+            )
+        });
         Self {
             engine,
             sanitize: b.sanitizes(),
@@ -206,6 +215,7 @@ impl BackendSpanExporter {
             warned_no_key: AtomicBool::new(false),
             max_item_bytes: b.max_item_bytes,
             left_out_log: LogRateLimiter::new(Duration::from_secs(10)),
+            policy: OpenAiPolicy { response_data },
         }
     }
 
@@ -354,7 +364,7 @@ impl BackendSpanExporter {
             if let Some(project) = project {
                 headers.push(("OpenAI-Project", project));
             }
-            self.engine.send(&OpenAiPolicy, &headers, Some(key.expose()), &body, written.sent, deadline).map(drop)
+            self.engine.send(&self.policy, &headers, Some(key.expose()), &body, written.sent, deadline).map(drop)
         };
         self.engine.give_back(body);
         (written, result)
@@ -387,8 +397,7 @@ impl BackendSpanExporterBuilder {
     /// [`BuildError::TlsUnavailable`] if it is `https://` and the `rustls` feature is off;
     /// [`BuildError::InvalidProxy`] if a proxy variable that applies holds no valid URL;
     /// [`BuildError::InsecureEndpoint`] if it is `http://` on a host that is not a loopback
-    /// address, and [`BuildError::InsecureProxy`] if it is `http://` and a proxy that is
-    /// not on this machine would carry the requests, unless
+    /// address (one that is never goes through a proxy), unless
     /// [`allow_insecure_http`](trace_http::WithHttpOptions::allow_insecure_http) was given (the
     /// refusal is also logged at `error` level, since the key would travel in clear text).
     pub fn build(self) -> Result<BackendSpanExporter, BuildError> {

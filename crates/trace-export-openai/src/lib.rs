@@ -61,13 +61,15 @@
 //! `retry-after-ms`) header raises the wait to at least its value, capped at the maximum
 //! delay; `x-should-retry: false` stops at once and `x-should-retry: true` retries any
 //! answer that is not a success, 4xx included (as the JS SDK does); other 4xx are not
-//! retried and are logged once with the status and the start of the body. The key is
-//! never logged.
+//! retried and are logged once with the status; the start of the body too, when
+//! [`response_data_in_logs`](BackendSpanExporterBuilder::response_data_in_logs) allows it
+//! (Python's rule: not by default). The key is never logged.
 //!
 //! Beyond Python: each phase of a request has a timeout (connect 5 s, send 20 s, response
 //! headers 20 s, body 10 s), and one export has a total
-//! [budget](WithHttpOptions::export_budget) (default 30 s), so a server that
-//! accepts and never answers costs at most that. [`TracingExporter::shutdown`], from any
+//! [budget](WithHttpOptions::export_budget) (default 90 s, room for Python's whole retry
+//! schedule), so a server that accepts and never answers costs at most that (Python:
+//! 183 s). [`TracingExporter::shutdown`], from any
 //! thread, interrupts a backoff sleep at once and makes a running export give up after the
 //! request in flight.
 //!
@@ -100,9 +102,8 @@
 //!   credential after `Bearer`/`Basic` (see [`trace_http::Secrets`]).
 //! - The key never travels in clear text off this machine by mistake: `build` refuses a
 //!   plain `http://` endpoint on a host that is not a loopback address (`127.0.0.0/8`,
-//!   `::1`, `localhost`: [`BuildError::InsecureEndpoint`]) and a plain `http://` endpoint
-//!   reached through a proxy that is not on this machine ([`BuildError::InsecureProxy`],
-//!   naming the variable), both also logged, unless
+//!   `::1`, `localhost`: [`BuildError::InsecureEndpoint`]; an endpoint on this machine
+//!   never goes through a proxy), also logged, unless
 //!   [`allow_insecure_http`](WithHttpOptions::allow_insecure_http) opts in. `https://`
 //!   goes through any proxy in an encrypted `CONNECT` tunnel.
 //! - Proxies come from `http_proxy`/`HTTP_PROXY` for `http://` endpoints,

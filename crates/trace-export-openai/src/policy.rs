@@ -7,7 +7,27 @@ use trace_http::{ExportPolicy, Jitter, LogEvent, Reply, RetryAfterCap, SendFailu
 
 /// OpenAI's ingest endpoint, as the Python SDK treats it.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct OpenAiPolicy;
+pub(crate) struct OpenAiPolicy {
+    /// Whether a refusal's body goes into the log and the error
+    /// ([`response_data_in_logs`](crate::BackendSpanExporterBuilder::response_data_in_logs)).
+    pub(crate) response_data: bool,
+}
+
+/// What stands for a refusal's body when response data is not shown.
+pub(crate) const REDACTED_RESPONSE: &str = "response data is redacted (see `response_data_in_logs`)";
+
+/// The Python SDK's `_debug_flag_enabled(name, default=True)`: on unless the variable is
+/// set, and then on only for `1` or `true` (any case).
+fn python_flag_on(value: Option<&str>) -> bool {
+    value.map_or(true, |v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// Whether Python 0.24 would log a refusal's body, from the values of
+/// `OPENAI_AGENTS_DONT_LOG_MODEL_DATA` and `OPENAI_AGENTS_DONT_LOG_TOOL_DATA`: only when
+/// neither flag is on.
+pub(crate) fn python_logs_response_data(model: Option<&str>, tool: Option<&str>) -> bool {
+    !python_flag_on(model) && !python_flag_on(tool)
+}
 
 /// What a status means, before `x-should-retry` is taken into account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +121,15 @@ impl ExportPolicy for OpenAiPolicy {
         }
     }
 
+    /// The body as text when response data is shown, else [`REDACTED_RESPONSE`].
+    fn detail(&self, reply: &Reply) -> String {
+        if self.response_data {
+            reply.body_text()
+        } else {
+            REDACTED_RESPONSE.to_owned()
+        }
+    }
+
     /// OpenAI's `retry-after-ms` first, else the standard `Retry-After`.
     fn retry_after(&self, reply: &Reply) -> Option<Duration> {
         reply.retry_after_ms().or_else(|| reply.retry_after())
@@ -146,8 +175,18 @@ mod tests {
     }
 
     #[test]
+    fn response_data_is_logged_only_when_both_of_pythons_flags_are_off() {
+        assert!(!python_logs_response_data(None, None), "Python's default");
+        assert!(!python_logs_response_data(Some("0"), None));
+        assert!(!python_logs_response_data(Some("false"), Some("TRUE")));
+        assert!(!python_logs_response_data(Some("1"), Some("0")));
+        assert!(python_logs_response_data(Some("0"), Some("false")));
+        assert!(python_logs_response_data(Some(""), Some("no")), "set, and not 1 or true");
+    }
+
+    #[test]
     fn the_backoff_is_pythons_with_retry_after_capped_at_the_maximum() {
-        let mut b = OpenAiPolicy.backoff(Duration::from_secs(1), Duration::from_secs(30));
+        let mut b = OpenAiPolicy::default().backoff(Duration::from_secs(1), Duration::from_secs(30));
         assert_eq!(b.next_sleep_with(0.5, None), Duration::from_millis(1050));
         assert_eq!(b.next_sleep_with(0.0, Some(Duration::from_secs(3600))), Duration::from_secs(30));
     }

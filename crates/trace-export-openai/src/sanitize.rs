@@ -178,7 +178,10 @@ fn sanitize_span_data(object: &mut Object) {
     }
     if let Some(Value::Object(usage)) = object.get("usage") {
         match generation_usage(usage) {
-            Some(new) => object.set("usage", Value::Object(new)),
+            // Python keeps the dict as it was when nothing changed (`sanitized_usage ==
+            // usage`, order aside), so its keys keep their order on the wire.
+            Some(new) if new != *usage => object.set("usage", Value::Object(new)),
+            Some(_) => {}
             None => object.remove("usage"),
         }
     }

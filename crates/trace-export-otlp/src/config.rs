@@ -198,24 +198,26 @@ impl OtlpSpanExporterBuilder {
     /// [compression](Self::compression); neither can be replaced.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
-        set_pair(&mut self.headers, name, value.into());
+        set_pair(&mut self.headers, name, value.into(), str::eq_ignore_ascii_case);
         self
     }
 
-    /// The resource's `service.name`. Default: `OTEL_SERVICE_NAME`, else `service.name`
-    /// from `OTEL_RESOURCE_ATTRIBUTES`, else `unknown_service:<executable name>` as the
-    /// OpenTelemetry specification says.
+    /// The resource's `service.name`. Default: a `service.name` given to
+    /// [`resource_attribute`](Self::resource_attribute), else `OTEL_SERVICE_NAME`, else
+    /// `service.name` from `OTEL_RESOURCE_ATTRIBUTES`, else `unknown_service:<executable
+    /// name>`, as the OpenTelemetry specification says (what the code gives wins over the
+    /// environment, and `OTEL_SERVICE_NAME` over `OTEL_RESOURCE_ATTRIBUTES`).
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());
         self
     }
 
-    /// Adds a string attribute to the resource (replacing one of the same key), after
-    /// those of `OTEL_RESOURCE_ATTRIBUTES`. The resource always has `service.name`,
+    /// Adds a string attribute to the resource (replacing one of the same key; keys that
+    /// differ in case are different keys), after those of `OTEL_RESOURCE_ATTRIBUTES`. The resource always has `service.name`,
     /// `telemetry.sdk.name` (`agents-tracing`), `telemetry.sdk.language` (`rust`) and
     /// `telemetry.sdk.version`.
     pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        set_pair(&mut self.resource, key.into(), value.into());
+        set_pair(&mut self.resource, key.into(), value.into(), str::eq);
         self
     }
 }
@@ -226,8 +228,10 @@ impl HasHttpOptions for OtlpSpanExporterBuilder {
     }
 }
 
-pub(crate) fn set_pair(pairs: &mut Vec<(String, String)>, key: String, value: String) {
-    match pairs.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+/// Sets `key` to `value` in `pairs`, in place of an entry whose key `same` says is the
+/// same (header names ignore case, resource attribute keys do not).
+pub(crate) fn set_pair(pairs: &mut Vec<(String, String)>, key: String, value: String, same: fn(&str, &str) -> bool) {
+    match pairs.iter_mut().find(|(k, _)| same(k, &key)) {
         Some(slot) => *slot = (key, value),
         None => pairs.push((key, value)),
     }

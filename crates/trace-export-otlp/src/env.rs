@@ -100,43 +100,98 @@ pub(crate) fn default_service_name() -> String {
         .map_or_else(|| "unknown_service".to_owned(), |exe| format!("unknown_service:{exe}"))
 }
 
-/// Parses `key1=value1,key2=value2` as the OTLP exporter variables (`OTEL_EXPORTER_OTLP_HEADERS`,
-/// `OTEL_RESOURCE_ATTRIBUTES`) write it: blanks around keys and values trimmed, both
+/// Parses `key1=value1,key2=value2` as the OTLP exporter variables
+/// (`OTEL_EXPORTER_OTLP_HEADERS`) write it: blanks around keys and values trimmed, then both
 /// percent-decoded. An entry without `=` or with an empty key is skipped with a warning
-/// that names the variable but never shows a value.
+/// that names the variable but never shows a value; a `%` not followed by two hex digits
+/// is kept as is.
 pub(crate) fn parse_key_values(text: &str, variable: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (i, entry) in text.split(',').enumerate() {
-        if entry.trim().is_empty() {
-            continue;
-        }
-        match entry.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => {
-                out.push((percent_decode(k.trim()).trim().to_owned(), percent_decode(v.trim()).trim().to_owned()));
-            }
-            _ => log::warn!("OTLP exporter: entry #{} of {variable} is not key=value, skipped", i + 1),
+    for (i, entry) in entries(text) {
+        match split_entry(entry) {
+            Some((k, v)) => out.push((percent_decode(k), percent_decode(v))),
+            None => log::warn!("OTLP exporter: entry #{i} of {variable} is not key=value, skipped"),
         }
     }
     out
 }
 
-/// Decodes `%XX` escapes; a `%` not followed by two hex digits is kept as is. Bytes that
-/// do not form UTF-8 become U+FFFD.
-pub(crate) fn percent_decode(text: &str) -> String {
+/// Parses `OTEL_RESOURCE_ATTRIBUTES` as the OpenTelemetry specification asks: as
+/// [`parse_key_values`], except that an entry which is not `key=value` or holds an invalid
+/// `%` escape (or escapes that do not decode to UTF-8) makes the whole value ignored, with
+/// a warning that names the entry but never shows a value ("in case of any error, the
+/// entire environment variable value SHOULD be discarded").
+pub(crate) fn parse_resource_attributes(text: &str) -> Vec<(String, String)> {
+    const VARIABLE: &str = "OTEL_RESOURCE_ATTRIBUTES";
+    let mut out = Vec::new();
+    for (i, entry) in entries(text) {
+        let Some((k, v)) = split_entry(entry) else {
+            log::warn!("OTLP exporter: entry #{i} of {VARIABLE} is not key=value; the whole variable is ignored");
+            return Vec::new();
+        };
+        match (decode(k, Escapes::Strict), decode(v, Escapes::Strict)) {
+            (Some(k), Some(v)) => out.push((k, v)),
+            _ => {
+                log::warn!(
+                    "OTLP exporter: entry #{i} of {VARIABLE} holds an invalid %-escape; the whole variable is ignored"
+                );
+                return Vec::new();
+            }
+        }
+    }
+    out
+}
+
+/// The non-blank entries of a comma-separated list, numbered from 1.
+fn entries(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split(',').enumerate().filter(|(_, e)| !e.trim().is_empty()).map(|(i, e)| (i + 1, e))
+}
+
+/// An entry's key and value, trimmed, or `None` without `=` or with an empty key.
+fn split_entry(entry: &str) -> Option<(&str, &str)> {
+    let (k, v) = entry.split_once('=')?;
+    let k = k.trim();
+    (!k.is_empty()).then(|| (k, v.trim()))
+}
+
+/// What [`decode`] does with a `%` not followed by two hex digits, or bytes that are not
+/// UTF-8.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Escapes {
+    /// Keep such a `%` as is; bytes that are not UTF-8 become U+FFFD.
+    Lenient,
+    /// Refuse the text.
+    Strict,
+}
+
+/// Decodes `%XX` escapes; see [`Escapes`] for what is not one.
+fn decode(text: &str, escapes: Escapes) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+        if bytes[i] == b'%' {
+            let hex = |at: usize| bytes.get(at).and_then(|&b| (b as char).to_digit(16));
+            if let (Some(h), Some(l)) = (hex(i + 1), hex(i + 2)) {
                 out.push((h * 16 + l) as u8);
                 i += 3;
                 continue;
+            }
+            if escapes == Escapes::Strict {
+                return None;
             }
         }
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    match escapes {
+        Escapes::Lenient => Some(String::from_utf8_lossy(&out).into_owned()),
+        Escapes::Strict => String::from_utf8(out).ok(),
+    }
+}
+
+/// Decodes `%XX` escapes; a `%` not followed by two hex digits is kept as is. Bytes that
+/// do not form UTF-8 become U+FFFD.
+pub(crate) fn percent_decode(text: &str) -> String {
+    decode(text, Escapes::Lenient).unwrap_or_default()
 }

@@ -203,8 +203,7 @@ impl OtlpSpanExporterBuilder {
     /// [`BuildError::InvalidProxy`] if a proxy variable that applies holds no valid URL;
     /// and, when there are headers (or credentials in the URL) and
     /// [`allow_insecure_http`](trace_http::WithHttpOptions::allow_insecure_http) was not
-    /// given, [`BuildError::InsecureEndpoint`] for plain `http://` off this machine and
-    /// [`BuildError::InsecureProxy`] for plain `http://` through a proxy off this machine.
+    /// given, [`BuildError::InsecureEndpoint`] for plain `http://` off this machine.
     pub fn build(self) -> Result<OtlpSpanExporter, BuildError> {
         let env = if self.read_env { Env::from_process() } else { Env::default() };
         build_with(self, &env)

@@ -104,8 +104,8 @@
 //! # Traces continued from another process
 //! A trace started from a W3C `traceparent` (`trace_core::TraceBuilder::traceparent`)
 //! keeps the caller's trace id, and its root span is sent as a child of the caller's span:
-//! `parentSpanId` is the `traceparent`'s `parent-id` and `flags` is 768 (the parent is
-//! known to be remote). Every span of such a trace carries the `tracestate` received as
+//! `parentSpanId` is the `traceparent`'s `parent-id` and `flags` is 769 (the parent is
+//! known to be remote, and the span is sampled). Every span of such a trace carries the `tracestate` received as
 //! its `traceState`, as an OpenTelemetry SDK gives each span the trace state of its
 //! context. A trace resumed from a saved `trace_core::TraceState` is not sent as a root
 //! span again by the resuming process: the process that started it does, when it ends
@@ -114,8 +114,8 @@
 //! # Mapping
 //! Every span gets: `traceId`, `spanId`, `parentSpanId` (its trace's root span for a
 //! top-level span),
-//! `flags` 256 (the parent is known to be local; 768, remote, for the root span of a
-//! trace continued from another process), `traceState` for such a trace, `startTimeUnixNano` and
+//! `flags` 257 (sampled, and the parent is known to be local; 769, remote, for the root
+//! span of a trace continued from another process), `traceState` for such a trace, `startTimeUnixNano` and
 //! `endTimeUnixNano` (our timestamps' nanoseconds), a `name`, a `kind`
 //! (`SPAN_KIND_CLIENT` = 3 for calls to a model or an MCP server, `SPAN_KIND_INTERNAL` = 1
 //! otherwise: agents and tools run in-process, as the GenAI conventions say for them), and
@@ -254,9 +254,9 @@
 //! only; text from the collector or from ureq is scrubbed of header values, the
 //! endpoint's user info and query, and key-like tokens **whole, before any cut** (see
 //! [`trace_http::Secrets`]). With headers configured, `build` refuses a plain `http://`
-//! endpoint off this machine ([`BuildError::InsecureEndpoint`]) or a plain `http://`
-//! endpoint reached through a proxy off this machine ([`BuildError::InsecureProxy`])
-//! unless [`allow_insecure_http`](WithHttpOptions::allow_insecure_http) opts in; without
+//! endpoint off this machine ([`BuildError::InsecureEndpoint`]) unless
+//! [`allow_insecure_http`](WithHttpOptions::allow_insecure_http) opts in (an endpoint on
+//! this machine never goes through a proxy); without
 //! headers, plain http anywhere is fine (a collector in the same cluster). Proxies come
 //! from the variables of the endpoint's scheme only (see [`trace_http::proxy_for`]). ureq
 //! itself logs request headers redacted, except at TRACE level for its `ureq_proto`

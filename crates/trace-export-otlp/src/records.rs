@@ -19,14 +19,20 @@ use trace_core::{ExportItem, Span, Timestamp, Trace};
 
 use crate::mapping::{map_span, map_trace, Mapped, MappingOptions};
 
-/// `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK`: whether the parent is remote is known; alone,
-/// the parent is local (a span of this process, or the trace's root span).
-pub(crate) const FLAGS_LOCAL_PARENT: u32 = 0x100;
+/// The W3C trace flags in bits 0-7 of `Span.flags`: `sampled` (0x01), which every exported
+/// span is (a span a sampler left out never reaches an exporter), as opentelemetry-rust
+/// sets it for a sampled span.
+const W3C_SAMPLED: u32 = 0x01;
 
-/// `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK | SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK`: the parent
-/// is a span of another process (the root span of a trace continued from a
-/// `traceparent`).
-pub(crate) const FLAGS_REMOTE_PARENT: u32 = 0x300;
+/// `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK` with the sampled trace flag: whether the parent
+/// is remote is known; alone, the parent is local (a span of this process, or the trace's
+/// root span).
+pub(crate) const FLAGS_LOCAL_PARENT: u32 = 0x100 | W3C_SAMPLED;
+
+/// `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK | SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK` with the
+/// sampled trace flag: the parent is a span of another process (the root span of a trace
+/// continued from a `traceparent`).
+pub(crate) const FLAGS_REMOTE_PARENT: u32 = 0x300 | W3C_SAMPLED;
 
 /// One OTLP span, its ids as numbers.
 pub(crate) struct Record<'a> {

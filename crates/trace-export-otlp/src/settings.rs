@@ -8,7 +8,8 @@ use trace_http::{redact_user_info_and_query as display_endpoint, BuildError, Htt
 
 use crate::config::{set_pair, EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, DEFAULT_ENDPOINT};
 use crate::env::{
-    default_service_name, first_known, parse_bool, parse_key_values, parse_number, traces_url, Env, CAPTURE_CONTENT_VAR,
+    default_service_name, first_known, parse_bool, parse_key_values, parse_number, parse_resource_attributes,
+    traces_url, Env, CAPTURE_CONTENT_VAR,
 };
 use crate::mapping::MappingOptions;
 use crate::protocol::{Compression, Protocol};
@@ -77,25 +78,29 @@ impl Settings {
                 );
                 continue;
             }
-            let valid = HeaderName::from_bytes(name.as_bytes()).is_ok() && HeaderValue::from_str(&value).is_ok();
-            if !valid {
+            let name_ok = HeaderName::from_bytes(name.as_bytes()).is_ok();
+            if !name_ok || HeaderValue::from_str(&value).is_err() {
+                let name = if name_ok { name } else { valid_part(&name) };
                 return Err(BuildError::InvalidHeader { name, source_name });
             }
             kept.push((name, value));
         }
 
-        let mut resource: Vec<(String, String)> = Vec::new();
-        for (k, v) in parse_key_values(env.resource_attributes.as_deref().unwrap_or(""), "OTEL_RESOURCE_ATTRIBUTES") {
-            set_pair(&mut resource, k, v);
-        }
-        for (k, v) in b.resource {
-            set_pair(&mut resource, k, v);
-        }
+        let env_resource = parse_resource_attributes(env.resource_attributes.as_deref().unwrap_or(""));
+        let service_name_of =
+            |pairs: &[(String, String)]| pairs.iter().rev().find(|(k, _)| k == "service.name").map(|(_, v)| v.clone());
+        // The code's resource wins over the environment's, and `OTEL_SERVICE_NAME` over
+        // `OTEL_RESOURCE_ATTRIBUTES` (the specification's resource merge order).
         let service_name = b
             .service_name
+            .or_else(|| service_name_of(&b.resource))
             .or_else(|| env.service_name.clone())
-            .or_else(|| resource.iter().find(|(k, _)| k == "service.name").map(|(_, v)| v.clone()))
+            .or_else(|| service_name_of(&env_resource))
             .unwrap_or_else(default_service_name);
+        let mut resource: Vec<(String, String)> = Vec::new();
+        for (k, v) in env_resource.into_iter().chain(b.resource) {
+            set_pair(&mut resource, k, v, str::eq);
+        }
         resource.retain(|(k, _)| k != "service.name");
         resource.insert(0, ("service.name".to_owned(), service_name));
         for (k, v) in [
@@ -120,6 +125,7 @@ impl Settings {
                 http.export_budget = Duration::from_millis(ms);
             }
         }
+        budget_bounds_each_attempt(&mut http);
         http.max_delay = http.max_delay.max(http.base_delay);
         let attribute_value_length_limit = b.attribute_value_length_limit.unwrap_or_else(|| {
             [
@@ -179,6 +185,43 @@ fn set_source(
         None => {
             headers.push((key, value));
             sources.push(source);
+        }
+    }
+}
+
+/// A header name that is not a valid one, as an error may show it: cut before its first
+/// character that cannot be in a name, so that a value written into it by mistake
+/// (`x-api-key: secret` where `x-api-key=secret` was meant) is never shown.
+fn valid_part(name: &str) -> String {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    match name.find(|c: char| !token(c)) {
+        Some(cut) => format!("{}…", &name[..cut]),
+        None => name.to_owned(),
+    }
+}
+
+/// What the OpenTelemetry specification's "timeout zero means no limit" becomes: the
+/// largest number of milliseconds an `i32` holds (~24.8 days), the substitute it suggests.
+pub(crate) const NO_LIMIT: Duration = Duration::from_millis(i32::MAX as u64);
+
+/// Makes the export budget (`OTEL_EXPORTER_OTLP_TIMEOUT`, "the maximum time the OTLP
+/// exporter will wait for each batch export") what bounds an attempt: a zero budget is
+/// [`NO_LIMIT`], and the send, response and body timeouts still at their defaults (10 s)
+/// are raised to a larger budget, so that a 30 s timeout lets a slow collector take 30 s to
+/// answer instead of timing the attempt out at 10 s and sending the batch again. Timeouts
+/// set on the builder are kept.
+fn budget_bounds_each_attempt(http: &mut HttpOptions) {
+    if http.export_budget.is_zero() {
+        http.export_budget = NO_LIMIT;
+    }
+    let budget = http.export_budget;
+    let defaults = OtlpSpanExporterBuilder::default().http.timeouts;
+    let t = &mut http.timeouts;
+    for (phase, default) in
+        [(&mut t.send, defaults.send), (&mut t.response, defaults.response), (&mut t.body, defaults.body)]
+    {
+        if *phase == default && budget > *phase {
+            *phase = budget;
         }
     }
 }
@@ -280,6 +323,74 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, BuildError::InvalidHeader { ref name, .. } if name == "x"), "{err:?}");
         assert!(!err.to_string().contains("line"));
+    }
+
+    /// `OTEL_EXPORTER_OTLP_HEADERS="x-api-key: s3cr3t=="`: the value written into the name
+    /// by mistake (split at the first `=`) never shows in the error.
+    #[test]
+    fn an_invalid_header_name_is_shown_only_up_to_its_first_bad_character() {
+        let env = Env { headers: Some("x-api-key: s3cr3t==".into()), ..Env::default() };
+        let err = Settings::resolve(OtlpSpanExporterBuilder::default(), &env).unwrap_err();
+        assert!(matches!(err, BuildError::InvalidHeader { ref name, .. } if name == "x-api-key…"), "{err:?}");
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("s3cr3t") && shown.contains("OTEL_EXPORTER_OTLP_HEADERS"), "{shown}");
+    }
+
+    #[test]
+    fn resource_attribute_keys_keep_their_case_and_a_bad_variable_is_dropped_whole() {
+        let env = Env { resource_attributes: Some(" Team = a ,team=b,%20k%20=%20v%20".into()), ..Env::default() };
+        let s = resolve(OtlpSpanExporterBuilder::default().resource_attribute("TEAM", "c"), &env);
+        let pairs: Vec<(&str, &str)> = s.resource.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(pairs[1..5], [("Team", "a"), ("team", "b"), (" k ", " v "), ("TEAM", "c")], "{pairs:?}");
+        for bad in ["a=1,b", "a=1,=2", "a=%zz", "a=%C3", "a=1%"] {
+            let env = Env { resource_attributes: Some(bad.into()), ..Env::default() };
+            let s = resolve(OtlpSpanExporterBuilder::default(), &env);
+            assert!(!s.resource.iter().any(|(k, _)| k == "a"), "{bad}: {:?}", s.resource);
+        }
+    }
+
+    /// The specification's merge order: what the code gives wins over the environment, and
+    /// `OTEL_SERVICE_NAME` over `OTEL_RESOURCE_ATTRIBUTES`.
+    #[test]
+    fn a_service_name_given_in_code_beats_the_environment() {
+        let env = Env {
+            service_name: Some("from-var".into()),
+            resource_attributes: Some("service.name=from-attrs".into()),
+            ..Env::default()
+        };
+        let name = |b: OtlpSpanExporterBuilder| resolve(b, &env).resource[0].1.clone();
+        assert_eq!(name(OtlpSpanExporterBuilder::default()), "from-var");
+        assert_eq!(
+            name(OtlpSpanExporterBuilder::default().resource_attribute("service.name", "from-code")),
+            "from-code"
+        );
+        assert_eq!(
+            name(OtlpSpanExporterBuilder::default().resource_attribute("service.name", "attr").service_name("setter")),
+            "setter"
+        );
+    }
+
+    #[test]
+    fn a_zero_timeout_is_no_limit_and_a_long_one_lets_an_attempt_wait_that_long() {
+        let b = OtlpSpanExporterBuilder::default;
+        let defaults = b().http.timeouts;
+        let env = Env { timeout: Some("0".into()), ..Env::default() };
+        let s = resolve(b(), &env);
+        assert_eq!(s.http.export_budget, NO_LIMIT);
+        assert_eq!((s.http.timeouts.response, s.http.timeouts.body), (NO_LIMIT, NO_LIMIT));
+        assert_eq!(s.http.timeouts.connect, defaults.connect, "connecting stays bounded");
+        assert_eq!(resolve(b().export_budget(Duration::ZERO), &Env::default()).http.export_budget, NO_LIMIT);
+        let env = Env { timeout: Some("30000".into()), ..Env::default() };
+        let s = resolve(b(), &env);
+        assert_eq!(
+            (s.http.timeouts.send, s.http.timeouts.response),
+            (Duration::from_secs(30), Duration::from_secs(30))
+        );
+        // A timeout set on the builder is kept; a shorter budget leaves the defaults.
+        let s = resolve(b().response_timeout(Duration::from_secs(3)), &env);
+        assert_eq!((s.http.timeouts.response, s.http.timeouts.body), (Duration::from_secs(3), Duration::from_secs(30)));
+        let env = Env { timeout: Some("2000".into()), ..Env::default() };
+        assert_eq!(resolve(b(), &env).http.timeouts, defaults);
     }
 
     #[test]

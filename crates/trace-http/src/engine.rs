@@ -156,8 +156,7 @@ impl Engine {
     /// [`BuildError::InvalidEndpoint`], [`BuildError::TlsUnavailable`],
     /// [`BuildError::InvalidProxy`], and, when the exporter sends credentials over plain
     /// http and `allow_insecure_http` is off, [`BuildError::InsecureEndpoint`] (the
-    /// endpoint is not on this machine) or [`BuildError::InsecureProxy`] (a proxy that is
-    /// not on this machine would carry them). Refusals are also logged at `error` level.
+    /// endpoint is not on this machine). Refusals are also logged at `error` level.
     pub fn build(config: EngineConfig, options: &HttpOptions) -> Result<Self, BuildError> {
         Self::build_with_env(config, options, |name| std::env::var(name).ok())
     }
@@ -190,18 +189,10 @@ impl Engine {
         let sends_credentials = config.sends_credentials || !url_secrets(&config.endpoint).is_empty();
         if sends_credentials && !checked.is_https() && !options.allow_insecure_http {
             // Plain http off this machine is refused whatever the route: a proxy on this
-            // machine forwards the bytes in clear all the same. On this machine, the route
-            // decides: a proxy elsewhere would read them.
-            let refusal = if checked.is_insecure() {
-                Some(BuildError::InsecureEndpoint { endpoint: shown_endpoint.clone() })
-            } else {
-                route.as_ref().filter(|r| !r.is_loopback()).map(|r| BuildError::InsecureProxy {
-                    endpoint: shown_endpoint.clone(),
-                    proxy: redact_user_info(&r.url),
-                    variable: r.variable,
-                })
-            };
-            if let Some(err) = refusal {
+            // machine forwards the bytes in clear all the same. On this machine there is no
+            // proxy on the way (`proxy_for` never routes a loopback host through one).
+            if checked.is_insecure() {
+                let err = BuildError::InsecureEndpoint { endpoint: shown_endpoint.clone() };
                 log::error!(target: config.log_target, "[non-fatal] {}: exporter not built: {err}", config.exporter);
                 return Err(err);
             }
@@ -314,10 +305,15 @@ impl Engine {
         PreparedRequest { url: self.shown_endpoint.clone(), headers, body }
     }
 
-    /// When an export starting now must be done: now plus the export budget.
+    /// When an export starting now must be done: now plus the export budget (a zero
+    /// budget is no limit: a year from now).
     pub fn deadline(&self) -> Instant {
         let now = Instant::now();
-        now.checked_add(self.options.export_budget).unwrap_or(now + Duration::from_secs(365 * 86_400))
+        let far = now + Duration::from_secs(365 * 86_400);
+        if self.options.export_budget.is_zero() {
+            return far;
+        }
+        now.checked_add(self.options.export_budget).unwrap_or(far)
     }
 
     /// A request body buffer, reused from one export to the next; hand it back with
@@ -542,10 +538,9 @@ mod tests {
             let err = build("http://collector.example/x", true, env).unwrap_err();
             assert!(matches!(err, BuildError::InsecureEndpoint { .. }), "{env:?}: {err:?}");
         }
-        // On this machine: the route decides.
+        // On this machine: never through a proxy (one elsewhere could not reach it).
         assert!(build("http://127.0.0.1:9/x", true, local_proxy).is_ok());
-        let err = build("http://127.0.0.1:9/x", true, remote_proxy).unwrap_err();
-        assert!(matches!(err, BuildError::InsecureProxy { variable: "HTTP_PROXY", .. }), "{err:?}");
+        assert!(build("http://127.0.0.1:9/x", true, remote_proxy).is_ok());
         // Without credentials, plain http goes anywhere.
         assert!(build("http://collector.example/x", false, remote_proxy).is_ok());
     }

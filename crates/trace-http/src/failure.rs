@@ -45,22 +45,6 @@ pub enum BuildError {
         /// The endpoint as given, user info (and query) hidden.
         endpoint: String,
     },
-    /// The endpoint is plain `http://` and the proxy named by an environment variable is
-    /// not on this machine: the proxy would read the credentials in clear text.
-    #[error(
-        "requests to the plain http:// endpoint `{endpoint}` would go through the proxy `{proxy}` named by \
-         {variable}, which is not on this machine, so credentials would be sent to it in clear text; use \
-         https://, add the endpoint's host to NO_PROXY, unset {variable}, call proxy_from_env(false), or call \
-         allow_insecure_http(true) if the proxy is trusted"
-    )]
-    InsecureProxy {
-        /// The endpoint, user info (and query) hidden.
-        endpoint: String,
-        /// The proxy URL, user info hidden.
-        proxy: String,
-        /// The environment variable that named it.
-        variable: &'static str,
-    },
     /// A proxy variable holds something that is not a proxy URL.
     #[error(
         "the proxy `{proxy}` named by {variable} is not a valid proxy URL (http://, https://, socks4://, \
@@ -78,7 +62,9 @@ pub enum BuildError {
          as `x-api-key`, values printable ASCII"
     )]
     InvalidHeader {
-        /// The header's name, as given.
+        /// The header's name, as given, or, when the name itself is invalid, cut before its
+        /// first character that cannot be in a name (with `…`), so that a value written into
+        /// it by mistake is not shown.
         name: String,
         /// Where it came from: `the builder` or an environment variable's name.
         source_name: &'static str,

@@ -23,7 +23,7 @@ pub struct HttpOptions {
     pub base_delay: Duration,
     /// The longest backoff delay.
     pub max_delay: Duration,
-    /// The total time one export may take, attempts and sleeps together.
+    /// The total time one export may take, attempts and sleeps together; zero: no limit.
     pub export_budget: Duration,
     /// Whether [`export_budget`](WithHttpOptions::export_budget) was called: an exporter
     /// whose budget also has an environment variable (OTLP's timeout) lets the builder win
@@ -131,7 +131,9 @@ pub trait WithHttpOptions: HasHttpOptions + Sized {
 
     /// The total time one export may take, attempts and backoff sleeps together. When it
     /// is spent the batch is given up even if attempts remain; a sleep that would end past
-    /// it is not started, and an attempt's timeouts are cut to what is left of it.
+    /// it is not started, and an attempt's timeouts are cut to what is left of it. Zero
+    /// means no limit (as the OpenTelemetry specification reads a zero timeout): the
+    /// attempts, their timeouts and the backoff alone bound an export.
     fn export_budget(mut self, budget: Duration) -> Self {
         self.http_options().export_budget = budget;
         self.http_options().export_budget_set = true;

@@ -53,7 +53,10 @@ impl ProxyRoute {
 /// `no_proxy` (or `NO_PROXY`) lists hosts reached directly: comma-separated, `*` for all,
 /// an entry matches the host itself and its subdomains (`example.com` and `.example.com`
 /// both match `api.example.com`), a `:port` on an entry is ignored. Empty variables count
-/// as unset. This is what Python's `urllib.request.getproxies()` (and so the Python SDK's
+/// as unset. A loopback host (`localhost`, `127.0.0.0/8`, `::1`) is always reached
+/// directly, as Go's `net/http` does: a proxy on another machine would reach its own
+/// loopback, not this one's (a local collector at the OTLP default `localhost:4318` must
+/// not go through a corporate `HTTP_PROXY`). Otherwise this is what Python's `urllib.request.getproxies()` (and so the Python SDK's
 /// HTTP client) does, lower case first; ureq's own lookup differs (it applies `HTTPS_PROXY`
 /// to `http://` URLs too), so the exporters never let ureq read the environment.
 ///
@@ -74,8 +77,12 @@ impl ProxyRoute {
 /// assert_eq!(proxy_for(true, "api.openai.com", env).unwrap().variable, "HTTPS_PROXY");
 /// assert!(proxy_for(false, "api.openai.com", env).is_none(), "HTTPS_PROXY is not for http://");
 /// assert!(proxy_for(true, "otel.svc.cluster.local", env).is_none(), "no_proxy");
+/// assert!(proxy_for(true, "127.0.0.1", env).is_none(), "loopback is always direct");
 /// ```
 pub fn proxy_for(https: bool, host: &str, env: impl Fn(&str) -> Option<String>) -> Option<ProxyRoute> {
+    if is_loopback_host(host) {
+        return None;
+    }
     let get = |name: &str| env(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let candidates: [&'static str; 4] = if https {
         ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]

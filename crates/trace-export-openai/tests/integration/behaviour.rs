@@ -147,7 +147,7 @@ fn a_400_is_not_retried_and_its_body_is_logged_truncated() {
     let key = "sk-test-400-secret";
     let body = format!("invalid payload: {}", "detail ".repeat(300));
     let server = TestServer::always(Reply::status(400).body(body.clone()));
-    let exporter = builder(&server.url(), key).build().unwrap();
+    let exporter = builder(&server.url(), key).response_data_in_logs(true).build().unwrap();
     let batch = items("bad", 2);
 
     let err = exporter.export(&batch).unwrap_err();
@@ -169,7 +169,7 @@ fn a_400_is_not_retried_and_its_body_is_logged_truncated() {
 fn a_401_is_not_retried_and_the_key_is_never_logged_even_if_the_server_echoes_it() {
     let key = "sk-test-401-secret-echoed";
     let server = TestServer::always(Reply::status(401).body(format!("Incorrect API key provided: {key}.")));
-    let exporter = builder(&server.url(), key).build().unwrap();
+    let exporter = builder(&server.url(), key).response_data_in_logs(true).build().unwrap();
 
     let err = exporter.export(&items("unauthorized", 1)).unwrap_err();
 
@@ -182,6 +182,24 @@ fn a_401_is_not_retried_and_the_key_is_never_logged_even_if_the_server_echoes_it
     );
     assert!(!format!("{exporter:?}").contains(key));
     logger::LOG.assert_never_logged(key);
+}
+
+/// Python's default (`OPENAI_AGENTS_DONT_LOG_MODEL_DATA` and `_TOOL_DATA` unset, so on): a
+/// refusal's body may quote span content, so neither the log nor the error shows it.
+#[test]
+fn a_refusals_body_is_redacted_by_default() {
+    let server = TestServer::always(Reply::status(400).body("field too long: the user's private prompt"));
+    let exporter = builder(&server.url(), "sk-test-400-redacted").build().unwrap();
+
+    let err = exporter.export(&items("bad", 1)).unwrap_err();
+
+    assert_eq!(failed(&err), 2);
+    assert!(err.to_string().contains("HTTP 400") && !err.to_string().contains("private"), "{err}");
+    assert_eq!(
+        logger::LOG.mine(Level::Error),
+        ["[non-fatal] Tracing client error 400: response data is redacted (see `response_data_in_logs`)"]
+    );
+    logger::LOG.assert_never_logged("private prompt");
 }
 
 #[test]

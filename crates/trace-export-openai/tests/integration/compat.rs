@@ -298,3 +298,33 @@ fn a_regional_openai_host_gets_the_sanitized_body() {
         json!({"input_tokens": 3, "output_tokens": 4, "details": {"requests": 1, "total_tokens": 7}})
     );
 }
+
+/// A generation span the sanitizer rewrites (an input over 100,000 bytes) keeps its usage
+/// as it was when the usage needs no change, key order included, as Python keeps the dict
+/// (`sanitized_usage == usage`). A dry run.
+#[test]
+fn a_rewritten_generation_keeps_a_usage_that_needs_no_change_as_it_was() {
+    use std::sync::Arc;
+    use trace_core::{GenerationSpanData, Span, SpanId, Trace, TraceId};
+    use trace_export_openai::WithHttpOptions;
+
+    let trace = Arc::new(Trace::new(TraceId::from_u128(1), "big"));
+    let data = GenerationSpanData {
+        input: Some(vec![json!({"role": "user", "content": "x".repeat(120_000)})]),
+        usage: json!({"output_tokens": 4, "input_tokens": 3}).as_object().cloned().map(Box::new),
+        ..Default::default()
+    };
+    let span = Arc::new(Span::new(SpanId::from_u128(2), Arc::clone(&trace), None, data));
+    let exporter = BackendSpanExporter::builder()
+        .endpoint("http://127.0.0.1:9/v1/traces/ingest")
+        .api_key("sk-test-usage-order")
+        .read_env(false)
+        .proxy_from_env(false)
+        .sanitize(Sanitize::Always)
+        .build()
+        .unwrap();
+    let requests = exporter.prepare_requests(&[ExportItem::Trace(trace), ExportItem::Span(span)]);
+    let body = String::from_utf8(requests[0].body.clone()).unwrap();
+    assert!(body.contains("[truncated]"), "the input was cut");
+    assert!(body.contains(r#""usage":{"output_tokens":4,"input_tokens":3}"#), "{}", &body[body.len() - 300..]);
+}

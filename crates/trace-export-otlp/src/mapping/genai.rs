@@ -94,7 +94,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
             let model = response_model(d.response.as_deref());
             a.str(OPERATION, "chat");
             a.str(PROVIDER, PROVIDER_OPENAI);
-            a.opt_str("gen_ai.response.id", d.response_id.as_deref());
+            a.opt_str("gen_ai.response.id", d.exported_response_id());
             a.opt_str("gen_ai.response.model", model);
             usage(a, d.usage.as_deref());
             if content {

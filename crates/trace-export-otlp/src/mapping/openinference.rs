@@ -179,7 +179,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
         SpanData::Response(d) => {
             let model = response_model(d.response.as_deref());
             llm(a, model, None);
-            a.sd_str("response_id", d.response_id.as_deref());
+            a.sd_str("response_id", d.exported_response_id());
             usage(a, d.usage.as_deref());
             if content {
                 let response = d.response.as_deref();

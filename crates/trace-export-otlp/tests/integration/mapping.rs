@@ -226,7 +226,7 @@ fn check_common(otlp: &ProtoSpan, ours: &Span, i: u64, trace: &Trace) {
     }
     assert_eq!(otlp.start_time_unix_nano, T0 + i * 1_000);
     assert_eq!(otlp.end_time_unix_nano, T0 + i * 1_000 + 1_000_000);
-    assert_eq!(otlp.flags, 0x100);
+    assert_eq!(otlp.flags, 0x101);
     assert!(otlp.trace_state.is_empty() && otlp.events.is_empty() && otlp.links.is_empty());
     assert_eq!(string(a, "openai.agents.span_data.type"), ours.kind().as_str());
     assert_eq!(string(a, "openai.agents.workflow.name"), "Customer support");
@@ -1023,11 +1023,11 @@ fn a_trace_continued_from_a_traceparent_has_its_root_under_the_remote_span() {
     assert_eq!(hex(&root.trace_id), "0af7651916cd43dd8448eb211c80319c", "the caller's trace id");
     assert!(got.iter().all(|s| s.trace_id == root.trace_id));
     assert_eq!(hex(&root.parent_span_id), "b7ad6b7169203331", "the root hangs under the caller's span");
-    assert_eq!(root.flags, 0x300, "the parent is known to be remote");
+    assert_eq!(root.flags, 0x301, "the parent is known to be remote");
     assert_eq!(hex(&agent.parent_span_id), hex(&root.span_id));
     assert_eq!(tool.parent_span_id, agent.span_id);
     for s in [agent, tool] {
-        assert_eq!(s.flags, 0x100, "{}: a local parent", s.name);
+        assert_eq!(s.flags, 0x101, "{}: a local parent", s.name);
     }
     for s in &got {
         assert_eq!(s.trace_state, "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE", "{}", s.name);
@@ -1042,6 +1042,6 @@ fn a_trace_of_this_process_has_no_trace_state_and_a_parentless_root() {
     items.push(ExportItem::TraceEnd(ended));
     let exporter = builder("http://127.0.0.1:9/v1/traces").build().unwrap();
     let got = spans(&parse(&exporter.render_json(&items)));
-    assert!(got.iter().all(|s| s.trace_state.is_empty() && s.flags == 0x100));
+    assert!(got.iter().all(|s| s.trace_state.is_empty() && s.flags == 0x101));
     assert!(got.last().unwrap().parent_span_id.is_empty());
 }
