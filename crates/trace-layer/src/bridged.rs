@@ -59,6 +59,14 @@ pub(crate) struct Bridged {
     /// Whether a field named the span (the name from the span's own name is a fallback,
     /// which `otel.name` may improve on).
     named: bool,
+    /// Whether an error was recorded: a less precise one (a tool call's outcome) does not
+    /// replace it.
+    errored: bool,
+    /// `otel.status_description`, the message of an `otel.status_code` of `ERROR`, which
+    /// may be recorded before or after it.
+    status_description: Option<String>,
+    /// Whether `otel.status_code` said `ERROR`.
+    status_error: bool,
 }
 
 /// The fields a generation's data is made of more than one of.
@@ -90,6 +98,9 @@ impl Bridged {
                 scope: parent,
                 generation: GenerationParts::default(),
                 named: true,
+                errored: false,
+                status_description: None,
+                status_error: false,
             };
         }
         let detail = Cow::Owned(detail(name).to_owned());
@@ -101,7 +112,18 @@ impl Bridged {
         };
         let span = trace_core::span(data).parent(parent).start_detached();
         let scope = span.as_parent();
-        Self { kind, convention, span: Some(span), trace, scope, generation: GenerationParts::default(), named: false }
+        Self {
+            kind,
+            convention,
+            span: Some(span),
+            trace,
+            scope,
+            generation: GenerationParts::default(),
+            named: false,
+            errored: false,
+            status_description: None,
+            status_error: false,
+        }
     }
 
     /// Where spans created inside this one attach.
@@ -121,10 +143,37 @@ impl Bridged {
             }
             return;
         }
-        if field == "error.type" {
-            let error = SpanError::new(text(value.clone())).with_extra("error.type", value);
-            self.set_error(error);
-            return;
+        match field {
+            // rig-agent records a failed tool call's type under its own name.
+            "error.type" | "gen_ai.tool.error.type" => {
+                let error = SpanError::new(text(value.clone())).with_extra(field, value);
+                self.set_error(error);
+                return;
+            }
+            // rig-agent: `error` or `denied`, with or without an error type.
+            "gen_ai.tool.call.outcome" => {
+                let outcome = text(value);
+                if matches!(outcome.as_str(), "error" | "denied") && !self.errored {
+                    self.set_error(SpanError::new(format!("tool call {outcome}")));
+                }
+                return;
+            }
+            // tracing-opentelemetry's span status.
+            "otel.status_code" => {
+                if text(value).eq_ignore_ascii_case("error") {
+                    self.status_error = true;
+                    self.set_status_error();
+                }
+                return;
+            }
+            "otel.status_description" => {
+                self.status_description = Some(text(value));
+                if self.status_error {
+                    self.set_status_error();
+                }
+                return;
+            }
+            _ => {}
         }
         match (self.kind, self.convention) {
             (Kind::Generation, Convention::GenAi) => self.genai_generation(field, value),
@@ -163,9 +212,16 @@ impl Bridged {
 
     /// Records an error on the span (the trace of a workflow has none: it is dropped).
     pub(crate) fn set_error(&mut self, error: SpanError) {
+        self.errored = true;
         if let Some(span) = self.span.as_mut() {
             span.set_error(error);
         }
+    }
+
+    /// The error an `otel.status_code` of `ERROR` stands for: its description, if any.
+    fn set_status_error(&mut self) {
+        let message = self.status_description.clone().unwrap_or_else(|| "error".to_owned());
+        self.set_error(SpanError::new(message).with_extra("otel.status_code", Value::from("ERROR")));
     }
 
     /// Ends the span, then the trace it started.
@@ -227,8 +283,16 @@ impl Bridged {
             "gen_ai.usage.input_tokens" => self.usage(&["input_tokens"], &value),
             "gen_ai.usage.output_tokens" => self.usage(&["output_tokens"], &value),
             "gen_ai.usage.cache_read.input_tokens" => self.usage(&["input_tokens_details", "cached_tokens"], &value),
-            "gen_ai.usage.reasoning.output_tokens" => {
+            // The conventions' name, and rig's.
+            "gen_ai.usage.reasoning.output_tokens" | "gen_ai.usage.reasoning_tokens" => {
                 self.usage(&["output_tokens_details", "reasoning_tokens"], &value);
+            }
+            // rig's (Anthropic's prompt caching, Gemini's tool-use prompt).
+            "gen_ai.usage.cache_creation.input_tokens" => {
+                self.usage(&["input_tokens_details", "cache_creation_tokens"], &value);
+            }
+            "gen_ai.usage.tool_use_prompt_tokens" => {
+                self.usage(&["input_tokens_details", "tool_use_prompt_tokens"], &value);
             }
             "gen_ai.input.messages" => {
                 self.generation.messages = message_list(parse_json(value), "user");

@@ -1,6 +1,7 @@
 //! The `tracing_subscriber::Layer` implementation.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
 use trace_core::{Parent, SpanError};
@@ -14,6 +15,12 @@ use crate::builder::AgentsLayer;
 use crate::classify::{classify, Convention, Kind};
 use crate::visit::{text, JsonVisitor};
 use crate::{entered, stats};
+
+/// The trace a span not mapped holds for the bridged spans under it, in that span's
+/// extensions: a cell put there under the extensions' lock and filled once, outside it, so
+/// that two threads bridging the first spans under the same parent at once share one trace
+/// (and no processor runs while a span's extensions are locked).
+type HolderCell = Arc<OnceLock<TraceHolder>>;
 
 /// Bridged spans alive in the process: while there are none, entering, leaving, recording
 /// on and closing a span cost one load of this counter.
@@ -49,24 +56,40 @@ where
                 return;
             }
             None => {
-                let name = workflow_name(kind, &span, &fields, &self.config.workflow_name);
-                let mut builder = trace_core::trace(name);
-                if let Some(group) = field(&fields, &["gen_ai.conversation.id", "session.id"]) {
-                    builder = builder.group_id(text(group.clone()));
-                }
-                let trace = builder.start_detached();
-                stats::trace_started();
+                let start = || {
+                    let name = workflow_name(kind, &span, &fields, &self.config.workflow_name);
+                    let mut builder = trace_core::trace(name);
+                    if let Some(group) = field(&fields, &["gen_ai.conversation.id", "session.id"]) {
+                        builder = builder.group_id(text(group.clone()));
+                    }
+                    stats::trace_started();
+                    builder.start_detached()
+                };
                 match span.parent().filter(|_| kind != Kind::Workflow) {
                     // Inside a span not mapped (a handler, or the span a framework records
                     // its run under): that span holds the trace, so the run's calls share it.
                     Some(holder) => {
-                        let holder_trace = TraceHolder::new(trace);
-                        let scope = holder_trace.scope().clone();
-                        LIVE.fetch_add(1, Ordering::Relaxed);
-                        holder.extensions_mut().insert(holder_trace);
-                        (scope, None)
+                        let cell = {
+                            let mut extensions = holder.extensions_mut();
+                            match extensions.get_mut::<HolderCell>() {
+                                Some(cell) => Arc::clone(cell),
+                                None => {
+                                    let cell = HolderCell::default();
+                                    extensions.insert(Arc::clone(&cell));
+                                    cell
+                                }
+                            }
+                        };
+                        let holder_trace = cell.get_or_init(|| {
+                            LIVE.fetch_add(1, Ordering::Relaxed);
+                            TraceHolder::new(start())
+                        });
+                        (holder_trace.scope().clone(), None)
                     }
-                    None => (trace.as_parent(), Some(trace)),
+                    None => {
+                        let trace = start();
+                        (trace.as_parent(), Some(trace))
+                    }
                 }
             }
         };
@@ -80,6 +103,7 @@ where
         }
         LIVE.fetch_add(1, Ordering::Relaxed);
         span.extensions_mut().insert(bridged);
+        stats::log_ignored();
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -94,25 +118,27 @@ where
         // may emit an event that this layer handles.
         let mut fields: Vec<(&'static str, Value)> = Vec::new();
         values.record(&mut JsonVisitor(|name, value| fields.push((name, value))));
-        let mut extensions = span.extensions_mut();
-        if let Some(bridged) = extensions.get_mut::<Bridged>() {
+        if let Some(bridged) = span.extensions_mut().get_mut::<Bridged>() {
             for (name, value) in fields {
                 bridged.apply(name, value);
             }
         }
+        // Logged with no lock held: a log line may become an event this layer handles.
+        stats::log_ignored();
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         if *event.metadata().level() != Level::ERROR || none_live() {
             return;
         }
-        let Some(scope) = ctx.event_scope(event) else { return };
-        for span in scope {
-            let mut extensions = span.extensions_mut();
-            if let Some(bridged) = extensions.get_mut::<Bridged>() {
-                bridged.set_error(error_of(event));
-                return;
-            }
+        let Some(mut scope) = ctx.event_scope(event) else { return };
+        // The nearest bridged span, found under read locks; the error is made (formatting
+        // the event's values runs user code) before that one span is locked to write it.
+        let Some(span) = scope.find(|s| s.extensions().get::<Bridged>().is_some()) else { return };
+        let error = error_of(event);
+        let mut extensions = span.extensions_mut();
+        if let Some(bridged) = extensions.get_mut::<Bridged>() {
+            bridged.set_error(error);
         }
     }
 
@@ -143,8 +169,11 @@ where
         // Out of the extensions first: the processors run without the span's lock held.
         let (bridged, holder) = {
             let mut extensions = span.extensions_mut();
-            (extensions.remove::<Bridged>(), extensions.remove::<TraceHolder>())
+            (extensions.remove::<Bridged>(), extensions.remove::<HolderCell>())
         };
+        // The cell is this span's alone once it closes (the threads that shared it did so
+        // while bridging a child, which keeps this span open).
+        let holder = holder.and_then(Arc::into_inner).and_then(OnceLock::into_inner);
         if let Some(bridged) = bridged {
             LIVE.fetch_sub(1, Ordering::Relaxed);
             bridged.finish();
@@ -172,7 +201,7 @@ where
         let scope = extensions
             .get::<Bridged>()
             .map(Bridged::scope)
-            .or_else(|| extensions.get::<TraceHolder>().map(TraceHolder::scope));
+            .or_else(|| extensions.get::<HolderCell>().and_then(|cell| cell.get()).map(TraceHolder::scope));
         scope.cloned()
     });
     let current = trace_core::Context::current().parent().cloned();
@@ -212,7 +241,10 @@ fn field<'f>(fields: &'f [(&'static str, Value)], names: &[&str]) -> Option<&'f 
     names.iter().find_map(|n| fields.iter().find(|(name, _)| name == n).map(|(_, v)| v))
 }
 
-/// An ERROR event as a span error: its message, its other fields as data.
+/// An ERROR event as a span error: its message, its other fields as data. Without a
+/// message, the `error` field is the message (what `#[instrument(err)]` records, and what
+/// tracing-opentelemetry takes as the status description), else `exception.message`,
+/// else the event's name.
 fn error_of(event: &Event<'_>) -> SpanError {
     let mut message = None;
     let mut data = Map::new();
@@ -223,7 +255,9 @@ fn error_of(event: &Event<'_>) -> SpanError {
             data.insert(name.to_owned(), value);
         }
     }));
-    let message = message.unwrap_or_else(|| event.metadata().name().to_owned());
+    let message = message
+        .or_else(|| ["error", "exception.message"].iter().find_map(|k| data.remove(*k)).map(text))
+        .unwrap_or_else(|| event.metadata().name().to_owned());
     let error = SpanError::new(message);
     if data.is_empty() {
         error

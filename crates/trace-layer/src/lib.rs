@@ -44,7 +44,7 @@
 //!
 //! | field value | becomes | from the fields |
 //! |---|---|---|
-//! | `chat`, `text_completion`, `generate_content`; OpenInference `LLM` | generation span | model: `gen_ai.request.model`, else `gen_ai.response.model` (`llm.model_name`); usage: `gen_ai.usage.input_tokens` / `output_tokens` as `input_tokens` / `output_tokens`, `gen_ai.usage.cache_read.input_tokens` as `input_tokens_details.cached_tokens`, `gen_ai.usage.reasoning.output_tokens` as `output_tokens_details.reasoning_tokens` (`llm.token_count.*`); input: `gen_ai.system_instructions` as a system message, then `gen_ai.input.messages` (`input.value`, `llm.input_messages.<i>.message.*`); output: `gen_ai.output.messages` (`output.value`, `llm.output_messages.*`); model config: every other `gen_ai.request.*` by its last name (`temperature`, `max_tokens`, `top_p`, `stop_sequences` as `stop`, ...; `llm.invocation_parameters`) |
+//! | `chat`, `text_completion`, `generate_content`; OpenInference `LLM` | generation span | model: `gen_ai.request.model`, else `gen_ai.response.model` (`llm.model_name`); usage: `gen_ai.usage.input_tokens` / `output_tokens` as `input_tokens` / `output_tokens`, `gen_ai.usage.cache_read.input_tokens` as `input_tokens_details.cached_tokens`, `gen_ai.usage.reasoning.output_tokens` (rig: `gen_ai.usage.reasoning_tokens`) as `output_tokens_details.reasoning_tokens`, rig's `gen_ai.usage.cache_creation.input_tokens` and `gen_ai.usage.tool_use_prompt_tokens` under `input_tokens_details` (`llm.token_count.*`); input: `gen_ai.system_instructions` as a system message, then `gen_ai.input.messages` (`input.value`, `llm.input_messages.<i>.message.*`); output: `gen_ai.output.messages` (`output.value`, `llm.output_messages.*`); model config: every other `gen_ai.request.*` by its last name (`temperature`, `max_tokens`, `top_p`, `stop_sequences` as `stop`, ...; `llm.invocation_parameters`) |
 //! | `execute_tool`; `TOOL` | function span | name: `gen_ai.tool.name` (`tool.name`), else the span name after `execute_tool `; input: `gen_ai.tool.call.arguments` (`input.value`); output: `gen_ai.tool.call.result` (`output.value`) |
 //! | `invoke_agent`, `create_agent`; `AGENT` | agent span | name: `gen_ai.agent.name` (`agent.name`), else the span name after `invoke_agent ` |
 //! | `invoke_workflow` | a trace | workflow name: `gen_ai.workflow.name`, else the span name; group id: `gen_ai.conversation.id` (`session.id`). Inside a trace already running: a custom span |
@@ -52,13 +52,18 @@
 //!
 //! Messages in the conventions' JSON shape (a role and typed `parts`; a tool result's
 //! text under `response`, or `result` as genai writes it) are turned into the Chat
-//! Completions shape the Python SDK records (`content`, `tool_calls`, `tool_call_id`);
-//! other shapes are kept as given, text that is not JSON becomes the content of one
+//! Completions shape the Python SDK records (`content`, `tool_calls`, `tool_call_id`; each
+//! tool result a `tool` message of its own, as rig and genai put all of a turn's results
+//! in one message); other shapes are kept as given, text that is not JSON becomes the content of one
 //! message. The system instructions are not added when the messages already hold a system
 //! message (rig records both). A span named by an `otel.name` field (genai names its spans
 //! `genai.*`) takes its name from that field when no name field gives one. Fields recorded later with `Span::record` update the span
-//! until it closes. An `error.type` field, or an ERROR-level event inside a bridged span
-//! (the nearest one), sets its error: the message, and the other fields as data.
+//! until it closes. An `error.type` field (rig: `gen_ai.tool.error.type`, or a
+//! `gen_ai.tool.call.outcome` of `error` or `denied`), an `otel.status_code` of `ERROR`
+//! (with `otel.status_description` as the message), or an ERROR-level event inside a
+//! bridged span (the nearest one) sets its error: the event's message (else its `error`
+//! field, as `#[instrument(err)]` records it, else `exception.message`), and the other
+//! fields as data.
 //!
 //! Other spans are ignored: they cost a look at their field names when created and, while
 //! a bridged span is alive somewhere in the process, a look at their extensions when

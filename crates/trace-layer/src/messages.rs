@@ -10,8 +10,8 @@ use serde_json::{json, Map, Value};
 /// message with `role` as its role.
 pub(crate) fn message_list(value: Value, role: &str) -> Vec<Value> {
     match value {
-        Value::Array(items) => items.into_iter().map(chat_message).collect(),
-        Value::Object(_) => vec![chat_message(value)],
+        Value::Array(items) => items.into_iter().flat_map(chat_messages).collect(),
+        Value::Object(_) => chat_messages(value),
         Value::Null => Vec::new(),
         Value::String(text) => vec![json!({"role": role, "content": text})],
         other => vec![json!({"role": role, "content": other})],
@@ -39,12 +39,15 @@ fn text_of(parts: &[Value]) -> Option<String> {
     texts.map(|t| t.join(""))
 }
 
-/// One message with `parts` in the Chat Completions shape; anything else as it is.
-fn chat_message(message: Value) -> Value {
-    let Value::Object(mut m) = message else { return message };
-    let Some(Value::Array(parts)) = m.remove("parts") else { return Value::Object(m) };
-    let mut out = Map::new();
-    out.insert("role".into(), m.remove("role").unwrap_or(Value::Null));
+/// One message with `parts` in the Chat Completions shape; anything else as it is. Each
+/// `tool_call_response` part becomes a `tool` message of its own (Chat Completions has one
+/// per call: rig and genai put every result of a turn in one message), before the message
+/// of the other parts, which is left out when there are none.
+fn chat_messages(message: Value) -> Vec<Value> {
+    let Value::Object(mut m) = message else { return vec![message] };
+    let Some(Value::Array(parts)) = m.remove("parts") else { return vec![Value::Object(m)] };
+    let role = m.remove("role").unwrap_or(Value::Null);
+    let mut results = Vec::new();
     let mut texts = Vec::new();
     let mut calls = Vec::new();
     let mut others = Vec::new();
@@ -60,15 +63,22 @@ fn chat_message(message: Value) -> Value {
                 },
             })),
             Some("tool_call_response") => {
-                out.insert("role".into(), Value::String("tool".into()));
-                out.insert("tool_call_id".into(), part.get("id").cloned().unwrap_or(Value::Null));
                 // `response` in the conventions (and rig); genai writes `result`.
                 let response = part.get("response").or_else(|| part.get("result"));
-                texts.push(crate::visit::text(response.cloned().unwrap_or(Value::Null)));
+                results.push(json!({
+                    "role": "tool",
+                    "tool_call_id": part.get("id").cloned().unwrap_or(Value::Null),
+                    "content": crate::visit::text(response.cloned().unwrap_or(Value::Null)),
+                }));
             }
             _ => others.push(part),
         }
     }
+    if !results.is_empty() && texts.is_empty() && calls.is_empty() && others.is_empty() {
+        return results;
+    }
+    let mut out = Map::new();
+    out.insert("role".into(), role);
     if others.is_empty() {
         if !texts.is_empty() || calls.is_empty() {
             out.insert("content".into(), Value::String(texts.concat()));
@@ -86,7 +96,8 @@ fn chat_message(message: Value) -> Value {
     for (k, v) in m {
         out.entry(k).or_insert(v);
     }
-    Value::Object(out)
+    results.push(Value::Object(out));
+    results
 }
 
 /// Tool call arguments as the JSON text Chat Completions carries.
@@ -119,6 +130,31 @@ mod tests {
                 {"role": "tool", "tool_call_id": "c1", "content": "5"},
                 {"role": "tool", "tool_call_id": "c2", "content": "6"},
                 {"role": "assistant", "content": "5", "finish_reason": "stop"},
+            ])
+        );
+    }
+
+    /// rig and genai put every result of a turn in one message: each becomes a `tool`
+    /// message of its own, with its own id.
+    #[test]
+    fn each_tool_result_is_a_message_of_its_own() {
+        let input = json!([
+            {"role": "user", "parts": [
+                {"type": "tool_call_response", "id": "c1", "response": "5"},
+                {"type": "tool_call_response", "id": "c2", "result": {"n": 6}},
+            ]},
+            {"role": "user", "parts": [
+                {"type": "tool_call_response", "id": "c3", "response": "7"},
+                {"type": "text", "content": "and go on"},
+            ]},
+        ]);
+        assert_eq!(
+            Value::Array(message_list(input, "user")),
+            json!([
+                {"role": "tool", "tool_call_id": "c1", "content": "5"},
+                {"role": "tool", "tool_call_id": "c2", "content": r#"{"n":6}"#},
+                {"role": "tool", "tool_call_id": "c3", "content": "7"},
+                {"role": "user", "content": "and go on"},
             ])
         );
     }

@@ -1,5 +1,6 @@
 //! What the layer did, process-wide: [`stats`].
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -53,9 +54,22 @@ pub(crate) fn other_span_outside_trace() {
     OUTSIDE.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Counts a field left out and logs it, rate-limited.
-pub(crate) fn field_ignored(why: &str) {
+thread_local! {
+    /// Why a field was left out on this thread since [`log_ignored`] last ran.
+    static PENDING: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
+
+/// Counts a field left out; [`log_ignored`] logs it once no span's lock is held.
+pub(crate) fn field_ignored(why: &'static str) {
     IGNORED.fetch_add(1, Ordering::Relaxed);
+    PENDING.with(|p| p.set(Some(why)));
+}
+
+/// Logs, rate-limited, a field this thread left out since the last call. Called with no
+/// span's extensions locked: with a `log`-to-`tracing` bridge, the line is an event this
+/// layer handles, which reads the extensions of the spans around it.
+pub(crate) fn log_ignored() {
+    let Some(why) = PENDING.with(Cell::take) else { return };
     if let Some(more) = IGNORED_LOG.check() {
         log::warn!(
             "[non-fatal] trace-layer: a field was left out of a span: {why} ({more} more since the last warning)"

@@ -391,3 +391,108 @@ fn with_sensitive_data_off_content_stays_out_of_custom_spans_too() {
     );
     assert_eq!(generation(&spans[1]).input, None, "the generation's input stripped");
 }
+
+/// Two threads bridge the first model calls under the same plain span at the same moment
+/// (rig agents spawned with `in_current_span` inside one handler): they share one trace,
+/// and no thread panics (the holder is made once, under the handler's extensions lock).
+#[test]
+fn concurrent_first_calls_under_one_plain_span_share_one_trace() {
+    let (_turn, recorder) = recorder();
+    for _ in 0..20 {
+        recorder.take_events();
+        {
+            let handler = info_span!("handler");
+            let barrier = Arc::new(std::sync::Barrier::new(2));
+            std::thread::scope(|s| {
+                for i in 0..2 {
+                    let (handler, barrier) = (handler.clone(), Arc::clone(&barrier));
+                    s.spawn(move || {
+                        let _in = handler.enter();
+                        barrier.wait();
+                        info_span!("chat", gen_ai.operation.name = "chat", gen_ai.request.model = i).in_scope(|| {});
+                    });
+                }
+            });
+        }
+        let traces = recorder.started_traces();
+        assert_eq!(traces.len(), 1, "one trace for the handler's calls");
+        let spans = recorder.finished_spans();
+        assert_eq!(spans.len(), 2);
+        assert!(spans.iter().all(|s| s.trace_id() == traces[0].trace_id()));
+        let ended = recorder.events().iter().filter(|e| matches!(e, trace_core::ProcessorEvent::TraceEnd(_))).count();
+        assert_eq!(ended, 1, "the trace ended once, with the handler");
+    }
+}
+
+/// rig-agent's tool failures, tracing-opentelemetry's status fields and an
+/// `#[instrument(err)]`-style event (an `error` field, no message) all mark the span.
+#[test]
+fn tool_failures_otel_status_and_error_fields_become_span_errors() {
+    let (_turn, recorder) = recorder();
+    {
+        let _t = info_span!("invoke_workflow run", gen_ai.operation.name = "invoke_workflow").entered();
+        info_span!(
+            "execute_tool denied_one",
+            gen_ai.operation.name = "execute_tool",
+            gen_ai.tool.name = "denied_one",
+            gen_ai.tool.call.outcome = "denied"
+        )
+        .in_scope(|| {});
+        let failed = info_span!(
+            "execute_tool failed_one",
+            gen_ai.operation.name = "execute_tool",
+            gen_ai.tool.name = "failed_one",
+            gen_ai.tool.call.outcome = Empty,
+            gen_ai.tool.error.type = Empty
+        );
+        failed.record("gen_ai.tool.error.type", "ToolCallError");
+        failed.record("gen_ai.tool.call.outcome", "error");
+        drop(failed);
+        info_span!(
+            "chat",
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = "with-status",
+            otel.status_code = Empty,
+            otel.status_description = Empty
+        )
+        .in_scope(|| {
+            let span = tracing::Span::current();
+            span.record("otel.status_code", "ERROR");
+            span.record("otel.status_description", "upstream 503");
+        });
+        info_span!("chat", gen_ai.operation.name = "chat", gen_ai.request.model = "with-err-event").in_scope(|| {
+            let e = std::io::Error::other("connection reset");
+            tracing::error!(error = %e);
+        });
+    }
+    let spans = recorder.finished_spans();
+    let message = |kind, name| by_name(&spans, kind, name).error().map(|e| e.message.clone());
+    assert_eq!(message(SpanKind::Function, "denied_one").as_deref(), Some("tool call denied"));
+    assert_eq!(message(SpanKind::Function, "failed_one").as_deref(), Some("ToolCallError"), "the type is kept");
+    assert_eq!(message(SpanKind::Generation, "with-status").as_deref(), Some("upstream 503"));
+    let event = by_name(&spans, SpanKind::Generation, "with-err-event").error().expect("the event's error");
+    assert_eq!((event.message.as_str(), event.data.clone()), ("connection reset", None));
+}
+
+/// rig's token counts under its own names.
+#[test]
+fn rigs_reasoning_and_cache_creation_tokens_are_kept() {
+    let (_turn, recorder) = recorder();
+    info_span!(
+        "chat",
+        gen_ai.operation.name = "chat",
+        gen_ai.request.model = "rig-model",
+        gen_ai.usage.input_tokens = 10,
+        gen_ai.usage.output_tokens = 20,
+        gen_ai.usage.reasoning_tokens = 5,
+        gen_ai.usage.cache_creation.input_tokens = 3
+    )
+    .in_scope(|| {});
+    let spans = recorder.finished_spans();
+    let g = generation(by_name(&spans, SpanKind::Generation, "rig-model"));
+    assert_eq!(
+        serde_json::to_value(&g.usage).unwrap(),
+        json!({"input_tokens": 10, "output_tokens": 20,
+               "output_tokens_details": {"reasoning_tokens": 5}, "input_tokens_details": {"cache_creation_tokens": 3}})
+    );
+}
