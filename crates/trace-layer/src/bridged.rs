@@ -76,6 +76,9 @@ struct GenerationParts {
     response_model: Option<String>,
     system: Option<Value>,
     messages: Vec<Value>,
+    /// Whether `llm.output_messages.<i>.…` fields were recorded: they are the output then,
+    /// and `output.value` is not (as `llm.input_messages.…` win over `input.value`).
+    output_indexed: bool,
 }
 
 impl Bridged {
@@ -137,9 +140,11 @@ impl Bridged {
             return;
         }
         if field == "otel.name" {
-            // genai's spans are all named `genai.*`; their readable name is this field.
+            // genai's spans are all named `genai.*`; their readable name is this field (a
+            // custom span's whole, a function's or agent's after the operation).
             if !self.named {
-                self.rename(detail(&text(value)).to_owned());
+                let name = text(value);
+                self.rename(if self.kind == Kind::Custom { name } else { detail(&name).to_owned() });
             }
             return;
         }
@@ -244,6 +249,7 @@ impl Bridged {
         self.update(|d| match d {
             SpanData::Function(f) => f.name = Cow::Owned(name),
             SpanData::Agent(a) => a.name = Cow::Owned(name),
+            SpanData::Custom(c) => c.name = Cow::Owned(name),
             _ => {}
         });
     }
@@ -333,9 +339,9 @@ impl Bridged {
                 let input = message_list(parse_json(value), "user");
                 self.generation(|d| d.input = Some(input));
             }
-            "output.value" => {
+            "output.value" if !self.generation.output_indexed => {
                 let output = message_list(parse_json(value), "assistant");
-                self.generation(|d| d.output.get_or_insert_with(Vec::new).extend(output));
+                self.generation(|d| d.output = Some(output));
             }
             "llm.invocation_parameters" => {
                 if let Value::Object(settings) = parse_json(value) {
@@ -352,7 +358,15 @@ impl Bridged {
                     }
                 } else if let Some(rest) = field.strip_prefix("llm.output_messages.") {
                     if let Some((i, key)) = indexed(rest) {
-                        self.generation(|d| set_indexed(d.output.get_or_insert_with(Vec::new), i, key, value));
+                        let first = !std::mem::replace(&mut self.generation.output_indexed, true);
+                        self.generation(|d| {
+                            // The first indexed field replaces an output from `output.value`.
+                            let output = d.output.get_or_insert_with(Vec::new);
+                            if first {
+                                output.clear();
+                            }
+                            set_indexed(output, i, key, value);
+                        });
                     }
                 }
             }

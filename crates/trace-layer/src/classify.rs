@@ -79,25 +79,28 @@ impl Visit for FindText {
     }
 }
 
-/// The GenAI conventions' operations (`gen_ai.operation.name`) this layer maps.
+/// The GenAI conventions' operations (`gen_ai.operation.name`) as span types; any other
+/// operation (`embeddings`, `retrieval`, genai's `plan`, ...) is a custom span, so that no
+/// GenAI span is left out of its trace.
 fn genai_kind(operation: &str) -> Option<Kind> {
     Some(match operation {
         "chat" | "text_completion" | "generate_content" => Kind::Generation,
         "execute_tool" => Kind::Function,
         "invoke_agent" | "create_agent" => Kind::Agent,
         "invoke_workflow" => Kind::Workflow,
-        _ => return None,
+        _ => Kind::Custom,
     })
 }
 
-/// OpenInference's span kinds (`openinference.span.kind`) this layer maps, in any case.
+/// OpenInference's span kinds (`openinference.span.kind`), in any case, as span types; any
+/// other kind (`CHAIN`, `RETRIEVER`, `EMBEDDING`, `RERANKER`, `GUARDRAIL`, `EVALUATOR`) is
+/// a custom span.
 fn openinference_kind(kind: &str) -> Option<Kind> {
     Some(match kind.to_ascii_uppercase().as_str() {
         "LLM" => Kind::Generation,
         "TOOL" => Kind::Function,
         "AGENT" => Kind::Agent,
-        "CHAIN" => Kind::Custom,
-        _ => return None,
+        _ => Kind::Custom,
     })
 }
 
@@ -112,9 +115,9 @@ mod tests {
         assert_eq!(genai_kind("execute_tool"), Some(Kind::Function));
         assert_eq!(genai_kind("create_agent"), Some(Kind::Agent));
         assert_eq!(genai_kind("invoke_workflow"), Some(Kind::Workflow));
-        assert_eq!(genai_kind("embeddings"), None);
+        assert_eq!(genai_kind("embeddings"), Some(Kind::Custom));
         assert_eq!(openinference_kind("llm"), Some(Kind::Generation));
         assert_eq!(openinference_kind("CHAIN"), Some(Kind::Custom));
-        assert_eq!(openinference_kind("RETRIEVER"), None);
+        assert_eq!(openinference_kind("RETRIEVER"), Some(Kind::Custom));
     }
 }

@@ -48,7 +48,7 @@
 //! | `execute_tool`; `TOOL` | function span | name: `gen_ai.tool.name` (`tool.name`), else the span name after `execute_tool `; input: `gen_ai.tool.call.arguments` (`input.value`); output: `gen_ai.tool.call.result` (`output.value`) |
 //! | `invoke_agent`, `create_agent`; `AGENT` | agent span | name: `gen_ai.agent.name` (`agent.name`), else the span name after `invoke_agent ` |
 //! | `invoke_workflow` | a trace | workflow name: `gen_ai.workflow.name`, else the span name; group id: `gen_ai.conversation.id` (`session.id`). Inside a trace already running: a custom span |
-//! | `CHAIN` | custom span | its fields as data |
+//! | any other operation (`embeddings`, `retrieval`, genai's `plan`, ...); any other kind (`CHAIN`, `RETRIEVER`, `EMBEDDING`, ...) | custom span | named after the `tracing` span (or its `otel.name`), its fields as data (content the conventions name left out with sensitive data off) |
 //!
 //! Messages in the conventions' JSON shape (a role and typed `parts`; a tool result's
 //! text under `response`, or `result` as genai writes it) are turned into the Chat
@@ -95,6 +95,23 @@
 //! processors, as the helpers do (the batch processor only enqueues), and nothing is
 //! done while a `tracing` span's extensions are locked but changing the span's own data.
 //! [`stats`] counts what it did, including what it left out.
+//!
+//! # Limits
+//! - **Levels.** The layer filters nothing itself (a layer that says "not interested"
+//!   without a filter of its own turns a callsite off for every other layer too), and
+//!   gives no level hint: in a subscriber whose other layers all have per-layer filters,
+//!   spans and events of every level are then built. Give the layer a filter of its own,
+//!   e.g. `AgentsLayer::new().with_filter(LevelFilter::INFO)`, when that matters (GenAI
+//!   libraries record their spans at `INFO`).
+//! - **Scoped processors.** A bridged span goes to the processors of the thread it is
+//!   created on (`trace_core::registry::set_default` scopes them to a thread); a child
+//!   created on another thread (a tokio worker) goes to that thread's, which is the
+//!   global one unless the task carries a scope of its own. Install processors globally
+//!   when spans cross threads.
+//! - **Closing across dispatchers.** tracing-subscriber closes a parent span through the
+//!   thread's current dispatcher when its last child closes; under scoped dispatchers
+//!   (`tracing::dispatcher::with_default`) a child closed after the scope ended can leave
+//!   the parent open, and with it the span or trace the layer made for it.
 //!
 //! # Dependencies
 //! `trace-core`, `serde_json`, `log`, and the `tracing` ecosystem's own libraries:

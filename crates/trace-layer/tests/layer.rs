@@ -496,3 +496,68 @@ fn rigs_reasoning_and_cache_creation_tokens_are_kept() {
                "output_tokens_details": {"reasoning_tokens": 5}, "input_tokens_details": {"cache_creation_tokens": 3}})
     );
 }
+
+/// GenAI operations and OpenInference kinds with no span type of their own are custom
+/// spans of the trace, not left out.
+#[test]
+fn other_genai_operations_are_custom_spans_of_the_trace() {
+    let (_turn, recorder) = recorder();
+    {
+        let _chat = info_span!("chat", gen_ai.operation.name = "chat", gen_ai.request.model = "m").entered();
+        info_span!(
+            "genai.embeddings",
+            otel.name = "embeddings text-embedding-3-small",
+            gen_ai.operation.name = "embeddings",
+            gen_ai.request.model = "text-embedding-3-small",
+            gen_ai.usage.input_tokens = 12
+        )
+        .in_scope(|| {});
+        info_span!("lookup docs", openinference.span.kind = "RETRIEVER", top_k = 3).in_scope(|| {});
+    }
+    let spans = recorder.finished_spans();
+    assert_eq!(spans.len(), 3, "{spans:#?}");
+    assert!(spans.iter().all(|s| s.trace_id() == spans[0].trace_id()));
+    let embeddings = by_name(&spans, SpanKind::Custom, "embeddings text-embedding-3-small");
+    let retriever = by_name(&spans, SpanKind::Custom, "lookup docs");
+    let data = |s: &Span| match s.data() {
+        SpanData::Custom(c) => serde_json::to_value(&c.data).unwrap(),
+        other => panic!("not custom: {other:?}"),
+    };
+    assert_eq!(
+        data(embeddings),
+        json!({"gen_ai.request.model": "text-embedding-3-small", "gen_ai.usage.input_tokens": 12})
+    );
+    assert_eq!(data(retriever), json!({"top_k": 3}));
+    let chat = by_name(&spans, SpanKind::Generation, "m");
+    assert!(spans.iter().filter(|s| s.kind() == SpanKind::Custom).all(|s| s.parent_id() == Some(chat.span_id())));
+}
+
+/// OpenInference output: `output.value` recorded again replaces the output; indexed
+/// `llm.output_messages.…` fields are the output once recorded.
+#[test]
+fn openinference_output_is_replaced_not_appended() {
+    let (_turn, recorder) = recorder();
+    {
+        let _t = info_span!("invoke_workflow w", gen_ai.operation.name = "invoke_workflow").entered();
+        let twice = info_span!("llm", openinference.span.kind = "LLM", llm.model_name = "twice", output.value = Empty);
+        twice.record("output.value", "first");
+        twice.record("output.value", "second");
+        drop(twice);
+        let indexed = info_span!(
+            "llm",
+            openinference.span.kind = "LLM",
+            llm.model_name = "indexed",
+            output.value = Empty,
+            "llm.output_messages.0.message.role" = Empty,
+            "llm.output_messages.0.message.content" = Empty
+        );
+        indexed.record("output.value", r#"{"raw": "response"}"#);
+        indexed.record("llm.output_messages.0.message.role", "assistant");
+        indexed.record("llm.output_messages.0.message.content", "hello");
+        indexed.record("output.value", "ignored now");
+    }
+    let spans = recorder.finished_spans();
+    let output = |name| generation(by_name(&spans, SpanKind::Generation, name)).output.clone().unwrap();
+    assert_eq!(output("twice"), vec![json!({"role": "assistant", "content": "second"})]);
+    assert_eq!(output("indexed"), vec![json!({"role": "assistant", "content": "hello"})]);
+}
