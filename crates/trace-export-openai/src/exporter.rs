@@ -442,7 +442,9 @@ fn group_by_key(items: &[ExportItem]) -> Vec<(Option<ApiKey>, Vec<ExportItem>)> 
 
 impl TracingExporter for BackendSpanExporter {
     /// Sends the batch: one `POST` per API key (items of traces with their own key go in
-    /// their own request), each retried as configured, all within the export budget.
+    /// their own request), each retried as configured within an export budget of its own
+    /// (as Python retries each key's group on its own: one tenant's slow server does not
+    /// use up another's time).
     ///
     /// # Errors
     /// [`ExportError::Failed`] with the number of items of the groups that were not
@@ -461,7 +463,6 @@ impl TracingExporter for BackendSpanExporter {
         if items.is_empty() {
             return Ok(());
         }
-        let deadline = self.engine.deadline();
         let mut failed = 0;
         // Of `failed`: items not sent for want of a key (warned once, then counted only).
         let mut no_key = 0;
@@ -475,7 +476,7 @@ impl TracingExporter for BackendSpanExporter {
                 return;
             }
             let (written, result) = match key.cloned().or_else(|| self.default_key()) {
-                Some(key) => self.send_group(&key, group, deadline),
+                Some(key) => self.send_group(&key, group, self.engine.deadline()),
                 None => (Written { sent: group.len(), ..Written::default() }, Err(SendFailure::NoApiKey)),
             };
             let left_out = written.too_large + written.unsendable;

@@ -391,6 +391,30 @@ fn a_failing_key_group_counts_only_its_items() {
     assert_eq!(server.requests().len(), 2);
 }
 
+/// Each key's group has a budget of its own, as Python retries each group on its own: a
+/// first group whose server never answers uses up its budget, and the next group is still
+/// sent (with one budget for the whole export it was given up unsent).
+#[test]
+fn each_key_group_has_a_budget_of_its_own() {
+    let server = TestServer::start([Reply::Hang], Reply::ok());
+    let exporter = builder(&server.url(), "sk-test-budget-first")
+        .max_retries(1)
+        .response_timeout(Duration::from_secs(30))
+        .export_budget(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let a = items("hung", 1);
+    let b = batch(Trace::new(TraceId::generate(), "next").with_tracing_api_key("sk-test-budget-second"), 1);
+    let queue: Vec<_> = a.iter().chain(&b).cloned().collect();
+
+    let err = exporter.export(&queue).unwrap_err();
+
+    assert_eq!(failed(&err), a.len(), "only the hung group's items");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "the second group was sent");
+    assert_eq!(requests[1].header("Authorization"), Some("Bearer sk-test-budget-second"));
+}
+
 #[test]
 fn without_any_key_the_batch_is_lost_with_one_warning_and_a_key_set_later_is_used() {
     let server = TestServer::always(Reply::ok());
