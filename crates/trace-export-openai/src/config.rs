@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use trace_core::ApiKey;
-use trace_http::{HasHttpOptions, HttpOptions, Timeouts, WithHttpOptions};
+use trace_http::{HasHttpOptions, HttpOptions, Timeouts, TlsFiles, WithHttpOptions};
 
 /// OpenAI's traces ingest endpoint, the default.
 pub const OPENAI_INGEST_ENDPOINT: &str = "https://api.openai.com/v1/traces/ingest";
@@ -51,6 +51,7 @@ pub enum Sanitize {
 /// | [`resolve_timeout`](WithHttpOptions::resolve_timeout) | none |
 /// | [`export_budget`](WithHttpOptions::export_budget) | 90 s: Python's whole schedule fits (3 attempts, two `Retry-After` waits at the 30 s cap); Python has none, and a hung server holds a batch 183 s there |
 /// | [`proxy_from_env`](WithHttpOptions::proxy_from_env) | `true` |
+/// | [`certificate_file`](WithHttpOptions::certificate_file), [`client_certificate_file`](WithHttpOptions::client_certificate_file), [`client_key_file`](WithHttpOptions::client_key_file) | none: the bundled web roots (a TLS-inspecting proxy's CA goes here) |
 /// | [`allow_insecure_http`](WithHttpOptions::allow_insecure_http) | `false`: the key never goes in clear text off this machine |
 ///
 /// `Debug` never shows the API key, nor the user info or query of the endpoint.
@@ -106,6 +107,7 @@ impl Default for BackendSpanExporterBuilder {
                 export_budget_set: false,
                 proxy_from_env: true,
                 allow_insecure_http: false,
+                tls: TlsFiles::default(),
             },
             sanitize: Sanitize::Auto,
             read_env: true,

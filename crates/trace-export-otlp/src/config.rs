@@ -6,7 +6,7 @@ use std::time::Duration;
 
 // The endpoint without user info and with the query hidden, for `Debug`: either may
 // carry a credential.
-use trace_http::{redact_user_info_and_query as display_endpoint, HasHttpOptions, HttpOptions, Timeouts};
+use trace_http::{redact_user_info_and_query as display_endpoint, HasHttpOptions, HttpOptions, Timeouts, TlsFiles};
 
 use crate::mapping::Profile;
 use crate::protocol::{Compression, Protocol};
@@ -88,6 +88,7 @@ impl Default for OtlpSpanExporterBuilder {
                 export_budget_set: false,
                 proxy_from_env: true,
                 allow_insecure_http: false,
+                tls: TlsFiles::default(),
             },
             attribute_value_length_limit: None,
             protocol: None,

@@ -36,6 +36,12 @@ env_vars! {
     compression = "OTEL_EXPORTER_OTLP_COMPRESSION",
     traces_compression = "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
     capture_message_content = CAPTURE_CONTENT_VAR,
+    certificate = "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    traces_certificate = "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    client_certificate = "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+    traces_client_certificate = "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    client_key = "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+    traces_client_key = "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
 }
 
 /// The variable that turns message content capture on (`true`) or off (`false`).

@@ -212,8 +212,10 @@
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), `OTEL_EXPORTER_OTLP_ENDPOINT`
 //! (`/v1/traces` appended), `OTEL_EXPORTER_OTLP_HEADERS` and
 //! `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (`key=value,...`, percent-decoded),
-//! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_EXPORTER_OTLP_TIMEOUT` and
-//! `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` (the export budget, in milliseconds),
+//! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` (dropped whole, with a warning, when an
+//! entry is malformed), `OTEL_EXPORTER_OTLP_TIMEOUT` and
+//! `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` (the export budget, in milliseconds; `0` is no
+//! limit; a budget above 10 s also lets one attempt wait that long for the answer),
 //! `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` and `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`,
 //! `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` and `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf` or
 //! `http/json`; [`protocol`](OtlpSpanExporterBuilder::protocol); default `http/protobuf`),
@@ -222,9 +224,13 @@
 //! pair the `TRACES_` variable wins. A value this exporter does not know (`grpc`, `zstd`,
 //! ...) is warned about and skipped, and the next source applies.
 //! `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (`true` or `false`) turns message
-//! content capture on or off. The certificate variables (`OTEL_EXPORTER_OTLP_CERTIFICATE`,
-//! client certificates) are not read: with the `rustls` feature the webpki roots are
-//! trusted.
+//! content capture on or off. `OTEL_EXPORTER_OTLP_CERTIFICATE` (the certificates to trust,
+//! in place of the bundled webpki roots: a private CA), `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`
+//! and `OTEL_EXPORTER_OTLP_CLIENT_KEY` (mutual TLS), and their `TRACES_` forms, name PEM
+//! files read by `build()` for an `https://` endpoint (the builder's
+//! [`certificate_file`](WithHttpOptions::certificate_file),
+//! [`client_certificate_file`](WithHttpOptions::client_certificate_file) and
+//! [`client_key_file`](WithHttpOptions::client_key_file) win over them).
 //!
 //! # Retries and time limits
 //! As the OTLP specification says: 429, 502, 503 and 504 are retried, and so are network

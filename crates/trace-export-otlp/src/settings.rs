@@ -126,6 +126,17 @@ impl Settings {
             }
         }
         budget_bounds_each_attempt(&mut http);
+        // The TLS files: the builder's, else the traces variable's, else the generic one's.
+        let tls = &mut http.tls;
+        for (slot, traces, generic) in [
+            (&mut tls.certificate, &env.traces_certificate, &env.certificate),
+            (&mut tls.client_certificate, &env.traces_client_certificate, &env.client_certificate),
+            (&mut tls.client_key, &env.traces_client_key, &env.client_key),
+        ] {
+            if slot.is_none() {
+                *slot = traces.as_ref().or(generic.as_ref()).map(Into::into);
+            }
+        }
         http.max_delay = http.max_delay.max(http.base_delay);
         let attribute_value_length_limit = b.attribute_value_length_limit.unwrap_or_else(|| {
             [

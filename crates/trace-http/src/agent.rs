@@ -70,6 +70,9 @@ pub struct AgentSettings<'a> {
     /// one makes ureq resolve on a new thread for every request (even for an IP address
     /// on a pooled connection).
     pub resolve_timeout: Option<Duration>,
+    /// The TLS configuration (see [`TlsFiles`](crate::TlsFiles)); `None`: ureq's default,
+    /// the bundled web roots.
+    pub tls: Option<ureq::tls::TlsConfig>,
 }
 
 /// A pooled ureq agent with per-phase timeouts. Any status comes back as a [`Reply`],
@@ -99,6 +102,9 @@ impl HttpAgent {
             .max_response_header_size(MAX_RESPONSE_HEAD_BYTES)
             .output_buffer_size(OUTPUT_BUFFER_BYTES);
         config = config.proxy(settings.proxy.clone());
+        if let Some(tls) = &settings.tls {
+            config = config.tls_config(tls.clone());
+        }
         let agent = Agent::with_parts(config.build(), DefaultConnector::default(), LiteralFirst::default());
         Self { agent, timeouts: t }
     }

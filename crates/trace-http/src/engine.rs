@@ -21,6 +21,7 @@ use crate::reply::{truncate_chars, Reply};
 use crate::secrets::Secrets;
 use crate::stats::{add, Counters, ExporterStats};
 use crate::stop::Stop;
+use crate::tls::tls_config;
 
 /// How much of a server's message goes into an error or a log line, in characters (cut
 /// after scrubbing).
@@ -203,11 +204,13 @@ impl Engine {
         }
         let mut options = options.clone();
         options.max_attempts = options.max_attempts.max(1);
+        let tls = if checked.is_https() { tls_config(&options.tls)? } else { None };
         let agent = HttpAgent::new(&AgentSettings {
             user_agent: config.user_agent,
             timeouts: options.timeouts,
             proxy,
             resolve_timeout: options.resolve_timeout,
+            tls,
         });
         Ok(Self {
             agent,
@@ -512,6 +515,7 @@ mod tests {
             export_budget_set: false,
             proxy_from_env: true,
             allow_insecure_http: false,
+            tls: Default::default(),
         }
     }
 

@@ -45,6 +45,19 @@ pub enum BuildError {
         /// The endpoint as given, user info (and query) hidden.
         endpoint: String,
     },
+    /// A TLS file ([`TlsFiles`](crate::TlsFiles)) cannot be used.
+    #[error(
+        "the {what} file `{path}` cannot be used: {reason}; give a PEM file (certificates as `-----BEGIN \
+         CERTIFICATE-----`, a key as `-----BEGIN PRIVATE KEY-----`)"
+    )]
+    InvalidTlsFile {
+        /// What the file is for: `certificate`, `client certificate` or `client key`.
+        what: &'static str,
+        /// Its path.
+        path: String,
+        /// Why it cannot be used (never its content).
+        reason: String,
+    },
     /// A proxy variable holds something that is not a proxy URL.
     #[error(
         "the proxy `{proxy}` named by {variable} is not a valid proxy URL (http://, https://, socks4://, \

@@ -70,6 +70,7 @@
 //!     export_budget_set: false,
 //!     proxy_from_env: false,
 //!     allow_insecure_http: false,
+//!     tls: Default::default(),
 //! };
 //! let engine = Engine::build(config, &options)?;
 //!
@@ -114,6 +115,7 @@ mod retry_after;
 mod secrets;
 mod stats;
 mod stop;
+mod tls;
 
 pub use agent::{AgentSettings, HttpAgent, Timeouts};
 pub use backoff::{Backoff, Jitter, RetryAfterCap};
@@ -132,6 +134,7 @@ pub use retry_after::{parse_http_date, retry_after, retry_after_ms};
 pub use secrets::{Secrets, REDACTED};
 pub use stats::ExporterStats;
 pub use stop::Stop;
+pub use tls::TlsFiles;
 /// The HTTP client this crate builds on, for naming the types its API uses
 /// ([`ureq::Error`], [`ureq::RequestBuilder`], [`ureq::http`]).
 pub use ureq;

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
+use std::path::PathBuf;
+
 use crate::agent::Timeouts;
+use crate::tls::TlsFiles;
 
 /// Timeouts, attempts, backoff, budget, proxy and plain-http policy of one exporter.
 ///
@@ -32,8 +35,10 @@ pub struct HttpOptions {
     /// Whether the proxy variables are read (see [`proxy_for`](crate::proxy_for)).
     pub proxy_from_env: bool,
     /// Whether credentials may travel in clear text to a host that is not a loopback
-    /// address (a plain `http://` endpoint, or a proxy on the way to one).
+    /// address (a plain `http://` endpoint).
     pub allow_insecure_http: bool,
+    /// The certificates to trust and the client certificate, as PEM files.
+    pub tls: TlsFiles,
 }
 
 /// Gives [`WithHttpOptions`] access to a builder's [`HttpOptions`]. Implemented by each
@@ -80,6 +85,7 @@ macro_rules! option_setters {
 ///     export_budget_set: false,
 ///     proxy_from_env: true,
 ///     allow_insecure_http: false,
+///     tls: Default::default(),
 /// };
 /// let mut b = MyBuilder(defaults).max_attempts(0).export_budget(second * 5);
 /// assert_eq!(b.http_options().max_attempts, 0, "clamped to 1 when the exporter is built");
@@ -122,11 +128,33 @@ pub trait WithHttpOptions: HasHttpOptions + Sized {
         fn proxy_from_env(proxy_from_env: bool) => proxy_from_env;
 
         /// Whether credentials may be sent in clear text to a host that is not a loopback
-        /// address: a plain `http://` endpoint elsewhere, or a proxy elsewhere on the way to a
-        /// plain `http://` endpoint. Default: `false`, and `build()` refuses such a route with
-        /// an error that names the endpoint or the proxy variable. `https://` endpoints are
+        /// address: a plain `http://` endpoint elsewhere. Default: `false`, and `build()`
+        /// refuses such an endpoint with an error that names it. `https://` endpoints are
         /// never affected (a proxy only sees an encrypted tunnel).
         fn allow_insecure_http(allow: bool) => allow_insecure_http;
+    }
+
+    /// A PEM file of the certificates to trust for an `https://` endpoint, in place of the
+    /// bundled web roots: a collector or gateway with a private CA. Read by `build()`,
+    /// which refuses a file it cannot read or that holds no certificate. Default: none.
+    fn certificate_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.http_options().tls.certificate = Some(path.into());
+        self
+    }
+
+    /// A PEM file of the client certificate chain for mutual TLS, given with
+    /// [`client_key_file`](Self::client_key_file). Default: none.
+    fn client_certificate_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.http_options().tls.client_certificate = Some(path.into());
+        self
+    }
+
+    /// A PEM file of the client certificate's private key for mutual TLS, given with
+    /// [`client_certificate_file`](Self::client_certificate_file). Never shown in logs or
+    /// errors. Default: none.
+    fn client_key_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.http_options().tls.client_key = Some(path.into());
+        self
     }
 
     /// The total time one export may take, attempts and backoff sleeps together. When it

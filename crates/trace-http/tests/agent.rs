@@ -18,6 +18,7 @@ fn agent(response: Duration) -> HttpAgent {
         },
         proxy: None,
         resolve_timeout: None,
+        tls: None,
     })
 }
 
