@@ -48,7 +48,27 @@ pub struct Timeouts {
     pub body: Duration,
 }
 
+/// The longest timeout handed to ureq: a year. Larger ones (a builder given
+/// `Duration::MAX`) mean no limit all the same, and would overflow the `Instant` ureq adds
+/// them to.
+const LONGEST: Duration = Duration::from_secs(365 * 86_400);
+
+/// `d`, at most [`LONGEST`].
+fn bounded(d: Duration) -> Duration {
+    d.min(LONGEST)
+}
+
 impl Timeouts {
+    /// Each phase at most a year (see [`LONGEST`]).
+    fn bounded(self) -> Self {
+        Self {
+            connect: bounded(self.connect),
+            send: bounded(self.send),
+            response: bounded(self.response),
+            body: bounded(self.body),
+        }
+    }
+
     /// All the phases together, the send timeout counted twice (headers, then body): the
     /// longest one attempt can take without a cut.
     pub fn total(&self) -> Duration {
@@ -72,6 +92,7 @@ pub struct AgentSettings<'a> {
     pub resolve_timeout: Option<Duration>,
     /// The TLS configuration (see [`TlsFiles`](crate::TlsFiles)); `None`: ureq's default,
     /// the bundled web roots.
+    #[cfg(feature = "rustls")]
     pub tls: Option<ureq::tls::TlsConfig>,
 }
 
@@ -87,7 +108,7 @@ pub struct HttpAgent {
 impl HttpAgent {
     /// Builds the agent and its connection pool. No request is made.
     pub fn new(settings: &AgentSettings<'_>) -> Self {
-        let t = settings.timeouts;
+        let t = settings.timeouts.bounded();
         let mut config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -97,11 +118,12 @@ impl HttpAgent {
             .timeout_send_body(Some(t.send))
             .timeout_recv_response(Some(t.response))
             .timeout_recv_body(Some(t.body))
-            .timeout_resolve(settings.resolve_timeout)
+            .timeout_resolve(settings.resolve_timeout.map(bounded))
             .input_buffer_size(INPUT_BUFFER_BYTES)
             .max_response_header_size(MAX_RESPONSE_HEAD_BYTES)
             .output_buffer_size(OUTPUT_BUFFER_BYTES);
         config = config.proxy(settings.proxy.clone());
+        #[cfg(feature = "rustls")]
         if let Some(tls) = &settings.tls {
             config = config.tls_config(tls.clone());
         }
@@ -134,6 +156,7 @@ impl HttpAgent {
         // together could outlast what is left of the budget. Then each phase is cut to it,
         // and the whole call too, so that the budget bounds the attempt however the time
         // is spread over its phases.
+        let remaining = bounded(remaining);
         if remaining < self.timeouts.total() {
             let t = self.timeouts;
             let cut = |d: Duration| Some(d.min(remaining));

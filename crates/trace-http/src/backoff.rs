@@ -59,8 +59,8 @@ impl Backoff {
     /// tests).
     pub fn next_sleep_with(&mut self, unit: f64, retry_after: Option<Duration>) -> Duration {
         let mut sleep = match self.jitter {
-            Jitter::Added { fraction } => self.delay + self.delay.mul_f64(fraction * unit),
-            Jitter::Scaled { low, high } => self.delay.mul_f64(low + (high - low) * unit),
+            Jitter::Added { fraction } => self.delay.saturating_add(scaled(self.delay, fraction * unit)),
+            Jitter::Scaled { low, high } => scaled(self.delay, low + (high - low) * unit),
         };
         if let Some(wait) = retry_after {
             sleep = sleep.max(wait);
@@ -71,6 +71,12 @@ impl Backoff {
         self.delay = self.delay.saturating_mul(2).min(self.max);
         sleep
     }
+}
+
+/// `d × factor`, saturating at [`Duration::MAX`] (a huge delay from a builder must not
+/// panic as `Duration::mul_f64` would).
+fn scaled(d: Duration, factor: f64) -> Duration {
+    Duration::try_from_secs_f64(d.as_secs_f64() * factor).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]
@@ -141,5 +147,13 @@ mod tests {
         let python_steps = [(0.0, Some(S(3)), S(3)), (0.0, Some(S(1)), S(2)), (0.0, Some(S(3600)), S(30))];
         check("python", python(), &python_steps);
         check("otlp", otlp(), &[(0.5, Some(S(3)), S(3)), (0.5, Some(S(1)), S(2)), (0.5, Some(S(60)), S(60))]);
+    }
+
+    #[test]
+    fn a_huge_delay_saturates_instead_of_panicking() {
+        for jitter in [Jitter::Added { fraction: 0.1 }, Jitter::Scaled { low: 0.5, high: 1.5 }] {
+            let mut b = Backoff::new(Duration::MAX, Duration::MAX, jitter, RetryAfterCap::MaxDelay);
+            assert!(b.next_sleep_with(0.99, Some(Duration::MAX)) >= Duration::from_secs(u64::MAX / 2));
+        }
     }
 }

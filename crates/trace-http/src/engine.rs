@@ -21,6 +21,7 @@ use crate::reply::{truncate_chars, Reply};
 use crate::secrets::Secrets;
 use crate::stats::{add, Counters, ExporterStats};
 use crate::stop::Stop;
+#[cfg(feature = "rustls")]
 use crate::tls::tls_config;
 
 /// How much of a server's message goes into an error or a log line, in characters (cut
@@ -204,12 +205,14 @@ impl Engine {
         }
         let mut options = options.clone();
         options.max_attempts = options.max_attempts.max(1);
+        #[cfg(feature = "rustls")]
         let tls = if checked.is_https() { tls_config(&options.tls)? } else { None };
         let agent = HttpAgent::new(&AgentSettings {
             user_agent: config.user_agent,
             timeouts: options.timeouts,
             proxy,
             resolve_timeout: options.resolve_timeout,
+            #[cfg(feature = "rustls")]
             tls,
         });
         Ok(Self {

@@ -1,9 +1,7 @@
 //! [`TlsFiles`]: the certificates to trust and the client certificate of an exporter, read
 //! from PEM files when the exporter is built, as ureq's TLS configuration.
 
-use std::path::{Path, PathBuf};
-
-use crate::failure::BuildError;
+use std::path::PathBuf;
 
 /// PEM files for TLS: the certificates to trust for the endpoint instead of the bundled
 /// web roots (a private CA), and a client certificate with its key (mutual TLS), as the
@@ -28,78 +26,84 @@ impl TlsFiles {
     }
 }
 
-/// The refusal of one file: what it was for, where, and why (never its content).
-fn invalid(what: &'static str, path: &Path, reason: impl Into<String>) -> BuildError {
-    BuildError::InvalidTlsFile { what, path: path.display().to_string(), reason: reason.into() }
-}
-
-/// The file's bytes, or its refusal.
-fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, BuildError> {
-    std::fs::read(path).map_err(|e| invalid(what, path, format!("it cannot be read ({})", e.kind())))
-}
-
-/// ureq's TLS configuration from `files`; `None` when none is set.
-#[cfg(feature = "rustls")]
-pub(crate) fn tls_config(files: &TlsFiles) -> Result<Option<ureq::tls::TlsConfig>, BuildError> {
-    use ureq::tls::{parse_pem, ClientCert, PemItem, RootCerts, TlsConfig};
-
-    if !files.is_set() {
-        return Ok(None);
-    }
-    let mut config = TlsConfig::builder();
-    if let Some(path) = &files.certificate {
-        let what = "certificate";
-        let pem = read(what, path)?;
-        let certs: Vec<_> = parse_pem(&pem)
-            .filter_map(|item| match item {
-                Ok(PemItem::Certificate(cert)) => Some(Ok(cert)),
-                Ok(_) => None,
-                Err(_) => Some(Err(())),
-            })
-            .collect::<Result<_, _>>()
-            .map_err(|()| invalid(what, path, "it is not valid PEM"))?;
-        if certs.is_empty() {
-            return Err(invalid(what, path, "it holds no PEM certificate"));
-        }
-        config = config.root_certs(RootCerts::new_with_certs(&certs));
-    }
-    match (&files.client_certificate, &files.client_key) {
-        (Some(cert_path), Some(key_path)) => {
-            let what = "client certificate";
-            let pem = read(what, cert_path)?;
-            let chain: Vec<_> = parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(PemItem::Certificate(cert)) => Some(cert),
-                    _ => None,
-                })
-                .collect();
-            if chain.is_empty() {
-                return Err(invalid(what, cert_path, "it holds no PEM certificate"));
-            }
-            let what = "client key";
-            let pem = read(what, key_path)?;
-            let key = parse_pem(&pem)
-                .find_map(|item| match item {
-                    Ok(PemItem::PrivateKey(key)) => Some(key),
-                    _ => None,
-                })
-                .ok_or_else(|| invalid(what, key_path, "it holds no PEM private key"))?;
-            config = config.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
-        }
-        (Some(path), None) => {
-            return Err(invalid("client certificate", path, "it needs its key (the client key file) too"));
-        }
-        (None, Some(path)) => {
-            return Err(invalid("client key", path, "it needs its certificate (the client certificate file) too"));
-        }
-        (None, None) => {}
-    }
-    Ok(Some(config.build()))
-}
-
 /// Without the `rustls` feature there is no `https://` endpoint (the engine refuses one
-/// with [`BuildError::TlsUnavailable`] first), so no TLS file is ever read.
-#[cfg(not(feature = "rustls"))]
-pub(crate) fn tls_config(_files: &TlsFiles) -> Result<Option<ureq::tls::TlsConfig>, BuildError> {
-    Ok(None)
+/// with [`BuildError::TlsUnavailable`](crate::BuildError::TlsUnavailable) first), so no
+/// TLS file is ever read.
+#[cfg(feature = "rustls")]
+pub(crate) use read::tls_config;
+
+#[cfg(feature = "rustls")]
+mod read {
+    use std::path::Path;
+
+    use super::TlsFiles;
+    use crate::failure::BuildError;
+
+    /// The refusal of one file: what it was for, where, and why (never its content).
+    fn invalid(what: &'static str, path: &Path, reason: impl Into<String>) -> BuildError {
+        BuildError::InvalidTlsFile { what, path: path.display().to_string(), reason: reason.into() }
+    }
+
+    /// The file's bytes, or its refusal.
+    fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, BuildError> {
+        std::fs::read(path).map_err(|e| invalid(what, path, format!("it cannot be read ({})", e.kind())))
+    }
+
+    /// ureq's TLS configuration from `files`; `None` when none is set.
+    pub(crate) fn tls_config(files: &TlsFiles) -> Result<Option<ureq::tls::TlsConfig>, BuildError> {
+        use ureq::tls::{parse_pem, ClientCert, PemItem, RootCerts, TlsConfig};
+
+        if !files.is_set() {
+            return Ok(None);
+        }
+        let mut config = TlsConfig::builder();
+        if let Some(path) = &files.certificate {
+            let what = "certificate";
+            let pem = read(what, path)?;
+            let certs: Vec<_> = parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(PemItem::Certificate(cert)) => Some(Ok(cert)),
+                    Ok(_) => None,
+                    Err(_) => Some(Err(())),
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|()| invalid(what, path, "it is not valid PEM"))?;
+            if certs.is_empty() {
+                return Err(invalid(what, path, "it holds no PEM certificate"));
+            }
+            config = config.root_certs(RootCerts::new_with_certs(&certs));
+        }
+        match (&files.client_certificate, &files.client_key) {
+            (Some(cert_path), Some(key_path)) => {
+                let what = "client certificate";
+                let pem = read(what, cert_path)?;
+                let chain: Vec<_> = parse_pem(&pem)
+                    .filter_map(|item| match item {
+                        Ok(PemItem::Certificate(cert)) => Some(cert),
+                        _ => None,
+                    })
+                    .collect();
+                if chain.is_empty() {
+                    return Err(invalid(what, cert_path, "it holds no PEM certificate"));
+                }
+                let what = "client key";
+                let pem = read(what, key_path)?;
+                let key = parse_pem(&pem)
+                    .find_map(|item| match item {
+                        Ok(PemItem::PrivateKey(key)) => Some(key),
+                        _ => None,
+                    })
+                    .ok_or_else(|| invalid(what, key_path, "it holds no PEM private key"))?;
+                config = config.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
+            }
+            (Some(path), None) => {
+                return Err(invalid("client certificate", path, "it needs its key (the client key file) too"));
+            }
+            (None, Some(path)) => {
+                return Err(invalid("client key", path, "it needs its certificate (the client certificate file) too"));
+            }
+            (None, None) => {}
+        }
+        Ok(Some(config.build()))
+    }
 }

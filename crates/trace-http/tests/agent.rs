@@ -18,6 +18,7 @@ fn agent(response: Duration) -> HttpAgent {
         },
         proxy: None,
         resolve_timeout: None,
+        #[cfg(feature = "rustls")]
         tls: None,
     })
 }
@@ -134,4 +135,28 @@ fn a_body_larger_than_the_send_buffer_arrives_whole() {
     let reply = agent.send(request, &body, Duration::from_secs(10)).unwrap();
     assert!(reply.is_success());
     assert_eq!(server.requests()[0].body, body);
+}
+
+/// Timeouts as large as a `Duration` holds (a builder given `Duration::MAX`, or an OTLP
+/// timeout of zero, "no limit") work as no limit: no overflow, no panic.
+#[test]
+fn huge_timeouts_are_no_limit() {
+    let server = TestServer::always(Reply::ok());
+    let agent = HttpAgent::new(&AgentSettings {
+        user_agent: "trace-http-test/1",
+        timeouts: Timeouts {
+            connect: Duration::MAX,
+            send: Duration::MAX,
+            response: Duration::MAX,
+            body: Duration::MAX,
+        },
+        proxy: None,
+        resolve_timeout: Some(Duration::MAX),
+        #[cfg(feature = "rustls")]
+        tls: None,
+    });
+    let reply = post(&agent, &server.url(), Duration::MAX).expect("an answer");
+    assert_eq!(reply.status, 200);
+    let reply = post(&agent, &server.url(), Duration::from_secs(u64::MAX / 4)).expect("an answer");
+    assert_eq!(reply.status, 200);
 }
