@@ -189,9 +189,10 @@ where
 /// ancestor (or one holding a trace the layer started) and the current span of this library's context (a span made with its
 /// helpers, or a trace started with `trace()`); `None` when there is neither.
 ///
-/// The context's span wins when it belongs to the ancestor's trace (it is that ancestor,
-/// entered, or a helper span made inside it); a context of another trace is stale on
-/// this thread (another task's), and the ancestor wins.
+/// The context's span wins when it is a helper span made inside the ancestor's trace; when
+/// it is an entered bridged span, the `tracing` tree decides (it knows an explicit
+/// `parent:`, which the context does not); a context of another trace is stale on this
+/// thread (another task's), and the ancestor wins.
 fn parent_of<S>(span: &SpanRef<'_, S>) -> Option<Parent>
 where
     S: for<'a> LookupSpan<'a>,
@@ -211,7 +212,7 @@ where
                 (Some(a), Some(c)) => a.trace_id() == c.trace_id(),
                 _ => false,
             };
-            Some(if same { current } else { ancestor })
+            Some(if same && !entered::is_innermost(&current) { current } else { ancestor })
         }
         (ancestor, current) => ancestor.or(current),
     }

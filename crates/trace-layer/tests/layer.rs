@@ -561,3 +561,27 @@ fn openinference_output_is_replaced_not_appended() {
     assert_eq!(output("twice"), vec![json!({"role": "assistant", "content": "second"})]);
     assert_eq!(output("indexed"), vec![json!({"role": "assistant", "content": "hello"})]);
 }
+
+/// An explicit `parent:` wins over the bridged span entered at the time (a sibling of the
+/// same trace); a helper span made inside an entered bridged span still wins over the
+/// `tracing` tree.
+#[test]
+fn an_explicit_parent_wins_over_an_entered_sibling() {
+    let (_turn, recorder) = recorder();
+    {
+        let agent = info_span!("invoke_agent A", gen_ai.operation.name = "invoke_agent");
+        let _agent = agent.enter();
+        let tool = info_span!("execute_tool first", gen_ai.operation.name = "execute_tool");
+        let _tool = tool.enter();
+        info_span!(parent: &agent, "chat", gen_ai.operation.name = "chat", gen_ai.request.model = "explicit")
+            .in_scope(|| {});
+        let _helper = custom_span("helper").start();
+        info_span!("chat", gen_ai.operation.name = "chat", gen_ai.request.model = "in-helper").in_scope(|| {});
+    }
+    let spans = recorder.finished_spans();
+    let agent = by_name(&spans, SpanKind::Agent, "A");
+    let explicit = by_name(&spans, SpanKind::Generation, "explicit");
+    assert_eq!(explicit.parent_id(), Some(agent.span_id()), "under the agent it names, not the entered tool");
+    let helper = by_name(&spans, SpanKind::Custom, "helper");
+    assert_eq!(by_name(&spans, SpanKind::Generation, "in-helper").parent_id(), Some(helper.span_id()));
+}
