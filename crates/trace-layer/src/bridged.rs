@@ -82,8 +82,10 @@ struct GenerationParts {
 }
 
 impl Bridged {
-    /// A span of `kind` under `parent`, started now (not made current: the layer makes it
-    /// current while the `tracing` span is entered). `trace` is the trace started for it,
+    /// A span of `kind` under `parent`, created now and started by [`begin`](Self::begin)
+    /// once the fields given at creation are applied, so that processors see them in
+    /// `on_span_start` (not made current: the layer makes it current while the `tracing`
+    /// span is entered). `trace` is the trace started for it,
     /// if any; a workflow with a trace of its own has no span.
     pub(crate) fn start(
         kind: Kind,
@@ -113,7 +115,7 @@ impl Bridged {
             Kind::Agent => AgentSpanData { name: detail, ..Default::default() }.into(),
             Kind::Workflow | Kind::Custom => CustomSpanData { name: Cow::Borrowed(name), data: DataMap::new() }.into(),
         };
-        let span = trace_core::span(data).parent(parent).start_detached();
+        let span = trace_core::span(data).parent(parent).create();
         let scope = span.as_parent();
         Self {
             kind,
@@ -126,6 +128,18 @@ impl Bridged {
             errored: false,
             status_description: None,
             status_error: false,
+        }
+    }
+
+    /// Starts the span: processors get `on_span_start` with the data so far, the content
+    /// the conventions name left out first when the trace does not include sensitive data
+    /// (as a span made with the library's builders is stripped when created).
+    pub(crate) fn begin(&mut self) {
+        if let Some(span) = self.span.as_mut() {
+            if !span.include_sensitive_data() {
+                span.update(trace_core::sensitive::strip_sensitive_data);
+            }
+            span.start_detached();
         }
     }
 

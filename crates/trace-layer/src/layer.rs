@@ -101,6 +101,7 @@ where
         for (name, value) in fields {
             bridged.apply(name, value);
         }
+        bridged.begin();
         LIVE.fetch_add(1, Ordering::Relaxed);
         span.extensions_mut().insert(bridged);
         stats::log_ignored();

@@ -52,13 +52,16 @@
 //!
 //! Messages in the conventions' JSON shape (a role and typed `parts`; a tool result's
 //! text under `response`, or `result` as genai writes it) are turned into the Chat
-//! Completions shape the Python SDK records (`content`, `tool_calls`, `tool_call_id`; each
-//! tool result a `tool` message of its own, as rig and genai put all of a turn's results
-//! in one message); other shapes are kept as given, text that is not JSON becomes the content of one
-//! message. The system instructions are not added when the messages already hold a system
-//! message (rig records both). A span named by an `otel.name` field (genai names its spans
-//! `genai.*`) takes its name from that field when no name field gives one. Fields recorded later with `Span::record` update the span
-//! until it closes. An `error.type` field (rig: `gen_ai.tool.error.type`, or a
+//! Completions shape the Python SDK records (`content`, `tool_calls`, `tool_call_id`;
+//! each tool result a `tool` message of its own, as rig and genai put all of a turn's
+//! results in one message); other shapes are kept as given, text that is not JSON
+//! becomes the content of one message. The system instructions are not added when the
+//! messages already hold a system message (rig records both). A span named by an
+//! `otel.name` field (genai names its spans `genai.*`) takes its name from that field
+//! when no name field gives one. Fields recorded later with `Span::record` update the
+//! span until it closes; the fields given when the span is created are applied before
+//! the processors' `on_span_start`, so they see the span's name, model and input there.
+//! An `error.type` field (rig: `gen_ai.tool.error.type`, or a
 //! `gen_ai.tool.call.outcome` of `error` or `denied`), an `otel.status_code` of `ERROR`
 //! (with `otel.status_description` as the message), or an ERROR-level event inside a
 //! bridged span (the nearest one) sets its error: the event's message (else its `error`

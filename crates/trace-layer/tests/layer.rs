@@ -390,6 +390,12 @@ fn with_sensitive_data_off_content_stays_out_of_custom_spans_too() {
         "the content field left out"
     );
     assert_eq!(generation(&spans[1]).input, None, "the generation's input stripped");
+    // Nor does a processor see it when the span starts.
+    for event in recorder.events() {
+        if let trace_core::ProcessorEvent::SpanStart(s) = event {
+            assert!(!format!("{:?}", s.data()).contains("secret"), "{s:?}");
+        }
+    }
 }
 
 /// Two threads bridge the first model calls under the same plain span at the same moment
@@ -584,4 +590,32 @@ fn an_explicit_parent_wins_over_an_entered_sibling() {
     assert_eq!(explicit.parent_id(), Some(agent.span_id()), "under the agent it names, not the entered tool");
     let helper = by_name(&spans, SpanKind::Custom, "helper");
     assert_eq!(by_name(&spans, SpanKind::Generation, "in-helper").parent_id(), Some(helper.span_id()));
+}
+
+/// Processors see the fields given at creation in `on_span_start`, as they see a span made
+/// with the library's builders.
+#[test]
+fn processors_see_the_creation_fields_when_the_span_starts() {
+    let (_turn, recorder) = recorder();
+    {
+        let _t = info_span!("invoke_workflow w", gen_ai.operation.name = "invoke_workflow").entered();
+        info_span!(
+            "genai.execute_tool",
+            gen_ai.operation.name = "execute_tool",
+            gen_ai.tool.name = "lookup_order",
+            gen_ai.tool.call.arguments = r#"{"id": 7}"#
+        )
+        .in_scope(|| {});
+    }
+    let started: Vec<Box<Span>> = recorder
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            trace_core::ProcessorEvent::SpanStart(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started.len(), 1);
+    let f = function(&started[0]);
+    assert_eq!((f.name.as_ref(), f.input.as_deref()), ("lookup_order", Some(r#"{"id": 7}"#)));
 }
