@@ -128,9 +128,16 @@ fn require_server(endpoint: &str) {
     if endpoint.is_empty() {
         fail("--endpoint is required (e.g. http://127.0.0.1:PORT/v1/traces/ingest, served by `cargo xtask serve --port PORT`)");
     }
-    let authority = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
-    let authority = authority.split('/').next().unwrap_or_default();
-    let reached = std::net::ToSocketAddrs::to_socket_addrs(authority).ok().and_then(|mut addrs| {
+    let (scheme, rest) = endpoint.split_once("://").unwrap_or(("http", endpoint));
+    let authority = rest.split('/').next().unwrap_or_default();
+    // A URL without a port has its scheme's.
+    let has_port = authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok());
+    let authority = if has_port {
+        authority.to_owned()
+    } else {
+        format!("{authority}:{}", if scheme == "https" { 443 } else { 80 })
+    };
+    let reached = std::net::ToSocketAddrs::to_socket_addrs(&authority).ok().and_then(|mut addrs| {
         addrs.find_map(|addr| std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok())
     });
     if reached.is_none() {

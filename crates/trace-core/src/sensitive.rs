@@ -156,6 +156,11 @@ pub fn strip_sensitive_data(data: &mut SpanData) {
             }
         }
         SpanData::Response(d) => {
+            // The id stays (see the module docs): taken from the raw response first, as
+            // it would have been exported.
+            if d.response_id.is_none() {
+                d.response_id = d.exported_response_id().map(str::to_owned);
+            }
             for v in d.response.take().into_iter().chain(d.input.take()) {
                 release(*v);
             }
@@ -288,6 +293,15 @@ mod tests {
         strip_sensitive_data(&mut r);
         let SpanData::Response(r) = r else { unreachable!() };
         assert_eq!((r.response_id.as_deref(), r.response, r.input), (Some("resp_1"), None, None));
+        // Only the raw response given (as Python sets it): its id is kept.
+        let mut r: SpanData = ResponseSpanData {
+            response: Some(Box::new(json!({"id": "resp_2", "output": "secret"}))),
+            ..Default::default()
+        }
+        .into();
+        strip_sensitive_data(&mut r);
+        let SpanData::Response(r) = r else { unreachable!() };
+        assert_eq!((r.response_id.as_deref(), r.response), (Some("resp_2"), None));
 
         let f = exported(FunctionSpanData {
             name: "lookup".into(),

@@ -112,7 +112,8 @@ pub struct ResponseSpanData {
     pub response_id: Option<String>,
     /// Token usage (the OpenAI exporter removes it, as in Python).
     pub usage: Option<Box<JsonMap>>,
-    /// The raw response, for processors; never exported.
+    /// The raw response, for processors; never exported itself (its string `"id"` is the
+    /// exported `response_id`, see [`exported_response_id`](Self::exported_response_id)).
     pub response: Option<Box<Value>>,
     /// The raw input, for processors; never exported.
     pub input: Option<Box<Value>>,

@@ -158,6 +158,18 @@ impl<D> SpanGuard<D> {
         self.record.as_mut().and_then(Arc::get_mut)
     }
 
+    /// Removes now what the trace's sensitive-data switch leaves out (content in the data,
+    /// the error's data), if it is off: for a bridge that fills a span made with
+    /// [`SpanBuilder::create`](crate::SpanBuilder::create) before starting it, so that
+    /// `on_span_start` never sees content (the end strips again what came after). The
+    /// builders' own data is stripped when the span is created.
+    pub fn strip_sensitive_if_off(&mut self) -> &mut Self {
+        if let Some(record) = self.record_mut() {
+            record.strip_sensitive_if_off();
+        }
+        self
+    }
+
     /// Starts the span and makes it the current span: sets `started_at`, processors get
     /// `on_span_start`. A second start logs a warning and does nothing.
     #[inline]

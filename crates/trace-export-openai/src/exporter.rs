@@ -396,8 +396,9 @@ impl BackendSpanExporterBuilder {
     /// [`BuildError::InvalidEndpoint`] if the endpoint is not an absolute `http(s)://` URL;
     /// [`BuildError::TlsUnavailable`] if it is `https://` and the `rustls` feature is off;
     /// [`BuildError::InvalidProxy`] if a proxy variable that applies holds no valid URL;
-    /// [`BuildError::InsecureEndpoint`] if it is `http://` on a host that is not a loopback
-    /// address (one that is never goes through a proxy), unless
+    /// [`BuildError::InvalidTlsFile`] if a TLS file given for an `https://` endpoint cannot
+    /// be used; [`BuildError::InsecureEndpoint`] if it is `http://` on a host that is not a
+    /// loopback address (a loopback one never goes through a proxy), unless
     /// [`allow_insecure_http`](trace_http::WithHttpOptions::allow_insecure_http) was given (the
     /// refusal is also logged at `error` level, since the key would travel in clear text).
     pub fn build(self) -> Result<BackendSpanExporter, BuildError> {
@@ -443,8 +444,9 @@ fn group_by_key(items: &[ExportItem]) -> Vec<(Option<ApiKey>, Vec<ExportItem>)> 
 impl TracingExporter for BackendSpanExporter {
     /// Sends the batch: one `POST` per API key (items of traces with their own key go in
     /// their own request), each retried as configured within an export budget of its own
-    /// (as Python retries each key's group on its own: one tenant's slow server does not
-    /// use up another's time).
+    /// (as Python retries each key's group on its own: a group that runs out of time, a
+    /// revoked key that is rate-limited say, leaves the next group its whole budget). A
+    /// server that never answers thus costs up to the budget per group.
     ///
     /// # Errors
     /// [`ExportError::Failed`] with the number of items of the groups that were not

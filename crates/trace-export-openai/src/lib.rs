@@ -66,12 +66,12 @@
 //! (Python's rule: not by default). The key is never logged.
 //!
 //! Beyond Python: each phase of a request has a timeout (connect 5 s, send 20 s, response
-//! headers 20 s, body 10 s), and one export has a total
-//! [budget](WithHttpOptions::export_budget) (default 90 s, room for Python's whole retry
-//! schedule), so a server that accepts and never answers costs at most that (Python:
-//! 183 s). [`TracingExporter::shutdown`], from any
-//! thread, interrupts a backoff sleep at once and makes a running export give up after the
-//! request in flight.
+//! headers 20 s, body 10 s), and each request of an export (one per API key among its
+//! items) has a total [budget](WithHttpOptions::export_budget) for its attempts and sleeps
+//! (default 90 s, room for Python's whole retry schedule), so a server that accepts and
+//! never answers costs at most that per key (Python: 183 s). [`TracingExporter::shutdown`],
+//! from any thread, interrupts a backoff sleep at once and makes a running export give up
+//! after the request in flight.
 //!
 //! # Requests in flight
 //! The exporter asks a batch processor for two exports at once
@@ -114,7 +114,8 @@
 //!
 //! # Crate features
 //! - `rustls` (on by default): HTTPS through rustls with the webpki root certificates
-//!   (ureq's `rustls` feature, through `trace-http`'s). Without it only `http://`
+//!   (ureq's `rustls` feature, through `trace-http`'s), or the certificates of
+//!   [`certificate_file`](WithHttpOptions::certificate_file). Without it only `http://`
 //!   endpoints work, for a collector on the local network, and no TLS code is built.
 //!
 //! The HTTP side (options, retries, budget, scrubbing, proxy and plain-http checks,

@@ -201,7 +201,8 @@ impl OtlpSpanExporterBuilder {
     /// [`BuildError::TlsUnavailable`] if it is `https://` and the `rustls` feature is off;
     /// [`BuildError::InvalidHeader`] if a header name or value is not valid HTTP;
     /// [`BuildError::InvalidProxy`] if a proxy variable that applies holds no valid URL;
-    /// and, when there are headers (or credentials in the URL) and
+    /// [`BuildError::InvalidTlsFile`] if a TLS file given for an `https://` endpoint cannot
+    /// be used; and, when there are headers (or credentials in the URL) and
     /// [`allow_insecure_http`](trace_http::WithHttpOptions::allow_insecure_http) was not
     /// given, [`BuildError::InsecureEndpoint`] for plain `http://` off this machine.
     pub fn build(self) -> Result<OtlpSpanExporter, BuildError> {

@@ -241,8 +241,11 @@
 //! one export never takes longer than its budget (10 s by default). The same setters as
 //! the OpenAI exporter's ([`WithHttpOptions`]) change them: [`max_attempts`](WithHttpOptions::max_attempts),
 //! [`base_delay`](WithHttpOptions::base_delay), [`export_budget`](WithHttpOptions::export_budget), ...
-//! the defaults here are connect 5 s, send, response and body 10 s each. A sleep that would end
-//! past it is not started. A 2xx answer with a partial success that rejects spans is not
+//! the defaults here are connect 5 s, send, response and body 10 s each; a budget above
+//! 10 s (the variable's or [`export_budget`](WithHttpOptions::export_budget)'s) raises those
+//! three to it while they are at 10 s (a phase set to exactly 10 s counts as the default),
+//! and a budget of zero is [`trace_http::NO_LIMIT`]. A sleep that would end past it is not
+//! started. A 2xx answer with a partial success that rejects spans is not
 //! retried; the export reports the rejected count. [`TracingExporter::shutdown`], from any
 //! thread, interrupts a backoff sleep at once and makes a running export give up after
 //! the request in flight. Warnings are rate-limited (one line per 10 s per kind, with the
@@ -275,7 +278,8 @@
 //!
 //! # Crate features
 //! - `rustls` (on by default): HTTPS through rustls with the webpki root certificates
-//!   (ureq's `rustls` feature, through `trace-http`'s). Without it only `http://`
+//!   (ureq's `rustls` feature, through `trace-http`'s), or the certificates of
+//!   [`certificate_file`](WithHttpOptions::certificate_file). Without it only `http://`
 //!   endpoints work, for a collector on the local network, and no TLS code is built.
 //!
 //! The HTTP side (options shared through [`WithHttpOptions`], retries, budget, scrubbing,

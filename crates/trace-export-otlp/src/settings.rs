@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use trace_http::ureq::http::{HeaderName, HeaderValue};
-use trace_http::{redact_user_info_and_query as display_endpoint, BuildError, HttpOptions};
+use trace_http::{redact_user_info_and_query as display_endpoint, BuildError, HttpOptions, NO_LIMIT};
 
 use crate::config::{set_pair, EndpointSource, OtlpSpanExporterBuilder, RedactedHeaders, DEFAULT_ENDPOINT};
 use crate::env::{
@@ -211,13 +211,9 @@ fn valid_part(name: &str) -> String {
     }
 }
 
-/// What the OpenTelemetry specification's "timeout zero means no limit" becomes: the
-/// largest number of milliseconds an `i32` holds (~24.8 days), the substitute it suggests.
-pub(crate) const NO_LIMIT: Duration = Duration::from_millis(i32::MAX as u64);
-
 /// Makes the export budget (`OTEL_EXPORTER_OTLP_TIMEOUT`, "the maximum time the OTLP
 /// exporter will wait for each batch export") what bounds an attempt: a zero budget is
-/// [`NO_LIMIT`], and the send, response and body timeouts still at their defaults (10 s)
+/// [`NO_LIMIT`] (the specification: "timeout zero values" mean "no limit"), and the send, response and body timeouts still at their defaults (10 s)
 /// are raised to a larger budget, so that a 30 s timeout lets a slow collector take 30 s to
 /// answer instead of timing the attempt out at 10 s and sending the batch again. Timeouts
 /// set on the builder are kept.

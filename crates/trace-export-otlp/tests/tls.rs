@@ -190,7 +190,8 @@ fn files_that_cannot_be_used_are_refused_by_build() {
     assert_eq!((what, path.as_str()), ("certificate", "/nonexistent/ca.pem"));
     // A key file given as the certificate: nothing of the key shows in the error.
     let (what, _, reason) = refused(builder(url).certificate_file(cert_file("client.key")));
-    assert_eq!((what, reason.as_str()), ("certificate", "it holds no PEM certificate"));
+    assert_eq!(what, "certificate");
+    assert!(reason.starts_with("it holds no PEM certificate"), "{reason}");
     let err = builder(url).certificate_file(cert_file("client.key")).build().unwrap_err();
     let key_text = std::fs::read_to_string(cert_file("client.key")).unwrap();
     let key_body = key_text.lines().nth(1).unwrap();
@@ -199,7 +200,8 @@ fn files_that_cannot_be_used_are_refused_by_build() {
     assert_eq!(what, "client certificate", "a certificate without its key");
     let (what, _, reason) =
         refused(builder(url).client_certificate_file(cert_file("client.pem")).client_key_file(cert_file("client.pem")));
-    assert_eq!((what, reason.as_str()), ("client key", "it holds no PEM private key"));
+    assert_eq!(what, "client key");
+    assert!(reason.starts_with("it holds no PEM private key"), "{reason}");
     // A plain-http endpoint reads no file.
     assert!(builder("http://127.0.0.1:9/v1/traces").certificate_file("/nonexistent/ca.pem").build().is_ok());
 }

@@ -48,18 +48,18 @@ pub struct Timeouts {
     pub body: Duration,
 }
 
-/// The longest timeout handed to ureq: a year. Larger ones (a builder given
-/// `Duration::MAX`) mean no limit all the same, and would overflow the `Instant` ureq adds
-/// them to.
-const LONGEST: Duration = Duration::from_secs(365 * 86_400);
+/// What "no limit" is for a timeout or a budget: a year. It is also the longest timeout
+/// handed to ureq: larger ones (a builder given `Duration::MAX`) mean no limit all the
+/// same, and would overflow the `Instant` ureq adds them to.
+pub const NO_LIMIT: Duration = Duration::from_secs(365 * 86_400);
 
-/// `d`, at most [`LONGEST`].
+/// `d`, at most [`NO_LIMIT`].
 fn bounded(d: Duration) -> Duration {
-    d.min(LONGEST)
+    d.min(NO_LIMIT)
 }
 
 impl Timeouts {
-    /// Each phase at most a year (see [`LONGEST`]).
+    /// Each phase at most [`NO_LIMIT`].
     fn bounded(self) -> Self {
         Self {
             connect: bounded(self.connect),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use trace_core::rate_limit::LogRateLimiter;
 use trace_core::ExportError;
 
-use crate::agent::{AgentSettings, HttpAgent};
+use crate::agent::{AgentSettings, HttpAgent, NO_LIMIT};
 use crate::buffer::BodyBuffer;
 use crate::endpoint::{authority, check_endpoint, redact_user_info, redact_user_info_and_query, EndpointError};
 use crate::failure::{BuildError, SendFailure};
@@ -156,7 +156,8 @@ impl Engine {
     ///
     /// # Errors
     /// [`BuildError::InvalidEndpoint`], [`BuildError::TlsUnavailable`],
-    /// [`BuildError::InvalidProxy`], and, when the exporter sends credentials over plain
+    /// [`BuildError::InvalidProxy`], [`BuildError::InvalidTlsFile`] (a TLS file of an
+    /// `https://` endpoint cannot be used), and, when the exporter sends credentials over plain
     /// http and `allow_insecure_http` is off, [`BuildError::InsecureEndpoint`] (the
     /// endpoint is not on this machine). Refusals are also logged at `error` level.
     pub fn build(config: EngineConfig, options: &HttpOptions) -> Result<Self, BuildError> {
@@ -312,14 +313,10 @@ impl Engine {
     }
 
     /// When an export starting now must be done: now plus the export budget (a zero
-    /// budget is no limit: a year from now).
+    /// budget, or one past [`NO_LIMIT`], is [`NO_LIMIT`]).
     pub fn deadline(&self) -> Instant {
-        let now = Instant::now();
-        let far = now + Duration::from_secs(365 * 86_400);
-        if self.options.export_budget.is_zero() {
-            return far;
-        }
-        now.checked_add(self.options.export_budget).unwrap_or(far)
+        let budget = self.options.export_budget;
+        Instant::now() + if budget.is_zero() { NO_LIMIT } else { budget.min(NO_LIMIT) }
     }
 
     /// A request body buffer, reused from one export to the next; hand it back with

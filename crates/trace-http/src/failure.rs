@@ -46,10 +46,7 @@ pub enum BuildError {
         endpoint: String,
     },
     /// A TLS file ([`TlsFiles`](crate::TlsFiles)) cannot be used.
-    #[error(
-        "the {what} file `{path}` cannot be used: {reason}; give a PEM file (certificates as `-----BEGIN \
-         CERTIFICATE-----`, a key as `-----BEGIN PRIVATE KEY-----`)"
-    )]
+    #[error("the {what} file `{path}` cannot be used: {reason}")]
     InvalidTlsFile {
         /// What the file is for: `certificate`, `client certificate` or `client key`.
         what: &'static str,

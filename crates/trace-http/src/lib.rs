@@ -88,9 +88,9 @@
 //!
 //! # Crate features
 //! - `rustls` (off by default): HTTPS through rustls with the webpki root certificates
-//!   (ureq's `rustls` feature). The exporters' `rustls` features turn it on; each exporter
-//!   still decides from its own feature whether it accepts an `https://` endpoint (see
-//!   [`check_endpoint`]).
+//!   (ureq's `rustls` feature), or those of [`TlsFiles`]. The exporters' `rustls`
+//!   features turn it on; each exporter still decides from its own feature whether it
+//!   accepts an `https://` endpoint (see [`check_endpoint`]).
 //!
 //! # Dependencies
 //! `ureq` (no default features: no gzip, no cookies; re-exported as [`ureq`] for the
@@ -117,7 +117,7 @@ mod stats;
 mod stop;
 mod tls;
 
-pub use agent::{AgentSettings, HttpAgent, Timeouts};
+pub use agent::{AgentSettings, HttpAgent, Timeouts, NO_LIMIT};
 pub use backoff::{Backoff, Jitter, RetryAfterCap};
 pub use buffer::{BodyBuffer, KEEP_BUFFERS, KEEP_BUFFER_BYTES};
 pub use endpoint::{

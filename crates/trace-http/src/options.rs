@@ -26,7 +26,8 @@ pub struct HttpOptions {
     pub base_delay: Duration,
     /// The longest backoff delay.
     pub max_delay: Duration,
-    /// The total time one export may take, attempts and sleeps together; zero: no limit.
+    /// The total time one request's attempts and sleeps may take (one export's, for an
+    /// exporter that sends one request per export); zero: no limit.
     pub export_budget: Duration,
     /// Whether [`export_budget`](WithHttpOptions::export_budget) was called: an exporter
     /// whose budget also has an environment variable (OTLP's timeout) lets the builder win
@@ -157,7 +158,9 @@ pub trait WithHttpOptions: HasHttpOptions + Sized {
         self
     }
 
-    /// The total time one export may take, attempts and backoff sleeps together. When it
+    /// The total time one request may take, attempts and backoff sleeps together (the
+    /// OpenAI exporter sends one request per API key among a batch's items, each with
+    /// its own budget, as Python retries each on its own). When it
     /// is spent the batch is given up even if attempts remain; a sleep that would end past
     /// it is not started, and an attempt's timeouts are cut to what is left of it. Zero
     /// means no limit (as the OpenTelemetry specification reads a zero timeout): the

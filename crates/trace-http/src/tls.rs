@@ -36,8 +36,15 @@ pub(crate) use read::tls_config;
 mod read {
     use std::path::Path;
 
+    use ureq::tls::{parse_pem, Certificate, ClientCert, PemItem, RootCerts, TlsConfig};
+
     use super::TlsFiles;
     use crate::failure::BuildError;
+
+    /// Why a file is refused, with what to give instead.
+    const NOT_PEM: &str = "it is not valid PEM (certificates as `-----BEGIN CERTIFICATE-----` blocks)";
+    const NO_CERTIFICATE: &str = "it holds no PEM certificate (a `-----BEGIN CERTIFICATE-----` block)";
+    const NO_KEY: &str = "it holds no PEM private key (a `-----BEGIN PRIVATE KEY-----` block, or an RSA or EC one)";
 
     /// The refusal of one file: what it was for, where, and why (never its content).
     fn invalid(what: &'static str, path: &Path, reason: impl Into<String>) -> BuildError {
@@ -49,43 +56,35 @@ mod read {
         std::fs::read(path).map_err(|e| invalid(what, path, format!("it cannot be read ({})", e.kind())))
     }
 
-    /// ureq's TLS configuration from `files`; `None` when none is set.
-    pub(crate) fn tls_config(files: &TlsFiles) -> Result<Option<ureq::tls::TlsConfig>, BuildError> {
-        use ureq::tls::{parse_pem, ClientCert, PemItem, RootCerts, TlsConfig};
+    /// Every certificate of a PEM file, at least one; other blocks (a key) are skipped.
+    fn certificates(what: &'static str, path: &Path) -> Result<Vec<Certificate<'static>>, BuildError> {
+        let pem = read(what, path)?;
+        let certs: Vec<_> = parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(PemItem::Certificate(cert)) => Some(Ok(cert)),
+                Ok(_) => None,
+                Err(_) => Some(Err(())),
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|()| invalid(what, path, NOT_PEM))?;
+        if certs.is_empty() {
+            return Err(invalid(what, path, NO_CERTIFICATE));
+        }
+        Ok(certs)
+    }
 
+    /// ureq's TLS configuration from `files`; `None` when none is set.
+    pub(crate) fn tls_config(files: &TlsFiles) -> Result<Option<TlsConfig>, BuildError> {
         if !files.is_set() {
             return Ok(None);
         }
         let mut config = TlsConfig::builder();
         if let Some(path) = &files.certificate {
-            let what = "certificate";
-            let pem = read(what, path)?;
-            let certs: Vec<_> = parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(PemItem::Certificate(cert)) => Some(Ok(cert)),
-                    Ok(_) => None,
-                    Err(_) => Some(Err(())),
-                })
-                .collect::<Result<_, _>>()
-                .map_err(|()| invalid(what, path, "it is not valid PEM"))?;
-            if certs.is_empty() {
-                return Err(invalid(what, path, "it holds no PEM certificate"));
-            }
-            config = config.root_certs(RootCerts::new_with_certs(&certs));
+            config = config.root_certs(RootCerts::new_with_certs(&certificates("certificate", path)?));
         }
         match (&files.client_certificate, &files.client_key) {
             (Some(cert_path), Some(key_path)) => {
-                let what = "client certificate";
-                let pem = read(what, cert_path)?;
-                let chain: Vec<_> = parse_pem(&pem)
-                    .filter_map(|item| match item {
-                        Ok(PemItem::Certificate(cert)) => Some(cert),
-                        _ => None,
-                    })
-                    .collect();
-                if chain.is_empty() {
-                    return Err(invalid(what, cert_path, "it holds no PEM certificate"));
-                }
+                let chain = certificates("client certificate", cert_path)?;
                 let what = "client key";
                 let pem = read(what, key_path)?;
                 let key = parse_pem(&pem)
@@ -93,7 +92,7 @@ mod read {
                         Ok(PemItem::PrivateKey(key)) => Some(key),
                         _ => None,
                     })
-                    .ok_or_else(|| invalid(what, key_path, "it holds no PEM private key"))?;
+                    .ok_or_else(|| invalid(what, key_path, NO_KEY))?;
                 config = config.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
             }
             (Some(path), None) => {

@@ -113,7 +113,9 @@ impl Bridged {
             Kind::Generation => GenerationSpanData::default().into(),
             Kind::Function => FunctionSpanData { name: detail, ..Default::default() }.into(),
             Kind::Agent => AgentSpanData { name: detail, ..Default::default() }.into(),
-            Kind::Workflow | Kind::Custom => CustomSpanData { name: Cow::Borrowed(name), data: DataMap::new() }.into(),
+            Kind::Workflow | Kind::Custom | Kind::Other => {
+                CustomSpanData { name: Cow::Borrowed(name), data: DataMap::new() }.into()
+            }
         };
         let span = trace_core::span(data).parent(parent).create();
         let scope = span.as_parent();
@@ -136,10 +138,7 @@ impl Bridged {
     /// (as a span made with the library's builders is stripped when created).
     pub(crate) fn begin(&mut self) {
         if let Some(span) = self.span.as_mut() {
-            if !span.include_sensitive_data() {
-                span.update(trace_core::sensitive::strip_sensitive_data);
-            }
-            span.start_detached();
+            span.strip_sensitive_if_off().start_detached();
         }
     }
 
@@ -158,7 +157,12 @@ impl Bridged {
             // custom span's whole, a function's or agent's after the operation).
             if !self.named {
                 let name = text(value);
-                self.rename(if self.kind == Kind::Custom { name } else { detail(&name).to_owned() });
+                match (self.kind, self.convention) {
+                    // A span recorded with `record_other_spans` keeps its `tracing` name.
+                    (_, Convention::Plain) => {}
+                    (Kind::Custom | Kind::Other, _) => self.rename(name),
+                    _ => self.rename(detail(&name).to_owned()),
+                }
             }
             return;
         }
@@ -214,7 +218,7 @@ impl Bridged {
                     self.name_from_field(text(value));
                 }
             }
-            (Kind::Workflow | Kind::Custom, _) => {
+            (Kind::Workflow | Kind::Custom | Kind::Other, _) => {
                 // Custom data is kept whatever the sensitive-data switch says (it is the
                 // user's); content the conventions name is left out here when it is off.
                 if is_content(field) && !self.span.as_ref().is_some_and(SpanGuard::include_sensitive_data) {
@@ -237,8 +241,12 @@ impl Bridged {
         }
     }
 
-    /// The error an `otel.status_code` of `ERROR` stands for: its description, if any.
+    /// The error an `otel.status_code` of `ERROR` stands for: its description; without one,
+    /// an error already recorded (an `error.type`, an event's message) is kept.
     fn set_status_error(&mut self) {
+        if self.status_description.is_none() && self.errored {
+            return;
+        }
         let message = self.status_description.clone().unwrap_or_else(|| "error".to_owned());
         self.set_error(SpanError::new(message).with_extra("otel.status_code", Value::from("ERROR")));
     }
@@ -445,7 +453,17 @@ fn is_content(field: &str) -> bool {
         "gen_ai.prompt",
         "gen_ai.completion",
     ];
-    CONTENT.contains(&field) || field.starts_with("llm.input_messages.") || field.starts_with("llm.output_messages.")
+    /// OpenInference's content under a prefix: messages, retrieved and reranked documents,
+    /// embedded texts, a reranker's query.
+    const CONTENT_PREFIXES: [&str; 6] = [
+        "llm.input_messages.",
+        "llm.output_messages.",
+        "retrieval.documents.",
+        "embedding.embeddings.",
+        "reranker.",
+        "document.",
+    ];
+    CONTENT.contains(&field) || CONTENT_PREFIXES.iter().any(|p| field.starts_with(p))
 }
 
 /// What follows an operation in a span name (`invoke_agent Triage` gives `Triage`), or

@@ -32,13 +32,17 @@ pub(crate) enum Kind {
     Agent,
     /// A workflow: the trace itself (or a custom span inside a trace already running).
     Workflow,
-    /// Anything else recorded: a custom span.
+    /// A chain, or anything else recorded: a custom span.
     Custom,
+    /// A GenAI operation or OpenInference kind with no span type of its own (`embeddings`,
+    /// `RETRIEVER`, ...): a custom span, recorded inside a trace only (alone, as an
+    /// ingestion pipeline makes them, it would start a trace per call).
+    Other,
 }
 
-/// The kind and conventions of a new span from its fields, or `None` when the span
-/// names no operation this layer maps. Costs a look at the field names for a span that
-/// has neither field.
+/// The kind and conventions of a new span from its fields, or `None` when the span has
+/// neither field (or no text in it). Costs a look at the field names for a span that has
+/// neither field.
 pub(crate) fn classify(attrs: &Attributes<'_>) -> Option<(Kind, Convention)> {
     let fields = attrs.metadata().fields();
     let (name, convention) = if fields.field(OPERATION).is_some() {
@@ -52,8 +56,8 @@ pub(crate) fn classify(attrs: &Attributes<'_>) -> Option<(Kind, Convention)> {
     attrs.record(&mut find);
     let text = find.text?;
     let kind = match convention {
-        Convention::GenAi => genai_kind(&text)?,
-        _ => openinference_kind(&text)?,
+        Convention::GenAi => genai_kind(&text),
+        _ => openinference_kind(&text),
     };
     Some((kind, convention))
 }
@@ -80,28 +84,29 @@ impl Visit for FindText {
 }
 
 /// The GenAI conventions' operations (`gen_ai.operation.name`) as span types; any other
-/// operation (`embeddings`, `retrieval`, genai's `plan`, ...) is a custom span, so that no
-/// GenAI span is left out of its trace.
-fn genai_kind(operation: &str) -> Option<Kind> {
-    Some(match operation {
+/// operation (`embeddings`, `retrieval`, genai's `plan`, ...) is [`Kind::Other`], so that
+/// no GenAI span inside a trace is left out of it.
+fn genai_kind(operation: &str) -> Kind {
+    match operation {
         "chat" | "text_completion" | "generate_content" => Kind::Generation,
         "execute_tool" => Kind::Function,
         "invoke_agent" | "create_agent" => Kind::Agent,
         "invoke_workflow" => Kind::Workflow,
-        _ => Kind::Custom,
-    })
+        _ => Kind::Other,
+    }
 }
 
-/// OpenInference's span kinds (`openinference.span.kind`), in any case, as span types; any
-/// other kind (`CHAIN`, `RETRIEVER`, `EMBEDDING`, `RERANKER`, `GUARDRAIL`, `EVALUATOR`) is
-/// a custom span.
-fn openinference_kind(kind: &str) -> Option<Kind> {
-    Some(match kind.to_ascii_uppercase().as_str() {
+/// OpenInference's span kinds (`openinference.span.kind`), in any case, as span types:
+/// `CHAIN` a custom span, any other kind (`RETRIEVER`, `EMBEDDING`, `RERANKER`,
+/// `GUARDRAIL`, `EVALUATOR`) [`Kind::Other`].
+fn openinference_kind(kind: &str) -> Kind {
+    match kind.to_ascii_uppercase().as_str() {
         "LLM" => Kind::Generation,
         "TOOL" => Kind::Function,
         "AGENT" => Kind::Agent,
-        _ => Kind::Custom,
-    })
+        "CHAIN" => Kind::Custom,
+        _ => Kind::Other,
+    }
 }
 
 #[cfg(test)]
@@ -110,14 +115,14 @@ mod tests {
 
     #[test]
     fn operations_and_kinds() {
-        assert_eq!(genai_kind("chat"), Some(Kind::Generation));
-        assert_eq!(genai_kind("generate_content"), Some(Kind::Generation));
-        assert_eq!(genai_kind("execute_tool"), Some(Kind::Function));
-        assert_eq!(genai_kind("create_agent"), Some(Kind::Agent));
-        assert_eq!(genai_kind("invoke_workflow"), Some(Kind::Workflow));
-        assert_eq!(genai_kind("embeddings"), Some(Kind::Custom));
-        assert_eq!(openinference_kind("llm"), Some(Kind::Generation));
-        assert_eq!(openinference_kind("CHAIN"), Some(Kind::Custom));
-        assert_eq!(openinference_kind("RETRIEVER"), Some(Kind::Custom));
+        assert_eq!(genai_kind("chat"), Kind::Generation);
+        assert_eq!(genai_kind("generate_content"), Kind::Generation);
+        assert_eq!(genai_kind("execute_tool"), Kind::Function);
+        assert_eq!(genai_kind("create_agent"), Kind::Agent);
+        assert_eq!(genai_kind("invoke_workflow"), Kind::Workflow);
+        assert_eq!(genai_kind("embeddings"), Kind::Other);
+        assert_eq!(openinference_kind("llm"), Kind::Generation);
+        assert_eq!(openinference_kind("CHAIN"), Kind::Custom);
+        assert_eq!(openinference_kind("RETRIEVER"), Kind::Other);
     }
 }

@@ -51,7 +51,7 @@ where
         let (parent, trace) = match parent_of(&span) {
             // A workflow inside a running trace is a custom span of it.
             Some(parent) => (parent, None),
-            None if convention == Convention::Plain => {
+            None if convention == Convention::Plain || kind == Kind::Other => {
                 stats::other_span_outside_trace();
                 return;
             }
@@ -190,10 +190,11 @@ where
 /// ancestor (or one holding a trace the layer started) and the current span of this library's context (a span made with its
 /// helpers, or a trace started with `trace()`); `None` when there is neither.
 ///
-/// The context's span wins when it is a helper span made inside the ancestor's trace; when
-/// it is an entered bridged span, the `tracing` tree decides (it knows an explicit
-/// `parent:`, which the context does not); a context of another trace is stale on this
-/// thread (another task's), and the ancestor wins.
+/// With both, the context's span wins when it is a helper span made inside the ancestor's
+/// trace; when it is an entered bridged span, the ancestor wins (the `tracing` tree knows
+/// an explicit `parent:`, which the context does not); a context of another trace is
+/// stale on this thread (another task's), and the ancestor wins. With one of them, that
+/// one (a span with no bridged ancestor, `parent: None` included, takes the context's).
 fn parent_of<S>(span: &SpanRef<'_, S>) -> Option<Parent>
 where
     S: for<'a> LookupSpan<'a>,

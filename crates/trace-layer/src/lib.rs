@@ -48,7 +48,7 @@
 //! | `execute_tool`; `TOOL` | function span | name: `gen_ai.tool.name` (`tool.name`), else the span name after `execute_tool `; input: `gen_ai.tool.call.arguments` (`input.value`); output: `gen_ai.tool.call.result` (`output.value`) |
 //! | `invoke_agent`, `create_agent`; `AGENT` | agent span | name: `gen_ai.agent.name` (`agent.name`), else the span name after `invoke_agent ` |
 //! | `invoke_workflow` | a trace | workflow name: `gen_ai.workflow.name`, else the span name; group id: `gen_ai.conversation.id` (`session.id`). Inside a trace already running: a custom span |
-//! | any other operation (`embeddings`, `retrieval`, genai's `plan`, ...); any other kind (`CHAIN`, `RETRIEVER`, `EMBEDDING`, ...) | custom span | named after the `tracing` span (or its `otel.name`), its fields as data (content the conventions name left out with sensitive data off) |
+//! | any other operation (`embeddings`, `retrieval`, genai's `plan`, ...); any other kind (`CHAIN`, `RETRIEVER`, `EMBEDDING`, ...) | custom span | inside a trace only (alone it is counted in [`LayerStats::other_spans_outside_traces`]; `CHAIN` starts a trace like a workflow): named after the `tracing` span (or its `otel.name`), its fields as data (content the conventions name, documents and embedded texts included, left out with sensitive data off) |
 //!
 //! Messages in the conventions' JSON shape (a role and typed `parts`; a tool result's
 //! text under `response`, or `result` as genai writes it) are turned into the Chat

@@ -23,9 +23,11 @@ pub struct LayerStats {
     /// Traces the layer started: for a workflow span, or for a GenAI span with no trace
     /// around it.
     pub traces_started: u64,
-    /// Spans chosen by [`record_other_spans`](crate::AgentsLayerBuilder::record_other_spans)
-    /// that were not recorded because no trace was running around them (as a span made
-    /// with the library's helpers outside a trace records nothing).
+    /// Spans chosen by [`record_other_spans`](crate::AgentsLayerBuilder::record_other_spans),
+    /// and GenAI or OpenInference spans of an operation with no span type of its own
+    /// (`embeddings`, `RETRIEVER`, ...), that were not recorded because no trace was
+    /// running around them (as a span made with the library's helpers outside a trace
+    /// records nothing).
     pub other_spans_outside_traces: u64,
     /// Field values left out of a span because they were unusable (a message index past
     /// the limit); each is logged, rate-limited.
@@ -62,14 +64,15 @@ thread_local! {
 /// Counts a field left out; [`log_ignored`] logs it once no span's lock is held.
 pub(crate) fn field_ignored(why: &'static str) {
     IGNORED.fetch_add(1, Ordering::Relaxed);
-    PENDING.with(|p| p.set(Some(why)));
+    // During thread-local teardown there is nowhere to keep it: counted only.
+    let _ = PENDING.try_with(|p| p.set(Some(why)));
 }
 
 /// Logs, rate-limited, a field this thread left out since the last call. Called with no
 /// span's extensions locked: with a `log`-to-`tracing` bridge, the line is an event this
 /// layer handles, which reads the extensions of the spans around it.
 pub(crate) fn log_ignored() {
-    let Some(why) = PENDING.with(Cell::take) else { return };
+    let Some(why) = PENDING.try_with(Cell::take).ok().flatten() else { return };
     if let Some(more) = IGNORED_LOG.check() {
         log::warn!(
             "[non-fatal] trace-layer: a field was left out of a span: {why} ({more} more since the last warning)"

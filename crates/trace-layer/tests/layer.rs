@@ -466,6 +466,16 @@ fn tool_failures_otel_status_and_error_fields_become_span_errors() {
             span.record("otel.status_code", "ERROR");
             span.record("otel.status_description", "upstream 503");
         });
+        // A status without a description keeps the more precise error recorded before it.
+        let typed = info_span!(
+            "chat",
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = "typed-then-status",
+            error.type = "RateLimited",
+            otel.status_code = Empty
+        );
+        typed.record("otel.status_code", "ERROR");
+        drop(typed);
         info_span!("chat", gen_ai.operation.name = "chat", gen_ai.request.model = "with-err-event").in_scope(|| {
             let e = std::io::Error::other("connection reset");
             tracing::error!(error = %e);
@@ -476,6 +486,7 @@ fn tool_failures_otel_status_and_error_fields_become_span_errors() {
     assert_eq!(message(SpanKind::Function, "denied_one").as_deref(), Some("tool call denied"));
     assert_eq!(message(SpanKind::Function, "failed_one").as_deref(), Some("ToolCallError"), "the type is kept");
     assert_eq!(message(SpanKind::Generation, "with-status").as_deref(), Some("upstream 503"));
+    assert_eq!(message(SpanKind::Generation, "typed-then-status").as_deref(), Some("RateLimited"), "kept");
     let event = by_name(&spans, SpanKind::Generation, "with-err-event").error().expect("the event's error");
     assert_eq!((event.message.as_str(), event.data.clone()), ("connection reset", None));
 }
@@ -536,6 +547,30 @@ fn other_genai_operations_are_custom_spans_of_the_trace() {
     assert_eq!(data(retriever), json!({"top_k": 3}));
     let chat = by_name(&spans, SpanKind::Generation, "m");
     assert!(spans.iter().filter(|s| s.kind() == SpanKind::Custom).all(|s| s.parent_id() == Some(chat.span_id())));
+
+    // Alone, as an ingestion pipeline makes them, they start no trace: counted only.
+    recorder.take_events();
+    let before = trace_layer::stats().other_spans_outside_traces;
+    info_span!("embeddings", gen_ai.operation.name = "embeddings").in_scope(|| {});
+    info_span!("lookup", openinference.span.kind = "RETRIEVER").in_scope(|| {});
+    assert!(recorder.events().is_empty(), "{:?}", recorder.events());
+    assert_eq!(trace_layer::stats().other_spans_outside_traces - before, 2);
+
+    // With sensitive data off, retrieved documents and embedded texts stay out.
+    {
+        let _trace = trace_core::trace("private").include_sensitive_data(false).start();
+        info_span!(
+            "lookup",
+            openinference.span.kind = "RETRIEVER",
+            "retrieval.documents.0.document.content" = "my card is 4111",
+            "embedding.embeddings.0.embedding.text" = "my card is 4111",
+            top_k = 1
+        )
+        .in_scope(|| {});
+    }
+    let spans = recorder.finished_spans();
+    let SpanData::Custom(lookup) = spans[0].data() else { panic!("a custom span") };
+    assert_eq!(serde_json::Value::Object(lookup.data.clone().into_map()), json!({"top_k": 1}));
 }
 
 /// OpenInference output: `output.value` recorded again replaces the output; indexed

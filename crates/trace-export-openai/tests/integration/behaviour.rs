@@ -400,7 +400,7 @@ fn each_key_group_has_a_budget_of_its_own() {
     let exporter = builder(&server.url(), "sk-test-budget-first")
         .max_retries(1)
         .response_timeout(Duration::from_secs(30))
-        .export_budget(Duration::from_millis(300))
+        .export_budget(Duration::from_secs(2))
         .build()
         .unwrap();
     let a = items("hung", 1);
