@@ -164,8 +164,11 @@ impl<D> SpanGuard<D> {
     /// `on_span_start` never sees content (the end strips again what came after). The
     /// builders' own data is stripped when the span is created.
     pub fn strip_sensitive_if_off(&mut self) -> &mut Self {
-        if let Some(record) = self.record_mut() {
-            record.strip_sensitive_if_off();
+        // The flag first: with sensitive data on (the default), no `Arc::get_mut`.
+        if self.record.as_ref().is_some_and(|r| !r.trace.include_sensitive_data) {
+            if let Some(record) = self.record_mut() {
+                record.strip_sensitive_if_off();
+            }
         }
         self
     }
