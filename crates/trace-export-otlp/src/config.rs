@@ -214,9 +214,9 @@ impl OtlpSpanExporterBuilder {
     }
 
     /// Adds a string attribute to the resource (replacing one of the same key; keys that
-    /// differ in case are different keys), after those of `OTEL_RESOURCE_ATTRIBUTES`. The resource always has `service.name`,
-    /// `telemetry.sdk.name` (`agents-tracing`), `telemetry.sdk.language` (`rust`) and
-    /// `telemetry.sdk.version`.
+    /// differ in case are different keys), after those of `OTEL_RESOURCE_ATTRIBUTES`. The
+    /// resource always has `service.name`, `telemetry.sdk.name` (`agents-tracing`),
+    /// `telemetry.sdk.language` (`rust`) and `telemetry.sdk.version`.
     pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         set_pair(&mut self.resource, key.into(), value.into(), str::eq);
         self

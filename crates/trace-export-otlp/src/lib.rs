@@ -105,18 +105,17 @@
 //! A trace started from a W3C `traceparent` (`trace_core::TraceBuilder::traceparent`)
 //! keeps the caller's trace id, and its root span is sent as a child of the caller's span:
 //! `parentSpanId` is the `traceparent`'s `parent-id` and `flags` is 769 (the parent is
-//! known to be remote, and the span is sampled). Every span of such a trace carries the `tracestate` received as
-//! its `traceState`, as an OpenTelemetry SDK gives each span the trace state of its
-//! context. A trace resumed from a saved `trace_core::TraceState` is not sent as a root
+//! known to be remote, and the span is sampled). Every span of such a trace carries the
+//! `tracestate` received as its `traceState`, as an OpenTelemetry SDK gives each span the
+//! trace state of its context. A trace resumed from a saved `trace_core::TraceState` is not sent as a root
 //! span again by the resuming process: the process that started it does, when it ends
 //! there.
 //!
 //! # Mapping
 //! Every span gets: `traceId`, `spanId`, `parentSpanId` (its trace's root span for a
-//! top-level span),
-//! `flags` 257 (sampled, and the parent is known to be local; 769, remote, for the root
-//! span of a trace continued from another process), `traceState` for such a trace, `startTimeUnixNano` and
-//! `endTimeUnixNano` (our timestamps' nanoseconds), a `name`, a `kind`
+//! top-level span), `flags` 257 (sampled, and the parent is known to be local; 769,
+//! remote, for the root span of a trace continued from another process), `traceState` for
+//! such a trace, `startTimeUnixNano` and `endTimeUnixNano` (our timestamps' nanoseconds), a `name`, a `kind`
 //! (`SPAN_KIND_CLIENT` = 3 for calls to a model or an MCP server, `SPAN_KIND_INTERNAL` = 1
 //! otherwise: agents and tools run in-process, as the GenAI conventions say for them), and
 //! `status` `{code: 2 (ERROR), message}` when the span has an error.
@@ -225,10 +224,10 @@
 //! ...) is warned about and skipped, and the next source applies.
 //! `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (`true` or `false`) turns message
 //! content capture on or off. `OTEL_EXPORTER_OTLP_CERTIFICATE` (the certificates to trust,
-//! in place of the bundled webpki roots: a private CA), `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`
-//! and `OTEL_EXPORTER_OTLP_CLIENT_KEY` (mutual TLS), and their `TRACES_` forms, name PEM
-//! files read by `build()` for an `https://` endpoint (the builder's
-//! [`certificate_file`](WithHttpOptions::certificate_file),
+//! in place of the bundled webpki roots: a private CA),
+//! `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `OTEL_EXPORTER_OTLP_CLIENT_KEY` (mutual
+//! TLS), and their `TRACES_` forms, name PEM files read by `build()` for an `https://`
+//! endpoint (the builder's [`certificate_file`](WithHttpOptions::certificate_file),
 //! [`client_certificate_file`](WithHttpOptions::client_certificate_file) and
 //! [`client_key_file`](WithHttpOptions::client_key_file) win over them).
 //!

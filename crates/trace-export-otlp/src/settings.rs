@@ -213,10 +213,11 @@ fn valid_part(name: &str) -> String {
 
 /// Makes the export budget (`OTEL_EXPORTER_OTLP_TIMEOUT`, "the maximum time the OTLP
 /// exporter will wait for each batch export") what bounds an attempt: a zero budget is
-/// [`NO_LIMIT`] (the specification: "timeout zero values" mean "no limit"), and the send, response and body timeouts still at their defaults (10 s)
-/// are raised to a larger budget, so that a 30 s timeout lets a slow collector take 30 s to
-/// answer instead of timing the attempt out at 10 s and sending the batch again. Timeouts
-/// set on the builder are kept.
+/// [`NO_LIMIT`] (the specification: "timeout zero values" mean "no limit"), and the send,
+/// response and body timeouts still at their defaults (10 s) are raised to a larger budget,
+/// so that a 30 s timeout lets a slow collector take 30 s to answer instead of timing the
+/// attempt out at 10 s and sending the batch again. Timeouts set on the builder are kept,
+/// unless set to exactly their default.
 fn budget_bounds_each_attempt(http: &mut HttpOptions) {
     if http.export_budget.is_zero() {
         http.export_budget = NO_LIMIT;
