@@ -2,8 +2,11 @@
 //!
 //! A generated id is a random number taken from [`fastrand`] on the caller's thread; it is
 //! formatted as text (`trace_` + 32 lowercase hex digits, `span_` + 24) only when someone
-//! asks for it, which is normally the exporter's worker thread. User-supplied ids are kept
-//! as given and never validated, as in the Python SDK.
+//! asks for it, which is normally the exporter's worker thread. Its digits have the shape
+//! of the Python SDK's ids, which are `uuid4().hex` (a span's its first 24 digits): digit
+//! 12 is `4` and digit 16 one of `8`, `9`, `a`, `b`. User-supplied ids are kept as given and
+//! never validated, as in the Python SDK; the span and trace builders generate an id in
+//! place of an empty one, as Python's `trace_id or gen_trace_id()` does.
 
 use std::fmt;
 use std::sync::Arc;
@@ -28,6 +31,15 @@ fn write_hex<'a>(buf: &'a mut [u8; 38], prefix: &[u8], value: u128, digits: usiz
         }
     }
     &buf[..len]
+}
+
+/// `value`, read as `digits` hex digits (`digits` ≥ 17), with the fixed digits of a
+/// version-4 UUID's hex text: digit 12 (from the left, from 0) is `4`, and digit 16 has
+/// its top two bits `10`.
+const fn uuid4_shape(value: u128, digits: usize) -> u128 {
+    let version = 4 * (digits - 13);
+    let variant = 4 * (digits - 17) + 2;
+    (value & !(0xf << version) & !(0x3 << variant)) | (0x4 << version) | (0x2 << variant)
 }
 
 /// An id's text as the span writer takes it: ASCII that needs no JSON escaping (a
@@ -92,10 +104,11 @@ macro_rules! id_type {
             /// The text prefix of a generated id.
             pub const PREFIX: &'static str = $prefix;
 
-            /// A new random id. Cheap: one call into the thread-local random generator.
+            /// A new random id, shaped as the Python SDK's (see the [module docs](self)).
+            /// Cheap: one call into the thread-local random generator.
             #[inline]
             pub fn generate() -> Self {
-                Self(Repr::Generated($bits::new(fastrand::u128(..) & $mask)))
+                Self(Repr::Generated($bits::new(uuid4_shape(fastrand::u128(..) & $mask, $digits))))
             }
 
             /// An id from its numeric value; formats as the prefix and the low hex digits.
@@ -125,6 +138,12 @@ macro_rules! id_type {
             /// Whether the id was supplied by the user in a format other than the generated one.
             pub fn is_custom(&self) -> bool {
                 matches!(self.0, Repr::Custom(_))
+            }
+
+            /// Whether the id is the empty text, which the builders replace with a
+            /// generated id (Python's `trace_id or gen_trace_id()`).
+            pub(crate) fn is_empty(&self) -> bool {
+                matches!(&self.0, Repr::Custom(s) if s.is_empty())
             }
 
             /// Calls `f` with the id's text without allocating.
@@ -234,7 +253,7 @@ id_type!(
 /// chooses. This helper exists for users who want one in the same style.
 pub fn gen_group_id() -> String {
     let mut buf = [0u8; 38];
-    String::from_utf8_lossy(write_hex(&mut buf, b"group_", fastrand::u128(..), 24)).into_owned()
+    String::from_utf8_lossy(write_hex(&mut buf, b"group_", uuid4_shape(fastrand::u128(..), 24), 24)).into_owned()
 }
 
 #[cfg(test)]
@@ -253,6 +272,26 @@ mod tests {
             assert_eq!(hex.len(), digits, "{id}");
             assert!(is_lower_hex(hex), "{id}");
         }
+    }
+
+    /// Digits 12 and 16 of `hex` are those of a version-4 UUID's hex text.
+    fn assert_uuid4_shape(hex: &str) {
+        assert_eq!(&hex[12..13], "4", "{hex}");
+        assert!(matches!(&hex[16..17], "8" | "9" | "a" | "b"), "{hex}");
+    }
+
+    #[test]
+    fn generated_ids_are_shaped_as_pythons_uuid4_hex() {
+        for _ in 0..1000 {
+            let trace = TraceId::generate().to_string();
+            assert_uuid4_shape(&trace["trace_".len()..]);
+            let span = SpanId::generate().to_string();
+            assert_uuid4_shape(&span["span_".len()..]);
+            assert_uuid4_shape(&gen_group_id()["group_".len()..]);
+        }
+        // Only those digits are fixed: the others still vary.
+        let ids: std::collections::HashSet<String> = (0..64).map(|_| TraceId::generate().to_string()).collect();
+        assert_eq!(ids.len(), 64);
     }
 
     #[test]

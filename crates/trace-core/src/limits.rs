@@ -49,7 +49,7 @@
 //! |---|---|
 //! | strings of any size (10 MB, say) | sent as is; OpenAI's endpoint gets `input`/`output` cut to 100,000 bytes by `trace-export-openai`'s sanitizer, and that exporter can reject single oversized items (`max_item_bytes`) without losing the rest of the batch |
 //! | empty names, empty workflow names | sent as is (`""`) |
-//! | user-supplied ids in any format | sent as is, never validated (`"no-op"` makes a no-op, as in Python) |
+//! | user-supplied ids in any format | sent as is, never validated; an empty id is replaced by a generated one and `"no-op"` makes a no-op, as in Python (whose trace of id `"no-op"` is still sent, its spans not) |
 //! | metadata values of any JSON type (numbers, `null`, nested objects, large integers) | sent as is |
 //! | any Unicode: emoji, right-to-left text, combining marks, NUL and control characters | sent as is, JSON-escaped where JSON requires it |
 //! | lone UTF-16 surrogates | cannot occur: Rust strings are valid UTF-8 by construction, so there is nothing to sanitize (bytes from elsewhere must go through `String::from_utf8_lossy` or similar first) |

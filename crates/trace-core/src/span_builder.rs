@@ -73,9 +73,11 @@ impl<D: SpanDataKind> SpanBuilder<D> {
         self
     }
 
-    /// Uses this id instead of a generated one. Not validated; `"no-op"` makes a no-op span.
+    /// Uses this id instead of a generated one. Not validated; an empty id is no id (a
+    /// generated one is used, as Python's `span_id or gen_span_id()`), and `"no-op"` makes
+    /// a no-op span.
     pub fn span_id(mut self, id: impl Into<SpanId>) -> Self {
-        self.span_id = Some(id.into());
+        self.span_id = Some(id.into()).filter(|id| !id.is_empty());
         self
     }
 

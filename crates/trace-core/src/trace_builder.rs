@@ -69,10 +69,12 @@ impl fmt::Debug for TraceBuilder {
 }
 
 impl TraceBuilder {
-    /// Uses this id instead of a generated one. Not validated; `"no-op"` makes a no-op
-    /// trace.
+    /// Uses this id instead of a generated one. Not validated; an empty id is no id (a
+    /// generated one is used, as Python's `trace_id or gen_trace_id()`), and `"no-op"`
+    /// makes the trace and its spans no-ops. (Python 0.24 still records a trace whose id
+    /// is `"no-op"`, and sends it with that id, and makes only its spans no-ops.)
     pub fn trace_id(mut self, id: impl Into<TraceId>) -> Self {
-        self.trace_id = Some(id.into());
+        self.trace_id = Some(id.into()).filter(|id| !id.is_empty());
         self
     }
 

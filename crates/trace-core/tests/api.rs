@@ -115,6 +115,56 @@ fn disabled_tracing_makes_everything_a_no_op() {
 }
 
 #[test]
+fn a_trace_finished_while_one_of_its_spans_is_current_takes_no_more_spans() {
+    let (_l, rec) = lock();
+    let mut t = trace("wf").start();
+    let a = custom_span("a").start();
+    // Python: finishing the trace resets the current trace, so later spans are no-ops.
+    t.finish();
+    assert!(current_trace().is_none());
+    let b = custom_span("b").start();
+    assert!(b.is_noop());
+    drop(b);
+    // The open span still ends and is reported (after the trace's end, as in Python).
+    drop(a);
+    drop(t);
+    let ev = rec.events();
+    assert_eq!(count(&ev, |e| matches!(e, ProcessorEvent::SpanStart(_))), 1);
+    assert_eq!(count(&ev, |e| matches!(e, ProcessorEvent::SpanEnd(_))), 1);
+    assert!(matches!(ev.last(), Some(ProcessorEvent::SpanEnd(_))));
+    // An explicit parent still works, as in Python; the context is clean again.
+    assert!(current_trace().is_none());
+    let t2 = trace("next").start();
+    let c = custom_span("c").start();
+    assert!(!c.is_noop());
+    assert_eq!(c.trace_id(), t2.trace_id());
+}
+
+#[test]
+fn a_trace_finished_but_kept_current_still_takes_spans() {
+    let (_l, rec) = lock();
+    let mut t = trace("wf").start();
+    t.finish_keeping_current();
+    assert!(!custom_span("late").start().is_noop());
+    drop(t);
+    assert!(custom_span("after").start().is_noop());
+    assert_eq!(rec.finished_spans().len(), 1);
+}
+
+#[test]
+fn empty_ids_are_replaced_by_generated_ones() {
+    let (_l, rec) = lock();
+    let t = trace("wf").trace_id("").start();
+    let s = custom_span("x").span_id("").start();
+    let (trace_id, span_id) = (t.trace_id().cloned().unwrap(), s.span_id().cloned().unwrap());
+    assert!(!trace_id.is_custom() && trace_id.to_string().starts_with("trace_"), "{trace_id}");
+    assert!(!span_id.is_custom() && span_id.to_string().starts_with("span_"), "{span_id}");
+    drop(s);
+    drop(t);
+    assert_eq!(rec.finished_spans()[0].trace_id(), &trace_id);
+}
+
+#[test]
 fn explicit_parents_override_the_context() {
     let (_l, rec) = lock();
     let t1 = trace("one").create();

@@ -225,7 +225,8 @@ pub fn set_tracing_disabled(disabled: bool) {
 }
 
 /// Whether tracing is off. The first call reads `OPENAI_AGENTS_DISABLE_TRACING`
-/// (`true` or `1`, any case, mean off), unless [`set_tracing_disabled`] was called before.
+/// (`true` or `1`, any case, mean off; nothing is trimmed, so `" true"` leaves tracing on,
+/// as in Python), unless [`set_tracing_disabled`] was called before.
 #[inline]
 pub fn is_tracing_disabled() -> bool {
     match DISABLED_STATE.load(Ordering::Acquire) {
@@ -237,13 +238,31 @@ pub fn is_tracing_disabled() -> bool {
 
 #[cold]
 fn init_disabled_from_env() -> bool {
-    let off = std::env::var("OPENAI_AGENTS_DISABLE_TRACING")
-        .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1"))
-        .unwrap_or(false);
+    let off = std::env::var("OPENAI_AGENTS_DISABLE_TRACING").is_ok_and(|v| disables(&v));
     let state = if off { DISABLED } else { ENABLED };
     // A concurrent `set_tracing_disabled` wins.
     match DISABLED_STATE.compare_exchange(UNKNOWN, state, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => off,
         Err(current) => current == DISABLED,
+    }
+}
+
+/// Whether `OPENAI_AGENTS_DISABLE_TRACING=value` turns tracing off: Python's
+/// `value.lower() in ("true", "1")`, untrimmed.
+fn disables(value: &str) -> bool {
+    value.eq_ignore_ascii_case("true") || value == "1"
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_disable_variable_is_read_as_python_reads_it() {
+        for off in ["true", "TRUE", "True", "1"] {
+            assert!(super::disables(off), "{off:?}");
+        }
+        // Python neither trims nor accepts other spellings.
+        for on in ["", "false", "0", " true", "true ", "true\r", "yes", "on", "01"] {
+            assert!(!super::disables(on), "{on:?}");
+        }
     }
 }
