@@ -35,9 +35,10 @@ impl TracingProcessor for ToolTimer {
 
 fn main() {
     // Only agent and function spans reach the console.
-    add_trace_processor(Filtered::new(SimpleTraceProcessor::new(ConsoleSpanExporter::new()), |s: &Span| {
-        matches!(s.kind(), SpanKind::Agent | SpanKind::Function)
-    }));
+    add_trace_processor(Filtered::new(
+        SimpleTraceProcessor::new(ConsoleSpanExporter::new().show_data(true)),
+        |s: &Span| matches!(s.kind(), SpanKind::Agent | SpanKind::Function),
+    ));
     let timer = Arc::new(ToolTimer::default());
     add_trace_processor(Arc::clone(&timer));
 

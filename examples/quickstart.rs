@@ -16,7 +16,7 @@ use serde_json::json;
 fn main() {
     // Print each trace as a tree when it ends (in colour on a terminal, unless NO_COLOR is
     // set). For the JSON the backend would receive, one line per span, install
-    // `SimpleTraceProcessor::new(ConsoleSpanExporter::new())` instead; a service sends
+    // `SimpleTraceProcessor::new(ConsoleSpanExporter::new().show_data(true))` instead; a service sends
     // spans on with `BatchTraceProcessor::new(exporter)` (feature `batch`), off its threads.
     set_trace_processor(TreeConsoleProcessor::new());
 

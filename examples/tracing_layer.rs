@@ -15,7 +15,7 @@ use tracing_subscriber::prelude::*;
 
 fn main() {
     // Print each trace and span as it ends (a service would batch: `BatchTraceProcessor`).
-    set_trace_processor(SimpleTraceProcessor::new(ConsoleSpanExporter::new()));
+    set_trace_processor(SimpleTraceProcessor::new(ConsoleSpanExporter::new().show_data(true)));
     // The one line: `tracing` spans that follow the GenAI conventions become agent spans.
     tracing_subscriber::registry().with(AgentsLayer::new()).init();
 

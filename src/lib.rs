@@ -15,7 +15,7 @@
 //! use agents_tracing::{custom_span, function_span, set_trace_processor, trace};
 //! use agents_tracing::{ConsoleSpanExporter, SimpleTraceProcessor};
 //!
-//! set_trace_processor(SimpleTraceProcessor::new(ConsoleSpanExporter::with_writer(Vec::new())));
+//! set_trace_processor(SimpleTraceProcessor::new(ConsoleSpanExporter::with_writer(Vec::new()).show_data(true)));
 //!
 //! let _trace = trace("Customer service").group_id("chat_123").start();
 //! let _step = custom_span("plan").start();

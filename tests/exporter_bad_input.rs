@@ -157,7 +157,7 @@ impl Exporter {
     fn run(self, items: &[ExportItem]) -> Output {
         let server = TestServer::always(Reply::ok());
         let user = Arc::new(UserExporter::default());
-        let console = ConsoleSpanExporter::with_writer(Vec::new());
+        let console = ConsoleSpanExporter::with_writer(Vec::new()).show_data(true);
         // Written at shutdown, into the temp dir, removed below.
         let page_path = std::env::temp_dir().join(format!("agents-tracing-bad-input-{}.html", std::process::id()));
         let html = HtmlWaterfallExporter::run_file(&page_path).build().expect("the exporter builds");

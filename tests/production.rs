@@ -16,7 +16,7 @@ fn the_quickstart_run_with_sensitive_data_off_and_a_redactor() {
     use serde_json::json;
 
     let (_lock, _rec) = crate::support::registry_lock();
-    let console = ConsoleSpanExporter::with_writer(Vec::new());
+    let console = ConsoleSpanExporter::with_writer(Vec::new()).show_data(true);
     let emails = Redactor::new(|s: &str| {
         s.contains('@')
             .then(|| s.split(' ').map(|w| if w.contains('@') { "<email>" } else { w }).collect::<Vec<_>>().join(" "))

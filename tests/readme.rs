@@ -8,7 +8,7 @@ fn readme_example_runs() {
     use agents_tracing::{agent_span, function_span, set_trace_processor, trace};
     use agents_tracing::{BatchTraceProcessor, ConsoleSpanExporter};
 
-    let console = ConsoleSpanExporter::with_writer(Vec::new());
+    let console = ConsoleSpanExporter::with_writer(Vec::new()).show_data(true);
     let processor = std::sync::Arc::new(BatchTraceProcessor::new(console.clone()));
     set_trace_processor(processor.clone());
     {

@@ -53,7 +53,7 @@ fn the_tree_next_to_the_json_lines_through_the_fan_out() {
         custom_span, trace, ConsoleSpanExporter, MultiProcessor, SimpleTraceProcessor, TreeConsoleProcessor,
     };
 
-    let lines = ConsoleSpanExporter::with_writer(Vec::new());
+    let lines = ConsoleSpanExporter::with_writer(Vec::new()).show_data(true);
     let tree = TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Never).build().unwrap();
     let both = MultiProcessor::new().with(SimpleTraceProcessor::new(lines.clone())).with(tree.clone());
     {

@@ -138,6 +138,39 @@ pub(crate) fn env_says_include() -> bool {
     }
 }
 
+/// The variable that, unless set to something other than `1` or `true`, keeps model inputs
+/// and outputs out of logs (the Python SDK's `_debug.DONT_LOG_MODEL_DATA`).
+pub const DONT_LOG_MODEL_DATA_ENV: &str = "OPENAI_AGENTS_DONT_LOG_MODEL_DATA";
+
+/// The variable that, unless set to something other than `1` or `true`, keeps tool inputs
+/// and outputs out of logs (the Python SDK's `_debug.DONT_LOG_TOOL_DATA`).
+pub const DONT_LOG_TOOL_DATA_ENV: &str = "OPENAI_AGENTS_DONT_LOG_TOOL_DATA";
+
+/// Whether the Python SDK 0.24 would put span data and response bodies into its logs and
+/// console output, from the values of [`DONT_LOG_MODEL_DATA_ENV`] and
+/// [`DONT_LOG_TOOL_DATA_ENV`]: only when neither flag is on. Each flag is Python's
+/// `_debug_flag_enabled(name, default=True)`: on when unset, and when set, on only for `1`
+/// or `true` (any case, untrimmed). So by default nothing is shown; both variables set to
+/// `0` (or `false`) show it.
+///
+/// ```
+/// use trace_core::sensitive::data_in_logs;
+/// assert!(!data_in_logs(None, None));
+/// assert!(!data_in_logs(Some("0"), None));
+/// assert!(data_in_logs(Some("0"), Some("false")));
+/// ```
+pub fn data_in_logs(dont_log_model_data: Option<&str>, dont_log_tool_data: Option<&str>) -> bool {
+    let flag_on = |value: Option<&str>| value.map_or(true, |v| v == "1" || v.eq_ignore_ascii_case("true"));
+    !flag_on(dont_log_model_data) && !flag_on(dont_log_tool_data)
+}
+
+/// [`data_in_logs`] for the process's environment, read now (a value that is not Unicode
+/// counts as set to something else than `1` or `true`).
+pub fn data_in_logs_from_env() -> bool {
+    let var = |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+    data_in_logs(var(DONT_LOG_MODEL_DATA_ENV).as_deref(), var(DONT_LOG_TOOL_DATA_ENV).as_deref())
+}
+
 /// Removes from `data` the fields listed in the [module docs](self) (what the Python SDK
 /// leaves out when `trace_include_sensitive_data` is false); removed JSON is released
 /// without deep recursion. Spans of a trace that records no sensitive data go through this
@@ -248,6 +281,17 @@ mod tests {
         for off in [Some("false"), Some("0"), Some("no"), Some("off"), Some(""), Some("y"), Some("enabled")] {
             assert!(!parse_include_sensitive_data(off), "{off:?}");
         }
+    }
+
+    #[test]
+    fn data_is_logged_only_when_both_dont_log_flags_are_off() {
+        assert!(!data_in_logs(None, None), "Python's default");
+        assert!(!data_in_logs(Some("0"), None));
+        assert!(!data_in_logs(Some("false"), Some("TRUE")));
+        assert!(!data_in_logs(Some("1"), Some("0")));
+        assert!(data_in_logs(Some("0"), Some("false")));
+        assert!(data_in_logs(Some(""), Some("no")), "set, and not 1 or true");
+        assert!(data_in_logs(Some(" true"), Some("0")), "untrimmed, as in Python");
     }
 
     fn exported(data: impl Into<SpanData>) -> Value {

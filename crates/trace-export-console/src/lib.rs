@@ -12,13 +12,17 @@
 //! # JSON lines
 //!
 //! A line per trace names its id and workflow; a line per span holds the span's exported
-//! JSON, exactly as it would be sent to the OpenAI ingest endpoint.
+//! JSON, as it would be sent to the OpenAI ingest endpoint (with the characters that could
+//! steer a terminal escaped). As in Python, that data is shown only when
+//! `OPENAI_AGENTS_DONT_LOG_MODEL_DATA` and `OPENAI_AGENTS_DONT_LOG_TOOL_DATA` are both `0`
+//! (or `false`), or [`show_data(true)`](ConsoleSpanExporter::show_data) says so; otherwise
+//! each item is one redacted line.
 //!
 //! ```
 //! use trace_core::{custom_span, set_trace_processor, trace, SimpleTraceProcessor};
 //! use trace_export_console::ConsoleSpanExporter;
 //!
-//! let exporter = ConsoleSpanExporter::with_writer(Vec::new());
+//! let exporter = ConsoleSpanExporter::with_writer(Vec::new()).show_data(true);
 //! set_trace_processor(SimpleTraceProcessor::new(exporter.clone()));
 //! {
 //!     let _t = trace("hello").start();

@@ -12,19 +12,52 @@ pub(crate) fn one_line(s: &str, max_chars: usize) -> String {
             out.push('…');
             return out;
         }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // C0 and C1 controls, DEL, and the bidirectional overrides and isolates that
-            // could reorder what the terminal shows.
-            c if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') => {
-                out.push_str(&c.escape_unicode().to_string())
-            }
-            c => out.push(c),
-        }
+        push_escaped(&mut out, c);
     }
     out
+}
+
+/// Whether `c` could steer a terminal: C0 and C1 controls, DEL, and the bidirectional
+/// overrides and isolates that could reorder what it shows.
+fn steers_terminal(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Pushes `c`, escaped (`\n`, `\u{1b}`) if it [steers a terminal](steers_terminal).
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if steers_terminal(c) => out.push_str(&c.escape_unicode().to_string()),
+        c => out.push(c),
+    }
+}
+
+/// `s` with every character that [steers a terminal](steers_terminal) escaped, uncut.
+pub(crate) fn for_terminal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    s.chars().for_each(|c| push_escaped(&mut out, c));
+    out
+}
+
+/// Writes `json` (valid JSON text, as the wire serialiser writes it: C0 controls already
+/// escaped) to `out` with the characters that JSON leaves raw but that steer a terminal
+/// (DEL, C1 controls, bidirectional overrides) written as `\uXXXX` escapes: still valid
+/// JSON, of the same value, since outside strings JSON text is ASCII.
+pub(crate) fn json_for_terminal(json: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    // Every such character is at or above U+007F: ASCII-only text goes out as it is.
+    let text = match std::str::from_utf8(json) {
+        Ok(text) if !json.is_ascii() => text,
+        _ => return out.write_all(json),
+    };
+    let mut rest = text;
+    while let Some((at, c)) = rest.char_indices().find(|&(_, c)| steers_terminal(c)) {
+        out.write_all(&rest.as_bytes()[..at])?;
+        write!(out, "\\u{:04x}", u32::from(c))?;
+        rest = &rest[at + c.len_utf8()..];
+    }
+    out.write_all(rest.as_bytes())
 }
 
 /// The time between two timestamps, readable: `850 ns`, `12.5 µs`, `3.2 ms`, `1.24 s`,
@@ -76,6 +109,18 @@ mod tests {
         assert_eq!(one_line("héllo wörld", 5), "héllo…");
         assert_eq!(one_line("exact", 5), "exact");
         assert_eq!(one_line("", 5), "");
+    }
+
+    #[test]
+    fn json_keeps_its_value_and_loses_what_steers_a_terminal() {
+        let value = serde_json::json!({"s": "a\u{1b}[2J\u{7f}\u{9b}\u{202e}\u{2066}é😀\n"});
+        let json = serde_json::to_vec(&value).unwrap();
+        let mut out = Vec::new();
+        json_for_terminal(&json, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, r#"{"s":"a\u001b[2J\u007f\u009b\u202e\u2066é😀\n"}"#);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
+        assert_eq!(for_terminal("a\u{1b}b\u{9b}\n"), "a\\u{1b}b\\u{9b}\\n");
     }
 
     #[test]

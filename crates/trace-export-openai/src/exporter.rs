@@ -12,7 +12,7 @@ use trace_core::{ApiKey, ExportError, ExportItem, TracingExporter};
 use trace_http::{BuildError, Engine, EngineConfig, ExporterStats, PreparedRequest, SendFailure};
 
 use crate::config::{BackendSpanExporterBuilder, USER_AGENT};
-use crate::policy::{python_logs_response_data, OpenAiPolicy};
+use crate::policy::OpenAiPolicy;
 use crate::sanitize::SanitizedItem;
 
 /// Sends traces and spans to OpenAI's traces ingest endpoint (or another collector that
@@ -196,11 +196,11 @@ impl BackendSpanExporter {
 
     pub(crate) fn from_builder(b: BackendSpanExporterBuilder, engine: Engine) -> Self {
         let response_data = b.response_data_in_logs.unwrap_or_else(|| {
-            let var = |name: &str| if b.read_env { std::env::var(name).ok() } else { None };
-            python_logs_response_data(
-                var("OPENAI_AGENTS_DONT_LOG_MODEL_DATA").as_deref(),
-                var("OPENAI_AGENTS_DONT_LOG_TOOL_DATA").as_deref(),
-            )
+            if b.read_env {
+                trace_core::sensitive::data_in_logs_from_env()
+            } else {
+                trace_core::sensitive::data_in_logs(None, None)
+            }
         });
         Self {
             engine,

@@ -16,19 +16,6 @@ pub(crate) struct OpenAiPolicy {
 /// What stands for a refusal's body when response data is not shown.
 pub(crate) const REDACTED_RESPONSE: &str = "response data is redacted (see `response_data_in_logs`)";
 
-/// The Python SDK's `_debug_flag_enabled(name, default=True)`: on unless the variable is
-/// set, and then on only for `1` or `true` (any case).
-fn python_flag_on(value: Option<&str>) -> bool {
-    value.map_or(true, |v| v == "1" || v.eq_ignore_ascii_case("true"))
-}
-
-/// Whether Python 0.24 would log a refusal's body, from the values of
-/// `OPENAI_AGENTS_DONT_LOG_MODEL_DATA` and `OPENAI_AGENTS_DONT_LOG_TOOL_DATA`: only when
-/// neither flag is on.
-pub(crate) fn python_logs_response_data(model: Option<&str>, tool: Option<&str>) -> bool {
-    !python_flag_on(model) && !python_flag_on(tool)
-}
-
 /// What a status means, before `x-should-retry` is taken into account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum StatusClass {
@@ -172,16 +159,6 @@ mod tests {
         assert_eq!(server_says(Some(" TRUE ")), ServerSays::Retry);
         assert_eq!(server_says(Some("false")), ServerSays::DoNotRetry);
         assert_eq!(server_says(Some(" FALSE ")), ServerSays::DoNotRetry);
-    }
-
-    #[test]
-    fn response_data_is_logged_only_when_both_of_pythons_flags_are_off() {
-        assert!(!python_logs_response_data(None, None), "Python's default");
-        assert!(!python_logs_response_data(Some("0"), None));
-        assert!(!python_logs_response_data(Some("false"), Some("TRUE")));
-        assert!(!python_logs_response_data(Some("1"), Some("0")));
-        assert!(python_logs_response_data(Some("0"), Some("false")));
-        assert!(python_logs_response_data(Some(""), Some("no")), "set, and not 1 or true");
     }
 
     #[test]
