@@ -40,8 +40,9 @@
 //! a terminal (unless `NO_COLOR` is set). The caps on open traces and on spans per trace
 //! are counted in [`TreeConsoleProcessor::stats`] and said in the output; traces that never
 //! end are printed at shutdown, and a trace never seen to start here (resumed or continued
-//! from another process, which never ends here either) is printed early when the open-trace
-//! cap is reached, rather than filling it for good.
+//! from another process, which never ends here either) is taken out early when the
+//! open-trace cap is reached, rather than filling it for good, and printed at the next
+//! trace end, flush or shutdown (never on the thread that ends a span).
 //!
 //! ```
 //! use trace_core::{agent_span, function_span, set_trace_processor, trace, SpanError};

@@ -103,7 +103,9 @@ impl Store {
     /// Makes room, when full, by taking out the oldest trace whose start this store never
     /// saw: a trace resumed or continued from another process, whose end never comes here
     /// either, so that such traces cannot fill the store for good. Its owner shows what
-    /// was taken out ([`take_evicted`](Self::take_evicted)). Off by default.
+    /// was taken out ([`take_evicted`](Self::take_evicted)); until it does, at most
+    /// `max_traces` such traces wait, and a full store refuses rather than evicts. Off by
+    /// default.
     pub(crate) fn evicting(mut self) -> Self {
         self.evicts = true;
         self
@@ -122,7 +124,7 @@ impl Store {
                 .filter(|h| !h.start_seen)
                 .min_by_key(|h| h.seq)
                 .map(|h| h.trace.trace_id().clone())
-                .filter(|_| self.evicts);
+                .filter(|_| self.evicts && self.evicted.len() < self.limits.max_traces);
             let Some(id) = oldest_unstarted else { return Err(Dropped::TooManyTraces) };
             if let Some(held) = self.remove(&id) {
                 self.evicted.push(held);
@@ -242,14 +244,14 @@ impl Store {
         self.closed
     }
 
-    /// Traces held now.
+    /// Traces held now, those taken out and not yet taken by the owner included.
     pub(crate) fn traces_held(&self) -> usize {
-        self.held.len()
+        self.held.len() + self.evicted.len()
     }
 
-    /// Spans held now.
+    /// Spans held now, those of traces taken out and not yet taken by the owner included.
     pub(crate) fn spans_held(&self) -> usize {
-        self.spans
+        self.spans + self.evicted.iter().map(|h| h.spans.len()).sum::<usize>()
     }
 
     pub(crate) fn drops(&self) -> DropCounts {

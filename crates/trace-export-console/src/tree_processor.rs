@@ -39,10 +39,14 @@ const WHO: &str = "TreeConsoleProcessor";
 ///   what is left out is counted ([`stats`](Self::stats)), logged (rate-limited) and said
 ///   in the tree. Traces that never end are printed by
 ///   [`shutdown`](TracingProcessor::shutdown), marked as such.
-/// - **On the span path**, starting or ending a span costs a short critical section
-///   (a hash map lookup and a push) and no I/O. The tree is printed on the thread that
-///   ends the trace, formatted and written after the gathering lock is released, under a
-///   lock of the output alone.
+/// - **On the span path**, starting or ending a span (or starting a trace) costs a short
+///   critical section (a hash map lookup and a push) and no I/O. The tree is printed on
+///   the thread that ends the trace, formatted and written after the gathering lock is
+///   released, under a lock of the output alone. A trace taken out early to make room
+///   (see the crate docs) is printed then too, or by
+///   [`force_flush`](TracingProcessor::force_flush) or the shutdown, whichever comes
+///   first; until then at most `max_open_traces` of them wait, and a span of yet another
+///   such trace is refused (and counted) rather than make room.
 ///
 /// Clones share the gathered traces and the output.
 #[derive(Clone)]
@@ -155,12 +159,8 @@ impl TreeConsoleProcessor {
         store::warn_dropped(&self.inner.drops_log, WHO, why, limits);
     }
 
-    /// After the store's lock is released: warns of what was refused and prints the trees
-    /// taken out early to make room.
-    fn after_gathering(&self, refused: Option<store::Dropped>, evicted: &[Held], limits: Limits) {
-        if let Some(why) = refused {
-            self.dropped(why, limits);
-        }
+    /// Prints the trees taken out early to make room (`evicted`, oldest first).
+    fn print_evicted(&self, evicted: &[Held], limits: Limits) {
         for held in evicted {
             self.print(held, Moment::Evicted, limits.max_spans_per_trace);
         }
@@ -169,19 +169,23 @@ impl TreeConsoleProcessor {
 
 impl TracingProcessor for TreeConsoleProcessor {
     fn on_trace_start(&self, trace: &Arc<Trace>) {
-        let (refused, evicted, limits) = {
+        let (refused, limits) = {
             let mut s = lock(&self.inner.store);
-            (s.trace_started(trace).err(), s.take_evicted(), s.limits())
+            (s.trace_started(trace).err(), s.limits())
         };
-        self.after_gathering(refused, &evicted, limits);
+        if let Some(why) = refused {
+            self.dropped(why, limits);
+        }
     }
 
+    /// Prints the trace, after the trees taken out early to make room since the last print.
     fn on_trace_end(&self, trace: &Arc<Trace>) {
-        let (held, limits) = {
+        let (held, evicted, limits) = {
             let mut s = lock(&self.inner.store);
             s.trace_ended(trace);
-            (s.remove(trace.trace_id()), s.limits())
+            (s.remove(trace.trace_id()), s.take_evicted(), s.limits())
         };
+        self.print_evicted(&evicted, limits);
         if let Some(held) = held {
             self.print(&held, Moment::Ended, limits.max_spans_per_trace);
         }
@@ -190,15 +194,23 @@ impl TracingProcessor for TreeConsoleProcessor {
     fn on_span_start(&self, _span: &Span) {}
 
     fn on_span_end(&self, span: &Arc<Span>) {
-        let (refused, evicted, limits) = {
+        let (refused, limits) = {
             let mut s = lock(&self.inner.store);
-            (s.span_ended(span).err(), s.take_evicted(), s.limits())
+            (s.span_ended(span).err(), s.limits())
         };
-        self.after_gathering(refused, &evicted, limits);
+        if let Some(why) = refused {
+            self.dropped(why, limits);
+        }
     }
 
-    /// Does nothing: a tree is printed when its trace ends, or at shutdown.
+    /// Prints the trees taken out early to make room that are still waiting; a tree is
+    /// otherwise printed when its trace ends, or at shutdown.
     fn force_flush(&self, _timeout: Option<Duration>) -> Result<(), ProcessorError> {
+        let (evicted, limits) = {
+            let mut s = lock(&self.inner.store);
+            (s.take_evicted(), s.limits())
+        };
+        self.print_evicted(&evicted, limits);
         Ok(())
     }
 
@@ -207,14 +219,16 @@ impl TracingProcessor for TreeConsoleProcessor {
     /// [`spans_dropped_after_shutdown`](TreeStats::spans_dropped_after_shutdown)). A second
     /// call returns [`ProcessorError::AlreadyShutdown`].
     fn shutdown(&self, _timeout: Option<Duration>) -> Result<(), ProcessorError> {
-        let (open, limits) = {
+        let (evicted, open, limits) = {
             let mut s = lock(&self.inner.store);
             if s.is_closed() {
                 return Err(ProcessorError::AlreadyShutdown);
             }
             s.close();
-            (s.take_all(), s.limits())
+            let evicted = s.take_evicted();
+            (evicted, s.take_all(), s.limits())
         };
+        self.print_evicted(&evicted, limits);
         for held in &open {
             self.print(held, Moment::Shutdown, limits.max_spans_per_trace);
         }

@@ -338,6 +338,31 @@ fn traces_never_seen_to_start_are_printed_early_to_make_room() {
 }
 
 #[test]
+fn a_span_end_that_makes_room_prints_nothing_itself() {
+    // Ending a span does no I/O: the tree taken out waits for a trace end, a flush or the
+    // shutdown, and at most `max_open_traces` wait.
+    let p = TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Never).max_open_traces(1).build().unwrap();
+    let (r1, r2, r3) = (trace(40, "resumed-1", 10), trace(41, "resumed-2", 10), trace(42, "resumed-3", 10));
+    p.on_span_end(&span(&r1, 1, None, (0, 1), CustomSpanData::default()));
+    p.on_span_end(&span(&r2, 2, None, (0, 1), CustomSpanData::default())); // takes r1 out
+    assert_eq!(output(&p), "", "nothing printed on the span's thread");
+    assert_eq!((p.stats().traces_held, p.stats().spans_held), (2, 2));
+    p.on_span_end(&span(&r3, 3, None, (0, 1), CustomSpanData::default())); // r1 still waits: refused
+    assert_eq!(p.stats().spans_dropped_no_room, 1);
+    p.force_flush(None).unwrap();
+    let text = output(&p);
+    assert!(text.starts_with("resumed-1") && text.contains("printed early"), "{text}");
+    assert_eq!((p.stats().unfinished_traces_printed, p.stats().traces_held), (1, 1));
+    // Room to take one out again.
+    p.on_span_end(&span(&r3, 4, None, (0, 1), CustomSpanData::default()));
+    p.shutdown(None).unwrap();
+    let text = output(&p);
+    assert!(text.starts_with("resumed-2") && text.contains("printed early"), "{text}");
+    assert!(text.contains("resumed-3"), "{text}");
+    assert_eq!(p.stats().spans_printed, 3);
+}
+
+#[test]
 fn shutdown_prints_traces_that_never_ended_and_refuses_what_comes_later() {
     let p = plain();
     let open = trace(20, "never ends", 50);
