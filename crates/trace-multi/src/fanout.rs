@@ -121,8 +121,10 @@ impl MultiProcessor {
     }
 
     /// Replaces all processors with `processors`, in that order, and returns the ones it
-    /// replaced (neither shut down nor flushed, as in Python: call their `shutdown` if
-    /// they are done). A processor passed again (the same `Arc`) keeps its counters.
+    /// took out (neither shut down nor flushed, as in Python: call their `shutdown` if
+    /// they are done). A processor passed again (the same `Arc`) stays: it keeps its
+    /// counters and is not among those returned, so shutting down what is returned never
+    /// stops a processor that is still installed.
     ///
     /// Threads that were calling the replaced processors let go of them on their next
     /// call by handing them to the `trace-retire` thread: a replaced processor's shutdown
@@ -163,9 +165,14 @@ impl MultiProcessor {
             })
             .collect();
         let old = std::mem::replace(&mut *list, slots);
+        let taken_out = old
+            .iter()
+            .filter(|s| !list.iter().any(|kept| same(&kept.processor, &s.processor)))
+            .map(|s| Arc::clone(&s.processor))
+            .collect();
         drop(list);
         LISTS_GENERATION.bump();
-        old.iter().map(|s| Arc::clone(&s.processor)).collect()
+        taken_out
     }
 
     /// The processors, in the order they are called.

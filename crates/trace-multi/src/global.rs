@@ -119,8 +119,9 @@ pub fn add_trace_processor_shared(processor: Arc<dyn TracingProcessor>) {
 /// third-party processor without exporting to OpenAI. An empty list turns delivery off
 /// (traces and spans are still created and current).
 ///
-/// Returns the processors replaced, neither flushed nor shut down (as in Python): call
-/// their `shutdown` when they are done. Threads that were calling them never run their
+/// Returns the processors taken out, neither flushed nor shut down (as in Python): call
+/// their `shutdown` when they are done. One passed again in `processors` stays installed
+/// and is not returned. Threads that were calling them never run their
 /// shutdown or `Drop` in a span start or end (their cached references go to the
 /// `trace-retire` thread); if you drop the returned ones and hold the last references,
 /// their `Drop` runs on your thread, or pass them to [`trace_core::registry::retire`]. To keep what is there and add to it, use
@@ -143,6 +144,9 @@ pub fn set_trace_processors(processors: Vec<Arc<dyn TracingProcessor>>) -> Vec<A
         // Already installed: swap the list.
         None => global().set(processors),
         // Installed now, with `processors`: what it displaced is what was replaced.
-        Some(displaced) => displaced.into_iter().collect(),
+        Some(displaced) => displaced
+            .into_iter()
+            .filter(|d| !processors.iter().any(|p| std::ptr::addr_eq(Arc::as_ptr(p), Arc::as_ptr(d))))
+            .collect(),
     }
 }

@@ -90,6 +90,27 @@ fn set_before_any_add_returns_what_was_installed() {
 }
 
 #[test]
+fn set_returns_only_what_it_took_out() {
+    let _registry = registry();
+    let existing = InMemoryProcessor::new();
+    let existing_dyn: Arc<dyn TracingProcessor> = Arc::new(existing.clone());
+    set_trace_processor_shared(Arc::clone(&existing_dyn));
+    // Passed again while installing the fan-out: it stays, so it is not returned.
+    let replaced = set_trace_processors(vec![Arc::clone(&existing_dyn), Arc::new(InMemoryProcessor::new())]);
+    assert!(replaced.is_empty(), "{} returned", replaced.len());
+    // And through the installed fan-out.
+    let other: Arc<dyn TracingProcessor> = Arc::new(InMemoryProcessor::new());
+    let replaced = set_trace_processors(vec![Arc::clone(&existing_dyn), Arc::clone(&other)]);
+    assert_eq!(replaced.len(), 1, "the second of the first list only");
+    assert!(!same(&replaced[0], &existing_dyn));
+    for p in &replaced {
+        p.shutdown(None).unwrap();
+    }
+    one_span();
+    assert_eq!(existing.finished_spans().len(), 1);
+}
+
+#[test]
 fn replacing_the_fanout_through_trace_core_then_adding_starts_from_that_processor() {
     let _registry = registry();
     let first = InMemoryProcessor::new();
