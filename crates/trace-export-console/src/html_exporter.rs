@@ -322,14 +322,20 @@ fn file_name(trace_id: &str) -> String {
     name
 }
 
+/// Writes the page next to `path` under a name of its own, then renames it over `path`:
+/// a reader never sees half a page. The temporary name is unique to this write (process id
+/// and a counter) and created exclusively (`create_new` follows no symbolic link), so two
+/// writers of one page (`write` while the worker writes the same trace) never share it.
 fn write_atomically(path: &Path, page: &PageData<'_>) -> io::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
-    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
-    tmp_name.push(".tmp");
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(path.file_name().unwrap_or_default());
+    tmp_name.push(format!(".{}.{}.tmp", std::process::id(), WRITES.fetch_add(1, Ordering::Relaxed)));
     let tmp = path.with_file_name(tmp_name);
-    let result = fs::File::create(&tmp).and_then(|file| {
+    let result = fs::OpenOptions::new().write(true).create_new(true).open(&tmp).and_then(|file| {
         let mut out = BufWriter::new(file);
         html_page::write(&mut out, page)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()

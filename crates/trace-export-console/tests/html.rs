@@ -248,6 +248,30 @@ fn one_page_per_run_is_written_on_demand_and_at_shutdown() {
 }
 
 #[test]
+fn two_writers_of_one_page_never_share_a_temporary_file() {
+    let dir = TempDir::new("writers");
+    let path = dir.0.join("run.html");
+    let e = HtmlWaterfallExporter::run_file(&path).build().unwrap();
+    let (t, spans) = small_run(1);
+    e.export(&items(&t, &spans)).unwrap();
+    let start = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                start.wait();
+                for _ in 0..25 {
+                    e.write().expect("every write succeeds");
+                }
+            });
+        }
+    });
+    let page = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(data(&page)["traces"].as_array().unwrap().len(), 1);
+    assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1, "no temporary file left");
+    assert_eq!((e.stats().pages_written, e.stats().write_errors), (50, 0));
+}
+
+#[test]
 fn one_page_per_trace_is_written_when_the_trace_ends() {
     let dir = TempDir::new("per-trace");
     let e = HtmlWaterfallExporter::per_trace(&dir.0).build().unwrap();
