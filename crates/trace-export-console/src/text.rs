@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn json_keeps_its_value_and_loses_what_steers_a_terminal() {
         let value = serde_json::json!({"s": "a\u{1b}[2J\u{7f}\u{9b}\u{202e}\u{2066}é😀\n"});
-        let json = serde_json::to_vec(&value).unwrap();
+        let json = trace_core::wire::to_json_vec(&value).unwrap();
         let mut out = Vec::new();
         json_for_terminal(&json, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
