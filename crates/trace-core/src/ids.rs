@@ -104,8 +104,9 @@ macro_rules! id_type {
             /// The text prefix of a generated id.
             pub const PREFIX: &'static str = $prefix;
 
-            /// A new random id, shaped as the Python SDK's (see the [module docs](self)).
-            /// Cheap: one call into the thread-local random generator.
+            /// A new random id, shaped as the Python SDK's `uuid4().hex`: digit 12 is `4`,
+            /// digit 16 one of `8`, `9`, `a`, `b`. Cheap: one call into the thread-local
+            /// random generator.
             #[inline]
             pub fn generate() -> Self {
                 Self(Repr::Generated($bits::new(uuid4_shape(fastrand::u128(..) & $mask, $digits))))

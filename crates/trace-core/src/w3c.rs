@@ -70,7 +70,9 @@
 //! ([`RemoteParent::announced`]): it does not announce or end it again, so processors hear
 //! `on_trace_start` once across the processes, the OTLP root span is the caller's, and the
 //! OTLP exporter hangs the callee's top-level spans under the caller's span. From any
-//! other caller the trace is announced where it is continued. The entry says only that
+//! other caller the trace is announced where it is continued. A trace whose id does not
+//! survive the trip through W3C (a custom id, sent hashed: see [Ids](#ids)) sends no
+//! entry, since the callee records it under another id. The entry says only that
 //! the caller announced the trace to its own processors: if the caller exports somewhere
 //! the callee does not (only OTLP, or another OpenAI project's key), the callee's spans
 //! reach a backend whose trace object was never sent there. Remove the entry from the

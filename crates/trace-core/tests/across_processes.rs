@@ -316,3 +316,24 @@ fn a_trace_continued_from_a_process_of_this_library_is_announced_once() {
     assert!(!gateway.is_resumed());
     assert_eq!(trace_starts(&rec), 2);
 }
+
+#[test]
+fn a_trace_whose_custom_id_goes_out_hashed_is_announced_by_the_callee() {
+    let (_l, rec) = lock();
+    // Python's documented id format allows any alphanumerics: not W3C hex, so it is hashed.
+    let headers = {
+        let _run = trace("caller").trace_id("trace_ABCdefGHIjklMNOpqrSTUvwxYZ012345").start();
+        let _call = custom_span("call worker").start();
+        injected()
+    };
+    assert_eq!(headers.len(), 1, "a traceparent, and no tracestate claiming the callee's id was announced");
+    let run = trace("worker").traceparent(headers[0].1.as_str()).start();
+    assert!(!run.is_resumed(), "the callee's id differs from the caller's: it announces its trace");
+    assert_ne!(run.trace_id().unwrap().to_string(), "trace_ABCdefGHIjklMNOpqrSTUvwxYZ012345");
+    drop(run);
+    assert_eq!(trace_starts(&rec), 2);
+    // A trace continued from W3C keeps the W3C id: it announces, and passes the state on.
+    let continued = trace("relay").traceparent(INCOMING).tracestate("congo=t61").start();
+    assert_eq!(injected()[1].1, "agents-tracing=1,congo=t61", "its id came from W3C: announced here");
+    drop(continued);
+}

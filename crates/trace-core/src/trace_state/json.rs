@@ -63,7 +63,9 @@ impl TraceState {
     }
 
     /// Reads a state from the JSON [`to_json`](Self::to_json) wrote, or from the Python
-    /// SDK's `TraceState.to_json`: `null` is the no-op state, as is the id `"no-op"`. Keys
+    /// SDK's `TraceState.to_json`: `null` is the no-op state, as are `{}` and the id
+    /// `"no-op"`; as in Python, an empty `id` falls back to `trace_id`, and an empty
+    /// `workflow_name` to the default. Keys
     /// not listed in the [module docs](super) are ignored; a key with a value of the wrong
     /// type is an error, and so is a `traceparent` that does not parse. A clear-text
     /// `tracing_api_key` (which Python writes when asked to) is turned into a fingerprint
@@ -71,10 +73,15 @@ impl TraceState {
     pub fn from_json(value: &Value) -> Result<Self, TraceStateError> {
         let object = match value {
             Value::Null => return Ok(Self::noop()),
+            // Python: `if not payload: return None`.
+            Value::Object(object) if object.is_empty() => return Ok(Self::noop()),
             Value::Object(object) => object,
             other => return Err(TraceStateError::NotAnObject { found: kind(other) }),
         };
-        let id = match object.get("id").filter(|v| !v.is_null()).or_else(|| object.get("trace_id")) {
+        // Python: `data.pop("id", None) or data.pop("trace_id", None)`, so an empty id too
+        // falls back to `trace_id`.
+        let falsy = |v: &&Value| v.is_null() || v.as_str() == Some("");
+        let id = match object.get("id").filter(|v| !falsy(v)).or_else(|| object.get("trace_id")) {
             Some(Value::String(id)) if !id.is_empty() => id,
             _ => return Err(TraceStateError::MissingTraceId),
         };
@@ -86,7 +93,8 @@ impl TraceState {
             Some(Value::String(s)) => Ok(Some(s.as_str())),
             Some(_) => Err(TraceStateError::InvalidField { field, expected: "a string" }),
         };
-        let workflow_name = string("workflow_name")?.unwrap_or(DEFAULT_WORKFLOW_NAME);
+        // Python: `trace_state.workflow_name or "Agent workflow"`.
+        let workflow_name = string("workflow_name")?.filter(|name| !name.is_empty()).unwrap_or(DEFAULT_WORKFLOW_NAME);
         let mut trace = Trace::new(TraceId::from_string(id.as_str()), workflow_name);
         if let Some(group_id) = string("group_id")? {
             trace = trace.with_group_id(group_id);
@@ -282,6 +290,12 @@ mod tests {
         let state = TraceState::from_json(&json!({"trace_id": "my-trace"})).unwrap();
         assert_eq!(state.workflow_name(), DEFAULT_WORKFLOW_NAME);
         assert_eq!(state.trace_id().unwrap().to_string(), "my-trace");
+        // Python's `or`s: an empty id falls back to `trace_id`, an empty name to the
+        // default, and an empty object is no state.
+        let state = TraceState::from_json(&json!({"id": "", "trace_id": "t2", "workflow_name": ""})).unwrap();
+        assert_eq!(state.trace_id().unwrap().to_string(), "t2");
+        assert_eq!(state.workflow_name(), DEFAULT_WORKFLOW_NAME);
+        assert!(TraceState::from_json(&json!({})).unwrap().is_noop());
         // A key in clear text becomes a fingerprint; the key is not kept.
         let state = TraceState::from_json(&json!({"id": "t", "tracing_api_key": "sk-clear"})).unwrap();
         assert!(state.has_tracing_api_key());
@@ -294,7 +308,7 @@ mod tests {
         assert!(matches!(TraceState::from_json_str("{not json"), Err(E::NotJson(_))));
         assert_eq!(TraceState::from_json(&json!([1])), Err(E::NotAnObject { found: "array" }));
         assert_eq!(TraceState::from_json(&json!("trace_x")), Err(E::NotAnObject { found: "string" }));
-        for missing in [json!({}), json!({"id": ""}), json!({"id": 5}), json!({"id": null})] {
+        for missing in [json!({"id": ""}), json!({"id": 5}), json!({"id": null}), json!({"object": "trace"})] {
             assert_eq!(TraceState::from_json(&missing), Err(E::MissingTraceId), "{missing}");
         }
         let bad = [

@@ -2,6 +2,7 @@
 //! another process.
 
 use crate::context::{self, Parent};
+use crate::ids::TraceId;
 use crate::trace::Trace;
 
 use super::ids::root_span_id;
@@ -39,10 +40,17 @@ impl Parent {
     /// The `tracestate` to send with [`traceparent`](Self::traceparent):
     /// [`ANNOUNCED_ENTRY`](super::ANNOUNCED_ENTRY) (so a process of this library that
     /// continues the trace does not announce it again), then the members the trace
-    /// received with its remote parent, as they came; `None` when there is no trace.
+    /// received with its remote parent, as they came; `None` when there is no trace, or
+    /// nothing to send.
+    ///
+    /// The entry is left out when the trace's id does not survive the trip through W3C (a
+    /// custom id, which goes out hashed: see the [module docs](crate::w3c#ids)): the callee
+    /// then records the trace under another id, and must announce it itself.
     pub fn tracestate(&self) -> Option<String> {
         let trace = self.trace()?;
-        Some(super::remote::outgoing_tracestate(trace.remote_parent().and_then(|r| r.tracestate())))
+        let id = trace.trace_id();
+        let announce = TraceId::from_w3c(id.to_w3c()) == *id;
+        super::remote::outgoing_tracestate(trace.remote_parent().and_then(|r| r.tracestate()), announce)
     }
 }
 

@@ -79,19 +79,19 @@ impl RemoteParent {
 
     /// Adds the `tracestate` that came with the `traceparent`, kept as is (builder style).
     /// Spaces and tabs around it are ignored, and an empty value is none (the
-    /// specification asks not to send one). A value longer than [`MAX_TRACESTATE_LEN`]
-    /// bytes or with a character outside printable ASCII is dropped and counted
-    /// ([`dropped_tracestates`]).
+    /// specification asks not to send one). A value that is not a valid list is dropped
+    /// whole and counted ([`dropped_tracestates`]), as the W3C test suite expects: longer
+    /// than [`MAX_TRACESTATE_LEN`] bytes, more than 32 members, a key or a value outside
+    /// the specification's grammar (`key=value`, keys of lowercase letters, digits, `_`,
+    /// `-`, `*`, `/`, optionally `tenant@system`), or a key given twice. Several
+    /// `tracestate` headers are one list: join them with `,` first.
     pub fn with_tracestate(mut self, tracestate: &str) -> Self {
         let value = tracestate.trim_matches([' ', '\t']);
         self.tracestate = if value.is_empty() {
             None
-        } else if value.len() > MAX_TRACESTATE_LEN || !value.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+        } else if let Err(why) = check_tracestate(value) {
             DROPPED_TRACESTATES.fetch_add(1, Ordering::Relaxed);
-            log::debug!(
-                "tracestate dropped: {} bytes, longer than {MAX_TRACESTATE_LEN} or not printable ASCII",
-                value.len()
-            );
+            log::debug!("tracestate dropped ({} bytes): {why}", value.len());
             None
         } else {
             Some(value.into())
@@ -126,6 +126,61 @@ impl RemoteParent {
     }
 }
 
+/// Why `tracestate` is not a list this library passes on (see
+/// [`RemoteParent::with_tracestate`]).
+fn check_tracestate(tracestate: &str) -> Result<(), &'static str> {
+    if tracestate.len() > MAX_TRACESTATE_LEN {
+        return Err("longer than MAX_TRACESTATE_LEN");
+    }
+    let mut keys: Vec<&str> = Vec::new();
+    for member in members(tracestate) {
+        let (key, value) = member.split_once('=').ok_or("a member is not key=value")?;
+        if !valid_key(key) {
+            return Err("a key is outside the specification's grammar");
+        }
+        if !valid_value(value) {
+            return Err("a value is outside the specification's grammar");
+        }
+        if keys.contains(&key) {
+            return Err("a key is given twice");
+        }
+        if keys.len() == MAX_TRACESTATE_MEMBERS {
+            return Err("more than 32 members");
+        }
+        keys.push(key);
+    }
+    Ok(())
+}
+
+/// A `tracestate` key (W3C Trace Context, level 1): `simple-key` (a lowercase letter, then
+/// at most 255 of lowercase letters, digits, `_`, `-`, `*`, `/`) or `multi-tenant-key`
+/// (`tenant-id@system-id`: a lowercase letter or digit then at most 240 of those, `@`, a
+/// lowercase letter then at most 13).
+fn valid_key(key: &str) -> bool {
+    fn tail(s: &[u8], max: usize) -> bool {
+        s.len() <= max && s.iter().all(|&b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/'))
+    }
+    match key.as_bytes().split(|&b| b == b'@').collect::<Vec<_>>()[..] {
+        [[first, rest @ ..]] => first.is_ascii_lowercase() && tail(rest, 255),
+        [[tenant_first, tenant @ ..], [system_first, system @ ..]] => {
+            (tenant_first.is_ascii_lowercase() || tenant_first.is_ascii_digit())
+                && tail(tenant, 240)
+                && system_first.is_ascii_lowercase()
+                && tail(system, 13)
+        }
+        _ => false,
+    }
+}
+
+/// A `tracestate` value: 1 to 256 printable ASCII characters but `,` and `=`, spaces
+/// allowed except at the end.
+fn valid_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    (1..=256).contains(&bytes.len())
+        && bytes.iter().all(|&b| (0x20..=0x7e).contains(&b) && b != b',' && b != b'=')
+        && bytes.last() != Some(&b' ')
+}
+
 /// The list members of a `tracestate`, trimmed, empty ones skipped.
 fn members(tracestate: &str) -> impl Iterator<Item = &str> {
     tracestate.split(',').map(|m| m.trim_matches([' ', '\t'])).filter(|m| !m.is_empty())
@@ -135,18 +190,15 @@ fn key_of(member: &str) -> &str {
     member.split_once('=').map_or(member, |(k, _)| k)
 }
 
-/// The `tracestate` a trace sends on: [`ANNOUNCED_ENTRY`] first (an updated entry goes to
-/// the left, as the specification asks), then the members `received`, without an older
-/// entry of this library, up to the specification's 32 members.
-pub(crate) fn outgoing_tracestate(received: Option<&str>) -> String {
-    let mut out = String::from(ANNOUNCED_ENTRY);
-    for member in
-        received.into_iter().flat_map(members).filter(|m| key_of(m) != ANNOUNCED_KEY).take(MAX_TRACESTATE_MEMBERS - 1)
-    {
-        out.push(',');
-        out.push_str(member);
-    }
-    out
+/// The `tracestate` a trace sends on: [`ANNOUNCED_ENTRY`] first when `announce` (an
+/// updated entry goes to the left, as the specification asks), then the members
+/// `received`, without an older entry of this library, up to the specification's 32
+/// members; `None` when that leaves nothing.
+pub(crate) fn outgoing_tracestate(received: Option<&str>, announce: bool) -> Option<String> {
+    let ours = announce.then_some(ANNOUNCED_ENTRY);
+    let theirs = received.into_iter().flat_map(members).filter(|m| key_of(m) != ANNOUNCED_KEY);
+    let list: Vec<&str> = ours.into_iter().chain(theirs).take(MAX_TRACESTATE_MEMBERS).collect();
+    (!list.is_empty()).then(|| list.join(","))
 }
 
 impl fmt::Debug for RemoteParent {
@@ -168,13 +220,19 @@ mod tests {
 
     #[test]
     fn the_announced_entry_goes_first_once_and_the_list_stays_within_32_members() {
-        assert_eq!(outgoing_tracestate(None), "agents-tracing=1");
-        assert_eq!(outgoing_tracestate(Some("rojo=00f0, congo=t61")), "agents-tracing=1,rojo=00f0,congo=t61");
-        assert_eq!(outgoing_tracestate(Some("congo=t61,agents-tracing=1")), "agents-tracing=1,congo=t61");
+        fn out(received: Option<&str>, announce: bool) -> String {
+            outgoing_tracestate(received, announce).unwrap_or_default()
+        }
+        assert_eq!(out(None, true), "agents-tracing=1");
+        assert_eq!(out(Some("rojo=00f0, congo=t61"), true), "agents-tracing=1,rojo=00f0,congo=t61");
+        assert_eq!(out(Some("congo=t61,agents-tracing=1"), true), "agents-tracing=1,congo=t61");
         let long: Vec<String> = (0..40).map(|i| format!("k{i}=v")).collect();
-        let out = outgoing_tracestate(Some(&long.join(",")));
-        assert_eq!(out.split(',').count(), 32);
-        assert!(out.ends_with(",k30=v"), "{out}");
+        let list = out(Some(&long.join(",")), true);
+        assert_eq!(list.split(',').count(), 32);
+        assert!(list.ends_with(",k30=v"), "{list}");
+        // Not announced: the received members only, or nothing.
+        assert_eq!(out(Some("congo=t61,agents-tracing=1"), false), "congo=t61");
+        assert_eq!(outgoing_tracestate(None, false), None);
         assert!(RemoteParent::new(tp()).with_tracestate("congo=t61, agents-tracing=1").announced());
         assert!(!RemoteParent::new(tp()).with_tracestate("congo=t61").announced());
         assert!(!RemoteParent::new(tp()).announced());
@@ -184,19 +242,33 @@ mod tests {
     fn tracestate_is_kept_as_is_trimmed() {
         let r = RemoteParent::new(tp()).with_tracestate(" rojo=00f067aa0ba902b7, congo=t61rcWkgMzE\t");
         assert_eq!(r.tracestate(), Some("rojo=00f067aa0ba902b7, congo=t61rcWkgMzE"));
-        // Not validated beyond what a header can carry: kept even if it is no list.
-        assert_eq!(RemoteParent::new(tp()).with_tracestate("whatever it is").tracestate(), Some("whatever it is"));
         assert_eq!(RemoteParent::new(tp()).with_tracestate(" \t ").tracestate(), None);
+        // Empty members are allowed (several headers joined), and so are the grammar's edges.
+        let edge = format!("a{}=x, ,t0@sys-1=b c,k*/_-=!,{}@b=1", "z".repeat(255), "9".repeat(241));
+        assert_eq!(RemoteParent::new(tp()).with_tracestate(&edge).tracestate(), Some(edge.as_str()));
     }
 
     #[test]
     fn a_tracestate_that_cannot_be_sent_on_is_dropped_and_counted() {
         let before = dropped_tracestates();
-        for bad in ["a=b\r\nx-injected: 1".to_owned(), "a=é".to_owned(), "a=".repeat(MAX_TRACESTATE_LEN)] {
-            assert_eq!(RemoteParent::new(tp()).with_tracestate(&bad).tracestate(), None, "{bad:?}");
+        let mut bad: Vec<String> =
+            ["a=b\r\nx-injected: 1", "a=é", "whatever it is", "foo=1,foo=2", "FOO=1", "foo.bar=1"]
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+        bad.extend(
+            ["foo =1", "foo@=1", "@foo=1", "foo=bar=baz", "foo=,bar=3", "1foo=1", "a@1sys=1"].map(str::to_owned),
+        );
+        bad.push(format!("{}=1", "z".repeat(257)));
+        bad.push(format!("a@{}=1", "s".repeat(15)));
+        bad.push(format!("a={}", "v".repeat(257)));
+        bad.push((0..33).map(|i| format!("k{i}=v")).collect::<Vec<_>>().join(","));
+        bad.push("a=".repeat(MAX_TRACESTATE_LEN));
+        for value in &bad {
+            assert_eq!(RemoteParent::new(tp()).with_tracestate(value).tracestate(), None, "{value:?}");
         }
-        assert!(dropped_tracestates() >= before + 3);
-        let longest = "a".repeat(MAX_TRACESTATE_LEN);
-        assert_eq!(RemoteParent::new(tp()).with_tracestate(&longest).tracestate(), Some(longest.as_str()));
+        assert!(dropped_tracestates() >= before + bad.len() as u64);
+        let thirty_two = (0..32).map(|i| format!("k{i}=v")).collect::<Vec<_>>().join(",");
+        assert_eq!(RemoteParent::new(tp()).with_tracestate(&thirty_two).tracestate(), Some(thirty_two.as_str()));
     }
 }
