@@ -28,6 +28,7 @@ use crate::ids::SpanId;
 use crate::registry::scope::{self, Scopes};
 use crate::span::Span;
 use crate::trace::Trace;
+use crate::w3c::SampledOutScope;
 
 /// Where a new span attaches: a trace (the span is top-level) or a span of a trace; or a
 /// disabled (no-op) scope, or the scope of a trace that was sampled out, whose children are
@@ -47,7 +48,9 @@ pub enum Parent {
     /// The trace of this scope was sampled out (see [`sampling`](crate::sampling)); spans
     /// created here are no-ops, counted in
     /// [`SamplingStats::spans_sampled_out`](crate::sampling::SamplingStats::spans_sampled_out).
-    SampledOut,
+    /// A call made here still sends the trace's headers, `sampled` off (see
+    /// [`SampledOutScope`]).
+    SampledOut(Arc<SampledOutScope>),
     /// Spans created here are top-level spans of this trace.
     Trace(Arc<Trace>),
     /// Spans created here are children of this span.
@@ -63,7 +66,7 @@ impl Parent {
     /// The trace of this scope, if it is not a no-op.
     pub fn trace(&self) -> Option<&Arc<Trace>> {
         match self {
-            Parent::NoOp | Parent::SampledOut => None,
+            Parent::NoOp | Parent::SampledOut(_) => None,
             Parent::Trace(t) | Parent::Span { trace: t, .. } => Some(t),
         }
     }

@@ -11,6 +11,7 @@ use crate::span_data::SpanDataKind;
 use crate::span_guard::SpanGuard;
 use crate::time::TimeCell;
 use crate::trace_builder::NO_OP_ID;
+use crate::w3c::SampledOutScope;
 
 /// Settings of a span to create. Made by the helpers ([`custom_span`](crate::custom_span),
 /// [`agent_span`](crate::agent_span), ...) or [`span`]; the setters of each span type
@@ -54,10 +55,10 @@ fn strip_sensitive(record: &mut Arc<Span>) {
 /// The guard of a span of a sampled-out trace, counted, its data released as in
 /// [`discard`].
 #[inline]
-fn sampled_out<D: SpanDataKind>(data: D) -> SpanGuard<D> {
+fn sampled_out<D: SpanDataKind>(data: D, scope: Arc<SampledOutScope>) -> SpanGuard<D> {
     crate::sampling::count_span();
     crate::limits::release_span_data(&mut data.into());
-    SpanGuard::sampled_out()
+    SpanGuard::sampled_out(scope)
 }
 
 /// Starts building a span with the given data (any `*SpanData` or
@@ -121,7 +122,7 @@ impl<D: SpanDataKind> SpanBuilder<D> {
         };
         let (trace, parent_id) = match scope {
             Parent::NoOp => return discard(self.data),
-            Parent::SampledOut => return sampled_out(self.data),
+            Parent::SampledOut(scope) => return sampled_out(self.data, scope),
             Parent::Trace(t) => (t, None),
             Parent::Span { trace, span_id } => (trace, Some(span_id)),
         };

@@ -13,6 +13,7 @@ use crate::registry;
 use crate::span::{Span, SpanError};
 use crate::span_data::{SpanData, SpanDataKind};
 use crate::time::Timestamp;
+use crate::w3c::SampledOutScope;
 
 /// A span being recorded; `D` is the type of its data ([`SpanData`] for any). Finishes the
 /// span when dropped, if it was started.
@@ -55,7 +56,7 @@ pub struct SpanGuard<D = SpanData> {
     route: registry::Route,
     /// A no-op because its trace was sampled out: its scope makes its children count as
     /// sampled out too.
-    sampled_out: bool,
+    sampled_out: Option<Arc<SampledOutScope>>,
     _data: PhantomData<fn() -> D>,
 }
 
@@ -73,15 +74,15 @@ impl<D> SpanGuard<D> {
             state: State::Created,
             frame: CurrentFrame::default(),
             route: registry::Route::Current,
-            sampled_out: false,
+            sampled_out: None,
             _data: PhantomData,
         }
     }
 
     /// The guard of a span of a sampled-out trace: a no-op whose scope is sampled out.
-    pub(crate) fn sampled_out() -> Self {
+    pub(crate) fn sampled_out(scope: Arc<SampledOutScope>) -> Self {
         let mut guard = Self::new(None);
-        guard.sampled_out = true;
+        guard.sampled_out = Some(scope);
         guard
     }
 
@@ -109,7 +110,7 @@ impl<D> SpanGuard<D> {
     /// Whether this span is a no-op because its trace was sampled out (see
     /// [`sampling`](crate::sampling)).
     pub fn is_sampled_out(&self) -> bool {
-        self.sampled_out
+        self.sampled_out.is_some()
     }
 
     /// Whether this span records sensitive data (model input and output, tool arguments
@@ -130,10 +131,9 @@ impl<D> SpanGuard<D> {
 
     /// The scope a no-op span gives its children.
     fn noop_scope(&self) -> Parent {
-        if self.sampled_out {
-            Parent::SampledOut
-        } else {
-            Parent::NoOp
+        match &self.sampled_out {
+            Some(scope) => Parent::SampledOut(Arc::clone(scope)),
+            None => Parent::NoOp,
         }
     }
 

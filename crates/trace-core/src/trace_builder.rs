@@ -11,7 +11,7 @@ use crate::secret::ApiKey;
 use crate::span_data::JsonMap;
 use crate::trace::Trace;
 use crate::trace_guard::TraceGuard;
-use crate::w3c::{self, RemoteParent, TraceParent};
+use crate::w3c::{self, RemoteParent, SampledOutScope, TraceParent};
 
 /// The literal id that makes a no-op trace or span, as in Python.
 pub const NO_OP_ID: &str = "no-op";
@@ -205,7 +205,7 @@ impl TraceBuilder {
                 if let Some(metadata) = self.metadata {
                     crate::limits::release(serde_json::Value::Object(metadata));
                 }
-                return TraceGuard::sampled_out();
+                return TraceGuard::sampled_out(SampledOutScope::new(&id, remote_parent.as_ref()));
             }
         }
         // Announced already by the process of this library that sent the traceparent.

@@ -9,6 +9,7 @@ use crate::lifecycle::{CurrentFrame, State};
 use crate::registry;
 use crate::time::Timestamp;
 use crate::trace::Trace;
+use crate::w3c::SampledOutScope;
 
 /// A trace being recorded, made by [`TraceBuilder`](crate::TraceBuilder). Finishes the
 /// trace when dropped, if it was started.
@@ -29,7 +30,7 @@ pub struct TraceGuard {
     resumed_parent: Option<SpanId>,
     /// A no-op because the sampler turned it down: its scope makes its spans count as
     /// sampled out.
-    sampled_out: bool,
+    sampled_out: Option<Arc<SampledOutScope>>,
 }
 
 impl fmt::Debug for TraceGuard {
@@ -54,7 +55,7 @@ impl TraceGuard {
             route: registry::Route::Current,
             resumed: false,
             resumed_parent: None,
-            sampled_out: false,
+            sampled_out: None,
         }
     }
 
@@ -69,9 +70,9 @@ impl TraceGuard {
     }
 
     /// The guard of a trace the sampler turned down: a no-op whose scope is sampled out.
-    pub(crate) fn sampled_out() -> Self {
+    pub(crate) fn sampled_out(scope: Arc<SampledOutScope>) -> Self {
         let mut guard = Self::new(None);
-        guard.sampled_out = true;
+        guard.sampled_out = Some(scope);
         guard
     }
 
@@ -104,7 +105,7 @@ impl TraceGuard {
     /// Whether the sampler turned this trace down (see [`sampling`](crate::sampling)): it
     /// and its spans record nothing, and its spans are counted.
     pub fn is_sampled_out(&self) -> bool {
-        self.sampled_out
+        self.sampled_out.is_some()
     }
 
     /// Whether this trace's spans record sensitive data (see
@@ -125,10 +126,9 @@ impl TraceGuard {
 
     /// The scope a no-op trace gives its spans.
     fn noop_scope(&self) -> Parent {
-        if self.sampled_out {
-            Parent::SampledOut
-        } else {
-            Parent::NoOp
+        match &self.sampled_out {
+            Some(scope) => Parent::SampledOut(Arc::clone(scope)),
+            None => Parent::NoOp,
         }
     }
 

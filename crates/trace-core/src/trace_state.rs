@@ -157,7 +157,7 @@ impl TraceState {
     /// [`Parent::NoOp`] and [`Parent::SampledOut`].
     pub fn from_parent(parent: &Parent) -> Self {
         match parent {
-            Parent::NoOp | Parent::SampledOut => Self::noop(),
+            Parent::NoOp | Parent::SampledOut(_) => Self::noop(),
             Parent::Trace(trace) => Self::of(trace, None),
             Parent::Span { trace, span_id } => Self::of(trace, Some(span_id.clone())),
         }

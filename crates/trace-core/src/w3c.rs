@@ -86,10 +86,12 @@
 //! when the flag is on, sampled out when it is off (counted in
 //! [`SamplingStats::traces_out_by_parent`](crate::sampling::SamplingStats)), whatever the
 //! ratio and the rate cap say (the parent-based rule: a caller's `sampled` flag is not
-//! held to this process's rate cap); with none, every trace is recorded. What a trace
-//! sends on: `sampled`, since a trace that sends a `traceparent` is recorded here (a
-//! sampled-out trace sends none), with the Level 2 `random` flag it received (other bits
-//! 0, as the specification asks).
+//! held to this process's rate cap); with none, every trace is recorded. What a recorded
+//! trace sends on: `sampled`, with the Level 2 `random` flag it received (other bits 0, as
+//! the specification asks). A sampled-out trace records nothing but still sends a
+//! `traceparent`, with `sampled` off ([`SampledOutScope`]): the caller's headers unchanged
+//! for a continued trace, its own trace id for a trace of this process, so that the next
+//! process continues the trace id and turns it down too.
 //!
 //! # Ids
 //! The one mapping between this library's ids and W3C ids, used by the `traceparent`
@@ -122,10 +124,12 @@
 mod ids;
 mod propagate;
 mod remote;
+mod sampled_out;
 mod traceparent;
 
 pub use ids::root_span_id;
 pub use propagate::{current_traceparent, inject, top_level_parent_id};
 pub(crate) use remote::note_invalid_traceparent;
 pub use remote::{dropped_tracestates, invalid_traceparents, RemoteParent, ANNOUNCED_ENTRY, MAX_TRACESTATE_LEN};
+pub use sampled_out::SampledOutScope;
 pub use traceparent::{TraceParent, TraceParentError};

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use trace_core::sampling::{clear_sampler, sampling_stats, set_sampler, Sampler, SamplingStats};
+use trace_core::w3c;
 use trace_core::*;
 
 static SAMPLER: Mutex<()> = Mutex::new(());
@@ -156,7 +157,8 @@ fn spans_of_a_sampled_out_trace_are_no_ops_everywhere_and_counted() {
     let before = sampling_stats();
     let t = trace("out").start();
     assert!(t.is_noop() && t.is_sampled_out());
-    assert_eq!(t.as_parent(), Parent::SampledOut);
+    let scope = t.as_parent();
+    assert!(matches!(scope, Parent::SampledOut(_)), "{scope:?}");
     assert!(current_trace().is_none());
     let parent = t.as_parent();
     let on_thread = std::thread::spawn(move || {
@@ -165,7 +167,7 @@ fn spans_of_a_sampled_out_trace_are_no_ops_everywhere_and_counted() {
     })
     .join()
     .unwrap();
-    assert_eq!(on_thread, (true, true, Parent::SampledOut));
+    assert_eq!(on_thread, (true, true, scope), "the same scope on the other thread");
     {
         let outer = agent_span("a").start();
         assert!(outer.is_sampled_out());
@@ -185,4 +187,47 @@ fn spans_of_a_sampled_out_trace_are_no_ops_everywhere_and_counted() {
     // Without a sampler, every trace is recorded.
     assert!(!trace("in").start().is_sampled_out());
     assert_eq!(counts.0.lock().unwrap().len(), 1);
+}
+
+/// The headers `inject` gives for the current context.
+fn injected() -> Vec<(String, String)> {
+    let mut headers = Vec::new();
+    w3c::inject(|name, value| headers.push((name.to_owned(), value.to_owned())));
+    headers
+}
+
+#[test]
+fn a_sampled_out_trace_still_sends_its_trace_on_not_sampled() {
+    let (_l, counts) = lock();
+    set_sampler(Sampler::ratio(0.0).unwrap());
+    // Continued from a caller that did not sample: its headers go on unchanged (W3C: a
+    // vendor receiving a traceparent must send it on).
+    let incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
+    {
+        let run = trace("continued").traceparent(incoming).tracestate("congo=t61").start();
+        assert!(run.is_sampled_out());
+        let _call = custom_span("call").start();
+        assert_eq!(
+            injected(),
+            [("traceparent".to_owned(), incoming.to_owned()), ("tracestate".to_owned(), "congo=t61".to_owned())]
+        );
+    }
+    // A trace of this process turned down by the ratio: its own id, `sampled` off, so a
+    // callee with a parent-based sampler turns it down too.
+    let (headers, id) = {
+        let run = trace("local").start();
+        assert!(run.is_sampled_out());
+        let header = run.as_parent().traceparent().expect("a sampled-out trace has a traceparent");
+        assert!(!header.sampled());
+        (injected(), header.trace_id())
+    };
+    assert_eq!(headers.len(), 1, "no tracestate: nothing was announced");
+    clear_sampler();
+    set_sampler(Sampler::ratio(1.0).unwrap());
+    let callee = trace("callee").traceparent(headers[0].1.as_str()).start();
+    assert!(callee.is_sampled_out(), "the caller's decision holds downstream");
+    assert_eq!(callee.as_parent().traceparent().unwrap().trace_id(), id, "the same trace id goes on");
+    drop(callee);
+    clear_sampler();
+    assert!(counts.0.lock().unwrap().is_empty());
 }

@@ -12,8 +12,10 @@ impl Parent {
     /// The `traceparent` to send for a call made under this scope: the trace's W3C id, the
     /// span's W3C id as `parent-id` (for a trace with no span, the id of its OTLP root
     /// span, [`root_span_id`]), and the flags: the received ones for a trace that
-    /// continues a remote one (sampled and random kept, others 0), else `sampled`. `None`
-    /// for a no-op scope. See the [module docs](crate::w3c) for the id mapping.
+    /// continues a remote one (sampled and random kept, others 0), else `sampled`. A
+    /// sampled-out scope gives its [`SampledOutScope::traceparent`](super::SampledOutScope::traceparent)
+    /// (`sampled` off); a
+    /// no-op scope `None`. See the [module docs](crate::w3c) for the id mapping.
     ///
     /// ```
     /// use trace_core::{custom_span, trace, w3c};
@@ -29,8 +31,8 @@ impl Parent {
     /// ```
     pub fn traceparent(&self) -> Option<TraceParent> {
         let (trace, parent_id) = match self {
-            // A sampled-out trace has no id to send: the callee decides afresh.
-            Parent::NoOp | Parent::SampledOut => return None,
+            Parent::NoOp => return None,
+            Parent::SampledOut(scope) => return Some(*scope.traceparent()),
             Parent::Trace(trace) => (trace, top_level_parent_id(trace)),
             Parent::Span { trace, span_id } => (trace, span_id.to_w3c()),
         };
@@ -41,12 +43,15 @@ impl Parent {
     /// [`ANNOUNCED_ENTRY`](super::ANNOUNCED_ENTRY) (so a process of this library that
     /// continues the trace does not announce it again), then the members the trace
     /// received with its remote parent, as they came; `None` when there is no trace, or
-    /// nothing to send.
+    /// nothing to send. A sampled-out scope sends the `tracestate` it received, as it came.
     ///
     /// The entry is left out when the trace's id does not survive the trip through W3C (a
     /// custom id, which goes out hashed: see the [module docs](crate::w3c#ids)): the callee
     /// then records the trace under another id, and must announce it itself.
     pub fn tracestate(&self) -> Option<String> {
+        if let Parent::SampledOut(scope) = self {
+            return scope.tracestate().map(str::to_owned);
+        }
         let trace = self.trace()?;
         let id = trace.trace_id();
         let announce = TraceId::from_w3c(id.to_w3c()) == *id;

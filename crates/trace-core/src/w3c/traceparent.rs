@@ -58,6 +58,12 @@ impl TraceParent {
         Ok(Self { trace_id, parent_id, flags })
     }
 
+    /// A header from ids known to be valid; an id of 0 (which the specification forbids,
+    /// and the id mapping never gives) becomes 1, as the mapping's own fallback does.
+    pub(crate) fn from_mapped(trace_id: u128, parent_id: u64, flags: u8) -> Self {
+        Self { trace_id: trace_id.max(1), parent_id: parent_id.max(1), flags }
+    }
+
     /// Parses a `traceparent` header value, as the W3C Trace Context specification says
     /// (Level 1 and 2, "traceparent Header Field Values" and "Versioning of
     /// traceparent"):
