@@ -6,7 +6,7 @@
 //! ```
 //!
 //! - With no `OPENAI_API_KEY`: a dry run. Nothing is sent; the example prints the request
-//!   the exporter would send (key redacted).
+//!   the exporter would send (with `Authorization: <no key>`).
 //! - With `OPENAI_API_KEY` set: the trace goes to `AGENTS_TRACING_ENDPOINT` if set (any
 //!   collector speaking the same protocol, e.g. `http://127.0.0.1:8080/v1/traces/ingest`),
 //!   else to OpenAI's Traces dashboard.

@@ -1,4 +1,6 @@
-//! `cargo xtask features`: the facade must build with every combination of its features.
+//! `cargo xtask features`: the facade must build with every combination of its core
+//! features (`FEATURES`) and with each of the others alone or in the sets it is used in
+//! (`EXTRA`), checked with `cargo check --lib`.
 
 use crate::cmd::{cargo, step};
 

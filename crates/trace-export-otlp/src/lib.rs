@@ -266,7 +266,8 @@
 //! [`allow_insecure_http`](WithHttpOptions::allow_insecure_http) opts in (an endpoint on
 //! this machine never goes through a proxy); without
 //! headers, plain http anywhere is fine (a collector in the same cluster). Proxies come
-//! from the variables of the endpoint's scheme only (see [`trace_http::proxy_for`]). ureq
+//! from the variables of the endpoint's scheme, then `ALL_PROXY` (see
+//! [`trace_http::proxy_for`]). ureq
 //! itself logs request headers redacted, except at TRACE level for its `ureq_proto`
 //! target, where it dumps the raw bytes of each request in 16-byte rows, headers
 //! included: keep that target below TRACE in production.
@@ -305,7 +306,7 @@
 //!   level 1: level 6 took about 4 µs per span of the bench below, level 1 about 1 µs, for
 //!   a body 24% larger (6.3 KB against 5.1 KB).
 //!
-//! In all, `cargo tree -p trace-export-otlp -e normal` names 48 distinct crates, this one
+//! In all, `cargo tree -p trace-export-otlp -e normal` names 47 distinct crates, this one
 //! included: 37 before the wire formats were added, 66 while `opentelemetry-proto` was a
 //! normal dependency.
 //!
