@@ -28,7 +28,7 @@ use crate::ids::SpanId;
 use crate::registry::scope::{self, Scopes};
 use crate::span::Span;
 use crate::trace::Trace;
-use crate::w3c::SampledOutScope;
+use crate::w3c::sampled_out::SampledOutScope;
 
 /// Where a new span attaches: a trace (the span is top-level) or a span of a trace; or a
 /// disabled (no-op) scope, or the scope of a trace that was sampled out, whose children are

@@ -11,7 +11,7 @@ use crate::span_data::SpanDataKind;
 use crate::span_guard::SpanGuard;
 use crate::time::TimeCell;
 use crate::trace_builder::NO_OP_ID;
-use crate::w3c::SampledOutScope;
+use crate::w3c::sampled_out::SampledOutScope;
 
 /// Settings of a span to create. Made by the helpers ([`custom_span`](crate::custom_span),
 /// [`agent_span`](crate::agent_span), ...) or [`span`]; the setters of each span type

@@ -13,7 +13,7 @@ use crate::registry;
 use crate::span::{Span, SpanError};
 use crate::span_data::{SpanData, SpanDataKind};
 use crate::time::Timestamp;
-use crate::w3c::SampledOutScope;
+use crate::w3c::sampled_out::SampledOutScope;
 
 /// A span being recorded; `D` is the type of its data ([`SpanData`] for any). Finishes the
 /// span when dropped, if it was started.

@@ -9,7 +9,7 @@ use crate::lifecycle::{CurrentFrame, State};
 use crate::registry;
 use crate::time::Timestamp;
 use crate::trace::Trace;
-use crate::w3c::SampledOutScope;
+use crate::w3c::sampled_out::SampledOutScope;
 
 /// A trace being recorded, made by [`TraceBuilder`](crate::TraceBuilder). Finishes the
 /// trace when dropped, if it was started.

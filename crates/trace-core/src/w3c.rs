@@ -124,7 +124,7 @@
 mod ids;
 mod propagate;
 mod remote;
-mod sampled_out;
+pub(crate) mod sampled_out;
 mod traceparent;
 
 pub use ids::root_span_id;

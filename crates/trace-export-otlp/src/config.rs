@@ -216,9 +216,15 @@ impl OtlpSpanExporterBuilder {
     /// Adds a string attribute to the resource (replacing one of the same key; keys that
     /// differ in case are different keys), after those of `OTEL_RESOURCE_ATTRIBUTES`. The
     /// resource always has `service.name`, `telemetry.sdk.name` (`agents-tracing`),
-    /// `telemetry.sdk.language` (`rust`) and `telemetry.sdk.version`.
+    /// `telemetry.sdk.language` (`rust`) and `telemetry.sdk.version`. An empty key, which
+    /// the OpenTelemetry specification forbids, is left out with a warning.
     pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        set_pair(&mut self.resource, key.into(), value.into(), str::eq);
+        let key = key.into();
+        if key.is_empty() {
+            log::warn!("OTLP exporter: a resource attribute with an empty key was left out (keys must not be empty)");
+        } else {
+            set_pair(&mut self.resource, key, value.into(), str::eq);
+        }
         self
     }
 }

@@ -98,11 +98,13 @@ pub(crate) fn first_known<T>(
     })
 }
 
-/// The default `service.name`: `unknown_service:<executable name>`, or `unknown_service`.
+/// The default `service.name`: `unknown_service:<executable name>` (the base name of the
+/// executable, `process.executable.name` in the semantic conventions, extension
+/// included), or `unknown_service`.
 pub(crate) fn default_service_name() -> String {
     std::env::current_exe()
         .ok()
-        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .and_then(|p| p.file_name().map(|s| s.to_string_lossy().into_owned()))
         .map_or_else(|| "unknown_service".to_owned(), |exe| format!("unknown_service:{exe}"))
 }
 

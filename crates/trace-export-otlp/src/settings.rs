@@ -417,7 +417,13 @@ mod tests {
         assert_eq!(s.resource[0].1, "from-builder");
         assert_eq!(s.resource.iter().filter(|(k, _)| k == "service.name").count(), 1);
         let s = resolve(OtlpSpanExporterBuilder::default(), &Env::default());
-        assert!(s.resource[0].1.starts_with("unknown_service"), "{:?}", s.resource[0]);
+        // The executable's base name, whole (test binaries are `name-hash`).
+        let exe = std::env::current_exe().unwrap();
+        let base = exe.file_name().unwrap().to_string_lossy();
+        assert_eq!(s.resource[0].1, format!("unknown_service:{base}"));
+        // An empty key is left out.
+        let s = resolve(OtlpSpanExporterBuilder::default().resource_attribute("", "x"), &Env::default());
+        assert!(!s.resource.iter().any(|(k, _)| k.is_empty()), "{:?}", s.resource);
     }
 
     #[test]
