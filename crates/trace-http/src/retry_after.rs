@@ -3,9 +3,13 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::NO_LIMIT;
+
 /// The wait a `Retry-After` value asks for: seconds, or an HTTP date (a date in the past
 /// means no wait), counted from `now`. Blanks around the value are ignored; negative,
-/// non-finite or unparsable values are ignored (`None`).
+/// non-finite or unparsable values are ignored (`None`); a finite number of seconds too
+/// large for a `Duration` is a wait of [`NO_LIMIT`] (Python's float holds it, and caps
+/// it at the maximum delay like any other).
 pub fn retry_after(value: Option<&str>, now: SystemTime) -> Option<Duration> {
     let value = value?.trim();
     match parse_number(value) {
@@ -13,14 +17,14 @@ pub fn retry_after(value: Option<&str>, now: SystemTime) -> Option<Duration> {
         None => {
             let at = parse_http_date(value)?;
             let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
-            Some(Duration::from_secs_f64((at as f64 - now).max(0.0)))
+            seconds((at as f64 - now).max(0.0))
         }
     }
 }
 
 /// The wait a `retry-after-ms` value (OpenAI's header, in milliseconds) asks for. Blanks
 /// around the value are ignored; negative, non-finite or unparsable values are ignored
-/// (`None`).
+/// (`None`); a huge finite one is [`NO_LIMIT`], as for [`retry_after`].
 pub fn retry_after_ms(value: Option<&str>) -> Option<Duration> {
     seconds(parse_number(value?)? / 1000.0)
 }
@@ -30,28 +34,61 @@ fn parse_number(s: &str) -> Option<f64> {
 }
 
 fn seconds(secs: f64) -> Option<Duration> {
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::try_from_secs_f64(secs).ok()).flatten()
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::try_from_secs_f64(secs).unwrap_or(NO_LIMIT).min(NO_LIMIT))
 }
 
-/// Parses an HTTP date in the IMF-fixdate form, `Sun, 06 Nov 1994 08:49:37 GMT`, into Unix
-/// seconds. The weekday is optional and not checked; the zone may be `GMT`, `UTC`, `UT`,
-/// `Z` or a numeric offset such as `+0000`.
+/// Parses an HTTP date into Unix seconds: the three forms RFC 9110 (section 5.6.7) asks a
+/// recipient to accept, and the looser ones Python's `email.utils.parsedate_to_datetime`
+/// (which the Python SDK uses) also reads:
+///
+/// - IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT` (the weekday optional and not checked);
+/// - RFC 850, `Sunday, 06-Nov-94 08:49:37 GMT`;
+/// - asctime, `Sun Nov  6 08:49:37 1994` (GMT);
+/// - a two-digit year (as Python: above 68 is 19xx, else 20xx), a time without seconds,
+///   and a zone given as `GMT`, `UTC`, `UT`, `Z`, a numeric offset such as `+0100`, or
+///   one of RFC 822's North American names (`EST`, `PDT`, ...).
 pub fn parse_http_date(s: &str) -> Option<i64> {
     let s = s.trim();
-    let s = match s.find(',') {
-        Some(comma) => &s[comma + 1..],
-        None => s,
+    // The weekday, with its comma (IMF-fixdate, RFC 850) or without (asctime).
+    let rest = match s.split_once(',') {
+        Some((_, rest)) => rest,
+        None => s.trim_start_matches(|c: char| c.is_ascii_alphabetic()),
     };
-    let mut parts = s.split_ascii_whitespace();
-    let day: u32 = parts.next()?.parse().ok()?;
-    let month = month_number(parts.next()?)?;
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':');
+    let tokens: Vec<&str> = rest.split_ascii_whitespace().collect();
+    let (day, month, year, time, zone) = match tokens[..] {
+        // RFC 850: `06-Nov-94 08:49:37 GMT`.
+        [date, time, ref zone @ ..] if date.contains('-') => {
+            let mut parts = date.split('-');
+            let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+            if parts.next().is_some() {
+                return None;
+            }
+            (day, month, year, time, zone)
+        }
+        // asctime: `Nov  6 08:49:37 1994`.
+        [month, day, time, year] if month_number(month).is_some() => (day, month, year, time, &[][..]),
+        // IMF-fixdate and its looser forms: `06 Nov 1994 08:49:37 GMT`.
+        [day, month, year, time, ref zone @ ..] => (day, month, year, time, zone),
+        _ => return None,
+    };
+    let offset = match zone {
+        [] => 0,
+        [zone] => zone_offset_seconds(zone)?,
+        _ => return None,
+    };
+    let day: u32 = day.parse().ok()?;
+    let month = month_number(month)?;
+    let year = match (year.len(), year.parse::<i64>().ok()?) {
+        (2, yy) if yy > 68 => 1900 + yy,
+        (2, yy) => 2000 + yy,
+        (4, yyyy) => yyyy,
+        _ => return None,
+    };
+    let mut hms = time.split(':');
     let hour: i64 = hms.next()?.parse().ok()?;
     let minute: i64 = hms.next()?.parse().ok()?;
-    let second: i64 = hms.next()?.parse().ok()?;
-    let offset = zone_offset_seconds(parts.next().unwrap_or("GMT"))?;
-    if hms.next().is_some() || parts.next().is_some() {
+    let second: i64 = hms.next().map_or(Some(0), |s| s.parse().ok())?;
+    if hms.next().is_some() {
         return None;
     }
     if !(1..=31).contains(&day) || !(0..24).contains(&hour) || !(0..60).contains(&minute) || !(0..=60).contains(&second)
@@ -75,8 +112,14 @@ fn month_number(name: &str) -> Option<u32> {
 }
 
 fn zone_offset_seconds(zone: &str) -> Option<i64> {
+    let hours = |h: i64| Some(h * 3600);
     match zone.to_ascii_uppercase().as_str() {
         "GMT" | "UTC" | "UT" | "Z" => Some(0),
+        "EDT" => hours(-4),
+        "EST" | "CDT" => hours(-5),
+        "CST" | "MDT" => hours(-6),
+        "MST" | "PDT" => hours(-7),
+        "PST" => hours(-8),
         z if z.len() == 5 && (z.starts_with('+') || z.starts_with('-')) => {
             let digits = &z[1..];
             if !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -171,9 +214,36 @@ mod tests {
         assert_eq!(parse_http_date("Thu, 30 Feb 2024 00:00:00 GMT"), None);
         assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 24:00:00 GMT"), None);
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49 GMT"), None);
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT extra"), None);
         assert_eq!(parse_http_date(""), None);
+        // RFC 9110's other two forms, which a recipient must accept.
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(784_111_777));
+        assert_eq!(parse_http_date("Wednesday, 01-Jan-31 00:00:00 GMT"), Some(1_924_992_000));
+        // Python's looser forms: no seconds, a two-digit year, a North American zone.
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49 GMT"), Some(784_111_740));
+        assert_eq!(parse_http_date("Sun, 6 Nov 94 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 03:49:37 EST"), Some(784_111_777));
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 00:49:37 PST"), Some(784_111_777));
+        for bad in [
+            "Sunday, 06-Nov-94-1 08:49:37 GMT",
+            "Sun Nov 6 08:49:37",
+            "Sun Foo  6 08:49:37 1994",
+            "06 Nov 199 08:49:37",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_huge_number_is_a_long_wait_not_none() {
+        let now = SystemTime::now();
+        // Python's float holds 1e20 and caps it at the maximum delay; so do we.
+        assert_eq!(retry_after(Some("99999999999999999999"), now), Some(NO_LIMIT));
+        assert_eq!(retry_after_ms(Some("1e25")), Some(NO_LIMIT));
+        assert_eq!(retry_after(Some("1e400"), now), None, "infinite: ignored, as Python's isfinite check");
+        // A far date too.
+        assert_eq!(retry_after(Some("Fri, 31 Dec 9999 23:59:59 GMT"), now), Some(NO_LIMIT));
     }
 
     #[test]

@@ -99,9 +99,10 @@ fn retry_after_is_honoured() {
 
 #[test]
 fn a_retry_after_past_the_budget_gives_up_at_once() {
-    // 30 s against a 2 s budget; and 1e19 s, which overflows an `Instant` (OTLP honours
-    // `Retry-After` uncapped): both given up by the budget at once, neither a panic.
-    for wait in ["30", "10000000000000000000"] {
+    // 30 s against a 2 s budget; 1e19 s, which overflows an `Instant` (OTLP honours
+    // `Retry-After` uncapped); 1e20 s, which overflows a `Duration`; and an RFC 850 date
+    // far ahead: all given up by the budget at once, none a panic.
+    for wait in ["30", "10000000000000000000", "99999999999999999999", "Friday, 31-Dec-60 23:59:59 GMT"] {
         let server = TestServer::always(Reply::status(503).header("Retry-After", wait));
         let exporter = builder(&traces_url(&server)).export_budget(Duration::from_secs(2)).build().unwrap();
         let err = exporter.export(&items(1)).unwrap_err();
