@@ -34,8 +34,7 @@
 //! assert!(trace_processor().is_some());
 //! ```
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Once, OnceLock};
 
 use super::slot::{self, GENERATION};
 use crate::processor::TracingProcessor;
@@ -44,8 +43,11 @@ use crate::processor::TracingProcessor;
 pub type MakeDefault = fn() -> Arc<dyn TracingProcessor>;
 
 static MAKE: OnceLock<MakeDefault> = OnceLock::new();
-/// Whether the registered default was offered to the slot (installed or refused).
-static DONE: AtomicBool = AtomicBool::new(false);
+/// The registered default's one offer to the slot (installed or refused). A `Once`, not a
+/// flag set before the offer: a thread that arrives while another makes the offer waits
+/// for it (as it would wait for the slot's write lock), instead of reading the slot still
+/// empty and sending its first event nowhere.
+static OFFER: Once = Once::new();
 
 /// Registers `make` as the builder of the default processor, to be installed at the next
 /// first use (see the [module docs](self)) unless a user installs or clears a processor
@@ -90,14 +92,16 @@ pub fn trace_processor_set_by_user() -> bool {
 /// Offers the registered default to the slot, once. Called on the registry's cold paths.
 #[cold]
 pub(super) fn run() {
-    if DONE.load(Ordering::Acquire) {
+    if OFFER.is_completed() {
         return;
     }
     let Some(make) = MAKE.get() else { return };
     // Once, whatever happens: a default that panics while it is built is not installed,
-    // and the panic stays here, counted and logged, instead of reaching the span call.
-    DONE.store(true, Ordering::Release);
-    if let Err(panic) = crate::panic::isolate(|| slot::install_default(make)) {
-        super::panics::count_and_log(&panic);
-    }
+    // and the panic stays here, counted and logged, instead of reaching the span call
+    // (the `Once` completes: it is not poisoned).
+    OFFER.call_once(|| {
+        if let Err(panic) = crate::panic::isolate(|| slot::install_default(make)) {
+            super::panics::count_and_log(&panic);
+        }
+    });
 }
