@@ -337,3 +337,27 @@ fn a_trace_whose_custom_id_goes_out_hashed_is_announced_by_the_callee() {
     assert_eq!(injected()[1].1, "agents-tracing=1,congo=t61", "its id came from W3C: announced here");
     drop(continued);
 }
+
+#[test]
+fn with_no_span_current_an_announced_callers_headers_go_on_unchanged() {
+    let (_l, _rec) = lock();
+    // The caller is a process of this library; its flags say "not sampled".
+    let incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
+    let run = trace("callee").traceparent(incoming).tracestate("congo=t61,agents-tracing=1").start();
+    assert!(run.is_resumed());
+    // The parent-id sent would be the caller's: W3C allows no other change then.
+    assert_eq!(
+        injected(),
+        [
+            ("traceparent".to_owned(), incoming.to_owned()),
+            ("tracestate".to_owned(), "congo=t61,agents-tracing=1".to_owned())
+        ]
+    );
+    // Under a span of its own: a new parent-id, `sampled` (recorded here), our entry first.
+    let step = custom_span("step").start();
+    let headers = injected();
+    let sent = TraceParent::parse(&headers[0].1).unwrap();
+    assert_eq!(sent.parent_id(), step.span_id().unwrap().to_w3c());
+    assert!(sent.sampled());
+    assert_eq!(headers[1].1, "agents-tracing=1,congo=t61");
+}

@@ -14,8 +14,10 @@ impl Parent {
     /// span, [`root_span_id`]), and the flags: the received ones for a trace that
     /// continues a remote one (sampled and random kept, others 0), else `sampled`. A
     /// sampled-out scope gives its [`SampledOutScope::traceparent`](super::SampledOutScope::traceparent)
-    /// (`sampled` off); a
-    /// no-op scope `None`. See the [module docs](crate::w3c) for the id mapping.
+    /// (`sampled` off); a trace continued from an announcing caller of this library, with no
+    /// span current, the caller's header unchanged (its `parent-id` is the one sent, and
+    /// the specification changes no flag without a new one); a no-op scope `None`. See the
+    /// [module docs](crate::w3c) for the id mapping.
     ///
     /// ```
     /// use trace_core::{custom_span, trace, w3c};
@@ -30,6 +32,9 @@ impl Parent {
     /// assert_eq!(header.parent_id(), w3c::root_span_id(run.trace_id().unwrap()));
     /// ```
     pub fn traceparent(&self) -> Option<TraceParent> {
+        if let Some(remote) = self.passed_through() {
+            return Some(*remote.traceparent());
+        }
         let (trace, parent_id) = match self {
             Parent::NoOp => return None,
             Parent::SampledOut(scope) => return Some(*scope.traceparent()),
@@ -43,7 +48,8 @@ impl Parent {
     /// [`ANNOUNCED_ENTRY`](super::ANNOUNCED_ENTRY) (so a process of this library that
     /// continues the trace does not announce it again), then the members the trace
     /// received with its remote parent, as they came; `None` when there is no trace, or
-    /// nothing to send. A sampled-out scope sends the `tracestate` it received, as it came.
+    /// nothing to send. A sampled-out scope, and a trace continued from an announcing
+    /// caller with no span current, send the `tracestate` they received, as it came.
     ///
     /// The entry is left out when the trace's id does not survive the trip through W3C (a
     /// custom id, which goes out hashed: see the [module docs](crate::w3c#ids)): the callee
@@ -52,10 +58,26 @@ impl Parent {
         if let Parent::SampledOut(scope) = self {
             return scope.tracestate().map(str::to_owned);
         }
+        if let Some(remote) = self.passed_through() {
+            return remote.tracestate().map(str::to_owned);
+        }
         let trace = self.trace()?;
         let id = trace.trace_id();
         let announce = TraceId::from_w3c(id.to_w3c()) == *id;
         super::remote::outgoing_tracestate(trace.remote_parent().and_then(|r| r.tracestate()), announce)
+    }
+}
+
+impl Parent {
+    /// The remote parent whose headers a call under this scope passes on unchanged: that
+    /// of a trace continued from a caller of this library that announced it, with no span
+    /// current. The `parent-id` sent is then the caller's own, and the specification
+    /// allows neither the flags nor the `tracestate` to change without a new `parent-id`.
+    fn passed_through(&self) -> Option<&super::RemoteParent> {
+        match self {
+            Parent::Trace(trace) => trace.remote_parent().filter(|r| r.announced()),
+            _ => None,
+        }
     }
 }
 
