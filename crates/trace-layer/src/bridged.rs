@@ -43,6 +43,18 @@ impl TraceHolder {
     }
 }
 
+/// What became of a `tracing` span the layer mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// A span of this library records it.
+    Recorded,
+    /// Its trace was sampled out: nothing is recorded, the sampler counts it.
+    SampledOut,
+    /// Its scope is a no-op (tracing disabled, or the trace around it finished while it
+    /// was current): nothing is recorded.
+    NoOp,
+}
+
 /// What the layer keeps in a bridged span's extensions.
 #[derive(Debug)]
 pub(crate) struct Bridged {
@@ -130,6 +142,16 @@ impl Bridged {
             errored: false,
             status_description: None,
             status_error: false,
+        }
+    }
+
+    /// Whether the span records anything: its scope may be a no-op (tracing disabled, a
+    /// trace finished while a span of it was current) or sampled out.
+    pub(crate) fn outcome(&self) -> Outcome {
+        match &self.span {
+            Some(span) if span.is_sampled_out() => Outcome::SampledOut,
+            Some(span) if span.is_noop() => Outcome::NoOp,
+            _ => Outcome::Recorded,
         }
     }
 
@@ -488,15 +510,53 @@ fn indexed(rest: &str) -> Option<(usize, &str)> {
     Some((index, key))
 }
 
-/// Sets `key` of message `i` in `messages`, adding empty messages up to it. Keys below
-/// `tool_calls.` are nested as OpenInference flattens them.
+/// Sets `key` of message `i` in `messages`, adding empty messages up to it. OpenInference's
+/// flattened lists become the Chat Completions shape: `tool_calls.<j>.tool_call.<path>`
+/// sets `<path>` (`id`, `function.name`, `function.arguments`) of tool call `j` (with
+/// `"type": "function"`), and `contents.<j>.message_content.<path>` sets `<path>` (`type`,
+/// `text`, `image.image.url`) of content part `j`.
 fn set_indexed(messages: &mut Vec<Value>, i: usize, key: &str, value: Value) {
-    if messages.len() <= i {
-        messages.resize_with(i + 1, || Value::Object(Map::new()));
+    let Value::Object(message) = nth_object(messages, i) else { return };
+    let nested = [("tool_calls.", ".tool_call.", "tool_calls"), ("contents.", ".message_content.", "content")]
+        .into_iter()
+        .find_map(|(prefix, infix, list)| {
+            let (j, path) = key.strip_prefix(prefix)?.split_once(infix)?;
+            Some((j.parse::<usize>().ok().filter(|&j| j < MAX_MESSAGE_INDEX)?, path, list))
+        });
+    let Some((j, path, list)) = nested else {
+        message.insert(key.to_owned(), value);
+        return;
+    };
+    if !matches!(message.get(list), Some(Value::Array(_))) {
+        message.insert(list.to_owned(), Value::Array(Vec::new()));
     }
-    if let Value::Object(m) = &mut messages[i] {
-        m.insert(key.to_owned(), value);
+    let Some(Value::Array(items)) = message.get_mut(list) else { return };
+    let Value::Object(item) = nth_object(items, j) else { return };
+    if list == "tool_calls" && path.starts_with("function.") {
+        item.entry("type").or_insert_with(|| Value::from("function"));
     }
+    let mut segments = path.split('.').peekable();
+    let mut at = item;
+    while let Some(segment) = segments.next() {
+        if segments.peek().is_none() {
+            at.insert(segment.to_owned(), value);
+            return;
+        }
+        let next = at.entry(segment).or_insert_with(|| Value::Object(Map::new()));
+        if !next.is_object() {
+            *next = Value::Object(Map::new());
+        }
+        let Value::Object(next) = next else { return };
+        at = next;
+    }
+}
+
+/// Element `i` of `list`, added (with empty objects up to it) if missing.
+fn nth_object(list: &mut Vec<Value>, i: usize) -> &mut Value {
+    if list.len() <= i {
+        list.resize_with(i + 1, || Value::Object(Map::new()));
+    }
+    &mut list[i]
 }
 
 #[cfg(test)]
@@ -510,6 +570,32 @@ mod tests {
         assert_eq!(detail("execute_tool lookup_order"), "lookup_order");
         assert_eq!(detail("chat"), "chat");
         assert_eq!(detail("chat "), "chat ");
+    }
+
+    #[test]
+    fn openinference_tool_calls_and_contents_are_nested() {
+        let mut messages = Vec::new();
+        let base = "tool_calls.0.tool_call.";
+        set_indexed(&mut messages, 0, "role", json!("assistant"));
+        set_indexed(&mut messages, 0, &format!("{base}id"), json!("c1"));
+        set_indexed(&mut messages, 0, &format!("{base}function.name"), json!("add"));
+        set_indexed(&mut messages, 0, &format!("{base}function.arguments"), json!(r#"{"a":2}"#));
+        set_indexed(&mut messages, 0, "tool_calls.1.tool_call.function.name", json!("mul"));
+        set_indexed(&mut messages, 1, "contents.0.message_content.type", json!("text"));
+        set_indexed(&mut messages, 1, "contents.0.message_content.text", json!("hi"));
+        assert_eq!(
+            messages,
+            [
+                json!({"role": "assistant", "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "add", "arguments": r#"{"a":2}"#}},
+                    {"type": "function", "function": {"name": "mul"}},
+                ]}),
+                json!({"content": [{"type": "text", "text": "hi"}]}),
+            ]
+        );
+        // An index past the limit is kept flat, not a huge list.
+        set_indexed(&mut messages, 0, "tool_calls.5000.tool_call.id", json!("x"));
+        assert_eq!(messages[0]["tool_calls.5000.tool_call.id"], "x");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use tracing_core::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use crate::bridged::{Bridged, TraceHolder};
+use crate::bridged::{Bridged, Outcome, TraceHolder};
 use crate::builder::AgentsLayer;
 use crate::classify::{classify, Convention, Kind};
 use crate::visit::{text, JsonVisitor};
@@ -62,8 +62,11 @@ where
                     if let Some(group) = field(&fields, &["gen_ai.conversation.id", "session.id"]) {
                         builder = builder.group_id(text(group.clone()));
                     }
-                    stats::trace_started();
-                    builder.start_detached()
+                    let trace = builder.start_detached();
+                    if !trace.is_noop() {
+                        stats::trace_started();
+                    }
+                    trace
                 };
                 match span.parent().filter(|_| kind != Kind::Workflow) {
                     // Inside a span not mapped (a handler, or the span a framework records
@@ -96,7 +99,12 @@ where
         let kind = if kind == Kind::Workflow && trace.is_none() { Kind::Custom } else { kind };
         let mut bridged = Bridged::start(kind, convention, attrs.metadata().name(), parent, trace);
         if kind != Kind::Workflow {
-            stats::span_bridged();
+            match bridged.outcome() {
+                Outcome::Recorded => stats::span_bridged(),
+                // Counted by the sampler's stats.
+                Outcome::SampledOut => {}
+                Outcome::NoOp => stats::span_not_recorded(),
+            }
         }
         for (name, value) in fields {
             bridged.apply(name, value);
@@ -191,9 +199,10 @@ where
 /// helpers, or a trace started with `trace()`); `None` when there is neither.
 ///
 /// With both, the context's span wins when it is a helper span made inside the ancestor's
-/// trace; when it is an entered bridged span, the ancestor wins (the `tracing` tree knows
-/// an explicit `parent:`, which the context does not); a context of another trace is
-/// stale on this thread (another task's), and the ancestor wins. With one of them, that
+/// trace; when it is an entered bridged span, or the trace alone (an entered workflow, a
+/// user's `trace()`), the ancestor wins (the `tracing` tree knows an explicit `parent:`,
+/// which the context does not); a context of another trace is stale on this thread
+/// (another task's), and the ancestor wins. With one of them, that
 /// one (a span with no bridged ancestor, `parent: None` included, takes the context's).
 fn parent_of<S>(span: &SpanRef<'_, S>) -> Option<Parent>
 where
@@ -214,7 +223,10 @@ where
                 (Some(a), Some(c)) => a.trace_id() == c.trace_id(),
                 _ => false,
             };
-            Some(if same && !entered::is_innermost(&current) { current } else { ancestor })
+            // Only a helper span wins: a trace current by itself (an entered workflow, a
+            // user's `trace()`) is less precise than a span of it in the `tracing` tree.
+            let helper_span = current.span_id().is_some() && !entered::is_innermost(&current);
+            Some(if same && helper_span { current } else { ancestor })
         }
         (ancestor, current) => ancestor.or(current),
     }

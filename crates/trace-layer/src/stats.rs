@@ -9,6 +9,7 @@ use trace_core::rate_limit::LogRateLimiter;
 static SPANS: AtomicU64 = AtomicU64::new(0);
 static TRACES: AtomicU64 = AtomicU64::new(0);
 static OUTSIDE: AtomicU64 = AtomicU64::new(0);
+static NOT_RECORDED: AtomicU64 = AtomicU64::new(0);
 static IGNORED: AtomicU64 = AtomicU64::new(0);
 static IGNORED_LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
 
@@ -32,6 +33,11 @@ pub struct LayerStats {
     /// Field values left out of a span because they were unusable (a message index past
     /// the limit); each is logged, rate-limited.
     pub fields_ignored: u64,
+    /// Spans mapped but not recorded because their scope was a no-op: tracing disabled
+    /// ([`set_tracing_disabled`](trace_core::set_tracing_disabled)), or the trace around
+    /// them finished while a span of it was still current. (Spans of a sampled-out trace
+    /// are counted by the sampler, in `trace_core::sampling::sampling_stats`.)
+    pub spans_not_recorded: u64,
 }
 
 /// The counts so far.
@@ -41,11 +47,16 @@ pub fn stats() -> LayerStats {
         traces_started: TRACES.load(Ordering::Relaxed),
         other_spans_outside_traces: OUTSIDE.load(Ordering::Relaxed),
         fields_ignored: IGNORED.load(Ordering::Relaxed),
+        spans_not_recorded: NOT_RECORDED.load(Ordering::Relaxed),
     }
 }
 
 pub(crate) fn span_bridged() {
     SPANS.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn span_not_recorded() {
+    NOT_RECORDED.fetch_add(1, Ordering::Relaxed);
 }
 
 pub(crate) fn trace_started() {

@@ -627,6 +627,49 @@ fn an_explicit_parent_wins_over_an_entered_sibling() {
     assert_eq!(by_name(&spans, SpanKind::Generation, "in-helper").parent_id(), Some(helper.span_id()));
 }
 
+/// A trace current by itself (an entered workflow, a user's `trace()`) does not beat the
+/// `tracing` parent a span names.
+#[test]
+fn an_explicit_parent_wins_over_a_current_trace() {
+    let (_turn, recorder) = recorder();
+    {
+        let _workflow = info_span!("invoke_workflow W", gen_ai.operation.name = "invoke_workflow").entered();
+        let agent = info_span!("invoke_agent A", gen_ai.operation.name = "invoke_agent");
+        info_span!(parent: &agent, "chat", gen_ai.operation.name = "chat", gen_ai.request.model = "in-workflow")
+            .in_scope(|| {});
+    }
+    {
+        let _run = trace_core::trace("user run").start();
+        let agent = info_span!("invoke_agent B", gen_ai.operation.name = "invoke_agent");
+        info_span!(parent: &agent, "chat", gen_ai.operation.name = "chat", gen_ai.request.model = "in-user-trace")
+            .in_scope(|| {});
+    }
+    let spans = recorder.finished_spans();
+    let a = by_name(&spans, SpanKind::Agent, "A");
+    assert_eq!(by_name(&spans, SpanKind::Generation, "in-workflow").parent_id(), Some(a.span_id()));
+    let b = by_name(&spans, SpanKind::Agent, "B");
+    assert_eq!(by_name(&spans, SpanKind::Generation, "in-user-trace").parent_id(), Some(b.span_id()));
+    assert_eq!(b.parent_id(), None, "the agent itself is a top-level span of the user's trace");
+}
+
+/// A span mapped in a no-op scope (here: the user's trace finished while a span of it is
+/// current) records nothing, and is counted so, not as bridged.
+#[test]
+fn a_span_in_a_no_op_scope_is_counted_as_not_recorded() {
+    let (_turn, recorder) = recorder();
+    let before = trace_layer::stats();
+    {
+        let mut run = trace_core::trace("user run").start();
+        let _step = custom_span("step").start();
+        run.finish();
+        info_span!("chat", gen_ai.operation.name = "chat").in_scope(|| {});
+    }
+    let after = trace_layer::stats();
+    assert_eq!(after.spans_not_recorded - before.spans_not_recorded, 1);
+    assert_eq!(after.spans_bridged, before.spans_bridged);
+    assert!(recorder.finished_spans().iter().all(|s| s.kind() != SpanKind::Generation));
+}
+
 /// Processors see the fields given at creation in `on_span_start`, as they see a span made
 /// with the library's builders.
 #[test]
