@@ -135,21 +135,25 @@ pub(crate) fn push(id: usize, scope: Parent) -> bool {
 /// Removes the frame `id` from the current context. Returns false when it is not there
 /// (finished in another thread or task than the one it was started in).
 ///
-/// When the frame is a trace's, the frames above it of spans of that trace (still open:
-/// the trace was finished first) become no-op scopes, so that nothing more is recorded in
-/// a finished trace through the context, and [`current_trace`] no longer gives it. This is
-/// Python's behaviour: there, finishing the trace resets the current trace, and a span
-/// created with no current trace is a no-op. Their own frames are still removed when they
-/// finish.
+/// When the frame is a trace guard's own (its id is the trace record's address: an
+/// attached [`Context`] whose scope is the trace is not), the frames above it of spans of
+/// that trace (still open: the trace was finished first) become no-op scopes, so that
+/// nothing more is recorded in a finished trace through the context, and
+/// [`current_trace`] no longer gives it. This is Python's behaviour: there, finishing the
+/// trace resets the current trace, and a span created with no current trace is a no-op.
+/// Their own frames are still removed when they finish.
 pub(crate) fn remove(id: usize) -> bool {
     STACK
         .try_with(|s| {
             let Ok(mut s) = s.try_borrow_mut() else { return false };
             let Some(pos) = s.0.iter().rposition(|f| f.id == id) else { return false };
-            if let Parent::Trace(trace) = s.0.remove(pos).scope {
-                for frame in &mut s.0[pos..] {
-                    if frame.scope.trace().is_some_and(|t| Arc::ptr_eq(t, &trace)) {
-                        frame.scope = Parent::NoOp;
+            let removed = s.0.remove(pos);
+            if let Parent::Trace(trace) = &removed.scope {
+                if removed.id == Arc::as_ptr(trace) as usize {
+                    for frame in &mut s.0[pos..] {
+                        if frame.scope.trace().is_some_and(|t| Arc::ptr_eq(t, trace)) {
+                            frame.scope = Parent::NoOp;
+                        }
                     }
                 }
             }

@@ -8,9 +8,10 @@
 //! tracing`, which re-exports this crate as `agents_tracing::core` next to the processors
 //! and exporters.
 //!
-//! This crate does no I/O and spawns nothing, but one thread, `trace-retire`, started with
-//! the first trace or span event a processor receives (it drops replaced processors off
-//! the span path: see [`registry`]; it sleeps until a processor is replaced). Implement a custom processor or exporter
+//! This crate does no I/O and spawns nothing, but one thread, `trace-retire`, started the
+//! first time a thread reads the processor registry for a trace or span event (processor
+//! installed or not; it drops replaced processors off the span path: see [`registry`],
+//! and sleeps until a processor is replaced). Implement a custom processor or exporter
 //! against it alone; pick an exporter crate (`trace-export-console`,
 //! `trace-export-openai`) and the batch processor (`trace-batch`) to send traces
 //! somewhere, or use the `agents-tracing` facade which recombines them.

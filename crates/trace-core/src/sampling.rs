@@ -3,8 +3,11 @@
 //!
 //! A [`Sampler`] installed with [`set_sampler`] decides for every trace created from then
 //! on. A trace it turns down is a no-op that still scopes its spans, as a trace with
-//! tracing disabled does: its spans are no-ops too (a check and nothing else: no clock
-//! read, no allocation, no processor call), and they are counted.
+//! tracing disabled does: its spans are no-ops too (a check and a reference count of the
+//! trace's scope: no clock read, no allocation, no processor call), and they are counted.
+//! The trace itself costs one small allocation, the scope that still gives a call made
+//! inside it a `traceparent` with `sampled` off (see
+//! [`SampledOutScope`](crate::w3c::SampledOutScope)).
 //!
 //! - **By ratio** ([`Sampler::ratio`]): from the trace id alone, so every process that
 //!   continues a trace (given its id with [`TraceBuilder::trace_id`](crate::TraceBuilder::trace_id))

@@ -205,7 +205,7 @@ impl TraceBuilder {
                 if let Some(metadata) = self.metadata {
                     crate::limits::release(serde_json::Value::Object(metadata));
                 }
-                return TraceGuard::sampled_out(SampledOutScope::new(&id, remote_parent.as_ref()));
+                return TraceGuard::sampled_out(SampledOutScope::new(id, remote_parent));
             }
         }
         // Announced already by the process of this library that sent the traceparent.

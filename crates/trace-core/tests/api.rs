@@ -141,6 +141,21 @@ fn a_trace_finished_while_one_of_its_spans_is_current_takes_no_more_spans() {
 }
 
 #[test]
+fn leaving_an_attached_context_of_a_live_trace_keeps_its_open_spans() {
+    let (_l, rec) = lock();
+    let t = trace("wf").start();
+    // The attached context's frame has the trace as its scope, but is not the trace's own.
+    let a = Context::from_parent(t.as_parent()).run(|| custom_span("a").start());
+    let b = custom_span("b").start();
+    assert!(!b.is_noop(), "the trace is still running");
+    assert_eq!(b.span().unwrap().parent_id(), a.span_id());
+    drop(b);
+    drop(a);
+    drop(t);
+    assert_eq!(rec.finished_spans().len(), 2);
+}
+
+#[test]
 fn a_trace_finished_but_kept_current_still_takes_spans() {
     let (_l, rec) = lock();
     let mut t = trace("wf").start();

@@ -46,9 +46,9 @@ pub(crate) fn for_terminal(s: &str) -> String {
 /// (DEL, C1 controls, bidirectional overrides) written as `\uXXXX` escapes: still valid
 /// JSON, of the same value, since outside strings JSON text is ASCII.
 pub(crate) fn json_for_terminal(json: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    // Every such character is at or above U+007F: ASCII-only text goes out as it is.
+    // Every such character is at or above U+007F (DEL): text below it goes out as it is.
     let text = match std::str::from_utf8(json) {
-        Ok(text) if !json.is_ascii() => text,
+        Ok(text) if json.iter().any(|&b| b >= 0x7f) => text,
         _ => return out.write_all(json),
     };
     let mut rest = text;
@@ -120,6 +120,10 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text, r#"{"s":"a\u001b[2J\u007f\u009b\u202e\u2066é😀\n"}"#);
         assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
+        // DEL alone, in otherwise plain ASCII, is escaped too.
+        let mut out = Vec::new();
+        json_for_terminal(b"{\"s\":\"a\x7fb\"}", &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), r#"{"s":"a\u007fb"}"#);
         assert_eq!(for_terminal("a\u{1b}b\u{9b}\n"), "a\\u{1b}b\\u{9b}\\n");
     }
 

@@ -44,15 +44,17 @@ fn seconds(secs: f64) -> Option<Duration> {
 /// - IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT` (the weekday optional and not checked);
 /// - RFC 850, `Sunday, 06-Nov-94 08:49:37 GMT`;
 /// - asctime, `Sun Nov  6 08:49:37 1994` (GMT);
-/// - a two-digit year (as Python: above 68 is 19xx, else 20xx), a time without seconds,
-///   and a zone given as `GMT`, `UTC`, `UT`, `Z`, a numeric offset such as `+0100`, or
-///   one of RFC 822's North American names (`EST`, `PDT`, ...).
+/// - of Python's looser forms: a two-digit year (above 68 is 19xx, else 20xx), a time
+///   without seconds, no zone (GMT), and a zone given as `GMT`, `UTC`, `UT`, `Z`, a numeric
+///   offset such as `+0100` (under 24 hours), or one of RFC 822's North American names
+///   (`EST`, `PDT`, `AST`, ...). Python reads a few more (a zone it does not know as local
+///   time, offsets of three digits); those are `None` here.
 pub fn parse_http_date(s: &str) -> Option<i64> {
     let s = s.trim();
     // The weekday, with its comma (IMF-fixdate, RFC 850) or without (asctime).
     let rest = match s.split_once(',') {
         Some((_, rest)) => rest,
-        None => s.trim_start_matches(|c: char| c.is_ascii_alphabetic()),
+        None => s.split_once(' ').filter(|(day, _)| is_weekday(day)).map_or(s, |(_, rest)| rest),
     };
     let tokens: Vec<&str> = rest.split_ascii_whitespace().collect();
     let (day, month, year, time, zone) = match tokens[..] {
@@ -65,8 +67,8 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
             }
             (day, month, year, time, zone)
         }
-        // asctime: `Nov  6 08:49:37 1994`.
-        [month, day, time, year] if month_number(month).is_some() => (day, month, year, time, &[][..]),
+        // asctime: `Nov  6 08:49:37 1994` (a zone after it, as Python reads it).
+        [month, day, time, year, ref zone @ ..] if month_number(month).is_some() => (day, month, year, time, zone),
         // IMF-fixdate and its looser forms: `06 Nov 1994 08:49:37 GMT`.
         [day, month, year, time, ref zone @ ..] => (day, month, year, time, zone),
         _ => return None,
@@ -102,6 +104,13 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
     Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
 }
 
+fn is_weekday(name: &str) -> bool {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    name.len() >= 3
+        && name.bytes().all(|b| b.is_ascii_alphabetic())
+        && DAYS.iter().any(|d| name[..3].eq_ignore_ascii_case(d))
+}
+
 fn month_number(name: &str) -> Option<u32> {
     const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     if name.len() != 3 {
@@ -115,7 +124,8 @@ fn zone_offset_seconds(zone: &str) -> Option<i64> {
     let hours = |h: i64| Some(h * 3600);
     match zone.to_ascii_uppercase().as_str() {
         "GMT" | "UTC" | "UT" | "Z" => Some(0),
-        "EDT" => hours(-4),
+        "ADT" => hours(-3),
+        "AST" | "EDT" => hours(-4),
         "EST" | "CDT" => hours(-5),
         "CST" | "MDT" => hours(-6),
         "MST" | "PDT" => hours(-7),
@@ -127,6 +137,9 @@ fn zone_offset_seconds(zone: &str) -> Option<i64> {
             }
             let hours: i64 = digits[..2].parse().ok()?;
             let minutes: i64 = digits[2..].parse().ok()?;
+            if hours >= 24 || minutes >= 60 {
+                return None;
+            }
             let secs = hours * 3600 + minutes * 60;
             Some(if z.starts_with('-') { -secs } else { secs })
         }
@@ -225,7 +238,13 @@ mod tests {
         assert_eq!(parse_http_date("Sun, 6 Nov 94 08:49:37 GMT"), Some(784_111_777));
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 03:49:37 EST"), Some(784_111_777));
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 00:49:37 PST"), Some(784_111_777));
+        assert_eq!(parse_http_date("Nov  6 08:49:37 1994"), Some(784_111_777));
+        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994 GMT"), Some(784_111_777));
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 04:49:37 AST"), Some(784_111_777));
+        assert_eq!(parse_http_date("06 Nov 1994 08:49:37"), Some(784_111_777));
         for bad in [
+            "Sun, 06 Nov 1994 08:49:37 +9999",
+            "Sun, 06 Nov 1994 08:49:37 -2400",
             "Sunday, 06-Nov-94-1 08:49:37 GMT",
             "Sun Nov 6 08:49:37",
             "Sun Foo  6 08:49:37 1994",

@@ -78,9 +78,16 @@ impl TraceState {
             Value::Object(object) => object,
             other => return Err(TraceStateError::NotAnObject { found: kind(other) }),
         };
-        // Python: `data.pop("id", None) or data.pop("trace_id", None)`, so an empty id too
-        // falls back to `trace_id`.
-        let falsy = |v: &&Value| v.is_null() || v.as_str() == Some("");
+        // Python: `data.pop("id", None) or data.pop("trace_id", None)`, so any falsy id
+        // (`null`, `""`, `0`, `false`, `[]`, `{}`) falls back to `trace_id`.
+        let falsy = |v: &&Value| match v {
+            Value::Null => true,
+            Value::Bool(b) => !b,
+            Value::Number(n) => n.as_f64() == Some(0.0),
+            Value::String(s) => s.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            Value::Object(o) => o.is_empty(),
+        };
         let id = match object.get("id").filter(|v| !falsy(v)).or_else(|| object.get("trace_id")) {
             Some(Value::String(id)) if !id.is_empty() => id,
             _ => return Err(TraceStateError::MissingTraceId),
@@ -294,6 +301,10 @@ mod tests {
         // default, and an empty object is no state.
         let state = TraceState::from_json(&json!({"id": "", "trace_id": "t2", "workflow_name": ""})).unwrap();
         assert_eq!(state.trace_id().unwrap().to_string(), "t2");
+        for falsy in [json!(0), json!(false), json!([]), json!({})] {
+            let state = TraceState::from_json(&json!({"id": falsy, "trace_id": "t3"})).unwrap();
+            assert_eq!(state.trace_id().unwrap().to_string(), "t3");
+        }
         assert_eq!(state.workflow_name(), DEFAULT_WORKFLOW_NAME);
         assert!(TraceState::from_json(&json!({})).unwrap().is_noop());
         // A key in clear text becomes a fingerprint; the key is not kept.

@@ -37,7 +37,7 @@ impl Parent {
         }
         let (trace, parent_id) = match self {
             Parent::NoOp => return None,
-            Parent::SampledOut(scope) => return Some(*scope.traceparent()),
+            Parent::SampledOut(scope) => return Some(scope.traceparent()),
             Parent::Trace(trace) => (trace, top_level_parent_id(trace)),
             Parent::Span { trace, span_id } => (trace, span_id.to_w3c()),
         };
@@ -81,8 +81,11 @@ impl Parent {
     }
 }
 
-/// The flags a trace sends on: `sampled`, since this process records the trace (a trace
-/// that is not recorded has no `traceparent` to send), and the caller's other known flags.
+/// The flags a recorded trace sends on: `sampled`, since this process records it, and the
+/// caller's other known flags. (A sampled-out trace sends its [`SampledOutScope`]'s
+/// header, `sampled` off.)
+///
+/// [`SampledOutScope`]: super::SampledOutScope
 fn outgoing_flags(trace: &Trace) -> u8 {
     let received = trace.remote_parent().map_or(0, |r| r.traceparent().flags() & TraceParent::KNOWN_FLAGS);
     received | TraceParent::FLAG_SAMPLED
@@ -102,8 +105,8 @@ pub fn top_level_parent_id(trace: &Trace) -> u64 {
 }
 
 /// The `traceparent` of the current span (or, with no span current, of the current
-/// trace's root); `None` when no trace is current or tracing is off. See
-/// [`Parent::traceparent`].
+/// trace's root; in a sampled-out trace, its header with `sampled` off); `None` when no
+/// trace is current (sampled out or not) or tracing is off. See [`Parent::traceparent`].
 pub fn current_traceparent() -> Option<TraceParent> {
     context::current_scope().and_then(|scope| scope.traceparent())
 }

@@ -32,28 +32,41 @@ use crate::ids::TraceId;
 /// # drop(step); drop(run); sampling::clear_sampler();
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SampledOutScope {
-    traceparent: TraceParent,
-    tracestate: Option<Arc<str>>,
+pub struct SampledOutScope(Origin);
+
+/// Where a sampled-out trace came from: what its header is made of, computed only when a
+/// call asks for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Origin {
+    /// A trace of this process, of this id.
+    Local(TraceId),
+    /// A trace continued from this caller.
+    Continued(RemoteParent),
 }
 
 impl SampledOutScope {
     /// The scope of a sampled-out trace of id `id`, continued from `remote` if it was.
-    pub(crate) fn new(id: &TraceId, remote: Option<&RemoteParent>) -> Arc<Self> {
-        let scope = match remote {
-            Some(remote) => Self { traceparent: *remote.traceparent(), tracestate: remote.tracestate().map(Arc::from) },
-            None => Self { traceparent: TraceParent::from_mapped(id.to_w3c(), root_span_id(id), 0), tracestate: None },
-        };
-        Arc::new(scope)
+    /// One small allocation; the header is computed when asked for.
+    pub(crate) fn new(id: TraceId, remote: Option<RemoteParent>) -> Arc<Self> {
+        Arc::new(Self(match remote {
+            Some(remote) => Origin::Continued(remote),
+            None => Origin::Local(id),
+        }))
     }
 
     /// The `traceparent` a call under this scope sends (`sampled` off).
-    pub fn traceparent(&self) -> &TraceParent {
-        &self.traceparent
+    pub fn traceparent(&self) -> TraceParent {
+        match &self.0 {
+            Origin::Continued(remote) => *remote.traceparent(),
+            Origin::Local(id) => TraceParent::from_mapped(id.to_w3c(), root_span_id(id), 0),
+        }
     }
 
     /// The `tracestate` a call under this scope sends: the caller's, as it came, if any.
     pub fn tracestate(&self) -> Option<&str> {
-        self.tracestate.as_deref()
+        match &self.0 {
+            Origin::Continued(remote) => remote.tracestate(),
+            Origin::Local(_) => None,
+        }
     }
 }
