@@ -41,8 +41,8 @@
 //! are counted in [`TreeConsoleProcessor::stats`] and said in the output; traces that never
 //! end are printed at shutdown, and a trace never seen to start here (resumed or continued
 //! from another process, which never ends here either) is taken out early when the
-//! open-trace cap is reached, rather than filling it for good, and printed at the next
-//! trace end, flush or shutdown (never on the thread that ends a span).
+//! open-trace cap is reached, rather than filling it for good, and printed by a thread of
+//! its own (never on the thread that ends a span).
 //!
 //! ```
 //! use trace_core::{agent_span, function_span, set_trace_processor, trace, SpanError};
@@ -119,4 +119,4 @@ pub use error::{ConfigError, HtmlError};
 pub use html_exporter::{HtmlWaterfallExporter, HtmlWaterfallExporterBuilder};
 pub use lines::ConsoleSpanExporter;
 pub use stats::{HtmlStats, TreeStats};
-pub use tree_processor::{TreeConsoleProcessor, TreeConsoleProcessorBuilder};
+pub use tree_processor::{TreeConsoleProcessor, TreeConsoleProcessorBuilder, TREE_PRINTER_THREAD_NAME};

@@ -111,6 +111,11 @@ impl Store {
         self
     }
 
+    /// Whether traces taken out to make room wait to be taken.
+    pub(crate) fn has_evicted(&self) -> bool {
+        !self.evicted.is_empty()
+    }
+
     /// The traces taken out to make room since the last call, oldest first.
     pub(crate) fn take_evicted(&mut self) -> Vec<Held> {
         std::mem::take(&mut self.evicted)

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::thread;
 use std::time::Duration;
 
 use trace_core::rate_limit::LogRateLimiter;
@@ -43,10 +45,11 @@ const WHO: &str = "TreeConsoleProcessor";
 ///   critical section (a hash map lookup and a push) and no I/O. The tree is printed on
 ///   the thread that ends the trace, formatted and written after the gathering lock is
 ///   released, under a lock of the output alone. A trace taken out early to make room
-///   (see the crate docs) is printed then too, or by
-///   [`force_flush`](TracingProcessor::force_flush) or the shutdown, whichever comes
-///   first; until then at most `max_open_traces` of them wait, and a span of yet another
-///   such trace is refused (and counted) rather than make room.
+///   (see the crate docs) is printed by a thread of its own, `trace-tree-print`, started
+///   the first time one is (or, if it cannot be started, at the next trace end,
+///   [`force_flush`](TracingProcessor::force_flush) or shutdown); at most
+///   `max_open_traces` of them wait, and past that a span of yet another such trace is
+///   refused (and counted) rather than make room.
 ///
 /// Clones share the gathered traces and the output.
 #[derive(Clone)]
@@ -65,7 +68,16 @@ struct Inner {
     write_errors: AtomicU64,
     drops_log: LogRateLimiter,
     write_log: LogRateLimiter,
+    /// Wakes the thread that prints the trees taken out early (started at the first one;
+    /// `None` if it could not be started).
+    printer: OnceLock<Option<SyncSender<()>>>,
+    /// Held while trees taken out early are taken and printed, so that a trace end, a
+    /// flush or the shutdown that prints them finds those the printer holds printed.
+    printing: Mutex<()>,
 }
+
+/// The name of the thread that prints the trees taken out early to make room.
+pub const TREE_PRINTER_THREAD_NAME: &str = "trace-tree-print";
 
 impl fmt::Debug for TreeConsoleProcessor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -165,27 +177,73 @@ impl TreeConsoleProcessor {
             self.print(held, Moment::Evicted, limits.max_spans_per_trace);
         }
     }
+
+    /// Takes the trees taken out early that wait, and prints them; returns once those the
+    /// printer thread holds are printed too.
+    fn print_waiting(&self) {
+        let _printing = lock(&self.inner.printing);
+        let (evicted, limits) = {
+            let mut s = lock(&self.inner.store);
+            (s.take_evicted(), s.limits())
+        };
+        self.print_evicted(&evicted, limits);
+    }
+
+    /// After a gathering that took a tree out to make room: wakes the printer thread
+    /// (starting it the first time), without waiting for it.
+    fn wake_printer(&self) {
+        let printer = self.inner.printer.get_or_init(|| start_printer(Arc::downgrade(&self.inner)));
+        if let Some(printer) = printer {
+            // A wake-up already pending covers this one too.
+            let _ = printer.try_send(());
+        }
+    }
+}
+
+/// Starts the thread that prints the trees taken out early whenever it is woken; it ends
+/// when the processor is gone (its sender with it). `None` if it could not be started.
+fn start_printer(inner: Weak<Inner>) -> Option<SyncSender<()>> {
+    let (wake, woken) = sync_channel::<()>(1);
+    let spawned = thread::Builder::new().name(TREE_PRINTER_THREAD_NAME.to_owned()).spawn(move || {
+        while woken.recv().is_ok() {
+            let Some(inner) = inner.upgrade() else { return };
+            TreeConsoleProcessor { inner }.print_waiting();
+        }
+    });
+    match spawned {
+        Ok(_) => Some(wake),
+        Err(e) => {
+            log::warn!(
+                "[non-fatal] {WHO}: the thread that prints traces taken out early could not be started ({e}); \
+                 they are printed at the next trace end, flush or shutdown"
+            );
+            None
+        }
+    }
 }
 
 impl TracingProcessor for TreeConsoleProcessor {
     fn on_trace_start(&self, trace: &Arc<Trace>) {
-        let (refused, limits) = {
+        let (refused, evicted, limits) = {
             let mut s = lock(&self.inner.store);
-            (s.trace_started(trace).err(), s.limits())
+            (s.trace_started(trace).err(), s.has_evicted(), s.limits())
         };
         if let Some(why) = refused {
             self.dropped(why, limits);
         }
+        if evicted {
+            self.wake_printer();
+        }
     }
 
-    /// Prints the trace, after the trees taken out early to make room since the last print.
+    /// Prints the trace, after the trees taken out early to make room that still wait.
     fn on_trace_end(&self, trace: &Arc<Trace>) {
-        let (held, evicted, limits) = {
+        self.print_waiting();
+        let (held, limits) = {
             let mut s = lock(&self.inner.store);
             s.trace_ended(trace);
-            (s.remove(trace.trace_id()), s.take_evicted(), s.limits())
+            (s.remove(trace.trace_id()), s.limits())
         };
-        self.print_evicted(&evicted, limits);
         if let Some(held) = held {
             self.print(&held, Moment::Ended, limits.max_spans_per_trace);
         }
@@ -194,23 +252,22 @@ impl TracingProcessor for TreeConsoleProcessor {
     fn on_span_start(&self, _span: &Span) {}
 
     fn on_span_end(&self, span: &Arc<Span>) {
-        let (refused, limits) = {
+        let (refused, evicted, limits) = {
             let mut s = lock(&self.inner.store);
-            (s.span_ended(span).err(), s.limits())
+            (s.span_ended(span).err(), s.has_evicted(), s.limits())
         };
         if let Some(why) = refused {
             self.dropped(why, limits);
+        }
+        if evicted {
+            self.wake_printer();
         }
     }
 
     /// Prints the trees taken out early to make room that are still waiting; a tree is
     /// otherwise printed when its trace ends, or at shutdown.
     fn force_flush(&self, _timeout: Option<Duration>) -> Result<(), ProcessorError> {
-        let (evicted, limits) = {
-            let mut s = lock(&self.inner.store);
-            (s.take_evicted(), s.limits())
-        };
-        self.print_evicted(&evicted, limits);
+        self.print_waiting();
         Ok(())
     }
 
@@ -219,16 +276,16 @@ impl TracingProcessor for TreeConsoleProcessor {
     /// [`spans_dropped_after_shutdown`](TreeStats::spans_dropped_after_shutdown)). A second
     /// call returns [`ProcessorError::AlreadyShutdown`].
     fn shutdown(&self, _timeout: Option<Duration>) -> Result<(), ProcessorError> {
-        let (evicted, open, limits) = {
+        let (open, limits) = {
             let mut s = lock(&self.inner.store);
             if s.is_closed() {
                 return Err(ProcessorError::AlreadyShutdown);
             }
             s.close();
-            let evicted = s.take_evicted();
-            (evicted, s.take_all(), s.limits())
+            (s.take_all(), s.limits())
         };
-        self.print_evicted(&evicted, limits);
+        // Closed: nothing more is taken out early; print what was, then what is open.
+        self.print_waiting();
         for held in &open {
             self.print(held, Moment::Shutdown, limits.max_spans_per_trace);
         }
@@ -347,6 +404,8 @@ impl TreeConsoleProcessorBuilder {
                 write_errors: AtomicU64::new(0),
                 drops_log: store::limiter(),
                 write_log: store::limiter(),
+                printer: OnceLock::new(),
+                printing: Mutex::new(()),
             }),
         }
     }
