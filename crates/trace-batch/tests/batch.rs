@@ -395,7 +395,11 @@ fn full_batches_are_exported_early_and_a_partial_one_waits() {
         processor(exporter.clone()).max_queue_size(1000).max_batch_size(10).export_on_full_batch(true).build().unwrap();
     assert_eq!((p.config().export_trigger_size(), p.config().wake_size()), (700, 80));
     let t = new_trace("t");
-    // However the worker interleaves with the producer, it takes full batches only.
+    // The worker is idle in its loop first (it answered a flush): a worker thread that
+    // first ran in the middle of the spans would take the full batches queued then, sleep
+    // with a partial one, and wait for the next eight (or the schedule), as designed.
+    p.force_flush(Some(PATIENCE)).unwrap();
+    // Woken at the 80th item, the worker takes full batches only.
     end_spans(&p, &t, 0..85);
     exporter.wait_items(80);
     assert_eq!(exporter.batches().iter().map(Vec::len).collect::<Vec<_>>(), [10; 8]);
