@@ -386,26 +386,34 @@ fn exports_when_the_trigger_size_is_reached_in_batches_of_max_batch_size() {
 }
 
 /// With `export_on_full_batch` (the default), full batches are exported once eight are
-/// queued, far below the trigger size (700 here), and a partial batch waits: 85 items give
-/// eight batches of 10 without any flush; the last 5 go only with the flush.
+/// queued, far below the trigger size (700 here), and a partial batch waits: 85 items
+/// queued while the worker is busy give eight batches of 10 without any flush; the last 5
+/// go only with a flush.
 #[test]
 fn full_batches_are_exported_early_and_a_partial_one_waits() {
-    let exporter = Recorder::default();
+    let (exporter, gate) = Recorder::gated();
     let p =
         processor(exporter.clone()).max_queue_size(1000).max_batch_size(10).export_on_full_batch(true).build().unwrap();
     assert_eq!((p.config().export_trigger_size(), p.config().wake_size()), (700, 80));
     let t = new_trace("t");
-    // The worker is idle in its loop first (it answered a flush): a worker thread that
-    // first ran in the middle of the spans would take the full batches queued then, sleep
-    // with a partial one, and wait for the next eight (or the schedule), as designed.
+    // Hold the worker in the export of the trace's start (a flush of that one item: less
+    // than a batch, so only the flush makes the worker take it), so that it finds the 85
+    // spans all queued when it comes back, whenever its thread first ran.
+    p.on_trace_start(&t);
+    thread::scope(|s| {
+        let flush = s.spawn(|| p.force_flush(Some(PATIENCE)));
+        gate.wait_entered(1);
+        end_spans(&p, &t, 0..85);
+        gate.open();
+        flush.join().unwrap().unwrap();
+        // Back from that export, the worker takes the full batches only.
+        exporter.wait_items(81);
+    });
+    let sizes = || exporter.batches().iter().map(Vec::len).collect::<Vec<_>>();
+    assert_eq!(sizes(), [1, 10, 10, 10, 10, 10, 10, 10, 10]);
+    // Nothing but a flush sends the partial batch (the schedule is an hour away).
     p.force_flush(Some(PATIENCE)).unwrap();
-    // Woken at the 80th item, the worker takes full batches only.
-    end_spans(&p, &t, 0..85);
-    exporter.wait_items(80);
-    assert_eq!(exporter.batches().iter().map(Vec::len).collect::<Vec<_>>(), [10; 8]);
-    // Nothing but the flush sends the partial batch (the schedule is an hour away).
-    p.force_flush(Some(PATIENCE)).unwrap();
-    assert_eq!(exporter.batches().iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 10, 10, 10, 10, 10, 10, 5]);
+    assert_eq!(sizes(), [1, 10, 10, 10, 10, 10, 10, 10, 10, 5]);
     assert_eq!(span_numbers(&exporter.items()), (0..85).collect::<Vec<_>>());
     accounted(&p);
 }
