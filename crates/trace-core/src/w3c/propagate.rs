@@ -66,9 +66,7 @@ impl Parent {
         let announce = TraceId::from_w3c(id.to_w3c()) == *id;
         super::remote::outgoing_tracestate(trace.remote_parent().and_then(|r| r.tracestate()), announce)
     }
-}
 
-impl Parent {
     /// The remote parent whose headers a call under this scope passes on unchanged: that
     /// of a trace continued from a caller of this library that announced it, with no span
     /// current. The `parent-id` sent is then the caller's own, and the specification
