@@ -18,7 +18,9 @@ fn main() {
     // set). For the JSON the backend would receive, one line per span, install
     // `SimpleTraceProcessor::new(ConsoleSpanExporter::new().show_data(true))` instead; a service sends
     // spans on with `BatchTraceProcessor::new(exporter)` (feature `batch`), off its threads.
-    set_trace_processor(TreeConsoleProcessor::new());
+    // This run's data is made up, so the tree shows it; by default, as Python's
+    // `OPENAI_AGENTS_DONT_LOG_*` flags say, tools' inputs and outputs show as `[data hidden]`.
+    set_trace_processor(TreeConsoleProcessor::builder().show_data(true).build().expect("valid settings"));
 
     let workflow = trace("Customer service").group_id("chat_123").start();
     {

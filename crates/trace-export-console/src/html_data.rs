@@ -123,7 +123,8 @@ fn trace(w: &mut dyn Write, held: &Held) -> io::Result<()> {
 }
 
 fn row_json(w: &mut dyn Write, row: &Row, span: &Span, start: Option<u64>, end: Option<u64>) -> io::Result<()> {
-    let s = summarize(span);
+    // The page holds each span's exported JSON whole, so its summaries show the data too.
+    let s = summarize(span, true);
     let parent = row.parent_row.map_or(-1, |p| p as i64);
     write!(w, "[{},{parent},", row.depth)?;
     opt_num(w, start)?;

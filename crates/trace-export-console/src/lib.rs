@@ -48,7 +48,9 @@
 //! use trace_core::{agent_span, function_span, set_trace_processor, trace, SpanError};
 //! use trace_export_console::{ColorMode, TreeConsoleProcessor};
 //!
-//! let tree = TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Never).build()?;
+//! // Tools' inputs and outputs show as `[data hidden]` unless `show_data(true)` or both of
+//! // Python's `OPENAI_AGENTS_DONT_LOG_*` flags are off, as in the console exporter.
+//! let tree = TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Never).show_data(true).build()?;
 //! set_trace_processor(tree.clone());
 //! {
 //!     let _t = trace("Customer service").start();

@@ -14,6 +14,8 @@ const NAME_CHARS: usize = 60;
 const EXCERPT_CHARS: usize = 40;
 /// Longest error message shown, in characters.
 const ERROR_CHARS: usize = 120;
+/// What stands for inputs, outputs, texts and custom data when they are not shown.
+pub(crate) const DATA_HIDDEN: &str = "[data hidden]";
 
 /// A span at a glance. Every string is on one line, short, with control characters
 /// escaped ([`one_line`]).
@@ -31,10 +33,13 @@ pub(crate) struct Summary {
     pub(crate) alert: bool,
 }
 
-/// The summary of `span`.
-pub(crate) fn summarize(span: &Span) -> Summary {
+/// The summary of `span`. Without `show_data`, a tool's input and output, a custom span's
+/// data and the texts of transcription and speech spans are each replaced by
+/// [`DATA_HIDDEN`]; names, models, token counts and errors are shown either way.
+pub(crate) fn summarize(span: &Span, show_data: bool) -> Summary {
     let mut alert = false;
     let short = |s: &str| one_line(s, EXCERPT_CHARS);
+    let data = |s: &str| if show_data { short(s) } else { DATA_HIDDEN.to_owned() };
     let (name, details): (String, Vec<String>) = match span.data() {
         SpanData::Agent(d) => {
             let mut parts = Vec::new();
@@ -49,6 +54,7 @@ pub(crate) fn summarize(span: &Span) -> Summary {
         SpanData::Function(d) => {
             let mut parts = Vec::new();
             match (&d.input, &d.output) {
+                (Some(_), _) | (_, Some(_)) if !show_data => parts.push(DATA_HIDDEN.to_owned()),
                 (Some(i), Some(o)) => parts.push(format!("{} -> {}", short(i), short(o))),
                 (Some(i), None) => parts.push(short(i)),
                 (None, Some(o)) => parts.push(format!("-> {}", short(o))),
@@ -69,7 +75,11 @@ pub(crate) fn summarize(span: &Span) -> Summary {
             (format!("{} -> {}", d.from_agent.as_deref().unwrap_or("?"), d.to_agent.as_deref().unwrap_or("?")), vec![])
         }
         SpanData::Custom(d) => {
-            let data = if d.data.is_empty() { vec![] } else { vec![json_excerpt(&d.data, EXCERPT_CHARS)] };
+            let data = match (d.data.is_empty(), show_data) {
+                (true, _) => vec![],
+                (false, true) => vec![json_excerpt(&d.data, EXCERPT_CHARS)],
+                (false, false) => vec![DATA_HIDDEN.to_owned()],
+            };
             (d.name.to_string(), data)
         }
         SpanData::Guardrail(d) => {
@@ -77,12 +87,12 @@ pub(crate) fn summarize(span: &Span) -> Summary {
             (d.name.to_string(), vec![if d.triggered { "triggered" } else { "not triggered" }.to_owned()])
         }
         SpanData::Transcription(d) => {
-            (d.model.clone().unwrap_or_default(), d.output.iter().map(|o| format!("text: {}", short(o))).collect())
+            (d.model.clone().unwrap_or_default(), d.output.iter().map(|o| format!("text: {}", data(o))).collect())
         }
         SpanData::Speech(d) => {
-            (d.model.clone().unwrap_or_default(), d.input.iter().map(|i| format!("text: {}", short(i))).collect())
+            (d.model.clone().unwrap_or_default(), d.input.iter().map(|i| format!("text: {}", data(i))).collect())
         }
-        SpanData::SpeechGroup(d) => (String::new(), d.input.iter().map(|i| format!("text: {}", short(i))).collect()),
+        SpanData::SpeechGroup(d) => (String::new(), d.input.iter().map(|i| format!("text: {}", data(i))).collect()),
         SpanData::McpTools(d) => {
             let tools = d.result.as_ref().map(|r| {
                 let names = short(&r.join(", "));
@@ -171,7 +181,10 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::sync::Arc;
-    use trace_core::{FunctionSpanData, GenerationSpanData, GuardrailSpanData, SpanError, SpanId, Trace, TraceId};
+    use trace_core::{
+        CustomSpanData, FunctionSpanData, GenerationSpanData, GuardrailSpanData, SpanError, SpanId, SpeechSpanData,
+        Trace, TraceId,
+    };
 
     fn span(data: impl Into<SpanData>) -> Span {
         Span::new(SpanId::from_u128(1), Arc::new(Trace::new(TraceId::from_u128(1), "w")), None, data)
@@ -187,11 +200,12 @@ mod tests {
     #[test]
     fn generations_show_model_and_tokens_in_either_naming() {
         let g = |usage: Value| {
-            summarize(&span(GenerationSpanData {
+            let g = span(GenerationSpanData {
                 model: Some("gpt-4o".into()),
                 usage: Some(Box::new(map(usage))),
                 ..Default::default()
-            }))
+            });
+            summarize(&g, false)
         };
         assert_eq!(g(json!({"input_tokens": 12, "output_tokens": 5})).details, "tokens: 12 in, 5 out");
         assert_eq!(g(json!({"prompt_tokens": 3, "completion_tokens": 4})).details, "tokens: 3 in, 4 out");
@@ -211,9 +225,30 @@ mod tests {
             mcp_data: Some(Box::new(map(json!({"server": "files"})))),
         })
         .with_error(SpanError::new("timed\nout"));
-        let sum = summarize(&s);
+        let sum = summarize(&s, true);
         assert_eq!(sum.details, format!("{}… -> line1\\nline2  mcp: files", "x".repeat(40)));
         assert_eq!(sum.error.as_deref(), Some("timed\\nout"));
+        let hidden = summarize(&s, false);
+        assert_eq!(hidden.details, "[data hidden]  mcp: files");
+        assert_eq!(hidden.name, "search");
+        assert_eq!(hidden.error, sum.error, "an error's message is shown either way");
+    }
+
+    #[test]
+    fn without_data_custom_data_and_texts_are_hidden_and_names_kept() {
+        let custom = span(CustomSpanData { name: "notify".into(), data: map(json!({"to": "ada@example.com"})).into() });
+        assert_eq!(summarize(&custom, true).details, r#"{"to":"ada@example.com"}"#);
+        assert_eq!(summarize(&custom, false).details, DATA_HIDDEN);
+        assert_eq!(summarize(&custom, false).name, "notify");
+        let empty = span(CustomSpanData { name: "notify".into(), ..Default::default() });
+        assert_eq!(summarize(&empty, false).details, "", "nothing to hide");
+        let speech =
+            span(SpeechSpanData { model: Some("tts-1".into()), input: Some("hello".into()), ..Default::default() });
+        assert_eq!(summarize(&speech, true).details, "text: hello");
+        assert_eq!(summarize(&speech, false).details, "text: [data hidden]");
+        assert_eq!(summarize(&speech, false).name, "tts-1");
+        let tool = span(FunctionSpanData { name: "f".into(), output: Some("secret".into()), ..Default::default() });
+        assert_eq!(summarize(&tool, false).details, DATA_HIDDEN);
     }
 
     #[test]
@@ -227,9 +262,9 @@ mod tests {
 
     #[test]
     fn a_triggered_guardrail_is_an_alert() {
-        let s = summarize(&span(GuardrailSpanData { name: "pii".into(), triggered: true }));
+        let s = summarize(&span(GuardrailSpanData { name: "pii".into(), triggered: true }), false);
         assert!(s.alert);
         assert_eq!(s.details, "triggered");
-        assert!(!summarize(&span(GuardrailSpanData { name: "pii".into(), triggered: false })).alert);
+        assert!(!summarize(&span(GuardrailSpanData { name: "pii".into(), triggered: false }), false).alert);
     }
 }

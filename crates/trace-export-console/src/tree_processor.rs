@@ -25,6 +25,10 @@ const WHO: &str = "TreeConsoleProcessor";
 /// tool's input and output, `from -> to` of a handoff, whether a guardrail was triggered),
 /// errors marked. For reading a run in the terminal, without a key or a backend.
 ///
+/// Tools' inputs and outputs, custom data and speech texts follow the console exporter's
+/// rule, Python's `OPENAI_AGENTS_DONT_LOG_*` flags: hidden by default, shown with
+/// [`show_data(true)`](TreeConsoleProcessorBuilder::show_data) or both flags off.
+///
 /// ```text
 /// Customer service  trace_3f0c…  group chat_123  1.24 s  4 spans  1 error
 /// └─ agent Triage  1.21 s  tools: lookup_order  handoffs: Billing
@@ -61,6 +65,7 @@ struct Inner {
     store: Mutex<Store>,
     sink: Mutex<Sink>,
     palette: Palette,
+    show_data: bool,
     traces_printed: AtomicU64,
     unfinished_printed: AtomicU64,
     spans_printed: AtomicU64,
@@ -83,6 +88,7 @@ impl fmt::Debug for TreeConsoleProcessor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TreeConsoleProcessor")
             .field("colors", &(self.inner.palette == Palette::new(true)))
+            .field("show_data", &self.inner.show_data)
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -106,11 +112,12 @@ impl TreeConsoleProcessor {
         Self::builder().into_processor()
     }
 
-    /// A builder: where to print, colours, caps.
+    /// A builder: where to print, colours, whether to show data, caps.
     pub fn builder() -> TreeConsoleProcessorBuilder {
         TreeConsoleProcessorBuilder {
             sink: Sink::Stdout,
             color: ColorMode::Auto,
+            show_data: trace_core::sensitive::data_in_logs_from_env(),
             max_spans_per_trace: Self::DEFAULT_MAX_SPANS_PER_TRACE,
             max_open_traces: Self::DEFAULT_MAX_OPEN_TRACES,
         }
@@ -145,7 +152,7 @@ impl TreeConsoleProcessor {
     /// Formats and writes one tree. Called with no lock held but the output's.
     fn print(&self, held: &Held, moment: Moment, per_trace_cap: usize) {
         let i = &self.inner;
-        let text = tree_text::render(held, moment, i.palette, per_trace_cap);
+        let text = tree_text::render(held, moment, i.palette, per_trace_cap, i.show_data);
         let spans = held.spans.len() as u64;
         match lock(&i.sink).write_all(text.as_bytes()) {
             Ok(()) => {
@@ -298,6 +305,7 @@ impl TracingProcessor for TreeConsoleProcessor {
 pub struct TreeConsoleProcessorBuilder {
     sink: Sink,
     color: ColorMode,
+    show_data: bool,
     max_spans_per_trace: usize,
     max_open_traces: usize,
 }
@@ -313,6 +321,7 @@ impl fmt::Debug for TreeConsoleProcessorBuilder {
         f.debug_struct("TreeConsoleProcessorBuilder")
             .field("to", &to)
             .field("color", &self.color)
+            .field("show_data", &self.show_data)
             .field("max_spans_per_trace", &self.max_spans_per_trace)
             .field("max_open_traces", &self.max_open_traces)
             .finish()
@@ -349,6 +358,18 @@ impl TreeConsoleProcessorBuilder {
     /// When to colour. Default: [`ColorMode::Auto`] (a terminal, `NO_COLOR` unset).
     pub fn color(mut self, mode: ColorMode) -> Self {
         self.color = mode;
+        self
+    }
+
+    /// Shows tools' inputs and outputs, custom spans' data and the texts of transcription
+    /// and speech spans (`true`), or `[data hidden]` in their place (`false`), whatever the
+    /// environment says. Names, models, token counts and errors are shown either way.
+    /// Default: the rule of [`ConsoleSpanExporter`](crate::ConsoleSpanExporter), Python's
+    /// ([`trace_core::sensitive::data_in_logs`]): hidden unless both
+    /// `OPENAI_AGENTS_DONT_LOG_MODEL_DATA` and `OPENAI_AGENTS_DONT_LOG_TOOL_DATA` are `0` or
+    /// `false`, read when [`builder`](TreeConsoleProcessor::builder) is called.
+    pub fn show_data(mut self, show: bool) -> Self {
+        self.show_data = show;
         self
     }
 
@@ -397,6 +418,7 @@ impl TreeConsoleProcessorBuilder {
                 store: Mutex::new(Store::new(limits).evicting()),
                 sink: Mutex::new(self.sink),
                 palette: Palette::new(colors),
+                show_data: self.show_data,
                 traces_printed: AtomicU64::new(0),
                 unfinished_printed: AtomicU64::new(0),
                 spans_printed: AtomicU64::new(0),

@@ -25,8 +25,9 @@ pub(crate) enum Moment {
 }
 
 /// The tree of `held` as text: a header line, one line per span, and a line saying how many
-/// spans were left out, if any. `per_trace_cap` is named in that line.
-pub(crate) fn render(held: &Held, moment: Moment, palette: Palette, per_trace_cap: usize) -> String {
+/// spans were left out, if any. `per_trace_cap` is named in that line. `show_data`: see
+/// [`summarize`].
+pub(crate) fn render(held: &Held, moment: Moment, palette: Palette, per_trace_cap: usize, show_data: bool) -> String {
     let mut out = String::with_capacity(96 * (held.spans.len() + 1));
     header(&mut out, held, moment, palette);
     let rows = span_tree::order(&held.spans);
@@ -42,7 +43,7 @@ pub(crate) fn render(held: &Held, moment: Moment, palette: Palette, per_trace_ca
         if row.depth > MAX_INDENT {
             palette.paint(&mut out, Role::Dim, &format!("[depth {}] ", row.depth));
         }
-        line(&mut out, &held.spans[row.span], row, palette);
+        line(&mut out, &held.spans[row.span], row, palette, show_data);
         open.push(!row.last);
     }
     if held.dropped > 0 {
@@ -104,8 +105,8 @@ fn extent(held: &Held) -> (Option<Timestamp>, Option<Timestamp>) {
     (start, end)
 }
 
-fn line(out: &mut String, span: &Span, row: &Row, palette: Palette) {
-    let summary = summarize(span);
+fn line(out: &mut String, span: &Span, row: &Row, palette: Palette, show_data: bool) {
+    let summary = summarize(span, show_data);
     palette.paint(out, Role::Kind(summary.kind), summary.kind.as_str());
     if !summary.name.is_empty() {
         out.push(' ');

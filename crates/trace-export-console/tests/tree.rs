@@ -12,7 +12,7 @@ use trace_export_console::{ColorMode, ConfigError, TreeConsoleProcessor, TreeSta
 use crate::support::{at, failed, map, span, trace};
 
 fn plain() -> TreeConsoleProcessor {
-    TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Never).build().unwrap()
+    TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Never).show_data(true).build().unwrap()
 }
 
 fn output(p: &TreeConsoleProcessor) -> String {
@@ -194,8 +194,26 @@ fn every_span_kind_in_plain_text() {
 }
 
 #[test]
+fn without_data_inputs_outputs_custom_data_and_texts_are_hidden() {
+    let p = TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Never).show_data(false).build().unwrap();
+    let (t, spans) = every_kind();
+    run(&p, &t, &spans);
+    let out = output(&p);
+    let expected = EVERY_KIND
+        .replace(r#"{"order_id": 42} -> shipped"#, "[data hidden]")
+        .replace(r#"{"k":"v"}"#, "[data hidden]")
+        .replace(r#"{"path": "/etc"}"#, "[data hidden]")
+        .replace("text: Your order has shipped.", "text: [data hidden]")
+        .replace("text: thank you", "text: [data hidden]");
+    assert_eq!(out, expected, "\n{out}");
+    for data in ["order_id", "shipped", "\"k\"", "/etc", "thank you"] {
+        assert!(!out.contains(data), "{data}: {out}");
+    }
+}
+
+#[test]
 fn colours_add_escape_codes_around_the_same_text() {
-    let p = TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Always).build().unwrap();
+    let p = TreeConsoleProcessor::builder().to_buffer().color(ColorMode::Always).show_data(true).build().unwrap();
     let (t, spans) = every_kind();
     run(&p, &t, &spans);
     let out = output(&p);
@@ -208,9 +226,9 @@ fn colours_add_escape_codes_around_the_same_text() {
 #[test]
 fn auto_gives_no_colour_to_a_buffer_or_a_writer() {
     // Whatever NO_COLOR says: neither is a terminal.
-    let buffered = TreeConsoleProcessor::builder().to_buffer().build().unwrap();
+    let buffered = TreeConsoleProcessor::builder().to_buffer().show_data(true).build().unwrap();
     let shared = SharedBuf::default();
-    let written = TreeConsoleProcessor::builder().to_writer(shared.clone()).build().unwrap();
+    let written = TreeConsoleProcessor::builder().to_writer(shared.clone()).show_data(true).build().unwrap();
     let (t, spans) = every_kind();
     run(&buffered, &t, &spans);
     run(&written, &t, &spans);
