@@ -5,20 +5,11 @@
 //!
 //! The registry is global to the process; every test here takes `lock()` first.
 
-use std::sync::{Mutex, MutexGuard};
-
 use trace_core::w3c::{self, TraceParent};
 use trace_core::*;
 
-static REGISTRY: Mutex<()> = Mutex::new(());
-
-fn lock() -> (MutexGuard<'static, ()>, InMemoryProcessor) {
-    let guard = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-    set_tracing_disabled(false);
-    let recorder = InMemoryProcessor::new();
-    set_trace_processor(recorder.clone());
-    (guard, recorder)
-}
+mod support;
+use support::{injected, lock};
 
 const TRACE_HEX: &str = "0af7651916cd43dd8448eb211c80319c";
 const INCOMING: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -29,13 +20,6 @@ fn trace_starts(rec: &InMemoryProcessor) -> usize {
 
 fn trace_ends(rec: &InMemoryProcessor) -> usize {
     rec.events().iter().filter(|e| matches!(e, ProcessorEvent::TraceEnd(_))).count()
-}
-
-/// The headers `inject` gives for the current context.
-fn injected() -> Vec<(String, String)> {
-    let mut headers = Vec::new();
-    w3c::inject(|name, value| headers.push((name.to_owned(), value.to_owned())));
-    headers
 }
 
 #[test]

@@ -2,22 +2,15 @@
 //!
 //! The registry is global to the process; every test here takes `lock()` first.
 
-use std::sync::{Arc, Barrier, Mutex, MutexGuard};
+use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use serde_json::json;
 use trace_core::registry::first_use::{install_default_processor, trace_processor_set_by_user};
 use trace_core::*;
 
-static REGISTRY: Mutex<()> = Mutex::new(());
-
-fn lock() -> (MutexGuard<'static, ()>, InMemoryProcessor) {
-    let guard = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-    set_tracing_disabled(false);
-    let recorder = InMemoryProcessor::new();
-    set_trace_processor(recorder.clone());
-    (guard, recorder)
-}
+mod support;
+use support::lock;
 
 fn count(events: &[ProcessorEvent], pred: impl Fn(&ProcessorEvent) -> bool) -> usize {
     events.iter().filter(|e| pred(e)).count()

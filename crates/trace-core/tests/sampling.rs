@@ -9,8 +9,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use trace_core::sampling::{clear_sampler, sampling_stats, set_sampler, Sampler, SamplingStats};
-use trace_core::w3c;
 use trace_core::*;
+
+mod support;
+use support::injected;
 
 static SAMPLER: Mutex<()> = Mutex::new(());
 
@@ -187,13 +189,6 @@ fn spans_of_a_sampled_out_trace_are_no_ops_everywhere_and_counted() {
     // Without a sampler, every trace is recorded.
     assert!(!trace("in").start().is_sampled_out());
     assert_eq!(counts.0.lock().unwrap().len(), 1);
-}
-
-/// The headers `inject` gives for the current context.
-fn injected() -> Vec<(String, String)> {
-    let mut headers = Vec::new();
-    w3c::inject(|name, value| headers.push((name.to_owned(), value.to_owned())));
-    headers
 }
 
 #[test]
