@@ -194,8 +194,9 @@ impl OtlpSpanExporterBuilder {
 
     /// Adds a header to every request, replacing one of the same name (any case) from
     /// the environment or an earlier call. Default: the headers of
-    /// `OTEL_EXPORTER_OTLP_HEADERS`, then those of `OTEL_EXPORTER_OTLP_TRACES_HEADERS`
-    /// (which win). `Content-Type` follows the [protocol](Self::protocol) and `Content-Encoding` the
+    /// `OTEL_EXPORTER_OTLP_TRACES_HEADERS` if it is set, else those of
+    /// `OTEL_EXPORTER_OTLP_HEADERS` (the traces variable replaces the generic one whole,
+    /// so a generic credential never reaches a traces endpoint set apart). `Content-Type` follows the [protocol](Self::protocol) and `Content-Encoding` the
     /// [compression](Self::compression); neither can be replaced.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();

@@ -155,10 +155,10 @@
 //!
 //! | span type | name | attributes |
 //! |---|---|---|
-//! | agent | `invoke_agent Triage` | `gen_ai.operation.name` = `invoke_agent`, `gen_ai.agent.name`, `sd.handoffs`, `sd.tools` (string arrays), `sd.output_type` |
+//! | agent | `invoke_agent Triage` | `gen_ai.operation.name` = `invoke_agent`, `gen_ai.provider.name` = `openai`, `gen_ai.agent.name`, `sd.handoffs`, `sd.tools` (string arrays), `sd.output_type` |
 //! | function | `execute_tool lookup_order` | `gen_ai.operation.name` = `execute_tool`, `gen_ai.tool.name`, `gen_ai.tool.type` = `function`, `gen_ai.tool.call.arguments`* (the input, JSON text as given), `gen_ai.tool.call.result`* (the output), `sd.mcp_data.<key>` |
-//! | generation | `chat gpt-4o-mini` | `gen_ai.operation.name` = `chat`, `gen_ai.provider.name` = `openai`, `gen_ai.request.model`, `gen_ai.request.{temperature, top_p, top_k, max_tokens, frequency_penalty, presence_penalty, seed, stop_sequences}` from the model config (other keys as `sd.model_config.<key>`), usage (below), `gen_ai.input.messages`* and `gen_ai.output.messages`* (the Chat Completions messages in the conventions' JSON shape: `[{"role", "parts": [{"type": "text", "content"}, {"type": "tool_call", "id", "name", "arguments"}, {"type": "tool_call_response", "id", "result"}, ...]}]`; a system message stays in the history, as the conventions say) |
-//! | response | `chat gpt-4o` (the model of the raw response, when known) | `gen_ai.operation.name` = `chat`, `gen_ai.provider.name` = `openai`, `gen_ai.response.id`, `gen_ai.response.model`, usage, `gen_ai.input.messages`* (the Responses API input items), `gen_ai.output.messages`* (the response's `output` items as one assistant message: one choice), `gen_ai.system_instructions`* (the response's `instructions`) |
+//! | generation | `chat gpt-4o-mini` | `gen_ai.operation.name` = `chat`, `gen_ai.provider.name` = `openai`, `gen_ai.request.model`, `gen_ai.request.{temperature, top_p, top_k, max_tokens, frequency_penalty, presence_penalty, seed, stop_sequences}` from the model config, in the conventions' types (`temperature: 1` is the double 1.0, `stop: "END"` the array `["END"]`; other keys as `sd.model_config.<key>`), usage (below), `gen_ai.input.messages`* and `gen_ai.output.messages`* (the Chat Completions messages in the conventions' JSON shape: `[{"role", "parts": [{"type": "text", "content"}, {"type": "tool_call", "id", "name", "arguments"}, {"type": "tool_call_response", "id", "result"}, ...]}]`; a system message stays in the history, as the conventions say; each output message has the `finish_reason` the conventions require: the message's own, else `tool_call` when it calls a tool, else `stop`) |
+//! | response | `chat gpt-4o` (the model of the raw response, when known) | `gen_ai.operation.name` = `chat`, `gen_ai.provider.name` = `openai`, `gen_ai.response.id`, `gen_ai.response.model`, usage, `gen_ai.input.messages`* (the Responses API input items), `gen_ai.output.messages`* (the response's `output` items as one assistant message: one choice; its `finish_reason` `length` or `content_filter` for an incomplete response, `error` for a failed one, else as for a generation), `gen_ai.system_instructions`* (the response's `instructions`) |
 //! | handoff | `handoff: Triage -> Billing` | `sd.from_agent`, `sd.to_agent` |
 //! | custom | `custom: plan` | `sd.name`, each data entry as `sd.data.<key>` |
 //! | guardrail | `guardrail: no_pii` | `sd.name`, `sd.triggered` (bool) |
@@ -209,8 +209,9 @@
 //! # Configuration
 //! Read by [`OtlpSpanExporterBuilder::build`], the builder's settings winning:
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), `OTEL_EXPORTER_OTLP_ENDPOINT`
-//! (`/v1/traces` appended), `OTEL_EXPORTER_OTLP_HEADERS` and
-//! `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (`key=value,...`, percent-decoded),
+//! (`/v1/traces` appended), `OTEL_EXPORTER_OTLP_TRACES_HEADERS` else
+//! `OTEL_EXPORTER_OTLP_HEADERS` (`key=value,...`, percent-decoded; the traces variable
+//! replaces the generic one whole, as in the OpenTelemetry SDKs),
 //! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` (dropped whole, with a warning, when an
 //! entry is malformed), `OTEL_EXPORTER_OTLP_TIMEOUT` and
 //! `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` (the export budget, in milliseconds; `0` is no

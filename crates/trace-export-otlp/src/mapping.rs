@@ -168,23 +168,36 @@ impl<'a> Attrs<'a> {
         }
     }
 
-    /// Model settings: the ones the conventions name as `gen_ai.request.*`, the others
-    /// under `<SD>model_config.<key>`.
+    /// Model settings: the ones the conventions name as `gen_ai.request.*`, with the
+    /// conventions' types (a whole number given for a double setting is sent as a double,
+    /// a single `stop` string as an array of one), the others under
+    /// `<SD>model_config.<key>` as given.
     pub(crate) fn model_config(&mut self, config: Option<&'a JsonMap>) {
-        const KNOWN: [(&str, &str); 7] = [
-            ("temperature", "gen_ai.request.temperature"),
-            ("top_p", "gen_ai.request.top_p"),
-            ("top_k", "gen_ai.request.top_k"),
-            ("max_tokens", "gen_ai.request.max_tokens"),
-            ("frequency_penalty", "gen_ai.request.frequency_penalty"),
-            ("presence_penalty", "gen_ai.request.presence_penalty"),
-            ("seed", "gen_ai.request.seed"),
+        /// Each setting, its attribute, and whether the conventions type it as a double.
+        const KNOWN: [(&str, &str, bool); 7] = [
+            ("temperature", "gen_ai.request.temperature", true),
+            ("top_p", "gen_ai.request.top_p", true),
+            ("top_k", "gen_ai.request.top_k", true),
+            ("max_tokens", "gen_ai.request.max_tokens", false),
+            ("frequency_penalty", "gen_ai.request.frequency_penalty", true),
+            ("presence_penalty", "gen_ai.request.presence_penalty", true),
+            ("seed", "gen_ai.request.seed", false),
         ];
         for (k, v) in config.into_iter().flatten() {
             let Some(value) = json_value(v) else { continue };
-            match KNOWN.iter().find(|(name, _)| name == k) {
-                Some((_, attr)) => self.push(*attr, value),
-                None if k == "stop" => self.push("gen_ai.request.stop_sequences", value),
+            match KNOWN.iter().find(|(name, _, _)| name == k) {
+                Some((_, attr, true)) => match v.as_f64() {
+                    Some(f) => self.push(*attr, AttrValue::Double(f)),
+                    None => self.push(*attr, value),
+                },
+                Some((_, attr, false)) => self.push(*attr, value),
+                None if k == "stop" => {
+                    let value = match value {
+                        AttrValue::Str(s) => AttrValue::Array(vec![AttrValue::Str(s)]),
+                        other => other,
+                    };
+                    self.push("gen_ai.request.stop_sequences", value)
+                }
                 None => self.push(join(sd!("model_config."), k), value),
             }
         }
@@ -403,6 +416,21 @@ mod tests {
         );
         assert_eq!(json_value(&json!(["a", 1])), Some(AttrValue::Str(Cow::Owned(r#"["a",1]"#.into()))));
         assert_eq!(json_value(&json!({"k": [1]})), Some(AttrValue::Str(Cow::Owned(r#"{"k":[1]}"#.into()))));
+    }
+
+    #[test]
+    fn model_settings_take_the_conventions_types() {
+        let config: JsonMap =
+            serde_json::from_value(json!({"temperature": 1, "top_p": 0.5, "max_tokens": 100, "stop": "END", "n": 2}))
+                .unwrap();
+        let mut a = Attrs(Vec::new());
+        a.model_config(Some(&config));
+        let get = |key: &str| a.0.iter().find(|kv| kv.key == key).map(|kv| kv.value.clone());
+        assert_eq!(get("gen_ai.request.temperature"), Some(AttrValue::Double(1.0)));
+        assert_eq!(get("gen_ai.request.top_p"), Some(AttrValue::Double(0.5)));
+        assert_eq!(get("gen_ai.request.max_tokens"), Some(AttrValue::Int(100)));
+        assert_eq!(get("gen_ai.request.stop_sequences"), Some(AttrValue::Array(vec![AttrValue::Str("END".into())])));
+        assert_eq!(get(sd!("model_config.n")), Some(AttrValue::Int(2)), "others as given");
     }
 
     #[test]

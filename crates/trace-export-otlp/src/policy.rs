@@ -70,14 +70,19 @@ fn status_message(body: &[u8]) -> Option<String> {
 
 /// `rejectedSpans` and `errorMessage` of an `ExportTraceServiceResponse`, when the body is
 /// one with `partialSuccess` set. `rejectedSpans` is an int64: a string in OTLP/JSON, a
-/// number from some servers; both are read.
+/// number from some servers (`2.0` too); both are read. A count that is neither (or
+/// negative: a broken collector) is no rejection, as in the protobuf reading, and the
+/// message is still reported.
 pub(crate) fn partial_success(body: &[u8]) -> Option<(usize, String)> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let partial = value.get("partialSuccess")?;
+    let count = |f: f64| if f.is_finite() && f > 0.0 { f as u64 } else { 0 };
     let rejected = match partial.get("rejectedSpans") {
-        // A negative count (a broken collector) is no rejection, as in the protobuf reading.
-        Some(Value::String(s)) => s.trim().parse::<i64>().ok()?.max(0).unsigned_abs(),
-        Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_i64().map(|_| 0))?,
+        Some(Value::String(s)) => match s.trim().parse::<i64>() {
+            Ok(n) => n.max(0).unsigned_abs(),
+            Err(_) => s.trim().parse::<f64>().map_or(0, count),
+        },
+        Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(count)).unwrap_or(0),
         _ => 0,
     };
     let message = partial.get("errorMessage").and_then(Value::as_str).unwrap_or("").to_owned();
@@ -117,6 +122,15 @@ mod tests {
         );
         assert_eq!(partial_success(br#"{"partialSuccess":{"rejectedSpans":2}}"#), Some((2, String::new())));
         assert_eq!(partial_success(br#"{"partialSuccess":{"errorMessage":"w"}}"#), Some((0, "w".to_owned())));
+        // Counts some servers write as floats are read; a count that is no number is no
+        // rejection, and the message still comes through.
+        assert_eq!(partial_success(br#"{"partialSuccess":{"rejectedSpans":2.0}}"#), Some((2, String::new())));
+        assert_eq!(partial_success(br#"{"partialSuccess":{"rejectedSpans":"4.0"}}"#), Some((4, String::new())));
+        assert_eq!(
+            partial_success(br#"{"partialSuccess":{"rejectedSpans":"many","errorMessage":"w"}}"#),
+            Some((0, "w".to_owned()))
+        );
+        assert_eq!(partial_success(br#"{"partialSuccess":{"rejectedSpans":-1.5}}"#), Some((0, String::new())));
     }
 
     #[test]

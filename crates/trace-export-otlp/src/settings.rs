@@ -57,13 +57,17 @@ impl Settings {
         };
 
         let mut headers: Vec<(String, String)> = Vec::new();
-        let env_headers = [
-            (env.headers.as_deref(), "OTEL_EXPORTER_OTLP_HEADERS"),
-            (env.traces_headers.as_deref(), "OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
-        ];
         let mut header_sources: Vec<&'static str> = Vec::new();
-        for (text, name) in env_headers {
-            for (k, v) in parse_key_values(text.unwrap_or(""), name) {
+        // The traces variable replaces the generic one whole (as in the OpenTelemetry SDKs
+        // of Python and Rust): the generic headers, often a credential for the collector
+        // of every signal, never reach a traces endpoint configured apart.
+        let env_headers = match (&env.traces_headers, &env.headers) {
+            (Some(text), _) => Some((text, "OTEL_EXPORTER_OTLP_TRACES_HEADERS")),
+            (None, Some(text)) => Some((text, "OTEL_EXPORTER_OTLP_HEADERS")),
+            (None, None) => None,
+        };
+        if let Some((text, name)) = env_headers {
+            for (k, v) in parse_key_values(text, name) {
                 set_source(&mut headers, &mut header_sources, k, v, name);
             }
         }
@@ -318,15 +322,15 @@ mod tests {
     }
 
     #[test]
-    fn headers_merge_generic_then_traces_then_builder() {
-        let env = Env {
-            headers: Some("a=1,B=2,content-type=text/plain".into()),
-            traces_headers: Some("b=3,c=4".into()),
-            ..Env::default()
-        };
+    fn traces_headers_replace_the_generic_ones_and_the_builder_wins() {
+        let generic = Env { headers: Some("a=1,B=2,content-type=text/plain".into()), ..Env::default() };
+        let s = resolve(OtlpSpanExporterBuilder::default().header("b", "5"), &generic);
+        let pairs: Vec<(&str, &str)> = s.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(pairs, [("a", "1"), ("b", "5")], "content-type is the protocol's");
+        let env = Env { traces_headers: Some("b=3,c=4".into()), ..generic };
         let s = resolve(OtlpSpanExporterBuilder::default().header("C", "5").header("d", "6"), &env);
         let pairs: Vec<(&str, &str)> = s.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(pairs, [("a", "1"), ("b", "3"), ("C", "5"), ("d", "6")]);
+        assert_eq!(pairs, [("b", "3"), ("C", "5"), ("d", "6")], "nothing of the generic variable");
         let err = Settings::resolve(OtlpSpanExporterBuilder::default().header("x", "line\nbreak"), &Env::default())
             .unwrap_err();
         assert!(matches!(err, BuildError::InvalidHeader { ref name, .. } if name == "x"), "{err:?}");

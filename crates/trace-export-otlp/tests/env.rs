@@ -66,7 +66,6 @@ fn the_standard_variables_configure_the_exporter() {
     // resource attributes reach the resource.
     std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", &base_url);
     std::env::set_var("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s%3Dcr3t%2Cvalue , x-team = blue%20team");
-    std::env::set_var("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-team=red");
     std::env::set_var("OTEL_SERVICE_NAME", "support-bot");
     std::env::set_var("OTEL_RESOURCE_ATTRIBUTES", "service.name=ignored,deployment.environment.name=staging");
     std::env::set_var("OTEL_EXPORTER_OTLP_TIMEOUT", "3000");
@@ -86,7 +85,7 @@ fn the_standard_variables_configure_the_exporter() {
     assert_eq!(r.header("Content-Type"), Some("application/json"));
     assert_eq!(r.header("Content-Encoding"), Some("gzip"));
     assert_eq!(r.header("api-key"), Some("s=cr3t,value"));
-    assert_eq!(r.header("x-team"), Some("red"), "the traces variable wins over the generic one");
+    assert_eq!(r.header("x-team"), Some("blue team"));
     assert_eq!(resource_attribute(r, "service.name").as_deref(), Some("support-bot"));
     assert_eq!(resource_attribute(r, "deployment.environment.name").as_deref(), Some("staging"));
     let warnings: Vec<String> =
@@ -95,8 +94,10 @@ fn the_standard_variables_configure_the_exporter() {
     assert!(warnings[0].contains("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), "{warnings:?}");
 
     // The traces endpoint is used as is, and wins over the base one; the traces
-    // variables of protocol and compression win over the generic ones.
+    // variables of protocol and compression win over the generic ones, and the traces
+    // headers replace the generic ones whole: the generic credential stays home.
     std::env::set_var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", format!("{}/custom/traces", base_url));
+    std::env::set_var("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-team=red");
     std::env::set_var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf");
     std::env::set_var("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none");
     let exporter = builder().build().unwrap();
@@ -104,6 +105,7 @@ fn the_standard_variables_configure_the_exporter() {
     exporter.export(&one_span()).unwrap();
     let r = &server.requests()[1];
     assert_eq!(r.path, "/custom/traces");
+    assert_eq!((r.header("x-team"), r.header("api-key")), (Some("red"), None));
     assert_eq!((r.header("Content-Type"), r.header("Content-Encoding")), (Some("application/x-protobuf"), None));
     assert_eq!(resource_attribute(r, "service.name").as_deref(), Some("support-bot"));
 

@@ -3,14 +3,16 @@
 
 use trace_core::{Span, SpanData};
 
-use super::messages::{genai_instructions, genai_messages, json_text, messages, one_choice};
+use super::messages::{
+    finished, genai_instructions, genai_messages, json_text, messages, one_choice, response_finish_reason,
+};
 use super::{response_model, titled, turn_title, Attrs, Tokens, KIND_CLIENT, KIND_INTERNAL};
 
 /// `gen_ai.operation.name`.
 const OPERATION: &str = "gen_ai.operation.name";
 /// `gen_ai.provider.name`.
 const PROVIDER: &str = "gen_ai.provider.name";
-/// The provider of generation and response spans: the Agents SDK calls OpenAI's APIs.
+/// The provider of agent, generation and response spans: the Agents SDK calls OpenAI's APIs.
 pub(crate) const PROVIDER_OPENAI: &str = "openai";
 
 /// `gen_ai.usage.*` from a model call's usage, the rest under `<SD>usage.<key>`.
@@ -41,6 +43,8 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
     match data {
         SpanData::Agent(d) => {
             a.str(OPERATION, "invoke_agent");
+            // Required by the conventions on agent spans; the SDK's agents call OpenAI's APIs.
+            a.str(PROVIDER, PROVIDER_OPENAI);
             a.str("gen_ai.agent.name", &d.name);
             super::agent_fields(a, d);
             (super::genai_name("invoke_agent", Some(&d.name)), KIND_INTERNAL)
@@ -85,7 +89,7 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
                 }
                 if let Some(output) = &d.output {
                     let msgs: Vec<_> = output.iter().map(|m| super::messages::message(m, "assistant")).collect();
-                    a.owned("gen_ai.output.messages", json_text(&genai_messages(&msgs)));
+                    a.owned("gen_ai.output.messages", json_text(&genai_messages(&finished(msgs, None))));
                 }
             }
             (super::genai_name("chat", d.model.as_deref()), KIND_CLIENT)
@@ -103,7 +107,8 @@ pub(crate) fn map<'a>(a: &mut Attrs<'a>, span: &'a Span, content: bool) -> (Stri
                 }
                 let response = d.response.as_deref();
                 if let Some(output) = response.and_then(|r| r.get("output")) {
-                    a.owned("gen_ai.output.messages", json_text(&genai_messages(&one_choice(output))));
+                    let ended = response.and_then(response_finish_reason);
+                    a.owned("gen_ai.output.messages", json_text(&genai_messages(&finished(one_choice(output), ended))));
                 }
                 if let Some(instructions) = response.and_then(|r| r.get("instructions")).and_then(genai_instructions) {
                     a.owned("gen_ai.system_instructions", json_text(&instructions));

@@ -12,7 +12,8 @@ use serde_json::{json, Map, Value};
 pub(crate) struct Message<'a> {
     pub(crate) role: &'a str,
     pub(crate) parts: Vec<Part<'a>>,
-    /// Only when the source gives one (Chat Completions choices do, messages do not).
+    /// Only when the source gives one (Chat Completions choices do, messages do not), or
+    /// an output message's, filled in by [`finished`].
     pub(crate) finish_reason: Option<&'a str>,
 }
 
@@ -132,6 +133,40 @@ pub(crate) fn one_choice<'a>(output: &'a Value) -> Vec<Message<'a>> {
         return Vec::new();
     }
     vec![Message { role: "assistant", parts, finish_reason: None }]
+}
+
+/// Output messages with the `finish_reason` the conventions require on each: the one the
+/// source gives (Chat Completions' `tool_calls` and `function_call` as the conventions'
+/// `tool_call`), else `ended` (how a call that did not complete ended, see
+/// [`response_finish_reason`]), else `tool_call` for a message holding a tool call and
+/// `stop` for any other.
+pub(crate) fn finished<'a>(mut msgs: Vec<Message<'a>>, ended: Option<&'static str>) -> Vec<Message<'a>> {
+    for m in &mut msgs {
+        let given = m.finish_reason.map(|r| match r {
+            "tool_calls" | "function_call" => "tool_call",
+            other => other,
+        });
+        let calls = m.parts.iter().any(|p| matches!(p, Part::ToolCall { .. }));
+        m.finish_reason = Some(given.or(ended).unwrap_or(if calls { "tool_call" } else { "stop" }));
+    }
+    msgs
+}
+
+/// How a Responses API response that did not complete ended, in the conventions' words:
+/// `length` (`incomplete` for `max_output_tokens`), `content_filter`, `error` (`failed`);
+/// `None` for any other status.
+pub(crate) fn response_finish_reason(response: &Value) -> Option<&'static str> {
+    match response.get("status").and_then(Value::as_str)? {
+        "failed" => Some("error"),
+        "incomplete" => {
+            match response.get("incomplete_details").and_then(|d| d.get("reason")).and_then(Value::as_str) {
+                Some("max_output_tokens") => Some("length"),
+                Some("content_filter") => Some("content_filter"),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// Tool call arguments as the conventions want them: the object when the text is JSON,
@@ -273,5 +308,37 @@ mod tests {
         );
         assert_eq!(genai_instructions(&json!("be kind")), Some(json!([{"type": "text", "content": "be kind"}])));
         assert_eq!(genai_instructions(&json!(null)), None);
+    }
+
+    #[test]
+    fn every_output_message_gets_the_finish_reason_the_conventions_require() {
+        let reasons = |msgs: Vec<Message<'_>>, ended| -> Vec<Value> {
+            let out = genai_messages(&finished(msgs, ended));
+            out.as_array().unwrap().iter().map(|m| m["finish_reason"].clone()).collect()
+        };
+        let chat = json!([
+            {"role": "assistant", "content": "done"},
+            {"role": "assistant", "tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "assistant", "content": "cut", "finish_reason": "length"},
+            {"role": "assistant", "content": "", "finish_reason": "tool_calls"}
+        ]);
+        assert_eq!(
+            reasons(messages(&chat, "assistant"), None),
+            [json!("stop"), json!("tool_call"), json!("length"), json!("tool_call")]
+        );
+        let output = json!([{"type": "function_call", "call_id": "c2", "name": "weather", "arguments": "{}"}]);
+        assert_eq!(reasons(one_choice(&output), None), [json!("tool_call")]);
+        let text =
+            json!([{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "par"}]}]);
+        let incomplete = json!({"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}});
+        assert_eq!(reasons(one_choice(&text), response_finish_reason(&incomplete)), [json!("length")]);
+        let filtered = json!({"status": "incomplete", "incomplete_details": {"reason": "content_filter"}});
+        assert_eq!(response_finish_reason(&filtered), Some("content_filter"));
+        assert_eq!(response_finish_reason(&json!({"status": "failed"})), Some("error"));
+        assert_eq!(response_finish_reason(&json!({"status": "completed"})), None);
+        assert_eq!(
+            reasons(one_choice(&text), response_finish_reason(&json!({"status": "completed"}))),
+            [json!("stop")]
+        );
     }
 }

@@ -483,6 +483,7 @@ fn check_genai(r: &Received, capture: bool) {
 
     let (_, a) = r.by_type("agent");
     assert_eq!(string(a, "gen_ai.operation.name"), "invoke_agent");
+    assert_eq!(string(a, "gen_ai.provider.name"), "openai", "required on agent spans");
     assert_eq!(string(a, "gen_ai.agent.name"), "Triage");
 
     let (_, a) = r.by_type("function");
@@ -520,7 +521,7 @@ fn check_genai(r: &Received, capture: bool) {
             json!([{"role": "assistant", "parts": [
                 {"type": "text", "content": "checking"},
                 {"type": "tool_call", "id": "call_1", "name": "lookup_order", "arguments": {"id": 42}}
-            ]}])
+            ], "finish_reason": "tool_call"}])
         );
         assert!(!has(a, "gen_ai.system_instructions"), "chat history keeps its system message");
     }
@@ -542,7 +543,7 @@ fn check_genai(r: &Received, capture: bool) {
         );
         assert_eq!(
             json_attr(a, "gen_ai.output.messages"),
-            json!([{"role": "assistant", "parts": [{"type": "text", "content": "On its way."}]}])
+            json!([{"role": "assistant", "parts": [{"type": "text", "content": "On its way."}], "finish_reason": "stop"}])
         );
         assert_eq!(json_attr(a, "gen_ai.system_instructions"), json!([{"type": "text", "content": "Be polite."}]));
     }
