@@ -96,7 +96,10 @@
 //!
 //! # Security
 //! - The key is sent only in the `Authorization` header. It never appears in `Debug`
-//!   output, errors or log lines: text from the server or from ureq is scrubbed **whole,
+//!   output, errors or this workspace's log lines (one exception: ureq's `ureq_proto` log
+//!   target, at TRACE level, hex-dumps the raw request, headers included; keep that
+//!   target at DEBUG or below, `RUST_LOG=trace,ureq_proto=debug`): text from the server
+//!   or from ureq is scrubbed **whole,
 //!   before any cut** of the exporter's key, the request's per-trace key, a prefix of one
 //!   that a cut left at the end, any other `sk-...` token wherever it starts, and the
 //!   credential after `Bearer`/`Basic` (see [`trace_http::Secrets`]).

@@ -86,9 +86,10 @@ pub struct AgentSettings<'a> {
     /// The proxy to go through, or `None` for direct connections. ureq never reads the
     /// environment itself: see [`proxy_for`](crate::proxy_for) for how the engine picks one.
     pub proxy: Option<ureq::Proxy>,
-    /// A limit on resolving a host name; `None` leaves it to the system resolver. Setting
-    /// one makes ureq resolve on a new thread for every request (even for an IP address
-    /// on a pooled connection).
+    /// A limit on resolving a host name; `None` leaves it to the system resolver, whose
+    /// time is then outside the caller's budget. Setting one makes ureq resolve on a new
+    /// thread for every request (but for an IP address, answered at once), and counts it
+    /// in the budget: an attempt's lookup is cut to what is left of it, as its phases are.
     pub resolve_timeout: Option<Duration>,
     /// The TLS configuration (see [`TlsFiles`](crate::TlsFiles)); `None`: ureq's default,
     /// the bundled web roots.
@@ -103,6 +104,8 @@ pub struct AgentSettings<'a> {
 pub struct HttpAgent {
     agent: Agent,
     timeouts: Timeouts,
+    /// [`AgentSettings::resolve_timeout`], bounded.
+    resolve: Option<Duration>,
 }
 
 impl HttpAgent {
@@ -128,7 +131,14 @@ impl HttpAgent {
             config = config.tls_config(tls.clone());
         }
         let agent = Agent::with_parts(config.build(), DefaultConnector::default(), LiteralFirst::default());
-        Self { agent, timeouts: t }
+        Self { agent, timeouts: t, resolve: settings.resolve_timeout.map(bounded) }
+    }
+
+    /// The longest one attempt can take without a cut: the phases together, and the host
+    /// name's lookup when it has a limit (without one, the lookup is the system resolver's
+    /// and outside any budget).
+    fn longest_attempt(&self) -> Duration {
+        self.timeouts.total().saturating_add(self.resolve.unwrap_or(Duration::ZERO))
     }
 
     /// The timeouts the agent was built with.
@@ -157,12 +167,13 @@ impl HttpAgent {
         // and the whole call too, so that the budget bounds the attempt however the time
         // is spread over its phases.
         let remaining = bounded(remaining);
-        if remaining < self.timeouts.total() {
+        if remaining < self.longest_attempt() {
             let t = self.timeouts;
             let cut = |d: Duration| Some(d.min(remaining));
             request = request
                 .config()
                 .timeout_global(Some(remaining))
+                .timeout_resolve(self.resolve.and_then(cut))
                 .timeout_connect(cut(t.connect))
                 .timeout_send_request(cut(t.send))
                 .timeout_send_body(cut(t.send))
@@ -206,6 +217,23 @@ mod tests {
     use ureq::Timeout;
 
     use super::*;
+
+    #[test]
+    fn a_limited_lookup_counts_in_the_longest_attempt() {
+        let second = Duration::from_secs(1);
+        let settings = |resolve_timeout| AgentSettings {
+            user_agent: "t/1",
+            timeouts: Timeouts { connect: second, send: second, response: second, body: second },
+            proxy: None,
+            resolve_timeout,
+            #[cfg(feature = "rustls")]
+            tls: None,
+        };
+        // Phases of 1 s each, the send counted twice: 5 s; with a 3-s lookup, 8 s, so a
+        // budget of 6 s left must cut the attempt.
+        assert_eq!(HttpAgent::new(&settings(None)).longest_attempt(), 5 * second);
+        assert_eq!(HttpAgent::new(&settings(Some(3 * second))).longest_attempt(), 8 * second);
+    }
 
     /// A lookup whose time has already run out: ureq's resolver would hand it to a thread
     /// and give up at once; an IP address needs no lookup, so it is answered all the same.

@@ -76,6 +76,10 @@ pub fn check_endpoint(endpoint: &str, tls_available: bool) -> Result<CheckedEndp
         Some(host) if !host.is_empty() => host.to_owned(),
         _ => return Err(EndpointError::Invalid),
     };
+    // `https://user:pa/ss@host/`: read as host `user`, port `pa`; the key would go there.
+    if misread(&uri) {
+        return Err(EndpointError::Invalid);
+    }
     if https && !tls_available {
         return Err(EndpointError::TlsUnavailable);
     }
@@ -120,22 +124,55 @@ pub(crate) struct Authority<'a> {
 }
 
 /// The authority of `url`; `None` when it has no `scheme://`.
+///
+/// A password typed with an unencoded `/`, `?` or `#` (`http://user:pa/ss@proxy:3128`)
+/// ends the authority early, at a "port" that is no number (`pa`); URL parsers read
+/// host `user` and refuse or misroute it. The user info is then taken to end at the last
+/// `@`, so that the password is hidden in the messages that say the URL is invalid.
 pub(crate) fn authority(url: &str) -> Option<Authority<'_>> {
     let start = url.find("://")? + 3;
     let rest = &url[start..];
-    let all = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let until = |s: &str| s.find(['/', '?', '#']).unwrap_or(s.len());
+    let all = &rest[..until(rest)];
     Some(match all.rsplit_once('@') {
         Some((user_info, host_port)) => Authority { start, user_info: Some(user_info), host_port },
-        None => Authority { start, user_info: None, host_port: all },
+        None => match rest.rfind('@').filter(|_| has_bad_port(all)) {
+            Some(at) => {
+                let after = &rest[at + 1..];
+                Authority { start, user_info: Some(&rest[..at]), host_port: &after[..until(after)] }
+            }
+            None => Authority { start, user_info: None, host_port: all },
+        },
     })
+}
+
+/// Whether a URL as parsed has a port that is no number: a password typed with an
+/// unencoded `/`, `?` or `#` (see [`authority`]), or a typo. Such a URL is refused: it
+/// would be sent to the wrong host (`user`), the credential with it.
+pub(crate) fn misread(uri: &ureq::http::Uri) -> bool {
+    uri.authority().is_some_and(|a| has_bad_port(a.as_str().rsplit_once('@').map_or(a.as_str(), |(_, hp)| hp)))
+}
+
+/// Whether `host_port` (`host`, `host:port`, `[v6]:port`) has a port that is not a
+/// number.
+fn has_bad_port(host_port: &str) -> bool {
+    let port = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or("", |(_, after)| after.strip_prefix(':').unwrap_or(after)),
+        None => host_port.rsplit_once(':').map_or("", |(_, port)| port),
+    };
+    !port.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `endpoint` without any `user:password@` part and with the query hidden, for messages
 /// and `Debug`, where either may carry a credential: `http://host/v1/traces?<redacted>`.
 pub fn redact_user_info_and_query(endpoint: &str) -> String {
-    match endpoint.find('?') {
-        Some(q) => format!("{}?<redacted>", redact_user_info(&endpoint[..q])),
-        None => redact_user_info(endpoint),
+    let shown = redact_user_info(endpoint);
+    // The query starts at the first `?` after the authority (a `?` typed into a password
+    // is gone with the user info).
+    let after = authority(&shown).map_or(0, |a| a.start + a.user_info.map_or(0, |u| u.len() + 1) + a.host_port.len());
+    match shown[after..].find('?') {
+        Some(q) => format!("{}?<redacted>", &shown[..after + q]),
+        None => shown,
     }
 }
 
@@ -168,7 +205,16 @@ mod tests {
 
     #[test]
     fn endpoints_are_checked() {
-        for bad in ["", "api.openai.com/v1/traces/ingest", "ftp://host/x", "http://", "not a url", "/v1/traces"] {
+        for bad in [
+            "",
+            "api.openai.com/v1/traces/ingest",
+            "ftp://host/x",
+            "http://",
+            "not a url",
+            "/v1/traces",
+            // A password with an unencoded `/` makes host `user`, port `pa/ss`'s first part.
+            "https://user:pa/ss@api.example.com/v1/traces",
+        ] {
             assert_eq!(check_endpoint(bad, true), Err(EndpointError::Invalid), "{bad}");
         }
         let e = check_endpoint("HTTPS://api.openai.com/v1/traces/ingest", true).unwrap();
@@ -195,6 +241,11 @@ mod tests {
             ("http://host/x?token=abc", "http://host/x?token=abc", "http://host/x?<redacted>"),
             ("http://u@host?a=http://v@w", "http://<redacted>@host?a=http://v@w", "http://<redacted>@host?<redacted>"),
             ("nonsense", "nonsense", "nonsense"),
+            // A password with an unencoded `/`: hidden whole, up to the last `@`.
+            ("http://user:pa/ss@proxy:3128", "http://<redacted>@proxy:3128", "http://<redacted>@proxy:3128"),
+            ("https://u:p#w@h/x?k=v", "https://<redacted>@h/x?k=v", "https://<redacted>@h/x?<redacted>"),
+            ("http://[::1]:80/a@b", "http://[::1]:80/a@b", "http://[::1]:80/a@b"),
+            ("http://u:p?w@h/x", "http://<redacted>@h/x", "http://<redacted>@h/x"),
         ] {
             assert_eq!(redact_user_info(url), without_user_info, "{url}");
             assert_eq!(redact_user_info_and_query(url), without_either, "{url}");

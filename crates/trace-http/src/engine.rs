@@ -11,7 +11,9 @@ use trace_core::ExportError;
 
 use crate::agent::{AgentSettings, HttpAgent, NO_LIMIT};
 use crate::buffer::BodyBuffer;
-use crate::endpoint::{authority, check_endpoint, redact_user_info, redact_user_info_and_query, EndpointError};
+use crate::endpoint::{
+    authority, check_endpoint, misread, redact_user_info, redact_user_info_and_query, EndpointError,
+};
 use crate::failure::{BuildError, SendFailure};
 use crate::options::HttpOptions;
 use crate::policy::{ExportPolicy, LogEvent, Verdict};
@@ -181,10 +183,14 @@ impl Engine {
         })?;
         let route = if options.proxy_from_env { proxy_for(checked.is_https(), checked.host(), env) } else { None };
         let proxy = match &route {
-            Some(r) => Some(
-                ureq::Proxy::new(&r.url)
-                    .map_err(|_| BuildError::InvalidProxy { proxy: redact_user_info(&r.url), variable: r.variable })?,
-            ),
+            Some(r) => {
+                let misread = r.url.parse::<ureq::http::Uri>().is_ok_and(|uri| misread(&uri));
+                let invalid = || BuildError::InvalidProxy { proxy: redact_user_info(&r.url), variable: r.variable };
+                if misread {
+                    return Err(invalid());
+                }
+                Some(ureq::Proxy::new(&r.url).map_err(|_| invalid())?)
+            }
             None => None,
         };
         // User info in the URL is a credential too (ureq sends it as `Basic` auth), and so
@@ -547,6 +553,19 @@ mod tests {
         assert!(build("http://127.0.0.1:9/x", true, remote_proxy).is_ok());
         // Without credentials, plain http goes anywhere.
         assert!(build("http://collector.example/x", false, remote_proxy).is_ok());
+    }
+
+    #[test]
+    fn a_password_with_an_unencoded_slash_is_refused_and_never_shown() {
+        // Read by URL parsers as host `user`, port `pa`: the credential would go there.
+        let err = build("http://user:pa/ss@127.0.0.1/x", false, &[]).unwrap_err();
+        assert!(matches!(err, BuildError::InvalidEndpoint { .. }), "{err:?}");
+        assert!(!format!("{err} {err:?}").contains("pa/ss"), "{err}");
+        let env: &'static [(&str, &str)] = &[("HTTP_PROXY", "http://user:pa/ss@proxy.example:3128")];
+        let err = build("http://collector.example/x", false, env).unwrap_err();
+        assert!(matches!(err, BuildError::InvalidProxy { variable: "HTTP_PROXY", .. }), "{err:?}");
+        assert!(!format!("{err} {err:?}").contains("pa/ss"), "{err}");
+        assert!(format!("{err}").contains("proxy.example:3128"), "{err}");
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub enum BuildError {
     /// A proxy variable holds something that is not a proxy URL.
     #[error(
         "the proxy `{proxy}` named by {variable} is not a valid proxy URL (http://, https://, socks4://, \
-         socks5:// with a host); fix or unset {variable}, or call proxy_from_env(false)"
+         socks4a://, socks5://, socks5h:// with a host and a numeric port); fix or unset {variable}, or call proxy_from_env(false)"
     )]
     InvalidProxy {
         /// The value, user info hidden.

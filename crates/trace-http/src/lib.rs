@@ -21,8 +21,9 @@
 //! - [`Secrets`]: the one way text from a server or from ureq is cleaned of credentials,
 //!   whole, before any cut.
 //! - The pieces the engine is made of, public for tests and other exporters:
-//!   [`HttpAgent`] (a pooled ureq agent with per-phase [`Timeouts`], never a global
-//!   timeout, reading a bounded [`Reply`]), [`retry_after`], [`retry_after_ms`] and
+//!   [`HttpAgent`] (a pooled ureq agent with per-phase [`Timeouts`], a whole-request
+//!   timeout only on an attempt that could outlast what is left of the budget, reading a
+//!   bounded [`Reply`]), [`retry_after`], [`retry_after_ms`] and
 //!   [`parse_http_date`], [`Backoff`] with its [`Jitter`] and [`RetryAfterCap`], [`Stop`]
 //!   (a stop flag whose sleep a shutdown cuts short), [`check_endpoint`] and
 //!   [`is_loopback_host`], [`redact_user_info`] and [`redact_user_info_and_query`],

@@ -63,7 +63,8 @@ impl ProxyRoute {
 /// What the route means for safety: an `https://` endpoint goes through any proxy in a
 /// `CONNECT` tunnel, its bytes encrypted end to end. A plain `http://` endpoint does not:
 /// whoever runs the proxy reads the request, headers included. The engine therefore
-/// judges a plain-http request by its first hop, the proxy when there is one (see
+/// refuses credentials over plain http to any endpoint off this machine, whatever the
+/// route: a proxy on this machine forwards them in clear all the same (see
 /// [`crate::Engine`]).
 ///
 /// ```
