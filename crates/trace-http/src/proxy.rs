@@ -52,8 +52,10 @@ impl ProxyRoute {
 ///
 /// `no_proxy` (or `NO_PROXY`) lists hosts reached directly: comma-separated, `*` for all,
 /// an entry matches the host itself and its subdomains (`example.com` and `.example.com`
-/// both match `api.example.com`), a `:port` on an entry is ignored. Empty variables count
-/// as unset. A loopback host (`localhost`, `127.0.0.0/8`, `::1`) is always reached
+/// both match `api.example.com`), a `:port` on an entry is ignored. A lower-case variable
+/// that is set decides, even blank (`http_proxy= cmd` turns a proxy off); a blank
+/// upper-case one counts as unset; under CGI (`REQUEST_METHOD` set) upper-case
+/// `HTTP_PROXY` is ignored ("httpoxy"). A loopback host (`localhost`, `127.0.0.0/8`, `::1`) is always reached
 /// directly, as Go's `net/http` does: a proxy on another machine would reach its own
 /// loopback, not this one's (a local collector at the OTLP default `localhost:4318` must
 /// not go through a corporate `HTTP_PROXY`). Otherwise this is what Python's `urllib.request.getproxies()` (and so the Python SDK's
@@ -84,14 +86,22 @@ pub fn proxy_for(https: bool, host: &str, env: impl Fn(&str) -> Option<String>) 
     if is_loopback_host(host) {
         return None;
     }
-    let get = |name: &str| env(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let candidates: [&'static str; 4] = if https {
-        ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
-    } else {
-        ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+    // As Python's `getproxies()`: the lower-case variable, when set, decides, blank
+    // included (`http_proxy= cmd` turns a proxy off); else the upper-case one, unless
+    // blank. Under CGI (`REQUEST_METHOD` set) upper-case `HTTP_PROXY` is ignored: a web
+    // server sets it from a request's `Proxy:` header (CVE-2016-1000110, "httpoxy").
+    let cgi = env("REQUEST_METHOD").is_some();
+    let pick = |lower: &'static str, upper: &'static str| -> Option<(&'static str, String)> {
+        let value = |name| env(name).map(|v| v.trim().to_owned());
+        match value(lower) {
+            Some(v) => (!v.is_empty()).then_some((lower, v)),
+            None if cgi && upper == "HTTP_PROXY" => None,
+            None => value(upper).filter(|v| !v.is_empty()).map(|v| (upper, v)),
+        }
     };
-    let (variable, url) = candidates.into_iter().find_map(|name| get(name).map(|v| (name, v)))?;
-    let no_proxy = get("no_proxy").or_else(|| get("NO_PROXY")).unwrap_or_default();
+    let scheme = if https { ("https_proxy", "HTTPS_PROXY") } else { ("http_proxy", "HTTP_PROXY") };
+    let (variable, url) = pick(scheme.0, scheme.1).or_else(|| pick("all_proxy", "ALL_PROXY"))?;
+    let no_proxy = pick("no_proxy", "NO_PROXY").map(|(_, list)| list).unwrap_or_default();
     if bypasses(&no_proxy, host) {
         return None;
     }
@@ -142,8 +152,15 @@ mod tests {
             // The scheme's own variable wins over ALL_PROXY; lower case over upper case.
             (&[("ALL_PROXY", "http://a:1"), ("HTTP_PROXY", "http://h:1")], false, Some("HTTP_PROXY")),
             (&[("HTTP_PROXY", "http://u:1"), ("http_proxy", "http://l:1")], false, Some("http_proxy")),
-            // Empty counts as unset.
-            (&[("http_proxy", " "), ("HTTP_PROXY", "http://u:1")], false, Some("HTTP_PROXY")),
+            // A blank lower-case variable turns the proxy off, as in Python; a blank
+            // upper-case one counts as unset.
+            (&[("http_proxy", " "), ("HTTP_PROXY", "http://u:1")], false, None),
+            (&[("http_proxy", ""), ("ALL_PROXY", "http://a:1")], false, Some("ALL_PROXY")),
+            (&[("HTTP_PROXY", ""), ("ALL_PROXY", "http://a:1")], false, Some("ALL_PROXY")),
+            // Under CGI, upper-case HTTP_PROXY may come from a request header: ignored.
+            (&[("REQUEST_METHOD", "GET"), ("HTTP_PROXY", "http://u:1")], false, None),
+            (&[("REQUEST_METHOD", "GET"), ("http_proxy", "http://l:1")], false, Some("http_proxy")),
+            (&[("REQUEST_METHOD", "GET"), ("HTTPS_PROXY", "http://u:1")], true, Some("HTTPS_PROXY")),
             (&[], false, None),
         ];
         for (env, https, want) in cases {
@@ -165,6 +182,9 @@ mod tests {
         assert!(matches("[::1]:8080", "[::1]"));
         assert!(!matches("example.com", "badexample.com"));
         assert!(!matches("", "example.com"));
+        // A blank lower-case `no_proxy` hides the upper-case list, as in Python.
+        let masked = env_of(&[("HTTP_PROXY", "http://p:1"), ("no_proxy", ""), ("NO_PROXY", "collector")]);
+        assert!(proxy_for(false, "collector", &masked).is_some());
         let env = env_of(&[("HTTP_PROXY", "10.255.255.1:3128"), ("NO_PROXY", "localhost")]);
         assert!(proxy_for(false, "localhost", &env).is_none());
         let route = proxy_for(false, "collector", &env).unwrap();
