@@ -207,6 +207,12 @@
 //! `gen_ai.usage.*` or `llm.token_count.*` count each model call once.
 //!
 //! # Configuration
+//! One difference from the OpenTelemetry SDKs comes first: headers (from the variables
+//! too) with a plain `http://` endpoint off this machine make `build` fail with
+//! [`BuildError::InsecureEndpoint`] (see [Security](#security)); such a deployment
+//! uses `https://`, or opts in in code with
+//! [`allow_insecure_http(true)`](WithHttpOptions::allow_insecure_http).
+//!
 //! Read by [`OtlpSpanExporterBuilder::build`], the builder's settings winning:
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), `OTEL_EXPORTER_OTLP_ENDPOINT`
 //! (`/v1/traces` appended), `OTEL_EXPORTER_OTLP_TRACES_HEADERS` else
