@@ -117,9 +117,14 @@ impl ExportPolicy for OpenAiPolicy {
         }
     }
 
-    /// OpenAI's `retry-after-ms` first, else the standard `Retry-After`.
+    /// As the Python SDK reads them: OpenAI's `retry-after-ms` when it is a number of at
+    /// least 0 (an infinite one then means no hint, and `Retry-After` is not read), else
+    /// the standard `Retry-After`.
     fn retry_after(&self, reply: &Reply) -> Option<Duration> {
-        reply.retry_after_ms().or_else(|| reply.retry_after())
+        match reply.header("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
+            Some(ms) if ms >= 0.0 => reply.retry_after_ms(),
+            _ => reply.retry_after(),
+        }
     }
 
     /// The Python SDK's: `delay + uniform(0, delay / 10)`.
@@ -159,6 +164,28 @@ mod tests {
         assert_eq!(server_says(Some(" TRUE ")), ServerSays::Retry);
         assert_eq!(server_says(Some("false")), ServerSays::DoNotRetry);
         assert_eq!(server_says(Some(" FALSE ")), ServerSays::DoNotRetry);
+    }
+
+    #[test]
+    fn retry_after_ms_decides_when_it_is_a_number_as_in_python() {
+        let wait = |ms: Option<&str>, secs: Option<&str>| {
+            let mut headers = ureq::http::HeaderMap::new();
+            for (name, value) in [("retry-after-ms", ms), ("retry-after", secs)] {
+                if let Some(v) = value {
+                    headers.insert(name, v.parse().unwrap());
+                }
+            }
+            let reply = Reply { status: 429, headers, body: Vec::new(), received_at: std::time::SystemTime::now() };
+            OpenAiPolicy::default().retry_after(&reply)
+        };
+        assert_eq!(wait(Some("1500"), Some("9")), Some(Duration::from_millis(1500)));
+        assert_eq!(wait(None, Some("9")), Some(Duration::from_secs(9)));
+        // Not a number of at least 0: the standard header is read.
+        for ms in ["junk", "-5", "NaN"] {
+            assert_eq!(wait(Some(ms), Some("9")), Some(Duration::from_secs(9)), "{ms}");
+        }
+        // Infinite: a number, so it decides, and it is no hint (Python: `None`).
+        assert_eq!(wait(Some("inf"), Some("9")), None);
     }
 
     #[test]
