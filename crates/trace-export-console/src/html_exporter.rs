@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use trace_core::rate_limit::LogRateLimiter;
-use trace_core::{ExportError, ExportItem, Timestamp, Trace, TracingExporter};
+use trace_core::{ExportError, ExportItem, Timestamp, Trace, TraceId, TracingExporter};
 
 use crate::error::{ConfigError, HtmlError};
 use crate::html_data::PageData;
@@ -56,6 +56,11 @@ enum Output {
 /// [`max_spans`](HtmlWaterfallExporterBuilder::max_spans); what they leave out is counted
 /// in [`stats`](Self::stats), logged (rate-limited) and said on the page.
 ///
+/// The page holds every span's exported JSON, model inputs and outputs and tool
+/// arguments included (the `OPENAI_AGENTS_DONT_LOG_*` flags, which hide data in the
+/// console viewers' output, do not apply to this file; recording with sensitive data off
+/// does). On Unix a page is created readable and writable by its owner only (mode 0600).
+///
 /// Clones share the gathered spans.
 #[derive(Clone)]
 pub struct HtmlWaterfallExporter {
@@ -66,6 +71,13 @@ struct Inner {
     output: Output,
     title: String,
     store: Mutex<Store>,
+    /// Held from the copy of what is held to the last rename of a write: a page written
+    /// from an older copy never replaces a newer one (`write` racing a trace's end or the
+    /// shutdown). Never taken with `store` held, nor on a span's path.
+    io: Mutex<()>,
+    /// Test only: `write` says it has copied what is held, then waits for a go.
+    #[cfg(test)]
+    pause_after_copy: Mutex<Option<(std::sync::mpsc::Sender<()>, std::sync::mpsc::Receiver<()>)>>,
     pages_written: AtomicU64,
     spans_in_pages: AtomicU64,
     spans_in_failed_pages: AtomicU64,
@@ -101,9 +113,10 @@ impl HtmlWaterfallExporter {
     }
 
     /// A builder for one page per trace, written into `dir` (created if missing) when the
-    /// trace ends, named after the trace id: `trace_<hex>.html` (characters of a custom id
-    /// other than ASCII letters, digits, `-` and `_` become `_`, so two custom ids that
-    /// differ only there share a file).
+    /// trace ends, named after the trace id: `trace_<hex>.html`; a custom id's name is the
+    /// id with characters other than ASCII letters, digits, `-` and `_` replaced by `_`,
+    /// cut to 100 characters, then `-` and 8 hex digits of its hash (so that two custom ids
+    /// never share a file).
     pub fn per_trace(dir: impl Into<PathBuf>) -> HtmlWaterfallExporterBuilder {
         HtmlWaterfallExporterBuilder::new(Output::PerTrace(dir.into()))
     }
@@ -123,6 +136,7 @@ impl HtmlWaterfallExporter {
     /// A file is written next to its final name and then renamed over it, so that a
     /// reader never sees half a page.
     pub fn write(&self) -> Result<Vec<PathBuf>, HtmlError> {
+        let _io = lock(&self.inner.io);
         let (held, drops, limits) = {
             let s = lock(&self.inner.store);
             if s.is_closed() {
@@ -130,6 +144,11 @@ impl HtmlWaterfallExporter {
             }
             (s.snapshot(), s.drops(), s.limits())
         };
+        #[cfg(test)]
+        if let Some((copied, go)) = lock(&self.inner.pause_after_copy).take() {
+            let _ = copied.send(());
+            let _ = go.recv();
+        }
         self.write_pages(&held, drops, limits, false)
     }
 
@@ -154,7 +173,7 @@ impl HtmlWaterfallExporter {
                 let mut paths = Vec::new();
                 let mut first_error = None;
                 for h in held.iter().filter(|h| !h.ended) {
-                    match self.write_trace_page(dir, h, limits, spans_of(h)) {
+                    match self.write_trace_page(dir, h, limits, drops.traces, spans_of(h)) {
                         Ok(path) => paths.push(path),
                         Err(e) => {
                             first_error.get_or_insert(e);
@@ -210,12 +229,20 @@ impl HtmlWaterfallExporter {
         }
     }
 
-    /// Writes the page of one trace into `dir`; `released` spans are counted as written or
-    /// failed with it (0 when the trace stays held).
-    fn write_trace_page(&self, dir: &Path, held: &Held, limits: Limits, released: u64) -> Result<PathBuf, HtmlError> {
-        let path = dir.join(file_name(held.trace.trace_id().to_string().as_str()));
+    /// Writes the page of one trace into `dir`, with the traces dropped run-wide;
+    /// `released` spans are counted as written or failed with it (0 when the trace stays
+    /// held).
+    fn write_trace_page(
+        &self,
+        dir: &Path,
+        held: &Held,
+        limits: Limits,
+        dropped_traces: u64,
+        released: u64,
+    ) -> Result<PathBuf, HtmlError> {
+        let path = dir.join(file_name(held.trace.trace_id()));
         let one = std::slice::from_ref(held);
-        let page = self.page(one, limits, 0, held.dropped);
+        let page = self.page(one, limits, dropped_traces, held.dropped);
         self.write_file(&path, &page, released).map(|()| path)
     }
 
@@ -262,7 +289,7 @@ impl TracingExporter for HtmlWaterfallExporter {
     fn export(&self, items: &[ExportItem]) -> Result<(), ExportError> {
         let mut ended = Vec::new();
         let mut drops = Vec::new();
-        let limits = {
+        let (limits, dropped_traces) = {
             let mut s = lock(&self.inner.store);
             for item in items {
                 match item {
@@ -272,15 +299,16 @@ impl TracingExporter for HtmlWaterfallExporter {
                 }
             }
             ended.extend(s.take_evicted());
-            s.limits()
+            (s.limits(), s.drops().traces)
         };
         for why in drops {
             store::warn_dropped(&self.inner.drops_log, WHO, why, limits);
         }
-        if let Output::PerTrace(dir) = &self.inner.output {
+        if let (Output::PerTrace(dir), false) = (&self.inner.output, ended.is_empty()) {
+            let _io = lock(&self.inner.io);
             for held in &ended {
                 // Counted and logged by write_file.
-                let _ = self.write_trace_page(dir, held, limits, held.spans.len() as u64);
+                let _ = self.write_trace_page(dir, held, limits, dropped_traces, held.spans.len() as u64);
             }
         }
         Ok(())
@@ -290,6 +318,7 @@ impl TracingExporter for HtmlWaterfallExporter {
     /// refuses what comes later (counted). Failures are counted and logged; call
     /// [`write`](Self::write) before shutdown to get them as a `Result`.
     fn shutdown(&self) {
+        let _io = lock(&self.inner.io);
         let (held, drops, limits) = {
             let mut s = lock(&self.inner.store);
             if s.is_closed() {
@@ -307,19 +336,26 @@ impl TracingExporter for HtmlWaterfallExporter {
     }
 }
 
-/// `trace_<hex>.html` for a trace id; characters other than ASCII letters, digits, `-`
-/// and `_` (a custom id may hold any) become `_`, and the name is cut to 120 characters.
-fn file_name(trace_id: &str) -> String {
-    let mut name: String = trace_id
+/// The page's file name for a trace id: `trace_<32 hex>.html` for an id of the generated
+/// form. A custom id may hold anything: its characters other than ASCII letters, digits,
+/// `-` and `_` become `_`, it is cut to 100 characters, and `-` and 8 hex digits of its
+/// hash follow, so that no two ids share a file through what was replaced or cut, or
+/// through case on a file system that ignores it, and no name is one that Windows
+/// reserves for a device (`CON`, `NUL`, ...).
+fn file_name(id: &TraceId) -> String {
+    if let Some(v) = id.as_u128() {
+        return format!("trace_{v:032x}.html");
+    }
+    let text = id.to_string();
+    let kept: String = text
         .chars()
-        .take(120)
+        .take(100)
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
         .collect();
-    if name.is_empty() {
-        name.push('_');
-    }
-    name.push_str(".html");
-    name
+    // The 128-bit FNV-1a of the id's text (its W3C form), folded to 32 bits: a change in
+    // the last characters reaches only some of its bits.
+    let h = id.to_w3c();
+    format!("{kept}-{:08x}.html", (h ^ (h >> 32) ^ (h >> 64) ^ (h >> 96)) as u32)
 }
 
 /// Writes the page next to `path` under a name of its own, then renames it over `path`:
@@ -335,7 +371,12 @@ fn write_atomically(path: &Path, page: &PageData<'_>) -> io::Result<()> {
     tmp_name.push(path.file_name().unwrap_or_default());
     tmp_name.push(format!(".{}.{}.tmp", std::process::id(), WRITES.fetch_add(1, Ordering::Relaxed)));
     let tmp = path.with_file_name(tmp_name);
-    let result = fs::OpenOptions::new().write(true).create_new(true).open(&tmp).and_then(|file| {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    // The page holds every span's data: for its owner's eyes only.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let result = options.open(&tmp).and_then(|file| {
         let mut out = BufWriter::new(file);
         html_page::write(&mut out, page)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()
@@ -433,6 +474,9 @@ impl HtmlWaterfallExporterBuilder {
             inner: Arc::new(Inner {
                 output: self.output,
                 title: self.title,
+                io: Mutex::new(()),
+                #[cfg(test)]
+                pause_after_copy: Mutex::new(None),
                 store: Mutex::new(store),
                 pages_written: AtomicU64::new(0),
                 spans_in_pages: AtomicU64::new(0),
@@ -448,12 +492,60 @@ impl HtmlWaterfallExporterBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    use trace_core::{CustomSpanData, Span, SpanId};
 
     #[test]
-    fn file_names_keep_ids_and_replace_anything_else() {
-        assert_eq!(file_name("trace_0123abcd"), "trace_0123abcd.html");
-        assert_eq!(file_name("../../etc/passwd"), "______etc_passwd.html");
-        assert_eq!(file_name(""), "_.html");
-        assert_eq!(file_name(&"x".repeat(500)).len(), 125);
+    fn a_page_written_from_an_older_copy_never_replaces_a_newer_one() {
+        let dir = std::env::temp_dir().join(format!("html-race-{}", std::process::id()));
+        let e = HtmlWaterfallExporter::per_trace(&dir).build().unwrap();
+        let trace = Arc::new(Trace::new(TraceId::from_u128(7), "w"));
+        let span = Arc::new(Span::new(SpanId::from_u128(1), Arc::clone(&trace), None, CustomSpanData::default()));
+        e.export(&[ExportItem::Trace(Arc::clone(&trace)), ExportItem::Span(span)]).unwrap();
+        // `write` copies the trace, not ended, and pauses; the trace then ends on another
+        // thread, whose complete page must be the one left.
+        let (copied_tx, copied) = mpsc::channel();
+        let (go, go_rx) = mpsc::channel();
+        *lock(&e.inner.pause_after_copy) = Some((copied_tx, go_rx));
+        std::thread::scope(|s| {
+            let writer = s.spawn(|| e.write().unwrap());
+            copied.recv().unwrap();
+            let (done_tx, done) = mpsc::channel();
+            let (e, end) = (&e, ExportItem::TraceEnd(Arc::clone(&trace)));
+            s.spawn(move || {
+                e.export(&[end]).unwrap();
+                let _ = done_tx.send(());
+            });
+            // With the pages' lock the end's page waits for `write`, and the bounded wait
+            // passes; without it the end's page is written first, and `write`'s older copy
+            // would replace it. Either way the verdict below does not depend on time.
+            let _ = done.recv_timeout(Duration::from_millis(200));
+            go.send(()).unwrap();
+            writer.join().unwrap();
+        });
+        let page = std::fs::read_to_string(dir.join(file_name(trace.trace_id()))).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(page.contains(r#""ended":true"#), "the trace's last page is kept");
+    }
+
+    #[test]
+    fn file_names_keep_ids_and_tell_custom_ones_apart() {
+        let name = |id: &str| file_name(&TraceId::from_string(id));
+        let generated = "trace_0af7651916cd43dd8448eb211c80319c";
+        assert_eq!(name(generated), format!("{generated}.html"));
+        let traversal = name("../../etc/passwd");
+        assert!(traversal.starts_with("______etc_passwd-") && traversal.ends_with(".html"), "{traversal}");
+        assert_eq!(traversal.len(), "______etc_passwd-".len() + 8 + ".html".len());
+        assert!(name("").starts_with('-'), "{}", name(""));
+        let long = "x".repeat(500);
+        assert_eq!(name(&long).len(), 100 + 1 + 8 + 5);
+        // Ids that the cleaning, the cut or the case would merge get names of their own.
+        for (a, b) in [("a/b", "a_b"), ("T1", "t1"), (&*format!("{long}1"), &*format!("{long}2"))] {
+            assert_ne!(name(a).to_lowercase(), name(b).to_lowercase(), "{a} {b}");
+        }
+        assert_ne!(name("CON").to_lowercase(), "con.html");
+        // The same id always gets the same name.
+        assert_eq!(name("trace_custom"), name("trace_custom"));
     }
 }

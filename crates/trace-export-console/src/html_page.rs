@@ -56,7 +56,11 @@ mod tests {
     fn the_assets_cannot_end_their_element_or_load_anything() {
         // The CSS sits in <style>, the script in <script>: neither may hold the closing tag.
         assert!(!CSS.to_ascii_lowercase().contains("</style"));
-        assert!(!JS.to_ascii_lowercase().contains("</script"));
+        // Nor the sequences that change how script data is parsed (HTML's "script data
+        // escaped" states).
+        for needle in ["</script", "<!--", "<script"] {
+            assert!(!JS.to_ascii_lowercase().contains(needle), "js contains {needle:?}");
+        }
         for (name, text) in [("template", TEMPLATE), ("css", CSS), ("js", JS)] {
             let lower = text.to_ascii_lowercase();
             for needle in ["http:", "https:", "//cdn", "@import", "url(", "src=", "href=", "fetch(", "xmlhttprequest"] {

@@ -295,6 +295,12 @@ fn one_page_per_trace_is_written_when_the_trace_ends() {
     assert_eq!(d["traces"][0]["ended"], false);
     let stats = e.stats();
     assert_eq!((stats.pages_written, stats.spans_in_pages, stats.spans_held), (3, 7, 0));
+    // The pages hold every span's data: their owner's alone.
+    #[cfg(unix)]
+    for page in [&page_a, &page_b] {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(page).unwrap().permissions().mode() & 0o777, 0o600, "{page:?}");
+    }
 }
 
 #[test]
@@ -354,6 +360,8 @@ fn a_trace_end_whose_start_never_came_writes_its_page_at_the_end() {
     assert_eq!((stats.pages_written, stats.traces_held, stats.traces_dropped), (2, 0, 1));
     let d = data(&std::fs::read_to_string(dir.0.join("trace_000000000000000000000000000000b2.html")).unwrap());
     assert_eq!((&d["traces"][0]["ended"], &d["traces"][0]["start_seen"]), (&json!(true), &json!(false)));
+    // A per-trace page says how many traces the run dropped, as the run's page does.
+    assert_eq!(d["dropped"]["traces"], 1);
     // After shutdown, an end is refused like anything else.
     e.shutdown();
     e.export(&[ExportItem::TraceEnd(trace(0xc3, "c", 10))]).unwrap();

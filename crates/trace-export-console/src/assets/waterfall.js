@@ -19,6 +19,8 @@
   var MAX_INDENT = 40;
 
   var data = JSON.parse(document.getElementById("waterfall-data").textContent);
+  // The most characters of a span's JSON the details pane shows.
+  var DETAIL_CHARS = 1000000;
   var traces = data.traces;
 
   var listEl = document.getElementById("trace-list");
@@ -251,7 +253,12 @@
     var r = row(t, i);
     detailSummaryEl.textContent = r.kind + " " + r.name + " · " +
       (r.start === null || r.end === null ? "?" : fmtUs(r.end - r.start)) + (r.error !== null ? " · error: " + r.error : "");
-    detailEl.textContent = JSON.stringify(t.spans[i], null, 2);
+    // At most DETAIL_CHARS characters: a span holding a 100 MB tool output must not
+    // freeze the tab. (Numbers are shown as JavaScript reads them: integers beyond 2^53
+    // lose their last digits.)
+    var text = JSON.stringify(t.spans[i], null, 2);
+    detailEl.textContent = text.length <= DETAIL_CHARS ? text :
+      text.slice(0, DETAIL_CHARS) + "\n… " + (text.length - DETAIL_CHARS) + " more characters not shown";
     detailEl.setAttribute("data-span", String(t.spans[i].id));
     drawRows(true);
   }
