@@ -40,6 +40,12 @@ where
             None if self.config.records_other(attrs.metadata()) => (Kind::Custom, Convention::Plain),
             None => return,
         };
+        if trace_core::registry::in_processor_call() {
+            // A processor's own span (an `#[instrument]`ed `on_span_start`): bridged, it
+            // would go back to that processor, which would make another, without end.
+            stats::span_in_processor_call();
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         if span.extensions().get::<Bridged>().is_some() {
             // A second AgentsLayer in the same subscriber: the first one bridged it.
@@ -137,7 +143,9 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if *event.metadata().level() != Level::ERROR || none_live() {
+        // An error logged inside a processor's call (the dispatcher's own line about a
+        // processor that panicked, or the processor's) is not the application's span's.
+        if *event.metadata().level() != Level::ERROR || none_live() || trace_core::registry::in_processor_call() {
             return;
         }
         let Some(mut scope) = ctx.event_scope(event) else { return };

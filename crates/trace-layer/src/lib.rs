@@ -93,6 +93,12 @@
 //! the trace and ends it when it closes, so the calls of one run share one trace rather
 //! than making one each.
 //!
+//! Spans and ERROR events made inside a processor's own call (a processor whose
+//! `on_span_start` is `#[instrument]`ed, the line the registry logs about a processor that
+//! panicked) are the processor's, not the application's: they are not recorded (counted
+//! in [`LayerStats::spans_in_processor_calls`]) and set no error, so a processor can never
+//! feed itself through the layer (see `trace_core::registry::in_processor_call`).
+//!
 //! # Costs and guarantees
 //! The layer never panics and never blocks: starting and ending a span hand it to the
 //! processors, as the helpers do (the batch processor only enqueues), and nothing is

@@ -11,6 +11,7 @@ static TRACES: AtomicU64 = AtomicU64::new(0);
 static OUTSIDE: AtomicU64 = AtomicU64::new(0);
 static NOT_RECORDED: AtomicU64 = AtomicU64::new(0);
 static IGNORED: AtomicU64 = AtomicU64::new(0);
+static IN_PROCESSOR: AtomicU64 = AtomicU64::new(0);
 static IGNORED_LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
 
 /// Counts of what every [`AgentsLayer`](crate::AgentsLayer) of the process did since it
@@ -38,6 +39,10 @@ pub struct LayerStats {
     /// them finished while a span of it was still current. (Spans of a sampled-out trace
     /// are counted by the sampler, in `trace_core::sampling::sampling_stats`.)
     pub spans_not_recorded: u64,
+    /// Spans the layer would have recorded, made inside a processor's own call (see
+    /// [`trace_core::registry::in_processor_call`]): a processor's telemetry, not the
+    /// application's, and not recorded, so that it cannot feed that processor without end.
+    pub spans_in_processor_calls: u64,
 }
 
 /// The counts so far.
@@ -48,7 +53,12 @@ pub fn stats() -> LayerStats {
         other_spans_outside_traces: OUTSIDE.load(Ordering::Relaxed),
         fields_ignored: IGNORED.load(Ordering::Relaxed),
         spans_not_recorded: NOT_RECORDED.load(Ordering::Relaxed),
+        spans_in_processor_calls: IN_PROCESSOR.load(Ordering::Relaxed),
     }
+}
+
+pub(crate) fn span_in_processor_call() {
+    IN_PROCESSOR.fetch_add(1, Ordering::Relaxed);
 }
 
 pub(crate) fn span_bridged() {

@@ -71,6 +71,7 @@ pub use panics::processor_panics;
 pub use retire::{retire, RETIRE_THREAD_NAME};
 pub use scope::{scoped_processor, set_default, set_default_shared, with_default, DefaultGuard};
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -177,11 +178,52 @@ fn dispatch_global(f: impl FnOnce(&dyn TracingProcessor)) {
     });
 }
 
+thread_local! {
+    /// How many calls to processors this thread is inside (a processor may start or end
+    /// spans of its own, or log).
+    static IN_PROCESSOR_CALL: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether this thread is inside a call from this crate to a processor (its
+/// `on_trace_start`, `on_span_end`, ...): what happens there is the processor's own work,
+/// not the application's. A bridge from another instrumentation (the `tracing` layer)
+/// ignores the spans and errors made there, which would otherwise go back to the
+/// processors, a processor's `#[instrument]` feeding itself without end.
+///
+/// ```
+/// use trace_core::{custom_span, registry::in_processor_call, set_trace_processor, trace, Span, Trace};
+/// use trace_core::TracingProcessor;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+///
+/// struct Probe(Arc<AtomicBool>);
+/// impl TracingProcessor for Probe {
+///     fn on_trace_start(&self, _: &Arc<Trace>) {}
+///     fn on_trace_end(&self, _: &Arc<Trace>) {}
+///     fn on_span_start(&self, _: &Span) {
+///         self.0.store(in_processor_call(), Ordering::Relaxed);
+///     }
+///     fn on_span_end(&self, _: &Arc<Span>) {}
+/// }
+/// let seen = Arc::new(AtomicBool::new(false));
+/// set_trace_processor(Probe(Arc::clone(&seen)));
+/// let _t = trace("run").start();
+/// let _s = custom_span("step").start();
+/// assert!(seen.load(Ordering::Relaxed), "inside the processor's call");
+/// assert!(!in_processor_call(), "not in the application's code");
+/// ```
+pub fn in_processor_call() -> bool {
+    IN_PROCESSOR_CALL.with(Cell::get) != 0
+}
+
 #[inline]
 fn guarded(p: &dyn TracingProcessor, f: impl FnOnce(&dyn TracingProcessor)) {
+    IN_PROCESSOR_CALL.with(|c| c.set(c.get().saturating_add(1)));
     if let Err(panic) = isolate(|| f(p)) {
+        // Logged inside the mark: the line is the dispatcher's, not the application's.
         panics::count_and_log(&panic);
     }
+    IN_PROCESSOR_CALL.with(|c| c.set(c.get().saturating_sub(1)));
 }
 
 /// Flushes the global processor (Python's `flush_traces()`): returns once what was
