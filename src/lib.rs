@@ -157,8 +157,9 @@ pub use trace_core::{
     guardrail_span, handoff_span, is_tracing_disabled, mcp_tools_span, response_span, set_sampler,
     set_trace_include_sensitive_data, set_trace_processor, set_tracing_disabled, shutdown, span, speech_group_span,
     speech_span, task_span, trace_include_sensitive_data, transcription_span, turn_span, Context, ExportError,
-    ExportItem, FutureExt, InMemoryExporter, InMemoryProcessor, Parent, ProcessorError, Sampler, SimpleTraceProcessor,
-    Span, SpanData, SpanError, SpanGuard, SpanKind, Trace, TraceGuard, TraceState, TracingExporter, TracingProcessor,
+    ExportItem, FutureExt, InMemoryExporter, InMemoryProcessor, Parent, ProcessorError, Sampler, SimpleStats,
+    SimpleTraceProcessor, Span, SpanData, SpanError, SpanGuard, SpanKind, Trace, TraceGuard, TraceState,
+    TracingExporter, TracingProcessor,
 };
 
 #[cfg(feature = "console")]

@@ -179,7 +179,7 @@ pub use registry::{
 pub use sampling::{set_sampler, Sampler};
 pub use secret::ApiKey;
 pub use sensitive::{set_trace_include_sensitive_data, trace_include_sensitive_data};
-pub use simple::SimpleTraceProcessor;
+pub use simple::{SimpleStats, SimpleTraceProcessor};
 pub use span::{Span, SpanError, SPAN_METADATA_ROUTING_KEYS};
 pub use span_builder::{span, SpanBuilder};
 pub use span_data::{

@@ -67,6 +67,20 @@ impl LogRateLimiter {
     }
 }
 
+/// `log::warn!`, at most once per 10 s for this call site, with the count of what was
+/// held back since: for misuse that code can repeat in a loop on a span's path (a span
+/// finished twice, a trace started inside another).
+macro_rules! warn_limited {
+    ($($message:tt)+) => {{
+        static LIMIT: $crate::rate_limit::LogRateLimiter =
+            $crate::rate_limit::LogRateLimiter::new(::std::time::Duration::from_secs(10));
+        if let Some(held_back) = LIMIT.check() {
+            ::log::warn!("{} ({held_back} more since the last warning)", format_args!($($message)+));
+        }
+    }};
+}
+pub(crate) use warn_limited;
+
 #[cfg(test)]
 mod tests {
     use super::*;

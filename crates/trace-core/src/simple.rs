@@ -1,5 +1,6 @@
 //! A processor that exports on the caller's thread.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,16 +19,36 @@ use crate::trace::Trace;
 /// For examples, tests and exporters that never block (an in-memory one). It breaks the
 /// rule that ending a span never waits on I/O when the exporter does I/O, so production
 /// code uses the batch processor (`trace-batch`) instead.
+///
+/// Every item the exporter failed is counted ([`stats`](Self::stats)) and logged,
+/// rate-limited.
 #[derive(Debug)]
 pub struct SimpleTraceProcessor<E> {
     exporter: E,
     errors: LogRateLimiter,
+    exported: AtomicU64,
+    lost: AtomicU64,
+}
+
+/// What a [`SimpleTraceProcessor`] did; from [`SimpleTraceProcessor::stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SimpleStats {
+    /// Items (trace starts, trace ends, spans) the exporter took.
+    pub exported: u64,
+    /// Items the exporter failed (an error, or no key configured): lost.
+    pub lost: u64,
 }
 
 impl<E: TracingExporter> SimpleTraceProcessor<E> {
     /// A processor over `exporter`.
     pub fn new(exporter: E) -> Self {
-        Self { exporter, errors: LogRateLimiter::new(Duration::from_secs(10)) }
+        Self {
+            exporter,
+            errors: LogRateLimiter::new(Duration::from_secs(10)),
+            exported: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
+        }
     }
 
     /// The exporter.
@@ -35,8 +56,16 @@ impl<E: TracingExporter> SimpleTraceProcessor<E> {
         &self.exporter
     }
 
+    /// What was exported and lost so far.
+    pub fn stats(&self) -> SimpleStats {
+        SimpleStats { exported: self.exported.load(Ordering::Relaxed), lost: self.lost.load(Ordering::Relaxed) }
+    }
+
     fn export(&self, item: ExportItem) {
-        if let Err(e) = self.exporter.export(std::slice::from_ref(&item)) {
+        let outcome = self.exporter.export(std::slice::from_ref(&item));
+        let counter = if outcome.is_ok() { &self.exported } else { &self.lost };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = outcome {
             if !e.should_log() {
                 log::debug!("export skipped: {e}");
             } else if let Some(suppressed) = self.errors.check() {
@@ -62,5 +91,37 @@ impl<E: TracingExporter> TracingProcessor for SimpleTraceProcessor<E> {
     fn shutdown(&self, _timeout: Option<Duration>) -> Result<(), ProcessorError> {
         self.exporter.shutdown();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ExportError;
+    use crate::{CustomSpanData, SpanId, TraceId};
+
+    /// Fails every other item.
+    struct Flaky(AtomicU64);
+
+    impl TracingExporter for Flaky {
+        fn export(&self, _: &[ExportItem]) -> Result<(), ExportError> {
+            if self.0.fetch_add(1, Ordering::Relaxed) % 2 == 1 {
+                return Err(ExportError::failed(1, "down"));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn items_the_exporter_fails_are_counted_as_lost() {
+        let p = SimpleTraceProcessor::new(Flaky(AtomicU64::new(0)));
+        let trace = Arc::new(Trace::new(TraceId::from_u128(1), "w"));
+        p.on_trace_start(&trace);
+        for i in 0..3 {
+            let span =
+                Arc::new(Span::new(SpanId::from_u128(i + 1), Arc::clone(&trace), None, CustomSpanData::default()));
+            p.on_span_end(&span);
+        }
+        assert_eq!(p.stats(), SimpleStats { exported: 2, lost: 2 });
     }
 }

@@ -201,7 +201,7 @@ impl<D> SpanGuard<D> {
     #[inline]
     fn begin(&mut self) -> bool {
         if self.state != State::Created {
-            log::warn!("span already started");
+            crate::rate_limit::warn_limited!("span already started");
             return false;
         }
         self.state = State::Started;
@@ -240,7 +240,7 @@ impl<D> SpanGuard<D> {
     #[inline]
     fn complete(&mut self) {
         if self.state == State::Finished {
-            log::warn!("span already finished");
+            crate::rate_limit::warn_limited!("span already finished");
             return;
         }
         self.state = State::Finished;

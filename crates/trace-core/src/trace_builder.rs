@@ -166,7 +166,9 @@ impl TraceBuilder {
     /// turned down is a no-op ([`TraceGuard::is_sampled_out`]) whose spans are no-ops too.
     pub fn create(self) -> TraceGuard {
         if context::current_trace().is_some() {
-            log::warn!("a trace is already current; creating a new trace, but this is probably a mistake");
+            crate::rate_limit::warn_limited!(
+                "a trace is already current; creating a new trace, but this is probably a mistake"
+            );
         }
         let noop = self.disabled
             || registry::is_tracing_disabled()

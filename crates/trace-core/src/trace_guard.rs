@@ -154,7 +154,7 @@ impl TraceGuard {
     /// Moves to `Started` and tells the processors; false if it was started before.
     fn begin(&mut self) -> bool {
         if self.state != State::Created {
-            log::warn!("trace already started");
+            crate::rate_limit::warn_limited!("trace already started");
             return false;
         }
         self.state = State::Started;
@@ -191,11 +191,11 @@ impl TraceGuard {
     fn complete(&mut self) {
         match self.state {
             State::Finished => {
-                log::warn!("trace already finished");
+                crate::rate_limit::warn_limited!("trace already finished");
                 return;
             }
             State::Created => {
-                log::warn!("finishing a trace that was never started; nothing is reported");
+                crate::rate_limit::warn_limited!("finishing a trace that was never started; nothing is reported");
                 self.state = State::Finished;
                 return;
             }

@@ -154,7 +154,9 @@ impl TreeConsoleProcessor {
         let i = &self.inner;
         let text = tree_text::render(held, moment, i.palette, per_trace_cap, i.show_data);
         let spans = held.spans.len() as u64;
-        match lock(&i.sink).write_all(text.as_bytes()) {
+        // The output's lock is let go before anything is logged.
+        let written = lock(&i.sink).write_all(text.as_bytes());
+        match written {
             Ok(()) => {
                 let printed = if moment == Moment::Ended { &i.traces_printed } else { &i.unfinished_printed };
                 printed.fetch_add(1, Ordering::Relaxed);

@@ -9,7 +9,8 @@
 //! panics is caught and counted in [`processor_panics`](super::panics::processor_panics).
 //!
 //! The thread is spawned once per process, the first time any per-thread cache is filled
-//! (a cold path, next to the lazy start of whatever the cache holds), so that releasing a
+//! or a scoped processor is set (cold paths, next to the lazy start of whatever the cache
+//! or the scope holds), so that releasing a
 //! value later (a thread that exits, an eviction, a scope's end, a replaced processor)
 //! finds it running. If it cannot be spawned, values are dropped where they are released,
 //! with a warning.
@@ -28,7 +29,8 @@ type Retired = Box<dyn Send>;
 static SENDER: OnceLock<Option<Sender<Retired>>> = OnceLock::new();
 
 /// Starts the retirement thread if it is not running yet: called when a cache is first
-/// filled, before anything can be released from one, so that [`retire`] finds it running.
+/// filled or a scope is set, before anything can be released from one, so that
+/// [`retire`] finds it running.
 pub(crate) fn start() {
     sender();
 }

@@ -167,6 +167,9 @@ pub fn set_default<P: TracingProcessor>(processor: P) -> DefaultGuard {
 
 /// [`set_default`] for a processor that is already shared.
 pub fn set_default_shared(processor: Arc<dyn TracingProcessor>) -> DefaultGuard {
+    // A scope's last reference may be released by a span's end (see `Held`): the thread
+    // that drops it is started here, not there.
+    super::retire::start();
     DefaultGuard { id: push(Scope::new(processor)), _not_send: PhantomData }
 }
 
