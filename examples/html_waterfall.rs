@@ -142,6 +142,15 @@ fn follow_up() {
         function_span("get_invoice").input(r#"{"order_id": 42}"#).mcp_data(json!({"server": "billing-mcp"})).start();
     sleep(Duration::from_millis(25));
     call.set_output("invoice INV-2025-0042.pdf (59.90 EUR)");
+    call.end();
+    // An error quoting markup from the customer's input: the page shows it as text, never
+    // as HTML (`cargo xtask html` checks this in a real browser).
+    tool(
+        "render_receipt",
+        json!({"note": "<img src=x onerror=\"document.body.dataset.pwned=1\">"}),
+        Err("template error near <img src=x onerror=\"document.body.dataset.pwned=1\">"),
+        3,
+    );
 }
 
 /// One trace of `n` spans: agents with turns, generations and tool calls nested under

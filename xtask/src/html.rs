@@ -9,6 +9,8 @@
 //!   parent), error rows marked, the trace list one entry per trace;
 //! - a span folded (`#collapse=`) hides exactly its descendants; a span chosen
 //!   (`#span=`) shows its exported JSON in the details pane;
+//! - an error message quoting markup (`<img src=x onerror=...>`) is shown as text: no
+//!   element is made of it and its handler never runs;
 //! - the 10,000-span page keeps a few hundred rows in the DOM, also when scrolled to its
 //!   last span;
 //! - nothing was fetched. Two independent proofs: the page's Content-Security-Policy
@@ -128,6 +130,7 @@ fn check(exe: PathBuf, screenshot: Option<&Path>) -> Result<(), String> {
     }
     fold(&mut browser, &run_page, &run)?;
     let failed = select(&mut browser, &run_page, &run)?;
+    markup(&mut browser, &run_page, &run)?;
     large(&mut browser, &large_page)?;
 
     if let Some(path) = screenshot {
@@ -381,6 +384,36 @@ fn select(browser: &mut Chromium, page: &Path, run: &Run) -> Result<String, Stri
     }
     println!("html: choosing {} shows its exported JSON (error {message:?})", span.id);
     Ok(span.id.clone())
+}
+
+/// A span whose error quotes markup (`<img src=x onerror=...>`), chosen: the message is
+/// shown as text, no element is made of it, and its handler never ran.
+fn markup(browser: &mut Chromium, page: &Path, run: &Run) -> Result<(), String> {
+    let span = run
+        .traces
+        .iter()
+        .flat_map(|t| &t.spans)
+        .find(|s| s.error_message.as_deref().is_some_and(|m| m.contains("<img")))
+        .ok_or("no span whose error quotes markup in the recorded run")?;
+    let message = span.error_message.as_deref().unwrap_or_default();
+    let load = browser.dump_dom(&url(page, &format!("span={}", span.id)))?;
+    clean(&load, "a span whose error quotes markup")?;
+    if !dom::tags(&load.dom, "img").is_empty() {
+        return Err("the markup in an error message became an <img> element".to_owned());
+    }
+    if dom::tags(&load.dom, "body").first().and_then(|b| b.get("data-pwned")).is_some() {
+        return Err("the markup's event handler ran".to_owned());
+    }
+    let summary = dom::tags(&load.dom, "div")
+        .into_iter()
+        .find(|t| t.get("id") == Some("detail-summary"))
+        .ok_or("no details summary")?;
+    let text = dom::text_after(&load.dom, &summary);
+    if !text.contains(message) {
+        return Err(format!("the details summary does not show the message as text: {text:.300}"));
+    }
+    println!("html: an error quoting <img onerror=...> is shown as text; no element made, no handler run");
+    Ok(())
 }
 
 /// 10,000 spans: a light DOM at the top and scrolled to the last span.
