@@ -1,6 +1,7 @@
 //! [`HtmlWaterfallExporter`]: writes a self-contained HTML page of the run, or one per
 //! trace.
 
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -73,8 +74,9 @@ struct Inner {
     store: Mutex<Store>,
     /// Held from the copy of what is held to the last rename of a write: a page written
     /// from an older copy never replaces a newer one (`write` racing a trace's end or the
-    /// shutdown). Never taken with `store` held, nor on a span's path.
-    io: Mutex<()>,
+    /// shutdown). Never taken with `store` held, nor on a span's path. It guards what was
+    /// written of the traces taken out of the store.
+    io: Mutex<Written>,
     /// Test only: `write` says it has copied what is held, then waits for a go.
     #[cfg(test)]
     pause_after_copy: Mutex<Option<(std::sync::mpsc::Sender<()>, std::sync::mpsc::Receiver<()>)>>,
@@ -116,7 +118,9 @@ impl HtmlWaterfallExporter {
     /// trace ends, named after the trace id: `trace_<hex>.html`; a custom id's name is the
     /// id with characters other than ASCII letters, digits, `-` and `_` replaced by `_`,
     /// cut to 100 characters, then `-` and 8 hex digits of its hash (so that two custom ids
-    /// never share a file).
+    /// never share a file). A trace held again after its page was written (a span of it
+    /// ended after its end) gets a page of its own, `trace_<hex>-2.html` and so on, for the
+    /// ids of the last `max_traces` traces written.
     pub fn per_trace(dir: impl Into<PathBuf>) -> HtmlWaterfallExporterBuilder {
         HtmlWaterfallExporterBuilder::new(Output::PerTrace(dir.into()))
     }
@@ -136,7 +140,7 @@ impl HtmlWaterfallExporter {
     /// A file is written next to its final name and then renamed over it, so that a
     /// reader never sees half a page.
     pub fn write(&self) -> Result<Vec<PathBuf>, HtmlError> {
-        let _io = lock(&self.inner.io);
+        let mut io = lock(&self.inner.io);
         let (held, drops, limits) = {
             let s = lock(&self.inner.store);
             if s.is_closed() {
@@ -149,7 +153,7 @@ impl HtmlWaterfallExporter {
             let _ = copied.send(());
             let _ = go.recv();
         }
-        self.write_pages(&held, drops, limits, false)
+        self.write_pages(&mut io, &held, drops, limits, false)
     }
 
     /// Writes the run's page of `held`, or the page of each trace of `held` that has not
@@ -157,6 +161,7 @@ impl HtmlWaterfallExporter {
     /// Every page is attempted; the first failure is returned.
     fn write_pages(
         &self,
+        written: &mut Written,
         held: &[Held],
         drops: DropCounts,
         limits: Limits,
@@ -173,7 +178,7 @@ impl HtmlWaterfallExporter {
                 let mut paths = Vec::new();
                 let mut first_error = None;
                 for h in held.iter().filter(|h| !h.ended) {
-                    match self.write_trace_page(dir, h, limits, drops.traces, spans_of(h)) {
+                    match self.write_trace_page(written, dir, h, limits, drops.traces, spans_of(h)) {
                         Ok(path) => paths.push(path),
                         Err(e) => {
                             first_error.get_or_insert(e);
@@ -231,16 +236,22 @@ impl HtmlWaterfallExporter {
 
     /// Writes the page of one trace into `dir`, with the traces dropped run-wide;
     /// `released` spans are counted as written or failed with it (0 when the trace stays
-    /// held).
+    /// held). A trace taken out of the store (ended, or `released`) is remembered in
+    /// `written`, so that the same id held again later gets a page of its own.
     fn write_trace_page(
         &self,
+        written: &mut Written,
         dir: &Path,
         held: &Held,
         limits: Limits,
         dropped_traces: u64,
         released: u64,
     ) -> Result<PathBuf, HtmlError> {
-        let path = dir.join(file_name(held.trace.trace_id()));
+        let id = held.trace.trace_id();
+        let path = dir.join(file_name(id, written.before(id) + 1));
+        if released > 0 || held.ended {
+            written.taken_out(id);
+        }
         let one = std::slice::from_ref(held);
         let page = self.page(one, limits, dropped_traces, held.dropped);
         self.write_file(&path, &page, released).map(|()| path)
@@ -305,10 +316,10 @@ impl TracingExporter for HtmlWaterfallExporter {
             store::warn_dropped(&self.inner.drops_log, WHO, why, limits);
         }
         if let (Output::PerTrace(dir), false) = (&self.inner.output, ended.is_empty()) {
-            let _io = lock(&self.inner.io);
+            let mut io = lock(&self.inner.io);
             for held in &ended {
                 // Counted and logged by write_file.
-                let _ = self.write_trace_page(dir, held, limits, dropped_traces, held.spans.len() as u64);
+                let _ = self.write_trace_page(&mut io, dir, held, limits, dropped_traces, held.spans.len() as u64);
             }
         }
         Ok(())
@@ -318,7 +329,7 @@ impl TracingExporter for HtmlWaterfallExporter {
     /// refuses what comes later (counted). Failures are counted and logged; call
     /// [`write`](Self::write) before shutdown to get them as a `Result`.
     fn shutdown(&self) {
-        let _io = lock(&self.inner.io);
+        let mut io = lock(&self.inner.io);
         let (held, drops, limits) = {
             let mut s = lock(&self.inner.store);
             if s.is_closed() {
@@ -328,7 +339,7 @@ impl TracingExporter for HtmlWaterfallExporter {
             (s.take_all(), s.drops(), s.limits())
         };
         // Counted and logged by write_file.
-        let _ = self.write_pages(&held, drops, limits, true);
+        let _ = self.write_pages(&mut io, &held, drops, limits, true);
     }
 
     fn wants_trace_ends(&self) -> bool {
@@ -342,20 +353,65 @@ impl TracingExporter for HtmlWaterfallExporter {
 /// hash follow, so that no two ids share a file through what was replaced or cut, or
 /// through case on a file system that ignores it, and no name is one that Windows
 /// reserves for a device (`CON`, `NUL`, ...).
-fn file_name(id: &TraceId) -> String {
-    if let Some(v) = id.as_u128() {
-        return format!("trace_{v:032x}.html");
+///
+/// The `n`th page of an id (a trace held again after its page was written: a span of it
+/// ended after its end) is named with `-n` before `.html`.
+fn file_name(id: &TraceId, n: u32) -> String {
+    let stem = match id.as_u128() {
+        Some(v) => format!("trace_{v:032x}"),
+        None => {
+            let text = id.to_string();
+            let kept: String = text
+                .chars()
+                .take(100)
+                .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+                .collect();
+            // The 128-bit FNV-1a of the id's text (its W3C form), folded to 32 bits: a
+            // change in the last characters reaches only some of its bits.
+            let h = id.to_w3c();
+            format!("{kept}-{:08x}", (h ^ (h >> 32) ^ (h >> 64) ^ (h >> 96)) as u32)
+        }
+    };
+    if n > 1 {
+        format!("{stem}-{n}.html")
+    } else {
+        format!("{stem}.html")
     }
-    let text = id.to_string();
-    let kept: String = text
-        .chars()
-        .take(100)
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .collect();
-    // The 128-bit FNV-1a of the id's text (its W3C form), folded to 32 bits: a change in
-    // the last characters reaches only some of its bits.
-    let h = id.to_w3c();
-    format!("{kept}-{:08x}.html", (h ^ (h >> 32) ^ (h >> 64) ^ (h >> 96)) as u32)
+}
+
+/// How many pages were written for each trace id taken out of the store (ended, taken
+/// out to make room, or at shutdown), for the ids of the last `cap` such traces: a trace
+/// held again later gets page `n + 1` rather than replacing page `n` (an id forgotten
+/// meanwhile starts again at the first name).
+#[derive(Default)]
+struct Written {
+    pages: HashMap<TraceId, u32>,
+    order: VecDeque<TraceId>,
+    cap: usize,
+}
+
+impl Written {
+    fn new(cap: usize) -> Self {
+        Self { cap, ..Self::default() }
+    }
+
+    /// Pages written so far for `id` as taken out.
+    fn before(&self, id: &TraceId) -> u32 {
+        self.pages.get(id).copied().unwrap_or(0)
+    }
+
+    fn taken_out(&mut self, id: &TraceId) {
+        let n = self.pages.entry(id.clone()).or_insert(0);
+        *n = n.saturating_add(1);
+        if *n == 1 {
+            self.order.push_back(id.clone());
+            if self.order.len() > self.cap {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.pages.remove(&oldest);
+                }
+            }
+        }
+    }
 }
 
 /// Writes the page next to `path` under a name of its own, then renames it over `path`:
@@ -474,7 +530,7 @@ impl HtmlWaterfallExporterBuilder {
             inner: Arc::new(Inner {
                 output: self.output,
                 title: self.title,
-                io: Mutex::new(()),
+                io: Mutex::new(Written::new(limits.max_traces)),
                 #[cfg(test)]
                 pause_after_copy: Mutex::new(None),
                 store: Mutex::new(store),
@@ -524,14 +580,14 @@ mod tests {
             go.send(()).unwrap();
             writer.join().unwrap();
         });
-        let page = std::fs::read_to_string(dir.join(file_name(trace.trace_id()))).unwrap();
+        let page = std::fs::read_to_string(dir.join(file_name(trace.trace_id(), 1))).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
         assert!(page.contains(r#""ended":true"#), "the trace's last page is kept");
     }
 
     #[test]
     fn file_names_keep_ids_and_tell_custom_ones_apart() {
-        let name = |id: &str| file_name(&TraceId::from_string(id));
+        let name = |id: &str| file_name(&TraceId::from_string(id), 1);
         let generated = "trace_0af7651916cd43dd8448eb211c80319c";
         assert_eq!(name(generated), format!("{generated}.html"));
         let traversal = name("../../etc/passwd");

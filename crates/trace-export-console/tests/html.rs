@@ -304,6 +304,24 @@ fn one_page_per_trace_is_written_when_the_trace_ends() {
 }
 
 #[test]
+fn a_span_ending_after_its_trace_gets_a_page_of_its_own() {
+    // The trace's page is written at its end; a span of it that ends later (a detached
+    // task) holds the trace again, and its page must not replace the complete one.
+    let dir = TempDir::new("late");
+    let e = HtmlWaterfallExporter::per_trace(&dir.0).build().unwrap();
+    let (t, spans) = small_run(0xc3);
+    e.export(&items(&t, &spans)).unwrap();
+    let late = span(&t, 9, Some(1), (950, 990), FunctionSpanData { name: "late".into(), ..Default::default() });
+    e.export(&[ExportItem::Span(late)]).unwrap();
+    e.shutdown();
+    let first = data(&std::fs::read_to_string(dir.0.join("trace_000000000000000000000000000000c3.html")).unwrap());
+    assert_eq!(first["traces"][0]["rows"].as_array().unwrap().len(), 5, "the complete page is kept");
+    let second = data(&std::fs::read_to_string(dir.0.join("trace_000000000000000000000000000000c3-2.html")).unwrap());
+    let trace = &second["traces"][0];
+    assert_eq!((trace["rows"].as_array().unwrap().len(), &trace["start_seen"]), (1, &json!(false)));
+}
+
+#[test]
 fn a_page_that_cannot_be_written_is_an_error_naming_the_file_and_counted() {
     let dir = TempDir::new("unwritable");
     let blocker = dir.0.join("file");
