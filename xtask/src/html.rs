@@ -14,7 +14,7 @@
 //! - the 10,000-span page keeps a few hundred rows in the DOM, also when scrolled to its
 //!   last span;
 //! - nothing was fetched. Two independent proofs: the page's Content-Security-Policy
-//!   (`default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'`)
+//!   (`default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-…'`)
 //!   forbids every request and the page counts refusals into `data-csp-violations` on
 //!   `<html>`, which must read 0; and Chromium runs with
 //!   `--host-resolver-rules="MAP * ~NOTFOUND"` (nothing can leave the machine) and
