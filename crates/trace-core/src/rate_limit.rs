@@ -45,7 +45,12 @@ impl LogRateLimiter {
     /// Records an event. Returns `Some(n)` when it should be logged, `n` being how many
     /// events were held back since the last one logged; `None` when it should not.
     pub fn check(&self) -> Option<u64> {
-        let now = monotonic_nanos().saturating_add(1);
+        self.check_at(monotonic_nanos())
+    }
+
+    /// [`check`](Self::check) at `now`, nanoseconds on a monotonic clock.
+    fn check_at(&self, now: u64) -> Option<u64> {
+        let now = now.saturating_add(1);
         let last = self.last.load(Ordering::Relaxed);
         let due = last == 0 || now.saturating_sub(last) >= self.interval_nanos;
         if due && self.last.compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
@@ -87,13 +92,15 @@ mod tests {
 
     #[test]
     fn first_event_passes_then_holds_back_until_the_interval() {
+        let ms = 1_000_000;
         let l = LogRateLimiter::new(Duration::from_millis(50));
-        assert_eq!(l.check(), Some(0));
-        for _ in 0..10 {
-            assert_eq!(l.check(), None);
+        assert_eq!(l.check_at(1_000 * ms), Some(0));
+        for i in 0..10 {
+            assert_eq!(l.check_at(1_000 * ms + i * 4 * ms), None, "within the interval");
         }
-        std::thread::sleep(Duration::from_millis(60));
-        assert_eq!(l.check(), Some(10));
+        assert_eq!(l.check_at(1_049 * ms), None, "just short of it");
+        assert_eq!(l.check_at(1_050 * ms), Some(11), "then the count held back");
         assert_eq!(l.pending(), 0);
+        assert_eq!(l.check_at(1_060 * ms), None, "the interval counts from there");
     }
 }

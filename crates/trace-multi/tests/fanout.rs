@@ -147,6 +147,13 @@ fn force_flush_reaches_every_processor_and_reports_failures_by_position() {
     // Even with no time left every processor is asked (with zero), and none without a
     // timeout gets one.
     multi.force_flush(Some(Duration::ZERO)).unwrap_err();
+    // With no time left the caller waits only a short grace for the thread that asks the
+    // processors: before the next flush, wait (a hang guard, not a verdict) for that
+    // thread's last call, to the fourth processor.
+    let guard = Instant::now() + Duration::from_secs(60);
+    while multi.stats()[3].failures < 2 && Instant::now() < guard {
+        std::thread::yield_now();
+    }
     multi.force_flush(None).unwrap_err();
     assert_eq!(first.events().len(), 3);
     assert_eq!(lock(&third.flushes)[1..], [Some(Duration::ZERO), None]);
@@ -162,13 +169,11 @@ fn shutdown_shares_one_deadline_and_reports_who_did_not_finish() {
     let never_reached = Timed::default();
     let multi = MultiProcessor::new().with(fast.clone()).with(slow).with(never_reached.clone());
 
-    let timeout = Duration::from_millis(300);
-    let started = Instant::now();
+    // Long enough that a stalled thread still reaches the slow one before the deadline.
+    let timeout = Duration::from_secs(2);
     let result = multi.shutdown(Some(timeout));
-    let elapsed = started.elapsed();
 
-    // Well within the slow one's two minutes: it got only what was left of the 300 ms.
-    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    // The slow one got only what was left of the timeout (its turn is checked below).
     let Err(ProcessorError::Several(errors)) = result else { panic!("expected Several, got {result:?}") };
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(matches!(errors[0], (1, ProcessorError::Timeout(_))), "{errors:?}");
