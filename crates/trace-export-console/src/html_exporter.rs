@@ -74,8 +74,10 @@ struct Inner {
     store: Mutex<Store>,
     /// Held from the copy of what is held to the last rename of a write: a page written
     /// from an older copy never replaces a newer one (`write` racing a trace's end or the
-    /// shutdown). Never taken with `store` held, nor on a span's path. It guards what was
-    /// written of the traces taken out of the store.
+    /// shutdown). Taken after `store` is let go, never with it held; on a span's path
+    /// never, but a trace's end that writes its page (per-trace pages, under the simple
+    /// processor: the application's thread) waits for a `write` in progress. It guards
+    /// what was written of the traces taken out of the store.
     io: Mutex<Written>,
     /// Test only: `write` says it has copied what is held, then waits for a go.
     #[cfg(test)]
@@ -118,9 +120,9 @@ impl HtmlWaterfallExporter {
     /// trace ends, named after the trace id: `trace_<hex>.html`; a custom id's name is the
     /// id with characters other than ASCII letters, digits, `-` and `_` replaced by `_`,
     /// cut to 100 characters, then `-` and 8 hex digits of its hash (so that two custom ids
-    /// never share a file). A trace held again after its page was written (a span of it
-    /// ended after its end) gets a page of its own, `trace_<hex>-2.html` and so on, for the
-    /// ids of the last `max_traces` traces written.
+    /// practically never share a file: the hash has 32 bits). A trace held again after its
+    /// page was written (a span of it ended after its end) gets a page of its own,
+    /// `trace_<hex>-2.html` and so on, for the ids of the last `max_traces` traces written.
     pub fn per_trace(dir: impl Into<PathBuf>) -> HtmlWaterfallExporterBuilder {
         HtmlWaterfallExporterBuilder::new(Output::PerTrace(dir.into()))
     }
@@ -178,7 +180,7 @@ impl HtmlWaterfallExporter {
                 let mut paths = Vec::new();
                 let mut first_error = None;
                 for h in held.iter().filter(|h| !h.ended) {
-                    match self.write_trace_page(written, dir, h, limits, drops.traces, spans_of(h)) {
+                    match self.write_trace_page(written, dir, h, limits, drops.traces, release) {
                         Ok(path) => paths.push(path),
                         Err(e) => {
                             first_error.get_or_insert(e);
@@ -234,10 +236,11 @@ impl HtmlWaterfallExporter {
         }
     }
 
-    /// Writes the page of one trace into `dir`, with the traces dropped run-wide;
-    /// `released` spans are counted as written or failed with it (0 when the trace stays
-    /// held). A trace taken out of the store (ended, or `released`) is remembered in
-    /// `written`, so that the same id held again later gets a page of its own.
+    /// Writes the page of one trace into `dir`, with the traces dropped run-wide. With
+    /// `taken_out` (the trace left the store: ended, taken out to make room, or at
+    /// shutdown), its spans are counted as written or failed with it and the trace is
+    /// remembered in `written`, so that the same id held again later gets a page of its
+    /// own.
     fn write_trace_page(
         &self,
         written: &mut Written,
@@ -245,13 +248,16 @@ impl HtmlWaterfallExporter {
         held: &Held,
         limits: Limits,
         dropped_traces: u64,
-        released: u64,
+        taken_out: bool,
     ) -> Result<PathBuf, HtmlError> {
         let id = held.trace.trace_id();
         let path = dir.join(file_name(id, written.before(id) + 1));
-        if released > 0 || held.ended {
+        let released = if taken_out {
             written.taken_out(id);
-        }
+            held.spans.len() as u64
+        } else {
+            0
+        };
         let one = std::slice::from_ref(held);
         let page = self.page(one, limits, dropped_traces, held.dropped);
         self.write_file(&path, &page, released).map(|()| path)
@@ -319,7 +325,7 @@ impl TracingExporter for HtmlWaterfallExporter {
             let mut io = lock(&self.inner.io);
             for held in &ended {
                 // Counted and logged by write_file.
-                let _ = self.write_trace_page(&mut io, dir, held, limits, dropped_traces, held.spans.len() as u64);
+                let _ = self.write_trace_page(&mut io, dir, held, limits, dropped_traces, true);
             }
         }
         Ok(())
@@ -350,7 +356,7 @@ impl TracingExporter for HtmlWaterfallExporter {
 /// The page's file name for a trace id: `trace_<32 hex>.html` for an id of the generated
 /// form. A custom id may hold anything: its characters other than ASCII letters, digits,
 /// `-` and `_` become `_`, it is cut to 100 characters, and `-` and 8 hex digits of its
-/// hash follow, so that no two ids share a file through what was replaced or cut, or
+/// hash follow, so that two ids practically never share a file through what was replaced or cut, or
 /// through case on a file system that ignores it, and no name is one that Windows
 /// reserves for a device (`CON`, `NUL`, ...).
 ///

@@ -20,8 +20,9 @@ const MARKERS: [&str; 3] = ["{{CSS}}", "{{DATA}}", "{{JS}}"];
 /// Where the page's script nonce goes (its policy and its two script elements).
 const NONCE: &str = "{{NONCE}}";
 
-/// A nonce for one page: 128 random bits as hex (from trace-core's id generator; they
-/// name the page's own scripts, and are no secret from whoever reads the page).
+/// A nonce for one page: a generated trace id's 32 hex digits (122 random bits; the
+/// others are uuid4's fixed ones). It names the page's own scripts, and is no secret from
+/// whoever reads the page.
 fn nonce() -> String {
     let bits = trace_core::TraceId::generate().as_u128().unwrap_or_default();
     format!("{bits:032x}")

@@ -156,11 +156,23 @@ pub(crate) fn misread(uri: &ureq::http::Uri) -> bool {
 /// Whether `host_port` (`host`, `host:port`, `[v6]:port`) has a port that is not a
 /// number.
 fn has_bad_port(host_port: &str) -> bool {
-    let port = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split_once(']').map_or("", |(_, after)| after.strip_prefix(':').unwrap_or(after)),
-        None => host_port.rsplit_once(':').map_or("", |(_, port)| port),
-    };
-    !port.bytes().all(|b| b.is_ascii_digit())
+    split_host_port(host_port).1.is_some_and(|port| !port.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address, split into its host
+/// (brackets removed) and its port, as written.
+pub(crate) fn split_host_port(host_port: &str) -> (&str, Option<&str>) {
+    match host_port.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((host, after)) => (host, after.strip_prefix(':')),
+            None => (v6, None),
+        },
+        // One colon: a host and its port; more: a bare IPv6 address.
+        None => match host_port.split_once(':') {
+            Some((host, port)) if !port.contains(':') => (host, Some(port)),
+            _ => (host_port, None),
+        },
+    }
 }
 
 /// `endpoint` without any `user:password@` part and with the query hidden, for messages

@@ -184,9 +184,9 @@ impl Engine {
         let route = if options.proxy_from_env { proxy_for(checked.is_https(), checked.host(), env) } else { None };
         let proxy = match &route {
             Some(r) => {
-                let misread = r.url.parse::<ureq::http::Uri>().is_ok_and(|uri| misread(&uri));
+                let misparsed = r.url.parse::<ureq::http::Uri>().is_ok_and(|uri| misread(&uri));
                 let invalid = || BuildError::InvalidProxy { proxy: redact_user_info(&r.url), variable: r.variable };
-                if misread {
+                if misparsed {
                     return Err(invalid());
                 }
                 Some(ureq::Proxy::new(&r.url).map_err(|_| invalid())?)

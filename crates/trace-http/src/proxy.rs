@@ -1,7 +1,7 @@
 //! Which proxy, if any, a request goes through: decided once, when an exporter is built,
 //! from the environment and the endpoint's scheme (see [`proxy_for`]).
 
-use crate::endpoint::{authority, is_loopback_host};
+use crate::endpoint::{authority, is_loopback_host, split_host_port};
 
 /// The proxy a request goes through, and the variable that named it.
 #[derive(Clone, PartialEq, Eq)]
@@ -25,11 +25,7 @@ impl ProxyRoute {
     /// The proxy's host, as written (brackets of an IPv6 address removed).
     pub fn host(&self) -> &str {
         // `proxy_for` adds `http://` to a value without a scheme, so there is an authority.
-        let host_port = authority(&self.url).map_or("", |a| a.host_port);
-        if let Some(v6) = host_port.strip_prefix('[') {
-            return v6.split(']').next().unwrap_or("");
-        }
-        host_port.split(':').next().unwrap_or("")
+        authority(&self.url).map_or("", |a| split_host_port(a.host_port).0)
     }
 
     /// Whether the proxy runs on this machine (its host is a loopback address or
@@ -53,7 +49,7 @@ impl ProxyRoute {
 /// `no_proxy` (or `NO_PROXY`) lists hosts reached directly: comma-separated, `*` for all,
 /// an entry matches the host itself and its subdomains (`example.com` and `.example.com`
 /// both match `api.example.com`), a `:port` on an entry is ignored. A lower-case variable
-/// that is set decides, even blank (`http_proxy= cmd` turns a proxy off); a blank
+/// that is set decides, even blank (`http_proxy= cmd` hides `HTTP_PROXY`); a blank
 /// upper-case one counts as unset; under CGI (`REQUEST_METHOD` set) upper-case
 /// `HTTP_PROXY` is ignored ("httpoxy"). A loopback host (`localhost`, `127.0.0.0/8`, `::1`) is always reached
 /// directly, as Go's `net/http` does: a proxy on another machine would reach its own
@@ -87,7 +83,7 @@ pub fn proxy_for(https: bool, host: &str, env: impl Fn(&str) -> Option<String>) 
         return None;
     }
     // As Python's `getproxies()`: the lower-case variable, when set, decides, blank
-    // included (`http_proxy= cmd` turns a proxy off); else the upper-case one, unless
+    // included (`http_proxy= cmd` hides `HTTP_PROXY`); else the upper-case one, unless
     // blank. Under CGI (`REQUEST_METHOD` set) upper-case `HTTP_PROXY` is ignored: a web
     // server sets it from a request's `Proxy:` header (CVE-2016-1000110, "httpoxy").
     let cgi = env("REQUEST_METHOD").is_some();
@@ -117,11 +113,7 @@ fn bypasses(no_proxy: &str, host: &str) -> bool {
             return true;
         }
         // `[::1]:8080`, `host:8080`: the port does not matter here.
-        let entry = match entry.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None if entry.matches(':').count() == 1 => entry.split(':').next().unwrap_or(""),
-            None => entry,
-        };
+        let entry = split_host_port(entry).0;
         let entry = entry.trim_start_matches('*').trim_start_matches('.').trim_end_matches('.').to_ascii_lowercase();
         !entry.is_empty() && (host == entry || host.ends_with(&format!(".{entry}")))
     })
@@ -152,8 +144,8 @@ mod tests {
             // The scheme's own variable wins over ALL_PROXY; lower case over upper case.
             (&[("ALL_PROXY", "http://a:1"), ("HTTP_PROXY", "http://h:1")], false, Some("HTTP_PROXY")),
             (&[("HTTP_PROXY", "http://u:1"), ("http_proxy", "http://l:1")], false, Some("http_proxy")),
-            // A blank lower-case variable turns the proxy off, as in Python; a blank
-            // upper-case one counts as unset.
+            // A blank lower-case variable hides the upper-case one, as in Python (ALL_PROXY
+            // still applies); a blank upper-case one counts as unset.
             (&[("http_proxy", " "), ("HTTP_PROXY", "http://u:1")], false, None),
             (&[("http_proxy", ""), ("ALL_PROXY", "http://a:1")], false, Some("ALL_PROXY")),
             (&[("HTTP_PROXY", ""), ("ALL_PROXY", "http://a:1")], false, Some("ALL_PROXY")),

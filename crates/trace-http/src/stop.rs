@@ -60,6 +60,10 @@ mod tests {
         std::thread::spawn(move || {
             let _ = done.send(s2.sleep(Duration::MAX));
         });
+        // Only to make it likely that the sleeper is waiting when the stop comes (so that
+        // the wake-up, not the first look at the flag, ends it); the verdict does not
+        // depend on it.
+        std::thread::sleep(Duration::from_millis(50));
         stop.stop();
         assert_eq!(woken.recv_timeout(Duration::from_secs(60)), Ok(true), "woken by the stop");
         assert!(stop.is_stopped());

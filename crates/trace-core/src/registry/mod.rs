@@ -216,14 +216,32 @@ pub fn in_processor_call() -> bool {
     IN_PROCESSOR_CALL.with(Cell::get) != 0
 }
 
+/// Marks this thread as inside a processor's call while it lives (see
+/// [`in_processor_call`]); the mark goes with it however the call ends.
+struct ProcessorCall;
+
+impl ProcessorCall {
+    #[inline]
+    fn enter() -> Self {
+        IN_PROCESSOR_CALL.with(|c| c.set(c.get().saturating_add(1)));
+        ProcessorCall
+    }
+}
+
+impl Drop for ProcessorCall {
+    #[inline]
+    fn drop(&mut self) {
+        IN_PROCESSOR_CALL.with(|c| c.set(c.get().saturating_sub(1)));
+    }
+}
+
 #[inline]
 fn guarded(p: &dyn TracingProcessor, f: impl FnOnce(&dyn TracingProcessor)) {
-    IN_PROCESSOR_CALL.with(|c| c.set(c.get().saturating_add(1)));
+    let _call = ProcessorCall::enter();
     if let Err(panic) = isolate(|| f(p)) {
         // Logged inside the mark: the line is the dispatcher's, not the application's.
         panics::count_and_log(&panic);
     }
-    IN_PROCESSOR_CALL.with(|c| c.set(c.get().saturating_sub(1)));
 }
 
 /// Flushes the global processor (Python's `flush_traces()`): returns once what was
@@ -248,6 +266,7 @@ pub fn shutdown(timeout: Option<Duration>) -> Result<(), ProcessorError> {
 }
 
 fn call_guarded(f: impl FnOnce() -> Result<(), ProcessorError>) -> Result<(), ProcessorError> {
+    let _call = ProcessorCall::enter();
     isolate(f).unwrap_or_else(|panic| {
         panics::count();
         Err(ProcessorError::Panicked(panic.into_message()))
