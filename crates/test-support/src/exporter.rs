@@ -54,18 +54,20 @@ pub fn fast<B: WithHttpOptions>(builder: B, max_delay: Duration) -> B {
 }
 
 /// Exports `items` on another thread, waits until `server` has seen the first request
-/// (panics after 5 s), shuts `exporter` down, and returns what the export returned.
+/// (panics after 5 s), shuts `exporter` down, and returns what the export returned and the
+/// exporting thread (to pick its log lines: [`logcap::by_thread`](crate::logcap::by_thread)).
 pub fn shut_down_mid_export<E>(
     exporter: &Arc<E>,
     server: &TestServer,
     items: Vec<ExportItem>,
-) -> Result<(), ExportError>
+) -> (Result<(), ExportError>, std::thread::ThreadId)
 where
     E: TracingExporter + Send + Sync + 'static,
 {
     let e = Arc::clone(exporter);
     let exporting = std::thread::spawn(move || e.export(&items));
+    let thread = exporting.thread().id();
     assert_eq!(server.wait_for(1, FIRST_REQUEST).len(), 1, "the export made its first request");
     exporter.shutdown();
-    exporting.join().expect("the export does not panic")
+    (exporting.join().expect("the export does not panic"), thread)
 }

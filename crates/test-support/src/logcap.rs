@@ -91,6 +91,11 @@ pub fn containing(needle: &str) -> Vec<Line> {
     all().into_iter().filter(|l| l.text.contains(needle)).collect()
 }
 
+/// The texts of the lines `thread` logged.
+pub fn by_thread(thread: std::thread::ThreadId) -> Vec<String> {
+    all().into_iter().filter(|l| l.thread == thread).map(|l| l.text).collect()
+}
+
 /// The texts of the lines this thread logged at `level` from targets starting with
 /// `target` (a crate name such as `trace_export_openai`).
 pub fn mine(target: &str, level: Level) -> Vec<String> {

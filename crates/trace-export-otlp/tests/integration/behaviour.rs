@@ -143,7 +143,7 @@ fn shutdown_interrupts_a_backoff_sleep() {
     );
     // Once the first attempt was answered, shut down: the 30 s backoff sleep (or the
     // check before it) sees the stop at once, so no second request is made.
-    let result = shut_down_mid_export(&exporter, &server, items(1));
+    let (result, _) = shut_down_mid_export(&exporter, &server, items(1));
     assert!(matches!(result, Err(ExportError::ShutDown { items: 2 })), "{result:?}");
     assert!(exporter.is_shut_down());
     // Later exports fail at once, without a request.
