@@ -480,6 +480,10 @@ fn force_flush_is_a_barrier_while_producers_keep_producing() {
             .unwrap(),
     );
     let stop = Arc::new(AtomicBool::new(false));
+    // Set while the test queues its markers: producers then wait, counted in `waiting`, so
+    // that the markers find room in the queue and are never the ones dropped.
+    let pause = Arc::new(AtomicBool::new(false));
+    let waiting = Arc::new(AtomicU64::new(0));
     let produced = Arc::new(AtomicU64::new(0));
     // Each producer leaves a token here after each item: a token taken after a flush
     // returned proves a producer went on producing.
@@ -487,11 +491,19 @@ fn force_flush_is_a_barrier_while_producers_keep_producing() {
     let producers: Vec<_> = (0..2u128)
         .map(|id| {
             let (p, stop, produced) = (Arc::clone(&p), Arc::clone(&stop), Arc::clone(&produced));
+            let (pause, waiting) = (Arc::clone(&pause), Arc::clone(&waiting));
             let progress = progress_tx.clone();
             thread::spawn(move || {
                 let t = new_trace("producer");
                 let mut n = 0u128;
                 while !stop.load(Ordering::Relaxed) {
+                    if pause.load(Ordering::SeqCst) {
+                        waiting.fetch_add(1, Ordering::SeqCst);
+                        while pause.load(Ordering::SeqCst) {
+                            thread::yield_now();
+                        }
+                        waiting.fetch_sub(1, Ordering::SeqCst);
+                    }
                     p.on_span_end(&span(&t, (id << 40) | n));
                     n += 1;
                     produced.fetch_add(1, Ordering::Relaxed);
@@ -515,23 +527,28 @@ fn force_flush_is_a_barrier_while_producers_keep_producing() {
                 marker
             })
             .collect();
+        // The producers wait and the queue is emptied; the markers then always find room.
+        pause.store(true, Ordering::SeqCst);
+        let guard = std::time::Instant::now() + PATIENCE;
+        while waiting.load(Ordering::SeqCst) < 2 && std::time::Instant::now() < guard {
+            thread::yield_now();
+        }
+        assert_eq!(waiting.load(Ordering::SeqCst), 2, "round {round}: both producers wait");
+        p.force_flush(Some(PATIENCE)).unwrap_or_else(|e| panic!("flush before the markers, {round}: {e}"));
         let dropped_before = p.stats().dropped_queue_full;
         for &m in &mine {
             p.on_span_end(&span(&t, m));
         }
-        let mine_accepted = p.stats().dropped_queue_full == dropped_before;
+        assert_eq!(p.stats().dropped_queue_full, dropped_before, "round {round}: the markers were queued");
+        pause.store(false, Ordering::SeqCst);
         let before = p.stats();
         p.force_flush(Some(PATIENCE)).unwrap_or_else(|e| panic!("flush {round}: {e}"));
         let after = p.stats();
         // Everything queued before the flush was handed to the exporter and it returned.
         assert!(after.exported + after.lost >= before.queued, "round {round}: {before:?} then {after:?}");
-        if mine_accepted {
-            let seen = exporter.markers.lock().unwrap();
-            assert!(
-                mine.iter().all(|m| seen.contains(m)),
-                "round {round}: a marker queued before the flush is missing"
-            );
-        }
+        let seen = exporter.markers.lock().unwrap();
+        assert!(mine.iter().all(|m| seen.contains(m)), "round {round}: a marker queued before the flush is missing");
+        drop(seen);
         // The producers were still producing when the flush returned.
         while progress.try_recv().is_ok() {}
         progress.recv_timeout(PATIENCE).expect("the producers went on after the flush");
