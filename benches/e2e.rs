@@ -50,7 +50,7 @@ mod gate;
 #[path = "support/proc_stats.rs"]
 mod proc_stats;
 use gate::Gate;
-use proc_stats::{cpu_seconds, current_rss_mib, peak_rss_mib};
+use proc_stats::{cpu_seconds, current_rss_mib, peak_rss_mib, print_mappings_if_asked};
 
 struct Args {
     endpoint: String,
@@ -410,4 +410,5 @@ fn main() {
         peak_rss_mib(),
         cpu_seconds() - cpu0
     );
+    print_mappings_if_asked();
 }

@@ -30,3 +30,31 @@ fn status_kib(key: &str) -> f64 {
 pub(crate) fn current_rss_mib() -> f64 {
     status_kib("VmRSS:") / 1024.0
 }
+
+/// With `BENCH_MAPPINGS` set in the environment, prints this process's resident memory by
+/// mapping (from /proc/self/smaps, the mappings holding at least 4 KiB, largest last) to
+/// standard error: where the peak RSS of a run goes (the binary's code, libc, the heap,
+/// thread arenas and stacks).
+pub(crate) fn print_mappings_if_asked() {
+    if std::env::var_os("BENCH_MAPPINGS").is_none() {
+        return;
+    }
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    let mut rows = Vec::new();
+    let mut mapping = "";
+    for line in smaps.lines() {
+        if let Some(kib) = line.strip_prefix("Rss:") {
+            let kib: u64 = kib.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+            if kib > 0 {
+                rows.push((kib, mapping.to_owned()));
+            }
+        } else if line.split_whitespace().next().is_some_and(|f| f.contains('-') && !f.ends_with(':')) {
+            mapping = line;
+        }
+    }
+    rows.sort();
+    for (kib, mapping) in rows {
+        eprintln!("{kib:>7} KiB  {mapping}");
+    }
+    eprintln!("VmHWM {:.0} KiB", status_kib("VmHWM:"));
+}

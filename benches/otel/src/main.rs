@@ -38,7 +38,7 @@ mod proc_stats;
 #[path = "../../support/gate.rs"]
 mod gate;
 use gate::Gate;
-use proc_stats::{cpu_seconds, current_rss_mib, peak_rss_mib};
+use proc_stats::{cpu_seconds, current_rss_mib, peak_rss_mib, print_mappings_if_asked};
 
 /// The OTLP exporter, counting the spans of every batch it reports as sent.
 #[derive(Debug)]
@@ -287,4 +287,5 @@ fn main() {
         peak_rss_mib(),
         cpu_seconds() - cpu0
     );
+    print_mappings_if_asked();
 }
