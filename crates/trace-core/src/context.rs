@@ -19,6 +19,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::num::NonZeroU64;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -98,6 +99,8 @@ impl From<&Arc<Span>> for Parent {
     }
 }
 
+mod orphans;
+
 pub(crate) struct Frame {
     id: usize,
     scope: Parent,
@@ -105,10 +108,53 @@ pub(crate) struct Frame {
 
 /// A stack of scopes: a thread's, or a task's while it is not being polled.
 #[derive(Default)]
-pub(crate) struct Stack(Vec<Frame>);
+pub(crate) struct Stack {
+    /// Given on the first push (0 until then), so that a guard finished in another
+    /// context can name the stack its frame is on (see `orphans`).
+    id: u64,
+    frames: Vec<Frame>,
+}
+
+/// Where a pushed frame is: the stack and the frame's id. Kept by the guard that pushed
+/// it, to remove it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FrameRef {
+    /// Non-zero (stacks get ids from 1), so that an `Option<FrameRef>` takes no more room.
+    stack: NonZeroU64,
+    frame: usize,
+}
 
 thread_local! {
-    static STACK: RefCell<Stack> = const { RefCell::new(Stack(Vec::new())) };
+    static STACK: RefCell<Stack> = const { RefCell::new(Stack { id: 0, frames: Vec::new() }) };
+}
+
+impl Stack {
+    /// Removes the frame `id`; see [`remove`].
+    fn remove_frame(&mut self, id: usize) -> bool {
+        let Some(pos) = self.frames.iter().rposition(|f| f.id == id) else { return false };
+        let removed = self.frames.remove(pos);
+        if let Parent::Trace(trace) = &removed.scope {
+            if removed.id == Arc::as_ptr(trace) as usize {
+                for frame in &mut self.frames[pos..] {
+                    if frame.scope.trace().is_some_and(|t| Arc::ptr_eq(t, trace)) {
+                        frame.scope = Parent::NoOp;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Removes the frames whose guards were finished in another context (see `orphans`).
+    #[cold]
+    #[inline(never)]
+    fn remove_orphans(&mut self) {
+        if let Some(stack) = NonZeroU64::new(self.id) {
+            for frame in orphans::take(stack) {
+                self.remove_frame(frame);
+            }
+        }
+    }
 }
 
 /// Ids for frames that do not own an allocation (no-op scopes, attached contexts). They
@@ -119,21 +165,34 @@ pub(crate) fn anon_frame_id() -> usize {
     NEXT_ANON_FRAME.fetch_add(2, Ordering::Relaxed) | 1
 }
 
-/// Pushes a scope on the current context; returns whether it was pushed.
-pub(crate) fn push(id: usize, scope: Parent) -> bool {
+/// Pushes a scope on the current context; returns where, or `None` if it was not pushed
+/// (the context is being changed on this thread, or the thread is exiting).
+pub(crate) fn push(id: usize, scope: Parent) -> Option<FrameRef> {
     STACK
-        .try_with(|s| match s.try_borrow_mut() {
-            Ok(mut s) => {
-                s.0.push(Frame { id, scope });
-                true
+        .try_with(|s| {
+            let mut s = s.try_borrow_mut().ok()?;
+            if orphans::pending() {
+                s.remove_orphans();
             }
-            Err(_) => false,
+            let stack = match NonZeroU64::new(s.id) {
+                Some(stack) => stack,
+                None => {
+                    let stack = orphans::new_stack_id();
+                    s.id = stack.get();
+                    stack
+                }
+            };
+            s.frames.push(Frame { id, scope });
+            Some(FrameRef { stack, frame: id })
         })
-        .unwrap_or(false)
+        .ok()
+        .flatten()
 }
 
-/// Removes the frame `id` from the current context. Returns false when it is not there
-/// (finished in another thread or task than the one it was started in).
+/// Removes the frame `at` from the current context. Returns false when it is not the
+/// current context's (the guard was finished in another thread or task than the one it
+/// was started in): a note is then left for the frame's own context, which removes it
+/// the next time it pushes a frame or reads its current scope (see `orphans`).
 ///
 /// When the frame is a trace guard's own (its id is the trace record's address: an
 /// attached [`Context`] whose scope is the trace is not), the frames above it of spans of
@@ -142,29 +201,36 @@ pub(crate) fn push(id: usize, scope: Parent) -> bool {
 /// [`current_trace`] no longer gives it. This is Python's behaviour: there, finishing the
 /// trace resets the current trace, and a span created with no current trace is a no-op.
 /// Their own frames are still removed when they finish.
-pub(crate) fn remove(id: usize) -> bool {
-    STACK
+pub(crate) fn remove(at: FrameRef) -> bool {
+    let here = STACK
         .try_with(|s| {
-            let Ok(mut s) = s.try_borrow_mut() else { return false };
-            let Some(pos) = s.0.iter().rposition(|f| f.id == id) else { return false };
-            let removed = s.0.remove(pos);
-            if let Parent::Trace(trace) = &removed.scope {
-                if removed.id == Arc::as_ptr(trace) as usize {
-                    for frame in &mut s.0[pos..] {
-                        if frame.scope.trace().is_some_and(|t| Arc::ptr_eq(t, trace)) {
-                            frame.scope = Parent::NoOp;
-                        }
-                    }
-                }
-            }
-            true
+            let mut s = s.try_borrow_mut().ok()?;
+            (s.id == at.stack.get()).then(|| s.remove_frame(at.frame))
         })
-        .unwrap_or(false)
+        .ok()
+        .flatten();
+    match here {
+        Some(removed) => removed,
+        None => {
+            orphans::leave(at.stack, at.frame);
+            false
+        }
+    }
 }
 
 /// The innermost scope of the current context (a clone: a reference count or two).
 pub(crate) fn current_scope() -> Option<Parent> {
-    STACK.try_with(|s| s.try_borrow().ok().and_then(|s| s.0.last().map(|f| f.scope.clone()))).ok().flatten()
+    STACK
+        .try_with(|s| {
+            if orphans::pending() {
+                if let Ok(mut s) = s.try_borrow_mut() {
+                    s.remove_orphans();
+                }
+            }
+            s.try_borrow().ok().and_then(|s| s.frames.last().map(|f| f.scope.clone()))
+        })
+        .ok()
+        .flatten()
 }
 
 fn swap_stack(other: &mut Stack) {
@@ -219,8 +285,7 @@ impl Context {
     pub fn attach(&self) -> ContextGuard {
         match &self.scope {
             Some(scope) => {
-                let id = anon_frame_id();
-                let id = push(id, scope.clone()).then_some(id);
+                let id = push(anon_frame_id(), scope.clone());
                 ContextGuard { id, hidden: None, _not_send: PhantomData }
             }
             None => {
@@ -243,14 +308,14 @@ impl Context {
 #[must_use = "the context is current only while the guard lives"]
 #[derive(Debug)]
 pub struct ContextGuard {
-    id: Option<usize>,
+    id: Option<FrameRef>,
     hidden: Option<Stack>,
     _not_send: PhantomData<*const ()>,
 }
 
 impl std::fmt::Debug for Stack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Stack(depth {})", self.0.len())
+        write!(f, "Stack(depth {})", self.frames.len())
     }
 }
 
@@ -323,8 +388,61 @@ pub trait FutureExt: Future + Sized {
         if let Some(scope) = context.scope {
             frames.push(Frame { id: anon_frame_id(), scope });
         }
-        WithContext { inner: Box::pin(self), stack: Stack(frames), scopes: Scopes::capture() }
+        WithContext { inner: Box::pin(self), stack: Stack { id: 0, frames }, scopes: Scopes::capture() }
     }
 }
 
 impl<F: Future> FutureExt for F {}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    fn depth() -> usize {
+        STACK.with(|s| s.borrow().frames.len())
+    }
+
+    /// A guard moved to another thread and finished there leaves a note; the thread it
+    /// was started on removes the frame at its next push or read, so a long-lived thread
+    /// whose guards end elsewhere keeps a bounded stack.
+    #[test]
+    fn frames_of_guards_finished_elsewhere_do_not_pile_up() {
+        let _l = orphans::TEST_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (to_finisher, frames) = mpsc::channel::<FrameRef>();
+        let (done_tx, done) = mpsc::channel::<bool>();
+        let finisher = std::thread::spawn(move || {
+            for at in frames {
+                done_tx.send(remove(at)).unwrap();
+            }
+        });
+        let base = depth();
+        for _ in 0..1_000 {
+            let at = push(anon_frame_id(), Parent::NoOp).expect("pushed");
+            to_finisher.send(at).unwrap();
+            assert!(!done.recv().unwrap(), "not the finishing thread's frame");
+            assert!(depth() <= base + 1, "one frame at most waits for the next push or read");
+        }
+        let _ = current_scope();
+        assert_eq!(depth(), base, "the last frame is removed at the next read");
+        drop(to_finisher);
+        finisher.join().unwrap();
+    }
+
+    /// The frames below and above the removed one stay, in order.
+    #[test]
+    fn only_the_noted_frame_is_removed() {
+        let _l = orphans::TEST_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let below = push(anon_frame_id(), Parent::NoOp).unwrap();
+        let moved = push(anon_frame_id(), Parent::NoOp).unwrap();
+        let above = push(anon_frame_id(), Parent::NoOp).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| assert!(!remove(moved)));
+        });
+        let _ = current_scope();
+        let ids: Vec<usize> = STACK.with(|s| s.borrow().frames.iter().map(|f| f.id).collect());
+        assert!(ids.ends_with(&[below.frame, above.frame]), "{ids:?}");
+        assert!(remove(above) && remove(below));
+    }
+}

@@ -1,7 +1,7 @@
 //! What trace and span guards share: the created -> started -> finished states, and the
 //! frame a guard pushes on the current context when it becomes current.
 
-use crate::context::{self, Parent};
+use crate::context::{self, FrameRef, Parent};
 
 /// Where a guard is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,21 +14,24 @@ pub(crate) enum State {
 /// The frame a guard pushed on the current context, if it did: removed when the trace or
 /// span stops being current.
 #[derive(Debug, Default)]
-pub(crate) struct CurrentFrame(Option<usize>);
+pub(crate) struct CurrentFrame(Option<FrameRef>);
 
 impl CurrentFrame {
     /// Makes `scope` the current one, under the frame id `id` (the record's address, or
     /// an anonymous id for a no-op).
     pub(crate) fn enter(&mut self, id: usize, scope: Parent) {
-        self.0 = context::push(id, scope).then_some(id);
+        self.0 = context::push(id, scope);
     }
 
     /// Removes the frame, if one was pushed and is still there. `what` names the guard in
     /// the debug line logged when it was finished in another context than its own.
     pub(crate) fn leave(&mut self, what: &str) {
-        if let Some(id) = self.0.take() {
-            if !context::remove(id) {
-                log::debug!("{what} finished outside the context it was started in; context left as is");
+        if let Some(at) = self.0.take() {
+            if !context::remove(at) {
+                log::debug!(
+                    "{what} finished outside the context it was started in; that context removes its scope when it \
+                     next makes a span current or reads its current span"
+                );
             }
         }
     }

@@ -44,8 +44,9 @@ use crate::w3c::sampled_out::SampledOutScope;
 /// ```
 ///
 /// `Send`, so a span can be finished on another thread; if it was marked current, its
-/// scope then stays in the starting context until that ends (see
-/// [`TraceGuard`](crate::TraceGuard)).
+/// scope is then removed from the starting context (the thread, or the task of a future
+/// wrapped with [`FutureExt::in_current_context`](crate::FutureExt::in_current_context))
+/// the next time that context makes a span or trace current or looks up its current span.
 pub struct SpanGuard<D = SpanData> {
     /// The record; unique (never shared) until the span finishes, so it can be changed
     /// in place. `None` for a no-op span.

@@ -15,8 +15,9 @@ use crate::w3c::sampled_out::SampledOutScope;
 /// trace when dropped, if it was started.
 ///
 /// `Send`: a trace may be finished on another thread than the one that started it; its
-/// scope is then left in the starting thread's context until that context ends (as a
-/// Python contextvar token reset in a foreign context is skipped).
+/// scope is then removed from the starting context the next time that context makes a
+/// span or trace current or looks up its current trace (where Python skips a contextvar
+/// token reset in a foreign context and leaves the trace current there).
 pub struct TraceGuard {
     record: Option<Arc<Trace>>,
     state: State,

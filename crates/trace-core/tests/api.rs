@@ -289,6 +289,30 @@ fn context_does_not_leak_into_new_threads_but_can_be_carried() {
     }
 }
 
+/// A span guard moved to another thread and finished there stops being the current span
+/// where it was started: the next span there is a child of the scope below it, not of the
+/// finished span (before, its scope stayed there until the context ended).
+#[test]
+fn a_span_finished_on_another_thread_stops_being_current_where_it_started() {
+    let (_l, rec) = lock();
+    let _t = trace("wf").start();
+    let outer = custom_span("outer").start();
+    let outer_id = current_span_id().expect("outer is current");
+    let moved = custom_span("moved").start();
+    let moved_id = current_span_id().expect("moved is current");
+    assert_ne!(moved_id, outer_id);
+    std::thread::scope(|s| {
+        s.spawn(move || drop(moved));
+    });
+    assert_eq!(current_span_id(), Some(outer_id.clone()), "the moved span's scope is gone");
+    drop(custom_span("after").start());
+    drop(outer);
+    let spans = rec.finished_spans();
+    let after = spans.iter().find(|s| matches!(s.data(), SpanData::Custom(d) if d.name == "after")).unwrap();
+    assert_eq!(after.parent_id(), Some(&outer_id));
+    assert_eq!(current_span_id(), None);
+}
+
 #[test]
 fn many_threads_with_their_own_traces_do_not_cross_talk() {
     let (_l, rec) = lock();
