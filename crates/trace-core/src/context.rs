@@ -112,6 +112,8 @@ pub(crate) struct Stack {
     /// Given on the first push (0 until then), so that a guard finished in another
     /// context can name the stack its frame is on (see `orphans`).
     id: u64,
+    /// How many notes had been left when this stack last looked for its own.
+    seen: u64,
     frames: Vec<Frame>,
 }
 
@@ -125,7 +127,7 @@ pub(crate) struct FrameRef {
 }
 
 thread_local! {
-    static STACK: RefCell<Stack> = const { RefCell::new(Stack { id: 0, frames: Vec::new() }) };
+    static STACK: RefCell<Stack> = const { RefCell::new(Stack { id: 0, seen: 0, frames: Vec::new() }) };
 }
 
 impl Stack {
@@ -149,6 +151,7 @@ impl Stack {
     #[cold]
     #[inline(never)]
     fn remove_orphans(&mut self) {
+        self.seen = orphans::left();
         if let Some(stack) = NonZeroU64::new(self.id) {
             for frame in orphans::take(stack) {
                 self.remove_frame(frame);
@@ -171,7 +174,7 @@ pub(crate) fn push(id: usize, scope: Parent) -> Option<FrameRef> {
     STACK
         .try_with(|s| {
             let mut s = s.try_borrow_mut().ok()?;
-            if orphans::pending() {
+            if orphans::new_since(s.seen) {
                 s.remove_orphans();
             }
             let stack = match NonZeroU64::new(s.id) {
@@ -220,14 +223,20 @@ pub(crate) fn remove(at: FrameRef) -> bool {
 
 /// The innermost scope of the current context (a clone: a reference count or two).
 pub(crate) fn current_scope() -> Option<Parent> {
+    fn innermost(s: &Stack) -> Option<Parent> {
+        s.frames.last().map(|f| f.scope.clone())
+    }
     STACK
-        .try_with(|s| {
-            if orphans::pending() {
-                if let Ok(mut s) = s.try_borrow_mut() {
-                    s.remove_orphans();
-                }
+        .try_with(|cell| {
+            let stack = cell.try_borrow().ok()?;
+            if !orphans::new_since(stack.seen) {
+                return innermost(&stack);
             }
-            s.try_borrow().ok().and_then(|s| s.frames.last().map(|f| f.scope.clone()))
+            drop(stack);
+            if let Ok(mut stack) = cell.try_borrow_mut() {
+                stack.remove_orphans();
+            }
+            innermost(&*cell.try_borrow().ok()?)
         })
         .ok()
         .flatten()
@@ -388,7 +397,7 @@ pub trait FutureExt: Future + Sized {
         if let Some(scope) = context.scope {
             frames.push(Frame { id: anon_frame_id(), scope });
         }
-        WithContext { inner: Box::pin(self), stack: Stack { id: 0, frames }, scopes: Scopes::capture() }
+        WithContext { inner: Box::pin(self), stack: Stack { id: 0, seen: 0, frames }, scopes: Scopes::capture() }
     }
 }
 
@@ -428,6 +437,22 @@ mod tests {
         assert_eq!(depth(), base, "the last frame is removed at the next read");
         drop(to_finisher);
         finisher.join().unwrap();
+    }
+
+    /// Notes for a stack that never looks again (its thread idle or gone) stay until
+    /// forgotten; another stack reads the notes once after they were left, not at every
+    /// push.
+    #[test]
+    fn a_stack_looks_at_the_notes_once_per_new_note() {
+        let _l = orphans::TEST_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let idle = orphans::new_stack_id();
+        orphans::leave(idle, 2);
+        let after_note = orphans::left();
+        let at = push(anon_frame_id(), Parent::NoOp).unwrap();
+        let seen = STACK.with(|s| s.borrow().seen);
+        assert!(seen >= after_note, "the push looked at the notes left before it");
+        assert!(remove(at));
+        assert_eq!(orphans::take(idle), vec![2], "another stack's note is left alone");
     }
 
     /// The frames below and above the removed one stay, in order.

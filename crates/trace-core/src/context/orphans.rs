@@ -4,7 +4,7 @@
 //! The finishing thread cannot reach the other context's stack, so it leaves a note here:
 //! which stack, which frame. The stack's owner removes its noted frames the next time it
 //! looks at its stack (a span or trace made current, the current scope read), after one
-//! relaxed load of [`PENDING`] finds notes waiting. Before, such a frame stayed on its
+//! load of a shared count ([`new_since`]) finds that notes were left since it last looked. Before, such a frame stayed on its
 //! stack for good, and one per span piled up on a long-lived thread (a pool's worker),
 //! which also kept treating the finished span as its current one.
 //!
@@ -13,14 +13,16 @@
 //! leaves their frames where they are, as before this module.
 
 use std::num::NonZeroU64;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// The most notes kept: 16 bytes each.
 const MAX_NOTES: usize = 4096;
 
-/// How many notes are waiting; read on every push and current-scope read.
-static PENDING: AtomicUsize = AtomicUsize::new(0);
+/// How many notes were ever left: a stack looks at the notes only when this moved since it
+/// last looked, so notes that are not its own (a stack that never looks again keeps its
+/// notes until they are forgotten) cost other stacks one look each, not one per span.
+static LEFT: AtomicU64 = AtomicU64::new(0);
 
 /// The notes: (stack id, frame id).
 static NOTES: Mutex<Vec<(NonZeroU64, usize)>> = Mutex::new(Vec::new());
@@ -40,10 +42,16 @@ pub(super) fn new_stack_id() -> NonZeroU64 {
     NonZeroU64::new(NEXT_STACK_ID.fetch_add(1, Ordering::Relaxed)).unwrap_or(NonZeroU64::MIN)
 }
 
-/// Whether any note is waiting (for any stack).
+/// Whether a note was left since `seen` (what [`left`] said when the stack last looked).
 #[inline]
-pub(super) fn pending() -> bool {
-    PENDING.load(Ordering::Acquire) != 0
+pub(super) fn new_since(seen: u64) -> bool {
+    LEFT.load(Ordering::Acquire) != seen
+}
+
+/// How many notes were ever left, for [`new_since`]: read it before [`take`], so that a
+/// note left meanwhile is looked for again.
+pub(super) fn left() -> u64 {
+    LEFT.load(Ordering::Acquire)
 }
 
 /// Notes that frame `frame` of stack `stack` is to be removed by the stack's owner.
@@ -51,10 +59,9 @@ pub(super) fn leave(stack: NonZeroU64, frame: usize) {
     let mut notes = NOTES.lock().unwrap_or_else(PoisonError::into_inner);
     if notes.len() >= MAX_NOTES {
         notes.remove(0);
-    } else {
-        PENDING.fetch_add(1, Ordering::Release);
     }
     notes.push((stack, frame));
+    LEFT.fetch_add(1, Ordering::Release);
 }
 
 /// Takes the notes for `stack`: the ids of its frames to remove, oldest note first.
@@ -69,7 +76,6 @@ pub(super) fn take(stack: NonZeroU64) -> Vec<usize> {
             true
         }
     });
-    PENDING.fetch_sub(mine.len(), Ordering::Release);
     mine
 }
 
@@ -81,10 +87,11 @@ mod tests {
     fn notes_are_taken_by_their_stack_only() {
         let _l = TEST_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
         let (a, b) = (new_stack_id(), new_stack_id());
+        let seen = left();
         leave(a, 2);
         leave(b, 4);
         leave(a, 6);
-        assert!(pending());
+        assert!(new_since(seen));
         assert_eq!(take(a), vec![2, 6]);
         assert_eq!(take(a), Vec::<usize>::new());
         assert_eq!(take(b), vec![4]);
