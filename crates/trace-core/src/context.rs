@@ -109,10 +109,10 @@ pub(crate) struct Frame {
 /// A stack of scopes: a thread's, or a task's while it is not being polled.
 #[derive(Default)]
 pub(crate) struct Stack {
-    /// Given on the first push (0 until then), so that a guard finished in another
-    /// context can name the stack its frame is on (see `orphans`).
-    id: u64,
-    /// How many notes had been left when this stack last looked for its own.
+    /// Given on the first push, so that a guard finished in another context can name the
+    /// stack its frame is on (see `orphans`).
+    id: Option<NonZeroU64>,
+    /// How many notes had been left in this stack's shard when it last looked for its own.
     seen: u64,
     frames: Vec<Frame>,
 }
@@ -127,10 +127,33 @@ pub(crate) struct FrameRef {
 }
 
 thread_local! {
-    static STACK: RefCell<Stack> = const { RefCell::new(Stack { id: 0, seen: 0, frames: Vec::new() }) };
+    static STACK: RefCell<Stack> = const { RefCell::new(Stack::new(Vec::new())) };
 }
 
 impl Stack {
+    const fn new(frames: Vec<Frame>) -> Self {
+        Stack { id: None, seen: 0, frames }
+    }
+
+    /// This stack's id, given now if it has none yet.
+    fn id(&mut self) -> NonZeroU64 {
+        match self.id {
+            Some(id) => id,
+            None => {
+                let id = orphans::new_stack_id();
+                self.seen = orphans::left(id);
+                self.id = Some(id);
+                id
+            }
+        }
+    }
+
+    /// Whether notes may have been left for this stack since it last looked.
+    #[inline]
+    fn notes_waiting(&self) -> bool {
+        self.id.is_some_and(|id| orphans::new_since(id, self.seen))
+    }
+
     /// Removes the frame `id`; see [`remove`].
     fn remove_frame(&mut self, id: usize) -> bool {
         let Some(pos) = self.frames.iter().rposition(|f| f.id == id) else { return false };
@@ -151,9 +174,9 @@ impl Stack {
     #[cold]
     #[inline(never)]
     fn remove_orphans(&mut self) {
-        self.seen = orphans::left();
-        if let Some(stack) = NonZeroU64::new(self.id) {
-            for frame in orphans::take(stack) {
+        if let Some(id) = self.id {
+            self.seen = orphans::left(id);
+            for frame in orphans::take(id) {
                 self.remove_frame(frame);
             }
         }
@@ -174,17 +197,10 @@ pub(crate) fn push(id: usize, scope: Parent) -> Option<FrameRef> {
     STACK
         .try_with(|s| {
             let mut s = s.try_borrow_mut().ok()?;
-            if orphans::new_since(s.seen) {
+            if s.notes_waiting() {
                 s.remove_orphans();
             }
-            let stack = match NonZeroU64::new(s.id) {
-                Some(stack) => stack,
-                None => {
-                    let stack = orphans::new_stack_id();
-                    s.id = stack.get();
-                    stack
-                }
-            };
+            let stack = s.id();
             s.frames.push(Frame { id, scope });
             Some(FrameRef { stack, frame: id })
         })
@@ -208,7 +224,7 @@ pub(crate) fn remove(at: FrameRef) -> bool {
     let here = STACK
         .try_with(|s| {
             let mut s = s.try_borrow_mut().ok()?;
-            (s.id == at.stack.get()).then(|| s.remove_frame(at.frame))
+            (s.id == Some(at.stack)).then(|| s.remove_frame(at.frame))
         })
         .ok()
         .flatten();
@@ -229,7 +245,7 @@ pub(crate) fn current_scope() -> Option<Parent> {
     STACK
         .try_with(|cell| {
             let stack = cell.try_borrow().ok()?;
-            if !orphans::new_since(stack.seen) {
+            if !stack.notes_waiting() {
                 return innermost(&stack);
             }
             drop(stack);
@@ -343,7 +359,8 @@ impl Drop for ContextGuard {
 /// scoped processor of the thread that wrapped it, if any.
 #[must_use = "futures do nothing unless polled"]
 pub struct WithContext<F> {
-    inner: Pin<Box<F>>,
+    /// `None` only while being dropped.
+    inner: Option<Pin<Box<F>>>,
     stack: Stack,
     scopes: Scopes,
 }
@@ -375,7 +392,23 @@ impl<F: Future> Future for WithContext<F> {
         swap_stack(&mut this.stack);
         scope::swap(&mut this.scopes);
         let _restore = PollScope { stack: &mut this.stack, scopes: &mut this.scopes };
-        this.inner.as_mut().poll(cx)
+        match this.inner.as_mut() {
+            Some(inner) => inner.as_mut().poll(cx),
+            // Only while being dropped, when nothing polls.
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl<F> Drop for WithContext<F> {
+    /// Drops the future with its own context current, as a poll runs it: a future dropped
+    /// before it completes (a cancelled task) finishes the guards it holds in the context
+    /// they were started in.
+    fn drop(&mut self) {
+        swap_stack(&mut self.stack);
+        scope::swap(&mut self.scopes);
+        let _restore = PollScope { stack: &mut self.stack, scopes: &mut self.scopes };
+        drop(self.inner.take());
     }
 }
 
@@ -397,7 +430,7 @@ pub trait FutureExt: Future + Sized {
         if let Some(scope) = context.scope {
             frames.push(Frame { id: anon_frame_id(), scope });
         }
-        WithContext { inner: Box::pin(self), stack: Stack { id: 0, seen: 0, frames }, scopes: Scopes::capture() }
+        WithContext { inner: Some(Box::pin(self)), stack: Stack::new(frames), scopes: Scopes::capture() }
     }
 }
 
@@ -440,19 +473,57 @@ mod tests {
     }
 
     /// Notes for a stack that never looks again (its thread idle or gone) stay until
-    /// forgotten; another stack reads the notes once after they were left, not at every
-    /// push.
+    /// forgotten; a stack of the same shard reads the notes once after they were left,
+    /// not at every push.
     #[test]
     fn a_stack_looks_at_the_notes_once_per_new_note() {
         let _l = orphans::TEST_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let idle = orphans::new_stack_id();
+        let base = push(anon_frame_id(), Parent::NoOp).unwrap();
+        let idle = NonZeroU64::new(base.stack.get() + orphans::SHARDS as u64).unwrap();
         orphans::leave(idle, 2);
-        let after_note = orphans::left();
+        assert!(STACK.with(|s| s.borrow().notes_waiting()), "a note in this stack's shard");
         let at = push(anon_frame_id(), Parent::NoOp).unwrap();
-        let seen = STACK.with(|s| s.borrow().seen);
-        assert!(seen >= after_note, "the push looked at the notes left before it");
-        assert!(remove(at));
+        assert!(!STACK.with(|s| s.borrow().notes_waiting()), "looked once: the next push or read does not look");
+        assert!(remove(at) && remove(base));
         assert_eq!(orphans::take(idle), vec![2], "another stack's note is left alone");
+    }
+
+    /// A wrapped future dropped before it completes (a cancelled task) drops its guards
+    /// with its own stack current: they leave no note for a stack that is gone.
+    #[test]
+    fn a_cancelled_wrapped_future_leaves_no_notes() {
+        use std::sync::Arc;
+        use std::task::{Wake, Waker};
+
+        struct Noop;
+        impl Wake for Noop {
+            fn wake(self: Arc<Self>) {}
+        }
+        /// A frame pushed on the current stack, removed when dropped (as a guard's).
+        struct Pushed(Option<FrameRef>);
+        impl Drop for Pushed {
+            fn drop(&mut self) {
+                if let Some(at) = self.0.take() {
+                    assert!(remove(at), "removed from its own stack");
+                }
+            }
+        }
+
+        let _l = orphans::TEST_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let base = depth();
+        let waker = Waker::from(Arc::new(Noop));
+        let mut future = Box::pin(
+            async {
+                let _pushed = Pushed(push(anon_frame_id(), Parent::NoOp));
+                std::future::pending::<()>().await;
+            }
+            .in_current_context(),
+        );
+        assert!(future.as_mut().poll(&mut TaskContext::from_waker(&waker)).is_pending());
+        assert_eq!(depth(), base, "the frame is on the task's stack, not the thread's");
+        drop(future);
+        assert_eq!(depth(), base);
+        assert_eq!(orphans::count(), 0, "no note left");
     }
 
     /// The frames below and above the removed one stay, in order.

@@ -29,8 +29,8 @@ impl CurrentFrame {
         if let Some(at) = self.0.take() {
             if !context::remove(at) {
                 log::debug!(
-                    "{what} finished outside the context it was started in; that context removes its scope when it \
-                     next makes a span current or reads its current span"
+                    "{what} finished outside the context it was started in; that context removes its scope the next \
+                     time it pushes a scope or reads its current one"
                 );
             }
         }

@@ -46,7 +46,9 @@ use crate::w3c::sampled_out::SampledOutScope;
 /// `Send`, so a span can be finished on another thread; if it was marked current, its
 /// scope is then removed from the starting context (the thread, or the task of a future
 /// wrapped with [`FutureExt::in_current_context`](crate::FutureExt::in_current_context))
-/// the next time that context makes a span or trace current or looks up its current span.
+/// the next time that context pushes a scope or reads its current one (a span made
+/// current, a new span's parent, [`Context::current`](crate::Context::current)). Up to
+/// 4,096 such removals wait at once (see [`TraceGuard`](crate::TraceGuard)).
 pub struct SpanGuard<D = SpanData> {
     /// The record; unique (never shared) until the span finishes, so it can be changed
     /// in place. `None` for a no-op span.

@@ -15,9 +15,13 @@ use crate::w3c::sampled_out::SampledOutScope;
 /// trace when dropped, if it was started.
 ///
 /// `Send`: a trace may be finished on another thread than the one that started it; its
-/// scope is then removed from the starting context the next time that context makes a
-/// span or trace current or looks up its current trace (where Python skips a contextvar
-/// token reset in a foreign context and leaves the trace current there).
+/// scope is then removed from the starting context the next time that context pushes a
+/// scope or reads its current one (a span made current, a new span's parent,
+/// [`Context::current`](crate::Context::current)), as if the trace had been finished
+/// there: the scopes of its spans still open there become no-ops, so what is started
+/// under them is a no-op. (Python skips a contextvar token reset in a foreign context and
+/// leaves the trace current there.) Up to 4,096 such removals wait at once; past that,
+/// those of the context with the most waiting are forgotten and its scopes stay.
 pub struct TraceGuard {
     record: Option<Arc<Trace>>,
     state: State,

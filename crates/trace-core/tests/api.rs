@@ -313,6 +313,32 @@ fn a_span_finished_on_another_thread_stops_being_current_where_it_started() {
     assert_eq!(current_span_id(), None);
 }
 
+/// A trace guard finished on another thread is removed where it was started as if it
+/// had been finished there: no trace is current, and a span started under its span that is
+/// still open there is a no-op (Python's behaviour when a trace finishes).
+#[test]
+fn a_trace_finished_on_another_thread_ends_its_scope_where_it_started() {
+    let (_l, rec) = lock();
+    let t = trace("wf").start();
+    let open = custom_span("open").start();
+    std::thread::scope(|s| {
+        s.spawn(move || drop(t));
+    });
+    assert!(current_trace().is_none(), "the trace's scope is gone");
+    assert!(custom_span("late").start().is_noop(), "nothing more is recorded in the finished trace");
+    drop(open);
+    assert_eq!(current_span_id(), None);
+    let names: Vec<String> = rec
+        .finished_spans()
+        .iter()
+        .filter_map(|s| match s.data() {
+            SpanData::Custom(d) => Some(d.name.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, ["open"]);
+}
+
 #[test]
 fn many_threads_with_their_own_traces_do_not_cross_talk() {
     let (_l, rec) = lock();

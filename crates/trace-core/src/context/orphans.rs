@@ -3,29 +3,37 @@
 //!
 //! The finishing thread cannot reach the other context's stack, so it leaves a note here:
 //! which stack, which frame. The stack's owner removes its noted frames the next time it
-//! looks at its stack (a span or trace made current, the current scope read), after one
-//! load of a shared count ([`new_since`]) finds that notes were left since it last looked. Before, such a frame stayed on its
-//! stack for good, and one per span piled up on a long-lived thread (a pool's worker),
-//! which also kept treating the finished span as its current one.
+//! looks at its stack (a frame pushed, the current scope read), after one load of its
+//! shard's count ([`new_since`]) finds that notes were left there since it last looked.
 //!
-//! Notes for a stack that never looks again (its thread is idle, or it was dropped before
-//! the note was left) would stay; past [`MAX_NOTES`] the oldest are forgotten, which
-//! leaves their frames where they are, as before this module.
+//! Notes for a stack that never looks again (its thread idles or exited after the guard
+//! left it) stay until the notes reach [`MAX_NOTES`]; then the stack with the most notes
+//! has them forgotten, and its frames stay where they are. A wrapped future's stack is
+//! current while the future is dropped, so a cancelled task's guards leave no notes.
 
+use std::collections::BTreeMap;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-/// The most notes kept: 16 bytes each.
+/// The most notes kept, over all stacks.
 const MAX_NOTES: usize = 4096;
 
-/// How many notes were ever left: a stack looks at the notes only when this moved since it
-/// last looked, so notes that are not its own (a stack that never looks again keeps its
-/// notes until they are forgotten) cost other stacks one look each, not one per span.
-static LEFT: AtomicU64 = AtomicU64::new(0);
+/// How many shards the counts of notes left are split into, by stack id: a stack looks
+/// at the notes only when its shard's count moved since it last looked, so a note for
+/// another stack costs it nothing, or (same shard) one look.
+pub(super) const SHARDS: usize = 64;
 
-/// The notes: (stack id, frame id).
-static NOTES: Mutex<Vec<(NonZeroU64, usize)>> = Mutex::new(Vec::new());
+/// Per shard, how many notes were ever left for its stacks.
+static LEFT: [AtomicU64; SHARDS] = [const { AtomicU64::new(0) }; SHARDS];
+
+/// The notes, by stack, and how many there are in all.
+static NOTES: Mutex<Notes> = Mutex::new(Notes { by_stack: BTreeMap::new(), count: 0 });
+
+struct Notes {
+    by_stack: BTreeMap<NonZeroU64, Vec<usize>>,
+    count: usize,
+}
 
 /// Held by the tests that leave notes: one that fills the notes past [`MAX_NOTES`] would
 /// make another's forgotten.
@@ -42,41 +50,60 @@ pub(super) fn new_stack_id() -> NonZeroU64 {
     NonZeroU64::new(NEXT_STACK_ID.fetch_add(1, Ordering::Relaxed)).unwrap_or(NonZeroU64::MIN)
 }
 
-/// Whether a note was left since `seen` (what [`left`] said when the stack last looked).
-#[inline]
-pub(super) fn new_since(seen: u64) -> bool {
-    LEFT.load(Ordering::Acquire) != seen
+fn shard(stack: NonZeroU64) -> &'static AtomicU64 {
+    // The remainder is below SHARDS: the cast loses nothing.
+    &LEFT[(stack.get() % SHARDS as u64) as usize]
 }
 
-/// How many notes were ever left, for [`new_since`]: read it before [`take`], so that a
-/// note left meanwhile is looked for again.
-pub(super) fn left() -> u64 {
-    LEFT.load(Ordering::Acquire)
+/// Whether a note was left in `stack`'s shard since `seen` (what [`left`] said when the
+/// stack last looked).
+#[inline]
+pub(super) fn new_since(stack: NonZeroU64, seen: u64) -> bool {
+    shard(stack).load(Ordering::Acquire) != seen
+}
+
+/// How many notes were ever left in `stack`'s shard, for [`new_since`]: read it before
+/// [`take`], so that a note left meanwhile is looked for again.
+pub(super) fn left(stack: NonZeroU64) -> u64 {
+    shard(stack).load(Ordering::Acquire)
 }
 
 /// Notes that frame `frame` of stack `stack` is to be removed by the stack's owner.
 pub(super) fn leave(stack: NonZeroU64, frame: usize) {
     let mut notes = NOTES.lock().unwrap_or_else(PoisonError::into_inner);
-    if notes.len() >= MAX_NOTES {
-        notes.remove(0);
+    if notes.count >= MAX_NOTES {
+        notes.forget_most();
     }
-    notes.push((stack, frame));
-    LEFT.fetch_add(1, Ordering::Release);
+    notes.by_stack.entry(stack).or_default().push(frame);
+    notes.count += 1;
+    drop(notes);
+    shard(stack).fetch_add(1, Ordering::Release);
 }
 
 /// Takes the notes for `stack`: the ids of its frames to remove, oldest note first.
 pub(super) fn take(stack: NonZeroU64) -> Vec<usize> {
     let mut notes = NOTES.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut mine = Vec::new();
-    notes.retain(|&(s, frame)| {
-        if s == stack {
-            mine.push(frame);
-            false
-        } else {
-            true
-        }
-    });
+    let mine = notes.by_stack.remove(&stack).unwrap_or_default();
+    notes.count -= mine.len();
     mine
+}
+
+/// How many notes wait, over all stacks.
+#[cfg(test)]
+pub(super) fn count() -> usize {
+    NOTES.lock().unwrap_or_else(PoisonError::into_inner).count
+}
+
+impl Notes {
+    /// Forgets the notes of the stack that has the most (most likely one that never
+    /// looks again).
+    #[cold]
+    fn forget_most(&mut self) {
+        let most = self.by_stack.iter().max_by_key(|(_, frames)| frames.len()).map(|(stack, _)| *stack);
+        if let Some(frames) = most.and_then(|stack| self.by_stack.remove(&stack)) {
+            self.count -= frames.len();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -87,26 +114,39 @@ mod tests {
     fn notes_are_taken_by_their_stack_only() {
         let _l = TEST_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
         let (a, b) = (new_stack_id(), new_stack_id());
-        let seen = left();
+        let seen = left(a);
         leave(a, 2);
         leave(b, 4);
         leave(a, 6);
-        assert!(new_since(seen));
+        assert!(new_since(a, seen));
         assert_eq!(take(a), vec![2, 6]);
         assert_eq!(take(a), Vec::<usize>::new());
         assert_eq!(take(b), vec![4]);
     }
 
     #[test]
-    fn past_the_limit_the_oldest_notes_are_forgotten() {
+    fn a_note_for_a_stack_of_another_shard_is_not_seen() {
         let _l = TEST_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-        let stack = new_stack_id();
-        for frame in 0..MAX_NOTES + 10 {
-            leave(stack, frame);
+        let a = new_stack_id();
+        let b = NonZeroU64::new(a.get() + 1).unwrap();
+        let seen = left(a);
+        leave(b, 2);
+        assert!(!new_since(a, seen), "a's shard is another one");
+        assert_eq!(take(b), vec![2]);
+    }
+
+    #[test]
+    fn past_the_limit_the_stack_with_the_most_notes_has_them_forgotten() {
+        let _l = TEST_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        let (idle, live) = (new_stack_id(), new_stack_id());
+        leave(live, 1);
+        for frame in 0..MAX_NOTES {
+            leave(idle, frame);
         }
-        let kept = take(stack);
-        // A test outside the lock that leaves a note meanwhile makes one more forgotten.
-        let all: Vec<usize> = (10..MAX_NOTES + 10).collect();
-        assert!(!kept.is_empty() && all.ends_with(&kept), "the newest kept, the oldest forgotten: {}", kept.len());
+        // The limit was reached at the last note: the idle stack's were forgotten then,
+        // the live stack's note stays.
+        assert_eq!(take(live), vec![1]);
+        assert_eq!(take(idle), vec![MAX_NOTES - 1]);
+        assert_eq!(count(), 0, "every note taken or forgotten");
     }
 }
