@@ -21,7 +21,7 @@ use crate::w3c::sampled_out::SampledOutScope;
 /// there: the scopes of its spans still open there become no-ops, so what is started
 /// under them is a no-op. (Python skips a contextvar token reset in a foreign context and
 /// leaves the trace current there.) Up to 4,096 such removals wait at once; past that,
-/// those of the context with the most waiting are forgotten and its scopes stay.
+/// those of the oldest contexts are forgotten and their scopes stay.
 pub struct TraceGuard {
     record: Option<Arc<Trace>>,
     state: State,

@@ -7,9 +7,10 @@
 //! shard's count ([`new_since`]) finds that notes were left there since it last looked.
 //!
 //! Notes for a stack that never looks again (its thread idles or exited after the guard
-//! left it) stay until the notes reach [`MAX_NOTES`]; then the stack with the most notes
-//! has them forgotten, and its frames stay where they are. A wrapped future's stack is
-//! current while the future is dropped, so a cancelled task's guards leave no notes.
+//! left it) stay until the notes reach [`MAX_NOTES`]; then the notes of the oldest stacks
+//! (the lowest ids) are forgotten, down to half that, and their frames stay where they
+//! are. A wrapped future's stack is current while the future is dropped, so a cancelled
+//! task's guards leave no notes.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU64;
@@ -72,7 +73,7 @@ pub(super) fn left(stack: NonZeroU64) -> u64 {
 pub(super) fn leave(stack: NonZeroU64, frame: usize) {
     let mut notes = NOTES.lock().unwrap_or_else(PoisonError::into_inner);
     if notes.count >= MAX_NOTES {
-        notes.forget_most();
+        notes.forget_oldest();
     }
     notes.by_stack.entry(stack).or_default().push(frame);
     notes.count += 1;
@@ -95,12 +96,13 @@ pub(super) fn count() -> usize {
 }
 
 impl Notes {
-    /// Forgets the notes of the stack that has the most (most likely one that never
-    /// looks again).
+    /// Forgets the notes of the oldest stacks (a stack that never looks again is one of
+    /// them before long) until half of [`MAX_NOTES`] are left: a note costs its leaver a
+    /// few steps of a map, however many stacks never look.
     #[cold]
-    fn forget_most(&mut self) {
-        let most = self.by_stack.iter().max_by_key(|(_, frames)| frames.len()).map(|(stack, _)| *stack);
-        if let Some(frames) = most.and_then(|stack| self.by_stack.remove(&stack)) {
+    fn forget_oldest(&mut self) {
+        while self.count > MAX_NOTES / 2 {
+            let Some((_, frames)) = self.by_stack.pop_first() else { break };
             self.count -= frames.len();
         }
     }
@@ -136,15 +138,15 @@ mod tests {
     }
 
     #[test]
-    fn past_the_limit_the_stack_with_the_most_notes_has_them_forgotten() {
+    fn past_the_limit_the_oldest_stacks_notes_are_forgotten() {
         let _l = TEST_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
         let (idle, live) = (new_stack_id(), new_stack_id());
         leave(live, 1);
         for frame in 0..MAX_NOTES {
             leave(idle, frame);
         }
-        // The limit was reached at the last note: the idle stack's were forgotten then,
-        // the live stack's note stays.
+        // The limit was reached at the last note: the older stack's notes were forgotten
+        // then (half the limit left), the newer one's stays.
         assert_eq!(take(live), vec![1]);
         assert_eq!(take(idle), vec![MAX_NOTES - 1]);
         assert_eq!(count(), 0, "every note taken or forgotten");
