@@ -313,6 +313,26 @@ fn a_span_finished_on_another_thread_stops_being_current_where_it_started() {
     assert_eq!(current_span_id(), None);
 }
 
+/// A span guard dropped while an empty context hides the stack it was pushed on leaves
+/// a note for that stack, which removes the span's scope once it is current again.
+#[test]
+fn a_span_finished_while_its_context_is_hidden_is_removed_when_it_comes_back() {
+    let (_l, _rec) = lock();
+    let _t = trace("wf").start();
+    let outer = custom_span("outer").start();
+    let outer_id = current_span_id().expect("outer is current");
+    let inner = custom_span("inner").start();
+    {
+        let _hidden = Context::empty().attach();
+        assert_eq!(current_span_id(), None, "the empty context hides the thread's");
+        drop(inner);
+        assert_eq!(current_span_id(), None);
+    }
+    assert_eq!(current_span_id(), Some(outer_id), "the inner span's scope is gone");
+    drop(outer);
+    assert_eq!(current_span_id(), None);
+}
+
 /// A trace guard finished on another thread is removed where it was started as if it
 /// had been finished there: no trace is current, and a span started under its span that is
 /// still open there is a no-op (Python's behaviour when a trace finishes).
