@@ -13,9 +13,10 @@ use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::typestate::WithBody;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{Connector, DefaultConnector, NextTimeout};
 use ureq::{Agent, RequestBuilder};
 
+use crate::one_write::OneWriteConnector;
 use crate::reply::{Reply, TransportError};
 
 /// The longest response head accepted: 16 KiB, what Python's HTTP client (h11, under
@@ -130,7 +131,11 @@ impl HttpAgent {
         if let Some(tls) = &settings.tls {
             config = config.tls_config(tls.clone());
         }
-        let agent = Agent::with_parts(config.build(), DefaultConnector::default(), LiteralFirst::default());
+        let agent = Agent::with_parts(
+            config.build(),
+            DefaultConnector::default().chain(OneWriteConnector),
+            LiteralFirst::default(),
+        );
         Self { agent, timeouts: t, resolve: settings.resolve_timeout.map(bounded) }
     }
 

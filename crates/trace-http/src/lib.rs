@@ -107,6 +107,7 @@ mod buffer;
 mod endpoint;
 mod engine;
 mod failure;
+mod one_write;
 mod options;
 mod policy;
 mod prepared;
