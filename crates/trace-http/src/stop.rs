@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Default)]
 pub struct Stop {
     flag: AtomicBool,
-    lock: Mutex<()>,
+    /// How many sleepers wait on `wake` (kept under the lock; read by the tests).
+    lock: Mutex<usize>,
     wake: Condvar,
 }
 
@@ -39,8 +40,16 @@ impl Stop {
             if now >= deadline {
                 return false;
             }
+            *guard += 1;
             guard = self.wake.wait_timeout(guard, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
+            *guard -= 1;
         }
+    }
+
+    /// Test-only: how many sleepers wait for a stop or their deadline now.
+    #[cfg(test)]
+    fn sleepers(&self) -> usize {
+        *self.lock.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -60,10 +69,11 @@ mod tests {
         std::thread::spawn(move || {
             let _ = done.send(s2.sleep(Duration::MAX));
         });
-        // Only to make it likely that the sleeper is waiting when the stop comes (so that
-        // the wake-up, not the first look at the flag, ends it); the verdict does not
-        // depend on it.
-        std::thread::sleep(Duration::from_millis(50));
+        // The sleeper counts itself under the lock and releases it only by waiting, so once
+        // it is counted, the stop below can only reach it through the wake-up.
+        while stop.sleepers() == 0 {
+            std::thread::yield_now();
+        }
         stop.stop();
         assert_eq!(woken.recv_timeout(Duration::from_secs(60)), Ok(true), "woken by the stop");
         assert!(stop.is_stopped());
