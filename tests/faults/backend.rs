@@ -11,7 +11,8 @@ use super::{eventually, exporter, on_flush_only, produce, server, Accounting, Pi
 
 #[test]
 fn backend_down_then_up_delivers_everything_queued_within_the_retry_window_once() {
-    let port = closed_port();
+    let closed = closed_port();
+    let port = closed.port();
     let url = format!("http://127.0.0.1:{port}/v1/traces/ingest");
     // Retries every 10 ms, 20 ms, ... up to 100 ms, for up to 4 s: the window.
     let p = Pipeline::install(
@@ -24,7 +25,7 @@ fn backend_down_then_up_delivers_everything_queued_within_the_retry_window_once(
     // Down for a while: the first batch is being retried, the rest waits in the queue.
     assert!(eventually(Duration::from_secs(5), || p.exporter.stats().requests >= 5));
     let requests_while_down = p.exporter.stats().requests;
-    let server = TestServer::start_on(port, [], Reply::ok());
+    let server = TestServer::start_on(closed.release(), [], Reply::ok());
 
     // Flushed once the backend is up.
     let shutdown = p.flush_then_shut_down(Duration::from_secs(10));

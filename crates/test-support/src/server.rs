@@ -404,10 +404,35 @@ fn reason(code: u16) -> &'static str {
     }
 }
 
-/// A 127.0.0.1 port with nothing listening (bound, then closed).
-pub fn closed_port() -> u16 {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1");
-    listener.local_addr().expect("a local address").port()
+/// A 127.0.0.1 port with nothing listening: a socket bound to it that never listens, so
+/// that a connection to it is refused and no other socket can take the port meanwhile (a
+/// port bound and closed again could be handed to a test running at the same time).
+#[derive(Debug)]
+pub struct ClosedPort {
+    socket: socket2::Socket,
+    port: u16,
+}
+
+impl ClosedPort {
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Frees the port, to bring a "down" backend up on it with [`TestServer::start_on`].
+    pub fn release(self) -> u16 {
+        drop(self.socket);
+        self.port
+    }
+}
+
+/// A 127.0.0.1 port with nothing listening, held until the returned guard is dropped.
+pub fn closed_port() -> ClosedPort {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a TCP socket");
+    socket.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into()).expect("bind 127.0.0.1");
+    let port = socket.local_addr().ok().and_then(|a| a.as_socket()).expect("a local address").port();
+    ClosedPort { socket, port }
 }
 
 #[cfg(test)]
@@ -439,17 +464,28 @@ mod tests {
     }
 
     #[test]
-    fn slow_answers_take_one_interval_per_byte() {
-        let server = TestServer::always(Reply::Partial("HTTP/1".into()).slowly(Duration::from_millis(20)));
-        let started = Instant::now();
-        assert_eq!(raw_post(server.addr(), ""), "HTTP/1");
-        assert!(started.elapsed() >= Duration::from_millis(100), "{:?}", started.elapsed());
+    fn slow_answers_send_one_byte_per_interval() {
+        // An interval far longer than the test: the first byte comes, the second cannot.
+        let server = TestServer::always(Reply::Partial("HTTP/1".into()).slowly(Duration::from_secs(3600)));
+        let mut s = TcpStream::connect(server.addr()).unwrap();
+        s.write_all(b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n").unwrap();
+        let mut first = [0u8; 8];
+        assert_eq!(s.read(&mut first).unwrap(), 1, "one byte, then a pause");
+        assert_eq!(first[0], b'H');
+        s.set_nonblocking(true).unwrap();
+        let next = s.read(&mut first).map_err(|e| e.kind());
+        assert_eq!(next, Err(ErrorKind::WouldBlock), "nothing more before the interval");
     }
 
     #[test]
-    fn a_closed_port_can_be_brought_up_later() {
-        let port = closed_port();
-        assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err());
+    fn a_closed_port_refuses_until_brought_up() {
+        let closed = closed_port();
+        let port = closed.port();
+        assert_eq!(
+            TcpStream::connect((Ipv4Addr::LOCALHOST, port)).map_err(|e| e.kind()).err(),
+            Some(ErrorKind::ConnectionRefused)
+        );
+        let port = closed.release();
         let server = TestServer::start_on(port, [], Reply::ok());
         assert_eq!(server.addr().port(), port);
         assert!(raw_post(server.addr(), "up").starts_with("HTTP/1.1 200"));

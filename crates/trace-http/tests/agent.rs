@@ -75,7 +75,8 @@ fn the_body_read_is_bounded() {
 
 #[test]
 fn no_listener_is_a_transient_transport_error() {
-    let url = format!("http://127.0.0.1:{}/x", closed_port());
+    let closed = closed_port();
+    let url = format!("http://127.0.0.1:{}/x", closed.port());
     let err = post(&agent(Duration::from_secs(5)), &url, Duration::from_secs(10)).unwrap_err();
     assert!(err.is_transient(), "{err}");
     assert!(std::error::Error::source(&err).is_some());

@@ -240,7 +240,8 @@ fn x_should_retry_true_retries_any_failing_status() {
 #[test]
 fn a_refused_connection_is_retried_then_counted() {
     let key = "sk-test-refused";
-    let url = format!("http://127.0.0.1:{}/v1/traces/ingest", closed_port());
+    let closed = closed_port();
+    let url = format!("http://127.0.0.1:{}/v1/traces/ingest", closed.port());
     let exporter = builder(&url, key).max_retries(3).build().unwrap();
 
     let err = exporter.export(&items("refused", 2)).unwrap_err();

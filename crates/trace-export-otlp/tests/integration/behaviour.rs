@@ -123,7 +123,8 @@ fn attempts_are_limited() {
 
 #[test]
 fn a_refused_connection_is_retried_then_reported() {
-    let url = format!("http://127.0.0.1:{}/v1/traces", closed_port());
+    let closed = closed_port();
+    let url = format!("http://127.0.0.1:{}/v1/traces", closed.port());
     let exporter = builder(&url).max_attempts(2).build().unwrap();
     let err = exporter.export(&items(2)).unwrap_err();
     assert!(matches!(err, ExportError::Failed { failed: 3, .. }), "{err:?}");
