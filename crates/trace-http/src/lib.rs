@@ -23,7 +23,8 @@
 //! - The pieces the engine is made of, public for tests and other exporters:
 //!   [`HttpAgent`] (a pooled ureq agent with per-phase [`Timeouts`], a whole-request
 //!   timeout only on an attempt that could outlast what is left of the budget, reading a
-//!   bounded [`Reply`]), [`retry_after`], [`retry_after_ms`] and
+//!   bounded [`Reply`]; a request's head goes out in one write with its body, so a
+//!   server wakes once per request, not twice), [`retry_after`], [`retry_after_ms`] and
 //!   [`parse_http_date`], [`Backoff`] with its [`Jitter`] and [`RetryAfterCap`], [`Stop`]
 //!   (a stop flag whose sleep a shutdown cuts short), [`check_endpoint`] and
 //!   [`is_loopback_host`], [`redact_user_info`] and [`redact_user_info_and_query`],
