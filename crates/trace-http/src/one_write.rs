@@ -47,8 +47,6 @@ pub(crate) struct OneWrite {
     inner: Box<dyn Transport>,
     /// The head held back, not sent yet.
     held: Vec<u8>,
-    /// Scratch for the end of a write that does not fit behind the held head.
-    tail: Vec<u8>,
     /// The next write starts a request: nothing was written since the last input.
     fresh: bool,
 }
@@ -75,7 +73,7 @@ fn less(timeout: NextTimeout, spent: std::time::Duration) -> Result<NextTimeout,
 
 impl OneWrite {
     fn new(inner: Box<dyn Transport>) -> Self {
-        Self { inner, held: Vec::new(), tail: Vec::new(), fresh: true }
+        Self { inner, held: Vec::new(), fresh: true }
     }
 
     /// Sends the held head on its own, through the output buffer (free between writes),
@@ -125,19 +123,18 @@ impl Transport for OneWrite {
             return Err(ureq::Error::Io(std::io::Error::other("the connection's output buffer shrank")));
         };
         let first = amount.min(room);
-        self.tail.clear();
-        self.tail.extend_from_slice(&output[first..amount]);
+        // Rare (a body within a head's length of the whole buffer): a copy of its end.
+        let tail = output[first..amount].to_vec();
         output.copy_within(..first, h);
         output[..h].copy_from_slice(&self.held);
         self.held.clear();
         self.inner.transmit_output(h + first, timeout)?;
-        if self.tail.is_empty() {
+        if tail.is_empty() {
             return Ok(());
         }
         let timeout = less(timeout, started.elapsed())?;
-        let t = self.tail.len();
-        self.inner.buffers().output()[..t].copy_from_slice(&self.tail);
-        self.inner.transmit_output(t, timeout)
+        self.inner.buffers().output()[..tail.len()].copy_from_slice(&tail);
+        self.inner.transmit_output(tail.len(), timeout)
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
