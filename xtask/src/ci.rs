@@ -8,6 +8,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     let t = std::time::Instant::now();
     cargo_step("fmt", &["fmt", "--all", "--", "--check"])?;
+    crate::imports::run()?;
     cargo_step("clippy", &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"])?;
     cargo_step("test", &["test", "--workspace", "--all-features"])?;
     // trace-core's own tests without `preserve-order` too: keys then come out sorted, and

@@ -1,9 +1,10 @@
 //! The project's own automation, in Rust instead of shell scripts (the cargo-xtask pattern).
 //!
 //! ```text
-//! cargo xtask ci         fmt check, clippy -D warnings, tests, docs, cargo-deny, deps, features, bench smoke, html (with chromium)
+//! cargo xtask ci         fmt check, imports, clippy -D warnings, tests, docs, cargo-deny, deps, features, bench smoke, html (with chromium)
 //! cargo xtask deps       each crate's normal dependency tree against xtask/allowed-deps.txt
 //! cargo xtask features   builds the facade for every combination of its features
+//! cargo xtask imports    no source file imports one that imports it back
 //! cargo xtask bench      the benchmarks, side by side with the Python SDK; writes BENCHMARKS.md (--quick: smoke run)
 //! cargo xtask serve      a loopback HTTP server that answers 200 and counts spans (for benchmarks)
 //! cargo xtask fuzz       the property test over random span data, for a bounded time (--seconds N)
@@ -22,6 +23,7 @@ mod dom;
 mod features;
 mod fuzz;
 mod html;
+mod imports;
 mod phoenix;
 mod serve;
 
@@ -33,13 +35,14 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(&args[1..]),
         Some("deps") => deps::run(),
         Some("features") => features::run(),
+        Some("imports") => imports::run(),
         Some("bench") => bench::run(&args[1..]),
         Some("serve") => serve::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("phoenix") => phoenix::run(&args[1..]),
         Some("html") => html::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | deps | features | bench | serve | fuzz [--seconds N] | phoenix | html [--screenshot PATH]>");
+            eprintln!("usage: cargo xtask <ci | deps | features | imports | bench | serve | fuzz [--seconds N] | phoenix | html [--screenshot PATH]>");
             return ExitCode::from(2);
         }
     };

@@ -152,6 +152,7 @@ mod simple;
 mod span;
 mod span_builder;
 pub mod span_data;
+mod span_error;
 mod span_guard;
 mod span_helpers;
 mod span_kind;
@@ -180,13 +181,14 @@ pub use sampling::{set_sampler, Sampler};
 pub use secret::ApiKey;
 pub use sensitive::{set_trace_include_sensitive_data, trace_include_sensitive_data};
 pub use simple::{SimpleStats, SimpleTraceProcessor};
-pub use span::{Span, SpanError, SPAN_METADATA_ROUTING_KEYS};
+pub use span::{Span, SPAN_METADATA_ROUTING_KEYS};
 pub use span_builder::{span, SpanBuilder};
 pub use span_data::{
     AgentSpanData, CustomSpanData, DataMap, FunctionSpanData, GenerationSpanData, GuardrailSpanData, HandoffSpanData,
     JsonMap, McpListToolsSpanData, Name, ResponseSpanData, SpanData, SpanDataKind, SpeechGroupSpanData, SpeechSpanData,
     TaskSpanData, TranscriptionSpanData, TurnSpanData,
 };
+pub use span_error::SpanError;
 pub use span_guard::SpanGuard;
 pub use span_helpers::{
     agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span, mcp_tools_span,

@@ -71,12 +71,35 @@ pub(crate) fn set_sampler_flag(set: bool) {
 #[cold]
 #[inline(never)]
 fn decide_sensitive_from_env() -> u8 {
-    let off = if crate::sensitive::env_says_include() { 0 } else { SENSITIVE_OFF };
+    let off = if env_says_include() { 0 } else { SENSITIVE_OFF };
     let updated = FLAGS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |f| {
         (f & SENSITIVE_KNOWN == 0).then_some(f | SENSITIVE_KNOWN | off)
     });
     match updated {
         Ok(before) => before | SENSITIVE_KNOWN | off,
         Err(current) => current,
+    }
+}
+
+/// The environment variable of the global switch, read once, lazily.
+pub const INCLUDE_SENSITIVE_DATA_ENV: &str = "OPENAI_AGENTS_TRACE_INCLUDE_SENSITIVE_DATA";
+
+/// What a value of `OPENAI_AGENTS_TRACE_INCLUDE_SENSITIVE_DATA` means, as in Python:
+/// unset is `true`; set, only `1`, `true`, `yes`, `on` (any case, blanks around ignored)
+/// are `true`.
+pub fn parse_include_sensitive_data(value: Option<&str>) -> bool {
+    match value {
+        None => true,
+        Some(v) => matches!(v.trim().to_lowercase().as_str(), "1" | "true" | "yes" | "on"),
+    }
+}
+
+/// Reads the variable (a value that is not Unicode means off, as it cannot be one of the
+/// words that mean on).
+fn env_says_include() -> bool {
+    match std::env::var(INCLUDE_SENSITIVE_DATA_ENV) {
+        Ok(v) => parse_include_sensitive_data(Some(&v)),
+        Err(std::env::VarError::NotPresent) => true,
+        Err(std::env::VarError::NotUnicode(_)) => false,
     }
 }

@@ -92,12 +92,11 @@
 
 use serde_json::Value;
 
-use crate::limits::release;
-use crate::span::SpanError;
-use crate::span_data::{JsonMap, SpanData};
+pub use crate::policy::{parse_include_sensitive_data, INCLUDE_SENSITIVE_DATA_ENV};
 
-/// The environment variable of the global switch, read once, lazily.
-pub const INCLUDE_SENSITIVE_DATA_ENV: &str = "OPENAI_AGENTS_TRACE_INCLUDE_SENSITIVE_DATA";
+use crate::limits::release;
+use crate::span_data::{JsonMap, SpanData};
+use crate::span_error::SpanError;
 
 /// What replaces an error's details when sensitive data is left out (the Python SDK's
 /// `REDACTED_TRACE_ERROR_MESSAGE`, `util/_error_tracing.py:11`).
@@ -116,26 +115,6 @@ pub fn set_trace_include_sensitive_data(include: bool) {
 /// `OPENAI_AGENTS_TRACE_INCLUDE_SENSITIVE_DATA` (read on the first call), else `true`.
 pub fn trace_include_sensitive_data() -> bool {
     crate::policy::include_sensitive_data()
-}
-
-/// What a value of `OPENAI_AGENTS_TRACE_INCLUDE_SENSITIVE_DATA` means, as in Python:
-/// unset is `true`; set, only `1`, `true`, `yes`, `on` (any case, blanks around ignored)
-/// are `true`.
-pub fn parse_include_sensitive_data(value: Option<&str>) -> bool {
-    match value {
-        None => true,
-        Some(v) => matches!(v.trim().to_lowercase().as_str(), "1" | "true" | "yes" | "on"),
-    }
-}
-
-/// Reads the variable (a value that is not Unicode means off, as it cannot be one of the
-/// words that mean on).
-pub(crate) fn env_says_include() -> bool {
-    match std::env::var(INCLUDE_SENSITIVE_DATA_ENV) {
-        Ok(v) => parse_include_sensitive_data(Some(&v)),
-        Err(std::env::VarError::NotPresent) => true,
-        Err(std::env::VarError::NotUnicode(_)) => false,
-    }
 }
 
 /// The variable that, unless set to something other than `1` or `true`, keeps model inputs

@@ -10,8 +10,9 @@ use crate::ids::{SpanId, TraceId};
 use crate::json_input;
 use crate::lifecycle::{CurrentFrame, State};
 use crate::registry;
-use crate::span::{Span, SpanError};
+use crate::span::Span;
 use crate::span_data::{SpanData, SpanDataKind};
+use crate::span_error::SpanError;
 use crate::time::Timestamp;
 use crate::w3c::sampled_out::SampledOutScope;
 

@@ -2,9 +2,11 @@
 //! a value nested 200,000 levels deep overflows any thread's stack. For the rare copies the
 //! pipeline makes (a redactor rewriting a span that another processor also holds).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::span_data::JsonMap;
+/// A JSON object (what `span_data` calls `JsonMap`, named here as serde_json names it, so
+/// that this file, which `span_data` uses, does not use it back).
+type JsonMap = Map<String, Value>;
 
 /// A container being copied: the rest of its source, what is copied so far, and (for an
 /// object) the key of the value being copied.

@@ -7,8 +7,9 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::span::{Span, SpanError};
+use crate::span::Span;
 use crate::span_data::{JsonMap, JsonMut, Name, SpanData};
+use crate::span_error::SpanError;
 use crate::trace::Trace;
 
 /// The rewrite of one string: `Some(new)` to replace it, `None` to keep it.
