@@ -266,16 +266,14 @@ impl Pipeline {
         self.shut_down_cleanly()
     }
 
-    /// Waits (up to 10 s) until the batch processor's worker has settled every item.
+    /// The batch processor's counters once its worker has settled every item (waiting up
+    /// to 10 s). Every case shuts the pipeline down first, and a flush after a shutdown
+    /// returns through the worker's reply channel once the worker has finished: at once
+    /// when it has, else (the shutdown's caller gave up at its deadline while an export
+    /// was stuck) when that export has returned and the worker has counted the rest.
     pub(crate) fn settled(&self) -> BatchStats {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let stats = self.batch.stats();
-            if stats.pending == 0 || Instant::now() >= deadline {
-                return stats;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let _ = self.batch.force_flush(Some(Duration::from_secs(10)));
+        self.batch.stats()
     }
 }
 
@@ -496,7 +494,9 @@ impl Accounting {
     }
 }
 
-/// Waits until `f` holds, up to `timeout`.
+/// Waits until `f` holds, up to `timeout`, looking every 10 ms: for a counter with no event
+/// to wait on (the exporter's attempts against a port where nothing listens, which no
+/// server sees). Everything else waits on a channel, a gate or a flush's reply.
 pub(crate) fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
     loop {

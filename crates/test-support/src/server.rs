@@ -127,6 +127,8 @@ struct State {
     script: Mutex<(VecDeque<Reply>, Reply)>,
     requests: Mutex<Vec<Recorded>>,
     arrived: Condvar,
+    /// Told (under `requests`' lock) when `stop` is set, for the connections that hang.
+    stopping: Condvar,
     stop: AtomicBool,
     connections: AtomicUsize,
 }
@@ -179,6 +181,7 @@ impl TestServer {
             script: Mutex::new((replies.into_iter().collect(), then)),
             requests: Mutex::new(Vec::new()),
             arrived: Condvar::new(),
+            stopping: Condvar::new(),
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
         });
@@ -255,6 +258,9 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.state.stop.store(true, Ordering::SeqCst);
+        // Under the lock a hanging connection checks `stop` in, so that none misses this.
+        drop(lock(&self.state.requests));
+        self.state.stopping.notify_all();
         // Wake the accept loop.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
         if let Some(accept) = self.accept.take() {
@@ -288,8 +294,9 @@ fn answer(stream: &mut TcpStream, reply: Reply, state: &State) -> bool {
     match reply {
         Reply::Status { code, headers, body } => stream.write_all(&response_bytes(code, &headers, &body)).is_ok(),
         Reply::Hang => {
+            let mut requests = lock(&state.requests);
             while !state.stop.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(25));
+                requests = state.stopping.wait(requests).unwrap_or_else(|e| e.into_inner());
             }
             false
         }

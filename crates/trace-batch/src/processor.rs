@@ -256,7 +256,8 @@ impl BatchTraceProcessor {
     /// The worker does the exporting, not the caller's thread. Items queued while the
     /// flush runs are not waited for, so a flush ends even while producers keep producing.
     /// After [`shutdown`](Self::shutdown) there is nothing left to flush: `Ok`, or the
-    /// error that tells what the shutdown could not export: [`ProcessorError::Abandoned`]
+    /// error that tells what the shutdown could not export (while the worker is still
+    /// finishing a shutdown whose caller gave up at its deadline, once it has finished): [`ProcessorError::Abandoned`]
     /// when its deadline abandoned queued items (this flush's among them),
     /// [`ProcessorError::WorkerDied`] when the worker died. Called on the worker thread or
     /// an export helper (from the exporter), it returns [`ProcessorError::OnWorkerThread`]
