@@ -13,24 +13,40 @@ use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Writes `prefix` followed by the low `digits` hex digits of `value` into `buf`: a byte
-/// (two digits) at a time, from the last digit back.
+/// Writes `prefix` followed by the low `digits` hex digits (at most 32) of `value` into
+/// `buf`.
 fn write_hex<'a>(buf: &'a mut [u8; 38], prefix: &[u8], value: u128, digits: usize) -> &'a [u8] {
+    let digits = digits.min(32);
     let len = prefix.len() + digits;
+    let mut all = [0u8; 32];
+    all[..16].copy_from_slice(&hex16((value >> 64) as u64));
+    all[16..].copy_from_slice(&hex16(value as u64));
     buf[..prefix.len()].copy_from_slice(prefix);
-    let bytes = value.to_le_bytes();
-    let mut end = len;
-    for &byte in bytes.iter().take(digits.div_ceil(2)) {
-        end -= 1;
-        buf[end] = HEX[usize::from(byte & 0xf)];
-        if end > prefix.len() {
-            end -= 1;
-            buf[end] = HEX[usize::from(byte >> 4)];
-        }
-    }
+    buf[prefix.len()..len].copy_from_slice(&all[32 - digits..]);
     &buf[..len]
+}
+
+/// The 16 lowercase hex digits of `x`, most significant first: eight at a time in a
+/// `u64`, a nibble to a byte, with no table and no loop.
+fn hex16(x: u64) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&hex8((x >> 32) as u32).to_be_bytes());
+    out[8..].copy_from_slice(&hex8(x as u32).to_be_bytes());
+    out
+}
+
+/// The 8 hex digits of `x` as the bytes of a `u64`, the most significant digit in the
+/// highest byte.
+fn hex8(x: u32) -> u64 {
+    // Each nibble spread into a byte of its own: halves, then quarters, then nibbles.
+    let mut v = u64::from(x);
+    v = (v | v << 16) & 0x0000_ffff_0000_ffff;
+    v = (v | v << 8) & 0x00ff_00ff_00ff_00ff;
+    v = (v | v << 4) & 0x0f0f_0f0f_0f0f_0f0f;
+    // `0` + n for each byte, and `a` - `0` - 10 = 39 more where n is over 9 (n + 6
+    // carries into bit 4 exactly then).
+    let over_9 = ((v + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    v + 0x3030_3030_3030_3030 + over_9 * 39
 }
 
 /// `value`, read as `digits` hex digits (`digits` ≥ 17), with the fixed digits of a
@@ -260,6 +276,19 @@ pub fn gen_group_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_digits_match_the_formatter() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let edges = [0, 1, 9, 10, 15, 16, u64::MAX, 0x0123_4567_89ab_cdef, 0xa0a0_9f9f_0909_fafa];
+        for x in edges.into_iter().chain((0..10_000).map(|_| rng.u64(..))) {
+            assert_eq!(hex16(x), format!("{x:016x}").as_bytes(), "{x:#x}");
+        }
+        let mut buf = [0u8; 38];
+        let v = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210_u128;
+        assert_eq!(write_hex(&mut buf, b"trace_", v, 32), format!("trace_{v:032x}").as_bytes());
+        assert_eq!(write_hex(&mut buf, b"span_", v, 24), format!("span_{:024x}", v & ((1 << 96) - 1)).as_bytes());
+    }
 
     fn is_lower_hex(s: &str) -> bool {
         s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))

@@ -273,6 +273,10 @@ mod tests {
         // datetime(2025, 3, 11, 12, 0, 0, 123456, tzinfo=timezone.utc).timestamp() == 1741694400.123456
         assert_eq!(ts(1_741_694_400, 123_456).to_iso8601(), "2025-03-11T12:00:00.123456+00:00");
         assert_eq!(ts(1_741_694_400, 1).to_iso8601(), "2025-03-11T12:00:00.000001+00:00");
+        // Each pair of fraction digits in its place.
+        for (micros, text) in [(10_203, ".010203"), (100_000, ".100000"), (99, ".000099"), (990_099, ".990099")] {
+            assert_eq!(ts(1_741_694_400, micros).to_iso8601(), format!("2025-03-11T12:00:00{text}+00:00"));
+        }
     }
 
     #[test]
