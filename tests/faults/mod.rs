@@ -268,9 +268,9 @@ impl Pipeline {
 
     /// The batch processor's counters once its worker has settled every item (waiting up
     /// to 10 s). Every case shuts the pipeline down first, and a flush after a shutdown
-    /// returns through the worker's reply channel once the worker has finished: at once
-    /// when it has, else (the shutdown's caller gave up at its deadline while an export
-    /// was stuck) when that export has returned and the worker has counted the rest.
+    /// returns once the worker has finished: at once when it has, else (the shutdown's
+    /// caller gave up at its deadline while an export was stuck) on the worker's reply,
+    /// when that export has returned and the worker has counted the rest.
     pub(crate) fn settled(&self) -> BatchStats {
         let _ = self.batch.force_flush(Some(Duration::from_secs(10)));
         self.batch.stats()

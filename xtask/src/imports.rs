@@ -1,23 +1,28 @@
 //! `cargo xtask imports`: no source file imports one that imports it back.
 //!
-//! Each crate's files (and xtask's) are read as text: the `use crate::…` trees and the
-//! paths written `crate::a::b::…` in code, outside comments and outside the test module at
-//! the end of a file (`#[cfg(test)]` onwards). A path names the file of its longest prefix
-//! that is one (`a/b.rs`, `a/b/mod.rs`, `a.rs`); a path only the crate root holds (a
-//! re-export in `lib.rs`) names no file. Two files that name each other fail the check.
-//! `super::` paths are not followed: a child module that uses its parent is the parent's
-//! own part.
+//! Each crate's files (the root crate's, every crate's under `crates/`, and xtask's) are
+//! read as text, with comments and string literals blanked and test-only items (an item
+//! under the test `cfg` attribute: a `tests` module, a test-only `use`) left out: the
+//! `use crate::…` trees and the paths written `crate::a::b::…` in code. A path names the
+//! file of its longest prefix that is one (`a/b.rs`, `a/b/mod.rs`, `a.rs`); a path only
+//! the crate root holds (a re-export in `lib.rs`) names no file. Two files that name each
+//! other fail the check.
+//!
+//! Not followed: `super::` paths (a child module that uses its parent is the parent's own
+//! part), and re-exports: `crate::limits::release_json` names `limits.rs` even when
+//! `limits.rs` re-exports it from `limits/release.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::cmd::root;
 
-/// The source roots checked: every crate's `src` and xtask's.
+/// The source roots checked: the root crate's `src`, every crate's under `crates/`, and
+/// xtask's.
 fn source_roots() -> Result<Vec<PathBuf>, String> {
     let root = root();
     let crates = root.join("crates");
-    let mut out = vec![root.join("xtask/src")];
+    let mut out = vec![root.join("src"), root.join("xtask/src")];
     let entries = std::fs::read_dir(&crates).map_err(|e| format!("reading {}: {e}", crates.display()))?;
     for entry in entries.flatten() {
         let src = entry.path().join("src");
@@ -25,6 +30,7 @@ fn source_roots() -> Result<Vec<PathBuf>, String> {
             out.push(src);
         }
     }
+    out.retain(|p| p.is_dir());
     out.sort();
     Ok(out)
 }
@@ -43,11 +49,129 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
-/// `text` without its test module and without `//` comments (a `//` inside a string
-/// literal cuts the line too; the rest of such a line holds no import).
+/// `text` as code: comments and the insides of string and character literals blanked
+/// (newlines kept), then the test-only items cut out.
 fn code_of(text: &str) -> String {
-    let text = text.split("#[cfg(test)]").next().unwrap_or("");
-    text.lines().map(|l| l.split_once("//").map_or(l, |(code, _)| code)).collect::<Vec<_>>().join("\n")
+    without_test_items(&blanked(text))
+}
+
+/// `text` with its comments (`//`, nested `/* */`) and the insides of its string, raw
+/// string and character literals replaced by spaces.
+fn blanked(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                out.push(' ');
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    out.push_str("  ");
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    out.push_str("  ");
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    out.push(blank(chars[i]));
+                    i += 1;
+                }
+            }
+        } else if c == 'r'
+            && matches!(next, Some('"' | '#'))
+            && !chars[..i].last().is_some_and(|p| p.is_alphanumeric() || *p == '_')
+        {
+            // A raw string: `r"…"`, `r#"…"#`, … (or an identifier `r#name`, left as it is).
+            let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
+            if chars.get(i + 1 + hashes) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            let close: Vec<char> = std::iter::once('"').chain(std::iter::repeat('#').take(hashes)).collect();
+            out.push_str(&" ".repeat(2 + hashes));
+            i += 2 + hashes;
+            while i < chars.len() && !chars[i..].starts_with(&close) {
+                out.push(blank(chars[i]));
+                i += 1;
+            }
+            out.push_str(&" ".repeat(close.len()));
+            i += close.len();
+        } else if c == '"' {
+            out.push(' ');
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                let skip = if chars[i] == '\\' { 2 } else { 1 };
+                for _ in 0..skip {
+                    if let Some(&ch) = chars.get(i) {
+                        out.push(blank(ch));
+                    }
+                    i += 1;
+                }
+            }
+            out.push(' ');
+            i += 1;
+        } else if c == '\'' && (next == Some('\\') || chars.get(i + 2) == Some(&'\'')) {
+            // A character literal (`'"'`, `'\''`); a lifetime (`'a`) is left as it is.
+            out.push(' ');
+            i += 1;
+            while i < chars.len() && chars[i] != '\'' {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+                out.push(' ');
+            }
+            out.push(' ');
+            i += 1;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `code` (already [`blanked`]) without the items under `#[cfg(test)]`: from the
+/// attribute through the item's `;` or its closing brace.
+fn without_test_items(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        let item = &rest[at..];
+        let mut depth = 0usize;
+        let mut end = item.len();
+        for (i, c) in item.char_indices().skip("#[cfg(test)]".len()) {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 1 => {
+                    end = i + 1;
+                    break;
+                }
+                '}' => depth = depth.saturating_sub(1),
+                ';' if depth == 0 => {
+                    end = i + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        // Newlines kept, so that what follows keeps its line.
+        out.extend(item[..end].chars().filter(|&c| c == '\n'));
+        rest = &item[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The paths a use tree names, each as its segments: `a::{b, c::{d, e}}` gives `a::b`,
@@ -193,8 +317,33 @@ mod tests {
         let code =
             "use crate::a::{self, b::{C, d::E as F}, g};\nuse crate::h;\nfn f() { crate::i::j::k(); $crate::l::m(); }";
         assert_eq!(paths(code), ["a", "a::b::C", "a::b::d::E", "a::g", "h", "i::j"]);
-        let code = code_of("use crate::x; // crate::y::z()\n#[cfg(test)]\nmod tests { use crate::w; }");
-        assert_eq!(paths(&code), ["x"]);
+        let code = code_of(
+            "use crate::x; // crate::y::z()\n#[cfg(test)]\nmod tests { use crate::w; fn f() {} }\nuse crate::v;",
+        );
+        assert_eq!(paths(&code), ["x", "v"]);
+    }
+
+    #[test]
+    fn comments_strings_and_test_only_items_are_not_code() {
+        let text = r##"//! The `#[cfg(test)]` module below.
+use crate::a::A;
+/* crate::b::B /* nested */ crate::c::C */
+#[cfg(test)]
+use crate::d::D;
+const S: &str = "crate::e::E \" crate::f::F";
+const R: &str = r#"crate::g::G "quoted""#;
+const Q: char = '"';
+fn f<'a>(x: &'a str) { crate::h::i(x) }
+#[cfg(test)]
+#[allow(unused)]
+mod tests {
+    fn g() { if true { crate::j::k() } }
+}
+fn last() { crate::l::m() }
+"##;
+        let code = code_of(text);
+        assert_eq!(paths(&code), ["a::A", "h", "l"]);
+        assert_eq!(code.lines().count(), text.lines().count(), "lines kept");
     }
 
     #[test]

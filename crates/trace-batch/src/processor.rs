@@ -255,9 +255,11 @@ impl BatchTraceProcessor {
     ///
     /// The worker does the exporting, not the caller's thread. Items queued while the
     /// flush runs are not waited for, so a flush ends even while producers keep producing.
-    /// After [`shutdown`](Self::shutdown) there is nothing left to flush: `Ok`, or the
-    /// error that tells what the shutdown could not export (while the worker is still
-    /// finishing a shutdown whose caller gave up at its deadline, once it has finished): [`ProcessorError::Abandoned`]
+    /// After [`shutdown`](Self::shutdown) there is nothing left to flush, and the call
+    /// returns once the worker has finished: at once if it has; if the shutdown's caller
+    /// gave up at its deadline while an export was in flight, when that export has
+    /// returned and the worker has counted the rest (within `timeout`). It returns `Ok`, or
+    /// the error that tells what the shutdown could not export: [`ProcessorError::Abandoned`]
     /// when its deadline abandoned queued items (this flush's among them),
     /// [`ProcessorError::WorkerDied`] when the worker died. Called on the worker thread or
     /// an export helper (from the exporter), it returns [`ProcessorError::OnWorkerThread`]

@@ -3,7 +3,9 @@
 //! switch ([`sensitive`](crate::sensitive)) and whether a sampler is installed
 //! ([`sampling`](crate::sampling)). Spans never read it: a span follows what its trace
 //! decided (the trace record carries the sensitive-data decision; a sampled-out trace's
-//! scope makes its spans no-ops).
+//! scope makes its spans no-ops). The environment variable behind the sensitive-data
+//! switch and the reading of its value live here too, and are public through
+//! [`sensitive`](crate::sensitive).
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
