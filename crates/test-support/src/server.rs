@@ -157,21 +157,12 @@ impl TestServer {
         Self::serve_on(listener, replies, then)
     }
 
-    /// As [`start`](Self::start), on a given port of 127.0.0.1 (one that
-    /// [`closed_port`] returned, to bring a "down" backend up). Retries the bind for up
-    /// to 5 s while the port is still in use.
+    /// As [`start`](Self::start), on a given port of 127.0.0.1: one that
+    /// [`ClosedPort::release`] freed, to bring a "down" backend up. That port was bound and
+    /// never listened on, so nothing lingers on it and the bind takes it at once.
     pub fn start_on(port: u16, replies: impl IntoIterator<Item = Reply>, then: Reply) -> Self {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let listener = loop {
-            match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
-                Ok(l) => break l,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(e) => panic!("bind 127.0.0.1:{port}: {e}"),
-            }
-        };
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+            .unwrap_or_else(|e| panic!("bind 127.0.0.1:{port} (a port `ClosedPort::release` freed?): {e}"));
         Self::serve_on(listener, replies, then)
     }
 
