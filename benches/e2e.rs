@@ -29,10 +29,9 @@
 //! Without `--queue`, `--batch`, `--trigger` or `--concurrent` (`max_concurrent_exports`),
 //! the batch processor keeps the library's default.
 //!
-//! With `--rate`, the producer is paced: it makes every span that is due by now, then
-//! sleeps until the next one is due, so it offers `rate` spans per second on average without
-//! burning a core the worker and the server need (at high rates it produces in short bursts
-//! of the spans due during one sleep, ~60 µs at least on Linux).
+//! With `--rate`, the producer is paced by `benches/support/pace.rs`, the loop the
+//! opentelemetry-rust side uses too: it makes every span that is due by now, then sleeps
+//! until the next one is due.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -45,21 +44,20 @@ use agents_tracing::core::{
 use agents_tracing::openai::{BackendSpanExporter, ExportBatch};
 use agents_tracing::otlp::{Compression, OtlpSpanExporter, Protocol};
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/gate.rs"]
 mod gate;
+#[path = "support/pace.rs"]
+mod pace;
 #[path = "support/proc_stats.rs"]
 mod proc_stats;
 use gate::Gate;
 use proc_stats::{cpu_seconds, current_rss_mib, peak_rss_mib, print_mappings_if_asked};
 
+/// The flags of `benches/support/args.rs`, and this binary's own.
 struct Args {
-    endpoint: String,
-    /// Spans to produce; each mode has its own default.
-    n: Option<u64>,
-    /// The batch processor's settings; the library's defaults when absent.
-    batch: Option<usize>,
-    queue: Option<usize>,
-    rate: f64,
+    common: args::Common,
     /// The export trigger ratio; the library's default (0.7) when absent.
     trigger: Option<f64>,
     /// The batch processor's `max_concurrent_exports`; the exporter's default when absent.
@@ -68,51 +66,29 @@ struct Args {
     export_only: bool,
     /// `--otlp`: the OTLP exporter with this encoding, instead of the OpenAI exporter.
     otlp: Option<String>,
-    hot: bool,
-    warmup: u64,
-    no_data: bool,
-    queued_memory: bool,
+}
+
+impl std::ops::Deref for Args {
+    type Target = args::Common;
+    fn deref(&self) -> &args::Common {
+        &self.common
+    }
 }
 
 fn parse() -> Args {
-    let mut a = Args {
-        endpoint: String::new(),
-        n: None,
-        batch: None,
-        queue: None,
-        rate: 0.0,
-        trigger: None,
-        concurrent: None,
-        serialize: false,
-        export_only: false,
-        otlp: None,
-        hot: false,
-        warmup: 100_000,
-        no_data: false,
-        queued_memory: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().unwrap_or_default();
-        match flag.as_str() {
-            "--endpoint" => a.endpoint = value(),
-            "--n" => a.n = value().parse().ok(),
-            "--batch" => a.batch = value().parse().ok(),
-            "--queue" => a.queue = value().parse().ok(),
-            "--rate" => a.rate = value().parse().unwrap_or(0.0),
-            "--trigger" => a.trigger = value().parse().ok(),
-            "--concurrent" => a.concurrent = value().parse().ok(),
-            "--serialize" => a.serialize = true,
-            "--export-only" => a.export_only = true,
-            "--otlp" => a.otlp = Some(value()),
-            "--hot" => a.hot = true,
-            "--warmup" => a.warmup = value().parse().unwrap_or(a.warmup),
-            "--no-data" => a.no_data = true,
-            "--queued-memory" => a.queued_memory = true,
-            _ => {} // `cargo bench` adds `--bench`
+    let (mut trigger, mut concurrent, mut serialize, mut export_only, mut otlp) = (None, None, false, false, None);
+    let common = args::parse(|flag, value| {
+        match flag {
+            "--trigger" => trigger = value().parse().ok(),
+            "--concurrent" => concurrent = value().parse().ok(),
+            "--serialize" => serialize = true,
+            "--export-only" => export_only = true,
+            "--otlp" => otlp = Some(value()),
+            _ => return false,
         }
-    }
-    a
+        true
+    });
+    Args { common, trigger, concurrent, serialize, export_only, otlp }
 }
 
 /// Prints `message` as the bench's error and exits with status 2.
@@ -236,26 +212,6 @@ fn export_only(endpoint: &str, n: u64) {
         s * 1e9 / spans as f64,
         cpu_seconds() - cpu0
     );
-}
-
-/// `n` spans at `rate` spans/s on average: every span due by now, then a sleep until the
-/// next one is due.
-fn produce_paced(n: u64, rate: f64, t0: Instant) {
-    let mut i = 0u64;
-    while i < n {
-        let due = ((t0.elapsed().as_secs_f64() * rate) as u64 + 1).min(n);
-        while i < due {
-            let _s = custom_span("x").field("i", i).start();
-            i += 1;
-        }
-        if i < n {
-            let next = t0 + Duration::from_secs_f64(i as f64 / rate);
-            let now = Instant::now();
-            if next > now {
-                std::thread::sleep(next - now);
-            }
-        }
-    }
 }
 
 /// Discards every batch; with a gate, waits at it first (on the worker thread).
@@ -382,7 +338,9 @@ fn main() {
     {
         let _t = trace("e2e").start();
         if a.rate > 0.0 {
-            produce_paced(n, a.rate, t0);
+            pace::paced(n, a.rate, t0, |i| {
+                let _s = custom_span("x").field("i", i).start();
+            });
         } else {
             for i in 0..n {
                 let _s = custom_span("x").field("i", i).start();

@@ -10,8 +10,9 @@
 //!
 //! - End to end (with `--endpoint`): `opentelemetry-otlp`'s HTTP/protobuf exporter (blocking
 //!   reqwest client) to a loopback server (`cargo xtask serve`). Without `--queue`/`--batch`,
-//!   the SDK's defaults (queue 2,048, batch 512, 5 s delay). `--rate` paces the producer as
-//!   `benches/e2e.rs` does: every span due by now, then a sleep until the next one is due.
+//!   the SDK's defaults (queue 2,048, batch 512, 5 s delay). `--rate` paces the producer with
+//!   `benches/support/pace.rs`, the loop of `benches/e2e.rs`: every span due by now, then a
+//!   sleep until the next one is due.
 //!   `exported` counts the spans (the root included) the exporter reported as sent;
 //!   `dropped` is `n + 1 - exported`.
 //! - `--hot`: the whole span (create, start, set `i` unless `--no-data`, end, enqueue) on the
@@ -33,10 +34,14 @@ use opentelemetry_sdk::trace::{
 };
 use opentelemetry_sdk::Resource;
 
-#[path = "../../support/proc_stats.rs"]
-mod proc_stats;
+#[path = "../../support/args.rs"]
+mod args;
 #[path = "../../support/gate.rs"]
 mod gate;
+#[path = "../../support/pace.rs"]
+mod pace;
+#[path = "../../support/proc_stats.rs"]
+mod proc_stats;
 use gate::Gate;
 use proc_stats::{cpu_seconds, current_rss_mib, peak_rss_mib, print_mappings_if_asked};
 
@@ -85,47 +90,11 @@ impl SpanExporter for Discard {
     }
 }
 
-struct Args {
-    endpoint: String,
-    n: Option<u64>,
-    queue: Option<usize>,
-    batch: Option<usize>,
-    rate: f64,
-    hot: bool,
-    warmup: u64,
-    no_data: bool,
-    queued_memory: bool,
-}
+/// This binary takes the common flags only.
+type Args = args::Common;
 
 fn parse() -> Args {
-    let mut a = Args {
-        endpoint: String::new(),
-        n: None,
-        queue: None,
-        batch: None,
-        rate: 0.0,
-        hot: false,
-        warmup: 100_000,
-        no_data: false,
-        queued_memory: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().unwrap_or_default();
-        match flag.as_str() {
-            "--endpoint" => a.endpoint = value(),
-            "--n" => a.n = value().parse().ok(),
-            "--queue" => a.queue = value().parse().ok(),
-            "--batch" => a.batch = value().parse().ok(),
-            "--rate" => a.rate = value().parse().unwrap_or(0.0),
-            "--hot" => a.hot = true,
-            "--warmup" => a.warmup = value().parse().unwrap_or(a.warmup),
-            "--no-data" => a.no_data = true,
-            "--queued-memory" => a.queued_memory = true,
-            _ => {}
-        }
-    }
-    a
+    args::parse(|_, _| false)
 }
 
 fn unix_ns() -> u128 {
@@ -158,26 +127,6 @@ fn span(tracer: &SdkTracer, cx: &Context, i: u64, data: bool) {
         span.set_attribute(KeyValue::new("i", i as i64));
     }
     span.end();
-}
-
-/// `n` spans at `rate` spans/s on average: every span due by now, then a sleep until the
-/// next one is due (as `produce_paced` in `benches/e2e.rs`).
-fn produce_paced(tracer: &SdkTracer, cx: &Context, n: u64, rate: f64, t0: Instant) {
-    let mut i = 0u64;
-    while i < n {
-        let due = ((t0.elapsed().as_secs_f64() * rate) as u64 + 1).min(n);
-        while i < due {
-            span(tracer, cx, i, true);
-            i += 1;
-        }
-        if i < n {
-            let next = t0 + Duration::from_secs_f64(i as f64 / rate);
-            let now = Instant::now();
-            if next > now {
-                std::thread::sleep(next - now);
-            }
-        }
-    }
 }
 
 /// `--hot`: ns per whole span on the producer thread, after a warm-up.
@@ -266,7 +215,7 @@ fn main() {
         let root = tracer.start("e2e");
         let cx = Context::current_with_span(root);
         if a.rate > 0.0 {
-            produce_paced(&tracer, &cx, n, a.rate, t0);
+            pace::paced(n, a.rate, t0, |i| span(&tracer, &cx, i, true));
         } else {
             for i in 0..n {
                 span(&tracer, &cx, i, true);
