@@ -38,6 +38,40 @@
 //! `generation_span()`, ...) does not need it; the two mix (see "Parents").
 //! Through the facade: `agents_tracing::layer::AgentsLayer` with the `layer` feature.
 //!
+//! A framework that makes no `tracing` spans gives the layer nothing to map. langchain-rust
+//! is one (4.2 logs through the `log` crate, and its OpenAI client opens no span around a
+//! call): put the call in a span with the GenAI fields yourself, and record what the
+//! answer says once it is in:
+//!
+//! ```
+//! use tracing::Instrument as _;
+//! # use tracing_subscriber::prelude::*;
+//! # let recorder = trace_core::InMemoryProcessor::new();
+//! # trace_core::set_trace_processor(recorder.clone());
+//! # let subscriber = tracing_subscriber::registry().with(trace_layer::AgentsLayer::new());
+//! # let _guard = tracing::subscriber::set_default(subscriber);
+//! # struct Answer { prompt_tokens: u32 }
+//! # async fn generate(_prompt: &str) -> Answer { Answer { prompt_tokens: 9 } }
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     let mut f = std::pin::pin!(f);
+//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+//! # }
+//! let span = tracing::info_span!(
+//!     "chat gpt-4o",
+//!     gen_ai.operation.name = "chat",
+//!     gen_ai.request.model = "gpt-4o",
+//!     gen_ai.usage.input_tokens = tracing::field::Empty,
+//! );
+//! // `generate` stands for the framework's call, e.g. langchain-rust's `LLM::generate`.
+//! let answer = block_on(generate("hello").instrument(span.clone()));
+//! span.record("gen_ai.usage.input_tokens", answer.prompt_tokens);
+//! drop(span);
+//! # let spans = recorder.finished_spans();
+//! # let trace_core::SpanData::Generation(g) = spans[0].data() else { panic!("a generation span") };
+//! # assert_eq!(g.usage.as_ref().unwrap()["input_tokens"], 9);
+//! ```
+//!
 //! # Mapping
 //! A span is mapped by the value of `gen_ai.operation.name` (GenAI conventions) or
 //! `openinference.span.kind` (OpenInference), given when the span is created:
