@@ -97,7 +97,9 @@
 //! # Dependencies
 //! `ureq` (no default features: no gzip, no cookies; re-exported as [`ureq`] for the
 //! types this crate's API names), `fastrand` (jitter), `trace-core` (the rate-limited
-//! log, the exporter types), `log`, `thiserror`.
+//! log, the exporter types), `log`, `thiserror`. ureq is held to 3.5 (`~3.5.1`): the agent
+//! implements ureq's `unversioned` connector, transport and resolver traits, which ureq
+//! may change in a minor release.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
