@@ -27,6 +27,11 @@ static PROCESSOR: OnceLock<Arc<BatchTraceProcessor>> = OnceLock::new();
 
 /// The default exporter: OpenAI's endpoint, the Python SDK's retry settings, the key from
 /// the environment (or [`set_tracing_export_api_key`]). Built on first call.
+///
+/// Shared: a processor of your own over it
+/// (`BatchTraceProcessor::builder_shared(default_exporter())`) leaves it running when that
+/// processor shuts down or is dropped, so the default pipeline keeps exporting; the default
+/// processor's shutdown ends it.
 pub fn default_exporter() -> Arc<BackendSpanExporter> {
     register();
     Arc::clone(EXPORTER.get_or_init(|| {
@@ -52,7 +57,9 @@ pub fn default_exporter() -> Arc<BackendSpanExporter> {
 pub fn default_processor() -> Arc<BatchTraceProcessor> {
     register();
     Arc::clone(PROCESSOR.get_or_init(|| {
+        // The default pipeline owns the default exporter: its shutdown ends it.
         let processor = BatchTraceProcessor::builder_shared(default_exporter())
+            .shut_down_exporter(true)
             .redactor(Redactor::api_keys())
             .build()
             .expect("the default settings are valid");

@@ -71,6 +71,7 @@ pub struct BatchConfig {
     pub(crate) drop_timeout: Duration,
     pub(crate) free_exported_on: FreeExported,
     pub(crate) max_concurrent_exports: usize,
+    pub(crate) shut_down_exporter: bool,
 }
 
 impl Default for BatchConfig {
@@ -84,6 +85,7 @@ impl Default for BatchConfig {
             drop_timeout: DEFAULT_DROP_TIMEOUT,
             free_exported_on: FreeExported::Producers,
             max_concurrent_exports: 1,
+            shut_down_exporter: true,
         }
     }
 }
@@ -164,6 +166,13 @@ impl BatchConfig {
     /// `BatchConfig::default()`, 1.
     pub fn max_concurrent_exports(&self) -> usize {
         self.max_concurrent_exports
+    }
+
+    /// Whether the processor's shutdown (and its `Drop`) shuts the exporter down too: `true`
+    /// for an exporter the processor owns, `false` for one it shares (see
+    /// [`BatchTraceProcessorBuilder::shut_down_exporter`]).
+    pub fn shuts_down_exporter(&self) -> bool {
+        self.shut_down_exporter
     }
 
     /// The default settings for `exporter`: the defaults, with the exporter's
@@ -352,6 +361,21 @@ impl BatchTraceProcessorBuilder {
         /// exporter's `force_flush` or `shutdown` called from a helper thread is refused as
         /// from the worker's (`ProcessorError::OnWorkerThread` for a flush).
         fn max_concurrent_exports(n: usize);
+
+        /// Whether this processor's [`shutdown`](crate::BatchTraceProcessor::shutdown) (and
+        /// its `Drop`) calls the exporter's `shutdown` once the last batch is exported, or at
+        /// the shutdown deadline to cut the export in flight short. Default: `true` with
+        /// [`builder`](crate::BatchTraceProcessor::builder) and
+        /// [`new`](crate::BatchTraceProcessor::new), which hand the processor an exporter of
+        /// its own; `false` with
+        /// [`builder_shared`](crate::BatchTraceProcessor::builder_shared), whose exporter other
+        /// code holds too (another processor, or the default pipeline's
+        /// `default_exporter()`): shutting it down would make every later export through
+        /// it fail. A processor that leaves its exporter running stops after the export in
+        /// flight returns, bounded by the exporter's own timeouts; the items it abandons at
+        /// the deadline are counted the same either way. The Python SDK's processor never
+        /// closes its exporter.
+        fn shut_down_exporter(on: bool);
     }
 
     /// The exporter, the validated settings and the redactor, for [`build`](Self::build).

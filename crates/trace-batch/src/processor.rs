@@ -98,9 +98,11 @@ impl BatchTraceProcessor {
         BatchTraceProcessorBuilder::new(Arc::new(exporter))
     }
 
-    /// [`builder`](Self::builder) for an exporter that is already shared.
+    /// [`builder`](Self::builder) for an exporter that is already shared. The processor
+    /// leaves a shared exporter running when it shuts down (see
+    /// [`shut_down_exporter`](BatchTraceProcessorBuilder::shut_down_exporter)).
     pub fn builder_shared(exporter: Arc<dyn TracingExporter>) -> BatchTraceProcessorBuilder {
-        BatchTraceProcessorBuilder::new(exporter)
+        BatchTraceProcessorBuilder::new(exporter).shut_down_exporter(false)
     }
 
     pub(crate) fn from_parts(
@@ -112,7 +114,7 @@ impl BatchTraceProcessor {
         Self {
             hot: Padded(Hot {
                 trace_ends: exporter.wants_trace_ends(),
-                shared: Arc::new(Shared::new(exporter, redactor)),
+                shared: Arc::new(Shared::new(exporter, redactor, config.shuts_down_exporter())),
                 producer,
             }),
             thread: Mutex::new(WorkerThread { ends: Some(ends), handle: None, spawn_error: None }),
@@ -290,12 +292,14 @@ impl BatchTraceProcessor {
         }
     }
 
-    /// Exports what is queued, stops the worker and calls the exporter's `shutdown`, all
-    /// within `timeout` (`None`: no bound).
+    /// Exports what is queued, stops the worker and calls the exporter's `shutdown` (unless
+    /// the exporter is shared, see
+    /// [`shut_down_exporter`](BatchTraceProcessorBuilder::shut_down_exporter)), all within
+    /// `timeout` (`None`: no bound).
     ///
     /// `Ok` only when everything queued was handed to the exporter. When the timeout
     /// passes first, the exporter's `shutdown` is called at once (to interrupt its
-    /// retries) and what is still queued is abandoned, counted as lost
+    /// retries; not for a shared exporter) and what is still queued is abandoned, counted as lost
     /// ([`BatchStats::lost_at_deadline`]) and reported:
     /// [`ProcessorError::Abandoned`] with that number, the same whether the worker or the
     /// caller got to the deadline first; [`ProcessorError::Timeout`] when nothing was
@@ -505,9 +509,11 @@ mod worker_death_tests {
     }
 
     /// Exports only when a test asks (a flush, the shutdown): Python's timing, with the
-    /// schedule an hour away.
+    /// schedule an hour away. The exporter is shared only to be watched: the processor
+    /// owns it.
     fn processor(exporter: &Arc<Counting>, max_batch: usize) -> BatchTraceProcessor {
         BatchTraceProcessor::builder_shared(Arc::clone(exporter) as _)
+            .shut_down_exporter(true)
             .max_batch_size(max_batch)
             .export_on_full_batch(false)
             .schedule_delay(Duration::from_secs(3600))
@@ -658,6 +664,7 @@ mod worker_death_tests {
         let exporter = Arc::new(HeldOnHelpers::default());
         let p = Arc::new(
             BatchTraceProcessor::builder_shared(Arc::clone(&exporter) as _)
+                .shut_down_exporter(true)
                 .max_batch_size(2)
                 .export_on_full_batch(false)
                 .schedule_delay(Duration::from_secs(3600))

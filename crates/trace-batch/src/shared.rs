@@ -33,6 +33,9 @@ const EXPORT_LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// What the processor and its worker share.
 pub(crate) struct Shared {
     pub(crate) exporter: Arc<dyn TracingExporter>,
+    /// Whether [`shut_down_exporter`](Self::shut_down_exporter) calls the exporter's
+    /// `shutdown` (`BatchConfig::shuts_down_exporter`).
+    owns_exporter: bool,
     /// Rewrites each batch before the exporter sees it, on the worker.
     pub(crate) redactor: Option<Redactor>,
     /// Read by every producer; on cache lines of its own.
@@ -62,9 +65,10 @@ pub(crate) fn add(counter: &AtomicU64, n: u64) {
 }
 
 impl Shared {
-    pub(crate) fn new(exporter: Arc<dyn TracingExporter>, redactor: Option<Redactor>) -> Self {
+    pub(crate) fn new(exporter: Arc<dyn TracingExporter>, redactor: Option<Redactor>, owns_exporter: bool) -> Self {
         Self {
             exporter,
+            owns_exporter,
             redactor,
             lifecycle: Padded::default(),
             drops: Padded::default(),
@@ -145,11 +149,12 @@ impl Shared {
     }
 
     /// Calls the exporter's `shutdown` once, whoever asks first (the worker at the end of
-    /// its final drain or at its death, or a caller whose shutdown deadline passed).
+    /// its final drain or at its death, or a caller whose shutdown deadline passed), if
+    /// the processor owns its exporter; a shared one is left running.
     /// A panic in the exporter's `shutdown` is caught and logged: it must neither kill the
     /// worker before it reports its final drain nor unwind into a caller of `shutdown`.
     pub(crate) fn shut_down_exporter(&self) {
-        if self.lifecycle.claim_exporter_shutdown() {
+        if self.lifecycle.claim_exporter_shutdown() && self.owns_exporter {
             if let Err(panic) = isolate(|| self.exporter.shutdown()) {
                 log::error!("[non-fatal] tracing exporter panicked in shutdown: {panic}");
             }

@@ -1048,3 +1048,39 @@ fn producers_racing_a_deadline_shutdown_get_the_abandoned_count_exactly() {
         println!("round {round} (stuck: {stuck}, deadline {deadline:?}): {result:?}, {s:?}");
     }
 }
+
+#[test]
+fn a_processor_shuts_down_an_exporter_it_owns_and_leaves_a_shared_one_running() {
+    // Owned (`builder`): its shutdown is the exporter's.
+    let owned = Recorder::default();
+    let p = processor(owned.clone()).build().unwrap();
+    assert!(p.config().shuts_down_exporter());
+    p.shutdown(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(owned.shutdowns.load(Ordering::SeqCst), 1);
+
+    // Shared (`builder_shared`), as a processor of one's own over the default pipeline's
+    // exporter: neither its shutdown nor its `Drop` ends the exporter, which still exports
+    // for the other processor.
+    let shared = Recorder::default();
+    let exporter: Arc<dyn TracingExporter> = Arc::new(shared.clone());
+    let mine = BatchTraceProcessor::builder_shared(Arc::clone(&exporter)).build().unwrap();
+    let other = BatchTraceProcessor::builder_shared(Arc::clone(&exporter)).build().unwrap();
+    assert!(!mine.config().shuts_down_exporter());
+    let t = new_trace("t");
+    mine.on_trace_start(&t);
+    mine.shutdown(Some(Duration::from_secs(10))).unwrap();
+    drop(mine);
+    assert_eq!(shared.shutdowns.load(Ordering::SeqCst), 0);
+    assert_eq!(shared.item_count(), 1, "the first processor's trace");
+    other.on_trace_start(&t);
+    other.force_flush(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(shared.item_count(), 2, "the exporter still exports for the other processor");
+
+    // Shared, but told to own it (as the default pipeline's processor is).
+    let last = BatchTraceProcessor::builder_shared(exporter).shut_down_exporter(true).build().unwrap();
+    assert!(last.config().shuts_down_exporter());
+    last.shutdown(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(shared.shutdowns.load(Ordering::SeqCst), 1);
+    drop(other);
+    assert_eq!(shared.shutdowns.load(Ordering::SeqCst), 1, "the other processor's Drop leaves it alone");
+}
