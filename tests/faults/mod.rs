@@ -467,6 +467,7 @@ impl Accounting {
             ("shutdown_deadline", b.lost_at_deadline),
             ("exporter_panicked", b.lost_to_panics),
             ("rejected_by_server", e.rejected_by_server),
+            ("reply_too_large", e.reply_too_large),
             ("retries_exhausted", e.retries_exhausted),
             ("budget_exhausted", e.budget_exhausted),
             ("no_api_key", e.no_api_key),

@@ -15,6 +15,10 @@ use crate::protocol::{Compression, Protocol};
 /// OpenTelemetry Collector on this machine, OTLP/HTTP port.
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:4318/v1/traces";
 
+/// Default [`max_request_bytes`](OtlpSpanExporterBuilder::max_request_bytes): 64 MiB, as
+/// the OTLP specification recommends.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
 /// The `User-Agent` the exporter sends.
 pub const USER_AGENT: &str = concat!("agents-tracing/", env!("CARGO_PKG_VERSION"), " (trace-export-otlp; rust)");
 
@@ -59,6 +63,7 @@ pub struct OtlpSpanExporterBuilder {
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) http: HttpOptions,
     pub(crate) attribute_value_length_limit: Option<Option<usize>>,
+    pub(crate) max_request_bytes: usize,
     pub(crate) protocol: Option<Protocol>,
     pub(crate) compression: Option<Compression>,
     pub(crate) read_env: bool,
@@ -91,6 +96,7 @@ impl Default for OtlpSpanExporterBuilder {
                 tls: TlsFiles::default(),
             },
             attribute_value_length_limit: None,
+            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             protocol: None,
             compression: None,
             read_env: true,
@@ -171,6 +177,16 @@ impl OtlpSpanExporterBuilder {
         /// many characters. Default: `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
         /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else no limit.
         fn attribute_value_length_limit(limit: Option<usize>) -> Some;
+
+        /// The largest request body, in bytes before compression, the exporter sends. A
+        /// batch whose body is larger is not sent: its spans are counted in
+        /// [`ExporterStats::too_large`](crate::ExporterStats::too_large) and reported lost by
+        /// `export`, as the OTLP specification asks ("the client MUST NOT make the request").
+        /// Default: 64 MiB ([`DEFAULT_MAX_REQUEST_BYTES`]), the specification's
+        /// recommendation and a collector's usual limit. An
+        /// [`attribute_value_length_limit`](Self::attribute_value_length_limit) keeps large
+        /// span data from getting there.
+        fn max_request_bytes(max: usize);
 
         /// Whether [`build`](Self::build) reads the `OTEL_*` variables for the settings not
         /// given. Default: `true`. With `false`, the defaults apply as if no variable were set.

@@ -60,13 +60,12 @@ pub(crate) fn parse_bool(text: &str, name: &str) -> Option<bool> {
     }
 }
 
-/// `OTEL_EXPORTER_OTLP_ENDPOINT` is a base URL: the traces path is appended to its path.
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is a base URL: the traces path is appended to its path,
+/// before a query or fragment, which stay as given.
 pub(crate) fn traces_url(base: &str) -> String {
-    if base.ends_with('/') {
-        format!("{base}v1/traces")
-    } else {
-        format!("{base}/v1/traces")
-    }
+    let (path, rest) = base.find(['?', '#']).map_or((base, ""), |at| base.split_at(at));
+    let slash = if path.ends_with('/') { "" } else { "/" };
+    format!("{path}{slash}v1/traces{rest}")
 }
 
 pub(crate) fn parse_number(text: &str, name: &str) -> Option<u64> {

@@ -139,15 +139,21 @@ impl OtlpSpanExporter {
         }
     }
 
-    /// Appends the body to `body`: encoded, then compressed.
-    fn write_body(&self, items: &[ExportItem], body: &mut Vec<u8>) -> serde_json::Result<()> {
+    /// Appends the body to `body`: encoded, then compressed. Returns its size before
+    /// compression.
+    fn write_body(&self, items: &[ExportItem], body: &mut Vec<u8>) -> serde_json::Result<usize> {
         match self.settings.encoding.compression {
-            Compression::None => self.encode(items, body),
+            Compression::None => {
+                let start = body.len();
+                self.encode(items, body)?;
+                Ok(body.len() - start)
+            }
             Compression::Gzip => {
                 let mut raw = Vec::new();
                 self.encode(items, &mut raw)?;
                 let mut gzip = flate2::write::GzEncoder::new(body, flate2::Compression::fast());
-                gzip.write_all(&raw).and_then(|()| gzip.finish().map(drop)).map_err(serde_json::Error::io)
+                gzip.write_all(&raw).and_then(|()| gzip.finish().map(drop)).map_err(serde_json::Error::io)?;
+                Ok(raw.len())
             }
         }
     }
@@ -249,8 +255,10 @@ impl TracingExporter for OtlpSpanExporter {
             return Ok(());
         }
         let mut body = self.engine.take_buffer();
+        let limit = self.settings.max_request_bytes;
         let result = match self.write_body(items, &mut body) {
-            Ok(()) => self.send(&body, spans),
+            Ok(bytes) if bytes > limit => Err(SendFailure::RequestTooLarge { bytes, limit }),
+            Ok(_) => self.send(&body, spans),
             Err(e) => Err(SendFailure::Unserializable(e.to_string())),
         };
         self.engine.give_back(body);

@@ -215,8 +215,9 @@
 //!
 //! Read by [`OtlpSpanExporterBuilder::build`], the builder's settings winning:
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), `OTEL_EXPORTER_OTLP_ENDPOINT`
-//! (`/v1/traces` appended), `OTEL_EXPORTER_OTLP_TRACES_HEADERS` else
-//! `OTEL_EXPORTER_OTLP_HEADERS` (`key=value,...`, percent-decoded; the traces variable
+//! (`/v1/traces` appended to its path, before a query), `OTEL_EXPORTER_OTLP_TRACES_HEADERS`
+//! else `OTEL_EXPORTER_OTLP_HEADERS` (`key=value,...`, percent-decoded; an entry without a
+//! key or without a value is left out with a warning that never shows it; the traces variable
 //! replaces the generic one whole, as in the OpenTelemetry SDKs),
 //! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` (dropped whole, with a warning, when an
 //! entry is malformed), `OTEL_EXPORTER_OTLP_TIMEOUT` and
@@ -252,7 +253,12 @@
 //! three to it while they are at 10 s (a phase set to exactly 10 s counts as the default),
 //! and a budget of zero is [`trace_http::NO_LIMIT`]. A sleep that would end past it is not
 //! started. A 2xx answer with a partial success that rejects spans is not
-//! retried; the export reports the rejected count. [`TracingExporter::shutdown`], from any
+//! retried; the export reports the rejected count. As the specification's size limits
+//! ask: an answer over [`MAX_OTLP_REPLY_BODY`] (4 MiB) fails the export without a retry
+//! (counted in [`ExporterStats::reply_too_large`]), and a body over
+//! [`max_request_bytes`](OtlpSpanExporterBuilder::max_request_bytes) (64 MiB before
+//! compression) is not sent (counted in [`ExporterStats::too_large`]).
+//! [`TracingExporter::shutdown`], from any
 //! thread, interrupts a backoff sleep at once and makes a running export give up after
 //! the request in flight. Warnings are rate-limited (one line per 10 s per kind, with the
 //! number held back).
@@ -342,10 +348,11 @@ mod protocol;
 mod records;
 mod settings;
 
-pub use config::{EndpointSource, OtlpSpanExporterBuilder, DEFAULT_ENDPOINT, USER_AGENT};
+pub use config::{EndpointSource, OtlpSpanExporterBuilder, DEFAULT_ENDPOINT, DEFAULT_MAX_REQUEST_BYTES, USER_AGENT};
 pub use exporter::OtlpSpanExporter;
 pub use ids::{otlp_root_span_id, otlp_span_id, otlp_trace_id};
 pub use mapping::{Profile, SEMCONV_SCHEMA_URL, SEMCONV_VERSION};
+pub use policy::MAX_OTLP_REPLY_BODY;
 pub use protocol::{Compression, Protocol};
 pub use trace_core::{ExportError, TracingExporter};
 pub use trace_http::{BuildError, ExporterStats, PreparedRequest, WithHttpOptions};

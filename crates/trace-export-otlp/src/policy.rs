@@ -8,6 +8,11 @@ use trace_http::{redact_user_info_and_query, ExportPolicy, Jitter, Reply, RetryA
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct OtlpPolicy;
 
+/// The most bytes of a collector's answer read: the 4 MiB the OTLP specification
+/// recommends ("OTLP/HTTP Response"). A longer answer fails the export without a retry and
+/// its spans are counted in `ExporterStats::reply_too_large`.
+pub const MAX_OTLP_REPLY_BODY: u64 = 4 * 1024 * 1024;
+
 /// Whether a status that is not a success (outside 200..=299) may succeed on a retry.
 ///
 /// The OTLP specification lists 429, 502, 503 and 504 as retryable; every other status
@@ -21,7 +26,16 @@ impl ExportPolicy for OtlpPolicy {
         "OTLP export"
     }
 
+    fn max_reply_body(&self) -> u64 {
+        MAX_OTLP_REPLY_BODY
+    }
+
+    /// A reply larger than [`MAX_OTLP_REPLY_BODY`] is a failure, whatever its status: the
+    /// specification says the client MUST treat it as a non-retryable error.
     fn verdict(&self, reply: &Reply) -> Verdict {
+        if reply.truncated {
+            return Verdict::ReplyTooLarge;
+        }
         match reply.status {
             200..=299 => Verdict::Success,
             s if is_retryable(s) => Verdict::Retry,

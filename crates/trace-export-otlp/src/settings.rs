@@ -31,6 +31,7 @@ pub(crate) struct Settings {
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) http: HttpOptions,
     pub(crate) attribute_value_length_limit: Option<usize>,
+    pub(crate) max_request_bytes: usize,
     pub(crate) encoding: Encoding,
 }
 
@@ -42,6 +43,7 @@ impl std::fmt::Debug for Settings {
             .field("headers", &RedactedHeaders(&self.headers))
             .field("resource", &self.resource)
             .field("http", &self.http)
+            .field("max_request_bytes", &self.max_request_bytes)
             .field("encoding", &self.encoding)
             .finish_non_exhaustive()
     }
@@ -67,7 +69,16 @@ impl Settings {
             (None, None) => None,
         };
         if let Some((text, name)) = env_headers {
-            for (k, v) in parse_key_values(text, name) {
+            for (i, (k, v)) in parse_key_values(text, name).into_iter().enumerate() {
+                // A valid name with no value (or only `=`) is most likely a base64
+                // credential pasted without its header name (`dGVzdC1rZXk=`): sent, it
+                // would travel, and show in `Debug`, as a header's name. Left out, and
+                // never shown. An invalid name fails the build below, shown only up to
+                // its first bad character.
+                if v.trim_matches('=').is_empty() && HeaderName::from_bytes(k.as_bytes()).is_ok() {
+                    log::warn!("OTLP exporter: header #{} of {name} has no value, skipped", i + 1);
+                    continue;
+                }
                 set_source(&mut headers, &mut header_sources, k, v, name);
             }
         }
@@ -176,6 +187,7 @@ impl Settings {
             resource,
             http,
             attribute_value_length_limit,
+            max_request_bytes: b.max_request_bytes,
             encoding: Encoding {
                 protocol: protocol.unwrap_or_default(),
                 compression: compression.unwrap_or_default(),
@@ -278,6 +290,10 @@ mod tests {
             ("http://collector:4318/v1/traces", EndpointSource::BaseEnv)
         );
         assert_eq!(traces_url("http://c:4318/base/"), "http://c:4318/base/v1/traces");
+        // The path goes on the path, not after a query or fragment.
+        assert_eq!(traces_url("http://c:4318/otlp?tenant=a"), "http://c:4318/otlp/v1/traces?tenant=a");
+        assert_eq!(traces_url("http://c:4318/?tenant=a/b"), "http://c:4318/v1/traces?tenant=a/b");
+        assert_eq!(traces_url("http://c:4318#x"), "http://c:4318/v1/traces#x");
         let env = Env { traces_endpoint: Some("http://t:1/custom".into()), ..env };
         let s = resolve(b(), &env);
         assert_eq!((s.endpoint.as_str(), s.endpoint_source), ("http://t:1/custom", EndpointSource::TracesEnv));
@@ -339,6 +355,17 @@ mod tests {
 
     /// `OTEL_EXPORTER_OTLP_HEADERS="x-api-key: s3cr3t=="`: the value written into the name
     /// by mistake (split at the first `=`) never shows in the error.
+    /// A base64 credential pasted without a header name parses as a name with no value:
+    /// left out, so that it is neither sent nor shown.
+    #[test]
+    fn a_header_with_no_value_from_the_environment_is_left_out() {
+        let env = Env { headers: Some("dGVzdC1rZXk=,x=1,dGVzdA==,empty=".into()), ..Env::default() };
+        let s = resolve(OtlpSpanExporterBuilder::default(), &env);
+        let pairs: Vec<(&str, &str)> = s.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(pairs, [("x", "1")]);
+        assert!(!format!("{s:?}").contains("dGVzdC1rZXk"));
+    }
+
     #[test]
     fn an_invalid_header_name_is_shown_only_up_to_its_first_bad_character() {
         let env = Env { headers: Some("x-api-key: s3cr3t==".into()), ..Env::default() };

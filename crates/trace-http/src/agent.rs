@@ -17,7 +17,7 @@ use ureq::unversioned::transport::{Connector, DefaultConnector, NextTimeout};
 use ureq::{Agent, RequestBuilder};
 
 use crate::one_write::OneWriteConnector;
-use crate::reply::{Reply, TransportError};
+use crate::reply::{Reply, TransportError, MAX_REPLY_BODY};
 
 /// The longest response head accepted: 16 KiB, what Python's HTTP client (h11, under
 /// httpx) accepts. A longer one is ureq's `LargeResponseHeader` error.
@@ -163,9 +163,24 @@ impl HttpAgent {
     /// [`TransportError`] when no answer came (see [`TransportError::is_transient`]).
     pub fn send(
         &self,
+        request: RequestBuilder<WithBody>,
+        body: &[u8],
+        remaining: Duration,
+    ) -> Result<Reply, TransportError> {
+        self.send_limited(request, body, remaining, MAX_REPLY_BODY)
+    }
+
+    /// [`send`](Self::send), reading up to `max_reply` bytes of the answer's body
+    /// ([`Reply::truncated`] says when there was more).
+    ///
+    /// # Errors
+    /// [`TransportError`] when no answer came (see [`TransportError::is_transient`]).
+    pub fn send_limited(
+        &self,
         mut request: RequestBuilder<WithBody>,
         body: &[u8],
         remaining: Duration,
+        max_reply: u64,
     ) -> Result<Reply, TransportError> {
         // A request-level config costs a copy of the agent's, so only when the phases
         // together could outlast what is left of the budget. Then each phase is cut to it,
@@ -187,7 +202,7 @@ impl HttpAgent {
                 .build();
         }
         let response = request.send(body).map_err(|error| TransportError { error })?;
-        Ok(Reply::read(response))
+        Ok(Reply::read_limited(response, max_reply))
     }
 }
 

@@ -123,7 +123,7 @@ impl EngineConfig {
     pub fn credentials<S: Into<String>>(mut self, secrets: impl IntoIterator<Item = S>) -> Self {
         self.sends_credentials = true;
         for secret in secrets {
-            self.secrets.add(secret);
+            self.secrets.add_credential(secret);
         }
         self
     }
@@ -395,7 +395,7 @@ impl Engine {
                 request = request.header(*name, *value);
             }
             let mut retry_after = None;
-            let status = match self.agent.send(request, body, deadline - now) {
+            let status = match self.agent.send_limited(request, body, deadline - now, policy.max_reply_body()) {
                 Ok(reply) => {
                     let status = reply.status;
                     match policy.verdict(&reply) {
@@ -406,6 +406,9 @@ impl Engine {
                         Verdict::RetryForbidden => {
                             let detail = self.detail(policy, &reply, secret);
                             return Err(SendFailure::RetryForbidden { status, detail });
+                        }
+                        Verdict::ReplyTooLarge => {
+                            return Err(SendFailure::ReplyTooLarge { status, limit: policy.max_reply_body() })
                         }
                         _ => {}
                     }

@@ -112,6 +112,32 @@ pub enum SendFailure {
         /// Its message, scrubbed and cut.
         message: String,
     },
+    /// The answer's body was larger than the exporter reads
+    /// ([`ExportPolicy::max_reply_body`](crate::ExportPolicy::max_reply_body)); its items are
+    /// counted lost and not retried, as the OTLP specification asks. A collector that
+    /// answers this much is misconfigured or not an OTLP collector: check the endpoint.
+    #[error(
+        "the server's answer (HTTP {status}) is larger than {limit} bytes, so it was discarded and the request \
+         counted as failed (not retried); check that the endpoint is an OTLP collector"
+    )]
+    ReplyTooLarge {
+        /// The status code of the answer.
+        status: u16,
+        /// The most bytes of a body the exporter reads.
+        limit: u64,
+    },
+    /// The request body is larger than the exporter sends (OTLP's `max_request_bytes`), so
+    /// no request was made; its items are counted as too large.
+    #[error(
+        "the request body of {bytes} bytes is larger than the limit of {limit} bytes, so it was not sent; \
+         set an attribute value length limit, or raise the limit if the collector accepts more"
+    )]
+    RequestTooLarge {
+        /// The body's size before compression.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// Every attempt failed.
     #[error("gave up after {attempts} attempt(s); last failure: {last}")]
     RetriesExhausted {

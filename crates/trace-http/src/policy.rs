@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::backoff::{Backoff, Jitter, RetryAfterCap};
 use crate::failure::SendFailure;
-use crate::reply::Reply;
+use crate::reply::{Reply, MAX_REPLY_BODY};
 
 /// Something the engine logs; the policy words it ([`ExportPolicy::describe`]).
 #[derive(Clone, Copy, Debug)]
@@ -47,6 +47,10 @@ pub enum Verdict {
     Reject,
     /// Retryable, but the server asked not to retry (`x-should-retry: false`).
     RetryForbidden,
+    /// The answer's body ran past the policy's
+    /// [`max_reply_body`](ExportPolicy::max_reply_body) ([`Reply::truncated`]): a failure,
+    /// not retried, as the OTLP specification asks of a reply over the client's limit.
+    ReplyTooLarge,
 }
 
 /// An exporter's rules for the [`Engine`](crate::Engine)'s one send-with-retries loop.
@@ -56,6 +60,13 @@ pub trait ExportPolicy {
 
     /// What to do with `reply`.
     fn verdict(&self, reply: &Reply) -> Verdict;
+
+    /// How many bytes of an answer's body are read; [`Reply::truncated`] says when there
+    /// was more, and [`verdict`](Self::verdict) may then answer [`Verdict::ReplyTooLarge`].
+    /// Default: [`MAX_REPLY_BODY`] (64 KiB).
+    fn max_reply_body(&self) -> u64 {
+        MAX_REPLY_BODY
+    }
 
     /// How long the server asks to wait before the next attempt. Default: its
     /// `Retry-After` (seconds or an HTTP date).

@@ -10,8 +10,10 @@ use ureq::Body;
 
 use crate::retry_after::{retry_after, retry_after_ms};
 
-/// How much of a response body is read: enough for an error message or an OTLP answer
-/// (partial success or a `Status`), and to reuse the connection after a usual answer.
+/// How much of a response body is read by default: enough for an error message or a
+/// usual OTLP answer (partial success or a `Status`), and to reuse the connection after a
+/// usual answer. An [`ExportPolicy`](crate::ExportPolicy) may read more
+/// ([`max_reply_body`](crate::ExportPolicy::max_reply_body)).
 pub const MAX_REPLY_BODY: u64 = 64 * 1024;
 
 /// What the server answered. Any status comes back as a reply, redirects included (they
@@ -22,21 +24,35 @@ pub struct Reply {
     pub status: u16,
     /// The response headers.
     pub headers: HeaderMap,
-    /// The start of the body: up to [`MAX_REPLY_BODY`] bytes.
+    /// The start of the body: up to [`MAX_REPLY_BODY`] bytes, or the limit the send was
+    /// given.
     pub body: Vec<u8>,
+    /// Whether the body ran past that limit: `body` holds its start only.
+    pub truncated: bool,
     /// When the response headers had arrived: what a `Retry-After` date is counted from.
     pub received_at: SystemTime,
 }
 
 impl Reply {
-    /// Reads the status, the headers and (a bounded part of) the body, which lets the
-    /// connection be reused.
+    /// Reads the status, the headers and up to [`MAX_REPLY_BODY`] bytes of the body, which
+    /// lets the connection be reused after a usual answer.
     pub fn read(response: Response<Body>) -> Self {
+        Self::read_limited(response, MAX_REPLY_BODY)
+    }
+
+    /// [`read`](Self::read) with up to `limit` bytes of the body. One byte more is read to
+    /// tell a body of exactly `limit` bytes from a longer one ([`truncated`](Self::truncated)).
+    /// A connection whose body was not read to its end is not reused.
+    pub fn read_limited(response: Response<Body>, limit: u64) -> Self {
         let received_at = SystemTime::now();
         let (parts, mut body_reader) = response.into_parts();
         let mut body = Vec::new();
-        let _ = body_reader.as_reader().take(MAX_REPLY_BODY).read_to_end(&mut body);
-        Reply { status: parts.status.as_u16(), headers: parts.headers, body, received_at }
+        let _ = body_reader.as_reader().take(limit.saturating_add(1)).read_to_end(&mut body);
+        let truncated = body.len() as u64 > limit;
+        if truncated {
+            body.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        }
+        Reply { status: parts.status.as_u16(), headers: parts.headers, body, truncated, received_at }
     }
 
     /// The value of a header (any case of its name), if present and visible ASCII.

@@ -19,7 +19,8 @@ const MIN_SECRET_LEN: usize = 4;
 /// match finds. The rules, in order:
 ///
 /// 1. every secret the exporter holds (its API key, the per-trace key of the request,
-///    credential header values, the endpoint's user info and query) is replaced wherever
+///    credential header values and the token of a `<scheme> <token>` value, the
+///    endpoint's user info and query) is replaced wherever
 ///    it occurs, and a prefix of one (4 characters or more) that ends the text, as a body
 ///    cut at its read limit does, is replaced too;
 /// 2. tokens that look like keys are replaced wherever they start, glued to other text
@@ -50,6 +51,17 @@ impl Secrets {
         if secret.len() >= MIN_SECRET_LEN && !self.values.contains(&secret) {
             self.values.push(secret);
         }
+    }
+
+    /// Adds a credential header's value: the value whole, and, for a value of the form
+    /// `<scheme> <token>` (`Api-Token dt0c01.ABC`, `ApiKey abc`, `Bearer abc`), the token
+    /// alone, which a server may quote without its scheme.
+    pub fn add_credential(&mut self, value: impl Into<String>) {
+        let value = value.into();
+        if let Some((_, token)) = value.trim().split_once(char::is_whitespace) {
+            self.add(token.trim());
+        }
+        self.add(value);
     }
 
     /// `text` with every secret held, `extra` (a per-request key), and every key-like

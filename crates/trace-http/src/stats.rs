@@ -21,6 +21,9 @@ pub struct ExporterStats {
     /// retry, a retryable one with `x-should-retry: false`, or rejected in an OTLP partial
     /// success.
     pub rejected_by_server: u64,
+    /// Items in a request whose answer was larger than the exporter reads (OTLP: 4 MiB),
+    /// which the OTLP specification says to treat as a failure, not retried.
+    pub reply_too_large: u64,
     /// Items in a request that failed on every attempt.
     pub retries_exhausted: u64,
     /// Items in a request given up because the export's time budget ran out.
@@ -30,7 +33,8 @@ pub struct ExporterStats {
     /// Items not sent, or given up mid-retry, because the exporter was shut down.
     pub shut_down: u64,
     /// Items left out of their request because their JSON is larger than the exporter's
-    /// `max_item_bytes`; the rest of the batch is sent.
+    /// `max_item_bytes` (the rest of the batch is sent), or in a request whose body is
+    /// larger than the OTLP exporter's `max_request_bytes` (not sent).
     pub too_large: u64,
     /// Items left out because they could not be serialized, or in a request that could not
     /// be built; not retried.
@@ -43,6 +47,7 @@ impl ExporterStats {
     /// All items lost, whatever the reason.
     pub fn lost(&self) -> u64 {
         self.rejected_by_server
+            + self.reply_too_large
             + self.retries_exhausted
             + self.budget_exhausted
             + self.no_api_key
@@ -57,6 +62,7 @@ impl ExporterStats {
 pub(crate) struct Counters {
     delivered: AtomicU64,
     rejected_by_server: AtomicU64,
+    reply_too_large: AtomicU64,
     retries_exhausted: AtomicU64,
     budget_exhausted: AtomicU64,
     no_api_key: AtomicU64,
@@ -88,9 +94,11 @@ impl Counters {
                 add(&self.delivered, items - rejected);
                 return add(&self.rejected_by_server, rejected);
             }
+            SendFailure::ReplyTooLarge { .. } => &self.reply_too_large,
             SendFailure::RetriesExhausted { .. } => &self.retries_exhausted,
             SendFailure::BudgetExhausted { .. } => &self.budget_exhausted,
             SendFailure::BadRequest(_) | SendFailure::Unserializable(_) => &self.unsendable,
+            SendFailure::RequestTooLarge { .. } => &self.too_large,
             SendFailure::ShutDown => &self.shut_down,
         };
         add(counter, items);
@@ -106,6 +114,7 @@ impl Counters {
         ExporterStats {
             delivered: get(&self.delivered),
             rejected_by_server: get(&self.rejected_by_server),
+            reply_too_large: get(&self.reply_too_large),
             retries_exhausted: get(&self.retries_exhausted),
             budget_exhausted: get(&self.budget_exhausted),
             no_api_key: get(&self.no_api_key),

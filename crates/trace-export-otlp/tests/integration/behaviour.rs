@@ -8,7 +8,7 @@ use log::Level;
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
 use prost::Message;
 use trace_core::{CustomSpanData, ExportError, ExportItem, Span, SpanId, Timestamp, Trace, TraceId, TracingExporter};
-use trace_export_otlp::{otlp_span_id, otlp_trace_id};
+use trace_export_otlp::{otlp_span_id, otlp_trace_id, Compression, MAX_OTLP_REPLY_BODY};
 
 use crate::{builder, decode, hex, logger, spans, string, traces_url};
 use test_support::exporter::shut_down_mid_export;
@@ -258,4 +258,63 @@ fn long_attribute_values_are_cut_to_the_limit() {
     assert_eq!(string(&got[0].attributes, "openai.agents.span_data.name"), "héll");
     // The span name is not an attribute: kept whole.
     assert_eq!(got[0].name, "custom: héllo world");
+}
+
+/// A collector's answer over 4 MiB is a failure that is not retried, whatever its status,
+/// and its spans are counted (the OTLP specification, "OTLP/HTTP Response": the client
+/// MUST treat it as a non-retryable error). One of exactly 4 MiB is read whole.
+#[test]
+fn an_answer_over_the_reply_limit_fails_without_a_retry_and_is_counted() {
+    let over = "x".repeat(MAX_OTLP_REPLY_BODY as usize + 1);
+    for status in [200, 503] {
+        let server = TestServer::start([Reply::status(status).body(over.clone())], Reply::ok());
+        let exporter = builder(&traces_url(&server)).build().unwrap();
+        let err = exporter.export(&items(3)).unwrap_err();
+        assert_eq!(server.requests().len(), 1, "HTTP {status}: not retried");
+        assert!(matches!(err, ExportError::Failed { failed: 4, .. }), "HTTP {status}: {err:?}");
+        assert!(err.to_string().contains(&format!("HTTP {status}) is larger than 4194304 bytes")), "{err}");
+        let stats = exporter.stats();
+        assert_eq!((stats.reply_too_large, stats.lost(), stats.delivered), (4, 4, 0), "{stats:?}");
+    }
+    let exact = "y".repeat(MAX_OTLP_REPLY_BODY as usize);
+    let server = TestServer::always(Reply::ok().body(exact));
+    let exporter = builder(&traces_url(&server)).build().unwrap();
+    exporter.export(&items(3)).unwrap();
+    assert_eq!(exporter.stats().delivered, 4);
+}
+
+/// A body over `max_request_bytes` (counted before compression) is never sent: the OTLP
+/// specification says the client MUST NOT make the request. Its items are counted as too
+/// large, and a smaller batch still goes out.
+#[test]
+fn a_body_over_max_request_bytes_is_not_sent_and_its_items_are_counted() {
+    for compression in [Compression::None, Compression::Gzip] {
+        let server = TestServer::always(Reply::ok());
+        let exporter = builder(&traces_url(&server)).compression(compression).max_request_bytes(2_000).build().unwrap();
+        let err = exporter.export(&items(50)).unwrap_err();
+        assert!(server.requests().is_empty(), "{compression:?}: no request made");
+        assert!(matches!(err, ExportError::Failed { failed: 51, .. }), "{compression:?}: {err:?}");
+        assert!(err.to_string().contains("larger than the limit of 2000 bytes, so it was not sent"), "{err}");
+        assert_eq!(exporter.stats().too_large, 51);
+        exporter.export(&items(1)).unwrap();
+        assert_eq!(server.requests().len(), 1, "{compression:?}");
+    }
+}
+
+/// The token of an `Authorization: <scheme> <token>` header is a secret too: a collector
+/// that quotes the token without its scheme does not get it into the error or the log.
+#[test]
+fn the_token_of_a_scheme_and_token_header_stays_out_of_errors_and_logs() {
+    let token = "dt0c01.SECRETTOKEN1234";
+    let server = TestServer::always(
+        Reply::status(401)
+            .header("Content-Type", "application/json")
+            .body(format!(r#"{{"code":16,"message":"token {token} is not valid"}}"#)),
+    );
+    let exporter = builder(&traces_url(&server)).header("Authorization", format!("Api-Token {token}")).build().unwrap();
+    let err = exporter.export(&items(1)).unwrap_err().to_string();
+    assert_eq!(server.requests()[0].header("authorization"), Some(format!("Api-Token {token}").as_str()));
+    assert!(err.contains("is not valid") && !err.contains(token), "{err}");
+    assert!(!format!("{exporter:?}").contains(token));
+    logger::LOG.assert_never_logged(token);
 }
