@@ -75,7 +75,15 @@ fn registered_on_first_use_and_nothing_runs_before() {
     assert_eq!(default_exporter().stats().no_api_key, 11);
     // The default pipeline masks API keys in span data on its worker.
     assert!(format!("{:?}", default_processor()).contains("mask_api_keys: true"));
+    // A processor of one's own over the default exporter shares it: shutting that
+    // processor down (or dropping it) leaves the exporter running for the default
+    // pipeline, whose own shutdown ends it.
+    let mine = agents_tracing::batch::BatchTraceProcessor::builder_shared(default_exporter()).build().unwrap();
+    mine.shutdown(Some(Duration::from_secs(5))).expect("nothing was queued");
+    drop(mine);
+    assert!(!default_exporter().is_shut_down());
     default_processor().shutdown(Some(Duration::from_secs(5))).expect("shutdown");
+    assert!(default_exporter().is_shut_down());
     // Nor a summary warning at shutdown.
     let after = test_support::logcap::all().into_iter().filter(|l| l.level <= log::Level::Warn).count();
     assert_eq!(after, 1);
