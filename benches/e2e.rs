@@ -229,7 +229,8 @@ impl TracingExporter for Discard {
 /// A batch processor over `exporter` with the settings asked for (the defaults otherwise,
 /// with `queue` for the queue size), installed as the trace processor.
 fn install(exporter: Arc<dyn TracingExporter>, a: &Args, queue: Option<usize>) -> Arc<BatchTraceProcessor> {
-    let mut builder = BatchTraceProcessor::builder_shared(exporter);
+    // Shared only to read its stats: the processor owns it, as opentelemetry-rust's does.
+    let mut builder = BatchTraceProcessor::builder_shared(exporter).shut_down_exporter(true);
     if let Some(batch) = a.batch {
         builder = builder.max_batch_size(batch);
     }

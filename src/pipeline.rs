@@ -31,7 +31,9 @@ static PROCESSOR: OnceLock<Arc<BatchTraceProcessor>> = OnceLock::new();
 /// Shared: a processor of your own over it
 /// (`BatchTraceProcessor::builder_shared(default_exporter())`) leaves it running when that
 /// processor shuts down or is dropped, so the default pipeline keeps exporting; the default
-/// processor's shutdown ends it.
+/// processor's shutdown ends it. Build such a processor with `builder_shared`:
+/// `BatchTraceProcessor::new(default_exporter())` takes the `Arc` as an exporter of its
+/// own and would shut it down with itself.
 pub fn default_exporter() -> Arc<BackendSpanExporter> {
     register();
     Arc::clone(EXPORTER.get_or_init(|| {

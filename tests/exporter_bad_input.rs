@@ -191,7 +191,9 @@ impl Exporter {
             Exporter::Html => Arc::new(html.clone()),
             Exporter::User => Arc::clone(&user) as _,
         };
+        // Shared only to be read below: the processor owns it, and shuts it down.
         let batch = BatchTraceProcessor::builder_shared(exporter)
+            .shut_down_exporter(true)
             .schedule_delay(Duration::from_secs(600))
             .build()
             .expect("the batch processor builds");

@@ -366,15 +366,18 @@ impl BatchTraceProcessorBuilder {
         /// its `Drop`) calls the exporter's `shutdown` once the last batch is exported, or at
         /// the shutdown deadline to cut the export in flight short. Default: `true` with
         /// [`builder`](crate::BatchTraceProcessor::builder) and
-        /// [`new`](crate::BatchTraceProcessor::new), which hand the processor an exporter of
-        /// its own; `false` with
+        /// [`new`](crate::BatchTraceProcessor::new), which take an exporter of the
+        /// processor's own; `false` with
         /// [`builder_shared`](crate::BatchTraceProcessor::builder_shared), whose exporter other
         /// code holds too (another processor, or the default pipeline's
         /// `default_exporter()`): shutting it down would make every later export through
-        /// it fail. A processor that leaves its exporter running stops after the export in
-        /// flight returns, bounded by the exporter's own timeouts; the items it abandons at
-        /// the deadline are counted the same either way. The Python SDK's processor never
-        /// closes its exporter.
+        /// it fail. An `Arc` is an exporter too, so `builder(Arc::clone(&exporter))` compiles,
+        /// but it shares the exporter all the same: use `builder_shared`, or set this to
+        /// `false`. A processor that leaves its exporter running has its worker (and export
+        /// helpers) finish the exports in flight after a shutdown deadline instead of
+        /// cutting them short, bounded by the exporter's own budget, while `shutdown`
+        /// returns at the deadline; the items it abandons there are counted the same
+        /// either way. The Python SDK's processor never closes its exporter.
         fn shut_down_exporter(on: bool);
     }
 

@@ -81,7 +81,7 @@
 //!   there is work. An exporter that fails or panics loses that batch only.
 //! - [`force_flush`](BatchTraceProcessor::force_flush) returns once every batch it waits
 //!   for has returned, on the worker or on a helper; the shutdown waits for the batches
-//!   in flight before it shuts the exporter down and stops the helpers.
+//!   in flight before it shuts the exporter down (one it owns) and stops the helpers.
 //! - [`force_flush`](BatchTraceProcessor::force_flush) and
 //!   [`shutdown`](BatchTraceProcessor::shutdown) travel to the worker on their own channel
 //!   (a full queue cannot block them); the caller waits up to its timeout.

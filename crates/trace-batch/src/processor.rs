@@ -299,7 +299,8 @@ impl BatchTraceProcessor {
     ///
     /// `Ok` only when everything queued was handed to the exporter. When the timeout
     /// passes first, the exporter's `shutdown` is called at once (to interrupt its
-    /// retries; not for a shared exporter) and what is still queued is abandoned, counted as lost
+    /// retries; a shared exporter's exports in flight finish on the worker after this
+    /// returns) and what is still queued is abandoned, counted as lost
     /// ([`BatchStats::lost_at_deadline`]) and reported:
     /// [`ProcessorError::Abandoned`] with that number, the same whether the worker or the
     /// caller got to the deadline first; [`ProcessorError::Timeout`] when nothing was
@@ -318,7 +319,7 @@ impl BatchTraceProcessor {
             match shared.lifecycle.begin_shutdown() {
                 Begin::Worker => thread.handle.take(),
                 Begin::Again => return Err(ProcessorError::AlreadyShutdown),
-                // Its death shut the exporter down already.
+                // Its death shut the exporter down already (one it owns).
                 Begin::Died => return Err(shared.death_error()),
                 Begin::NoWorker => {
                     let spawn_error = thread.spawn_error.clone();
@@ -365,9 +366,14 @@ impl BatchTraceProcessor {
                 if shared.lifecycle.state() == State::Died {
                     return Err(shared.death_error());
                 }
+                let in_flight = if self.config.shuts_down_exporter() {
+                    "the export in flight is abandoned"
+                } else {
+                    "the export in flight finishes on the worker (the exporter is shared)"
+                };
                 log::warn!(
-                    "[non-fatal] tracing: shutdown timeout reached; the export in flight is abandoned and \
-                     {abandoned} queued items are dropped"
+                    "[non-fatal] tracing: shutdown timeout reached; {in_flight} and {abandoned} queued items are \
+                     dropped"
                 );
                 match abandoned {
                     0 => Err(ProcessorError::Timeout(timeout.unwrap_or_default())),

@@ -175,13 +175,7 @@ mod tests {
                     headers.insert(name, v.parse().unwrap());
                 }
             }
-            let reply = Reply {
-                status: 429,
-                headers,
-                body: Vec::new(),
-                truncated: false,
-                received_at: std::time::SystemTime::now(),
-            };
+            let reply = Reply::new(429, headers, Vec::new());
             OpenAiPolicy::default().retry_after(&reply)
         };
         assert_eq!(wait(Some("1500"), Some("9")), Some(Duration::from_millis(1500)));

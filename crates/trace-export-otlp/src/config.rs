@@ -115,6 +115,7 @@ impl std::fmt::Debug for OtlpSpanExporterBuilder {
             .field("resource", &self.resource)
             .field("http", &self.http)
             .field("attribute_value_length_limit", &self.attribute_value_length_limit)
+            .field("max_request_bytes", &self.max_request_bytes)
             .field("protocol", &self.protocol)
             .field("compression", &self.compression)
             .field("read_env", &self.read_env)

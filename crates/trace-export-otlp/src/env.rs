@@ -107,16 +107,17 @@ pub(crate) fn default_service_name() -> String {
         .map_or_else(|| "unknown_service".to_owned(), |exe| format!("unknown_service:{exe}"))
 }
 
-/// Parses `key1=value1,key2=value2` as the OTLP exporter variables
+/// Parses `key1=value1,key2=value2` (each pair with its entry's number, from 1, as the
+/// warnings count them) as the OTLP exporter variables
 /// (`OTEL_EXPORTER_OTLP_HEADERS`) write it: blanks around keys and values trimmed, then both
 /// percent-decoded. An entry without `=` or with an empty key is skipped with a warning
 /// that names the variable but never shows a value; a `%` not followed by two hex digits
 /// is kept as is.
-pub(crate) fn parse_key_values(text: &str, variable: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_key_values(text: &str, variable: &str) -> Vec<(usize, String, String)> {
     let mut out = Vec::new();
     for (i, entry) in entries(text) {
         match split_entry(entry) {
-            Some((k, v)) => out.push((percent_decode(k), percent_decode(v))),
+            Some((k, v)) => out.push((i, percent_decode(k), percent_decode(v))),
             None => log::warn!("OTLP exporter: entry #{i} of {variable} is not key=value, skipped"),
         }
     }

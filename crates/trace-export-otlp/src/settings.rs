@@ -69,14 +69,14 @@ impl Settings {
             (None, None) => None,
         };
         if let Some((text, name)) = env_headers {
-            for (i, (k, v)) in parse_key_values(text, name).into_iter().enumerate() {
+            for (entry, k, v) in parse_key_values(text, name) {
                 // A valid name with no value (or only `=`) is most likely a base64
                 // credential pasted without its header name (`dGVzdC1rZXk=`): sent, it
                 // would travel, and show in `Debug`, as a header's name. Left out, and
                 // never shown. An invalid name fails the build below, shown only up to
                 // its first bad character.
                 if v.trim_matches('=').is_empty() && HeaderName::from_bytes(k.as_bytes()).is_ok() {
-                    log::warn!("OTLP exporter: header #{} of {name} has no value, skipped", i + 1);
+                    log::warn!("OTLP exporter: entry #{entry} of {name} has no value, skipped");
                     continue;
                 }
                 set_source(&mut headers, &mut header_sources, k, v, name);
@@ -268,10 +268,11 @@ mod tests {
         assert_eq!(
             parsed,
             [
-                ("api-key".to_owned(), "s=cr,t".to_owned()),
-                ("x".to_owned(), "1 2".to_owned()),
-                ("empty".to_owned(), String::new())
-            ]
+                (1, "api-key".to_owned(), "s=cr,t".to_owned()),
+                (2, "x".to_owned(), "1 2".to_owned()),
+                (6, "empty".to_owned(), String::new())
+            ],
+            "each with its entry's number, blanks counted"
         );
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
@@ -353,8 +354,6 @@ mod tests {
         assert!(!err.to_string().contains("line"));
     }
 
-    /// `OTEL_EXPORTER_OTLP_HEADERS="x-api-key: s3cr3t=="`: the value written into the name
-    /// by mistake (split at the first `=`) never shows in the error.
     /// A base64 credential pasted without a header name parses as a name with no value:
     /// left out, so that it is neither sent nor shown.
     #[test]
@@ -366,6 +365,8 @@ mod tests {
         assert!(!format!("{s:?}").contains("dGVzdC1rZXk"));
     }
 
+    /// `OTEL_EXPORTER_OTLP_HEADERS="x-api-key: s3cr3t=="`: the value written into the name
+    /// by mistake (split at the first `=`) never shows in the error.
     #[test]
     fn an_invalid_header_name_is_shown_only_up_to_its_first_bad_character() {
         let env = Env { headers: Some("x-api-key: s3cr3t==".into()), ..Env::default() };

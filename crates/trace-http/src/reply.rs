@@ -17,8 +17,10 @@ use crate::retry_after::{retry_after, retry_after_ms};
 pub const MAX_REPLY_BODY: u64 = 64 * 1024;
 
 /// What the server answered. Any status comes back as a reply, redirects included (they
-/// are not followed).
+/// are not followed). Made by [`read`](Self::read), or [`new`](Self::new) (a test's
+/// policy check).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Reply {
     /// The status code.
     pub status: u16,
@@ -34,6 +36,11 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// A reply with `status`, `headers` and the whole of `body`, received now.
+    pub fn new(status: u16, headers: HeaderMap, body: Vec<u8>) -> Self {
+        Reply { status, headers, body, truncated: false, received_at: SystemTime::now() }
+    }
+
     /// Reads the status, the headers and up to [`MAX_REPLY_BODY`] bytes of the body, which
     /// lets the connection be reused after a usual answer.
     pub fn read(response: Response<Body>) -> Self {

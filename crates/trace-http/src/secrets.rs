@@ -54,12 +54,16 @@ impl Secrets {
     }
 
     /// Adds a credential header's value: the value whole, and, for a value of the form
-    /// `<scheme> <token>` (`Api-Token dt0c01.ABC`, `ApiKey abc`, `Bearer abc`), the token
-    /// alone, which a server may quote without its scheme.
+    /// `<scheme> <token>` (`Api-Token dt0c01.ABC…`, `ApiKey abc…`, `Bearer abc…`), the token
+    /// alone when it has 8 characters or more, which a server may quote without its scheme
+    /// (a shorter second word, as in `deploy prod`, is more likely plain text).
     pub fn add_credential(&mut self, value: impl Into<String>) {
         let value = value.into();
         if let Some((_, token)) = value.trim().split_once(char::is_whitespace) {
-            self.add(token.trim());
+            let token = token.trim();
+            if token.len() >= 8 {
+                self.add(token);
+            }
         }
         self.add(value);
     }
@@ -150,6 +154,18 @@ mod tests {
         assert_eq!(s.scrub("basic dXNlcjpwYXNz", None), "basic <redacted>");
         assert_eq!(s.scrub("nothing secret here", None), "nothing secret here");
         assert_eq!(s.scrub("", None), "");
+    }
+
+    #[test]
+    fn a_scheme_and_token_credential_holds_its_token_too_when_it_is_long_enough() {
+        let mut s = Secrets::new();
+        s.add_credential("Api-Token  dt0c01.ABCDEFGH ");
+        s.add_credential("deploy prod");
+        s.add_credential("single-word-value");
+        assert_eq!(s.scrub("token dt0c01.ABCDEFGH is invalid", None), "token <redacted> is invalid");
+        assert_eq!(s.scrub("deploy prod failed in prod", None), "<redacted> failed in prod");
+        assert_eq!(s.scrub("bad single-word-value", None), "bad <redacted>");
+        assert_eq!(format!("{s:?}"), "Secrets(4 held)");
     }
 
     #[test]

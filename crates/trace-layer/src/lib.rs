@@ -53,8 +53,11 @@
 //! # struct Answer { prompt_tokens: u32 }
 //! # async fn generate(_prompt: &str) -> Answer { Answer { prompt_tokens: 9 } }
 //! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     struct Noop;
+//! #     impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+//! #     let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
 //! #     let mut f = std::pin::pin!(f);
-//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #     let mut cx = std::task::Context::from_waker(&waker);
 //! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
 //! # }
 //! let span = tracing::info_span!(
