@@ -12,6 +12,11 @@ use crate::error::ConfigError;
 /// Default [`max_queue_size`](BatchTraceProcessorBuilder::max_queue_size): 8192 items, as in
 /// Python.
 pub const DEFAULT_MAX_QUEUE_SIZE: usize = 8192;
+/// The largest [`max_queue_size`](BatchTraceProcessorBuilder::max_queue_size):
+/// 16,777,216 items. The queue's slots are allocated when the processor is built (24 bytes
+/// each: 384 MiB at this size), and a size the allocator cannot serve would abort the
+/// process; a larger one is refused with [`ConfigError::QueueTooLarge`].
+pub const MAX_QUEUE_SIZE: usize = 1 << 24;
 /// Default [`max_batch_size`](BatchTraceProcessorBuilder::max_batch_size): 128 items, as in
 /// Python.
 pub const DEFAULT_MAX_BATCH_SIZE: usize = 128;
@@ -187,6 +192,9 @@ impl BatchConfig {
         if self.max_queue_size == 0 {
             return Err(ConfigError::ZeroQueueSize);
         }
+        if self.max_queue_size > MAX_QUEUE_SIZE {
+            return Err(ConfigError::QueueTooLarge(self.max_queue_size));
+        }
         if self.max_batch_size == 0 {
             return Err(ConfigError::ZeroBatchSize);
         }
@@ -291,7 +299,8 @@ impl BatchTraceProcessorBuilder {
 
     config_setters! {
         /// How many items (traces and spans) the queue holds before new ones are dropped.
-        /// Default: 8192 ([`DEFAULT_MAX_QUEUE_SIZE`]). Must not be zero. The queue is allocated
+        /// Default: 8192 ([`DEFAULT_MAX_QUEUE_SIZE`]). Must not be zero, nor above
+        /// [`MAX_QUEUE_SIZE`]. The queue is allocated
         /// up front: 24 bytes per slot (a stamp and the item's pointer), plus a channel of
         /// up to `2 * wake_size` slots (2,048 with the defaults) that hands exported spans
         /// back to the producers.
@@ -433,6 +442,14 @@ mod tests {
         let bad = |c: BatchConfig| c.validate().unwrap_err();
         let d = BatchConfig::default;
         assert!(matches!(bad(BatchConfig { max_queue_size: 0, ..d() }), ConfigError::ZeroQueueSize));
+        // Past the cap (usize::MAX would panic in the channel, 1 << 36 abort on allocation).
+        for size in [MAX_QUEUE_SIZE + 1, 1 << 36, usize::MAX] {
+            assert_eq!(bad(BatchConfig { max_queue_size: size, ..d() }), ConfigError::QueueTooLarge(size));
+        }
+        assert_eq!(
+            BatchConfig { max_queue_size: MAX_QUEUE_SIZE, ..d() }.validate().unwrap().max_queue_size(),
+            MAX_QUEUE_SIZE
+        );
         assert!(matches!(bad(BatchConfig { max_batch_size: 0, ..d() }), ConfigError::ZeroBatchSize));
         assert!(matches!(bad(BatchConfig { schedule_delay: Duration::ZERO, ..d() }), ConfigError::ZeroScheduleDelay));
         for r in [0.0, -0.5, 1.5, f64::NAN, f64::INFINITY] {

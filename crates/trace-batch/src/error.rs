@@ -8,6 +8,13 @@ pub enum ConfigError {
     /// `max_queue_size` was zero.
     #[error("max_queue_size is 0: the queue could hold nothing; give at least 1 (the default is 8192)")]
     ZeroQueueSize,
+    /// `max_queue_size` was above [`MAX_QUEUE_SIZE`](crate::MAX_QUEUE_SIZE).
+    #[error(
+        "max_queue_size is {0}: more than {max} items, whose slots alone would be allocated up front; give at most \
+         {max} (the default is 8192)",
+        max = crate::MAX_QUEUE_SIZE
+    )]
+    QueueTooLarge(usize),
     /// `max_batch_size` was zero.
     #[error("max_batch_size is 0: no batch could be exported; give at least 1 (the default is 128)")]
     ZeroBatchSize,
