@@ -250,12 +250,32 @@ impl Sampler {
             return SamplingDecision::OutByRatio;
         }
         if let Some(cap) = &inner.cap {
-            let now = inner.clock.as_ref().map_or_else(monotonic, |c| c());
+            let now = inner.clock.as_ref().map_or_else(monotonic, read_injected);
             if !cap.admit(now) {
                 return SamplingDecision::OutByRate;
             }
         }
         SamplingDecision::Sampled
+    }
+}
+
+/// An injected clock's reading; if it panics, the monotonic clock's, counted in
+/// [`SamplingStats::clock_panics`] and logged (rate-limited): a trace start never unwinds
+/// from a sampler.
+fn read_injected(clock: &Clock) -> Duration {
+    match crate::panic::isolate(|| clock()) {
+        Ok(now) => now,
+        Err(panic) => {
+            CLOCK_PANICS.fetch_add(1, Ordering::Relaxed);
+            if let Some(held_back) = CLOCK_LOG.check() {
+                log::error!(
+                    "[non-fatal] tracing: the sampler's injected clock panicked ({}); the monotonic clock was read \
+                     instead ({held_back} more held back)",
+                    panic.message()
+                );
+            }
+            monotonic()
+        }
     }
 }
 
@@ -319,6 +339,9 @@ pub struct SamplingStats {
     /// Spans not recorded because their trace was turned down (spans started, or created
     /// with such a trace as their parent).
     pub spans_sampled_out: u64,
+    /// Readings of an injected clock ([`SamplerBuilder::clock`]) that panicked; the
+    /// monotonic clock was read instead.
+    pub clock_panics: u64,
 }
 
 impl SamplingStats {
@@ -335,6 +358,8 @@ static TRACES_OUT_BY_PARENT: AtomicU64 = AtomicU64::new(0);
 /// Counted on the span path, by many threads: sharded.
 static SPANS_SAMPLED_OUT: ShardedCounter = ShardedCounter::new();
 static LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
+static CLOCK_PANICS: AtomicU64 = AtomicU64::new(0);
+static CLOCK_LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
 
 /// The counters; see [`SamplingStats`].
 pub fn sampling_stats() -> SamplingStats {
@@ -344,6 +369,7 @@ pub fn sampling_stats() -> SamplingStats {
         traces_out_by_rate: TRACES_OUT_BY_RATE.load(Ordering::Relaxed),
         traces_out_by_parent: TRACES_OUT_BY_PARENT.load(Ordering::Relaxed),
         spans_sampled_out: SPANS_SAMPLED_OUT.sum(),
+        clock_panics: CLOCK_PANICS.load(Ordering::Relaxed),
     }
 }
 
@@ -352,10 +378,13 @@ pub fn sampling_stats() -> SamplingStats {
 #[cold]
 #[inline(never)]
 pub(crate) fn decide(trace_id: &TraceId) -> bool {
-    let decision = match SAMPLER.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
-        Some(sampler) => sampler.sample(trace_id),
+    // Out of the lock before the sampler runs: an injected clock that sets a sampler
+    // would otherwise take the write lock under this thread's own read lock.
+    let sampler = match SAMPLER.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        Some(sampler) => sampler.clone(),
         None => return true,
     };
+    let decision = sampler.sample(trace_id);
     let counter = match decision {
         SamplingDecision::Sampled => {
             TRACES_SAMPLED.fetch_add(1, Ordering::Relaxed);

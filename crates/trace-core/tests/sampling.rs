@@ -46,6 +46,7 @@ fn delta(before: SamplingStats) -> SamplingStats {
     d.traces_out_by_rate -= before.traces_out_by_rate;
     d.traces_out_by_parent -= before.traces_out_by_parent;
     d.spans_sampled_out -= before.spans_sampled_out;
+    d.clock_panics -= before.clock_panics;
     d
 }
 
@@ -225,4 +226,38 @@ fn a_sampled_out_trace_still_sends_its_trace_on_not_sampled() {
     drop(callee);
     clear_sampler();
     assert!(counts.0.lock().unwrap().is_empty());
+}
+
+/// An injected clock that panics, or that installs a sampler from inside the sampler's
+/// call, neither unwinds out of a trace start nor deadlocks it: the panic falls back to
+/// the monotonic clock (counted), and the sampler runs outside its lock.
+#[test]
+fn a_panicking_or_reentrant_clock_neither_unwinds_nor_deadlocks_a_trace_start() {
+    let (_l, counts) = lock();
+    let panicking = Sampler::builder().max_per_second(1000.0).clock(|| panic!("clock bug")).build().unwrap();
+    set_sampler(panicking);
+    let before = sampling_stats();
+    assert!(!run(TraceId::generate()), "recorded: the monotonic clock's full bucket admits it");
+    let stats = delta(before);
+    assert_eq!((stats.traces_sampled, stats.clock_panics), (1, 1), "{stats:?}");
+
+    let calls = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&calls);
+    let reentrant = Sampler::builder()
+        .max_per_second(1000.0)
+        .clock(move || {
+            // Replaces the sampler from inside its own decision, once.
+            if seen.fetch_add(1, Ordering::Relaxed) == 0 {
+                set_sampler(Sampler::ratio(1.0).unwrap());
+            }
+            Duration::from_secs(1)
+        })
+        .build()
+        .unwrap();
+    set_sampler(reentrant);
+    assert!(!run(TraceId::generate()));
+    assert!(!run(TraceId::generate()), "the sampler the clock installed decides the next trace");
+    assert_eq!(calls.load(Ordering::Relaxed), 1);
+    assert_eq!(counts.0.lock().unwrap().len(), 3);
+    clear_sampler();
 }

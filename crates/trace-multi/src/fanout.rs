@@ -1,12 +1,15 @@
 //! [`MultiProcessor`]: several processors behind one, called in order, each isolated.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use trace_core::panic::isolate;
+use trace_core::rate_limit::LogRateLimiter;
 use trace_core::registry::cache::{self, Generation, LocalCache};
+use trace_core::registry::MAX_PROCESSOR_NESTING;
 use trace_core::{ProcessorError, Span, Trace, TracingProcessor};
 
 use crate::control;
@@ -24,6 +27,35 @@ thread_local! {
     /// The lists this thread last read, for up to `cache::CAPACITY` fan-outs. What it lets
     /// go of is retired on `trace-retire`, never dropped on the span path.
     static LISTS: LocalCache<List> = const { LocalCache::new() };
+    /// How many fan-out dispatches this thread is inside: a cycle of fan-outs (one added to
+    /// another that holds it) would otherwise recurse until the stack overflows.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+static NESTED_LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
+
+/// This thread inside one more fan-out dispatch while it lives.
+struct Nested;
+
+impl Nested {
+    /// `None` when this thread is already `MAX_PROCESSOR_NESTING` dispatches deep.
+    #[inline]
+    fn enter() -> Option<Self> {
+        DEPTH.with(|d| {
+            let depth = d.get();
+            (depth < MAX_PROCESSOR_NESTING).then(|| {
+                d.set(depth + 1);
+                Nested
+            })
+        })
+    }
+}
+
+impl Drop for Nested {
+    #[inline]
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
 }
 
 /// The name recorded for a processor added as `Arc<dyn TracingProcessor>`.
@@ -75,6 +107,7 @@ pub struct MultiProcessor {
     list: RwLock<List>,
     /// Shared with the helper thread of [`control`](Self::control).
     panics: Arc<AtomicU64>,
+    nested_skipped: AtomicU64,
 }
 
 impl MultiProcessor {
@@ -88,6 +121,7 @@ impl MultiProcessor {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             list: RwLock::new(slots.into()),
             panics: Arc::new(AtomicU64::new(0)),
+            nested_skipped: AtomicU64::new(0),
         }
     }
 
@@ -201,6 +235,14 @@ impl MultiProcessor {
         self.panics.load(Ordering::Relaxed)
     }
 
+    /// Events this fan-out did not pass on because they came more than
+    /// [`MAX_PROCESSOR_NESTING`] fan-out dispatches deep on their thread: a cycle of fan-outs
+    /// (this one added, through others, to itself), or processors that start spans for
+    /// the spans they see. Each is logged too (rate-limited).
+    pub fn nested_events_skipped(&self) -> u64 {
+        self.nested_skipped.load(Ordering::Relaxed)
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, List> {
         // A list is swapped whole; a poisoned lock still holds a valid one.
         self.list.read().unwrap_or_else(|e| e.into_inner())
@@ -221,6 +263,9 @@ impl MultiProcessor {
     /// Calls `call` on each processor in order, catching panics one by one.
     #[inline]
     fn each(&self, method: &'static str, call: impl Fn(&dyn TracingProcessor)) {
+        let Some(_nested) = Nested::enter() else {
+            return self.skip_nested(method);
+        };
         cache::with(
             &LISTS,
             &LISTS_GENERATION,
@@ -235,6 +280,18 @@ impl MultiProcessor {
                 }
             },
         )
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn skip_nested(&self, method: &'static str) {
+        self.nested_skipped.fetch_add(1, Ordering::Relaxed);
+        if let Some(held_back) = NESTED_LOG.check() {
+            log::error!(
+                "[non-fatal] trace processor fan-out: {method} came {MAX_PROCESSOR_NESTING} fan-out dispatches deep (a fan-out \
+                 added to itself through another?); not passed on ({held_back} more since the last report)"
+            );
+        }
     }
 
     /// Runs `method` on each processor in order with the time left of `timeout`;

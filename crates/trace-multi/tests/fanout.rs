@@ -403,6 +403,29 @@ fn a_fanout_cannot_contain_itself() {
     assert!(!log_lines_with("cannot contain itself").is_empty());
 }
 
+/// Two fan-outs that hold each other pass an event around until the nesting bound: it is
+/// cut there, counted and logged, instead of recursing until the stack overflows.
+#[test]
+fn a_cycle_of_fanouts_is_cut_at_the_nesting_bound() {
+    init();
+    let seen = Arc::new(AtomicU64::new(0));
+    let a = Arc::new(MultiProcessor::new().with(Counter(Arc::clone(&seen))));
+    let b = Arc::new(MultiProcessor::new());
+    a.add_shared(Arc::clone(&b) as Arc<dyn TracingProcessor>);
+    b.add_shared(Arc::clone(&a) as Arc<dyn TracingProcessor>);
+    a.on_span_end(&custom(&new_trace("cycle")));
+    // a, b, a, ... : a is entered at depths 0, 2, 4 and 6, and cut at 8.
+    let depth = u64::from(trace_core::registry::MAX_PROCESSOR_NESTING);
+    assert_eq!(seen.load(Ordering::Relaxed), depth / 2);
+    assert_eq!((a.nested_events_skipped(), b.nested_events_skipped()), (1, 0));
+    assert!(!log_lines_with("fan-out dispatches deep").is_empty());
+    // Back at depth 0 the next event goes through again; the cycle is then broken so
+    // that both fan-outs are freed.
+    a.on_span_end(&custom(&new_trace("again")));
+    assert_eq!(seen.load(Ordering::Relaxed), depth);
+    b.set(Vec::new());
+}
+
 /// Counts its own drops.
 struct DropCounter(Arc<AtomicU64>);
 

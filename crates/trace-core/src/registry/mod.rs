@@ -62,11 +62,13 @@
 
 pub mod cache;
 pub mod first_use;
+mod nesting;
 mod panics;
 mod retire;
 pub(crate) mod scope;
 mod slot;
 
+pub use nesting::{nested_events_skipped, MAX_PROCESSOR_NESTING};
 pub use panics::processor_panics;
 pub use retire::{retire, RETIRE_THREAD_NAME};
 pub use scope::{scoped_processor, set_default, set_default_shared, with_default, DefaultGuard};
@@ -226,6 +228,19 @@ impl ProcessorCall {
         IN_PROCESSOR_CALL.with(|c| c.set(c.get().saturating_add(1)));
         ProcessorCall
     }
+
+    /// [`enter`](Self::enter), unless this thread is already
+    /// [`MAX_PROCESSOR_NESTING`](nesting::MAX_PROCESSOR_NESTING) calls deep.
+    #[inline]
+    fn enter_bounded() -> Option<Self> {
+        IN_PROCESSOR_CALL.with(|c| {
+            let depth = c.get();
+            (depth < nesting::MAX_PROCESSOR_NESTING).then(|| {
+                c.set(depth + 1);
+                ProcessorCall
+            })
+        })
+    }
 }
 
 impl Drop for ProcessorCall {
@@ -237,7 +252,9 @@ impl Drop for ProcessorCall {
 
 #[inline]
 fn guarded(p: &dyn TracingProcessor, f: impl FnOnce(&dyn TracingProcessor)) {
-    let _call = ProcessorCall::enter();
+    let Some(_call) = ProcessorCall::enter_bounded() else {
+        return nesting::skip();
+    };
     if let Err(panic) = isolate(|| f(p)) {
         // Logged inside the mark: the line is the dispatcher's, not the application's.
         panics::count_and_log(&panic);

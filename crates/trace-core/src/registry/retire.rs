@@ -75,11 +75,16 @@ fn sender() -> Option<&'static Sender<Retired>> {
 /// ```
 pub fn retire<T: Send + 'static>(value: T) {
     let value: Retired = Box::new(value);
-    if let Some(tx) = sender() {
-        // The receiver lives as long as the process: a send cannot fail unless the
-        // thread died, and then the value comes back and is dropped here.
-        if let Err(returned) = tx.send(value) {
-            drop(returned);
+    // The receiver lives as long as the process: a send cannot fail unless the thread
+    // died, and then the value comes back. Without the thread, or back from it, the value
+    // is dropped here, a panic in its `Drop` caught and counted as on `trace-retire`.
+    let unsent = match sender() {
+        Some(tx) => tx.send(value).err().map(|returned| returned.0),
+        None => Some(value),
+    };
+    if let Some(value) = unsent {
+        if let Err(panic) = isolate(move || drop(value)) {
+            panics::count_and_log(&panic);
         }
     }
 }
