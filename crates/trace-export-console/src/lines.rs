@@ -130,7 +130,7 @@ impl TracingExporter for ConsoleSpanExporter {
         let mut buf = Vec::with_capacity(256 * items.len());
         let written =
             if self.show_data { Self::write_items(&mut buf, items) } else { Self::write_redacted(&mut buf, items) };
-        let result = written.and_then(|()| self.sink.lock().unwrap_or_else(|e| e.into_inner()).write_all(&buf));
+        let result = written.and_then(|()| crate::sink::write_locked(&self.sink, &buf));
         result.map_err(|e| ExportError::failed(items.len(), format!("console write failed: {e}")))
     }
 }

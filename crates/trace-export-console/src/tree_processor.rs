@@ -155,7 +155,7 @@ impl TreeConsoleProcessor {
         let text = tree_text::render(held, moment, i.palette, per_trace_cap, i.show_data);
         let spans = held.spans.len() as u64;
         // The output's lock is let go before anything is logged.
-        let written = lock(&i.sink).write_all(text.as_bytes());
+        let written = crate::sink::write_locked(&i.sink, text.as_bytes());
         match written {
             Ok(()) => {
                 let printed = if moment == Moment::Ended { &i.traces_printed } else { &i.unfinished_printed };

@@ -460,6 +460,34 @@ fn a_failing_writer_is_counted_not_panicked() {
     assert_eq!((stats.write_errors, stats.spans_in_failed_writes, stats.traces_printed), (1, 1, 0));
 }
 
+/// A writer that, on its first write, prints a trace of its own through the same
+/// processor (whose output lock its thread holds): that nested print fails and is
+/// counted, rather than waiting for its own thread for ever.
+#[test]
+fn a_writer_that_prints_through_its_own_processor_is_counted_not_deadlocked() {
+    struct Nesting(Arc<std::sync::OnceLock<Arc<TreeConsoleProcessor>>>, bool);
+    impl Write for Nesting {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if !std::mem::replace(&mut self.1, true) {
+                let p = self.0.get().expect("set before the first trace ends");
+                let inner = trace(32, "inner", 10);
+                run(p, &inner, &[span(&inner, 1, None, (0, 1), CustomSpanData::default())]);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let slot = Arc::new(std::sync::OnceLock::new());
+    let p = Arc::new(TreeConsoleProcessor::builder().to_writer(Nesting(Arc::clone(&slot), false)).build().unwrap());
+    assert!(slot.set(Arc::clone(&p)).is_ok());
+    let t = trace(31, "outer", 10);
+    run(&p, &t, &[span(&t, 1, None, (0, 1), CustomSpanData::default())]);
+    let stats = p.stats();
+    assert_eq!((stats.traces_printed, stats.write_errors, stats.spans_in_failed_writes), (1, 1, 1), "{stats:?}");
+}
+
 /// A writer other tests read back, shared through clones.
 #[derive(Clone, Default)]
 struct SharedBuf(Arc<Mutex<Vec<u8>>>);
