@@ -202,6 +202,13 @@ fn files_that_cannot_be_used_are_refused_by_build() {
         refused(builder(url).client_certificate_file(cert_file("client.pem")).client_key_file(cert_file("client.pem")));
     assert_eq!(what, "client key");
     assert!(reason.starts_with("it holds no PEM private key"), "{reason}");
+    // A key that is not the certificate's (ureq would panic on every connection with it).
+    let (what, path, reason) =
+        refused(builder(url).client_certificate_file(cert_file("client.pem")).client_key_file(cert_file("server.key")));
+    assert_eq!((what, path), ("client key", cert_file("server.key").display().to_string()));
+    assert!(reason.starts_with("it does not go with the client certificate"), "{reason}");
+    let server_key = std::fs::read_to_string(cert_file("server.key")).unwrap();
+    assert!(!reason.contains(server_key.lines().nth(1).unwrap()));
     // A plain-http endpoint reads no file.
     assert!(builder("http://127.0.0.1:9/v1/traces").certificate_file("/nonexistent/ca.pem").build().is_ok());
 }

@@ -388,7 +388,7 @@ impl Engine {
             if now >= deadline {
                 return Err(self.budget_exhausted(attempts, last));
             }
-            attempts += 1;
+            attempts = attempts.saturating_add(1);
             add(&self.counters.requests, 1);
             let mut request = self.agent.post(&self.endpoint);
             for (name, value) in headers {

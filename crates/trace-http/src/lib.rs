@@ -99,7 +99,9 @@
 //! types this crate's API names), `fastrand` (jitter), `trace-core` (the rate-limited
 //! log, the exporter types), `log`, `thiserror`. ureq is held to 3.5 (`~3.5.1`): the agent
 //! implements ureq's `unversioned` connector, transport and resolver traits, which ureq
-//! may change in a minor release.
+//! may change in a minor release. With `rustls`: `rustls` itself (the one ureq's feature
+//! builds, so no new crate), to check a client certificate against its key at build time;
+//! ureq would panic on the first connection with a pair that does not match.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]

@@ -36,7 +36,8 @@ pub(crate) use read::tls_config;
 mod read {
     use std::path::Path;
 
-    use ureq::tls::{parse_pem, Certificate, ClientCert, PemItem, RootCerts, TlsConfig};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use ureq::tls::{parse_pem, Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
 
     use super::TlsFiles;
     use crate::failure::BuildError;
@@ -73,6 +74,27 @@ mod read {
         Ok(certs)
     }
 
+    /// Checks that the client key goes with the first certificate of `chain` and is of a
+    /// kind rustls (with ring, as ureq uses it) can sign with: what ureq takes for granted
+    /// when it first connects, and panics on, at every export, when it is not so.
+    fn check_pair(chain: &[Certificate<'static>], key: &PrivateKey<'static>, path: &Path) -> Result<(), BuildError> {
+        let certs = chain.iter().map(|c| CertificateDer::from(c.der().to_vec())).collect();
+        let key = PrivateKeyDer::try_from(key.der()).map_err(|_| invalid("client key", path, NO_KEY))?.clone_key();
+        rustls::sign::CertifiedKey::from_der(certs, key, &rustls::crypto::ring::default_provider()).map(drop).map_err(
+            |e| {
+                invalid(
+                    "client key",
+                    path,
+                    format!(
+                        "it does not go with the client certificate, or TLS cannot sign with a key of its kind ({e}); \
+                         give the key of that certificate (RSA of 2048 bits or more, or ECDSA P-256 or P-384, or \
+                         Ed25519)"
+                    ),
+                )
+            },
+        )
+    }
+
     /// ureq's TLS configuration from `files`; `None` when none is set.
     pub(crate) fn tls_config(files: &TlsFiles) -> Result<Option<TlsConfig>, BuildError> {
         if !files.is_set() {
@@ -93,6 +115,7 @@ mod read {
                         _ => None,
                     })
                     .ok_or_else(|| invalid(what, key_path, NO_KEY))?;
+                check_pair(&chain, &key, key_path)?;
                 config = config.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
             }
             (Some(path), None) => {
