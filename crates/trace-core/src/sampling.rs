@@ -385,6 +385,11 @@ pub(crate) fn decide(trace_id: &TraceId) -> bool {
         None => return true,
     };
     let decision = sampler.sample(trace_id);
+    if Arc::strong_count(&sampler.inner) == 1 {
+        // Replaced meanwhile: its last reference (and an injected clock's captures) is
+        // dropped on `trace-retire`, not in this trace's start.
+        crate::registry::retire(sampler);
+    }
     let counter = match decision {
         SamplingDecision::Sampled => {
             TRACES_SAMPLED.fetch_add(1, Ordering::Relaxed);

@@ -2,39 +2,55 @@
 //! by [`ConsoleSpanExporter`](crate::ConsoleSpanExporter) and
 //! [`TreeConsoleProcessor`](crate::TreeConsoleProcessor).
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::io::{self, IsTerminal, Write};
 use std::sync::{Mutex, PoisonError};
 
 thread_local! {
-    /// Whether this thread is inside a writer's `write_all` under a sink's lock.
-    static IN_WRITER: Cell<bool> = const { Cell::new(false) };
+    /// The sinks (by address) whose writer this thread is inside, outermost first.
+    static WRITING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Locks `sink` and writes `bytes` to it, unless this thread is already inside a writer of
-/// a sink: a writer that itself ends a trace or exports a span (which prints through the
-/// same sink) would otherwise wait for a lock its own thread holds. That nested write
-/// fails instead, and the caller counts it as a failed write.
+fn address(sink: &Mutex<Sink>) -> usize {
+    std::ptr::from_ref(sink) as usize
+}
+
+/// Whether this thread is inside the writer of `sink` (a writer that made trace output of
+/// its own, which comes back to the same sink).
+pub(crate) fn writing(sink: &Mutex<Sink>) -> bool {
+    let at = address(sink);
+    WRITING.try_with(|w| w.try_borrow().is_ok_and(|w| w.contains(&at))).unwrap_or(false)
+}
+
+/// Locks `sink` and writes `bytes` to it, unless this thread is already inside that
+/// sink's writer: a writer that itself ends a trace or exports a span printed through the
+/// same sink would otherwise wait for a lock its own thread holds. That nested write fails
+/// instead, and the caller counts it as a failed write. A writer that writes to another
+/// console sink is not refused (two such writers on two threads that write to each other's
+/// sinks can still wait for each other: do not build that).
 pub(crate) fn write_locked(sink: &Mutex<Sink>, bytes: &[u8]) -> io::Result<()> {
-    if IN_WRITER.with(Cell::get) {
+    if writing(sink) {
         return Err(io::Error::other(
-            "the console output's writer made trace output of its own while writing; that output was skipped",
+            "the console output's writer made trace output of its own for the same output while writing; that \
+             output was skipped",
         ));
     }
-    let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-    if !matches!(*sink, Sink::Writer(_)) {
-        return sink.write_all(bytes);
+    let mut guard = sink.lock().unwrap_or_else(PoisonError::into_inner);
+    if !matches!(*guard, Sink::Writer(_)) {
+        // Standard output, error and the buffer run no code of the user's.
+        return guard.write_all(bytes);
     }
-    // Unset however the write ends, a writer's panic included.
+    // Popped however the write ends, a writer's panic included.
     struct Inside;
     impl Drop for Inside {
         fn drop(&mut self) {
-            IN_WRITER.with(|w| w.set(false));
+            let _ = WRITING.try_with(|w| w.try_borrow_mut().map(|mut w| w.pop()));
         }
     }
-    IN_WRITER.with(|w| w.set(true));
-    let _inside = Inside;
-    sink.write_all(bytes)
+    let at = address(sink);
+    let pushed = WRITING.try_with(|w| w.try_borrow_mut().map(|mut w| w.push(at)).is_ok()).unwrap_or(false);
+    let _inside = pushed.then_some(Inside);
+    guard.write_all(bytes)
 }
 
 /// An output destination. Each write is one call with the whole text, so that lines of

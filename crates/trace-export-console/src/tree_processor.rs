@@ -188,8 +188,13 @@ impl TreeConsoleProcessor {
     }
 
     /// Takes the trees taken out early that wait, and prints them; returns once those the
-    /// printer thread holds are printed too.
+    /// printer thread holds are printed too. Not from inside this processor's own writer
+    /// (one that ends a trace while it writes), whose thread may hold the printing lock:
+    /// those trees then wait for the next trace end, flush or the printer thread.
     fn print_waiting(&self) {
+        if crate::sink::writing(&self.inner.sink) {
+            return;
+        }
         let _printing = lock(&self.inner.printing);
         let (evicted, limits) = {
             let mut s = lock(&self.inner.store);

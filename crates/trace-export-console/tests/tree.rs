@@ -488,6 +488,70 @@ fn a_writer_that_prints_through_its_own_processor_is_counted_not_deadlocked() {
     assert_eq!((stats.traces_printed, stats.write_errors, stats.spans_in_failed_writes), (1, 1, 1), "{stats:?}");
 }
 
+/// The same, for a tree taken out early to make room (`max_open_traces(1)`), which is
+/// printed under the processor's printing lock (by the printer thread or the flush): the
+/// writer's nested trace end must not wait for that lock either.
+#[test]
+fn a_writer_that_prints_through_its_own_processor_during_an_early_print_is_not_deadlocked() {
+    struct Nesting(Arc<std::sync::OnceLock<Arc<TreeConsoleProcessor>>>, bool);
+    impl Write for Nesting {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if !std::mem::replace(&mut self.1, true) {
+                let p = self.0.get().expect("set before any print");
+                p.on_trace_end(&trace(43, "nested end", 10));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let slot = Arc::new(std::sync::OnceLock::new());
+    let p = Arc::new(
+        TreeConsoleProcessor::builder()
+            .max_open_traces(1)
+            .to_writer(Nesting(Arc::clone(&slot), false))
+            .build()
+            .unwrap(),
+    );
+    assert!(slot.set(Arc::clone(&p)).is_ok());
+    // A span of a trace resumed from elsewhere (its start never seen here) ...
+    let first = trace(41, "first", 10);
+    p.on_span_end(&span(&first, 1, None, (0, 1), CustomSpanData::default()));
+    // ... is taken out early when a second trace needs the room.
+    let second = trace(42, "second", 10);
+    p.on_trace_start(&second);
+    p.force_flush(None).unwrap();
+    let stats = p.stats();
+    assert_eq!(stats.unfinished_traces_printed, 1, "the first trace, printed early: {stats:?}");
+    assert_eq!(stats.write_errors, 0, "the nested end printed nothing (its trace was never seen): {stats:?}");
+}
+
+/// A writer that writes through another console processor (another output) is not
+/// refused: only a write back to the output being written is.
+#[test]
+fn a_writer_that_prints_through_another_processor_is_served() {
+    let other = Arc::new(TreeConsoleProcessor::builder().to_writer(SharedBuf::default()).build().unwrap());
+    struct Relay(Arc<TreeConsoleProcessor>, bool);
+    impl Write for Relay {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if !std::mem::replace(&mut self.1, true) {
+                let relayed = trace(45, "relayed", 10);
+                run(&self.0, &relayed, &[span(&relayed, 1, None, (0, 1), CustomSpanData::default())]);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let p = TreeConsoleProcessor::builder().to_writer(Relay(Arc::clone(&other), false)).build().unwrap();
+    let t = trace(44, "outer", 10);
+    run(&p, &t, &[span(&t, 1, None, (0, 1), CustomSpanData::default())]);
+    assert_eq!((p.stats().traces_printed, p.stats().write_errors), (1, 0));
+    assert_eq!((other.stats().traces_printed, other.stats().write_errors), (1, 0));
+}
+
 /// A writer other tests read back, shared through clones.
 #[derive(Clone, Default)]
 struct SharedBuf(Arc<Mutex<Vec<u8>>>);

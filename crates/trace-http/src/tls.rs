@@ -75,24 +75,27 @@ mod read {
     }
 
     /// Checks that the client key goes with the first certificate of `chain` and is of a
-    /// kind rustls (with ring, as ureq uses it) can sign with: what ureq takes for granted
-    /// when it first connects, and panics on, at every export, when it is not so.
+    /// kind rustls can sign with, with the crypto provider ureq will use (the process's
+    /// default if one is installed, else ring): what ureq takes for granted when it first
+    /// connects, and panics on, at every export, when it is not so.
     fn check_pair(chain: &[Certificate<'static>], key: &PrivateKey<'static>, path: &Path) -> Result<(), BuildError> {
         let certs = chain.iter().map(|c| CertificateDer::from(c.der().to_vec())).collect();
         let key = PrivateKeyDer::try_from(key.der()).map_err(|_| invalid("client key", path, NO_KEY))?.clone_key();
-        rustls::sign::CertifiedKey::from_der(certs, key, &rustls::crypto::ring::default_provider()).map(drop).map_err(
-            |e| {
-                invalid(
-                    "client key",
-                    path,
-                    format!(
-                        "it does not go with the client certificate, or TLS cannot sign with a key of its kind ({e}); \
-                         give the key of that certificate (RSA of 2048 bits or more, or ECDSA P-256 or P-384, or \
-                         Ed25519)"
-                    ),
-                )
-            },
-        )
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| std::sync::Arc::new(rustls::crypto::ring::default_provider()));
+        let refused = |e: rustls::Error| {
+            invalid(
+                "client key",
+                path,
+                format!(
+                    "it does not go with the client certificate, or TLS cannot sign with a key of its kind ({e}); \
+                     give the key of that certificate (RSA of 2048 bits or more, or ECDSA P-256 or P-384, or \
+                     Ed25519)"
+                ),
+            )
+        };
+        rustls::sign::CertifiedKey::from_der(certs, key, &provider).map(drop).map_err(refused)
     }
 
     /// ureq's TLS configuration from `files`; `None` when none is set.

@@ -9,7 +9,6 @@ use std::time::Duration;
 use trace_core::panic::isolate;
 use trace_core::rate_limit::LogRateLimiter;
 use trace_core::registry::cache::{self, Generation, LocalCache};
-use trace_core::registry::MAX_PROCESSOR_NESTING;
 use trace_core::{ProcessorError, Span, Trace, TracingProcessor};
 
 use crate::control;
@@ -34,16 +33,22 @@ thread_local! {
 
 static NESTED_LOG: LogRateLimiter = LogRateLimiter::new(Duration::from_secs(10));
 
+/// How many fan-out dispatches may be nested on one thread before an event is not passed
+/// on: 32, well above the registry's bound of 8 processor calls (a fan-out inside another
+/// adds to both), since its one job is to stop a cycle of fan-outs, which reaches any
+/// bound at once.
+pub const MAX_FANOUT_NESTING: u32 = 32;
+
 /// This thread inside one more fan-out dispatch while it lives.
 struct Nested;
 
 impl Nested {
-    /// `None` when this thread is already `MAX_PROCESSOR_NESTING` dispatches deep.
+    /// `None` when this thread is already `MAX_FANOUT_NESTING` dispatches deep.
     #[inline]
     fn enter() -> Option<Self> {
         DEPTH.with(|d| {
             let depth = d.get();
-            (depth < MAX_PROCESSOR_NESTING).then(|| {
+            (depth < MAX_FANOUT_NESTING).then(|| {
                 d.set(depth + 1);
                 Nested
             })
@@ -236,9 +241,8 @@ impl MultiProcessor {
     }
 
     /// Events this fan-out did not pass on because they came more than
-    /// [`MAX_PROCESSOR_NESTING`] fan-out dispatches deep on their thread: a cycle of fan-outs
-    /// (this one added, through others, to itself), or processors that start spans for
-    /// the spans they see. Each is logged too (rate-limited).
+    /// [`MAX_FANOUT_NESTING`] fan-out dispatches deep on their thread: a cycle of fan-outs
+    /// (this one added, through others, to itself). Each is logged too (rate-limited).
     pub fn nested_events_skipped(&self) -> u64 {
         self.nested_skipped.load(Ordering::Relaxed)
     }
@@ -288,7 +292,7 @@ impl MultiProcessor {
         self.nested_skipped.fetch_add(1, Ordering::Relaxed);
         if let Some(held_back) = NESTED_LOG.check() {
             log::error!(
-                "[non-fatal] trace processor fan-out: {method} came {MAX_PROCESSOR_NESTING} fan-out dispatches deep (a fan-out \
+                "[non-fatal] trace processor fan-out: {method} came {MAX_FANOUT_NESTING} fan-out dispatches deep (a fan-out \
                  added to itself through another?); not passed on ({held_back} more since the last report)"
             );
         }

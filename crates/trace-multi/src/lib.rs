@@ -96,7 +96,7 @@ mod global;
 mod slot;
 mod stats;
 
-pub use fanout::MultiProcessor;
+pub use fanout::{MultiProcessor, MAX_FANOUT_NESTING};
 pub use filter::{AllTraces, Filtered};
 pub use global::{add_trace_processor, add_trace_processor_shared, global_multi_processor, set_trace_processors};
 pub use stats::ProcessorStats;

@@ -414,8 +414,8 @@ fn a_cycle_of_fanouts_is_cut_at_the_nesting_bound() {
     a.add_shared(Arc::clone(&b) as Arc<dyn TracingProcessor>);
     b.add_shared(Arc::clone(&a) as Arc<dyn TracingProcessor>);
     a.on_span_end(&custom(&new_trace("cycle")));
-    // a, b, a, ... : a is entered at depths 0, 2, 4 and 6, and cut at 8.
-    let depth = u64::from(trace_core::registry::MAX_PROCESSOR_NESTING);
+    // a, b, a, ... : a is entered at depths 0, 2, 4, ..., 30, and cut at 32.
+    let depth = u64::from(trace_multi::MAX_FANOUT_NESTING);
     assert_eq!(seen.load(Ordering::Relaxed), depth / 2);
     assert_eq!((a.nested_events_skipped(), b.nested_events_skipped()), (1, 0));
     assert!(!log_lines_with("fan-out dispatches deep").is_empty());

@@ -12,6 +12,11 @@ use crate::rate_limit::LogRateLimiter;
 /// How many processor calls may be nested on one thread (the application's event is the
 /// first): a processor's own span, and a span of that span's processor, still reach the
 /// processors; past this depth an event goes to none.
+///
+/// Starts and ends are cut one by one: a processor that starts a span at the bound and
+/// ends it nearer the application's level sees the end without the start (and the other
+/// way round). The workspace's processors act on ends and take an end without its start;
+/// a processor of your own that pairs them should too.
 pub const MAX_PROCESSOR_NESTING: u32 = 8;
 
 static SKIPPED: AtomicU64 = AtomicU64::new(0);
