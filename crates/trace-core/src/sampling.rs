@@ -385,10 +385,11 @@ pub(crate) fn decide(trace_id: &TraceId) -> bool {
         None => return true,
     };
     let decision = sampler.sample(trace_id);
-    if Arc::strong_count(&sampler.inner) == 1 {
-        // Replaced meanwhile: its last reference (and an injected clock's captures) is
-        // dropped on `trace-retire`, not in this trace's start.
-        crate::registry::retire(sampler);
+    if let Some(inner) = Arc::into_inner(sampler.inner) {
+        // Replaced meanwhile, and this was the last reference (`into_inner` gives it to
+        // one caller only): it, with an injected clock's captures, is dropped on
+        // `trace-retire`, not in this trace's start.
+        crate::registry::retire(inner);
     }
     let counter = match decision {
         SamplingDecision::Sampled => {

@@ -48,7 +48,9 @@ const WHO: &str = "TreeConsoleProcessor";
 /// - **On the span path**, starting or ending a span (or starting a trace) costs a short
 ///   critical section (a hash map lookup and a push) and no I/O. The tree is printed on
 ///   the thread that ends the trace, formatted and written after the gathering lock is
-///   released, under a lock of the output alone. A trace taken out early to make room
+///   released, under a lock of the output alone; first, that thread prints the trees taken
+///   out early that still wait, and waits for the `trace-tree-print` thread if it is
+///   printing some (so that they come out before the trace that ended). A trace taken out early to make room
 ///   (see the crate docs) is printed by a thread of its own, `trace-tree-print`, started
 ///   the first time one is (or, if it cannot be started, at the next trace end,
 ///   [`force_flush`](TracingProcessor::force_flush) or shutdown); at most
